@@ -1,0 +1,31 @@
+/** WebSocket subprotocol naming protocol version 1. A relay refuses any other at the handshake. */
+export const SUBPROTOCOL = 'tether.v1';
+export const SUPPORTED_SUBPROTOCOLS: readonly string[] = [SUBPROTOCOL];
+
+/** Defaults shared by the relay and the clients; every one of them is an option. */
+export const Defaults = {
+  /** Largest payload of one frame. */
+  maxFrameSize: 256 * 1024,
+  /** Largest WebSocket message (it may batch several frames). */
+  maxMessageSize: 1024 * 1024 + 64 * 1024,
+  /** Initial per-stream receive window. */
+  initialWindow: 1024 * 1024,
+  /** Cap for the auto-tuned per-stream window; also the relay's per-stream buffer limit. */
+  maxWindow: 16 * 1024 * 1024,
+  /** Concurrent streams on one connection. */
+  maxStreamsPerConnection: 16_384,
+  /** Bytes the relay may hold queued towards one connection before it pauses the senders. */
+  maxBufferedBytesPerConnection: 64 * 1024 * 1024,
+  /** Bytes a stream queues locally before write() asks the caller to wait for 'drain'. */
+  streamHighWaterMark: 256 * 1024,
+  /** Time for a WebSocket handshake (HTTP upgrade) to complete. */
+  handshakeTimeoutMs: 10_000,
+  /** Time for a host to answer a stream OPEN. */
+  openTimeoutMs: 10_000,
+  /** Interval between PINGs on an idle connection. */
+  pingIntervalMs: 15_000,
+  /** A connection with no frame for this long is considered dead. */
+  idleTimeoutMs: 45_000,
+  /** Time a relay waits for streams to finish after GOAWAY before closing them. */
+  drainTimeoutMs: 30_000,
+} as const;

@@ -1,0 +1,297 @@
+import { EventEmitter } from 'node:events';
+import {
+  decodeFrames,
+  encodeData,
+  encodeGoAway,
+  encodeOpen,
+  encodeOpenErr,
+  encodeOpenOk,
+  encodePing,
+  encodePong,
+  encodeReset,
+  encodeWindow,
+} from './codec.js';
+import { CloseCode, createError, ErrorCode, errorFromWire, TetherError, WireCode } from './errors.js';
+import { FrameType, type Frame } from './frame.js';
+import { Defaults } from './limits.js';
+import { MuxStream, type StreamOwner } from './stream.js';
+
+/** Sends one encoded message; returns false when the transport is over its high-water mark. */
+export type SendFn = (message: Buffer) => boolean;
+
+export interface SessionOptions {
+  /** 'client' (the WebSocket client) opens odd stream ids, 'server' even ones. */
+  role: 'client' | 'server';
+  send: SendFn;
+  maxFrameSize?: number;
+  initialWindow?: number;
+  maxWindow?: number;
+  maxStreams?: number;
+  streamHighWaterMark?: number;
+  /** Clock in milliseconds (injectable for tests). */
+  now?: () => number;
+}
+
+export interface OpenRequest {
+  tunnel: string;
+  metadata: Buffer;
+}
+
+export interface SessionEvents {
+  stream: [stream: MuxStream, request: OpenRequest];
+  goaway: [lastStreamId: number, err: TetherError];
+  rtt: [ms: number];
+  datagram: [flowId: number, payload: Buffer];
+  close: [err: TetherError | undefined];
+}
+
+/**
+ * A multiplexed session over one message transport. Pure: it decodes what `receive()` is given
+ * and writes through `send`; the owner wires those to a WebSocket (or anything else) and calls
+ * `transportDrained()` when a congested transport can take more.
+ */
+export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwner {
+  readonly maxFrameSize: number;
+  readonly options: Required<Omit<SessionOptions, 'send' | 'now' | 'role'>>;
+  private readonly role: 'client' | 'server';
+  private readonly sendFn: SendFn;
+  readonly now: () => number;
+  private readonly streams = new Map<number, MuxStream>();
+  private nextId: number;
+  private lastPeerId = 0;
+  private pingSeq = 0;
+  private readonly pings = new Map<number, number>();
+  congested = false;
+  closed = false;
+  /** Set once we sent GOAWAY: new incoming streams are refused. */
+  localGoAway = false;
+  /** Set once the peer sent GOAWAY: new outgoing streams fail. */
+  remoteGoAway: TetherError | undefined;
+  /** Smoothed round-trip time in ms (0 until measured). */
+  rttMs = 0;
+  lastRttMs = 0;
+  minRttMs = 0;
+  /** Time the last message arrived (for liveness checks). */
+  lastReceivedAt: number;
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(options: SessionOptions) {
+    super();
+    this.role = options.role;
+    this.sendFn = options.send;
+    this.now = options.now ?? (() => performance.now());
+    this.options = {
+      maxFrameSize: options.maxFrameSize ?? Defaults.maxFrameSize,
+      initialWindow: options.initialWindow ?? Defaults.initialWindow,
+      maxWindow: options.maxWindow ?? Defaults.maxWindow,
+      maxStreams: options.maxStreams ?? Defaults.maxStreamsPerConnection,
+      streamHighWaterMark: options.streamHighWaterMark ?? Defaults.streamHighWaterMark,
+    };
+    this.maxFrameSize = this.options.maxFrameSize;
+    this.nextId = this.role === 'client' ? 1 : 2;
+    this.lastReceivedAt = this.now();
+  }
+
+  /** Number of streams not yet closed. */
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  /** Streams not yet closed (a snapshot). */
+  listStreams(): MuxStream[] {
+    return [...this.streams.values()];
+  }
+
+  /** Opens a stream to `tunnel`; it emits 'open' or closes with the peer's coded error. */
+  openStream(tunnel: string, metadata?: Buffer): MuxStream {
+    if (this.closed) throw createError(ErrorCode.CONNECTION_LOST, 'session is closed');
+    if (this.remoteGoAway) throw createError(ErrorCode.GOING_AWAY, `relay is going away: ${this.remoteGoAway.message}`);
+    if (this.streams.size >= this.options.maxStreams) {
+      throw createError(ErrorCode.STREAM_LIMIT, `at most ${this.options.maxStreams} streams per connection`);
+    }
+    if (this.nextId > 0xfffffffe) throw createError(ErrorCode.STREAM_LIMIT, 'stream ids exhausted on this connection');
+    const id = this.nextId;
+    this.nextId += 2;
+    const stream = new MuxStream(this, id, 'opening', this.windowOptions());
+    this.streams.set(id, stream);
+    this.send(encodeOpen(id, stream.receiveWindow, tunnel, metadata));
+    return stream;
+  }
+
+  /** Feeds one received transport message. A connection-level error closes the session. */
+  receive(message: Buffer): void {
+    if (this.closed) return;
+    this.lastReceivedAt = this.now();
+    this.bytesIn += message.length;
+    try {
+      decodeFrames(message, this.options, (frame) => this.onFrame(frame));
+    } catch (err) {
+      this.destroy(err instanceof TetherError ? err : createError(ErrorCode.INTERNAL, String(err), CloseCode.INTERNAL));
+    }
+  }
+
+  /** Sends a PING; the matching PONG updates `rttMs`. */
+  ping(): void {
+    if (this.closed) return;
+    const seq = (this.pingSeq = (this.pingSeq + 1) >>> 0);
+    if (this.pings.size >= 16) this.pings.delete(this.pings.keys().next().value as number);
+    this.pings.set(seq, this.now());
+    const data = Buffer.alloc(8);
+    data.writeUInt32BE(seq, 0);
+    this.send(encodePing(data));
+  }
+
+  /** Refuses new incoming streams and tells the peer to open no more. */
+  goAway(code: number = WireCode.GOING_AWAY, message = 'going away'): void {
+    if (this.closed || this.localGoAway) return;
+    this.localGoAway = true;
+    this.send(encodeGoAway(this.lastPeerId, code, message));
+  }
+
+  /** The transport can take more: resume streams that were waiting. */
+  transportDrained(): void {
+    if (!this.congested) return;
+    this.congested = false;
+    for (const stream of this.streams.values()) {
+      stream.flush();
+      if (this.congested) break;
+    }
+  }
+
+  /** Closes every stream with `err` (or CONNECTION_LOST) and the session itself. */
+  destroy(err?: TetherError): void {
+    if (this.closed) return;
+    this.closed = true;
+    const cause = err ?? createError(ErrorCode.CONNECTION_LOST, 'connection closed');
+    for (const stream of [...this.streams.values()]) stream.onSessionClosed(cause);
+    this.streams.clear();
+    this.emit('close', err);
+  }
+
+  // --- StreamOwner --------------------------------------------------------------------------
+
+  sendData(id: number, payload: Buffer, fin: boolean): void {
+    this.send(encodeData(id, payload, fin));
+  }
+  sendOpenOk(id: number, window: number): void {
+    this.send(encodeOpenOk(id, window));
+  }
+  sendOpenErr(id: number, code: number, message: string): void {
+    this.send(encodeOpenErr(id, code, message));
+  }
+  sendWindow(id: number, increment: number): void {
+    this.send(encodeWindow(id, increment));
+  }
+  sendReset(id: number, code: number, message: string): void {
+    this.send(encodeReset(id, code, message));
+  }
+  streamClosed(stream: MuxStream): void {
+    this.streams.delete(stream.id);
+  }
+
+  // --- internals ----------------------------------------------------------------------------
+
+  private windowOptions() {
+    return {
+      initialWindow: this.options.initialWindow,
+      maxWindow: this.options.maxWindow,
+      highWaterMark: this.options.streamHighWaterMark,
+    };
+  }
+
+  private send(message: Buffer): void {
+    if (this.closed) return;
+    this.bytesOut += message.length;
+    if (!this.sendFn(message)) this.congested = true;
+  }
+
+  private isPeerId(id: number): boolean {
+    return (id % 2 === 1) === (this.role === 'server');
+  }
+
+  private onFrame(frame: Frame): void {
+    switch (frame.type) {
+      case FrameType.OPEN: return this.onOpen(frame);
+      case FrameType.PING: return this.send(encodePong(frame.data));
+      case FrameType.PONG: return this.onPong(frame.data);
+      case FrameType.GOAWAY: return this.onGoAway(frame.lastStreamId, frame.code, frame.message);
+      case FrameType.DATAGRAM: {
+        this.emit('datagram', frame.streamId, frame.payload);
+        return;
+      }
+      default: break;
+    }
+    const stream = this.streams.get(frame.streamId);
+    if (!stream) {
+      // Late WINDOW/RESET for a stream that just closed are normal; DATA is answered with RESET.
+      if (frame.type === FrameType.DATA) {
+        this.sendReset(frame.streamId, WireCode.UNKNOWN_STREAM, `no stream ${frame.streamId}`);
+      }
+      return;
+    }
+    switch (frame.type) {
+      case FrameType.DATA: stream.onData(frame.payload, frame.fin); return;
+      case FrameType.WINDOW: stream.onWindow(frame.increment); return;
+      case FrameType.RESET: stream.onReset(frame.code, frame.message); return;
+      case FrameType.OPEN_OK:
+        if (stream.state !== 'opening') return this.protocolError(`OPEN_OK for stream ${frame.streamId} in state ${stream.state}`);
+        stream.onOpenOk(frame.window);
+        return;
+      case FrameType.OPEN_ERR:
+        if (stream.state !== 'opening') return this.protocolError(`OPEN_ERR for stream ${frame.streamId} in state ${stream.state}`);
+        stream.onOpenErr(frame.code, frame.message);
+        return;
+    }
+  }
+
+  private onOpen(frame: Extract<Frame, { type: 1 }>): void {
+    const id = frame.streamId;
+    if (!this.isPeerId(id) || id <= this.lastPeerId) {
+      return this.protocolError(`OPEN with stream id ${id} out of sequence`);
+    }
+    this.lastPeerId = id;
+    if (this.localGoAway) return this.sendOpenErr(id, WireCode.GOING_AWAY, 'going away');
+    if (this.streams.size >= this.options.maxStreams) {
+      return this.sendOpenErr(id, WireCode.STREAM_LIMIT, `at most ${this.options.maxStreams} streams per connection`);
+    }
+    const stream = new MuxStream(this, id, 'pending', this.windowOptions(), frame.window);
+    this.streams.set(id, stream);
+    if (this.listenerCount('stream') === 0) {
+      stream.reject(WireCode.TUNNEL_OFFLINE, 'nobody accepts streams here');
+      return;
+    }
+    this.emit('stream', stream, { tunnel: frame.tunnel, metadata: frame.metadata });
+  }
+
+  private onPong(data: Buffer): void {
+    const seq = data.readUInt32BE(0);
+    const sentAt = this.pings.get(seq);
+    if (sentAt === undefined) return;
+    this.pings.delete(seq);
+    const sample = Math.max(this.now() - sentAt, 0.001);
+    this.lastRttMs = sample;
+    this.minRttMs = this.minRttMs === 0 ? sample : Math.min(this.minRttMs, sample);
+    this.rttMs = this.rttMs === 0 ? sample : this.rttMs * 0.875 + sample * 0.125;
+    this.emit('rtt', sample);
+  }
+
+  private onGoAway(lastStreamId: number, code: number, message: string): void {
+    const err = code === WireCode.NO_ERROR
+      ? createError(ErrorCode.GOING_AWAY, message || 'going away')
+      : errorFromWire(code, message);
+    const goingAway = createError(ErrorCode.GOING_AWAY, err.message, CloseCode.GOING_AWAY);
+    this.remoteGoAway = goingAway;
+    // Streams we opened after the peer's last accepted id were never seen: fail them now.
+    for (const stream of [...this.streams.values()]) {
+      if (!this.isPeerId(stream.id) && stream.id > lastStreamId && stream.state === 'opening') {
+        stream.onSessionClosed(goingAway);
+      }
+    }
+    this.emit('goaway', lastStreamId, goingAway);
+  }
+
+  private protocolError(message: string): void {
+    this.destroy(createError(ErrorCode.PROTOCOL_ERROR, message, CloseCode.PROTOCOL_ERROR));
+  }
+}

@@ -1,0 +1,66 @@
+import { Duplex } from 'node:stream';
+import { WireCode } from './errors.js';
+import type { MuxStream } from './stream.js';
+
+/**
+ * A Node Duplex over a MuxStream, for code that wants streams (ssh2's `sock`, pipeline()).
+ * Credit goes back to the peer only as the reader takes data, so a slow reader holds at most
+ * one window plus the readable high-water mark.
+ */
+export class MuxDuplex extends Duplex {
+  readonly stream: MuxStream;
+  private unconsumed = 0;
+
+  constructor(stream: MuxStream) {
+    super({ allowHalfOpen: true });
+    this.stream = stream;
+    stream.on('data', (chunk) => {
+      if (this.push(chunk)) stream.consume(chunk.length);
+      else this.unconsumed += chunk.length;
+    });
+    stream.on('end', () => this.push(null));
+    stream.on('close', (err) => {
+      if (err) this.destroy(err);
+      else if (this.writableFinished || this.writableEnded) return;
+    });
+  }
+
+  override _read(): void {
+    if (this.unconsumed > 0) {
+      const n = this.unconsumed;
+      this.unconsumed = 0;
+      this.stream.consume(n);
+    }
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.stream.state === 'closed') {
+      callback(this.stream.error ?? new Error('stream closed'));
+      return;
+    }
+    if (this.stream.write(chunk)) {
+      callback();
+      return;
+    }
+    const onDrain = (): void => {
+      this.stream.off('close', onClose);
+      callback();
+    };
+    const onClose = (): void => {
+      this.stream.off('drain', onDrain);
+      callback(this.stream.error ?? new Error('stream closed'));
+    };
+    this.stream.once('drain', onDrain);
+    this.stream.once('close', onClose);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.stream.end();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.stream.state !== 'closed') this.stream.reset(WireCode.CANCELLED, error ? error.message : 'stream destroyed');
+    callback(error);
+  }
+}
