@@ -221,12 +221,17 @@ function decodeBody(type: number, flags: number, streamId: number, payload: Buff
 }
 
 /**
- * Decodes every frame in one WebSocket message and hands each to `onFrame`, in order.
+ * Decodes every frame in one WebSocket message and hands each to `onFrame`, in order, with the
+ * byte range [start, end) the whole frame occupies in `message`.
  * Payloads are views into `message` (no copy). Throws a coded TetherError on the first bad
  * frame; frames before it have already been delivered. Nothing is allocated in proportion to a
  * length field before that length has been checked against `limits` and the message size.
  */
-export function decodeFrames(message: Buffer, limits: DecodeLimits, onFrame: (frame: Frame) => void): void {
+export function decodeFrames(
+  message: Buffer,
+  limits: DecodeLimits,
+  onFrame: (frame: Frame, start: number, end: number) => void,
+): void {
   let offset = 0;
   if (message.length === 0) throw createError(ErrorCode.FRAME_TRUNCATED, 'empty message', CloseCode.PROTOCOL_ERROR);
   while (offset < message.length) {
@@ -248,7 +253,8 @@ export function decodeFrames(message: Buffer, limits: DecodeLimits, onFrame: (fr
     if (length > message.length - start) {
       throw createError(ErrorCode.FRAME_TRUNCATED, `frame payload truncated: ${length} bytes announced, ${message.length - start} present`, CloseCode.PROTOCOL_ERROR);
     }
-    onFrame(decodeBody(type, flags, streamId, message.subarray(start, start + length)));
+    // `offset` and `start + length` bound the whole frame, so a router can forward it unchanged.
+    onFrame(decodeBody(type, flags, streamId, message.subarray(start, start + length)), offset, start + length);
     offset = start + length;
   }
 }

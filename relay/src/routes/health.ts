@@ -1,0 +1,19 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Router } from '../router.js';
+import type { Store } from '../store.js';
+
+/** Liveness and readiness: /healthz answers while the process runs, /readyz while it accepts work. */
+export const healthRoutes: FastifyPluginAsync<{ router: Router; store: Store }> = async (app, { router, store }) => {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const stats = router.stats();
+    let database = 'ok';
+    try {
+      store.getTunnel('readyz-probe');
+    } catch {
+      database = 'unavailable';
+    }
+    const ready = !stats.draining && database === 'ok';
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', database, ...stats });
+  });
+};

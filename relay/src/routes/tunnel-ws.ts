@@ -1,0 +1,53 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { checkTunnelName, createError, ErrorCode, SUBPROTOCOL } from '@tether/shared';
+import { authorize } from '../policy.js';
+import type { Router } from '../router.js';
+import type { Store } from '../store.js';
+
+/** Refuses an unknown protocol version before the upgrade, with a code. */
+function requireSubprotocol(request: FastifyRequest): void {
+  const offered = String(request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  if (!offered.includes(SUBPROTOCOL)) {
+    const shown = offered.filter(Boolean).join(', ') || 'none';
+    throw createError(ErrorCode.UNSUPPORTED_VERSION, `unsupported protocol version (offered: ${shown.slice(0, 100)}; supported: ${SUBPROTOCOL})`);
+  }
+}
+
+/**
+ * WebSocket endpoints. Everything that can refuse a connection (token, version, tunnel name,
+ * ownership, a second host for one tunnel) runs in hooks, before the upgrade, so a refusal is a
+ * plain HTTP error with a JSON body `{ code, message }`.
+ */
+export const tunnelSocketRoutes: FastifyPluginAsync<{ store: Store; router: Router }> = async (app, { store, router }) => {
+  app.addHook('onRequest', app.requireIdentity);
+  app.addHook('preValidation', async (request) => requireSubprotocol(request));
+
+  app.get<{ Querystring: { tunnel: string } }>('/v1/host', {
+    websocket: true,
+    schema: { querystring: { type: 'object', required: ['tunnel'], properties: { tunnel: { type: 'string', maxLength: 256 } } } },
+    preHandler: async (request) => {
+      const name = request.query.tunnel;
+      const invalid = checkTunnelName(name);
+      if (invalid) throw invalid;
+      const identity = request.identity!;
+      const denied = authorize(identity, 'host', store.getTunnel(name), name);
+      if (denied) throw denied;
+      const record = store.claimTunnel(name, identity.id);
+      // Two users racing to claim the same new name: the loser sees the winner as owner.
+      if (record.ownerId !== identity.id) throw createError(ErrorCode.TUNNEL_FORBIDDEN, `tunnel ${name} belongs to another user`);
+      if (router.hostFor(name)) throw createError(ErrorCode.TUNNEL_IN_USE, `tunnel ${name} is already being shared`);
+      if (router.draining) throw createError(ErrorCode.GOING_AWAY, 'relay is shutting down');
+    },
+  }, (socket, request) => {
+    router.attach(socket, 'host', request.identity!, request.query.tunnel);
+  });
+
+  app.get('/v1/connect', {
+    websocket: true,
+    preHandler: async () => {
+      if (router.draining) throw createError(ErrorCode.GOING_AWAY, 'relay is shutting down');
+    },
+  }, (socket, request) => {
+    router.attach(socket, 'connector', request.identity!);
+  });
+};

@@ -1,0 +1,129 @@
+import Database from 'better-sqlite3';
+import { createError, ErrorCode } from '@tether/shared';
+import type { Store, TunnelRecord, UserRecord } from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS users (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+CREATE TABLE IF NOT EXISTS tunnels (
+  name TEXT PRIMARY KEY,
+  owner_id INTEGER NOT NULL,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  last_hosted_at TEXT
+);
+CREATE INDEX IF NOT EXISTS tunnels_owner ON tunnels(owner_id);
+`;
+
+interface UserRow { id: number; name: string; created_at: string }
+interface TunnelRow { name: string; owner_id: number; owner_name: string | null; created_at: string; last_hosted_at: string | null }
+
+const toUser = (r: UserRow): UserRecord => ({ id: r.id, name: r.name, createdAt: r.created_at });
+const toTunnel = (r: TunnelRow): TunnelRecord => ({
+  name: r.name,
+  ownerId: r.owner_id,
+  ownerName: r.owner_id === 0 ? 'admin' : (r.owner_name ?? `#${r.owner_id}`),
+  createdAt: r.created_at,
+  lastHostedAt: r.last_hosted_at,
+});
+
+const TUNNEL_SELECT = `SELECT t.name, t.owner_id, u.name AS owner_name, t.created_at, t.last_hosted_at
+  FROM tunnels t LEFT JOIN users u ON u.id = t.owner_id`;
+
+/** The embedded store: one SQLite file (or ':memory:'), WAL mode, prepared statements. */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(file: string) {
+    try {
+      this.db = new Database(file);
+    } catch (err) {
+      throw createError(ErrorCode.INVALID_CONFIG, `cannot open database ${file}: ${(err as Error).message}`);
+    }
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.stmts = {
+      insertUser: this.db.prepare<[string, string], UserRow>('INSERT INTO users (name, token_hash) VALUES (?, ?) RETURNING id, name, created_at'),
+      userByHash: this.db.prepare<[string], UserRow>('SELECT id, name, created_at FROM users WHERE token_hash = ?'),
+      userByName: this.db.prepare<[string], UserRow>('SELECT id, name, created_at FROM users WHERE name = ?'),
+      users: this.db.prepare<[], UserRow>('SELECT id, name, created_at FROM users ORDER BY name'),
+      rotate: this.db.prepare<[string, string]>('UPDATE users SET token_hash = ? WHERE name = ?'),
+      deleteUser: this.db.prepare<[string]>('DELETE FROM users WHERE name = ?'),
+      deleteUserTunnels: this.db.prepare<[number]>('DELETE FROM tunnels WHERE owner_id = ?'),
+      tunnel: this.db.prepare<[string], TunnelRow>(`${TUNNEL_SELECT} WHERE t.name = ?`),
+      claim: this.db.prepare<[string, number]>('INSERT INTO tunnels (name, owner_id) VALUES (?, ?) ON CONFLICT(name) DO NOTHING'),
+      hosted: this.db.prepare<[string]>("UPDATE tunnels SET last_hosted_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE name = ?"),
+      tunnels: this.db.prepare<[], TunnelRow>(`${TUNNEL_SELECT} ORDER BY t.name`),
+      tunnelsOf: this.db.prepare<[number], TunnelRow>(`${TUNNEL_SELECT} WHERE t.owner_id = ? ORDER BY t.name`),
+      deleteTunnel: this.db.prepare<[string]>('DELETE FROM tunnels WHERE name = ?'),
+    };
+  }
+
+  createUser(name: string, tokenHash: string): UserRecord {
+    if (this.stmts.userByName.get(name)) throw createError(ErrorCode.USER_EXISTS, `user ${name} already exists`);
+    const row = this.stmts.insertUser.get(name, tokenHash);
+    if (!row) throw createError(ErrorCode.INTERNAL, 'user insert returned nothing');
+    return toUser(row);
+  }
+
+  findUserByTokenHash(tokenHash: string): UserRecord | undefined {
+    const row = this.stmts.userByHash.get(tokenHash);
+    return row && toUser(row);
+  }
+
+  findUserByName(name: string): UserRecord | undefined {
+    const row = this.stmts.userByName.get(name);
+    return row && toUser(row);
+  }
+
+  listUsers(): UserRecord[] {
+    return this.stmts.users.all().map(toUser);
+  }
+
+  rotateUserToken(name: string, tokenHash: string): boolean {
+    return this.stmts.rotate.run(tokenHash, name).changes > 0;
+  }
+
+  deleteUser(name: string): boolean {
+    const user = this.findUserByName(name);
+    if (!user) return false;
+    this.db.transaction(() => {
+      this.stmts.deleteUserTunnels.run(user.id);
+      this.stmts.deleteUser.run(name);
+    })();
+    return true;
+  }
+
+  getTunnel(name: string): TunnelRecord | undefined {
+    const row = this.stmts.tunnel.get(name);
+    return row && toTunnel(row);
+  }
+
+  claimTunnel(name: string, ownerId: number): TunnelRecord {
+    this.stmts.claim.run(name, ownerId);
+    const record = this.getTunnel(name);
+    if (!record) throw createError(ErrorCode.INTERNAL, `tunnel ${name} vanished after claim`);
+    return record;
+  }
+
+  markTunnelHosted(name: string): void {
+    this.stmts.hosted.run(name);
+  }
+
+  listTunnels(ownerId?: number): TunnelRecord[] {
+    return (ownerId === undefined ? this.stmts.tunnels.all() : this.stmts.tunnelsOf.all(ownerId)).map(toTunnel);
+  }
+
+  deleteTunnel(name: string): boolean {
+    return this.stmts.deleteTunnel.run(name).changes > 0;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
