@@ -31,7 +31,6 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     connectionTimeout: 0,
     requestTimeout: limits.handshakeTimeoutMs,
     bodyLimit: 64 * 1024,
-    disableRequestLogging: false,
   });
   app.server.headersTimeout = limits.handshakeTimeoutMs;
   const router = new Router(store, limits, app.log);

@@ -12,9 +12,10 @@ import {
   encodeWindow,
 } from './codec.js';
 import { CloseCode, createError, ErrorCode, errorFromWire, TetherError, WireCode } from './errors.js';
-import { FrameType, type Frame } from './frame.js';
+import { FrameType, MAX_OPEN_METADATA_BYTES, type Frame } from './frame.js';
 import { Defaults } from './limits.js';
 import { MuxStream, type StreamOwner } from './stream.js';
+import { assertTunnelName } from './tunnel-name.js';
 
 /** Sends one encoded message; returns false when the transport is over its high-water mark. */
 export type SendFn = (message: Buffer) => boolean;
@@ -105,6 +106,16 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
 
   /** Opens a stream to `tunnel`; it emits 'open' or closes with the peer's coded error. */
   openStream(tunnel: string, metadata?: Buffer): MuxStream {
+    // The peer's decoder rejects a malformed OPEN as a protocol error and drops the whole
+    // connection, taking every other stream with it: refuse bad arguments here instead.
+    assertTunnelName(tunnel);
+    const metadataLength = metadata?.length ?? 0;
+    if (metadataLength > MAX_OPEN_METADATA_BYTES || 5 + tunnel.length + metadataLength > this.maxFrameSize) {
+      throw createError(
+        ErrorCode.INVALID_ARGUMENT,
+        `OPEN metadata of ${metadataLength} bytes is over the limit of ${Math.min(MAX_OPEN_METADATA_BYTES, this.maxFrameSize - 5 - tunnel.length)}`,
+      );
+    }
     if (this.closed) throw createError(ErrorCode.CONNECTION_LOST, 'session is closed');
     if (this.remoteGoAway) throw createError(ErrorCode.GOING_AWAY, `relay is going away: ${this.remoteGoAway.message}`);
     if (this.streams.size >= this.options.maxStreams) {

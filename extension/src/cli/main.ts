@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+import { connectCommand, proxyCommand, shareCommand, tunnelsCommand } from './client-commands.js';
+import { EXIT_FAILURE, EXIT_USAGE, formatError, UsageError } from './output.js';
+import { relayCommand } from './relay-command.js';
+import { USAGE } from './usage.js';
+import { userCommand } from './user-command.js';
+
+const commands: Record<string, (args: string[]) => Promise<void>> = {
+  relay: relayCommand,
+  user: userCommand,
+  share: shareCommand,
+  connect: connectCommand,
+  proxy: proxyCommand,
+  tunnels: tunnelsCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
+  await command(rest);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`${formatError(err)}\n`);
+    process.exit(err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE);
+  },
+);

@@ -1,0 +1,25 @@
+export const USAGE = `Usage: tether <command> [options]
+
+Relay
+  tether relay [--host H] [--port P] [--data DIR] [--admin-token T] [--log-level L]
+      Run a relay (embedded SQLite store in DIR, default ./tether-data; 127.0.0.1:8080).
+
+Admin (with the admin token)
+  tether user create NAME       create a user and print its token
+  tether user list              list users
+  tether user token NAME        replace a user's token and print the new one
+  tether user delete NAME       delete a user and the tunnels it owns
+
+Client (every command takes --relay URL and --token T;
+        defaults: TETHER_RELAY or ${'http://127.0.0.1:8080'}, and TETHER_TOKEN)
+  tether share NAME [--target HOST:PORT]
+      Share a local TCP service (default 127.0.0.1:22) as tunnel NAME.
+  tether connect NAME --listen HOST:PORT
+      Listen locally; every connection is carried to tunnel NAME.
+  tether proxy NAME
+      Carry stdin/stdout to tunnel NAME:  ssh -o ProxyCommand='tether proxy NAME' user@NAME
+  tether tunnels                list the tunnels you may use
+
+Tunnel and user names: 1-63 characters of a-z, 0-9 and '-', starting and ending with a
+letter or digit.
+`;

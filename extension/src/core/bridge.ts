@@ -1,0 +1,74 @@
+import type { Readable, Writable } from 'node:stream';
+import { WireCode, type MuxStream, type TetherError } from '@tether/shared';
+
+/**
+ * Joins a stream to a byte source and sink (a TCP socket twice, or stdin and stdout) with
+ * backpressure both ways and half-close: the source pauses while the stream has no credit, and
+ * credit goes back to the peer only once the sink has taken the bytes. Resolves when both
+ * directions are finished, with the error that ended the stream if it did not end cleanly.
+ */
+export function bridge(stream: MuxStream, input: Readable, output: Writable): Promise<TetherError | undefined> {
+  return new Promise((resolve) => {
+    let pendingCredit = 0;
+    let done = false;
+
+    const finish = (err: TetherError | undefined): void => {
+      if (done) return;
+      done = true;
+      input.off('data', onInputData);
+      resolve(err);
+    };
+
+    const onInputData = (chunk: Buffer): void => {
+      if (stream.state === 'closed') return;
+      if (!stream.write(chunk)) input.pause();
+    };
+    input.on('data', onInputData);
+    let inputEnded = false;
+    let outputEnded = false;
+    input.once('end', () => {
+      inputEnded = true;
+      stream.end();
+    });
+    input.once('error', (err) => stream.reset(WireCode.CANCELLED, `local side failed: ${err.message}`));
+    stream.on('drain', () => input.resume());
+
+    stream.on('data', (chunk) => {
+      if (output.write(chunk)) stream.consume(chunk.length);
+      else pendingCredit += chunk.length;
+    });
+    output.on('drain', () => {
+      const n = pendingCredit;
+      pendingCredit = 0;
+      stream.consume(n);
+    });
+    output.once('error', (err) => stream.reset(WireCode.CANCELLED, `local side failed: ${err.message}`));
+    stream.once('end', () => {
+      outputEnded = true;
+      output.end();
+    });
+
+    stream.once('close', (err) => {
+      if (err) {
+        // Propagate an abort as an abort: a TCP peer sees a reset, not a clean end of data.
+        for (const s of new Set<Readable | Writable>([input, output])) {
+          const socket = s as unknown as { resetAndDestroy?: () => void; destroy: () => void };
+          if (typeof socket.resetAndDestroy === 'function' && (s as unknown as { connecting?: boolean }).connecting === false) socket.resetAndDestroy();
+          else if (s !== process.stdout && s !== process.stderr) socket.destroy();
+        }
+        finish(err);
+        return;
+      }
+      if (output.writableFinished) finish(undefined);
+      else output.once('finish', () => finish(undefined));
+    });
+
+    // The local side vanished before the stream finished (socket destroyed, pipe closed).
+    // After a graceful end both ways the stream may still be sending queued bytes: leave it be.
+    const onLocalClose = (): void => {
+      if (stream.state !== 'closed' && !(inputEnded && outputEnded)) stream.reset(WireCode.CANCELLED, 'local connection closed');
+    };
+    input.once('close', onLocalClose);
+    if (output !== (input as unknown)) output.once('close', onLocalClose);
+  });
+}

@@ -1,0 +1,161 @@
+import WebSocket from 'ws';
+import {
+  CloseCode,
+  createError,
+  Defaults,
+  ErrorCode,
+  MuxSession,
+  SUBPROTOCOL,
+  type ErrorCodeString,
+  type SessionOptions,
+  type TetherError,
+} from '@tether/shared';
+import { errorFromBody, unreachable } from './relay-api.js';
+import { parseRelayUrl } from './relay-url.js';
+
+export type Endpoint = 'host' | 'connect';
+
+export interface RelaySessionOptions {
+  relay: string;
+  token: string;
+  endpoint: Endpoint;
+  /** Tunnel to register (host endpoint only). */
+  tunnel?: string;
+  handshakeTimeoutMs?: number;
+  pingIntervalMs?: number;
+  idleTimeoutMs?: number;
+  /** Bytes queued on the socket before streams are asked to wait. */
+  highWaterMark?: number;
+  session?: Partial<Omit<SessionOptions, 'send' | 'role'>>;
+}
+
+/** A live session with a relay over one WebSocket. */
+export interface RelaySession {
+  readonly session: MuxSession;
+  /** Resolves when the connection is gone, with the error that ended it (undefined if we closed it). */
+  readonly closed: Promise<TetherError | undefined>;
+  close(): void;
+}
+
+/** Opens a session; the one I/O seam of the client core (tests substitute an in-memory pair). */
+export type SessionFactory = (endpoint: Endpoint, tunnel?: string) => Promise<RelaySession>;
+
+// The relay is not a browser: masking protects HTTP intermediaries from script-controlled
+// bytes, which cannot occur here, and costs a full copy per frame. An all-zero mask makes ws
+// skip it (RFC 6455 still sees a masked frame).
+const zeroMask = (mask: Buffer): void => {
+  mask.fill(0);
+};
+
+function closeError(code: number, reason: string): TetherError {
+  if (reason.startsWith('TETHER_ERR_')) return createError(reason as ErrorCodeString, `relay closed the connection: ${reason}`, code);
+  if (code === CloseCode.GOING_AWAY) return createError(ErrorCode.GOING_AWAY, 'relay went away', code);
+  return createError(ErrorCode.CONNECTION_LOST, `connection to relay lost (close code ${code}${reason ? `: ${reason}` : ''})`, code);
+}
+
+/** Connects to `/v1/host` or `/v1/connect` and resolves once the upgrade succeeded. */
+export function connectRelaySession(options: RelaySessionOptions): Promise<RelaySession> {
+  const urls = parseRelayUrl(options.relay);
+  const query = options.endpoint === 'host' ? `?tunnel=${encodeURIComponent(options.tunnel ?? '')}` : '';
+  const url = `${urls.ws}/v1/${options.endpoint}${query}`;
+  const highWaterMark = options.highWaterMark ?? 4 * 1024 * 1024;
+  const pingIntervalMs = options.pingIntervalMs ?? Defaults.pingIntervalMs;
+  const idleTimeoutMs = options.idleTimeoutMs ?? Defaults.idleTimeoutMs;
+
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, [SUBPROTOCOL], {
+      headers: { authorization: `Bearer ${options.token}` },
+      handshakeTimeout: options.handshakeTimeoutMs ?? Defaults.handshakeTimeoutMs,
+      perMessageDeflate: false,
+      maxPayload: Defaults.maxMessageSize,
+      skipUTF8Validation: true,
+      generateMask: zeroMask,
+    });
+    let opened = false;
+    let buffered = 0;
+    let closedByUs = false;
+
+    ws.on('unexpected-response', (_req, res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        if (size < 8192) chunks.push(c);
+        size += c.length;
+      });
+      res.on('end', () => {
+        reject(errorFromBody(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
+        ws.terminate();
+      });
+      res.on('error', () => reject(createError(ErrorCode.RELAY_REJECTED, `relay answered HTTP ${res.statusCode}`)));
+    });
+    ws.on('error', (err: NodeJS.ErrnoException) => {
+      if (opened) return; // reported through 'close'
+      if (/handshake has timed out/i.test(err.message)) {
+        reject(createError(ErrorCode.RELAY_UNREACHABLE, `relay at ${urls.http} did not complete the handshake in time`));
+      } else if (/subprotocol/i.test(err.message)) {
+        reject(createError(ErrorCode.UNSUPPORTED_VERSION, `relay at ${urls.http} does not speak ${SUBPROTOCOL}`));
+      } else {
+        reject(unreachable(urls.http, { cause: err }));
+      }
+    });
+
+    ws.on('open', () => {
+      opened = true;
+      const session = new MuxSession({
+        ...options.session,
+        role: 'client',
+        send: (message) => {
+          buffered += message.length;
+          ws.send(message, { binary: true }, () => {
+            buffered -= message.length;
+            if (buffered < highWaterMark / 2) session.transportDrained();
+          });
+          return buffered < highWaterMark;
+        },
+      });
+      let settle!: (err: TetherError | undefined) => void;
+      const closed = new Promise<TetherError | undefined>((r) => (settle = r));
+      const timer = setInterval(() => {
+        if (session.now() - session.lastReceivedAt > idleTimeoutMs) {
+          session.destroy(createError(ErrorCode.CONNECTION_LOST, `no traffic from relay for ${idleTimeoutMs} ms`));
+          ws.terminate();
+          return;
+        }
+        session.ping();
+      }, pingIntervalMs);
+      timer.unref();
+      ws.on('message', (data: Buffer, isBinary) => {
+        if (isBinary) session.receive(data);
+      });
+      ws.on('close', (code, reason) => {
+        clearInterval(timer);
+        const err = closedByUs ? undefined : (sessionError ?? closeError(code, reason.toString()));
+        session.destroy(err);
+        settle(err);
+      });
+      let sessionError: TetherError | undefined;
+      session.on('close', (err) => {
+        sessionError = err;
+        // A protocol error detected locally ends the WebSocket with its close code.
+        if (err && ws.readyState === WebSocket.OPEN) ws.close(err.closeCode, err.code);
+      });
+      // First RTT sample right away: window auto-tuning needs it.
+      session.ping();
+      resolve({
+        session,
+        closed,
+        close: () => {
+          closedByUs = true;
+          session.destroy();
+          ws.close(CloseCode.NORMAL);
+          setTimeout(() => ws.terminate(), 1000).unref();
+        },
+      });
+    });
+  });
+}
+
+/** A SessionFactory over real WebSockets. */
+export function webSocketFactory(base: Omit<RelaySessionOptions, 'endpoint' | 'tunnel'>): SessionFactory {
+  return (endpoint, tunnel) => connectRelaySession({ ...base, endpoint, tunnel });
+}
