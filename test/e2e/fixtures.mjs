@@ -1,0 +1,373 @@
+// Real peers for the end-to-end suite: Debian's OpenSSH server, the relay and the `tether` CLI
+// as separate processes, and the real `ssh` client. Every process is started through a
+// `Processes` group and stopped by its PID; every file lives in a temporary folder.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { accessSync, closeSync, constants, createReadStream, createWriteStream, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The built CLI; `npm run test:e2e` runs `tsc -b` first. */
+export const CLI = join(ROOT, 'extension/dist/cli/main.js');
+export const SSHD = '/usr/sbin/sshd';
+/** How long to wait for a process to say it is ready: a guard against hanging, not a threshold. */
+const READY_TIMEOUT_MS = 20_000;
+
+/** Fails loudly (never skips) when a program the suite needs is missing. */
+export function requirePrograms() {
+  const missing = [];
+  for (const [program, pkg] of [[SSHD, 'openssh-server'], ['/usr/bin/ssh', 'openssh-client'], ['/usr/bin/ssh-keygen', 'openssh-client'], ['/usr/bin/scp', 'openssh-client']]) {
+    try {
+      accessSync(program, constants.X_OK);
+    } catch {
+      missing.push(`${program} (Debian package ${pkg})`);
+    }
+  }
+  try {
+    accessSync(CLI, constants.R_OK);
+  } catch {
+    missing.push(`${CLI} (run 'npx tsc -b' first)`);
+  }
+  if (missing.length > 0) {
+    throw new Error(`the end-to-end suite needs ${missing.join(', ')}; .ci/run installs them with apt-get`);
+  }
+}
+
+/** A temporary folder removed by `dispose()`. */
+export function tempDir(prefix = 'tether-e2e-') {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** An environment for child processes without the caller's Tether settings. */
+export function cleanEnv(extra = {}) {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('TETHER_') || key === 'SSH_AUTH_SOCK') delete env[key];
+  return { ...env, ...extra };
+}
+
+/** A port that was free a moment ago on 127.0.0.1 (for programs that cannot take port 0). */
+export async function freePort() {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Collects a child's output and resolves when a line matching `pattern` appears on `which`. */
+class Output {
+  constructor(stream) {
+    this.text = '';
+    this.waiters = [];
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk) => {
+      this.text += chunk;
+      this.waiters = this.waiters.filter((w) => !w.check());
+    });
+  }
+
+  /** Resolves with the first line matching `pattern`; rejects if `exited` settles first. */
+  waitFor(pattern, exited, what) {
+    return new Promise((resolveLine, reject) => {
+      const waiter = {
+        check: () => {
+          // Complete lines only: a line still being written could match too early.
+          const line = this.text.split('\n').slice(0, -1).find((l) => pattern.test(l));
+          if (line === undefined) return false;
+          clearTimeout(timer);
+          resolveLine(line);
+          return true;
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`${what}: no line matching ${pattern} within ${READY_TIMEOUT_MS} ms; output so far:\n${this.text}`));
+      }, READY_TIMEOUT_MS);
+      if (waiter.check()) return;
+      this.waiters.push(waiter);
+      const gone = (why) => {
+        if (waiter.check()) return;
+        clearTimeout(timer);
+        reject(new Error(`${what} ${why} before printing a line matching ${pattern}; output:\n${this.text}`));
+      };
+      exited.then((code) => gone(`exited (${code})`), (err) => gone(`failed to start (${err.message})`));
+    });
+  }
+}
+
+/** A group of child processes, each stopped by its own PID. */
+export class Processes {
+  constructor() {
+    this.children = new Set();
+  }
+
+  /**
+   * Starts a long-running child. Returns `{ child, pid, stdout, stderr, exited, waitFor }`;
+   * `exited` resolves with the exit code (or the signal name).
+   */
+  start(command, args, options = {}) {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    const exited = new Promise((resolveExit, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code, signal) => resolveExit(code ?? signal));
+    });
+    exited.catch(() => undefined);
+    const stdout = new Output(child.stdout);
+    const stderr = new Output(child.stderr);
+    const name = `${command} ${args[0] ?? ''}`.trim();
+    const proc = {
+      child,
+      pid: child.pid,
+      stdout,
+      stderr,
+      exited,
+      waitFor: (stream, pattern) => (stream === 'stdout' ? stdout : stderr).waitFor(pattern, exited, name),
+    };
+    this.children.add(proc);
+    const forget = () => this.children.delete(proc);
+    exited.then(forget, forget);
+    return proc;
+  }
+
+  /** Sends `signal` to one child by PID and waits for it to exit (SIGKILL if it lingers). */
+  async stop(proc, signal = 'SIGTERM') {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) return proc.exited;
+    try {
+      process.kill(proc.pid, signal);
+    } catch {
+      return proc.exited;
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(proc.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }, 10_000);
+    try {
+      return await proc.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops every child still running, each by its PID. */
+  async stopAll() {
+    await Promise.all([...this.children].map((proc) => this.stop(proc)));
+  }
+}
+
+/**
+ * Runs a command to completion. `input` is a file path opened as the child's stdin (the
+ * child reads it directly, as with `cmd < file`). Returns `{ code, stdout, stderr, sha256 }`, where `sha256` is the
+ * hash of everything on stdout and `stdout` is kept only when `keepStdout` (the default).
+ */
+export function run(command, args, { env, input, keepStdout = true } = {}) {
+  return new Promise((resolveRun, reject) => {
+    const stdin = input === undefined ? 'ignore' : openSync(input, 'r');
+    let child;
+    try {
+      child = spawn(command, args, { env, stdio: [stdin, 'pipe', 'pipe'] });
+    } finally {
+      if (typeof stdin === 'number') closeSync(stdin);
+    }
+    const hash = createHash('sha256');
+    const out = [];
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      hash.update(chunk);
+      if (keepStdout) out.push(chunk);
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      resolveRun({ code: code ?? signal, stdout: Buffer.concat(out).toString('utf8'), stderr, sha256: hash.digest('hex') });
+    });
+  });
+}
+
+/** Writes `bytes` random bytes to `file` and returns their SHA-256. */
+export async function randomFile(file, bytes) {
+  const hash = createHash('sha256');
+  const out = createWriteStream(file);
+  for (let left = bytes; left > 0;) {
+    const chunk = randomBytes(Math.min(left, 1 << 20));
+    hash.update(chunk);
+    left -= chunk.length;
+    if (!out.write(chunk)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return hash.digest('hex');
+}
+
+/** SHA-256 of a file, streamed. */
+export async function sha256File(file) {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port, or `exited` settles. */
+async function waitForListener(port, exited, what) {
+  let gone = false;
+  exited.then(() => {
+    gone = true;
+  }, () => {
+    gone = true;
+  });
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (gone) throw new Error(`${what} exited before listening on 127.0.0.1:${port}`);
+    const ok = await new Promise((done) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => {
+        socket.destroy();
+        done(true);
+      });
+      socket.once('error', () => done(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${what} did not listen on 127.0.0.1:${port} within ${READY_TIMEOUT_MS} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function keygen(file) {
+  return run('/usr/bin/ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tether-e2e', '-f', file]).then((r) => {
+    if (r.code !== 0) throw new Error(`ssh-keygen failed (${r.code}): ${r.stderr}`);
+  });
+}
+
+/**
+ * Debian's OpenSSH server on 127.0.0.1 with its own config, host key and authorized key in
+ * `dir`. Returns `{ port, key, proc }`; `key` is the client's private key file.
+ */
+export async function startSshd(procs, dir) {
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // Privilege separation dir; sshd refuses to start without it.
+  const hostKey = join(dir, 'ssh_host_ed25519_key');
+  const key = join(dir, 'id_ed25519');
+  await Promise.all([keygen(hostKey), keygen(key)]);
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${key}.pub`));
+  // A port picked here can be taken before sshd binds it: try a few.
+  let lastError;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const config = join(dir, 'sshd_config');
+    writeFileSync(config, [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'UsePAM no',
+      'StrictModes no',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PermitRootLogin prohibit-password',
+      // Built into sshd, so scp (SFTP protocol by default since OpenSSH 9.0) needs no extra package.
+      'Subsystem sftp internal-sftp',
+      '',
+    ].join('\n'));
+    const check = await run(SSHD, ['-t', '-f', config]);
+    if (check.code !== 0) throw new Error(`sshd -t rejected ${config}: ${check.stderr}`);
+    const proc = procs.start(SSHD, ['-D', '-e', '-f', config]);
+    try {
+      await waitForListener(port, proc.exited, 'sshd');
+      return { port, key, proc };
+    } catch (err) {
+      lastError = new Error(`${err.message}; sshd said:\n${proc.stderr.text}`);
+      await procs.stop(proc);
+    }
+  }
+  throw lastError;
+}
+
+/**
+ * `tether relay` as a process on 127.0.0.1, port 0, at its default log level. Its first line
+ * on stdout must be the URL (scripts read it). Returns `{ url, adminToken, proc, dataDir }`.
+ */
+export async function startRelay(procs, dir) {
+  const dataDir = join(dir, 'relay-data');
+  const proc = procs.start(process.execPath, [CLI, 'relay', '--host', '127.0.0.1', '--port', '0', '--data', dataDir], { env: cleanEnv() });
+  const url = await proc.waitFor('stdout', /^/);
+  if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(url) || !proc.stdout.text.startsWith(`${url}\n`)) {
+    await procs.stop(proc);
+    throw new Error(`tether relay: the first line on stdout should be its URL; stdout was:\n${proc.stdout.text}`);
+  }
+  const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+  return { url, adminToken, proc, dataDir };
+}
+
+/** Runs `tether ARGS` to completion with TETHER_RELAY/TETHER_TOKEN set. */
+export function tether(args, { relay, token, input } = {}) {
+  return run(process.execPath, [CLI, ...args], { env: cleanEnv({ ...(relay && { TETHER_RELAY: relay }), ...(token && { TETHER_TOKEN: token }) }), input });
+}
+
+/** `tether user create NAME`: returns the user's token. */
+export async function createUser(relay, name) {
+  const r = await tether(['user', 'create', name], { relay: relay.url, token: relay.adminToken });
+  if (r.code !== 0) throw new Error(`tether user create ${name} failed (${r.code}): ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** `tether share NAME --target 127.0.0.1:PORT` as a process, ready once it prints "Sharing". */
+export async function startShare(procs, { url, token, tunnel, targetPort }) {
+  const proc = procs.start(process.execPath, [CLI, 'share', tunnel, '--target', `127.0.0.1:${targetPort}`], { env: cleanEnv({ TETHER_RELAY: url, TETHER_TOKEN: token }) });
+  await proc.waitFor('stderr', /^Sharing /);
+  return proc;
+}
+
+/** `tether connect NAME --listen 127.0.0.1:PORT` as a process, ready once it prints "Listening on". */
+export async function startConnect(procs, { url, token, tunnel }) {
+  let lastError;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const proc = procs.start(process.execPath, [CLI, 'connect', tunnel, '--listen', `127.0.0.1:${port}`], { env: cleanEnv({ TETHER_RELAY: url, TETHER_TOKEN: token }) });
+    try {
+      await proc.waitFor('stderr', /^Listening on /);
+      return { port, proc };
+    } catch (err) {
+      lastError = err;
+      await procs.stop(proc);
+    }
+  }
+  throw lastError;
+}
+
+/** Options for the real ssh/scp clients: no user config, no known_hosts, key only, no prompts. */
+export function sshOptions({ key, proxyTunnel }) {
+  const options = [
+    '-F', '/dev/null',
+    '-i', key,
+    '-o', 'StrictHostKeyChecking=no',
+    '-o', 'UserKnownHostsFile=/dev/null',
+    '-o', 'BatchMode=yes',
+    '-o', 'IdentitiesOnly=yes',
+    '-o', 'LogLevel=error',
+  ];
+  if (proxyTunnel !== undefined) options.push('-o', `ProxyCommand=${process.execPath} ${CLI} proxy ${proxyTunnel}`);
+  return options;
+}
+
+/** `ssh -p PORT … root@127.0.0.1 COMMAND`, optionally through `tether proxy TUNNEL`. */
+export function ssh({ port, key, proxyTunnel, relay, token }, command, { input, keepStdout } = {}) {
+  const env = cleanEnv({ ...(relay && { TETHER_RELAY: relay }), ...(token && { TETHER_TOKEN: token }) });
+  return run('/usr/bin/ssh', ['-p', String(port), ...sshOptions({ key, proxyTunnel }), 'root@127.0.0.1', command], { env, input, keepStdout });
+}
+
+/** `scp -P PORT … FROM TO` through `tether proxy TUNNEL`. */
+export function scp({ port, key, proxyTunnel, relay, token }, from, to) {
+  const env = cleanEnv({ ...(relay && { TETHER_RELAY: relay }), ...(token && { TETHER_TOKEN: token }) });
+  return run('/usr/bin/scp', ['-q', '-P', String(port), ...sshOptions({ key, proxyTunnel }), from, to], { env });
+}
