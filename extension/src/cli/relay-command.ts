@@ -22,7 +22,8 @@ export async function relayCommand(args: string[]): Promise<void> {
     port,
     dataDir: values.data ?? process.env.TETHER_DATA,
     adminToken: values['admin-token'] ?? process.env.TETHER_ADMIN_TOKEN,
-    logger: { level },
+    // Logs go to stderr: stdout carries only the URL line that scripts and tests read.
+    logger: { level, stream: process.stderr },
   });
   info(`Tether relay listening on ${relay.url}`);
   if (relay.adminTokenFile) {
