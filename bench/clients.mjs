@@ -1,0 +1,196 @@
+// The client ends of the benchmark, in the driver process: bulk transfers and ping-pong over a
+// plain TCP socket (direct to the target, or into the tunnel's local listener) and bulk
+// transfers over a WebSocket (websockify). They speak bench/target.mjs's protocol.
+import net from 'node:net';
+import WebSocket from 'ws';
+
+const CHUNK = Buffer.alloc(64 * 1024, 0x62);
+const WS_HIGH_WATER = 4 * 1024 * 1024;
+
+function header(kind, n) {
+  const h = Buffer.alloc(9);
+  h[0] = kind.charCodeAt(0);
+  h.writeBigUInt64BE(BigInt(n), 1);
+  return h;
+}
+
+/** Connects with Nagle off, as every hop of the tunnel does. */
+export function connectTcp(port) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Runs `body(resolve, reject)` on a socket; settles once, and on a failure or early close. */
+function onSocket(socket, body) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const done = (fn) => (value) => {
+      if (settled) return;
+      settled = true;
+      fn(value);
+    };
+    const ok = done(resolve);
+    const fail = done(reject);
+    socket.on('error', (err) => fail(err));
+    socket.on('close', () => fail(new Error('connection closed before the transfer finished')));
+    body(ok, fail);
+  });
+}
+
+/** Sends `n` bytes to the sink; resolves with seconds until the sink confirmed receiving all. */
+export async function tcpUpload(port, n) {
+  const socket = await connectTcp(port);
+  const t0 = performance.now();
+  await onSocket(socket, (resolve) => {
+    socket.once('data', () => resolve());
+    socket.write(header('S', n));
+    let left = n;
+    const pump = () => {
+      while (left > 0) {
+        const chunk = left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left);
+        left -= chunk.length;
+        if (!socket.write(chunk)) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  socket.destroy();
+  return seconds;
+}
+
+/** Asks the source for `n` bytes; resolves with seconds until all arrived. */
+export async function tcpDownload(port, n) {
+  const socket = await connectTcp(port);
+  const t0 = performance.now();
+  await onSocket(socket, (resolve) => {
+    let got = 0;
+    socket.on('data', (chunk) => {
+      got += chunk.length;
+      if (got >= n) resolve();
+    });
+    socket.write(header('R', n));
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  socket.destroy();
+  return seconds;
+}
+
+/** An echo connection: `rtt()` sends `size` bytes and resolves with ms until they came back. */
+export async function echoClient(port, size = 64) {
+  const socket = await connectTcp(port);
+  socket.write('E');
+  const payload = Buffer.alloc(size, 0x70);
+  let waiting;
+  let got = 0;
+  socket.on('data', (chunk) => {
+    got += chunk.length;
+    if (got >= size && waiting) {
+      got -= size;
+      const w = waiting;
+      waiting = undefined;
+      w();
+    }
+  });
+  socket.on('error', () => undefined);
+  return {
+    rtt() {
+      return new Promise((resolve) => {
+        const t0 = performance.now();
+        waiting = () => resolve(performance.now() - t0);
+        socket.write(payload);
+      });
+    },
+    close() {
+      socket.destroy();
+    },
+  };
+}
+
+// websockify is driven like any standard WebSocket client (a browser, noVNC) would drive it:
+// frames to the server masked with a random key (RFC 6455), no compression.
+function openWs(port) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false, skipUTF8Validation: true });
+    // websockify closes with code 1005 (no status), which ws reports as an error: expected.
+    ws.on('error', (err) => {
+      if (ws.readyState === WebSocket.CONNECTING) reject(err);
+    });
+    ws.once('open', () => resolve(ws));
+  });
+}
+
+function onWs(ws, body) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    ws.on('close', () => {
+      if (!settled) reject(new Error('websocket closed before the transfer finished'));
+    });
+    body(() => {
+      settled = true;
+      resolve();
+    });
+  });
+}
+
+/** Sends `n` bytes as 64 KiB binary messages with backpressure; seconds until the sink confirmed. */
+export async function wsUpload(port, n) {
+  const ws = await openWs(port);
+  const t0 = performance.now();
+  await onWs(ws, (resolve) => {
+    ws.once('message', () => resolve());
+    ws.send(header('S', n));
+    let left = n;
+    let inFlight = 0;
+    let paused = false;
+    const sent = (len) => () => {
+      inFlight -= len;
+      if (paused && inFlight < WS_HIGH_WATER / 2) {
+        paused = false;
+        pump();
+      }
+    };
+    const pump = () => {
+      while (left > 0) {
+        const chunk = left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left);
+        left -= chunk.length;
+        inFlight += chunk.length;
+        ws.send(chunk, { binary: true }, sent(chunk.length));
+        if (inFlight >= WS_HIGH_WATER) {
+          paused = true;
+          return;
+        }
+      }
+    };
+    pump();
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  ws.terminate();
+  return seconds;
+}
+
+/** Asks the source for `n` bytes over the WebSocket; seconds until all arrived. */
+export async function wsDownload(port, n) {
+  const ws = await openWs(port);
+  const t0 = performance.now();
+  await onWs(ws, (resolve) => {
+    let got = 0;
+    ws.on('message', (data) => {
+      got += data.length;
+      if (got >= n) resolve();
+    });
+    ws.send(header('R', n));
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  ws.terminate();
+  return seconds;
+}

@@ -1,0 +1,81 @@
+// The target service of the benchmark, run as its own process. It listens on 127.0.0.1:0, prints
+// its port on stdout, and serves each connection by the first byte the client sends:
+//   'S' + uint64 N  sink: read N bytes, then answer one byte 'K' (end-to-end delivery, no half-close)
+//   'R' + uint64 N  source: send N bytes
+//   'E'             echo everything that follows
+//   nothing         hold the connection open, idle (the memory benchmark's streams)
+// The same protocol is spoken directly, through the tunnel and through websockify, so every
+// path does the same work at the ends.
+import net from 'node:net';
+
+const CHUNK = Buffer.alloc(64 * 1024, 0x61);
+const HEADER = 9;
+
+function source(socket, total) {
+  let left = total;
+  const pump = () => {
+    while (left > 0) {
+      const chunk = left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left);
+      left -= chunk.length;
+      if (!socket.write(chunk)) {
+        socket.once('drain', pump);
+        return;
+      }
+    }
+  };
+  pump();
+}
+
+const server = net.createServer({ noDelay: true }, (socket) => {
+  socket.on('error', () => socket.destroy());
+  let head = Buffer.alloc(0);
+  let mode = '';
+  let left = 0;
+
+  const onData = (chunk) => {
+    if (mode === 'S') {
+      left -= chunk.length;
+      if (left <= 0) {
+        mode = 'done';
+        socket.write('K');
+      }
+      return;
+    }
+    if (mode === 'E') {
+      socket.write(chunk);
+      return;
+    }
+    if (mode !== '') return;
+    head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+    const kind = String.fromCharCode(head[0]);
+    if (kind === 'E') {
+      mode = 'E';
+      if (head.length > 1) socket.write(head.subarray(1));
+      return;
+    }
+    if (head.length < HEADER) return;
+    const n = Number(head.readBigUInt64BE(1));
+    const rest = head.subarray(HEADER);
+    if (kind === 'S') {
+      mode = 'S';
+      left = n;
+      if (rest.length > 0 || left === 0) onData(rest);
+    } else if (kind === 'R') {
+      mode = 'R';
+      source(socket, n);
+    } else {
+      socket.destroy();
+    }
+  };
+  socket.on('data', onData);
+  socket.on('end', () => socket.end());
+});
+
+server.on('error', (err) => {
+  process.stderr.write(`target: ${err.message}\n`);
+  process.exit(1);
+});
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`${server.address().port}\n`);
+});
+process.on('SIGTERM', () => process.exit(0));
