@@ -331,6 +331,11 @@ async function main() {
 
   meta.loadEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   meta.durationS = Math.round((performance.now() - began) / 1000);
+  // The load before the run started is other processes' (the run's own adds about 1-2).
+  const busy = Number(meta.loadStart.split(' ')[0]);
+  if (busy > Number(meta.nproc) / 2) {
+    notes.unshift(`**The machine was busy** (1-minute load average ${busy.toFixed(1)} on ${meta.nproc} cores before the run started): throughput and tail latencies are understated; rerun on an idle machine.`);
+  }
   process.stdout.write(`\n${consoleTable(rows)}\n\n`);
   for (const note of notes) process.stdout.write(`- ${note}\n`);
   const misses = rows.filter((r) => r.verdict === 'MISS').length;
