@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import websocket from '@fastify/websocket';
 import { ErrorCode, SUBPROTOCOL, TetherError } from '@tether/shared';
 import { authPlugin } from './auth.js';
@@ -31,6 +31,12 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     connectionTimeout: 0,
     requestTimeout: limits.handshakeTimeoutMs,
     bodyLimit: 64 * 1024,
+    // Router-level errors (a malformed URL, a path parameter past maxParamLength) skip the error
+    // handler: answer them with the same coded JSON as every other error. (The cast: the option's
+    // generic reply type admits no status code.)
+    frameworkErrors: (err, _request, reply) => {
+      void (reply as FastifyReply).code(err.statusCode ?? 400).send({ code: ErrorCode.INVALID_ARGUMENT, message: err.message });
+    },
   });
   app.server.headersTimeout = limits.handshakeTimeoutMs;
   const router = new Router(store, limits, app.log);

@@ -222,10 +222,13 @@ export class Router {
     if (link.streams.size >= this.limits.maxStreamsPerConnection) {
       return refuse(WireCode.STREAM_LIMIT, `at most ${this.limits.maxStreamsPerConnection} streams per connection`);
     }
-    const denied = authorize(link.identity, 'connect', this.store.getTunnel(frame.tunnel), frame.tunnel);
+    const record = this.store.getTunnel(frame.tunnel);
+    const denied = authorize(link.identity, 'connect', record, frame.tunnel);
     if (denied) return refuse(denied.wireCode, denied.message);
     const host = this.hosts.get(frame.tunnel);
-    if (!host || host.goingAway) return refuse(WireCode.TUNNEL_OFFLINE, `tunnel ${frame.tunnel} is not being shared right now`);
+    // A host serves only the tunnel's current owner: when its user was deleted and the name
+    // claimed again, the old host (still connected) must not receive the new owner's streams.
+    if (!host || host.goingAway || host.identity.id !== record?.ownerId) return refuse(WireCode.TUNNEL_OFFLINE, `tunnel ${frame.tunnel} is not being shared right now`);
     if (host.streams.size >= this.limits.maxStreamsPerConnection) {
       return refuse(WireCode.STREAM_LIMIT, `tunnel ${frame.tunnel} has reached its stream limit`);
     }

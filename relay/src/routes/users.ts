@@ -25,7 +25,7 @@ export const userRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { st
   }, async (request, reply) => {
     const invalid = checkUserName(request.body.name);
     if (invalid) throw invalid;
-    if (request.body.name === 'admin') throw createError(ErrorCode.USER_EXISTS, 'the name admin is reserved');
+    if (request.body.name === 'admin') throw createError(ErrorCode.INVALID_ARGUMENT, 'the name admin is reserved for the admin identity');
     const token = generateToken();
     const user = store.createUser(request.body.name, hashToken(token));
     request.log.info({ user: user.name, by: request.identity?.name }, 'user created');

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ErrorCode, SUBPROTOCOL } from '@tether/shared';
+import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, openLink, upgradeRefusal, waitFor } from '../testing.js';
+
+test('an upgrade without tether.v1 is refused with 400 TETHER_ERR_UNSUPPORTED_VERSION', HANG_GUARD, async (t) => {
+  const relay = await createTestRelay(t);
+  await relay.listen();
+  const token = await createUser(relay, 'alice');
+  const offers: [string, string[] | undefined][] = [
+    ['no subprotocol', undefined],
+    ['a future version', ['tether.v2']],
+    ['an unrelated protocol', ['chat']],
+    ['a prefix of the version', ['tether']],
+  ];
+  for (const path of ['/v1/host?tunnel=web', '/v1/connect']) {
+    for (const [name, protocols] of offers) {
+      const refusal = await upgradeRefusal(relay, path, bearer(token), protocols);
+      assert.equal(refusal.status, 400, `${path} with ${name}`);
+      assert.equal(refusal.body.code, ErrorCode.UNSUPPORTED_VERSION, `${path} with ${name}`);
+    }
+  }
+  assert.equal(relay.store.getTunnel('web'), undefined);
+  assert.deepEqual([relay.router.stats().hosts, relay.router.stats().connectors], [0, 0]);
+});
+
+test('tether.v1 among other offers is the protocol agreed', HANG_GUARD, async (t) => {
+  const relay = await createTestRelay(t);
+  await relay.listen();
+  const token = await createUser(relay, 'alice');
+  const client = await openLink(relay, '/v1/connect', token, ['tether.v2', SUBPROTOCOL]);
+  assert.equal(client.ws.protocol, SUBPROTOCOL);
+});
+
+test('/v1/host needs a valid tunnel name', HANG_GUARD, async (t) => {
+  const relay = await createTestRelay(t);
+  await relay.listen();
+  const token = await createUser(relay, 'alice');
+  const cases: [string, string, string][] = [
+    ['no tunnel', '/v1/host', ErrorCode.INVALID_ARGUMENT],
+    ['empty', '/v1/host?tunnel=', ErrorCode.INVALID_TUNNEL_NAME],
+    ['uppercase', '/v1/host?tunnel=Web', ErrorCode.INVALID_TUNNEL_NAME],
+    ['traversal', '/v1/host?tunnel=..%2Fetc', ErrorCode.INVALID_TUNNEL_NAME],
+    ['unicode', `/v1/host?tunnel=${encodeURIComponent('wéb')}`, ErrorCode.INVALID_TUNNEL_NAME],
+    ['trailing dash', '/v1/host?tunnel=web-', ErrorCode.INVALID_TUNNEL_NAME],
+    ['64 characters', `/v1/host?tunnel=${'a'.repeat(64)}`, ErrorCode.INVALID_TUNNEL_NAME],
+    ['far too long', `/v1/host?tunnel=${'a'.repeat(300)}`, ErrorCode.INVALID_ARGUMENT],
+  ];
+  for (const [name, path, code] of cases) {
+    const refusal = await upgradeRefusal(relay, path, bearer(token), [SUBPROTOCOL]);
+    assert.equal(refusal.status, 400, name);
+    assert.equal(refusal.body.code, code, name);
+  }
+  assert.deepEqual(relay.store.listTunnels(), []);
+});
+
+test("a user's first host claims the name; another user cannot host it", HANG_GUARD, async (t) => {
+  const relay = await createTestRelay(t);
+  await relay.listen();
+  const alice = await createUser(relay, 'alice');
+  const bob = await createUser(relay, 'bob');
+  await openLink(relay, '/v1/host?tunnel=web', alice);
+  const record = relay.store.getTunnel('web');
+  assert.equal(record?.ownerName, 'alice');
+  assert.notEqual(record?.lastHostedAt, null);
+  assert.equal(relay.router.stats().hosts, 1);
+
+  const refusal = await upgradeRefusal(relay, '/v1/host?tunnel=web', bearer(bob), [SUBPROTOCOL]);
+  assert.equal(refusal.status, 403);
+  assert.equal(refusal.body.code, ErrorCode.TUNNEL_FORBIDDEN);
+  // Even the admin cannot take a user's tunnel.
+  const byAdmin = await upgradeRefusal(relay, '/v1/host?tunnel=web', bearer(ADMIN_TOKEN), [SUBPROTOCOL]);
+  assert.equal(byAdmin.status, 403);
+  assert.equal(byAdmin.body.code, ErrorCode.TUNNEL_FORBIDDEN);
+  assert.equal(relay.store.getTunnel('web')?.ownerName, 'alice');
+});
+
+test('a second host for an online tunnel gets 409 TETHER_ERR_TUNNEL_IN_USE; it may host once the first leaves', HANG_GUARD, async (t) => {
+  const relay = await createTestRelay(t);
+  await relay.listen();
+  const alice = await createUser(relay, 'alice');
+  const first = await openLink(relay, '/v1/host?tunnel=web', alice);
+  const refusal = await upgradeRefusal(relay, '/v1/host?tunnel=web', bearer(alice), [SUBPROTOCOL]);
+  assert.equal(refusal.status, 409);
+  assert.equal(refusal.body.code, ErrorCode.TUNNEL_IN_USE);
+  assert.equal(first.ws.readyState, first.ws.OPEN);
+
+  first.close();
+  await first.closed;
+  await waitFor(() => relay.router.hostFor('web') === undefined);
+  const second = await openLink(relay, '/v1/host?tunnel=web', alice);
+  assert.equal(second.ws.protocol, SUBPROTOCOL);
+  assert.equal(relay.router.stats().hosts, 1);
+});
+
+test('while draining, both endpoints refuse upgrades with 503 TETHER_ERR_GOING_AWAY', HANG_GUARD, async (t) => {
+  const relay = await createTestRelay(t);
+  await relay.listen();
+  const alice = await createUser(relay, 'alice');
+  await relay.router.drain();
+  for (const path of ['/v1/host?tunnel=web', '/v1/connect']) {
+    const refusal = await upgradeRefusal(relay, path, bearer(alice), [SUBPROTOCOL]);
+    assert.equal(refusal.status, 503, path);
+    assert.equal(refusal.body.code, ErrorCode.GOING_AWAY, path);
+  }
+});

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ErrorCode } from '@tether/shared';
+import { ADMIN_IDENTITY } from '../identity.js';
+import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, openLink, waitFor, type TestRelay } from '../testing.js';
+
+interface TunnelView { name: string; owner: string; online: boolean; createdAt: string; lastHostedAt: string | null }
+
+async function listTunnels(relay: TestRelay, token: string): Promise<TunnelView[]> {
+  const res = await relay.app.inject({ method: 'GET', url: '/v1/tunnels', headers: bearer(token) });
+  assert.equal(res.statusCode, 200);
+  return res.json<{ tunnels: TunnelView[] }>().tunnels;
+}
+
+test('GET /v1/tunnels shows a user only its own tunnels; the admin sees all', HANG_GUARD, async (t) => {
+  const relay = await createTestRelay(t);
+  await relay.listen();
+  const alice = await createUser(relay, 'alice');
+  const bob = await createUser(relay, 'bob');
+  await openLink(relay, '/v1/host?tunnel=web', alice);
+  relay.store.claimTunnel('db', relay.store.findUserByName('bob')!.id);
+  relay.store.claimTunnel('ops', ADMIN_IDENTITY.id);
+
+  const mine = await listTunnels(relay, alice);
+  assert.deepEqual(mine.map((v) => [v.name, v.owner, v.online]), [['web', 'alice', true]]);
+  assert.ok(mine[0].lastHostedAt !== null);
+  assert.deepEqual((await listTunnels(relay, bob)).map((v) => [v.name, v.owner, v.online]), [['db', 'bob', false]]);
+  assert.deepEqual((await listTunnels(relay, ADMIN_TOKEN)).map((v) => [v.name, v.owner, v.online]), [
+    ['db', 'bob', false],
+    ['ops', 'admin', false],
+    ['web', 'alice', true],
+  ]);
+  const carol = await createUser(relay, 'carol');
+  assert.deepEqual(await listTunnels(relay, carol), []);
+});
+
+test('GET /v1/tunnels/:name refuses with a code and reports the online flag', HANG_GUARD, async (t) => {
+  const relay = await createTestRelay(t);
+  await relay.listen();
+  const alice = await createUser(relay, 'alice');
+  const bob = await createUser(relay, 'bob');
+  relay.store.claimTunnel('db', relay.store.findUserByName('bob')!.id);
+  const host = await openLink(relay, '/v1/host?tunnel=web', alice);
+
+  const cases: [string, string, string, number, string][] = [
+    ['unknown tunnel', alice, 'nope', 404, ErrorCode.TUNNEL_UNKNOWN],
+    ["another user's tunnel", alice, 'db', 403, ErrorCode.TUNNEL_FORBIDDEN],
+    ["another user's online tunnel", bob, 'web', 403, ErrorCode.TUNNEL_FORBIDDEN],
+    ['uppercase name', alice, 'Web', 400, ErrorCode.INVALID_TUNNEL_NAME],
+    ['dot in the name', alice, 'web.example', 400, ErrorCode.INVALID_TUNNEL_NAME],
+    ['encoded traversal', alice, '..%2Fetc', 400, ErrorCode.INVALID_TUNNEL_NAME],
+    ['unicode', alice, encodeURIComponent('wéb'), 400, ErrorCode.INVALID_TUNNEL_NAME],
+    ['64 characters', alice, 'a'.repeat(64), 400, ErrorCode.INVALID_TUNNEL_NAME],
+    ['far too long for the router', alice, 'a'.repeat(300), 414, ErrorCode.INVALID_ARGUMENT],
+    ['malformed percent-encoding', alice, 'web%E0%A4%A', 400, ErrorCode.INVALID_ARGUMENT],
+  ];
+  for (const [name, token, tunnel, status, code] of cases) {
+    const res = await relay.app.inject({ method: 'GET', url: `/v1/tunnels/${tunnel}`, headers: bearer(token) });
+    assert.equal(res.statusCode, status, name);
+    assert.equal(res.json<{ code: string }>().code, code, name);
+  }
+
+  const online = await relay.app.inject({ method: 'GET', url: '/v1/tunnels/web', headers: bearer(alice) });
+  assert.equal(online.statusCode, 200);
+  assert.equal(online.json<TunnelView>().online, true);
+  assert.equal(online.json<TunnelView>().owner, 'alice');
+
+  host.close();
+  await host.closed;
+  await waitFor(() => relay.router.hostFor('web') === undefined);
+  const offline = await relay.app.inject({ method: 'GET', url: '/v1/tunnels/web', headers: bearer(alice) });
+  assert.equal(offline.statusCode, 200);
+  assert.equal(offline.json<TunnelView>().online, false);
+  assert.notEqual(offline.json<TunnelView>().lastHostedAt, null);
+});
