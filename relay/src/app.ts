@@ -73,7 +73,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   });
   await app.register(authPlugin, { store, adminToken: options.adminToken });
   await app.register(healthRoutes, { router, store });
-  await app.register(userRoutes, { store });
+  await app.register(userRoutes, { store, router });
   await app.register(tunnelRoutes, { store, router });
   await app.register(tunnelSocketRoutes, { store, router });
 

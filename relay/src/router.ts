@@ -111,6 +111,20 @@ export class Router {
     clearInterval(this.pinger);
   }
 
+  /**
+   * Closes every connection of the identity `id` (its token was revoked or its user deleted):
+   * a credential that no longer authenticates must not keep a tunnel open. Returns the count.
+   */
+  disconnectIdentity(id: number, why: string): number {
+    let count = 0;
+    for (const link of [...this.links]) {
+      if (link.identity.id !== id) continue;
+      this.closeLink(link, createError(ErrorCode.UNAUTHORIZED, why, CloseCode.POLICY_VIOLATION));
+      count++;
+    }
+    return count;
+  }
+
   /** Stops the timers (the app is closing). */
   close(): void {
     clearInterval(this.pinger);

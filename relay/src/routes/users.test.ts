@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { ErrorCode } from '@tether/shared';
-import { ADMIN_TOKEN, bearer, createTestRelay, createUser, type TestRelay } from '../testing.js';
+import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, openLink, type TestRelay } from '../testing.js';
 import { hashToken } from '../tokens.js';
 
 const admin = bearer(ADMIN_TOKEN);
@@ -135,4 +135,25 @@ test('tokens are stored only as hashes: no plaintext token in the database files
     assert.ok(!bytes.includes(Buffer.from(token)), 'a token was found in the database files');
     assert.ok(!bytes.includes(Buffer.from(token.slice(4))), 'a token body was found in the database files');
   }
+});
+
+test('replacing a token or deleting a user closes that user\'s open connections, and only theirs', HANG_GUARD, async (t) => {
+  const relay = await createTestRelay(t);
+  await relay.listen();
+  const aliceToken = await createUser(relay, 'alice');
+  const bobToken = await createUser(relay, 'bob');
+  const aliceHost = await openLink(relay, '/v1/host?tunnel=web', aliceToken);
+  const bobConnector = await openLink(relay, '/v1/connect', bobToken);
+
+  const rotate = await relay.app.inject({ method: 'POST', url: '/v1/users/alice/token', headers: admin });
+  assert.equal(rotate.statusCode, 200);
+  assert.deepEqual(await aliceHost.closed, { code: 1008, reason: ErrorCode.UNAUTHORIZED });
+  assert.equal(relay.router.stats().hosts, 0);
+
+  const bobHost = await openLink(relay, '/v1/host?tunnel=bobs', bobToken);
+  const del = await relay.app.inject({ method: 'DELETE', url: '/v1/users/bob', headers: admin });
+  assert.equal(del.statusCode, 204);
+  assert.deepEqual(await bobHost.closed, { code: 1008, reason: ErrorCode.UNAUTHORIZED });
+  assert.deepEqual(await bobConnector.closed, { code: 1008, reason: ErrorCode.UNAUTHORIZED });
+  assert.equal(relay.router.stats().connectors, 0);
 });

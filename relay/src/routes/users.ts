@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { checkUserName, createError, ErrorCode } from '@tether/shared';
+import type { Router } from '../router.js';
 import type { Store } from '../store.js';
 import { generateToken, hashToken } from '../tokens.js';
 
@@ -10,7 +11,7 @@ const nameParam = {
 } as const;
 
 /** Admin API for users. A token is shown once, when it is created or rotated. */
-export const userRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { store }) => {
+export const userRoutes: FastifyPluginAsync<{ store: Store; router: Router }> = async (app, { store, router }) => {
   app.addHook('onRequest', app.requireAdmin);
 
   app.post<{ Body: { name: string } }>('/v1/users', {
@@ -35,17 +36,21 @@ export const userRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { st
   app.get('/v1/users', async () => ({ users: store.listUsers().map((u) => ({ name: u.name, createdAt: u.createdAt })) }));
 
   app.post<{ Params: { name: string } }>('/v1/users/:name/token', { schema: { params: nameParam } }, async (request) => {
+    const user = store.findUserByName(request.params.name);
+    if (!user) throw createError(ErrorCode.NOT_FOUND, `no user named ${request.params.name}`);
     const token = generateToken();
-    if (!store.rotateUserToken(request.params.name, hashToken(token))) {
-      throw createError(ErrorCode.NOT_FOUND, `no user named ${request.params.name}`);
-    }
-    request.log.info({ user: request.params.name, by: request.identity?.name }, 'user token rotated');
+    store.rotateUserToken(user.name, hashToken(token));
+    const closed = router.disconnectIdentity(user.id, 'token replaced');
+    request.log.info({ user: user.name, by: request.identity?.name, closed }, 'user token rotated');
     return { name: request.params.name, token };
   });
 
   app.delete<{ Params: { name: string } }>('/v1/users/:name', { schema: { params: nameParam } }, async (request, reply) => {
-    if (!store.deleteUser(request.params.name)) throw createError(ErrorCode.NOT_FOUND, `no user named ${request.params.name}`);
-    request.log.info({ user: request.params.name, by: request.identity?.name }, 'user deleted');
+    const user = store.findUserByName(request.params.name);
+    if (!user) throw createError(ErrorCode.NOT_FOUND, `no user named ${request.params.name}`);
+    store.deleteUser(user.name);
+    const closed = router.disconnectIdentity(user.id, 'user deleted');
+    request.log.info({ user: user.name, by: request.identity?.name, closed }, 'user deleted');
     return reply.code(204).send();
   });
 };
