@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  createUser, freePort, Processes, requirePrograms, ssh, startRelay, startShare, startSshd, tempDir, tether,
+  createUser, HANG_GUARD, freePort, Processes, requirePrograms, ssh, startRelay, startShare, startSshd, tempDir, tether,
 } from './fixtures.mjs';
 
 /** The CLI's error line, anywhere in `stderr` (ssh adds its own lines around it). */
@@ -11,7 +11,7 @@ function errorLine(code) {
   return new RegExp(`^tether: .+ \\[${code}\\]$`, 'm');
 }
 
-describe('ssh ProxyCommand errors', () => {
+describe('ssh ProxyCommand errors', HANG_GUARD, () => {
   const procs = new Processes();
   const tmp = tempDir();
   let relay;
@@ -59,7 +59,7 @@ describe('ssh ProxyCommand errors', () => {
   });
 });
 
-describe('the relay goes away under a running `tether share`', () => {
+describe('the relay goes away under a running `tether share`', HANG_GUARD, () => {
   const procs = new Processes();
   const tmp = tempDir();
 
@@ -82,13 +82,16 @@ describe('the relay goes away under a running `tether share`', () => {
   });
 });
 
-describe('no relay listening', () => {
+describe('no relay listening', HANG_GUARD, () => {
+  const procs = new Processes(); // Only to stop a one-shot command that a failure left running.
   let relayUrl;
 
   before(async () => {
     requirePrograms();
     relayUrl = `http://127.0.0.1:${await freePort()}`;
   });
+
+  after(() => procs.stopAll());
 
   const commands = [
     ['proxy', 'e2e-box'],

@@ -16,6 +16,8 @@ export const CLI = join(ROOT, 'extension/dist/cli/main.js');
 export const SSHD = '/usr/sbin/sshd';
 /** How long to wait for a process to say it is ready: a guard against hanging, not a threshold. */
 const READY_TIMEOUT_MS = 20_000;
+/** node:test option for each suite: a hung ssh fails its suite instead of the CI job. */
+export const HANG_GUARD = { timeout: 300_000 };
 
 /** Fails loudly (never skips) when a program the suite needs is missing. */
 export function requirePrograms() {
@@ -102,6 +104,9 @@ class Output {
   }
 }
 
+/** Children started by `run()` that have not exited yet (ssh, scp, the CLI's one-shot commands). */
+const oneShots = new Set();
+
 /** A group of child processes, each stopped by its own PID. */
 export class Processes {
   constructor() {
@@ -158,8 +163,18 @@ export class Processes {
     }
   }
 
-  /** Stops every child still running, each by its PID. */
+  /**
+   * Stops every child still running, each by its PID, and any one-shot command a failed or
+   * timed-out test left behind.
+   */
   async stopAll() {
+    for (const child of oneShots) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
     await Promise.all([...this.children].map((proc) => this.stop(proc)));
   }
 }
@@ -178,6 +193,7 @@ export function run(command, args, { env, input, keepStdout = true } = {}) {
     } finally {
       if (typeof stdin === 'number') closeSync(stdin);
     }
+    oneShots.add(child);
     const hash = createHash('sha256');
     const out = [];
     let stderr = '';
@@ -189,8 +205,12 @@ export function run(command, args, { env, input, keepStdout = true } = {}) {
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
     });
-    child.once('error', reject);
+    child.once('error', (err) => {
+      oneShots.delete(child);
+      reject(err);
+    });
     child.once('close', (code, signal) => {
+      oneShots.delete(child);
       resolveRun({ code: code ?? signal, stdout: Buffer.concat(out).toString('utf8'), stderr, sha256: hash.digest('hex') });
     });
   });

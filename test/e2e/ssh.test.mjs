@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  createUser, Processes, randomFile, requirePrograms, scp, sha256File, ssh, startConnect, startRelay, startShare, startSshd, tempDir,
+  createUser, HANG_GUARD, Processes, randomFile, requirePrograms, scp, sha256File, ssh, startConnect, startRelay, startShare, startSshd, tempDir,
 } from './fixtures.mjs';
 
 const MiB = 1024 * 1024;
 const TUNNEL = 'e2e-box';
 
-describe('ssh through a tunnel', () => {
+describe('ssh through a tunnel', HANG_GUARD, () => {
   const procs = new Processes();
   const tmp = tempDir();
   /** ssh through `tether proxy`: `{ port, key, proxyTunnel, relay, token }`. */
