@@ -65,10 +65,15 @@ export function bridge(stream: MuxStream, input: Readable, output: Writable): Pr
 
     // The local side vanished before the stream finished (socket destroyed, pipe closed).
     // After a graceful end both ways the stream may still be sending queued bytes: leave it be.
-    const onLocalClose = (): void => {
-      if (stream.state !== 'closed' && !(inputEnded && outputEnded)) stream.reset(WireCode.CANCELLED, 'local connection closed');
+    // A socket is both directions at once; separate stdin and stdout each close once their own
+    // direction is done (stdin closes right after EOF while the answer may still be coming).
+    const onLocalClose = (finished: () => boolean) => (): void => {
+      if (stream.state !== 'closed' && !finished()) stream.reset(WireCode.CANCELLED, 'local connection closed');
     };
-    input.once('close', onLocalClose);
-    if (output !== (input as unknown)) output.once('close', onLocalClose);
+    if (output === (input as unknown)) input.once('close', onLocalClose(() => inputEnded && outputEnded));
+    else {
+      input.once('close', onLocalClose(() => inputEnded));
+      output.once('close', onLocalClose(() => outputEnded));
+    }
   });
 }

@@ -60,7 +60,13 @@ export class RelayApi {
     }
     const text = await response.text();
     if (!response.ok) throw errorFromBody(response.status, text);
-    return (text ? JSON.parse(text) : undefined) as T;
+    if (!text) return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      // Something that is not a relay (a web server, a captive portal) answered 200.
+      throw createError(ErrorCode.RELAY_REJECTED, `${this.base} answered ${method} ${path} with something that is not JSON`);
+    }
   }
 
   whoami(): Promise<{ name: string; admin: boolean }> {

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import http from 'node:http';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { ErrorCode, isTetherError, type ErrorCodeString } from '@tether/shared';
+import { errorFromBody, RelayApi } from './relay-api.js';
+
+describe('errorFromBody', () => {
+  const cases: [status: number, body: string, code: ErrorCodeString][] = [
+    [401, '{"code":"TETHER_ERR_UNAUTHORIZED","message":"bad token"}', ErrorCode.UNAUTHORIZED],
+    [403, '{"code":"TETHER_ERR_TUNNEL_FORBIDDEN","message":"not yours"}', ErrorCode.TUNNEL_FORBIDDEN],
+    [409, '{"code":"TETHER_ERR_TUNNEL_IN_USE"}', ErrorCode.TUNNEL_IN_USE],
+    // The relay's own code wins over what the status alone would suggest.
+    [401, '{"code":"TETHER_ERR_TUNNEL_UNKNOWN","message":"x"}', ErrorCode.TUNNEL_UNKNOWN],
+    [401, 'Unauthorized', ErrorCode.UNAUTHORIZED],
+    [401, '', ErrorCode.UNAUTHORIZED],
+    [500, '<html>Internal Server Error</html>', ErrorCode.RELAY_REJECTED],
+    [502, '', ErrorCode.RELAY_REJECTED],
+    [404, '{"code":"E_NOT_OURS","message":"x"}', ErrorCode.RELAY_REJECTED],
+    [400, '{"code":42}', ErrorCode.RELAY_REJECTED],
+    [500, 'null', ErrorCode.RELAY_REJECTED],
+    [500, '[1,2]', ErrorCode.RELAY_REJECTED],
+  ];
+  for (const [status, body, code] of cases) {
+    test(`HTTP ${status} ${JSON.stringify(body.slice(0, 40))} → ${code}`, () => {
+      assert.equal(errorFromBody(status, body).code, code);
+    });
+  }
+
+  test('keeps the relay message, or falls back to the code', () => {
+    assert.equal(errorFromBody(403, '{"code":"TETHER_ERR_TUNNEL_FORBIDDEN","message":"not yours"}').message, 'not yours');
+    assert.equal(errorFromBody(409, '{"code":"TETHER_ERR_TUNNEL_IN_USE"}').message, 'TETHER_ERR_TUNNEL_IN_USE');
+  });
+});
+
+interface Seen {
+  method: string;
+  url: string;
+  authorization: string | undefined;
+  contentType: string | undefined;
+  body: string;
+}
+
+/** A stand-in relay: answers by `METHOD path`, records every request. */
+function fakeRelay(routes: Record<string, (req: Seen) => [status: number, body: string, type?: string]>): {
+  server: http.Server;
+  seen: Seen[];
+} {
+  const seen: Seen[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const request: Seen = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        authorization: req.headers.authorization,
+        contentType: req.headers['content-type'],
+        body: Buffer.concat(chunks).toString(),
+      };
+      seen.push(request);
+      const route = routes[`${request.method} ${request.url}`];
+      if (!route) {
+        // Hold the request open: the client's timeout has to end it.
+        return;
+      }
+      const [status, body, type] = route(request);
+      res.writeHead(status, { 'content-type': type ?? 'application/json' });
+      res.end(body);
+    });
+  });
+  return { server, seen };
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+describe('RelayApi', () => {
+  const tunnel = { name: 'box', owner: 'alice', online: true, createdAt: '2026-01-01T00:00:00.000Z', lastHostedAt: null };
+  const { server, seen } = fakeRelay({
+    'GET /v1/whoami': () => [200, JSON.stringify({ name: 'alice', admin: false })],
+    'GET /v1/tunnels': () => [200, JSON.stringify({ tunnels: [tunnel] })],
+    'GET /v1/tunnels/box': () => [200, JSON.stringify(tunnel)],
+    'GET /v1/tunnels/theirs': () => [403, JSON.stringify({ code: ErrorCode.TUNNEL_FORBIDDEN, message: 'tunnel theirs belongs to another user' })],
+    'GET /v1/tunnels/a%2Fb': () => [404, JSON.stringify({ code: ErrorCode.TUNNEL_UNKNOWN, message: 'no tunnel' })],
+    'GET /v1/users': () => [500, '<html><body>Internal Server Error</body></html>', 'text/html'],
+    'POST /v1/users': (req) => [200, JSON.stringify({ name: (JSON.parse(req.body) as { name: string }).name, token: 'tok-1', createdAt: 'now' })],
+    'POST /v1/users/bob/token': () => [200, JSON.stringify({ name: 'bob', token: 'tok-2' })],
+    'DELETE /v1/users/bob': () => [204, ''],
+    'GET /v1/html': () => [200, '<html>a web server, not a relay</html>', 'text/html'],
+  });
+  let base = '';
+
+  before(async () => {
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  test('sends the token as a bearer and parses JSON answers', async () => {
+    const api = new RelayApi(`${base}/`, 'secret-token');
+    assert.equal(api.base, base);
+    assert.deepEqual(await api.whoami(), { name: 'alice', admin: false });
+    assert.equal(seen.at(-1)?.authorization, 'Bearer secret-token');
+    assert.equal(seen.at(-1)?.contentType, undefined);
+    assert.deepEqual(await api.tunnels(), [tunnel]);
+    assert.deepEqual(await api.tunnel('box'), tunnel);
+  });
+
+  test('posts JSON bodies and reads empty answers', async () => {
+    const api = new RelayApi(base, 'admin');
+    assert.deepEqual(await api.createUser('carol'), { name: 'carol', token: 'tok-1', createdAt: 'now' });
+    const post = seen.at(-1);
+    assert.equal(post?.contentType, 'application/json');
+    assert.deepEqual(JSON.parse(post?.body ?? ''), { name: 'carol' });
+    assert.deepEqual(await api.rotateUserToken('bob'), { name: 'bob', token: 'tok-2' });
+    assert.equal(await api.deleteUser('bob'), undefined);
+    assert.equal(seen.at(-1)?.method, 'DELETE');
+  });
+
+  test('encodes names in paths', async () => {
+    await assert.rejects(new RelayApi(base, 't').tunnel('a/b'), (err) => isTetherError(err, ErrorCode.TUNNEL_UNKNOWN));
+    assert.equal(seen.at(-1)?.url, '/v1/tunnels/a%2Fb');
+  });
+
+  const failures: [what: string, call: (api: RelayApi) => Promise<unknown>, code: ErrorCodeString][] = [
+    ['a coded JSON error', (api) => api.tunnel('theirs'), ErrorCode.TUNNEL_FORBIDDEN],
+    ['a non-JSON 500', (api) => api.users(), ErrorCode.RELAY_REJECTED],
+    ['a 200 that is not JSON', (api) => api.request('GET', '/v1/html'), ErrorCode.RELAY_REJECTED],
+  ];
+  for (const [what, call, code] of failures) {
+    test(`${what} → ${code}`, async () => {
+      await assert.rejects(call(new RelayApi(base, 't')), (err) => isTetherError(err, code));
+    });
+  }
+
+  test('connection refused → RELAY_UNREACHABLE', async () => {
+    const api = new RelayApi(`http://127.0.0.1:${await freePort()}`, 't');
+    await assert.rejects(api.whoami(), (err) => isTetherError(err, ErrorCode.RELAY_UNREACHABLE));
+  });
+
+  test('no answer within the timeout → RELAY_UNREACHABLE', async () => {
+    const api = new RelayApi(base, 't', 50);
+    await assert.rejects(api.request('GET', '/v1/never-answers'), (err) => isTetherError(err, ErrorCode.RELAY_UNREACHABLE));
+  });
+
+  test('an invalid relay URL is refused up front', () => {
+    assert.throws(() => new RelayApi('ftp://relay', 't'), (err) => isTetherError(err, ErrorCode.INVALID_ARGUMENT));
+  });
+});

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ErrorCode, isTetherError } from '@tether/shared';
+import { parseHostPort, parseRelayUrl } from './relay-url.js';
+
+describe('parseRelayUrl', () => {
+  const accepted: [input: string, http: string, ws: string][] = [
+    ['http://127.0.0.1:8080', 'http://127.0.0.1:8080', 'ws://127.0.0.1:8080'],
+    ['https://relay.example.com', 'https://relay.example.com', 'wss://relay.example.com'],
+    ['ws://127.0.0.1:9000', 'http://127.0.0.1:9000', 'ws://127.0.0.1:9000'],
+    ['wss://relay.example.com:8443', 'https://relay.example.com:8443', 'wss://relay.example.com:8443'],
+    ['relay.example.com:8080', 'http://relay.example.com:8080', 'ws://relay.example.com:8080'],
+    ['localhost', 'http://localhost', 'ws://localhost'],
+    ['http://127.0.0.1:8080/', 'http://127.0.0.1:8080', 'ws://127.0.0.1:8080'],
+    ['https://example.com/tether/', 'https://example.com/tether', 'wss://example.com/tether'],
+    ['https://example.com/a/b//', 'https://example.com/a/b', 'wss://example.com/a/b'],
+    ['HTTP://Relay.Example.COM:8080', 'http://relay.example.com:8080', 'ws://relay.example.com:8080'],
+    ['http://[::1]:8080', 'http://[::1]:8080', 'ws://[::1]:8080'],
+  ];
+  for (const [input, http, ws] of accepted) {
+    test(`accepts ${input}`, () => {
+      assert.deepEqual(parseRelayUrl(input), { http, ws });
+    });
+  }
+
+  const refused: [what: string, input: string][] = [
+    ['credentials', 'http://alice:secret@relay.example.com'],
+    ['a user name alone', 'https://alice@relay.example.com'],
+    ['ftp', 'ftp://relay.example.com'],
+    ['file', 'file:///etc/passwd'],
+    ['garbage', 'http://exa mple.com'],
+    ['an empty string', ''],
+    ['a bad port', 'http://relay.example.com:99999'],
+    ['an unclosed IPv6 bracket', 'http://[::1:8080'],
+  ];
+  for (const [what, input] of refused) {
+    test(`refuses ${what}`, () => {
+      assert.throws(() => parseRelayUrl(input), (err) => isTetherError(err, ErrorCode.INVALID_ARGUMENT));
+    });
+  }
+});
+
+describe('parseHostPort', () => {
+  const accepted: [input: string, host: string, port: number][] = [
+    ['127.0.0.1:22', '127.0.0.1', 22],
+    ['example.com:2222', 'example.com', 2222],
+    ['[::1]:22', '::1', 22],
+    ['[fe80::1]:65535', 'fe80::1', 65535],
+    ['2222', '127.0.0.1', 2222],
+    [':8022', '127.0.0.1', 8022],
+    ['localhost:1', 'localhost', 1],
+  ];
+  for (const [input, host, port] of accepted) {
+    test(`accepts ${input}`, () => {
+      assert.deepEqual(parseHostPort(input), { host, port });
+    });
+  }
+
+  test('a bare port takes the default host given', () => {
+    assert.deepEqual(parseHostPort('2222', '0.0.0.0'), { host: '0.0.0.0', port: 2222 });
+    assert.deepEqual(parseHostPort('10.0.0.1:2222', '0.0.0.0'), { host: '10.0.0.1', port: 2222 });
+  });
+
+  const refused: [what: string, input: string][] = [
+    ['port 0', '127.0.0.1:0'],
+    ['bare port 0', '0'],
+    ['port 65536', '127.0.0.1:65536'],
+    ['a six-digit port', '127.0.0.1:123456'],
+    ['a port that is not a number', '127.0.0.1:abc'],
+    ['a negative port', '127.0.0.1:-1'],
+    ['a missing port', '127.0.0.1:'],
+    ['a host without a port', 'example.com'],
+    ['an unbracketed IPv6 address', '::1:22'],
+    ['whitespace', ' 127.0.0.1:22'],
+    ['an empty string', ''],
+  ];
+  for (const [what, input] of refused) {
+    test(`refuses ${what}`, () => {
+      assert.throws(() => parseHostPort(input), (err) => isTetherError(err, ErrorCode.INVALID_ARGUMENT));
+    });
+  }
+});
