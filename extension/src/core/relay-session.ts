@@ -48,7 +48,11 @@ const zeroMask = (mask: Buffer): void => {
 };
 
 function closeError(code: number, reason: string): TetherError {
-  if (reason.startsWith('TETHER_ERR_')) return createError(reason as ErrorCodeString, `relay closed the connection: ${reason}`, code);
+  // The relay puts the stable code in the close reason; the CLI prints it next to the message.
+  if (reason.startsWith('TETHER_ERR_')) {
+    const why = code === CloseCode.GOING_AWAY ? 'the relay is shutting down' : `the relay closed the connection (close code ${code})`;
+    return createError(reason as ErrorCodeString, why, code);
+  }
   if (code === CloseCode.GOING_AWAY) return createError(ErrorCode.GOING_AWAY, 'relay went away', code);
   return createError(ErrorCode.CONNECTION_LOST, `connection to relay lost (close code ${code}${reason ? `: ${reason}` : ''})`, code);
 }
