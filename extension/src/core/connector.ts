@@ -80,7 +80,7 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   }
 
   /** Listens on host:port; each accepted connection gets its own stream to `tunnel`. */
-  listen(tunnel: string, host: string, port: number): Promise<net.Server> {
+  async listen(tunnel: string, host: string, port: number): Promise<net.Server> {
     assertTunnelName(tunnel);
     const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       const remote = `${socket.remoteAddress}:${socket.remotePort}`;

@@ -1,0 +1,374 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import net from 'node:net';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { buildApp, type RelayApp } from '@tether/relay';
+import {
+  CloseCode,
+  createError,
+  createSessionPair,
+  ErrorCode,
+  isTetherError,
+  WireCode,
+  type ErrorCodeString,
+  type MuxSession,
+  type MuxStream,
+  type TetherError,
+} from '@tether/shared';
+import { Connector } from './connector.js';
+import { HostAgent } from './host-agent.js';
+import { RelayApi } from './relay-api.js';
+import { webSocketFactory, type Endpoint, type SessionFactory } from './relay-session.js';
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** In-memory SessionFactory: the connector gets `a`, the test plays the relay with `b`. */
+function memoryRelay(serve?: (stream: MuxStream, tunnel: string) => void): {
+  factory: SessionFactory;
+  peers: MuxSession[];
+  calls: [Endpoint, string | undefined][];
+  failures: TetherError[];
+} {
+  const peers: MuxSession[] = [];
+  const calls: [Endpoint, string | undefined][] = [];
+  const failures: TetherError[] = [];
+  const factory: SessionFactory = async (endpoint, tunnel) => {
+    calls.push([endpoint, tunnel]);
+    const failure = failures.shift();
+    if (failure) throw failure;
+    const { a, b } = createSessionPair();
+    if (serve) b.on('stream', (stream, request) => serve(stream, request.tunnel));
+    let closedByUs = false;
+    const closed = new Promise<TetherError | undefined>((resolve) => a.once('close', (err) => resolve(closedByUs ? undefined : err)));
+    peers.push(b);
+    return {
+      session: a,
+      closed,
+      close: () => {
+        closedByUs = true;
+        a.destroy();
+      },
+    };
+  };
+  return { factory, peers, calls, failures };
+}
+
+/** Plays a relay whose tunnel `echo` echoes; other names are refused with the wire code in `refusals`. */
+const refusals: Record<string, number> = {
+  unknown: WireCode.TUNNEL_UNKNOWN,
+  forbidden: WireCode.TUNNEL_FORBIDDEN,
+  offline: WireCode.TUNNEL_OFFLINE,
+  refused: WireCode.TARGET_REFUSED,
+};
+function echoOrRefuse(stream: MuxStream, tunnel: string): void {
+  if (tunnel !== 'echo') return stream.reject(refusals[tunnel] ?? WireCode.TUNNEL_UNKNOWN, `refusing ${tunnel}`);
+  stream.accept();
+  stream.on('data', (c) => {
+    stream.write(Buffer.from(c));
+    stream.consume(c.length);
+  });
+  stream.on('end', () => stream.end());
+}
+
+async function listening(server: net.Server): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as net.AddressInfo).port;
+}
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  const port = await listening(server);
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Writes `data` through a stream with backpressure, ends, and returns the SHA-256 of the reply. */
+async function exchange(stream: MuxStream, data: Buffer): Promise<string> {
+  const hash = createHash('sha256');
+  const done = new Promise<string>((resolve, reject) => {
+    stream.on('data', (c) => {
+      hash.update(c);
+      stream.consume(c.length);
+    });
+    stream.once('end', () => resolve(hash.digest('hex')));
+    stream.once('close', (err) => {
+      if (err) reject(err);
+    });
+  });
+  for (let offset = 0; offset < data.length; offset += 64 * 1024) {
+    if (!stream.write(data.subarray(offset, offset + 64 * 1024))) await once(stream, 'drain');
+  }
+  stream.end();
+  return done;
+}
+
+/** Connects to a local port, sends `data`, half-closes, and returns the SHA-256 of the reply. */
+async function tcpExchange(port: number, data: Buffer): Promise<string> {
+  const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+  const hash = createHash('sha256');
+  socket.on('data', (c: Buffer) => hash.update(c));
+  socket.end(data);
+  await once(socket, 'end');
+  socket.destroy();
+  return hash.digest('hex');
+}
+
+const openError = (connector: Connector, tunnel: string): Promise<unknown> =>
+  connector.open(tunnel).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 5));
+}
+
+describe('Connector (in-memory relay)', () => {
+  test('opens many streams over one session', async () => {
+    const relay = memoryRelay(echoOrRefuse);
+    const connector = new Connector(relay.factory);
+    const data = randomBytes(300 * 1024);
+    const streams = await Promise.all([connector.open('echo'), connector.open('echo'), connector.open('echo')]);
+    assert.deepEqual(relay.calls, [['connect', undefined]]);
+    assert.deepEqual(await Promise.all(streams.map((s) => exchange(s, data))), [sha256(data), sha256(data), sha256(data)]);
+    assert.ok(connector.rttMs >= 0);
+    connector.close();
+  });
+
+  const refused: [tunnel: string, code: ErrorCodeString][] = [
+    ['unknown', ErrorCode.TUNNEL_UNKNOWN],
+    ['forbidden', ErrorCode.TUNNEL_FORBIDDEN],
+    ['offline', ErrorCode.TUNNEL_OFFLINE],
+    ['refused', ErrorCode.TARGET_REFUSED],
+  ];
+  for (const [tunnel, code] of refused) {
+    test(`open() rejects with ${code} when the relay refuses`, async () => {
+      const connector = new Connector(memoryRelay(echoOrRefuse).factory);
+      assert.ok(isTetherError(await openError(connector, tunnel), code));
+      connector.close();
+    });
+  }
+
+  test('refuses an invalid tunnel name without connecting', async () => {
+    const relay = memoryRelay(echoOrRefuse);
+    const connector = new Connector(relay.factory);
+    assert.ok(isTetherError(await openError(connector, '-bad-'), ErrorCode.INVALID_TUNNEL_NAME));
+    await assert.rejects(connector.listen('UPPER', '127.0.0.1', 0), (err) => isTetherError(err, ErrorCode.INVALID_TUNNEL_NAME));
+    assert.equal(relay.calls.length, 0);
+  });
+
+  test('reconnects lazily after the session closed', async () => {
+    const relay = memoryRelay(echoOrRefuse);
+    const connector = new Connector(relay.factory);
+    await connector.open('echo');
+    const first = await connector.session();
+    relay.peers[0].destroy(createError(ErrorCode.CONNECTION_LOST, 'relay restarted'));
+    assert.equal((await first.closed)?.code, ErrorCode.CONNECTION_LOST);
+    assert.equal(relay.calls.length, 1, 'no eager reconnect');
+    const data = randomBytes(1000);
+    assert.equal(await exchange(await connector.open('echo'), data), sha256(data));
+    assert.equal(relay.calls.length, 2);
+    connector.close();
+  });
+
+  test('a session the relay is draining is replaced for new streams', async () => {
+    const relay = memoryRelay(echoOrRefuse);
+    const connector = new Connector(relay.factory);
+    const old = await connector.open('echo');
+    const first = await connector.session();
+    relay.peers[0].goAway();
+    await until(() => first.session.remoteGoAway !== undefined);
+    const fresh = await connector.open('echo');
+    assert.equal(relay.calls.length, 2);
+    assert.notEqual(old, fresh);
+    const data = randomBytes(1000);
+    assert.equal(await exchange(old, data), sha256(data), 'the old stream keeps working');
+    connector.close();
+  });
+
+  test('a failed connection is reported and the next open tries again', async () => {
+    const relay = memoryRelay(echoOrRefuse);
+    relay.failures.push(createError(ErrorCode.RELAY_UNREACHABLE, 'down'));
+    const connector = new Connector(relay.factory);
+    assert.ok(isTetherError(await openError(connector, 'echo'), ErrorCode.RELAY_UNREACHABLE));
+    await connector.open('echo');
+    assert.equal(relay.calls.length, 2);
+    connector.close();
+  });
+
+  test('concurrent opens share one connection attempt', async () => {
+    const relay = memoryRelay(echoOrRefuse);
+    const connector = new Connector(relay.factory);
+    await Promise.all([connector.session(), connector.session(), connector.open('echo')]);
+    assert.equal(relay.calls.length, 1);
+    connector.close();
+  });
+
+  test('a closed connector refuses with CANCELLED', async () => {
+    const connector = new Connector(memoryRelay(echoOrRefuse).factory);
+    await connector.open('echo');
+    connector.close();
+    assert.ok(isTetherError(await openError(connector, 'echo'), ErrorCode.CANCELLED));
+  });
+
+  test('pipe() joins a stream to separate input and output', async () => {
+    const connector = new Connector(memoryRelay(echoOrRefuse).factory);
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const got = createHash('sha256');
+    output.on('data', (c: Buffer) => got.update(c));
+    const data = randomBytes(200 * 1024);
+    const piping = connector.pipe('echo', input, output);
+    input.end(data);
+    assert.equal(await piping, undefined);
+    assert.equal(got.digest('hex'), sha256(data));
+    connector.close();
+  });
+
+  test('listen() gives every local connection its own stream', async () => {
+    const connector = new Connector(memoryRelay(echoOrRefuse).factory);
+    const events: string[] = [];
+    connector.on('connection', () => events.push('connection'));
+    connector.on('connectionClosed', (_remote, err) => events.push(`closed ${err?.code ?? 'clean'}`));
+    const server = await connector.listen('echo', '127.0.0.1', 0);
+    const port = (server.address() as net.AddressInfo).port;
+    const a = randomBytes(100 * 1024);
+    const b = randomBytes(70 * 1024);
+    assert.deepEqual(await Promise.all([tcpExchange(port, a), tcpExchange(port, b)]), [sha256(a), sha256(b)]);
+    await until(() => events.length === 4);
+    assert.deepEqual(events.sort(), ['closed clean', 'closed clean', 'connection', 'connection']);
+    connector.close();
+  });
+
+  test('listen(): a refused stream closes the local connection and is reported', async () => {
+    const connector = new Connector(memoryRelay(echoOrRefuse).factory);
+    const reported = once(connector, 'connectionError') as Promise<[string, TetherError]>;
+    const server = await connector.listen('refused', '127.0.0.1', 0);
+    const socket = net.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port });
+    socket.on('error', () => undefined);
+    socket.resume();
+    await once(socket, 'close');
+    const [, err] = await reported;
+    assert.equal(err.code, ErrorCode.TARGET_REFUSED);
+    connector.close();
+  });
+
+  test('listen() on a busy port → INVALID_ARGUMENT', async () => {
+    const busy = net.createServer();
+    const port = await listening(busy);
+    const connector = new Connector(memoryRelay(echoOrRefuse).factory);
+    await assert.rejects(connector.listen('echo', '127.0.0.1', port), (err) => isTetherError(err, ErrorCode.INVALID_ARGUMENT));
+    connector.close();
+    busy.close();
+  });
+});
+
+describe('HostAgent and Connector over a real relay', () => {
+  const adminToken = 'admin-token-for-connector-tests';
+  let relay: RelayApp;
+  let url = '';
+  const tokens: Record<string, string> = {};
+  const echo = net.createServer({ allowHalfOpen: true }, (socket) => {
+    socket.on('error', () => undefined);
+    socket.pipe(socket);
+  });
+  let echoPort = 0;
+  const agents: HostAgent[] = [];
+  const connectors: Connector[] = [];
+
+  const host = async (user: string, tunnel: string, port = echoPort): Promise<HostAgent> => {
+    const agent = new HostAgent({ tunnel, target: { host: '127.0.0.1', port }, factory: webSocketFactory({ relay: url, token: tokens[user] }) });
+    agents.push(agent);
+    await agent.start();
+    return agent;
+  };
+  const connector = (user: string): Connector => {
+    const c = new Connector(webSocketFactory({ relay: url, token: tokens[user] }));
+    connectors.push(c);
+    return c;
+  };
+
+  before(async () => {
+    echoPort = await listening(echo);
+    relay = await buildApp({ databaseFile: ':memory:', adminToken, logger: false });
+    await relay.app.listen({ host: '127.0.0.1', port: 0 });
+    url = `http://127.0.0.1:${(relay.app.server.address() as net.AddressInfo).port}`;
+    const admin = new RelayApi(url, adminToken);
+    for (const name of ['alice', 'bob']) tokens[name] = (await admin.createUser(name)).token;
+    await host('alice', 'alice-echo');
+    await host('alice', 'alice-closed', await closedPort());
+    await (await host('alice', 'alice-gone')).stop();
+  });
+  after(async () => {
+    for (const c of connectors) c.close();
+    await Promise.all(agents.map((a) => a.stop(0)));
+    await relay.app.close();
+    echo.close();
+  });
+
+  test('streams carry bytes both ways through the relay', async () => {
+    const c = connector('alice');
+    const data = [randomBytes(2 * 1024 * 1024), randomBytes(512 * 1024), randomBytes(1)];
+    const streams = await Promise.all(data.map(() => c.open('alice-echo')));
+    assert.deepEqual(await Promise.all(streams.map((s, i) => exchange(s, data[i]))), data.map(sha256));
+  });
+
+  const refused: [user: string, tunnel: string, code: ErrorCodeString][] = [
+    ['alice', 'nosuch', ErrorCode.TUNNEL_UNKNOWN],
+    ['bob', 'alice-echo', ErrorCode.TUNNEL_FORBIDDEN],
+    ['alice', 'alice-closed', ErrorCode.TARGET_REFUSED],
+    ['alice', 'alice-gone', ErrorCode.TUNNEL_OFFLINE],
+  ];
+  for (const [user, tunnel, code] of refused) {
+    test(`${user} opening ${tunnel} → ${code}`, async () => {
+      assert.ok(isTetherError(await openError(connector(user), tunnel), code));
+    });
+  }
+
+  const hostRefused: [user: string, tunnel: string, code: ErrorCodeString][] = [
+    ['alice', 'alice-echo', ErrorCode.TUNNEL_IN_USE],
+    ['bob', 'alice-gone', ErrorCode.TUNNEL_FORBIDDEN],
+  ];
+  for (const [user, tunnel, code] of hostRefused) {
+    test(`${user} sharing ${tunnel} → ${code}`, async () => {
+      await assert.rejects(host(user, tunnel), (err) => isTetherError(err, code));
+    });
+  }
+
+  test('listen() carries local connections through the relay', async () => {
+    const server = await connector('alice').listen('alice-echo', '127.0.0.1', 0);
+    const data = randomBytes(256 * 1024);
+    assert.equal(await tcpExchange((server.address() as net.AddressInfo).port, data), sha256(data));
+  });
+
+  test('the host agent reconnects after the relay drops its link, and reports the relay\'s code', async () => {
+    const agent = await host('alice', 'alice-drop');
+    const disconnected = once(agent, 'disconnected') as Promise<[TetherError, number | undefined]>;
+    const ready = once(agent, 'ready');
+    const link = relay.router.hostFor('alice-drop');
+    assert.ok(link);
+    relay.router.closeLink(link, createError(ErrorCode.BUFFER_LIMIT, 'too much queued', CloseCode.BUFFER_LIMIT));
+    const [err, delay] = await disconnected;
+    assert.equal(err.code, ErrorCode.BUFFER_LIMIT);
+    assert.equal(typeof delay, 'number');
+    await ready;
+    const data = randomBytes(1000);
+    assert.equal(await exchange(await connector('alice').open('alice-drop'), data), sha256(data));
+  });
+
+  test('stop() sends GOAWAY: no new streams, the open one finishes', async () => {
+    const agent = await host('alice', 'alice-leaving');
+    const c = connector('alice');
+    const open = await c.open('alice-leaving');
+    const stopping = agent.stop(60_000);
+    await until(() => relay.router.hostFor('alice-leaving') === undefined);
+    assert.ok(isTetherError(await openError(c, 'alice-leaving'), ErrorCode.TUNNEL_OFFLINE));
+    const data = randomBytes(64 * 1024);
+    assert.equal(await exchange(open, data), sha256(data));
+    await stopping;
+  });
+});
