@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import http from 'node:http';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { buildApp, type RelayApp } from '@tether/relay';
+import { CloseCode, createError, ErrorCode, isTetherError, SUBPROTOCOL, type ErrorCodeString } from '@tether/shared';
+import { RelayApi } from './relay-api.js';
+import { connectRelaySession, webSocketFactory, type RelaySessionOptions } from './relay-session.js';
+
+const rejection = (options: RelaySessionOptions): Promise<unknown> =>
+  connectRelaySession(options).then(
+    (relay) => {
+      relay.close();
+      return undefined;
+    },
+    (err: unknown) => err,
+  );
+
+async function listening(server: net.Server): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as net.AddressInfo).port;
+}
+
+describe('connectRelaySession against a real relay', () => {
+  const adminToken = 'admin-token-for-session-tests';
+  let relay: RelayApp;
+  let url = '';
+  let alice = '';
+
+  before(async () => {
+    relay = await buildApp({ databaseFile: ':memory:', adminToken, logger: false });
+    await relay.app.listen({ host: '127.0.0.1', port: 0 });
+    url = `http://127.0.0.1:${(relay.app.server.address() as net.AddressInfo).port}`;
+    alice = (await new RelayApi(url, adminToken).createUser('alice')).token;
+  });
+  after(() => relay.app.close());
+
+  test('opens a session that the caller can close cleanly', async () => {
+    const session = await webSocketFactory({ relay: url, token: alice })('host', 'box');
+    assert.ok(relay.router.hostFor('box'));
+    session.close();
+    assert.equal(await session.closed, undefined);
+    assert.equal(session.session.closed, true);
+  });
+
+  const refusals: [what: string, options: () => RelaySessionOptions, code: ErrorCodeString][] = [
+    ['a bad token', () => ({ relay: url, token: 'not-a-token', endpoint: 'connect' }), ErrorCode.UNAUTHORIZED],
+    ['an invalid tunnel name', () => ({ relay: url, token: alice, endpoint: 'host', tunnel: 'Bad_Name' }), ErrorCode.INVALID_TUNNEL_NAME],
+    ['a URL that is not a relay', () => ({ relay: `${url}/elsewhere`, token: alice, endpoint: 'connect' }), ErrorCode.NOT_FOUND],
+  ];
+  for (const [what, options, code] of refusals) {
+    test(`${what} → ${code}`, async () => {
+      assert.ok(isTetherError(await rejection(options()), code));
+    });
+  }
+
+  test('a tunnel already shared → TUNNEL_IN_USE', async () => {
+    const first = await connectRelaySession({ relay: url, token: alice, endpoint: 'host', tunnel: 'taken' });
+    assert.ok(isTetherError(await rejection({ relay: url, token: alice, endpoint: 'host', tunnel: 'taken' }), ErrorCode.TUNNEL_IN_USE));
+    first.close();
+  });
+
+  test('the relay closing the link with a code ends the session with that code', async () => {
+    const session = await connectRelaySession({ relay: url, token: alice, endpoint: 'host', tunnel: 'kicked' });
+    const link = relay.router.hostFor('kicked');
+    assert.ok(link);
+    relay.router.closeLink(link, createError(ErrorCode.TIMEOUT, 'idle', CloseCode.IDLE_TIMEOUT));
+    const err = await session.closed;
+    assert.equal(err?.code, ErrorCode.TIMEOUT);
+    assert.equal(err?.closeCode, CloseCode.IDLE_TIMEOUT);
+  });
+
+  test('a relay that is not listening → RELAY_UNREACHABLE', async () => {
+    const server = net.createServer();
+    const port = await listening(server);
+    server.close();
+    await once(server, 'close');
+    assert.ok(isTetherError(await rejection({ relay: `http://127.0.0.1:${port}`, token: alice, endpoint: 'connect' }), ErrorCode.RELAY_UNREACHABLE));
+  });
+});
+
+describe('connectRelaySession against misbehaving servers', () => {
+  // The relay URL's path picks the behaviour: http://127.0.0.1:P/<behaviour>/v1/connect
+  const seen: { url: string; authorization: string | undefined; protocol: string | undefined }[] = [];
+  const closeReasons: string[] = [];
+  const server = http.createServer((_req, res) => {
+    res.writeHead(500, { 'content-type': 'text/html' });
+    res.end('<html>oops</html>');
+  });
+  const held: net.Socket[] = [];
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (protocols, req) => (req.url?.startsWith('/no-subprotocol/') ? false : protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+  server.on('upgrade', (req, socket, head) => {
+    const behaviour = req.url?.split('/')[1] ?? '';
+    if (behaviour === 'http-500') {
+      socket.end('HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/html\r\ncontent-length: 5\r\n\r\noops!');
+      return;
+    }
+    if (behaviour === 'hang') {
+      held.push(socket as net.Socket);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      seen.push({ url: req.url ?? '', authorization: req.headers.authorization, protocol: ws.protocol });
+      ws.on('error', () => undefined);
+      ws.on('close', (_code, reason) => closeReasons.push(reason.toString()));
+      if (behaviour === 'close-1001') ws.close(CloseCode.GOING_AWAY);
+      else if (behaviour === 'close-4000') ws.close(4000, 'bye');
+      else if (behaviour === 'close-coded') ws.close(CloseCode.POLICY_VIOLATION, ErrorCode.TUNNEL_FORBIDDEN);
+      else if (behaviour === 'garbage') ws.send(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]));
+      else if (behaviour === 'text') {
+        ws.send('not a frame');
+        setTimeout(() => ws.close(4000, 'done'), 20);
+      }
+      // 'silent': says nothing, answers nothing.
+    });
+  });
+  let base = '';
+
+  before(async () => {
+    base = `http://127.0.0.1:${await listening(server)}`;
+  });
+  after(() => {
+    for (const s of held) s.destroy();
+    for (const ws of wss.clients) ws.terminate();
+    server.close();
+  });
+
+  const failures: [behaviour: string, code: ErrorCodeString, extra?: Partial<RelaySessionOptions>][] = [
+    ['no-subprotocol', ErrorCode.UNSUPPORTED_VERSION],
+    ['http-500', ErrorCode.RELAY_REJECTED],
+    ['hang', ErrorCode.RELAY_UNREACHABLE, { handshakeTimeoutMs: 100 }],
+  ];
+  for (const [behaviour, code, extra] of failures) {
+    test(`handshake: ${behaviour} → ${code}`, async () => {
+      assert.ok(isTetherError(await rejection({ relay: `${base}/${behaviour}`, token: 't', endpoint: 'connect', ...extra }), code));
+    });
+  }
+
+  const endings: [behaviour: string, code: ErrorCodeString, extra?: Partial<RelaySessionOptions>][] = [
+    ['close-1001', ErrorCode.GOING_AWAY],
+    ['close-4000', ErrorCode.CONNECTION_LOST],
+    ['close-coded', ErrorCode.TUNNEL_FORBIDDEN],
+    ['text', ErrorCode.CONNECTION_LOST],
+    ['silent', ErrorCode.CONNECTION_LOST, { pingIntervalMs: 10, idleTimeoutMs: 50 }],
+  ];
+  for (const [behaviour, code, extra] of endings) {
+    test(`session: ${behaviour} → closed with ${code}`, async () => {
+      const session = await connectRelaySession({ relay: `${base}/${behaviour}`, token: 't', endpoint: 'connect', ...extra });
+      assert.equal((await session.closed)?.code, code);
+    });
+  }
+
+  test('a malformed frame from the relay ends the WebSocket with the decoder\'s code', async () => {
+    const before = closeReasons.length;
+    const session = await connectRelaySession({ relay: `${base}/garbage`, token: 't', endpoint: 'connect' });
+    const err = await session.closed;
+    assert.ok(err?.code.startsWith('TETHER_ERR_FRAME') || err?.code === ErrorCode.UNKNOWN_FRAME_TYPE, err?.code);
+    while (closeReasons.length === before) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(closeReasons.at(-1), err?.code);
+  });
+
+  test('sends the token, the subprotocol and the tunnel', async () => {
+    const session = await webSocketFactory({ relay: `${base}/silent`, token: 'secret' })('host', 'my-box');
+    const request = seen.at(-1);
+    assert.equal(request?.url, '/silent/v1/host?tunnel=my-box');
+    assert.equal(request?.authorization, 'Bearer secret');
+    assert.equal(request?.protocol, SUBPROTOCOL);
+    session.close();
+    assert.equal(await session.closed, undefined);
+  });
+});
