@@ -1,3 +1,4 @@
+/* eslint @typescript-eslint/no-floating-promises: ["error", { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["test", "describe"] }] }] -- node:test awaits what test() and describe() return */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -7,6 +8,8 @@ import {
   encodeGoAway,
   encodeOpen,
   encodeOpenErr,
+  encodePing,
+  encodePong,
   encodeReset,
   peekHeader,
 } from './codec.js';
@@ -257,6 +260,18 @@ describe('reason truncation on encode', () => {
     assert.ok(frame.type === FrameType.RESET);
     assert.equal(frame.message, message);
   });
+});
+
+test('PING and PONG with short data are zero-padded, never filled from uninitialised memory', () => {
+  for (let i = 0; i < 50; i++) {
+    // Dirty the pool that Buffer.allocUnsafe() takes from, so leftovers would show.
+    Buffer.allocUnsafe(64).fill(0xaa);
+    for (const encode of [encodePing, encodePong]) {
+      const [frame] = decodeAll(encode(Buffer.from([1, 2, 3])));
+      assert.ok(frame.type === FrameType.PING || frame.type === FrameType.PONG);
+      assert.deepEqual(frame.data, Buffer.from([1, 2, 3, 0, 0, 0, 0, 0]));
+    }
+  }
 });
 
 test('encodeOpen writes the name length byte the decoder reads', () => {

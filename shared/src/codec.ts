@@ -92,16 +92,22 @@ export function encodeWindow(streamId: number, increment: number): Buffer {
   return buf;
 }
 
-export function encodePing(data: Buffer): Buffer {
-  const buf = frameWith(FrameType.PING, 0, 0, 8);
-  data.copy(buf, HEADER_SIZE, 0, 8);
+function encodeEightBytes(type: number, data: Buffer): Buffer {
+  const buf = frameWith(type, 0, 0, 8);
+  const copied = data.copy(buf, HEADER_SIZE, 0, 8);
+  // allocUnsafe() memory may hold other data of this process: never let it reach the wire.
+  buf.fill(0, HEADER_SIZE + copied);
   return buf;
 }
 
+/** PING carries exactly 8 bytes: longer data is cut, shorter data zero-padded. */
+export function encodePing(data: Buffer): Buffer {
+  return encodeEightBytes(FrameType.PING, data);
+}
+
+/** PONG echoes the 8 bytes of a PING (cut or zero-padded like encodePing). */
 export function encodePong(data: Buffer): Buffer {
-  const buf = frameWith(FrameType.PONG, 0, 0, 8);
-  data.copy(buf, HEADER_SIZE, 0, 8);
-  return buf;
+  return encodeEightBytes(FrameType.PONG, data);
 }
 
 export function encodeGoAway(lastStreamId: number, code: number, message: string): Buffer {

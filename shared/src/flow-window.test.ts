@@ -1,3 +1,4 @@
+/* eslint @typescript-eslint/no-floating-promises: ["error", { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["test", "describe"] }] }] -- node:test awaits what test() and describe() return */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ReceiveWindow } from './flow-window.js';

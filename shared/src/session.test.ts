@@ -1,10 +1,11 @@
+/* eslint @typescript-eslint/no-floating-promises: ["error", { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["test", "describe"] }] }] -- node:test awaits what test() and describe() return */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
-import { encodeData, encodeGoAway, encodeOpenErr, encodeOpenOk, encodePing, encodePong, encodeReset, encodeWindow, encodeDatagram } from './codec.js';
+import { encodeData, encodeDatagram, encodeGoAway, encodeOpenErr, encodeOpenOk, encodePing, encodePong, encodeReset, encodeWindow } from './codec.js';
 import { CloseCode, ErrorCode, TetherError, WireCode, type ErrorCodeString, type WireCodeName } from './errors.js';
 import { FrameType, MAX_OPEN_METADATA_BYTES } from './frame.js';
-import type { MuxSession } from './session.js';
+import { MuxSession, type SessionOptions } from './session.js';
 import type { MuxStream } from './stream.js';
 import { createSessionPair } from './transport-pair.js';
 import { drain, openPayload, Prng, rawFrame, SessionHarness, settle, sha256, writeAll } from './testing.js';
@@ -320,6 +321,21 @@ describe('protocol errors', () => {
     assert.equal(h.session.closed, false);
   });
 
+  test('frames after a protocol error in the same message are not acted on', () => {
+    const h = new SessionHarness();
+    const events: string[] = [];
+    h.session.on('stream', (s) => {
+      events.push(`stream ${s.id}`);
+      s.accept();
+    });
+    h.session.on('close', () => events.push('close'));
+    // OPEN 2 has the wrong parity and closes the session; OPEN 3 and the PING come after it.
+    h.receive(open(1), open(2), open(3), encodePing(Buffer.alloc(8)));
+    assert.deepEqual(events, ['stream 1', 'close']);
+    assert.equal(h.session.streamCount, 0);
+    assert.deepEqual(h.take().map((f) => f.type), [FrameType.OPEN_OK], 'no PONG from a closed session');
+  });
+
   const wrongState: { name: string; role: 'client' | 'server'; frames: (h: SessionHarness) => Buffer[] }[] = [
     { name: 'OPEN_OK for a stream the peer opened', role: 'server', frames: () => [open(1), encodeOpenOk(1, 100)] },
     {
@@ -525,6 +541,33 @@ describe('congestion', () => {
     assert.ok(waits > 0, 'write() returned false at least once');
     assert.equal((await result).sha256, sha256(data));
     a.destroy();
+  });
+});
+
+describe('options', () => {
+  const bad: { name: string; options: Partial<Omit<SessionOptions, 'send' | 'role'>> }[] = [
+    { name: 'initialWindow 0', options: { initialWindow: 0 } },
+    { name: 'initialWindow over 2^32-1', options: { initialWindow: 2 ** 32 } },
+    { name: 'maxWindow over 2^32-1', options: { maxWindow: 2 ** 32 } },
+    { name: 'fractional maxFrameSize', options: { maxFrameSize: 1.5 } },
+    { name: 'maxFrameSize 0', options: { maxFrameSize: 0 } },
+    { name: 'negative maxStreams', options: { maxStreams: -1 } },
+    { name: 'NaN streamHighWaterMark', options: { streamHighWaterMark: Number.NaN } },
+    { name: 'streamHighWaterMark 0 (write() could never succeed)', options: { streamHighWaterMark: 0 } },
+  ];
+  for (const c of bad) {
+    test(`${c.name} is refused with INVALID_CONFIG`, () => {
+      assert.throws(
+        () => new MuxSession({ role: 'client', send: () => true, ...c.options }),
+        (err: unknown) => err instanceof TetherError && err.code === ErrorCode.INVALID_CONFIG,
+      );
+    });
+  }
+
+  test('the defaults and small valid values are accepted', () => {
+    const s = new MuxSession({ role: 'server', send: () => true, initialWindow: 1, maxWindow: 2 ** 32 - 1, maxFrameSize: 1, maxStreams: 1, streamHighWaterMark: 1 });
+    assert.equal(s.options.maxWindow, 2 ** 32 - 1);
+    assert.equal(new MuxSession({ role: 'server', send: () => true }).options.initialWindow, 1024 * 1024);
   });
 });
 

@@ -47,6 +47,20 @@ export interface SessionEvents {
 }
 
 /**
+ * Refuses options that would break the protocol later (a zero window goes out in OPEN and the
+ * peer drops the connection; a window above 2^32-1 cannot be encoded; a zero high-water mark
+ * makes every write() wait for a 'drain' that never comes).
+ */
+function checkOptions(options: Required<Omit<SessionOptions, 'send' | 'now' | 'role'>>): void {
+  for (const [name, value] of Object.entries(options)) {
+    const max = name === 'initialWindow' || name === 'maxWindow' || name === 'maxFrameSize' ? 0xffffffff : Number.MAX_SAFE_INTEGER;
+    if (!Number.isInteger(value) || value < 1 || value > max) {
+      throw createError(ErrorCode.INVALID_CONFIG, `session option ${name} must be an integer from 1 to ${max}, got ${value}`);
+    }
+  }
+}
+
+/**
  * A multiplexed session over one message transport. Pure: it decodes what `receive()` is given
  * and writes through `send`; the owner wires those to a WebSocket (or anything else) and calls
  * `transportDrained()` when a congested transport can take more.
@@ -89,6 +103,7 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
       maxStreams: options.maxStreams ?? Defaults.maxStreamsPerConnection,
       streamHighWaterMark: options.streamHighWaterMark ?? Defaults.streamHighWaterMark,
     };
+    checkOptions(this.options);
     this.maxFrameSize = this.options.maxFrameSize;
     this.nextId = this.role === 'client' ? 1 : 2;
     this.lastReceivedAt = this.now();
@@ -136,7 +151,11 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
     this.lastReceivedAt = this.now();
     this.bytesIn += message.length;
     try {
-      decodeFrames(message, this.options, (frame) => this.onFrame(frame));
+      // A frame may close the session (a protocol error, or a listener calling destroy()); the
+      // frames after it in the same message must not open streams on a closed session.
+      decodeFrames(message, this.options, (frame) => {
+        if (!this.closed) this.onFrame(frame);
+      });
     } catch (err) {
       this.destroy(err instanceof TetherError ? err : createError(ErrorCode.INTERNAL, String(err), CloseCode.INTERNAL));
     }

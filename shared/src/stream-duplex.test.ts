@@ -1,3 +1,4 @@
+/* eslint @typescript-eslint/no-floating-promises: ["error", { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["test", "describe"] }] }] -- node:test awaits what test() and describe() return */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -54,6 +55,12 @@ function chunksOf(data: Buffer, rng: Prng): Buffer[] {
   return chunks;
 }
 
+/** Ends the session; the duplexes still open die with CONNECTION_LOST, which is expected here. */
+function shutdown(a: MuxSession, ...duplexes: MuxDuplex[]): void {
+  for (const d of duplexes) d.on('error', () => undefined);
+  a.destroy();
+}
+
 function errorOf(d: MuxDuplex): Promise<Error> {
   return new Promise((resolve) => d.once('error', resolve));
 }
@@ -77,7 +84,7 @@ describe('MuxDuplex', () => {
     assert.equal(atLeft.digest(), sha256(down));
     await settle(() => left.stream.state === 'closed' && right.stream.state === 'closed');
     assert.equal(left.stream.error, undefined);
-    a.destroy();
+    shutdown(a, left, right);
   });
 
   test('a paused reader bounds what is buffered; the writer waits for drain, then all arrives', { timeout: 20_000 }, async () => {
@@ -106,7 +113,7 @@ describe('MuxDuplex', () => {
     left.end();
     await reading;
     assert.equal(sink.digest(), sha256(data));
-    a.destroy();
+    shutdown(a, left, right);
   });
 
   test('destroy() resets the peer with CANCELLED', async () => {
@@ -118,7 +125,7 @@ describe('MuxDuplex', () => {
     assert.equal(err.code, ErrorCode.CANCELLED);
     assert.equal(right.stream.state, 'closed');
     assert.equal(right.destroyed, true);
-    a.destroy();
+    shutdown(a, left, right);
   });
 
   test('destroy(err) sends the reason to the peer', async () => {
@@ -130,17 +137,18 @@ describe('MuxDuplex', () => {
     assert.ok(err instanceof TetherError);
     assert.equal(err.code, ErrorCode.CANCELLED);
     assert.equal(err.message, 'local socket failed');
-    a.destroy();
+    shutdown(a, left, right);
   });
 
   test('a peer reset destroys the duplex with the coded error', async () => {
     const { a, left, right } = await duplexPair();
     const localError = errorOf(left);
+    right.on('error', () => undefined); // the resetting side's duplex ends with the same error
     right.stream.reset(WireCode.TARGET_REFUSED, 'connection refused');
     const err = await localError;
     assert.ok(err instanceof TetherError);
     assert.equal(err.code, ErrorCode.TARGET_REFUSED);
-    a.destroy();
+    shutdown(a, left, right);
   });
 
   test('end() half-closes: the peer sees end and can still answer', async () => {
@@ -155,14 +163,54 @@ describe('MuxDuplex', () => {
     right.end(Buffer.from('HTTP/1.0 200 OK\r\n\r\n'));
     await once(left, 'end');
     assert.equal(Buffer.concat(got).toString(), 'HTTP/1.0 200 OK\r\n\r\n');
-    a.destroy();
+    shutdown(a, left, right);
+  });
+
+  const resetWhileWriting: { name: string; highWaterMark: number; write: number }[] = [
+    // The stream's high-water mark is below what is written: write() itself waits for drain.
+    { name: 'a write waits for drain', highWaterMark: 8 * 1024, write: 64 * 1024 },
+    // Above it: every write() completes at once and only the FIN waits behind the queued tail.
+    { name: 'only the FIN waits', highWaterMark: 64 * 1024, write: 32 * 1024 },
+  ];
+  for (const c of resetWhileWriting) {
+    test(`no 'finish' before the FIN; a reset while ${c.name} fails the writer with the code`, async () => {
+      const initialWindow = 16 * 1024;
+      const { a, left, right } = await duplexPair({ initialWindow, maxWindow: initialWindow, streamHighWaterMark: c.highWaterMark });
+      right.pause(); // the tail of what left writes waits for credit that never comes
+      let finished = false;
+      left.on('finish', () => (finished = true));
+      const writerError = errorOf(left);
+      left.write(Buffer.alloc(c.write));
+      left.end();
+      await settle(undefined, 20);
+      assert.equal(finished, false, "no 'finish' while data is still queued");
+      assert.ok(left.stream.queuedBytes > 0);
+      right.on('error', () => undefined);
+      right.stream.reset(WireCode.TIMEOUT, 'reader gave up');
+      const err = await writerError;
+      assert.equal((err as TetherError).code, ErrorCode.TIMEOUT);
+      assert.equal(finished, false);
+      shutdown(a, left, right);
+    });
+  }
+
+  test('ending a duplex whose stream already sent its FIN finishes at once', async () => {
+    const { a, left, right } = await duplexPair();
+    left.stream.end();
+    assert.equal(left.stream.state, 'half-closed-local');
+    left.end();
+    await once(left, 'finish');
+    right.resume();
+    await once(right, 'end');
+    shutdown(a, left, right);
   });
 
   test('the session closing destroys the duplex with CONNECTION_LOST', async () => {
-    const { a, left } = await duplexPair();
-    const err = errorOf(left);
+    const { a, left, right } = await duplexPair();
+    const errors = [errorOf(left), errorOf(right)];
     a.destroy();
-    assert.equal(((await err) as TetherError).code, ErrorCode.CONNECTION_LOST);
+    const codes = (await Promise.all(errors)).map((e) => (e as TetherError).code);
+    assert.deepEqual(codes, [ErrorCode.CONNECTION_LOST, ErrorCode.CONNECTION_LOST]);
   });
 });
 

@@ -55,8 +55,28 @@ export class MuxDuplex extends Duplex {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
+    // Report 'finish' only once our FIN has actually gone out. Called back any earlier (while
+    // the tail of the data still waits for credit), a Duplex whose readable side has already
+    // ended auto-destroys, and _destroy would then reset the stream and drop that tail.
+    if (this.stream.state === 'closed') {
+      callback(this.stream.error);
+      return;
+    }
+    if (this.stream.state === 'half-closed-local') {
+      callback();
+      return;
+    }
+    const onFinish = (): void => {
+      this.stream.off('close', onClose);
+      callback();
+    };
+    const onClose = (err: Error | undefined): void => {
+      this.stream.off('finish', onFinish);
+      callback(err ?? null);
+    };
+    this.stream.once('finish', onFinish);
+    this.stream.once('close', onClose);
     this.stream.end();
-    callback();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

@@ -1,3 +1,4 @@
+/* eslint @typescript-eslint/no-floating-promises: ["error", { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["test", "describe"] }] }] -- node:test awaits what test() and describe() return */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCode, TetherError, WireCode, type ErrorCodeString } from './errors.js';
@@ -229,6 +230,20 @@ describe('MuxStream sending', () => {
     s.flush();
     assert.equal(owner.data().length, 1);
     assert.equal(drained, true);
+  });
+
+  test("'finish' fires when the FIN goes out, not when end() is called", () => {
+    const { s, owner } = openStream(0);
+    let finished = 0;
+    s.on('finish', () => finished++);
+    s.write(Buffer.from('tail'));
+    s.end();
+    assert.equal(finished, 0, 'the tail still waits for credit');
+    assert.equal(s.state, 'open');
+    s.onWindow(100);
+    assert.equal(finished, 1);
+    assert.equal(s.state, 'half-closed-local');
+    assert.deepEqual(owner.take().map((x) => x.kind === 'data' && x.fin), [true]);
   });
 
   test('reset drops queued data', () => {

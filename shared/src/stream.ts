@@ -35,6 +35,8 @@ export interface MuxStreamEvents {
   data: [chunk: Buffer];
   end: [];
   drain: [];
+  /** Our FIN has been handed to the transport: everything written has gone out. */
+  finish: [];
   close: [err: TetherError | undefined];
 }
 
@@ -224,6 +226,7 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
   private onLocalFin(): void {
     this.localFin = true;
     if (this.state === 'open') this.state = 'half-closed-local';
+    this.emit('finish');
     this.maybeClosed();
   }
 
