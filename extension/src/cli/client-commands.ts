@@ -39,7 +39,7 @@ export async function connectCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { ...clientOptions, listen: { type: 'string' } }, 1);
   const tunnel = requirePositional(positionals, 0, 'tunnel name');
   assertTunnelName(tunnel);
-  const listen = parseHostPort(values.listen ?? '127.0.0.1:2222');
+  const listen = parseHostPort(values.listen ?? '127.0.0.1:2222', '127.0.0.1', 0);
   const { relay, token } = relayAndToken(values);
   // Fail fast, with the relay's own words, on a bad token or a tunnel we may not use.
   const status = await new RelayApi(relay, token).tunnel(tunnel);

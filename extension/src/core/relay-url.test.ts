@@ -61,6 +61,11 @@ describe('parseHostPort', () => {
     assert.deepEqual(parseHostPort('10.0.0.1:2222', '0.0.0.0'), { host: '10.0.0.1', port: 2222 });
   });
 
+  test('port 0 only where a listener may ask for any free port', () => {
+    assert.deepEqual(parseHostPort('127.0.0.1:0', '127.0.0.1', 0), { host: '127.0.0.1', port: 0 });
+    assert.throws(() => parseHostPort('127.0.0.1:0', '127.0.0.1', 1), (err) => isTetherError(err, ErrorCode.INVALID_ARGUMENT));
+  });
+
   const refused: [what: string, input: string][] = [
     ['port 0', '127.0.0.1:0'],
     ['bare port 0', '0'],

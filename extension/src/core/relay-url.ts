@@ -30,12 +30,12 @@ export function parseRelayUrl(input: string): RelayUrls {
   return { http: `${secure ? 'https' : 'http'}://${hostPort}`, ws: `${secure ? 'wss' : 'ws'}://${hostPort}` };
 }
 
-/** Parses HOST:PORT (or [v6]:PORT, or just PORT with `defaultHost`). */
-export function parseHostPort(input: string, defaultHost = '127.0.0.1'): { host: string; port: number } {
+/** Parses HOST:PORT (or [v6]:PORT, or just PORT with `defaultHost`); `minPort` 0 lets a listener ask for any free port. */
+export function parseHostPort(input: string, defaultHost = '127.0.0.1', minPort = 1): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]*)):(\d{1,5})$/.exec(input) ?? /^()()(\d{1,5})$/.exec(input);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw createError(ErrorCode.INVALID_ARGUMENT, `expected HOST:PORT with a port from 1 to 65535, got ${JSON.stringify(input)}`);
+  if (!m || !Number.isInteger(port) || port < minPort || port > 65535) {
+    throw createError(ErrorCode.INVALID_ARGUMENT, `expected HOST:PORT with a port from ${minPort} to 65535, got ${JSON.stringify(input)}`);
   }
   return { host: m[1] || m[2] || defaultHost, port };
 }

@@ -1,0 +1,258 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ErrorCode, type ErrorCodeString } from '@tether/shared';
+import { RelayApi } from '../core/index.js';
+
+const MAIN = path.join(__dirname, 'main.js');
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** The environment without the user's own relay settings. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of ['TETHER_RELAY', 'TETHER_TOKEN', 'TETHER_PORT', 'TETHER_HOST', 'TETHER_DATA', 'TETHER_ADMIN_TOKEN']) delete env[key];
+  return env;
+}
+
+interface Result {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Runs the CLI to completion, feeding `input` on stdin. */
+async function tether(args: string[], input?: Buffer): Promise<Result> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (c: Buffer) => out.push(c));
+  child.stderr.on('data', (c: Buffer) => err.push(c));
+  child.stdin.on('error', () => undefined); // the CLI may exit before reading everything
+  child.stdin.end(input);
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() };
+}
+
+/** Asserts the one-line coded failure the CLI promises. */
+function assertFails(result: Result, code: ErrorCodeString): void {
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, new RegExp(`^tether: .+ \\[${code}\\]$`, 'm'));
+}
+
+/** Starts a long-running CLI command; resolves once `ready(stderr)` holds. */
+async function start(args: string[], ready: (stderr: string) => boolean): Promise<{ child: ChildProcess; stderr: () => string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stdout?.resume();
+  await new Promise<void>((resolve, reject) => {
+    child.stderr?.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      if (ready(stderr)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`tether ${args[0]} exited with ${code}: ${stderr}`)));
+  });
+  return { child, stderr: () => stderr };
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+  if (child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
+  return (await exited)[0];
+}
+
+async function listening(server: net.Server): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as net.AddressInfo).port;
+}
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  const port = await listening(server);
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+describe('tether CLI without a relay', () => {
+  test('no arguments: usage on stdout, exit 2', async () => {
+    const result = await tether([]);
+    assert.equal(result.code, 2);
+    assert.match(result.stdout.toString(), /^Usage: tether/);
+  });
+
+  test('help: usage, exit 0', async () => {
+    const result = await tether(['help']);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout.toString(), /tether proxy NAME/);
+  });
+
+  const usageErrors: [what: string, args: string[], line: RegExp][] = [
+    ['an unknown command', ['frobnicate'], /^tether: unknown command "frobnicate"$/m],
+    ['an unknown flag', ['tunnels', '--token', 't', '--bogus'], /^tether: .*--bogus/m],
+    ['a missing token', ['tunnels', '--relay', 'http://127.0.0.1:9'], /^tether: no token: .*--token.*TETHER_TOKEN/m],
+    ['a missing tunnel name', ['proxy', '--token', 't'], /^tether: missing tunnel name$/m],
+    ['an extra argument', ['proxy', 'a', 'b', '--token', 't'], /^tether: unexpected argument "b"$/m],
+    ['a bad relay port', ['relay', '--port', '70000'], /^tether: --port must be 0-65535/m],
+  ];
+  for (const [what, args, line] of usageErrors) {
+    test(`${what}: exit 2 with a clear line`, async () => {
+      const result = await tether(args);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, line);
+    });
+  }
+
+  test('an invalid tunnel name: exit 1 with its code', async () => {
+    assertFails(await tether(['share', 'Bad_Name', '--token', 't', '--relay', 'http://127.0.0.1:9']), ErrorCode.INVALID_TUNNEL_NAME);
+  });
+
+  test('an invalid --target: exit 1 with its code', async () => {
+    assertFails(await tether(['share', 'box', '--target', 'nowhere', '--token', 't']), ErrorCode.INVALID_ARGUMENT);
+  });
+
+  test('a relay that is not there: exit 1 with RELAY_UNREACHABLE', async () => {
+    const relay = `http://127.0.0.1:${await closedPort()}`;
+    assertFails(await tether(['tunnels', '--relay', relay, '--token', 't']), ErrorCode.RELAY_UNREACHABLE);
+    assertFails(await tether(['proxy', 'box', '--relay', relay, '--token', 't']), ErrorCode.RELAY_UNREACHABLE);
+  });
+});
+
+describe('tether CLI against a relay it started', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'tether-cli-'));
+  const children: ChildProcess[] = [];
+  const echo = net.createServer({ allowHalfOpen: true }, (socket) => {
+    socket.on('error', () => undefined);
+    socket.pipe(socket);
+  });
+  let relayChild: ChildProcess;
+  let url = '';
+  let admin = '';
+  const tokens: Record<string, string> = {};
+  const as = (user: string): string[] => ['--relay', url, '--token', tokens[user]];
+
+  /** `tether share`, returning once the relay sees the tunnel online. */
+  async function share(user: string, tunnel: string, target: string): Promise<ChildProcess> {
+    const { child } = await start(['share', tunnel, '--target', target, ...as(user)], (s) => s.includes(`as tunnel ${tunnel}`));
+    children.push(child);
+    const api = new RelayApi(url, tokens[user]);
+    while (!(await api.tunnel(tunnel)).online) await new Promise((r) => setTimeout(r, 10));
+    return child;
+  }
+
+  before(async () => {
+    const echoPort = await listening(echo);
+    relayChild = spawn(process.execPath, [MAIN, 'relay', '--port', '0', '--data', dataDir, '--log-level', 'silent'], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    relayChild.stderr?.resume();
+    let out = '';
+    url = await new Promise<string>((resolve, reject) => {
+      relayChild.stdout?.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('\n')) resolve(out.split('\n')[0]);
+      });
+      relayChild.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
+    });
+    admin = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+    tokens.admin = admin;
+    for (const name of ['alice', 'bob']) {
+      const result = await tether(['user', 'create', name, '--relay', url, '--token', admin]);
+      assert.equal(result.code, 0, result.stderr);
+      tokens[name] = result.stdout.toString().trim();
+    }
+    await share('alice', 'alice-echo', `127.0.0.1:${echoPort}`);
+    await share('alice', 'alice-closed', `127.0.0.1:${await closedPort()}`);
+  });
+
+  after(async () => {
+    await Promise.all(children.map(stop));
+    if (relayChild) await stop(relayChild);
+    echo.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('the relay prints its URL first', () => {
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  test('user create prints a token that works', async () => {
+    assert.match(tokens.alice, /^\S{16,}$/);
+    assert.notEqual(tokens.alice, tokens.bob);
+    const listed = await tether(['tunnels', ...as('alice')]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const lines = listed.stdout.toString().trim().split('\n').sort();
+    assert.deepEqual(lines, ['alice-closed\tonline\talice', 'alice-echo\tonline\talice']);
+  });
+
+  test('user list and user token', async () => {
+    const list = await tether(['user', 'list', ...as('admin')]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(list.stdout.toString().trim().split('\n').map((l) => l.split('\t')[0]).sort(), ['alice', 'bob']);
+    assertFails(await tether(['user', 'list', ...as('alice')]), ErrorCode.FORBIDDEN);
+  });
+
+  const failures: [what: string, args: () => string[], code: ErrorCodeString][] = [
+    ['a bad token', () => ['tunnels', '--relay', url, '--token', 'not-a-real-token'], ErrorCode.UNAUTHORIZED],
+    ['proxy to an unknown tunnel', () => ['proxy', 'nosuch', ...as('alice')], ErrorCode.TUNNEL_UNKNOWN],
+    ["proxy to another user's tunnel", () => ['proxy', 'alice-echo', ...as('bob')], ErrorCode.TUNNEL_FORBIDDEN],
+    ['proxy to a tunnel whose target port is closed', () => ['proxy', 'alice-closed', ...as('alice')], ErrorCode.TARGET_REFUSED],
+    ["connect to another user's tunnel", () => ['connect', 'alice-echo', '--listen', '127.0.0.1:0', ...as('bob')], ErrorCode.TUNNEL_FORBIDDEN],
+    ['sharing a tunnel already shared', () => ['share', 'alice-echo', '--target', '127.0.0.1:9', ...as('alice')], ErrorCode.TUNNEL_IN_USE],
+  ];
+  for (const [what, args, code] of failures) {
+    test(`${what}: exit 1 with ${code}`, async () => {
+      assertFails(await tether(args()), code);
+    });
+  }
+
+  test('connect --listen on a busy port: exit 1 with a clear line', async () => {
+    const busy = net.createServer();
+    const port = await listening(busy);
+    try {
+      const result = await tether(['connect', 'alice-echo', '--listen', `127.0.0.1:${port}`, ...as('alice')]);
+      assertFails(result, ErrorCode.INVALID_ARGUMENT);
+      assert.match(result.stderr, new RegExp(`127\\.0\\.0\\.1:${port}`));
+    } finally {
+      busy.close();
+    }
+  });
+
+  test('share + proxy carry bytes to the target and back', async () => {
+    const data = randomBytes(1024 * 1024 + 3);
+    const result = await tether(['proxy', 'alice-echo', ...as('alice')], data);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.length, data.length);
+    assert.equal(sha256(result.stdout), sha256(data));
+  });
+
+  test('connect --listen carries local connections through the tunnel', async () => {
+    const { child, stderr } = await start(['connect', 'alice-echo', '--listen', '127.0.0.1:0', ...as('alice')], (s) => /Listening on 127\.0\.0\.1:\d+/.test(s));
+    children.push(child);
+    const port = Number(/Listening on 127\.0\.0\.1:(\d+)/.exec(stderr())?.[1]);
+    const data = randomBytes(300 * 1024);
+    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    const got = createHash('sha256');
+    socket.on('data', (c: Buffer) => got.update(c));
+    socket.end(data);
+    await once(socket, 'end');
+    socket.destroy();
+    assert.equal(got.digest('hex'), sha256(data));
+    assert.equal(await stop(child), 0);
+  });
+
+  test('share stops cleanly on SIGTERM and the tunnel goes offline', async () => {
+    const child = await share('alice', 'alice-brief', '127.0.0.1:9');
+    assert.equal(await stop(child), 0);
+    const api = new RelayApi(url, tokens.alice);
+    assert.equal((await api.tunnel('alice-brief')).online, false);
+  });
+});
