@@ -51,6 +51,7 @@ export async function connectCommand(args: string[]): Promise<void> {
   info(`Listening on ${listen.host}:${port}: connections go to tunnel ${tunnel} via ${relay}${status.online ? '' : ' (the tunnel is offline right now)'}`);
   info(`  ssh -p ${port} USER@${listen.host}`);
   connector.on('connectionError', (remote, err: TetherError) => info(`${remote}: ${err.message} [${err.code}]`));
+  connector.on('listenError', (err) => info(`listener error: ${err.message}`));
   onSignals(() => {
     connector.close();
     process.exit(0);

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { connectCommand, proxyCommand, shareCommand, tunnelsCommand } from './client-commands.js';
 import { EXIT_FAILURE, EXIT_USAGE, formatError, UsageError } from './output.js';
-import { relayCommand } from './relay-command.js';
 import { USAGE } from './usage.js';
 import { userCommand } from './user-command.js';
 
 const commands: Record<string, (args: string[]) => Promise<void>> = {
-  relay: relayCommand,
+  // Loaded on demand: the relay pulls in fastify and SQLite, which every `tether proxy` run
+  // (started by ssh for each connection) would otherwise pay for at startup.
+  relay: async (args) => (await import('./relay-command.js')).relayCommand(args),
   user: userCommand,
   share: shareCommand,
   connect: connectCommand,

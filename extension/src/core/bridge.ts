@@ -60,7 +60,11 @@ export function bridge(stream: MuxStream, input: Readable, output: Writable): Pr
         return;
       }
       if (output.writableFinished) finish(undefined);
-      else output.once('finish', () => finish(undefined));
+      else {
+        // Destroyed before it flushed (the local reader went away): done all the same.
+        output.once('finish', () => finish(undefined));
+        output.once('close', () => finish(undefined));
+      }
     });
 
     // The local side vanished before the stream finished (socket destroyed, pipe closed).

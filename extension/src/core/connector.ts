@@ -9,6 +9,7 @@ export interface ConnectorEvents {
   connection: [remote: string];
   connectionError: [remote: string, err: TetherError];
   connectionClosed: [remote: string, err: TetherError | undefined];
+  listenError: [err: Error];
 }
 
 /**
@@ -106,7 +107,11 @@ export class Connector extends EventEmitter<ConnectorEvents> {
         const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
         reject(createError(ErrorCode.INVALID_ARGUMENT, `cannot listen on ${host}:${port}: ${why}`));
       });
-      server.listen(port, host, () => resolve(server));
+      server.listen(port, host, () => {
+        // Errors after listening (EMFILE on accept, say) must not crash the process.
+        server.on('error', (err) => this.emit('listenError', err));
+        resolve(server);
+      });
     });
   }
 

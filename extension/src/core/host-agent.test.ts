@@ -280,3 +280,17 @@ describe('HostAgent (in-memory relay)', () => {
     assert.equal((await closedWith(open))?.code, ErrorCode.CONNECTION_LOST);
   });
 });
+
+describe('HostAgent refuses a target it could never connect to', () => {
+  const noFactory: SessionFactory = () => Promise.reject(new Error('must not connect'));
+  for (const target of [
+    { host: '127.0.0.1', port: 0 },
+    { host: '127.0.0.1', port: 65_536 },
+    { host: '127.0.0.1', port: 22.5 },
+    { host: '', port: 22 },
+  ]) {
+    test(`${target.host || '(empty host)'}:${target.port}`, () => {
+      assert.throws(() => new HostAgent({ tunnel: 'box', target, factory: noFactory }), { code: ErrorCode.INVALID_ARGUMENT });
+    });
+  }
+});

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import {
   assertTunnelName,
+  createError,
   ErrorCode,
   WireCode,
   type MuxStream,
@@ -48,6 +49,10 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
   constructor(options: HostAgentOptions) {
     super();
     assertTunnelName(options.tunnel);
+    const { host, port } = options.target;
+    if (!host || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw createError(ErrorCode.INVALID_ARGUMENT, `invalid target ${host}:${port}: need a host and a port from 1 to 65535`);
+    }
     this.options = { connectTimeoutMs: 10_000, reconnect: true, stableAfterMs: 30_000, ...options };
   }
 
