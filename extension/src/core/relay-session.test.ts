@@ -7,7 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { buildApp, type RelayApp } from '@tether/relay';
 import { CloseCode, createError, ErrorCode, isTetherError, SUBPROTOCOL, type ErrorCodeString } from '@tether/shared';
 import { RelayApi } from './relay-api.js';
-import { connectRelaySession, webSocketFactory, type RelaySessionOptions } from './relay-session.js';
+import { canSkipMasking, connectRelaySession, webSocketFactory, type RelaySessionOptions } from './relay-session.js';
 
 const rejection = (options: RelaySessionOptions): Promise<unknown> =>
   connectRelaySession(options).then(
@@ -174,4 +174,21 @@ describe('connectRelaySession against misbehaving servers', () => {
     session.close();
     assert.equal(await session.closed, undefined);
   });
+});
+
+describe('masking is skipped only where no intermediary can see the bytes', () => {
+  for (const [url, skip] of [
+    ['ws://127.0.0.1:8080', true],
+    ['ws://127.9.9.9', true],
+    ['ws://localhost:1', true],
+    ['ws://[::1]:8080', true],
+    ['wss://relay.example.com', true],
+    ['ws://relay.example.com:8080', false],
+    ['ws://10.0.0.5:8080', false],
+    ['ws://128.0.0.1', false],
+  ] as const) {
+    test(`${url} → ${skip ? 'zero mask' : 'random mask'}`, () => {
+      assert.equal(canSkipMasking(url), skip);
+    });
+  }
 });

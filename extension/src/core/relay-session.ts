@@ -40,12 +40,21 @@ export interface RelaySession {
 /** Opens a session; the one I/O seam of the client core (tests substitute an in-memory pair). */
 export type SessionFactory = (endpoint: Endpoint, tunnel?: string) => Promise<RelaySession>;
 
-// The relay is not a browser: masking protects HTTP intermediaries from script-controlled
-// bytes, which cannot occur here, and costs a full copy per frame. An all-zero mask makes ws
-// skip it (RFC 6455 still sees a masked frame).
+// RFC 6455 masking keeps script-chosen bytes from looking like HTTP to a transparent proxy
+// on the path; it costs a full copy of every frame. Inside TLS (wss) no intermediary sees the
+// bytes, and on loopback there is no intermediary, so there an all-zero mask (which ws sends
+// as a masked frame without touching the payload) is safe. Plain ws over a network keeps a
+// random mask, as the RFC asks.
 const zeroMask = (mask: Buffer): void => {
   mask.fill(0);
 };
+
+/** True for wss:// and for loopback hosts (see zeroMask). */
+export function canSkipMasking(wsUrl: string): boolean {
+  const url = new URL(wsUrl);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return url.protocol === 'wss:' || host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
 
 function closeError(code: number, reason: string): TetherError {
   // The relay puts the stable code in the close reason; the CLI prints it next to the message.
@@ -73,7 +82,7 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
       perMessageDeflate: false,
       maxPayload: Defaults.maxMessageSize,
       skipUTF8Validation: true,
-      generateMask: zeroMask,
+      generateMask: canSkipMasking(urls.ws) ? zeroMask : undefined,
     });
     let opened = false;
     let buffered = 0;
