@@ -589,3 +589,23 @@ describe('session close', () => {
     assert.equal(b.closed, true);
   });
 });
+
+test('a drained transport serves streams round robin, not always the first one again', () => {
+  const h = new SessionHarness({ role: 'client', maxFrameSize: 1024 });
+  const a = h.session.openStream('box');
+  const b = h.session.openStream('box');
+  h.receive(encodeOpenOk(a.id, 1 << 20), encodeOpenOk(b.id, 1 << 20));
+  h.take();
+  // Congest the transport on every send: each drain lets exactly one frame out.
+  h.accepting = false;
+  a.write(Buffer.alloc(8 * 1024, 1)); // one frame of a goes out, then the transport is congested
+  b.write(Buffer.alloc(8 * 1024, 2));
+  const order: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    h.take();
+    h.session.transportDrained();
+    order.push(h.sentOfType(FrameType.DATA)[0].streamId);
+  }
+  // Without the rotation every drain would pick a again until it had nothing left.
+  assert.deepEqual(order, [a.id, b.id, a.id, b.id, a.id, b.id]);
+});

@@ -183,11 +183,21 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
   transportDrained(): void {
     if (!this.congested) return;
     this.congested = false;
-    for (const stream of this.streams.values()) {
-      stream.flush();
-      if (this.congested) break;
+    // Round robin: start after the stream that filled the transport last time, so a busy
+    // stream early in the table cannot keep the others waiting drain after drain.
+    const streams = [...this.streams.values()];
+    const n = streams.length;
+    for (let i = 0; i < n; i++) {
+      const index = (this.drainCursor + i) % n;
+      streams[index].flush();
+      if (this.congested) {
+        this.drainCursor = index + 1;
+        return;
+      }
     }
   }
+
+  private drainCursor = 0;
 
   /** Closes every stream with `err` (or CONNECTION_LOST) and the session itself. */
   destroy(err?: TetherError): void {
