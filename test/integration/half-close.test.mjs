@@ -23,8 +23,11 @@ const GREETING = 1000;
 // The first byte picks the behaviour, so one target serves every case.
 //  'R' (reply after end): read until the client ends, then send REPLY bytes and end.
 //  'F' (first to finish): send GREETING bytes and end at once, then read until the client ends.
+//  'A' (abort): hand the socket to the test, which resets one side or the other.
 /** Connection id → what the target received on it (a promise of { bytes, sha256 }). */
 const landed = rendezvous();
+/** Connection id → the target's socket, for the abort cases. */
+const sockets = rendezvous();
 let target;
 let stack;
 let port;
@@ -35,6 +38,10 @@ before(async () => {
     socket.once('data', (first) => {
       const mode = String.fromCharCode(first[0]);
       const id = first[1];
+      if (mode === 'A') {
+        sockets.set(id, socket);
+        return;
+      }
       const upload = hashUntilEnd(socket, `target socket ${id}`, first.subarray(2));
       landed.set(id, upload);
       if (mode === 'R') {
@@ -90,4 +97,47 @@ for (const [via, connect] of Object.entries(clients)) {
     assert.equal(got.bytes, REQUEST, `target received ${got.bytes} of ${REQUEST} bytes sent after its end`);
     assert.equal(got.sha256, sent);
   });
+}
+
+// An abort is not an end: a reset on either side must reach the other side as a reset (a TCP
+// peer sees ECONNRESET, not a clean end of data), and leave no stream behind anywhere.
+const aborts = [
+  { name: 'the client resets its connection', abort: ({ client }) => client.resetAndDestroy(), observer: 'target' },
+  { name: 'the target resets its connection', abort: ({ server }) => server.resetAndDestroy(), observer: 'client' },
+];
+
+for (const { name, abort, observer } of aborts) {
+  test(`${name} mid-transfer: the other side sees a reset and no stream is left behind`, { timeout: 60_000 }, async () => {
+    const id = ++caseNo;
+    const client = await connectTcp(port);
+    const clientClosed = closeOf(client);
+    client.write(Buffer.from([0x41 /* A */, id]));
+    client.write(keystream(`abort-${id}`)(256 * 1024));
+    const server = await sockets.get(id);
+    const serverClosed = closeOf(server);
+    abort({ client, server });
+    const seen = await (observer === 'target' ? serverClosed : clientClosed);
+    assert.equal(seen, 'ECONNRESET', `the ${observer} saw ${seen} instead of a reset`);
+    await (observer === 'target' ? clientClosed : serverClosed);
+    const relaySession = await stack.connector.session();
+    await untilNoStreams(relaySession.session);
+    assert.equal(stack.relay.router.stats().streams, 0, 'routes left on the relay');
+    assert.equal(stack.agent.activeStreams, 0, 'streams left on the host agent');
+  });
+}
+
+/** Resolves with the error code a socket closed with ('clean' when it closed without one). */
+function closeOf(socket) {
+  return new Promise((resolve) => {
+    let code = 'clean';
+    socket.on('error', (err) => (code = err.code ?? err.message));
+    socket.once('close', () => resolve(code));
+  });
+}
+
+/** Waits for the last stream of `session` to close (the reset crosses the relay asynchronously). */
+async function untilNoStreams(session) {
+  for (const stream of session.listStreams()) {
+    if (stream.state !== 'closed') await new Promise((resolve) => stream.once('close', resolve));
+  }
 }

@@ -102,4 +102,8 @@ test('100 parallel streams of random sizes arrive intact both ways (SHA-256 at e
   const seconds = (performance.now() - started) / 1000;
   t.diagnostic(`${STREAMS} streams, ${(total / MiB).toFixed(1)} MiB both ways in ${seconds.toFixed(2)} s (${(total / MiB / seconds).toFixed(0)} MiB/s)`);
   assert.equal(stack.agent.streamsServed, STREAMS);
+  // Both FINs of every stream have crossed the relay and reached both ends: nothing is left over.
+  assert.equal(stack.relay.router.stats().streams, 0, 'routes left on the relay');
+  assert.equal(stack.agent.activeStreams, 0, 'streams left on the host agent');
+  assert.equal((await stack.connector.session()).session.streamCount, 0, 'streams left on the connector');
 });

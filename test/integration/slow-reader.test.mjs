@@ -19,8 +19,6 @@ import {
   waitDrain,
 } from './harness.mjs';
 
-/** Bytes the writer pushes in all; far more than any window or buffer on the path. */
-const TOTAL = 32 * MiB;
 /** The writer counts as stopped once it has waited this long for 'drain' (a pacing choice, not an assertion). */
 const STALL_MS = 400;
 
@@ -47,6 +45,8 @@ const CHUNK = 64 * KiB;
 /** Frame and socket-read granularity on each side of the window (a few chunks). */
 const SLACK = 4 * CHUNK;
 const boundFor = (window) => window + Defaults.streamHighWaterMark + kernelAllowance() + SLACK;
+/** Bytes the writer pushes in all: well past every bound, so an unbounded path cannot pass. */
+const TOTAL = Math.max(32 * MiB, boundFor(Defaults.maxWindow) + 8 * MiB);
 
 /** Window settings to run under: a fixed window shows the mechanism, the defaults show the product. */
 const configurations = [
