@@ -214,6 +214,20 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
   sendData(id: number, payload: Buffer, fin: boolean): void {
     this.send(encodeData(id, payload, fin));
   }
+  sendFrame(frame: Buffer): void {
+    this.send(frame);
+  }
+  scheduleFlush(stream: MuxStream): void {
+    this.flushQueue.add(stream);
+    if (this.flushQueue.size === 1) setImmediate(this.runFlushes);
+  }
+  private readonly flushQueue = new Set<MuxStream>();
+  private readonly runFlushes = (): void => {
+    for (const stream of this.flushQueue) {
+      this.flushQueue.delete(stream);
+      stream.flush();
+    }
+  };
   sendOpenOk(id: number, window: number): void {
     this.send(encodeOpenOk(id, window));
   }

@@ -92,11 +92,15 @@ describe('MuxDuplex', () => {
     const { a, left, right } = await duplexPair({ initialWindow, maxWindow: initialWindow, streamHighWaterMark: 32 * 1024 });
     const data = new Prng(5).bytes(2 * 1024 * 1024);
     // Write until write() returns false, as a well-behaved source would.
+    // Write until write() returns false, as a well-behaved source would, until flow control
+    // (not just the writable buffer) holds the writer back.
     let offset = 0;
-    while (offset < data.length && left.write(data.subarray(offset, offset + 8192))) offset += 8192;
-    offset += 8192;
+    do {
+      while (offset < data.length && left.write(data.subarray(offset, offset + 8192))) offset += 8192;
+      offset += 8192;
+      await settle(undefined, 100);
+    } while (!left.writableNeedDrain && offset < data.length);
     assert.ok(offset < data.length, 'write() returned false before everything was buffered');
-    await settle(undefined, 100);
     // Nobody reads on the right: it holds at most one window plus its readable high-water mark.
     const bound = initialWindow + right.readableHighWaterMark + 16 * 1024;
     assert.ok(right.readableLength <= bound, `right buffers ${right.readableLength} bytes (bound ${bound})`);

@@ -1,7 +1,9 @@
 /* eslint @typescript-eslint/no-floating-promises: ["error", { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["test", "describe"] }] }] -- node:test awaits what test() and describe() return */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { decodeFrames } from './codec.js';
 import { ErrorCode, TetherError, WireCode, type ErrorCodeString } from './errors.js';
+import { FrameType } from './frame.js';
 import { MuxStream, type StreamOwner, type StreamState } from './stream.js';
 
 type Sent =
@@ -24,6 +26,24 @@ class FakeOwner implements StreamOwner {
   }
   sendData(id: number, payload: Buffer, fin: boolean): void {
     this.sent.push({ kind: 'data', id, payload: Buffer.from(payload), fin });
+  }
+  sendFrame(frame: Buffer): void {
+    decodeFrames(frame, { maxFrameSize: 1 << 24 }, (f) => {
+      assert.equal(f.type, FrameType.DATA, 'only DATA frames are sent pre-encoded');
+      if (f.type === FrameType.DATA) this.sendData(f.streamId, f.payload, f.fin);
+    });
+  }
+  /** Streams whose flush was deferred; `runScheduled()` plays the end of the event-loop turn. */
+  scheduled = new Set<MuxStream>();
+  /** When true (the default here), a deferred flush runs at once, so tests stay synchronous. */
+  flushAtOnce = true;
+  scheduleFlush(stream: MuxStream): void {
+    if (this.flushAtOnce) stream.flush();
+    else this.scheduled.add(stream);
+  }
+  runScheduled(): void {
+    for (const stream of this.scheduled) stream.flush();
+    this.scheduled.clear();
   }
   sendOpenOk(id: number, window: number): void {
     this.sent.push({ kind: 'openOk', id, window });
@@ -292,5 +312,39 @@ describe('MuxStream receiving', () => {
     assert.deepEqual(got, ['still', ' here']);
     assert.equal(s.state, 'closed');
     assert.equal(s.error, undefined);
+  });
+});
+
+describe('coalescing', () => {
+  test('chunks written in one turn of the event loop leave as one frame', () => {
+    const owner = new FakeOwner();
+    owner.flushAtOnce = false;
+    const { s } = openStream(10_000, owner);
+    assert.equal(s.write(Buffer.alloc(300, 1)), true);
+    assert.equal(s.write(Buffer.alloc(200, 2)), true);
+    assert.deepEqual(owner.data(), [], 'nothing goes out before the turn ends');
+    owner.runScheduled();
+    const data = owner.take();
+    assert.equal(data.length, 1);
+    assert.deepEqual((data[0] as { payload: Buffer }).payload, Buffer.concat([Buffer.alloc(300, 1), Buffer.alloc(200, 2)]));
+  });
+
+  test('a full frame goes at once and the rest waits for the end of the turn', () => {
+    const owner = new FakeOwner();
+    owner.flushAtOnce = false;
+    const { s } = openStream(10_000, owner);
+    s.write(Buffer.alloc(1500, 3)); // maxFrameSize is 1000
+    const now = owner.take() as { payload: Buffer }[];
+    assert.deepEqual(now.map((d) => d.payload.length), [1000, 500]);
+  });
+
+  test('end() sends what is queued, with FIN on the last frame, without waiting', () => {
+    const owner = new FakeOwner();
+    owner.flushAtOnce = false;
+    const { s } = openStream(10_000, owner);
+    s.write(Buffer.alloc(10, 4));
+    s.end();
+    const sent = owner.take() as { payload: Buffer; fin: boolean }[];
+    assert.deepEqual(sent.map((d) => [d.payload.length, d.fin]), [[10, true]]);
   });
 });

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { createError, ErrorCode, errorFromWire, WireCode, type TetherError } from './errors.js';
+import { writeHeader } from './codec.js';
 import { ReceiveWindow } from './flow-window.js';
+import { FLAG_FIN, FrameType, HEADER_SIZE } from './frame.js';
 
 /**
  * Stream states (see docs/protocol.md):
@@ -17,6 +19,10 @@ export interface StreamOwner {
   readonly rttMs: number;
   now(): number;
   sendData(id: number, payload: Buffer, fin: boolean): void;
+  /** Sends an already encoded frame. */
+  sendFrame(frame: Buffer): void;
+  /** Calls `stream.flush()` once the current turn of the event loop is done. */
+  scheduleFlush(stream: MuxStream): void;
   sendOpenOk(id: number, window: number): void;
   sendOpenErr(id: number, code: number, message: string): void;
   sendWindow(id: number, increment: number): void;
@@ -107,7 +113,10 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
     if (chunk.length > 0) {
       this.queue.push(chunk);
       this.queued += chunk.length;
-      this.flush();
+      // A full frame goes now; less waits for the end of this turn of the event loop, so that
+      // chunks read from a socket together leave together.
+      if (this.queued >= this.owner.maxFrameSize) this.flush();
+      else this.owner.scheduleFlush(this);
     }
     const ok = this.queued < this.highWaterMark && !this.owner.congested;
     if (!ok) this.needDrain = true;
@@ -200,20 +209,29 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
   flush(): void {
     if (this.state === 'opening' || this.state === 'pending' || this.state === 'closed' || this.localFin) return;
     const max = this.owner.maxFrameSize;
-    while (this.queue.length > 0 && this.sendCredit > 0 && !this.owner.congested) {
-      const head = this.queue[0];
-      const n = Math.min(head.length, this.sendCredit, max);
-      const chunk = n === head.length ? head : head.subarray(0, n);
-      if (n === head.length) this.queue.shift();
-      else this.queue[0] = head.subarray(n);
+    while (this.queued > 0 && this.sendCredit > 0 && !this.owner.congested) {
+      // Queued chunks go out together, up to a full frame: the header costs one copy anyway,
+      // and on every hop of the tunnel each message is a syscall.
+      const n = Math.min(this.queued, this.sendCredit, max);
+      const frame = Buffer.allocUnsafe(HEADER_SIZE + n);
+      let offset = HEADER_SIZE;
+      while (offset < frame.length) {
+        const head = this.queue[0];
+        const take = Math.min(head.length, frame.length - offset);
+        head.copy(frame, offset, 0, take);
+        offset += take;
+        if (take === head.length) this.queue.shift();
+        else this.queue[0] = head.subarray(take);
+      }
       this.queued -= n;
       this.sendCredit -= n;
       this.bytesSent += n;
-      const fin = this.endRequested && this.queue.length === 0;
-      this.owner.sendData(this.id, chunk, fin);
+      const fin = this.endRequested && this.queued === 0;
+      writeHeader(frame, 0, FrameType.DATA, fin ? FLAG_FIN : 0, this.id, n);
+      this.owner.sendFrame(frame);
       if (fin) return this.onLocalFin();
     }
-    if (this.queue.length === 0 && this.endRequested) {
+    if (this.queued === 0 && this.endRequested) {
       this.owner.sendData(this.id, Buffer.alloc(0), true);
       return this.onLocalFin();
     }
