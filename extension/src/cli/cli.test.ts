@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCode, type ErrorCodeString } from '@tether/shared';
 import { RelayApi } from '../core/index.js';
+import { closedPort, listening } from '../core/testing.js';
 
 const MAIN = path.join(__dirname, 'main.js');
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -65,20 +66,6 @@ async function stop(child: ChildProcess): Promise<number | null> {
   const exited = once(child, 'exit') as Promise<[number | null]>;
   if (child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
   return (await exited)[0];
-}
-
-async function listening(server: net.Server): Promise<number> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return (server.address() as net.AddressInfo).port;
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  const port = await listening(server);
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 describe('tether CLI without a relay', () => {

@@ -8,52 +8,20 @@ import { buildApp, type RelayApp } from '@tether/relay';
 import {
   CloseCode,
   createError,
-  createSessionPair,
   ErrorCode,
   isTetherError,
   WireCode,
   type ErrorCodeString,
-  type MuxSession,
   type MuxStream,
   type TetherError,
 } from '@tether/shared';
 import { Connector } from './connector.js';
 import { HostAgent } from './host-agent.js';
 import { RelayApi } from './relay-api.js';
-import { webSocketFactory, type Endpoint, type SessionFactory } from './relay-session.js';
+import { webSocketFactory } from './relay-session.js';
+import { closedPort, listening, memoryRelay } from './testing.js';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
-
-/** In-memory SessionFactory: the connector gets `a`, the test plays the relay with `b`. */
-function memoryRelay(serve?: (stream: MuxStream, tunnel: string) => void): {
-  factory: SessionFactory;
-  peers: MuxSession[];
-  calls: [Endpoint, string | undefined][];
-  failures: TetherError[];
-} {
-  const peers: MuxSession[] = [];
-  const calls: [Endpoint, string | undefined][] = [];
-  const failures: TetherError[] = [];
-  const factory: SessionFactory = async (endpoint, tunnel) => {
-    calls.push([endpoint, tunnel]);
-    const failure = failures.shift();
-    if (failure) throw failure;
-    const { a, b } = createSessionPair();
-    if (serve) b.on('stream', (stream, request) => serve(stream, request.tunnel));
-    let closedByUs = false;
-    const closed = new Promise<TetherError | undefined>((resolve) => a.once('close', (err) => resolve(closedByUs ? undefined : err)));
-    peers.push(b);
-    return {
-      session: a,
-      closed,
-      close: () => {
-        closedByUs = true;
-        a.destroy();
-      },
-    };
-  };
-  return { factory, peers, calls, failures };
-}
 
 /** Plays a relay whose tunnel `echo` echoes; other names are refused with the wire code in `refusals`. */
 const refusals: Record<string, number> = {
@@ -70,20 +38,6 @@ function echoOrRefuse(stream: MuxStream, tunnel: string): void {
     stream.consume(c.length);
   });
   stream.on('end', () => stream.end());
-}
-
-async function listening(server: net.Server): Promise<number> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return (server.address() as net.AddressInfo).port;
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  const port = await listening(server);
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** Writes `data` through a stream with backpressure, ends, and returns the SHA-256 of the reply. */

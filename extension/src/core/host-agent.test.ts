@@ -5,7 +5,6 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
   createError,
-  createSessionPair,
   ErrorCode,
   isTetherError,
   type MuxSession,
@@ -13,49 +12,8 @@ import {
   type TetherError,
 } from '@tether/shared';
 import { HostAgent } from './host-agent.js';
-import type { Endpoint, SessionFactory } from './relay-session.js';
-
-/**
- * A SessionFactory over in-memory session pairs: the agent gets `a`, the test plays the relay
- * with `b` (in `peers`). `failures` are thrown by the next calls, in order.
- */
-function memoryRelay(): { factory: SessionFactory; peers: MuxSession[]; calls: [Endpoint, string | undefined][]; failures: TetherError[] } {
-  const peers: MuxSession[] = [];
-  const calls: [Endpoint, string | undefined][] = [];
-  const failures: TetherError[] = [];
-  const factory: SessionFactory = async (endpoint, tunnel) => {
-    calls.push([endpoint, tunnel]);
-    const failure = failures.shift();
-    if (failure) throw failure;
-    const { a, b } = createSessionPair();
-    let closedByUs = false;
-    const closed = new Promise<TetherError | undefined>((resolve) => a.once('close', (err) => resolve(closedByUs ? undefined : err)));
-    peers.push(b);
-    return {
-      session: a,
-      closed,
-      close: () => {
-        closedByUs = true;
-        a.destroy();
-      },
-    };
-  };
-  return { factory, peers, calls, failures };
-}
-
-async function listening(server: net.Server): Promise<number> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return (server.address() as net.AddressInfo).port;
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  const port = await listening(server);
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+import type { SessionFactory } from './relay-session.js';
+import { closedPort, listening, memoryRelay } from './testing.js';
 
 /** Opens a stream from the relay's side and waits for the agent's answer. */
 async function openFromRelay(peer: MuxSession, tunnel = 'box'): Promise<MuxStream> {

@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { buildApp, type RelayApp } from '@tether/relay';
 import { CloseCode, createError, ErrorCode, isTetherError, SUBPROTOCOL, type ErrorCodeString } from '@tether/shared';
 import { RelayApi } from './relay-api.js';
+import { listening } from './testing.js';
 import { canSkipMasking, connectRelaySession, webSocketFactory, type RelaySessionOptions } from './relay-session.js';
 
 const rejection = (options: RelaySessionOptions): Promise<unknown> =>
@@ -17,12 +18,6 @@ const rejection = (options: RelaySessionOptions): Promise<unknown> =>
     },
     (err: unknown) => err,
   );
-
-async function listening(server: net.Server): Promise<number> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return (server.address() as net.AddressInfo).port;
-}
 
 describe('connectRelaySession against a real relay', () => {
   const adminToken = 'admin-token-for-session-tests';

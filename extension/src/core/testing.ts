@@ -1,0 +1,62 @@
+/**
+ * Builders for the client core's tests. Not exported from the package index.
+ * (Named `testing.ts`, not `test-helpers.ts`: `node --test` runs every `test-*.js` it finds.)
+ */
+import { once } from 'node:events';
+import net from 'node:net';
+import { createSessionPair, type MuxSession, type MuxStream, type TetherError } from '@tether/shared';
+import type { Endpoint, SessionFactory } from './relay-session.js';
+
+export interface MemoryRelay {
+  factory: SessionFactory;
+  /** The relay-side session of every connection made, in order. */
+  peers: MuxSession[];
+  calls: [Endpoint, string | undefined][];
+  /** Thrown by the next calls of the factory, in order. */
+  failures: TetherError[];
+}
+
+/**
+ * A SessionFactory over in-memory session pairs: the client gets `a`, the test plays the relay
+ * with `b` (in `peers`), answering streams with `serve` when given.
+ */
+export function memoryRelay(serve?: (stream: MuxStream, tunnel: string) => void): MemoryRelay {
+  const peers: MuxSession[] = [];
+  const calls: [Endpoint, string | undefined][] = [];
+  const failures: TetherError[] = [];
+  const factory: SessionFactory = async (endpoint, tunnel) => {
+    calls.push([endpoint, tunnel]);
+    const failure = failures.shift();
+    if (failure) throw failure;
+    const { a, b } = createSessionPair();
+    if (serve) b.on('stream', (stream, request) => serve(stream, request.tunnel));
+    let closedByUs = false;
+    const closed = new Promise<TetherError | undefined>((resolve) => a.once('close', (err) => resolve(closedByUs ? undefined : err)));
+    peers.push(b);
+    return {
+      session: a,
+      closed,
+      close: () => {
+        closedByUs = true;
+        a.destroy();
+      },
+    };
+  };
+  return { factory, peers, calls, failures };
+}
+
+/** Listens on 127.0.0.1 port 0 and returns the port. */
+export async function listening(server: net.Server): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** A loopback port nobody listens on (it was free a moment ago). */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  const port = await listening(server);
+  server.close();
+  await once(server, 'close');
+  return port;
+}
