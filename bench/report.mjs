@@ -6,8 +6,9 @@ export const MARKER = '<!-- bench/run.mjs inserts each new run below this line: 
 const INTRO = `# Benchmarks
 
 The benchmark measures the data path of one relay on this machine: bulk throughput of one
-stream (against direct TCP and websockify, in the same run), added round-trip latency, the time
-to open a stream on a warm connection, and the relay's memory per idle stream.
+stream (against direct TCP, a chain of plain TCP forwarders and websockify, in the same run),
+added round-trip latency, the time to open a stream on a warm connection, and the relay's memory
+per idle stream.
 
 ## Running it
 
@@ -24,6 +25,12 @@ npm run bench            # = tsc -b && node bench/run.mjs (about 1-2 minutes on 
   \`tether share\` (host) and \`bench/target.mjs\` (sink, source, echo and idle-hold target), so
   the tunnel path client → connector → relay → host → target is five processes. Direct TCP is
   driver → target (two processes); websockify is driver → websockify → target.
+- The forwarding chain is driver → fwd1 → fwd2 → fwd3 → target: three \`bench/forwarder.mjs\`
+  processes (node:net, Nagle off, \`pipe()\` both ways, half-close kept), the same five processes
+  as the tunnel without its WebSocket framing, multiplexing and flow control. On a small machine
+  syscalls and process wake-ups dominate, so this chain is the fair floor for a five-process
+  path: its rows (and "tunnel / forwarding chain") are informational, not targets, and the
+  notes of each run say how much of the tunnel's added latency the process hops alone cost.
 - Options (environment): \`BENCH_SECONDS\` (length of one throughput run, default 3),
   \`BENCH_RUNS\` (runs per throughput case, default 3; the median is reported),
   \`BENCH_WRITE=0\` (print only, do not touch this file), \`BENCH_PROFILE=DIR\` (run relay, host and

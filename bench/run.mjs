@@ -70,6 +70,25 @@ async function startConnector(url, token, tunnel) {
   return { proc: connector, port: Number(port) };
 }
 
+/** Three plain TCP forwarders, each its own process: driver → fwd1 → fwd2 → fwd3 → target. */
+async function startForwardingChain(targetPort) {
+  const procs = [];
+  let upstream = targetPort;
+  for (const name of ['fwd3', 'fwd2', 'fwd1']) {
+    const proc = startNode(name, [join(ROOT, 'bench/forwarder.mjs'), String(upstream)]);
+    procs.unshift(proc);
+    const [, port] = await proc.waitFor('stdout', /^(\d+)$/);
+    upstream = Number(port);
+  }
+  return {
+    procs,
+    port: upstream,
+    async stop() {
+      for (const proc of procs) await proc.stop();
+    },
+  };
+}
+
 function websockifyVersion() {
   try {
     return execFileSync(PYTHON, ['-c', 'import websockify, importlib.metadata as m, importlib.util as u; print(m.version("websockify"), "numpy" if u.find_spec("numpy") else "no-numpy")'], { encoding: 'utf8' }).trim();
@@ -100,7 +119,8 @@ async function calibrate(transfer) {
   }
 }
 
-async function throughput(paths, cpuProcs) {
+/** Medians of `config.runs` runs per path and direction; CPU per process for paths with `cpuProcs`. */
+async function throughput(paths) {
   const results = {};
   for (const direction of ['upload', 'download']) {
     const sizes = {};
@@ -109,20 +129,17 @@ async function throughput(paths, cpuProcs) {
       log(`  ${direction} ${path.name}: ${sizes[path.name] / MiB} MiB per run`);
     }
     const rates = Object.fromEntries(paths.map((p) => [p.name, []]));
-    let cpu;
+    const cpu = Object.fromEntries(paths.map((p) => [p.name, (p.cpuProcs ?? []).map(() => ({ cpu: 0, wall: 0 }))]));
     // Runs interleave the paths so a burst of load elsewhere hits all of them alike.
     for (let run = 0; run < config.runs; run++) {
       for (const path of paths) {
-        const track = path.name === 'tunnel';
-        const before = track ? cpuProcs.map((p) => p.cpu()) : [];
+        const procs = path.cpuProcs ?? [];
+        const before = procs.map((p) => p.cpu());
         const seconds = await path[direction](sizes[path.name]);
-        if (track) {
-          cpu ??= cpuProcs.map(() => ({ cpu: 0, wall: 0 }));
-          cpuProcs.forEach((p, i) => {
-            cpu[i].cpu += p.cpu() - before[i];
-            cpu[i].wall += seconds;
-          });
-        }
+        procs.forEach((p, i) => {
+          cpu[path.name][i].cpu += p.cpu() - before[i];
+          cpu[path.name][i].wall += seconds;
+        });
         rates[path.name].push(sizes[path.name] / seconds / 1e6);
         log(`  ${direction} ${path.name} run ${run + 1}: ${fmt(sizes[path.name] / seconds / 1e6, 1)} MB/s`);
       }
@@ -130,7 +147,10 @@ async function throughput(paths, cpuProcs) {
     results[direction] = {
       rates: Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, median(v)])),
       all: rates,
-      cpu: cpuProcs.map((p, i) => `${p.name} ${fmt((cpu[i].cpu / cpu[i].wall) * 100, 0)}%`).join(', '),
+      cpu: Object.fromEntries(paths.filter((p) => p.cpuProcs).map((p) => [
+        p.name,
+        p.cpuProcs.map((proc, i) => `${proc.name} ${fmt((cpu[p.name][i].cpu / cpu[p.name][i].wall) * 100, 0)}%`).join(', '),
+      ])),
     };
   }
   return results;
@@ -138,24 +158,22 @@ async function throughput(paths, cpuProcs) {
 
 // --- 2. latency ------------------------------------------------------------------------------
 
-async function latency(targetPort, connectorPort) {
-  const direct = await echoClient(targetPort);
-  const tunnel = await echoClient(connectorPort);
+/** RTT percentiles of each path in `ports` ({ name: port }), keyed like `ports`. */
+async function latency(ports) {
+  const clients = [];
+  for (const [name, port] of Object.entries(ports)) clients.push({ name, echo: await echoClient(port), times: [] });
   for (let i = 0; i < config.pingWarmup; i++) {
-    await direct.rtt();
-    await tunnel.rtt();
+    for (const c of clients) await c.echo.rtt();
   }
-  const d = [];
-  const t = [];
   // Blocks alternate between the paths so background load is shared between them.
   const block = 500;
   for (let done = 0; done < config.pings; done += block) {
-    for (let i = 0; i < block; i++) d.push(await direct.rtt());
-    for (let i = 0; i < block; i++) t.push(await tunnel.rtt());
+    for (const c of clients) {
+      for (let i = 0; i < block; i++) c.times.push(await c.echo.rtt());
+    }
   }
-  direct.close();
-  tunnel.close();
-  return { direct: summary(d), tunnel: summary(t) };
+  for (const c of clients) c.echo.close();
+  return Object.fromEntries(clients.map((c) => [c.name, summary(c.times)]));
 }
 
 // --- 3. stream open --------------------------------------------------------------------------
@@ -216,6 +234,24 @@ async function memory(dataDir, targetPort) {
   }
 }
 
+// --- what the forwarding chain shows -----------------------------------------------------------
+
+/** One line comparing the tunnel with three plain forwarders, from this run's numbers. */
+function chainNote(added, chainAdded, tput) {
+  const share = (p) => {
+    const ownMs = added[p] - chainAdded[p];
+    const pct = (chainAdded[p] / added[p]) * 100;
+    return ownMs >= 0
+      ? `the tunnel's added ${p} is ${fmt(added[p], 3)} ms, of which ${fmt(chainAdded[p], 3)} ms (${fmt(pct, 0)}%) is what three plain Node TCP forwarders add on this machine, leaving ${fmt(ownMs, 3)} ms for the tunnel's own work`
+      : `the tunnel's added ${p} is ${fmt(added[p], 3)} ms, ${fmt(-ownMs, 3)} ms less than the ${fmt(chainAdded[p], 3)} ms three plain Node TCP forwarders add on this machine`;
+  };
+  const up = tput.upload.rates;
+  const down = tput.download.rates;
+  return `What the chain shows: ${share('p50')}; ${share('p95')}. ` +
+    `In throughput the tunnel moves ${fmt(up.tunnel / up.chain, 2)}× (client → target) and ${fmt(down.tunnel / down.chain, 2)}× (target → client) what the chain moves ` +
+    `(${fmt(up.chain, 0)} and ${fmt(down.chain, 0)} MB/s through the chain against ${fmt(up.direct, 0)} and ${fmt(down.direct, 0)} MB/s direct).`;
+}
+
 // --- the run ---------------------------------------------------------------------------------
 
 function machine() {
@@ -253,53 +289,77 @@ async function main() {
     const target = await startTarget();
     const tether = await startRelayAndHost(join(tmp, 'relay'), 'bench', target.port);
     const connector = await startConnector(tether.url, tether.token, 'bench');
+    const chain = await startForwardingChain(target.port);
     const websockify = wsVersion ? await startWebsockify(target.port) : undefined;
     stopMain = async () => {
       await websockify?.proc.stop();
+      await chain.stop();
       await connector.proc.stop();
       await tether.host.stop();
       await tether.relay.stop();
     };
 
     log('1. throughput of one stream');
+    const driverCpu = { name: 'driver', cpu: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; } };
+    const targetCpu = { name: 'target', cpu: () => target.proc.cpuSeconds() };
     const paths = [
       { name: 'direct', upload: (n) => tcpUpload(target.port, n), download: (n) => tcpDownload(target.port, n) },
-      { name: 'tunnel', upload: (n) => tcpUpload(connector.port, n), download: (n) => tcpDownload(connector.port, n) },
+      {
+        name: 'tunnel',
+        upload: (n) => tcpUpload(connector.port, n),
+        download: (n) => tcpDownload(connector.port, n),
+        cpuProcs: [
+          driverCpu,
+          { name: 'connector', cpu: () => connector.proc.cpuSeconds() },
+          { name: 'relay', cpu: () => tether.relay.cpuSeconds() },
+          { name: 'host', cpu: () => tether.host.cpuSeconds() },
+          targetCpu,
+        ],
+      },
+      {
+        name: 'chain',
+        upload: (n) => tcpUpload(chain.port, n),
+        download: (n) => tcpDownload(chain.port, n),
+        cpuProcs: [driverCpu, ...chain.procs.map((p) => ({ name: p.name, cpu: () => p.cpuSeconds() })), targetCpu],
+      },
     ];
     if (websockify) paths.push({ name: 'websockify', upload: (n) => wsUpload(websockify.port, n), download: (n) => wsDownload(websockify.port, n) });
-    const cpuProcs = [
-      { name: 'driver', cpu: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; } },
-      { name: 'connector', cpu: () => connector.proc.cpuSeconds() },
-      { name: 'relay', cpu: () => tether.relay.cpuSeconds() },
-      { name: 'host', cpu: () => tether.host.cpuSeconds() },
-      { name: 'target', cpu: () => target.proc.cpuSeconds() },
-    ];
-    const tput = await throughput(paths, cpuProcs);
+    const tput = await throughput(paths);
     for (const [direction, label] of [['upload', 'client → target'], ['download', 'target → client']]) {
       const r = tput[direction].rates;
       rows.push({ metric: `throughput ${label}: direct TCP (MB/s)`, value: fmt(r.direct, 1), target: '', verdict: '' });
       rows.push({ metric: `throughput ${label}: tunnel (MB/s)`, value: fmt(r.tunnel, 1), target: '', verdict: '' });
+      rows.push({ metric: `throughput ${label}: TCP forwarding chain (MB/s)`, value: fmt(r.chain, 1), target: '', verdict: '' });
       rows.push({ metric: `throughput ${label}: websockify (MB/s)`, value: fmt(r.websockify, 1), target: '', verdict: '' });
       const vsDirect = r.tunnel / r.direct;
       rows.push({ metric: `throughput ${label}: tunnel / direct`, value: fmt(vsDirect, 2), target: '>= 0.30', verdict: verdict(vsDirect >= 0.3) });
       const vsWs = r.websockify === undefined ? NaN : r.tunnel / r.websockify;
       rows.push({ metric: `throughput ${label}: tunnel / websockify`, value: fmt(vsWs, 2), target: '>= 2.00', verdict: Number.isFinite(vsWs) ? verdict(vsWs >= 2) : 'n/a' });
+      // Informational: the chain is a floor for five processes on this machine, not a design target.
+      rows.push({ metric: `throughput ${label}: tunnel / forwarding chain`, value: fmt(r.tunnel / r.chain, 2), target: '', verdict: '' });
       notes.push(`Throughput ${label}, MB/s of each run (median reported): ${Object.entries(tput[direction].all).map(([k, v]) => `${k} ${v.map((x) => fmt(x, 0)).join('/')}`).join('; ')}. ` +
-        `CPU per process during the tunnel runs (100% = one core): ${tput[direction].cpu}.`);
+        `CPU per process (100% = one core) during the tunnel runs: ${tput[direction].cpu.tunnel}; during the forwarding-chain runs: ${tput[direction].cpu.chain}.`);
     }
+    notes.push('Forwarding chain: driver → fwd1 → fwd2 → fwd3 → target, three `bench/forwarder.mjs` processes (node:net, Nagle off, `pipe()` both ways, half-close kept): the same five processes as the tunnel with none of its WebSocket framing, multiplexing or flow control, the floor for a five-process path on this machine.');
     notes.push(wsVersion ? `websockify ${wsVersion.replace(' ', ', ')} (\`${PYTHON} -m websockify\`), driven by a Node \`ws\` client (default settings: random masks as RFC 6455 asks of clients, no compression) sending 64 KiB binary messages with backpressure.` : 'websockify not found: its rows read n/a.');
 
     log('2. added round-trip latency (64 B ping-pong)');
-    const lat = await latency(target.port, connector.port);
+    const lat = await latency({ direct: target.port, tunnel: connector.port, chain: chain.port });
     for (const p of ['p50', 'p95', 'p99']) rows.push({ metric: `RTT direct TCP ${p} (ms)`, value: fmt(lat.direct[p], 3), target: '', verdict: '' });
     for (const p of ['p50', 'p95', 'p99']) rows.push({ metric: `RTT tunnel ${p} (ms)`, value: fmt(lat.tunnel[p], 3), target: '', verdict: '' });
+    for (const p of ['p50', 'p95', 'p99']) rows.push({ metric: `RTT forwarding chain ${p} (ms)`, value: fmt(lat.chain[p], 3), target: '', verdict: '' });
     const limits = { p50: 0.15, p95: 1, p99: undefined };
+    const added = {};
+    const chainAdded = {};
     for (const p of ['p50', 'p95', 'p99']) {
-      const added = lat.tunnel[p] - lat.direct[p];
+      added[p] = lat.tunnel[p] - lat.direct[p];
+      chainAdded[p] = lat.chain[p] - lat.direct[p];
       const limit = limits[p];
-      rows.push({ metric: `added RTT ${p} (ms)`, value: fmt(added, 3), target: limit === undefined ? '' : `< ${limit}`, verdict: limit === undefined ? '' : verdict(added < limit) });
+      rows.push({ metric: `added RTT ${p} (ms)`, value: fmt(added[p], 3), target: limit === undefined ? '' : `< ${limit}`, verdict: limit === undefined ? '' : verdict(added[p] < limit) });
     }
-    notes.push(`Latency: ${config.pings} round trips of 64 bytes per path after ${config.pingWarmup} warm-up ones, in alternating blocks of 500; added = tunnel percentile − direct percentile.`);
+    for (const p of ['p50', 'p95']) rows.push({ metric: `added RTT of a 3-forwarder TCP chain ${p} (ms)`, value: fmt(chainAdded[p], 3), target: '', verdict: '' });
+    notes.push(`Latency: ${config.pings} round trips of 64 bytes per path after ${config.pingWarmup} warm-up ones, in alternating blocks of 500; added = path percentile − direct percentile.`);
+    notes.push(chainNote(added, chainAdded, tput));
 
     log('3. stream open on a warm connection');
     const open = await openLatency(tether.url, tether.token, 'bench');
