@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import websocket from '@fastify/websocket';
-import { ErrorCode, SUBPROTOCOL, TetherError } from '@tether/shared';
+import { ErrorCode, MAX_FRAME_SIZE_HEADER, SUBPROTOCOL, TetherError } from '@tether/shared';
 import { authPlugin } from './auth.js';
 import { resolveLimits, type RelayLimits, type RelayOptions } from './config.js';
 import { statusFor } from './http-errors.js';
@@ -70,6 +70,9 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
       skipUTF8Validation: true,
       handleProtocols: (protocols: Set<string>) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     },
+  });
+  app.websocketServer.on('headers', (headers: string[]) => {
+    headers.push(`${MAX_FRAME_SIZE_HEADER}: ${limits.maxFrameSize}`);
   });
   await app.register(authPlugin, { store, adminToken: options.adminToken });
   await app.register(healthRoutes, { router, store });

@@ -1,4 +1,4 @@
-import { createError, Defaults, ErrorCode } from '@tether/shared';
+import { createError, Defaults, ErrorCode, MAX_FRAME_SIZE_CEILING } from '@tether/shared';
 
 /** Limits the relay enforces; every one has a default. */
 export interface RelayLimits {
@@ -52,6 +52,9 @@ export function resolveLimits(partial: Partial<RelayLimits> = {}): RelayLimits {
   if (limits.maxMessageSize < limits.maxFrameSize + 10) {
     throw createError(ErrorCode.INVALID_CONFIG, 'maxMessageSize must hold at least one frame of maxFrameSize');
   }
-  if (limits.maxFrameSize > 16 * 1024 * 1024) throw createError(ErrorCode.INVALID_CONFIG, 'maxFrameSize may be at most 16 MiB');
+  if (limits.maxFrameSize > MAX_FRAME_SIZE_CEILING) throw createError(ErrorCode.INVALID_CONFIG, 'maxFrameSize may be at most 16 MiB');
+  if (limits.maxMessageSize > MAX_FRAME_SIZE_CEILING + 64 * 1024) {
+    throw createError(ErrorCode.INVALID_CONFIG, 'maxMessageSize may be at most 16 MiB + 64 KiB');
+  }
   return limits;
 }

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { test, type TestContext } from 'node:test';
 import { pino } from 'pino';
 import type { WebSocket } from 'ws';
-import { CloseCode, decodeFrames, encodeData, encodeOpen, encodeOpenOk, ErrorCode, FrameType, WireCode, type Frame } from '@tether/shared';
+import { CloseCode, decodeFrames, encodeData, encodeOpen, encodeOpenOk, encodePing, ErrorCode, FrameType, WireCode, type Frame } from '@tether/shared';
 import { resolveLimits, type RelayLimits } from './config.js';
 import type { Identity } from './identity.js';
 import { Router } from './router.js';
@@ -105,4 +105,17 @@ test('a second host attached for the same tunnel is closed with TUNNEL_IN_USE', 
   assert.deepEqual(late.closedWith, [CloseCode.POLICY_VIOLATION, ErrorCode.TUNNEL_IN_USE]);
   assert.equal(host.closedWith, undefined);
   assert.equal(router.stats().hosts, 1);
+});
+
+test('a peer that sends PINGs or bad DATA but never reads the answers is closed with BUFFER_LIMIT', (t) => {
+  for (const flood of [
+    () => encodePing(Buffer.alloc(8)),
+    () => encodeData(99, Buffer.alloc(16)),
+  ]) {
+    const { connector, host } = setup(t, { maxBufferedBytesPerConnection: 1000 });
+    // The connector never lets its writes complete (it does not read).
+    for (let i = 0; i < 200 && !connector.closedWith; i++) connector.receive(flood());
+    assert.deepEqual(connector.closedWith, [CloseCode.BUFFER_LIMIT, ErrorCode.BUFFER_LIMIT]);
+    assert.equal(host.closedWith, undefined, 'nobody else is affected');
+  }
 });

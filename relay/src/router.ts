@@ -154,7 +154,7 @@ export class Router {
     if (link.closed) return;
     switch (frame.type) {
       case FrameType.OPEN: return this.onOpen(link, frame);
-      case FrameType.PING: return link.send(encodePong(frame.data));
+      case FrameType.PING: return this.reply(link, encodePong(frame.data));
       case FrameType.PONG:
         if (link.pingSentAt > 0) link.rttMs = performance.now() - link.pingSentAt;
         return;
@@ -164,7 +164,7 @@ export class Router {
     }
     const here = link.streams.get(frame.streamId);
     if (!here) {
-      if (frame.type === FrameType.DATA) link.send(encodeReset(frame.streamId, WireCode.UNKNOWN_STREAM, `no stream ${frame.streamId}`));
+      if (frame.type === FrameType.DATA) this.reply(link, encodeReset(frame.streamId, WireCode.UNKNOWN_STREAM, `no stream ${frame.streamId}`));
       return; // late WINDOW/RESET after a close are normal
     }
     switch (frame.type) {
@@ -213,6 +213,19 @@ export class Router {
     }
   }
 
+  /**
+   * Answers a link's own frame (PONG, RESET, OPEN_ERR). Forwarded traffic is bounded by
+   * pausing its sources, but these answers are generated here: a peer that keeps sending PINGs
+   * or bad DATA and never reads the answers is closed before its queue can grow without bound.
+   */
+  private reply(link: Link, message: Buffer): void {
+    if (link.buffered > this.limits.maxBufferedBytesPerConnection) {
+      this.closeLink(link, createError(ErrorCode.BUFFER_LIMIT, 'peer does not read what the relay sends', CloseCode.BUFFER_LIMIT));
+      return;
+    }
+    link.send(message);
+  }
+
   /** Forwards one frame to the other end with the stream id rewritten, without copying it. */
   private forward(source: Link, here: RouteEnd, message: Buffer, start: number, end: number): void {
     message.writeUInt32BE(here.peer.id, start + 2);
@@ -226,7 +239,7 @@ export class Router {
 
   private onOpen(link: Link, frame: Extract<Frame, { type: 1 }>): void {
     const id = frame.streamId;
-    const refuse = (code: number, message: string): void => link.send(encodeOpenErr(id, code, message));
+    const refuse = (code: number, message: string): void => this.reply(link, encodeOpenErr(id, code, message));
     if (link.kind !== 'connector') return refuse(WireCode.PROTOCOL_ERROR, 'hosts cannot open streams');
     if (id % 2 !== 1 || id <= link.lastPeerId) {
       return this.closeLink(link, createError(ErrorCode.PROTOCOL_ERROR, `OPEN with stream id ${id} out of sequence`));

@@ -2,6 +2,15 @@
 export const SUBPROTOCOL = 'tether.v1';
 export const SUPPORTED_SUBPROTOCOLS: readonly string[] = [SUBPROTOCOL];
 
+/**
+ * Response header of the WebSocket upgrade naming the relay's largest frame payload. Clients
+ * frame their data to fit and accept frames up to it, so a relay configured with other limits
+ * than the defaults still works with every client.
+ */
+export const MAX_FRAME_SIZE_HEADER = 'tether-max-frame-size';
+/** The most any relay may set maxFrameSize to, and so what clients must be ready to receive. */
+export const MAX_FRAME_SIZE_CEILING = 16 * 1024 * 1024;
+
 /** Defaults shared by the relay and the clients; every one of them is an option. */
 export const Defaults = {
   /** Largest payload of one frame. */

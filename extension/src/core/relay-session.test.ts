@@ -187,3 +187,38 @@ describe('masking is skipped only where no intermediary can see the bytes', () =
     });
   }
 });
+
+test('clients frame their data to the limit the relay announces at the upgrade', async (t) => {
+  const adminToken = 'admin-token-for-frame-size-test';
+  const relay = await buildApp({ databaseFile: ':memory:', adminToken, logger: false, limits: { maxFrameSize: 4096, maxMessageSize: 8192 } });
+  t.after(() => relay.app.close());
+  await relay.app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(relay.app.server.address() as net.AddressInfo).port}`;
+  const token = (await new RelayApi(url, adminToken).createUser('carol')).token;
+  const host = await connectRelaySession({ relay: url, token, endpoint: 'host', tunnel: 'small' });
+  const connector = await connectRelaySession({ relay: url, token, endpoint: 'connect' });
+  t.after(() => {
+    host.close();
+    connector.close();
+  });
+  assert.equal(host.session.maxFrameSize, 4096);
+  assert.equal(connector.session.maxFrameSize, 4096);
+
+  let received = 0;
+  const done = new Promise<void>((resolve) => {
+    host.session.on('stream', (stream) => {
+      stream.accept();
+      stream.on('data', (chunk) => {
+        received += chunk.length;
+        stream.consume(chunk.length);
+      });
+      stream.on('end', () => resolve());
+    });
+  });
+  const stream = connector.session.openStream('small');
+  stream.write(Buffer.alloc(100_000, 7)); // far more than one frame: it must be split, not refused
+  stream.end();
+  await done;
+  assert.equal(received, 100_000);
+  assert.equal(connector.session.closed, false, 'the relay did not close the link for oversize frames');
+});

@@ -5,6 +5,8 @@ import {
   Defaults,
   ErrorCode,
   MuxSession,
+  MAX_FRAME_SIZE_CEILING,
+  MAX_FRAME_SIZE_HEADER,
   SUBPROTOCOL,
   type ErrorCodeString,
   type SessionOptions,
@@ -80,7 +82,9 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
       headers: { authorization: `Bearer ${options.token}` },
       handshakeTimeout: options.handshakeTimeoutMs ?? Defaults.handshakeTimeoutMs,
       perMessageDeflate: false,
-      maxPayload: Defaults.maxMessageSize,
+      // Any relay's largest message (see MAX_FRAME_SIZE_HEADER); frames are checked against the
+      // relay's own limit by the session.
+      maxPayload: MAX_FRAME_SIZE_CEILING + 64 * 1024,
       skipUTF8Validation: true,
       generateMask: canSkipMasking(urls.ws) ? zeroMask : undefined,
     });
@@ -112,10 +116,16 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
       }
     });
 
+    let relayMaxFrameSize: number | undefined;
+    ws.on('upgrade', (res) => {
+      const advertised = Number(res.headers[MAX_FRAME_SIZE_HEADER]);
+      if (Number.isInteger(advertised) && advertised >= 1024 && advertised <= MAX_FRAME_SIZE_CEILING) relayMaxFrameSize = advertised;
+    });
     ws.on('open', () => {
       opened = true;
       const session = new MuxSession({
         ...options.session,
+        ...(relayMaxFrameSize === undefined ? {} : { maxFrameSize: relayMaxFrameSize }),
         role: 'client',
         send: (message) => {
           buffered += message.length;
