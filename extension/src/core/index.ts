@@ -12,3 +12,43 @@ export {
   type RelaySessionOptions,
   type SessionFactory,
 } from './relay-session.js';
+export {
+  readSettings,
+  expandHome,
+  logLevelEnabled,
+  LOG_LEVELS,
+  SettingKey,
+  type LogLevel,
+  type TetherSettings,
+  type SettingsProblem,
+  type SettingsEnvironment,
+} from './settings.js';
+export {
+  buildTunnelTree,
+  statusSummary,
+  formatBytes,
+  formatRtt,
+  ContextValue,
+  type ActiveConnection,
+  type ClientState,
+  type ReachableTunnel,
+  type ShareState,
+  type SharedTunnel,
+  type StatusKind,
+  type StatusSummary,
+  type TunnelNode,
+} from './tunnel-list.js';
+export {
+  writeManagedHost,
+  removeManagedHost,
+  renderHostEntry,
+  upsertManagedEntry,
+  removeManagedEntry,
+  parseManagedEntries,
+  addInclude,
+  hasInclude,
+  sshConfigPaths,
+  INCLUDE_LINE,
+  type HostEntry,
+  type WriteResult,
+} from './ssh-config-writer.js';

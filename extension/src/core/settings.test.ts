@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { expandHome, logLevelEnabled, readSettings } from './settings.js';
+
+const env = { home: '/home/alice', user: 'alice' };
+const read = (values: Record<string, unknown>) => readSettings((key) => values[key], env);
+
+describe('readSettings', () => {
+  test('defaults when nothing is set', () => {
+    const { settings, problems } = read({});
+    assert.deepEqual(settings, { relayUrls: [], sshUser: 'alice', sshTargetPort: 22, identityFile: undefined, logLevel: 'info' });
+    assert.deepEqual(problems, []);
+  });
+
+  test('takes valid values', () => {
+    const { settings, problems } = read({
+      relayUrl: 'wss://relay.example.com',
+      relayUrls: ['http://127.0.0.1:8080/', 'https://relay.example.com'],
+      'ssh.user': 'root',
+      'ssh.targetPort': 2222,
+      'ssh.identityFile': '~/.ssh/id_ed25519',
+      logLevel: 'debug',
+    });
+    assert.deepEqual(problems, []);
+    // relayUrl comes first; the list is normalized to the http form and deduplicated.
+    assert.deepEqual(settings.relayUrls, ['https://relay.example.com', 'http://127.0.0.1:8080']);
+    assert.equal(settings.sshUser, 'root');
+    assert.equal(settings.sshTargetPort, 2222);
+    assert.equal(settings.identityFile, '/home/alice/.ssh/id_ed25519');
+    assert.equal(settings.logLevel, 'debug');
+  });
+
+  test('an empty relayUrl and identity file mean unset', () => {
+    const { settings, problems } = read({ relayUrl: '', 'ssh.identityFile': '  ', 'ssh.user': '' });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(settings.relayUrls, []);
+    assert.equal(settings.identityFile, undefined);
+    assert.equal(settings.sshUser, 'alice');
+  });
+
+  const bad: [what: string, values: Record<string, unknown>, key: string, field: string, fallback: unknown][] = [
+    ['a relay URL with credentials', { relayUrl: 'http://a:b@relay' }, 'tether.relayUrl', 'relayUrls', []],
+    ['an ftp relay URL in the list', { relayUrls: ['ftp://relay'] }, 'tether.relayUrls', 'relayUrls', []],
+    ['a number in the relay list', { relayUrls: [8080] }, 'tether.relayUrls', 'relayUrls', []],
+    ['a relay list that is a string', { relayUrls: 'http://relay' }, 'tether.relayUrls', 'relayUrls', []],
+    ['a user with a space', { 'ssh.user': 'bad user' }, 'tether.ssh.user', 'sshUser', 'alice'],
+    ['a user starting with -', { 'ssh.user': '-oProxyCommand=x' }, 'tether.ssh.user', 'sshUser', 'alice'],
+    ['port 0', { 'ssh.targetPort': 0 }, 'tether.ssh.targetPort', 'sshTargetPort', 22],
+    ['port 65536', { 'ssh.targetPort': 65536 }, 'tether.ssh.targetPort', 'sshTargetPort', 22],
+    ['a fractional port', { 'ssh.targetPort': 22.5 }, 'tether.ssh.targetPort', 'sshTargetPort', 22],
+    ['a port as a string', { 'ssh.targetPort': '22' }, 'tether.ssh.targetPort', 'sshTargetPort', 22],
+    ['an identity file that is a number', { 'ssh.identityFile': 1 }, 'tether.ssh.identityFile', 'identityFile', undefined],
+    ['an unknown log level', { logLevel: 'verbose' }, 'tether.logLevel', 'logLevel', 'info'],
+  ];
+  for (const [what, values, key, field, fallback] of bad) {
+    test(`reports ${what} and uses the default`, () => {
+      const { settings, problems } = read(values);
+      assert.deepEqual(problems.map((p) => p.key), [key]);
+      assert.deepEqual(settings[field as keyof typeof settings], fallback);
+    });
+  }
+
+  test('keeps the good relays when one is bad', () => {
+    const { settings, problems } = read({ relayUrls: ['http://good:1', 'gopher://bad', 'http://good:1/'] });
+    assert.deepEqual(settings.relayUrls, ['http://good:1']);
+    assert.equal(problems.length, 1);
+  });
+});
+
+describe('expandHome', () => {
+  const cases: [input: string, expected: string][] = [
+    ['~', '/home/alice'],
+    ['~/.ssh/key', '/home/alice/.ssh/key'],
+    ['/etc/key', '/etc/key'],
+    ['~bob/key', '~bob/key'],
+    ['relative/key', 'relative/key'],
+  ];
+  for (const [input, expected] of cases) test(`${input} → ${expected}`, () => assert.equal(expandHome(input, '/home/alice'), expected));
+});
+
+describe('logLevelEnabled', () => {
+  const cases: [level: 'trace' | 'info' | 'error', threshold: 'trace' | 'info' | 'warn' | 'off', expected: boolean][] = [
+    ['info', 'info', true],
+    ['trace', 'info', false],
+    ['error', 'warn', true],
+    ['info', 'warn', false],
+    ['trace', 'trace', true],
+    ['error', 'off', false],
+  ];
+  for (const [level, threshold, expected] of cases) {
+    test(`${level} at threshold ${threshold}: ${expected}`, () => assert.equal(logLevelEnabled(level, threshold), expected));
+  }
+});

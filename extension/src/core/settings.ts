@@ -1,0 +1,108 @@
+import { parseRelayUrl } from './relay-url.js';
+
+/** Log levels of the `tether.logLevel` setting, quietest last. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'off'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Keys under the `tether.` section, as the extension manifest declares them. */
+export const SettingKey = {
+  relayUrl: 'relayUrl',
+  relayUrls: 'relayUrls',
+  sshUser: 'ssh.user',
+  sshTargetPort: 'ssh.targetPort',
+  sshIdentityFile: 'ssh.identityFile',
+  logLevel: 'logLevel',
+} as const;
+
+/** The extension's settings, validated and with defaults filled in. */
+export interface TetherSettings {
+  /** Relays to offer at sign-in (http(s) form, no duplicates); the default relay first. */
+  relayUrls: string[];
+  /** User name for SSH (terminal, copied commands, Remote-SSH). */
+  sshUser: string;
+  /** Port of the local SSH server that "Share Local SSH Server" shares. */
+  sshTargetPort: number;
+  /** Private key for the SSH terminal, `~` expanded; undefined means the agent and default keys. */
+  identityFile: string | undefined;
+  logLevel: LogLevel;
+}
+
+/** A setting that was ignored, and why: shown to the user once, the default used instead. */
+export interface SettingsProblem {
+  key: string;
+  message: string;
+}
+
+export interface SettingsEnvironment {
+  home: string;
+  /** The local login name: the default SSH user. */
+  user: string;
+}
+
+const SSH_USER = /^[A-Za-z0-9._][A-Za-z0-9._@-]{0,63}$/;
+
+/** Expands a leading `~` or `~/` to `home`; other paths are returned unchanged. */
+export function expandHome(path: string, home: string): string {
+  if (path === '~') return home;
+  if (path.startsWith('~/') || path.startsWith('~\\')) return `${home}${path.slice(1)}`;
+  return path;
+}
+
+/**
+ * Reads the `tether.*` settings through `get` (the value of one key, undefined when unset) and
+ * validates them. Bad values never throw: each becomes a problem and its default is used, so
+ * one typo in settings.json cannot stop the extension from starting.
+ */
+export function readSettings(get: (key: string) => unknown, env: SettingsEnvironment): { settings: TetherSettings; problems: SettingsProblem[] } {
+  const problems: SettingsProblem[] = [];
+  const problem = (key: string, message: string): void => {
+    problems.push({ key: `tether.${key}`, message });
+  };
+
+  const candidates: [key: string, value: unknown][] = [];
+  const single = get(SettingKey.relayUrl);
+  if (single !== undefined && single !== '') candidates.push([SettingKey.relayUrl, single]);
+  const list = get(SettingKey.relayUrls);
+  if (Array.isArray(list)) for (const value of list as unknown[]) candidates.push([SettingKey.relayUrls, value]);
+  else if (list !== undefined) problem(SettingKey.relayUrls, 'expected a list of relay URLs');
+  const relayUrls: string[] = [];
+  for (const [key, value] of candidates) {
+    if (typeof value !== 'string') {
+      problem(key, `expected a relay URL, got ${typeof value}`);
+      continue;
+    }
+    try {
+      const { http } = parseRelayUrl(value.trim());
+      if (!relayUrls.includes(http)) relayUrls.push(http);
+    } catch (err) {
+      problem(key, (err as Error).message);
+    }
+  }
+
+  let sshUser = env.user;
+  const user = get(SettingKey.sshUser);
+  if (typeof user === 'string' && SSH_USER.test(user)) sshUser = user;
+  else if (user !== undefined && user !== '') problem(SettingKey.sshUser, `invalid SSH user name ${JSON.stringify(user)}`);
+
+  let sshTargetPort = 22;
+  const port = get(SettingKey.sshTargetPort);
+  if (typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535) sshTargetPort = port;
+  else if (port !== undefined) problem(SettingKey.sshTargetPort, `expected a port from 1 to 65535, got ${JSON.stringify(port)}`);
+
+  let identityFile: string | undefined;
+  const identity = get(SettingKey.sshIdentityFile);
+  if (typeof identity === 'string' && identity.trim() !== '') identityFile = expandHome(identity.trim(), env.home);
+  else if (identity !== undefined && typeof identity !== 'string') problem(SettingKey.sshIdentityFile, 'expected a file path');
+
+  let logLevel: LogLevel = 'info';
+  const level = get(SettingKey.logLevel);
+  if (typeof level === 'string' && (LOG_LEVELS as readonly string[]).includes(level)) logLevel = level as LogLevel;
+  else if (level !== undefined) problem(SettingKey.logLevel, `expected one of ${LOG_LEVELS.join(', ')}`);
+
+  return { settings: { relayUrls, sshUser, sshTargetPort, identityFile, logLevel }, problems };
+}
+
+/** True when a message at `level` passes the `threshold` of the logLevel setting. */
+export function logLevelEnabled(level: Exclude<LogLevel, 'off'>, threshold: LogLevel): boolean {
+  return LOG_LEVELS.indexOf(level) >= LOG_LEVELS.indexOf(threshold);
+}

@@ -1,0 +1,198 @@
+/**
+ * What the Tether view and status bar show, computed from plain state so it can be tested
+ * without VS Code: the vscode layer turns these nodes into TreeItems and a StatusBarItem.
+ */
+
+export type ShareState = 'connecting' | 'online' | 'reconnecting' | 'failed';
+
+/** A tunnel this window shares (one HostAgent). */
+export interface SharedTunnel {
+  name: string;
+  target: { host: string; port: number };
+  state: ShareState;
+  activeStreams: number;
+  rttMs: number;
+  /** Why it is reconnecting or failed. */
+  lastError?: string;
+}
+
+/** A tunnel the relay says this identity may use. */
+export interface ReachableTunnel {
+  name: string;
+  owner: string;
+  online: boolean;
+}
+
+/** A local listener or an SSH terminal that reaches a tunnel. */
+export interface ActiveConnection {
+  id: string;
+  tunnel: string;
+  kind: 'listener' | 'terminal';
+  /** The loopback port of a listener. */
+  localPort?: number;
+  /** Open TCP connections through a listener (1 for a terminal). */
+  openConnections: number;
+  bytesIn: number;
+  bytesOut: number;
+  rttMs: number;
+}
+
+export interface ClientState {
+  /** The relay signed in to (http form), or undefined when signed out. */
+  relay?: string;
+  user?: string;
+  /** Something is connecting (sign-in, a share starting, a connect). */
+  busy: boolean;
+  shared: SharedTunnel[];
+  reachable: ReachableTunnel[];
+  /** Why the reachable list could not be fetched. */
+  reachableError?: string;
+  connections: ActiveConnection[];
+}
+
+/** Context values used by `menus.view/item/context` `when` clauses in the manifest. */
+export const ContextValue = {
+  group: 'tether.group',
+  shared: 'tether.shared',
+  reachableOnline: 'tether.reachable.online',
+  reachableOffline: 'tether.reachable.offline',
+  listener: 'tether.connection.listener',
+  terminal: 'tether.connection.terminal',
+  message: 'tether.message',
+} as const;
+
+export interface TunnelNode {
+  id: string;
+  label: string;
+  description?: string;
+  tooltip?: string;
+  contextValue: string;
+  /** A codicon name. */
+  icon: string;
+  /** The tunnel a context-menu command acts on. */
+  tunnel?: string;
+  /** The connection a context-menu command acts on. */
+  connectionId?: string;
+  children?: TunnelNode[];
+}
+
+/** 1536 → "1.5 KiB". */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}
+
+/** An RTT for display; 0 means not measured yet. */
+export function formatRtt(ms: number): string | undefined {
+  if (!(ms > 0)) return undefined;
+  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+}
+
+const byName = <T extends { name: string }>(a: T, b: T): number => a.name.localeCompare(b.name);
+
+function sharedNode(t: SharedTunnel): TunnelNode {
+  const target = `${t.target.host}:${t.target.port}`;
+  const rtt = formatRtt(t.rttMs);
+  const parts = [target, t.state === 'online' ? undefined : t.state, t.activeStreams ? `${t.activeStreams} open` : undefined, rtt];
+  return {
+    id: `shared/${t.name}`,
+    label: t.name,
+    description: parts.filter(Boolean).join(' · '),
+    tooltip: `Sharing ${target} as ${t.name} (${t.state})${t.lastError ? `\n${t.lastError}` : ''}`,
+    contextValue: ContextValue.shared,
+    icon: t.state === 'online' ? 'broadcast' : t.state === 'failed' ? 'error' : 'sync',
+    tunnel: t.name,
+  };
+}
+
+function reachableNode(t: ReachableTunnel, user: string | undefined): TunnelNode {
+  const owner = t.owner === user ? 'yours' : t.owner;
+  return {
+    id: `reachable/${t.name}`,
+    label: t.name,
+    description: `${t.online ? 'online' : 'offline'} · ${owner}`,
+    tooltip: `${t.name}: ${t.online ? 'online' : 'offline'}, shared by ${t.owner}`,
+    contextValue: t.online ? ContextValue.reachableOnline : ContextValue.reachableOffline,
+    icon: t.online ? 'vm-running' : 'vm-outline',
+    tunnel: t.name,
+  };
+}
+
+function connectionNode(c: ActiveConnection): TunnelNode {
+  const traffic = `↓ ${formatBytes(c.bytesIn)} ↑ ${formatBytes(c.bytesOut)}`;
+  const rtt = formatRtt(c.rttMs);
+  const where = c.kind === 'listener' ? `127.0.0.1:${c.localPort}` : 'SSH terminal';
+  return {
+    id: `connection/${c.id}`,
+    label: c.tunnel,
+    description: [where, traffic, rtt].filter(Boolean).join(' · '),
+    tooltip: `${c.tunnel} via ${where}: ${c.openConnections} open, ${traffic}${rtt ? `, RTT ${rtt}` : ''}`,
+    contextValue: c.kind === 'listener' ? ContextValue.listener : ContextValue.terminal,
+    icon: c.kind === 'listener' ? 'plug' : 'terminal',
+    tunnel: c.tunnel,
+    connectionId: c.id,
+  };
+}
+
+function message(id: string, label: string): TunnelNode {
+  return { id, label, contextValue: ContextValue.message, icon: 'info' };
+}
+
+/** The three groups of the Tether view; empty when signed out (the view shows its welcome). */
+export function buildTunnelTree(state: ClientState): TunnelNode[] {
+  if (!state.relay) return [];
+  const shared = [...state.shared].sort(byName).map(sharedNode);
+  const reachable = state.reachableError
+    ? [message('reachable/error', `Could not list tunnels: ${state.reachableError}`)]
+    : [...state.reachable].sort((a, b) => Number(b.online) - Number(a.online) || byName(a, b)).map((t) => reachableNode(t, state.user));
+  const connections = [...state.connections].sort((a, b) => a.tunnel.localeCompare(b.tunnel) || a.id.localeCompare(b.id)).map(connectionNode);
+  const group = (id: string, label: string, children: TunnelNode[], empty: string): TunnelNode => ({
+    id,
+    label,
+    description: children.length && children[0].contextValue !== ContextValue.message ? String(children.length) : undefined,
+    contextValue: ContextValue.group,
+    icon: '',
+    children: children.length ? children : [message(`${id}/empty`, empty)],
+  });
+  return [
+    group('shared', 'My shared tunnels', shared, 'Nothing shared yet'),
+    group('reachable', 'Tunnels I can reach', reachable, 'No tunnels on this relay yet'),
+    group('connections', 'Active connections', connections, 'No active connections'),
+  ];
+}
+
+export type StatusKind = 'offline' | 'connecting' | 'idle' | 'active';
+
+export interface StatusSummary {
+  kind: StatusKind;
+  /** Status bar text (with codicons). */
+  text: string;
+  tooltip: string;
+}
+
+/** The status bar item: offline / connecting / sharing N / connected, the RTT and the relay. */
+export function statusSummary(state: ClientState): StatusSummary {
+  if (!state.relay) {
+    return { kind: state.busy ? 'connecting' : 'offline', text: state.busy ? '$(sync~spin) Tether: connecting' : '$(debug-disconnect) Tether: offline', tooltip: 'Tether: not signed in. Click to sign in.' };
+  }
+  const relayHost = state.relay.replace(/^[a-z]+:\/\//, '');
+  const who = `${state.user ? `${state.user} @ ` : ''}${relayHost}`;
+  const connecting = state.busy || state.shared.some((t) => t.state === 'connecting' || t.state === 'reconnecting');
+  const online = state.shared.filter((t) => t.state === 'online');
+  const parts: string[] = [];
+  if (online.length) parts.push(`sharing ${online.length}`);
+  if (state.connections.length) parts.push('connected');
+  const rtts = [...state.shared.map((t) => t.rttMs), ...state.connections.map((c) => c.rttMs)].filter((ms) => ms > 0);
+  const rtt = rtts.length ? formatRtt(Math.min(...rtts)) : undefined;
+  const tooltip = [`Tether: ${who}`, ...state.shared.map((t) => `Sharing ${t.name} (${t.state})`), ...state.connections.map((c) => `Connected to ${c.tunnel}${c.localPort ? ` on 127.0.0.1:${c.localPort}` : ''}`)].join('\n');
+  if (connecting) return { kind: 'connecting', text: `$(sync~spin) Tether: connecting${parts.length ? ` · ${parts.join(' · ')}` : ''}`, tooltip };
+  if (!parts.length) return { kind: 'idle', text: `$(plug) Tether: ${relayHost}`, tooltip };
+  const icon = online.length ? '$(broadcast)' : '$(plug)';
+  return { kind: 'active', text: `${icon} Tether: ${parts.join(' · ')}${rtt ? ` · ${rtt}` : ''}`, tooltip };
+}
