@@ -52,3 +52,4 @@ export {
   type HostEntry,
   type WriteResult,
 } from './ssh-config-writer.js';
+export * from './ssh/index.js';

@@ -1,0 +1,66 @@
+// Bundles the VS Code extension (extension.js) and the tether CLI (cli.js) into one folder,
+// each a single CommonJS file with ws and ssh2 inside: the .vsix carries no node_modules.
+// Usage: node extension/esbuild.mjs OUTDIR [--watch]
+import { build, context } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Optional natives, left out on purpose. Each is loaded inside try/catch by its package, which
+ * then falls back to JavaScript: ws without bufferutil/utf-8-validate, ssh2 without
+ * cpu-features and its own sshcrypto.node binding.
+ */
+const optionalNatives = {
+  name: 'optional-natives',
+  setup(b) {
+    b.onResolve({ filter: /^(bufferutil|utf-8-validate|cpu-features)$|sshcrypto\.node$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
+/**
+ * The CLI loads @tether/relay only for `tether relay`; the relay (fastify, SQLite) is not part
+ * of the extension, so that one subcommand says so instead of failing to load a module.
+ */
+const noRelay = {
+  name: 'no-relay',
+  setup(b) {
+    b.onResolve({ filter: /^@tether\/relay$/ }, () => ({ path: 'relay', namespace: 'no-relay' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-relay' }, () => ({
+      contents: "export function startRelay() { throw new Error('tether relay is not bundled with the VS Code extension: run it from the Tether repository (npx tether relay)'); }",
+      loader: 'js',
+    }));
+  },
+};
+
+export function options(outdir) {
+  return {
+    entryPoints: { extension: join(here, 'src/vscode/extension.ts'), cli: join(here, 'src/cli/main.ts') },
+    outdir,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    // No source maps in the package: they would double its size for stack traces we log as text.
+    sourcemap: false,
+    minifySyntax: true,
+    external: ['vscode'],
+    plugins: [optionalNatives, noRelay],
+    logLevel: 'warning',
+    // ssh2 requires its native binding inside try/catch; that is expected, not a problem.
+    logOverride: { 'require-resolve-not-external': 'silent' },
+  };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const outdir = resolve(process.argv[2] ?? join(here, 'dist-vsix'));
+  if (process.argv.includes('--watch')) {
+    const ctx = await context(options(outdir));
+    await ctx.watch();
+    console.error(`esbuild: watching, writing to ${outdir}`);
+  } else {
+    await build(options(outdir));
+    console.error(`esbuild: wrote ${outdir}/extension.js and ${outdir}/cli.js`);
+  }
+}

@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { TunnelNode } from '../core/index.js';
+import type { Auth } from './auth.js';
+import type { Config } from './config.js';
+import type { Connections } from './connections.js';
+import { guarded, type Notifier } from './notify.js';
+import { pickTunnel } from './pick-tunnel.js';
+import { localPortCommand, proxyCommand } from './ssh-command.js';
+
+/** How to run the tether CLI: the copy bundled in the extension, else `npx tether` (a checkout). */
+export function cliCommand(extensionPath: string): string[] {
+  const bundled = join(extensionPath, 'cli.js');
+  return existsSync(bundled) ? ['node', bundled] : ['npx', 'tether'];
+}
+
+/** Tether: Connect to Tunnel… / Disconnect / Copy SSH Command. */
+export function registerConnectCommands(
+  context: vscode.ExtensionContext,
+  auth: Auth,
+  config: Config,
+  connections: Connections,
+  notifier: Notifier,
+): vscode.Disposable[] {
+  const connect = guarded(notifier, 'Connecting', async (arg?: unknown) => {
+    const credentials = await auth.require();
+    const tunnel = await pickTunnel(credentials, 'Tether: Connect to Tunnel…', arg);
+    const { port } = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Tether: connecting to ${tunnel}…` },
+      () => connections.connect(credentials, tunnel),
+    );
+    const line = localPortCommand({ tunnel, user: config.settings.sshUser, port, identityFile: config.settings.identityFile });
+    notifier.info(
+      `Tether: ${tunnel} is on 127.0.0.1:${port}.`,
+      { title: 'Copy SSH Command', run: () => vscode.env.clipboard.writeText(line) },
+      { title: 'Open SSH Terminal', run: () => vscode.commands.executeCommand('tether.openSshTerminal', tunnel) },
+    );
+  });
+
+  const disconnect = guarded(notifier, 'Disconnecting', async (arg?: unknown) => {
+    const id = arg && typeof arg === 'object' ? (arg as TunnelNode).connectionId : undefined;
+    if (id) {
+      connections.disconnect(id);
+      return;
+    }
+    const listeners = connections.list().filter((c) => c.kind === 'listener');
+    const pick = await vscode.window.showQuickPick(
+      listeners.map((c) => ({ label: c.tunnel, description: `127.0.0.1:${c.localPort}`, id: c.id })),
+      { title: 'Tether: Disconnect', placeHolder: listeners.length ? 'Connection' : 'No active connections' },
+    );
+    if (pick) connections.disconnect(pick.id);
+  });
+
+  const copy = guarded(notifier, 'Copying the SSH command', async (arg?: unknown) => {
+    const credentials = await auth.require();
+    const tunnel = await pickTunnel(credentials, 'Tether: Copy SSH Command', arg);
+    const { sshUser: user, identityFile } = config.settings;
+    const form = await vscode.window.showQuickPick(
+      [
+        { label: 'Local port', detail: 'ssh -p PORT … @127.0.0.1 — works while this window keeps the tunnel connected', id: 'local' as const },
+        { label: 'ProxyCommand', detail: 'ssh -o ProxyCommand="tether proxy …" — works anywhere the tether CLI runs; set TETHER_TOKEN first', id: 'proxy' as const },
+      ],
+      { title: `Tether: Copy SSH Command for ${tunnel}` },
+    );
+    if (!form) return;
+    let line: string;
+    if (form.id === 'local') {
+      const { port } = await connections.connect(credentials, tunnel);
+      line = localPortCommand({ tunnel, user, port, identityFile });
+    } else {
+      line = proxyCommand({ tunnel, user, identityFile, relay: credentials.relay, cli: cliCommand(context.extensionPath) });
+    }
+    await vscode.env.clipboard.writeText(line);
+    notifier.info(form.id === 'proxy' ? `Copied: ${line} (the tether CLI reads the token from TETHER_TOKEN)` : `Copied: ${line}`);
+  });
+
+  return [
+    vscode.commands.registerCommand('tether.connect', connect),
+    vscode.commands.registerCommand('tether.disconnect', disconnect),
+    vscode.commands.registerCommand('tether.copySshCommand', copy),
+  ];
+}

@@ -1,0 +1,40 @@
+import os from 'node:os';
+import * as vscode from 'vscode';
+import { writeManagedHost } from '../core/index.js';
+import type { Auth } from './auth.js';
+import type { Config } from './config.js';
+import type { Connections } from './connections.js';
+import { guarded, type Notifier } from './notify.js';
+import { pickTunnel } from './pick-tunnel.js';
+import { hostAlias } from './ssh-command.js';
+
+export const REMOTE_SSH = 'ms-vscode-remote.remote-ssh';
+
+/**
+ * Tether: Open in Remote-SSH Window. The managed Host entry points at this window's loopback
+ * listener (no token on disk), so the new window works while this one keeps the tunnel open.
+ */
+export function registerRemoteCommand(auth: Auth, config: Config, connections: Connections, notifier: Notifier): vscode.Disposable[] {
+  const command = guarded(notifier, 'Opening in Remote-SSH', async (arg?: unknown) => {
+    const credentials = await auth.require();
+    const tunnel = await pickTunnel(credentials, 'Tether: Open in Remote-SSH Window', arg);
+    const { port } = await connections.connect(credentials, tunnel);
+    const alias = hostAlias(tunnel);
+    const { sshUser, identityFile } = config.settings;
+    const written = await writeManagedHost({ alias, hostName: '127.0.0.1', port, user: sshUser, identityFile, hostKeyAlias: alias }, os.homedir());
+    notifier.info(
+      `Tether: Host ${alias} is in ${written.managedFile}${written.includeAdded ? ` (and ${written.userConfig} now includes it)` : ''}.`,
+    );
+    if (vscode.extensions.getExtension(REMOTE_SSH)) {
+      await vscode.commands.executeCommand('vscode.newWindow', { remoteAuthority: `ssh-remote+${alias}`, reuseWindow: false });
+      return;
+    }
+    const install = 'Install Remote-SSH';
+    const choice = await vscode.window.showInformationMessage(
+      `Remote-SSH is not installed. Install it to open ${alias} in a window, or run "ssh ${alias}" in a terminal.`,
+      install,
+    );
+    if (choice === install) await vscode.commands.executeCommand('workbench.extensions.search', `@id:${REMOTE_SSH}`);
+  });
+  return [vscode.commands.registerCommand('tether.openRemoteSsh', command)];
+}

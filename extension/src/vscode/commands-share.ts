@@ -1,0 +1,90 @@
+import os from 'node:os';
+import * as vscode from 'vscode';
+import { checkTunnelName } from '@tether/shared';
+import { parseHostPort } from '../core/index.js';
+import type { Auth } from './auth.js';
+import type { Config } from './config.js';
+import { Cancelled, guarded, type Notifier } from './notify.js';
+import { tunnelArgument } from './pick-tunnel.js';
+import type { Sharing } from './sharing.js';
+
+/** A tunnel name suggestion from the host name, cut to the relay's rule. */
+export function suggestedName(hostname: string): string {
+  const name = hostname.toLowerCase().split('.')[0].replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  return name || 'my-machine';
+}
+
+async function askTunnelName(title: string): Promise<string> {
+  const name = await vscode.window.showInputBox({
+    title,
+    prompt: 'Tunnel name (others connect to it by this name)',
+    value: suggestedName(os.hostname()),
+    ignoreFocusOut: true,
+    validateInput: (v) => checkTunnelName(v.trim())?.message,
+  });
+  if (name === undefined) throw new Cancelled();
+  return name.trim();
+}
+
+/** Tether: Share Local SSH Server / Share Local Port… / Stop Sharing. */
+export function registerShareCommands(auth: Auth, config: Config, sharing: Sharing, notifier: Notifier): vscode.Disposable[] {
+  const share = async (title: string, target: { host: string; port: number }, name?: string): Promise<void> => {
+    const credentials = await auth.require();
+    const tunnel = name ?? (await askTunnelName(title));
+    const where = `${target.host}:${target.port}`;
+    try {
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Tether: sharing ${where} as ${tunnel}…` }, () =>
+        sharing.start(credentials, tunnel, target),
+      );
+    } catch (err) {
+      notifier.failure(err, `Sharing ${tunnel}`, () => share(title, target, tunnel));
+      return;
+    }
+    notifier.info(`Tether: sharing ${where} as "${tunnel}" on ${credentials.relay}.`);
+  };
+
+  const shareSsh = guarded(notifier, 'Sharing', async (name?: unknown) => {
+    const target = { host: '127.0.0.1', port: config.settings.sshTargetPort };
+    await share('Tether: Share Local SSH Server', target, typeof name === 'string' ? name : undefined);
+  });
+
+  const sharePort = guarded(notifier, 'Sharing', async () => {
+    const input = await vscode.window.showInputBox({
+      title: 'Tether: Share Local Port…',
+      prompt: 'Local service to share: PORT or HOST:PORT',
+      placeHolder: '127.0.0.1:3000',
+      ignoreFocusOut: true,
+      validateInput: (v) => {
+        try {
+          parseHostPort(v.trim());
+          return undefined;
+        } catch (err) {
+          return (err as Error).message;
+        }
+      },
+    });
+    if (input === undefined) return;
+    await share('Tether: Share Local Port…', parseHostPort(input.trim()));
+  });
+
+  const stopSharing = guarded(notifier, 'Stop sharing', async (arg?: unknown) => {
+    let tunnel = tunnelArgument(arg);
+    if (!tunnel) {
+      const names = sharing.names();
+      if (names.length === 0) {
+        void vscode.window.showInformationMessage('Tether: nothing is being shared.');
+        return;
+      }
+      tunnel = names.length === 1 ? names[0] : await vscode.window.showQuickPick(names, { title: 'Tether: Stop Sharing', placeHolder: 'Tunnel' });
+      if (!tunnel) return;
+    }
+    await sharing.stop(tunnel);
+    notifier.info(`Tether: stopped sharing "${tunnel}".`);
+  });
+
+  return [
+    vscode.commands.registerCommand('tether.shareSsh', shareSsh),
+    vscode.commands.registerCommand('tether.sharePort', sharePort),
+    vscode.commands.registerCommand('tether.stopSharing', stopSharing),
+  ];
+}

@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { isTetherError } from '@tether/shared';
+import type { Auth, Credentials } from './auth.js';
+import type { Config } from './config.js';
+import type { Connections } from './connections.js';
+import { confirmNewHostKey } from './host-key-prompt.js';
+import { guarded, type Notifier } from './notify.js';
+import { pickTunnel } from './pick-tunnel.js';
+import { hostAlias } from './ssh-command.js';
+import { SshPty } from './ssh-pty.js';
+
+/** The key to offer: the setting, else the first of OpenSSH's default key files that exists. */
+function identityFile(configured: string | undefined): string | undefined {
+  if (configured) return configured;
+  const ssh = join(os.homedir(), '.ssh');
+  return ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(ssh, f)).find((f) => existsSync(f));
+}
+
+const needsPassphrase = (err: unknown): boolean => isTetherError(err) && /passphrase|encrypted/i.test(err.message);
+
+/** Tether: Open SSH Terminal. */
+export function registerTerminalCommand(auth: Auth, config: Config, connections: Connections, notifier: Notifier): vscode.Disposable[] {
+  const openTerminal = (credentials: Credentials, tunnel: string, passphrase?: string): void => {
+    const { sshUser, identityFile: configured } = config.settings;
+    const pty = new SshPty({
+      tunnel,
+      open: () => connections.openStream(credentials, tunnel),
+      shell: {
+        username: sshUser,
+        hostLabel: hostAlias(tunnel),
+        knownHostsFile: join(os.homedir(), '.ssh', 'known_hosts'),
+        identityFile: identityFile(configured),
+        passphrase,
+        agentSocket: process.env.SSH_AUTH_SOCK || undefined,
+        confirmNewHostKey,
+      },
+      onFailure: (err) => {
+        if (needsPassphrase(err) && passphrase === undefined) {
+          void vscode.window
+            .showInputBox({ title: `Passphrase for ${identityFile(configured) ?? 'the key'}`, password: true, ignoreFocusOut: true })
+            .then((p) => (p === undefined ? undefined : openTerminal(credentials, tunnel, p)));
+          return;
+        }
+        notifier.failure(err, `SSH to ${tunnel}`, () => openTerminal(credentials, tunnel, passphrase));
+      },
+    });
+    const terminal = vscode.window.createTerminal({ name: `SSH: ${tunnel}`, pty, iconPath: new vscode.ThemeIcon('remote') });
+    terminal.show();
+  };
+
+  const command = guarded(notifier, 'Opening the SSH terminal', async (arg?: unknown) => {
+    const credentials = await auth.require();
+    const tunnel = await pickTunnel(credentials, 'Tether: Open SSH Terminal', arg);
+    openTerminal(credentials, tunnel);
+  });
+  return [vscode.commands.registerCommand('tether.openSshTerminal', command)];
+}

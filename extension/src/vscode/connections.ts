@@ -1,0 +1,175 @@
+import type net from 'node:net';
+import * as vscode from 'vscode';
+import { MuxDuplex, type MuxStream, type TetherError } from '@tether/shared';
+import { Connector, RelayApi, webSocketFactory, type ActiveConnection } from '../core/index.js';
+import type { Credentials } from './auth.js';
+import type { Logger } from './logger.js';
+import type { Notifier } from './notify.js';
+
+interface Listener {
+  id: string;
+  tunnel: string;
+  server: net.Server;
+  port: number;
+  sockets: Set<net.Socket>;
+  /** Bytes of sockets that already closed. */
+  doneIn: number;
+  doneOut: number;
+}
+
+interface Terminal {
+  id: string;
+  tunnel: string;
+  stream: MuxStream;
+}
+
+const PORTS_KEY = 'tether.localPorts';
+
+/**
+ * Everything this window reaches through the relay: local listeners (Connect to Tunnel) and
+ * streams for SSH terminals, over one Connector (one WebSocket) per sign-in.
+ */
+export class Connections implements vscode.Disposable {
+  private connector: Connector | undefined;
+  private connectorFor: Credentials | undefined;
+  private readonly listeners = new Map<string, Listener>();
+  private readonly terminals = new Map<string, Terminal>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private nextId = 1;
+  private readonly lastNotified = new Map<string, number>();
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly logger: Logger,
+    private readonly notifier: Notifier,
+  ) {}
+
+  get rttMs(): number {
+    return this.connector?.rttMs ?? 0;
+  }
+
+  list(): ActiveConnection[] {
+    const rttMs = this.rttMs;
+    const listeners = [...this.listeners.values()].map((l): ActiveConnection => {
+      let bytesIn = l.doneIn;
+      let bytesOut = l.doneOut;
+      // Seen from the user: bytes that came from the tunnel are written to the local socket.
+      for (const s of l.sockets) {
+        bytesIn += s.bytesWritten;
+        bytesOut += s.bytesRead;
+      }
+      return { id: l.id, tunnel: l.tunnel, kind: 'listener', localPort: l.port, openConnections: l.sockets.size, bytesIn, bytesOut, rttMs };
+    });
+    const terminals = [...this.terminals.values()].map(
+      (t): ActiveConnection => ({ id: t.id, tunnel: t.tunnel, kind: 'terminal', openConnections: 1, bytesIn: t.stream.bytesReceived, bytesOut: t.stream.bytesSent, rttMs }),
+    );
+    return [...listeners, ...terminals];
+  }
+
+  /** The listener for `tunnel`, if there is one. */
+  listenerFor(tunnel: string): { id: string; port: number } | undefined {
+    return [...this.listeners.values()].find((l) => l.tunnel === tunnel);
+  }
+
+  private connectorOf(credentials: Credentials): Connector {
+    if (this.connector && this.connectorFor === credentials) return this.connector;
+    this.closeAll();
+    const connector = new Connector(webSocketFactory({ relay: credentials.relay, token: credentials.token }));
+    connector.on('connectionError', (remote, err: TetherError) => this.connectionFailed(remote, err));
+    connector.on('connectionClosed', (remote, err) => {
+      if (err) this.logger.debug(`${remote}: closed: ${err.message} [${err.code}]`);
+    });
+    connector.on('listenError', (err) => this.logger.warn(`listener error: ${err.message}`));
+    this.connector = connector;
+    this.connectorFor = credentials;
+    return connector;
+  }
+
+  private connectionFailed(remote: string, err: TetherError): void {
+    this.logger.warn(`${remote}: ${err.message} [${err.code}]`);
+    // A client such as Remote-SSH retries quickly: one notification per kind of failure a minute.
+    const last = this.lastNotified.get(err.code) ?? 0;
+    if (Date.now() - last < 60_000) return;
+    this.lastNotified.set(err.code, Date.now());
+    this.notifier.failure(err, 'A connection through Tether');
+  }
+
+  /**
+   * Listens on a free loopback port for `tunnel` (the one used last time for it when free, so
+   * an SSH config entry stays valid); reuses an existing listener for the tunnel.
+   */
+  async connect(credentials: Credentials, tunnel: string): Promise<{ id: string; port: number }> {
+    const existing = this.listenerFor(tunnel);
+    if (existing && this.connectorFor === credentials) return existing;
+    // Fail fast with the relay's own words on a tunnel that is unknown or not ours to use.
+    await new RelayApi(credentials.relay, credentials.token).tunnel(tunnel);
+    const connector = this.connectorOf(credentials);
+    await connector.session();
+    const ports = this.context.globalState.get<Record<string, number>>(PORTS_KEY) ?? {};
+    let server: net.Server;
+    try {
+      server = await connector.listen(tunnel, '127.0.0.1', ports[tunnel] ?? 0);
+    } catch (err) {
+      if (!ports[tunnel]) throw err;
+      this.logger.info(`port ${ports[tunnel]} is taken; ${tunnel} gets a new one`);
+      server = await connector.listen(tunnel, '127.0.0.1', 0);
+    }
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    await this.context.globalState.update(PORTS_KEY, { ...ports, [tunnel]: port });
+    const listener: Listener = { id: `listener-${this.nextId++}`, tunnel, server, port, sockets: new Set(), doneIn: 0, doneOut: 0 };
+    server.on('connection', (socket: net.Socket) => {
+      listener.sockets.add(socket);
+      this.changed.fire();
+      socket.once('close', () => {
+        listener.sockets.delete(socket);
+        listener.doneIn += socket.bytesWritten;
+        listener.doneOut += socket.bytesRead;
+        this.changed.fire();
+      });
+    });
+    this.listeners.set(listener.id, listener);
+    this.logger.info(`listening on 127.0.0.1:${port} for tunnel ${tunnel}`);
+    this.changed.fire();
+    return { id: listener.id, port };
+  }
+
+  /** Opens one stream to `tunnel` for an SSH terminal; it shows in the view until it closes. */
+  async openStream(credentials: Credentials, tunnel: string): Promise<MuxDuplex> {
+    const stream = await this.connectorOf(credentials).open(tunnel);
+    const terminal: Terminal = { id: `terminal-${this.nextId++}`, tunnel, stream };
+    this.terminals.set(terminal.id, terminal);
+    stream.once('close', () => {
+      this.terminals.delete(terminal.id);
+      this.changed.fire();
+    });
+    this.changed.fire();
+    return new MuxDuplex(stream);
+  }
+
+  /** Closes a listener and its connections. */
+  disconnect(id: string): void {
+    const listener = this.listeners.get(id);
+    if (!listener) return;
+    this.listeners.delete(id);
+    listener.server.close();
+    for (const socket of listener.sockets) socket.destroy();
+    this.logger.info(`closed 127.0.0.1:${listener.port} (${listener.tunnel})`);
+    this.changed.fire();
+  }
+
+  /** Closes everything: on sign-out, a new sign-in, or deactivation. */
+  closeAll(): void {
+    for (const id of [...this.listeners.keys()]) this.disconnect(id);
+    this.connector?.close();
+    this.connector = undefined;
+    this.connectorFor = undefined;
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    this.closeAll();
+    this.changed.dispose();
+  }
+}

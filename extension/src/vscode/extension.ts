@@ -1,0 +1,53 @@
+import * as vscode from 'vscode';
+import { Auth } from './auth.js';
+import { registerAuthCommands } from './commands-auth.js';
+import { registerConnectCommands } from './commands-connect.js';
+import { registerRemoteCommand } from './commands-remote.js';
+import { registerShareCommands } from './commands-share.js';
+import { registerTerminalCommand } from './commands-terminal.js';
+import { Config } from './config.js';
+import { Connections } from './connections.js';
+import { Logger } from './logger.js';
+import { Notifier } from './notify.js';
+import { Sharing } from './sharing.js';
+import { StateModel } from './state.js';
+import { showStatusMenu, StatusBar } from './status-bar.js';
+import { TunnelTreeProvider } from './tree.js';
+
+/** The composition root: builds every service and hands each disposable to VS Code. */
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const logger = new Logger();
+  const config = new Config(logger);
+  const notifier = new Notifier(logger);
+  const auth = new Auth(context, config, logger);
+  const sharing = new Sharing(logger, notifier);
+  const connections = new Connections(context, logger, notifier);
+  const model = new StateModel(auth, sharing, connections, logger);
+  const tree = new TunnelTreeProvider(model);
+  context.subscriptions.push(sharing, connections, model, tree, auth, config, logger);
+
+  context.subscriptions.push(
+    vscode.window.registerTreeDataProvider('tether.tunnels', tree),
+    new StatusBar(model),
+    auth.onDidChange((credentials) => void vscode.commands.executeCommand('setContext', 'tether.signedIn', credentials !== undefined)),
+    ...registerAuthCommands(auth, sharing, connections, notifier),
+    ...registerShareCommands(auth, config, sharing, notifier),
+    ...registerConnectCommands(context, auth, config, connections, notifier),
+    ...registerTerminalCommand(auth, config, connections, notifier),
+    ...registerRemoteCommand(auth, config, connections, notifier),
+    vscode.commands.registerCommand('tether.refresh', () => model.refreshReachable()),
+    vscode.commands.registerCommand('tether.showLog', () => logger.show()),
+    vscode.commands.registerCommand('tether.statusMenu', () => showStatusMenu(model)),
+  );
+
+  await vscode.commands.executeCommand('setContext', 'tether.signedIn', false);
+  try {
+    await auth.restore();
+  } catch (err) {
+    notifier.failure(err, 'Restoring the sign-in', () => auth.restore());
+  }
+  logger.info(`Tether ${(context.extension.packageJSON as { version?: string }).version ?? ''} activated`);
+}
+
+/** Everything is in context.subscriptions; VS Code disposes it. */
+export function deactivate(): void {}

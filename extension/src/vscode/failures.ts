@@ -1,0 +1,31 @@
+/**
+ * How a failure is told to the user: one sentence and the actions that can help. Kept free of
+ * 'vscode' so the rules are unit-tested; notify.ts shows the result.
+ */
+import { isTetherError } from '@tether/shared';
+
+export type FailureAction = 'Retry' | 'Sign In' | 'Show Log';
+
+export interface FailureAdvice {
+  message: string;
+  actions: FailureAction[];
+  /** The TETHER_ERR_* code, when the error has one. */
+  code?: string;
+}
+
+const CANNOT_RETRY = new Set(['TETHER_ERR_INVALID_TUNNEL_NAME']);
+
+/**
+ * `doing` names what failed ("Sign-in", "Sharing laptop"). Refused tokens lead to Sign In; any
+ * other failure offers Retry when the caller can retry; Show Log is always there.
+ */
+export function describeFailure(err: unknown, doing: string, canRetry: boolean): FailureAdvice {
+  const code = isTetherError(err) ? err.code : undefined;
+  const why = err instanceof Error ? err.message : String(err);
+  const actions: FailureAction[] = [];
+  if (code === 'TETHER_ERR_UNAUTHORIZED') actions.push('Sign In');
+  else if (canRetry && !(code && CANNOT_RETRY.has(code))) actions.push('Retry');
+  actions.push('Show Log');
+  const sentence = why.replace(/\.$/, '');
+  return { message: `${doing} failed: ${sentence}${code ? ` [${code}]` : ''}`, actions, code };
+}
