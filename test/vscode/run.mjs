@@ -2,7 +2,7 @@
 // and the extension's .vsix (`npm run package`), then runs the real-VS-Code suite one file at a
 // time. TETHER_VSCODE_SUITE=smoke runs only the harness smoke test (no .vsix needed).
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +26,8 @@ function step(what, command, args) {
   console.error(`test:vscode: ${what}: ${seconds}s`);
 }
 
+// Screenshots of this run only.
+rmSync(join(root, 'test-output/vscode'), { recursive: true, force: true });
 step('install code-server 4.100.3 (skipped when installed)', 'bash', [join(here, 'install-code-server.sh')]);
 step('build (tsc -b)', 'npx', ['tsc', '-b']);
 if (suite === 'all') step('package the extension (npm run package)', 'npm', ['run', 'package']);

@@ -120,6 +120,9 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     await vscode.openViewContainer('Tether');
     const row = await vscode.waitForSideBarRow(new RegExp(`${TUNNEL}.*127\\.0\\.0\\.1:${sshd.port}`));
     assert.doesNotMatch(row, /connecting|reconnecting|failed/);
+    // The relay's list, as this identity sees it: its own tunnel, online.
+    await vscode.runCommand('Tether: Refresh Tunnels');
+    await vscode.waitForSideBarRow(new RegExp(`${TUNNEL}\\s*online · yours`));
     await vscode.screenshot('sharing');
     assert.equal((await relayTunnel(relay.url, token, TUNNEL)).online, true);
     await vscode.clearToasts();
