@@ -97,6 +97,8 @@ describe('the harness drives a real VS Code (code-server) with a generated exten
   test('the terminal shows what a command printed', async () => {
     await vscode.runCommand('Harness Smoke: Open Echo Terminal');
     await vscode.page.locator('.terminal-wrapper.active .xterm').waitFor();
+    // Type once the shell shows its prompt, as a person would (earlier keys echo before it).
+    await vscode.waitForTerminalText(/[#$]$/);
     await vscode.typeInTerminal('echo "smoke $((6 * 7))"');
     const text = await vscode.waitForTerminalText(/^smoke 42$/m);
     assert.match(text, /echo "smoke \$\(\(6 \* 7\)\)"/);
