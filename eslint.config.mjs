@@ -21,6 +21,14 @@ export default tseslint.config(
     },
   },
   {
+    // `vscode` stays at the edge: only the extension's vscode layer may import it.
+    files: ['**/*.ts'],
+    ignores: ['extension/src/vscode/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only extension/src/vscode may import vscode; keep the core shared with the CLI.' }] }],
+    },
+  },
+  {
     files: ['extension/bin/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly' } },
   },
