@@ -53,7 +53,9 @@ export function bridge(stream: MuxStream, input: Readable, output: Writable): Pr
         // Propagate an abort as an abort: a TCP peer sees a reset, not a clean end of data.
         for (const s of new Set<Readable | Writable>([input, output])) {
           const socket = s as unknown as { resetAndDestroy?: () => void; destroy: () => void };
-          if (typeof socket.resetAndDestroy === 'function' && (s as unknown as { connecting?: boolean }).connecting === false) socket.resetAndDestroy();
+          // Not after end(): libuv refuses a reset once a shutdown is queued (EINVAL), and Node
+          // then leaks the handle, which spins the event loop at 100% CPU.
+          if (typeof socket.resetAndDestroy === 'function' && (s as unknown as { connecting?: boolean }).connecting === false && !(s as Writable).writableEnded) socket.resetAndDestroy();
           else if (s !== process.stdout && s !== process.stderr) socket.destroy();
         }
         finish(err);
