@@ -1,0 +1,374 @@
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import type { Duplex } from 'node:stream';
+import { Client, utils, type AnyAuthMethod, type ClientChannel, type NextAuthHandler, type ParsedKey, type PseudoTtyOptions } from 'ssh2';
+import { createError, ErrorCode, isTetherError, type TetherError } from '@tether/shared';
+import { addKnownHost, checkHostKey, fingerprint, keyTypeOf, knownKeyTypes, readKnownHosts, type KnownHostEntry } from './known-hosts.js';
+
+export interface HostKeyInfo {
+  host: string;
+  keyType: string;
+  /** 'SHA256:…' as OpenSSH prints it. */
+  fingerprint: string;
+}
+
+export type HostKeyDecision = 'accept-once' | 'accept-and-save' | 'reject';
+
+export interface SshShellOptions {
+  /** The byte stream to the SSH server, e.g. `new MuxDuplex(await connector.open(tunnel))`. */
+  sock: Duplex;
+  username: string;
+  /** Name the host has in known_hosts and in messages (the tunnel name), written as given. */
+  hostLabel: string;
+  knownHostsFile: string;
+  /** Private key file (OpenSSH or PEM); encrypted ones need `passphrase`. */
+  identityFile?: string;
+  passphrase?: string;
+  /** SSH_AUTH_SOCK path; tried before the identity file when both are given. */
+  agentSocket?: string;
+  /** Called for a host key not in known_hosts; a changed or revoked key fails without asking. */
+  confirmNewHostKey(info: HostKeyInfo): Promise<HostKeyDecision>;
+  cols: number;
+  rows: number;
+  /** Default 'xterm-256color'. */
+  term?: string;
+  /** Runs this command instead of a login shell. */
+  command?: string;
+  /** Allocate a pty (default true; a terminal shows the output). False only makes sense with `command`. */
+  pty?: boolean;
+  /** Time for the handshake, authentication and opening the channel, not counting the host key prompt. Default 20000. */
+  readyTimeoutMs?: number;
+  /** After close(), how long to wait for the server to end the connection before dropping it. Default 3000. */
+  closeTimeoutMs?: number;
+}
+
+export interface SshShellEvents {
+  /** Output: stdout and stderr, in arrival order. */
+  data: [Buffer];
+  /** Once, before 'close'. `code` is null when the server reported none (lost, or ended by close()). */
+  exit: [code: number | null, signal: string | null];
+  /** Once, when the connection is gone. */
+  close: [];
+  /** The connection broke while open (TETHER_ERR_CONNECTION_LOST); emitted only when someone listens. */
+  error: [Error];
+}
+
+// ssh2's default order of host key algorithms (lib/protocol/constants.js), to put known types first.
+const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+const algorithmsFor = (keyType: string): string[] => (keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType]);
+
+const tilde = (path: string): string => {
+  const home = homedir();
+  return home && path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path;
+};
+
+async function loadIdentity(file: string, passphrase: string | undefined): Promise<ParsedKey> {
+  let data: Buffer;
+  try {
+    data = await readFile(file);
+  } catch (err) {
+    throw createError(ErrorCode.IDENTITY_UNREADABLE, `cannot read identity file ${tilde(file)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  // ssh2 may return an array (OpenSSH files can hold several keys) although its types do not say so.
+  const parsed: ParsedKey | ParsedKey[] | Error = utils.parseKey(data, passphrase);
+  if (parsed instanceof Error) {
+    throw createError(ErrorCode.IDENTITY_UNREADABLE, `cannot use identity file ${tilde(file)}: ${parsed.message}`);
+  }
+  const key = ([] as ParsedKey[]).concat(parsed)[0];
+  if (!key.isPrivateKey()) throw createError(ErrorCode.IDENTITY_UNREADABLE, `identity file ${tilde(file)} holds no private key`);
+  return key;
+}
+
+/** A pausable deadline: the host key prompt waits for a person, so it does not count. */
+class Deadline {
+  private timer: NodeJS.Timeout | undefined;
+  private left: number;
+  private started = 0;
+
+  constructor(ms: number, private readonly onExpire: () => void) {
+    this.left = ms;
+    this.resume();
+  }
+
+  pause(): void {
+    if (!this.timer) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.left -= Date.now() - this.started;
+  }
+
+  resume(): void {
+    if (this.timer || this.left === Infinity) return;
+    this.started = Date.now();
+    this.timer = setTimeout(this.onExpire, Math.max(0, this.left));
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.left = Infinity;
+  }
+}
+
+// Set by SshShell's static block: connect() builds shells while the constructor stays private.
+let createShell: (client: Client, channel: ClientChannel, options: SshShellOptions) => SshShell;
+
+/**
+ * An interactive SSH session (or one command) over any Duplex, e.g. a Tether tunnel stream.
+ * The server's key is checked against known_hosts; new keys go to `confirmNewHostKey`.
+ */
+export class SshShell extends EventEmitter<SshShellEvents> {
+  private closing = false;
+  private exited = false;
+  private exitCode: number | null = null;
+  private exitSignal: string | null = null;
+  private closeTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly client: Client,
+    private readonly channel: ClientChannel,
+    private readonly sock: Duplex,
+    private readonly label: string,
+    private readonly closeTimeoutMs: number,
+  ) {
+    super();
+    channel.on('data', (chunk: Buffer) => this.emit('data', chunk));
+    channel.stderr.on('data', (chunk: Buffer) => this.emit('data', chunk));
+    channel.on('exit', (code: number | null, signal?: string) => {
+      this.exitCode = code;
+      this.exitSignal = signal ?? null;
+    });
+    channel.once('close', () => {
+      this.finishExit();
+      this.endConnection();
+    });
+    let lastError: Error | undefined;
+    client.on('error', (err: Error) => (lastError = err));
+    client.once('close', () => {
+      clearTimeout(this.closeTimer);
+      if (!this.exited && !this.closing && this.listenerCount('error') > 0) {
+        const why = lastError ? `: ${lastError.message}` : '';
+        this.emit('error', createError(ErrorCode.CONNECTION_LOST, `SSH connection to ${label} lost${why}`));
+      }
+      this.finishExit();
+      this.emit('close');
+    });
+  }
+
+  /** Connects, authenticates and opens the shell (or exec) channel; rejects with a coded TetherError. */
+  static async open(options: SshShellOptions): Promise<SshShell> {
+    const { sock, username, hostLabel: label, knownHostsFile } = options;
+    const fail = (code: (typeof ErrorCode)[keyof typeof ErrorCode], message: string): TetherError => createError(code, message);
+    // Watch the stream from the start: it may fail or close while the files are read, before
+    // ssh2 listens (an unheard 'error' would crash the process, an unheard 'close' hang us).
+    const early = { closed: false, error: undefined as Error | undefined };
+    const onEarlyError = (err: Error): void => void (early.error ??= err);
+    const onEarlyClose = (): void => void (early.closed = true);
+    sock.on('error', onEarlyError);
+    sock.once('close', onEarlyClose);
+    try {
+      const methods: { label: string; method: AnyAuthMethod }[] = [];
+      if (options.agentSocket) methods.push({ label: 'agent', method: { type: 'agent', username, agent: options.agentSocket } });
+      if (options.identityFile) {
+        const key = await loadIdentity(options.identityFile, options.passphrase);
+        methods.push({ label: `key file ${tilde(options.identityFile)}`, method: { type: 'publickey', username, key } });
+      }
+      if (methods.length === 0) {
+        throw fail(ErrorCode.SSH_AUTH_FAILED, `no way to authenticate ${username} on ${label}: no SSH agent and no identity file`);
+      }
+      let known: KnownHostEntry[];
+      try {
+        known = await readKnownHosts(knownHostsFile);
+      } catch (err) {
+        throw fail(ErrorCode.INVALID_CONFIG, `cannot read ${tilde(knownHostsFile)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+      if (early.closed || sock.destroyed) {
+        const why = early.error ? `: ${early.error.message}` : '';
+        throw isTetherError(early.error) ? early.error : fail(ErrorCode.SSH_CONNECT_FAILED, `SSH connection to ${label} closed before the handshake${why}`);
+      }
+      return await new Promise<SshShell>((resolve, reject) => connect(options, methods, known, resolve, reject));
+    } catch (err) {
+      sock.destroy();
+      throw err;
+    } finally {
+      sock.off('error', onEarlyError);
+      sock.off('close', onEarlyClose);
+    }
+  }
+
+  /** Sends input to the remote side. */
+  write(data: string | Buffer): void {
+    if (this.channel.writable) this.channel.write(data);
+  }
+
+  /** Tells the remote pty the new size (ignored without a pty). */
+  resize(cols: number, rows: number): void {
+    this.channel.setWindow(rows, cols, 0, 0);
+  }
+
+  /** Ends the channel and the connection; 'exit' and 'close' follow. */
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.channel.close();
+    this.endConnection();
+  }
+
+  private endConnection(): void {
+    if (this.closeTimer) return;
+    this.client.end();
+    // A server that never answers our disconnect must not keep the tunnel stream open.
+    this.closeTimer = setTimeout(() => this.sock.destroy(), this.closeTimeoutMs);
+    this.closeTimer.unref();
+  }
+
+  private finishExit(): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.emit('exit', this.exitCode, this.exitSignal);
+  }
+
+  static {
+    createShell = (client, channel, options) => new SshShell(client, channel, options.sock, options.hostLabel, options.closeTimeoutMs ?? 3000);
+  }
+}
+
+
+function connect(
+  options: SshShellOptions,
+  methods: { label: string; method: AnyAuthMethod }[],
+  known: KnownHostEntry[],
+  resolve: (shell: SshShell) => void,
+  reject: (err: TetherError) => void,
+): void {
+  const { sock, username, hostLabel: label, knownHostsFile } = options;
+  const client = new Client();
+  let settled = false;
+  let failure: TetherError | undefined;
+  const settle = (err: TetherError): void => {
+    failure ??= err;
+    if (settled) return;
+    settled = true;
+    deadline.clear();
+    reject(failure);
+    client.end();
+    sock.destroy();
+  };
+  const deadline = new Deadline(options.readyTimeoutMs ?? 20_000, () => {
+    settle(createError(ErrorCode.SSH_CONNECT_FAILED, `no SSH session with ${label} within ${options.readyTimeoutMs ?? 20_000} ms`));
+  });
+
+  let acceptedKey: Buffer | undefined;
+  const hostVerifier = (key: Buffer, verify: (valid: boolean) => void): void => {
+    // Re-keying presents the key again: it must be the one accepted at the start.
+    if (acceptedKey) return verify(acceptedKey.equals(key));
+    const info: HostKeyInfo = { host: label, keyType: keyTypeOf(key), fingerprint: fingerprint(key) };
+    const accept = (): void => {
+      if (settled) return;
+      acceptedKey = key;
+      verify(true);
+    };
+    const deny = (err: TetherError): void => {
+      failure ??= err;
+      if (!settled) verify(false);
+    };
+    const check = checkHostKey(known, label, key);
+    const where = (line: number): string => `${tilde(knownHostsFile)}:${line}`;
+    switch (check.status) {
+      case 'known':
+        return accept();
+      case 'changed':
+        return deny(
+          createError(
+            ErrorCode.HOST_KEY_CHANGED,
+            `host key of ${label} has CHANGED (now ${info.keyType} ${info.fingerprint}; expected the key at ${where(check.line)}): ` +
+              'someone may be intercepting the connection; if the host was reinstalled, remove that line',
+          ),
+        );
+      case 'revoked':
+        return deny(createError(ErrorCode.HOST_KEY_CHANGED, `host key of ${label} (${info.fingerprint}) is revoked at ${where(check.line)}`));
+      case 'unknown':
+        break;
+    }
+    deadline.pause();
+    const decided = async (decision: HostKeyDecision): Promise<void> => {
+      if (decision === 'reject') return deny(createError(ErrorCode.HOST_KEY_UNKNOWN, `host key of ${label} (${info.fingerprint}) was not accepted`));
+      if (decision === 'accept-and-save') {
+        try {
+          await addKnownHost(knownHostsFile, label, key);
+        } catch (err) {
+          const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+          return deny(isTetherError(err) ? err : createError(ErrorCode.INVALID_CONFIG, `cannot save the host key of ${label} to ${tilde(knownHostsFile)}: ${why}`));
+        }
+      }
+      deadline.resume();
+      accept();
+    };
+    options.confirmNewHostKey(info).then(decided).catch((err: unknown) => {
+      const cause = err instanceof Error ? err.message : String(err);
+      deny(isTetherError(err) ? err : createError(ErrorCode.HOST_KEY_UNKNOWN, `host key of ${label} (${info.fingerprint}) was not accepted: ${cause}`));
+    });
+  };
+
+  const tried: string[] = [];
+  let exhausted = false;
+  const authHandler = (_left: unknown, _partial: unknown, next: NextAuthHandler): void => {
+    const entry = methods.shift();
+    if (!entry) {
+      exhausted = true;
+      // ssh2 takes false for "nothing left" although its types do not say so.
+      return next(false as unknown as AnyAuthMethod);
+    }
+    tried.push(entry.label);
+    next(entry.method);
+  };
+  const note = (err: Error): void => {
+    if (tried.length > 0) tried[tried.length - 1] += ` (${err.message})`;
+  };
+
+  client.on('error', (err: Error & { level?: string }) => {
+    if (settled) return;
+    if (err.level === 'agent') return note(err);
+    if (err.level === 'client-authentication' && !exhausted) return note(err);
+    if (failure) return settle(failure);
+    if (err.level === 'client-authentication') {
+      return settle(createError(ErrorCode.SSH_AUTH_FAILED, `all authentication methods failed for ${username} (tried: ${tried.join(', ')})`));
+    }
+    if (isTetherError(err)) return settle(err);
+    settle(createError(ErrorCode.SSH_CONNECT_FAILED, `SSH connection to ${label} failed: ${err.message}`));
+  });
+  client.once('close', () => {
+    settle(failure ?? createError(ErrorCode.SSH_CONNECT_FAILED, `SSH connection to ${label} closed before the session opened`));
+  });
+  client.once('ready', () => {
+    const pty: PseudoTtyOptions = { term: options.term ?? 'xterm-256color', cols: options.cols, rows: options.rows };
+    const opened = (err: Error | undefined, channel: ClientChannel): void => {
+      if (settled) {
+        channel?.close();
+        return;
+      }
+      if (err) return settle(createError(ErrorCode.SSH_CONNECT_FAILED, `cannot open ${options.command ? 'a command' : 'a shell'} on ${label}: ${err.message}`));
+      settled = true;
+      deadline.clear();
+      resolve(createShell(client, channel, options));
+    };
+    if (options.command !== undefined) client.exec(options.command, { pty: options.pty === false ? false : pty }, opened);
+    else client.shell(options.pty === false ? false : pty, opened);
+  });
+
+  const preferred = knownKeyTypes(known, label).flatMap(algorithmsFor);
+  const serverHostKey = [...new Set([...preferred, ...HOST_KEY_ALGORITHMS])];
+  try {
+    client.connect({
+      sock,
+      username,
+      hostVerifier,
+      authHandler,
+      readyTimeout: 0, // our Deadline instead: it stops while a person reads the host key prompt
+      algorithms: preferred.length > 0 ? { serverHostKey: serverHostKey as never } : undefined,
+    });
+  } catch (err) {
+    settle(createError(ErrorCode.SSH_CONNECT_FAILED, `SSH connection to ${label} failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
+}
