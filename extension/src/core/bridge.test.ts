@@ -165,6 +165,20 @@ describe('bridge over a real TCP socket', () => {
     assert.equal((await farError)?.code, 'ECONNRESET');
   });
 
+  test('a reset right after the peer ended still closes the local socket (no leaked handle)', { timeout: 10_000 }, async () => {
+    const { local, remote } = await streamPair();
+    const { client } = await connection();
+    const bridged = bridge(local, client, client);
+    // FIN then RST back to back (ssh2 does this when it gives up): the bridge half-closes the
+    // socket (a shutdown is queued) and the abort arrives before that shutdown completes.
+    remote.end();
+    remote.reset(WireCode.CANCELLED, 'gave up');
+    assert.equal((await bridged)?.code, ErrorCode.CANCELLED);
+    // libuv refuses a TCP reset once a shutdown is queued; the socket must still be closed.
+    await once(client, 'close');
+    assert.equal(client.destroyed, true);
+  });
+
   const localFailures: [what: string, fail: (c: { client: net.Socket; far: net.Socket }) => void][] = [
     ['the bridged socket is destroyed', ({ client }) => client.destroy()],
     ['the far end resets the connection', ({ far }) => far.resetAndDestroy()],
