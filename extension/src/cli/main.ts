@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { connectCommand, proxyCommand, shareCommand, tunnelsCommand } from './client-commands.js';
 import { EXIT_FAILURE, EXIT_USAGE, formatError, UsageError } from './output.js';
+import { sshCommand } from './ssh-command.js';
 import { USAGE } from './usage.js';
 import { userCommand } from './user-command.js';
 
-const commands: Record<string, (args: string[]) => Promise<void>> = {
+/** A command resolves when done; a number is its exit code (`tether ssh` returns the remote's). */
+const commands: Record<string, (args: string[]) => Promise<void | number>> = {
   // Loaded on demand: the relay pulls in fastify and SQLite, which every `tether proxy` run
   // (started by ssh for each connection) would otherwise pay for at startup.
   relay: async (args) => (await import('./relay-command.js')).relayCommand(args),
@@ -13,6 +15,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   connect: connectCommand,
   proxy: proxyCommand,
   tunnels: tunnelsCommand,
+  ssh: sshCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -23,8 +26,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = commands[name];
   if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
-  await command(rest);
-  return 0;
+  return (await command(rest)) ?? 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -19,6 +19,12 @@ Client (every command takes --relay URL and --token T;
   tether proxy NAME
       Carry stdin/stdout to tunnel NAME:  ssh -o ProxyCommand='tether proxy NAME' user@NAME
   tether tunnels                list the tunnels you may use
+  tether ssh NAME [-l USER] [-i KEY] [-A] [--agent auto|ssh-agent|gpg-agent|pageant]
+             [--agent-socket PATH] [--agent-timeout MS] [--known-hosts FILE] [--accept-new]
+             [-- COMMAND...]
+      SSH to tunnel NAME: a shell, or COMMAND (exit code is the remote's). -A forwards the
+      agent (auto order: SSH_AUTH_SOCK, gpg-agent, pageant; --agent-socket wins). Host keys
+      are checked against ~/.ssh/known_hosts; --accept-new records an unknown one.
 
 Tunnel and user names: 1-63 characters of a-z, 0-9 and '-', starting and ending with a
 letter or digit.

@@ -2,9 +2,12 @@ import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import type { Duplex } from 'node:stream';
-import { Client, utils, type AnyAuthMethod, type ClientChannel, type NextAuthHandler, type ParsedKey, type PseudoTtyOptions } from 'ssh2';
+import { Client, utils, type AnyAuthMethod, type ClientChannel, type NextAuthHandler, type ParsedKey, type PseudoTtyOptions, type ShellOptions } from 'ssh2';
 import { createError, ErrorCode, isTetherError, type TetherError } from '@tether/shared';
 import { addKnownHost, checkHostKey, fingerprint, keyTypeOf, knownKeyTypes, readKnownHosts, type KnownHostEntry } from './known-hosts.js';
+import { probeAgent } from './agent-client.js';
+import { DEFAULT_AGENT_TIMEOUT_MS, TimedAgent } from './agent-forwarding.js';
+import { recordAudit } from './audit-hook.js';
 
 export interface HostKeyInfo {
   host: string;
@@ -41,11 +44,27 @@ export interface SshShellOptions {
   readyTimeoutMs?: number;
   /** After close(), how long to wait for the server to end the connection before dropping it. Default 3000. */
   closeTimeoutMs?: number;
+  /**
+   * Forward `agentSocket` to the far side (auth-agent-req@openssh.com on the session channel).
+   * Off by default. A missing or dead agent (probed first), or a server that refuses, gives one
+   * `onWarning` and the session opens without forwarding.
+   */
+  agentForward?: boolean;
+  /** How long the agent has to answer one request (authentication and forwarded ones). Default 30000. */
+  agentTimeoutMs?: number;
+  /** Names the agent in audit records and warnings, e.g. 'gpg-agent' (default 'agent'). */
+  agentName?: string;
+  /** Problems that do not stop the session (agent forwarding off, forwarded requests failing). */
+  onWarning?: (warning: TetherError) => void;
+  /** Emit the remote's stderr as 'stderr' instead of mixing it into 'data' (no pty: with one, the server merges them). */
+  separateStderr?: boolean;
 }
 
 export interface SshShellEvents {
-  /** Output: stdout and stderr, in arrival order. */
+  /** Output: stdout and stderr, in arrival order (stdout only with `separateStderr`). */
   data: [Buffer];
+  /** The remote's stderr, only with `separateStderr`. */
+  stderr: [Buffer];
   /** Once, before 'close'. `code` is null when the server reported none (lost, or ended by close()). */
   exit: [code: number | null, signal: string | null];
   /** Once, when the connection is gone. */
@@ -112,7 +131,9 @@ class Deadline {
 }
 
 // Set by SshShell's static block: connect() builds shells while the constructor stays private.
-let createShell: (client: Client, channel: ClientChannel, options: SshShellOptions) => SshShell;
+let createShell: (client: Client, channel: ClientChannel, options: SshShellOptions, forwarding: boolean) => SshShell;
+
+const agentLabel = (options: SshShellOptions): string => `${options.agentName ?? 'agent'} ${options.agentSocket ?? ''}`.trim();
 
 /**
  * An interactive SSH session (or one command) over any Duplex, e.g. a Tether tunnel stream.
@@ -124,6 +145,8 @@ export class SshShell extends EventEmitter<SshShellEvents> {
   private exitCode: number | null = null;
   private exitSignal: string | null = null;
   private closeTimer: NodeJS.Timeout | undefined;
+  /** True while the local agent is forwarded to the far side. */
+  readonly agentForwarding: boolean;
 
   private constructor(
     private readonly client: Client,
@@ -131,10 +154,20 @@ export class SshShell extends EventEmitter<SshShellEvents> {
     private readonly sock: Duplex,
     private readonly label: string,
     private readonly closeTimeoutMs: number,
+    options?: SshShellOptions,
+    forwarding = false,
   ) {
     super();
+    this.agentForwarding = forwarding;
+    const stderrEvent = options?.separateStderr ? 'stderr' : 'data';
     channel.on('data', (chunk: Buffer) => this.emit('data', chunk));
-    channel.stderr.on('data', (chunk: Buffer) => this.emit('data', chunk));
+    channel.stderr.on('data', (chunk: Buffer) => this.emit(stderrEvent, chunk));
+    if (forwarding && options) {
+      const record = (type: 'agent-forwarding-start' | 'agent-forwarding-stop'): void =>
+        recordAudit({ type, tunnel: label, user: options.username, agent: agentLabel(options), time: new Date().toISOString() });
+      record('agent-forwarding-start');
+      client.once('close', () => record('agent-forwarding-stop'));
+    }
     channel.on('exit', (code: number | null, signal?: string) => {
       this.exitCode = code;
       this.exitSignal = signal ?? null;
@@ -169,7 +202,28 @@ export class SshShell extends EventEmitter<SshShellEvents> {
     sock.once('close', onEarlyClose);
     try {
       const methods: { label: string; method: AnyAuthMethod }[] = [];
-      if (options.agentSocket) methods.push({ label: 'agent', method: { type: 'agent', username, agent: options.agentSocket } });
+      const agentTimeoutMs = options.agentTimeoutMs ?? DEFAULT_AGENT_TIMEOUT_MS;
+      const warn = (err: TetherError): void => options.onWarning?.(err);
+      // One agent object for authentication and forwarding: every request it makes has a timeout.
+      // Failures during authentication show in the auth error; once forwarding, the first failed
+      // forwarded request gives one warning (the far side's client reports each of its own).
+      const forwarded = { live: false, warned: false };
+      const agent = options.agentSocket
+        ? new TimedAgent({
+            path: options.agentSocket,
+            timeoutMs: agentTimeoutMs,
+            onRequestFailed: (err) => {
+              if (!forwarded.live || forwarded.warned) return;
+              forwarded.warned = true;
+              warn(createError(err.code, `forwarded agent requests fail: ${err.message}`));
+            },
+          })
+        : undefined;
+      if (agent) methods.push({ label: 'agent', method: { type: 'agent', username, agent } });
+      let forward: TimedAgent | undefined;
+      if (options.agentForward) {
+        forward = await agentToForward(options, agent, Math.min(agentTimeoutMs, 5000), warn);
+      }
       if (options.identityFile) {
         const key = await loadIdentity(options.identityFile, options.passphrase);
         methods.push({ label: `key file ${tilde(options.identityFile)}`, method: { type: 'publickey', username, key } });
@@ -187,7 +241,9 @@ export class SshShell extends EventEmitter<SshShellEvents> {
         const why = early.error ? `: ${early.error.message}` : '';
         throw isTetherError(early.error) ? early.error : fail(ErrorCode.SSH_CONNECT_FAILED, `SSH connection to ${label} closed before the handshake${why}`);
       }
-      return await new Promise<SshShell>((resolve, reject) => connect(options, methods, known, resolve, reject));
+      const shell = await new Promise<SshShell>((resolve, reject) => connect(options, methods, known, forward, resolve, reject));
+      forwarded.live = shell.agentForwarding;
+      return shell;
     } catch (err) {
       sock.destroy();
       throw err;
@@ -200,6 +256,11 @@ export class SshShell extends EventEmitter<SshShellEvents> {
   /** Sends input to the remote side. */
   write(data: string | Buffer): void {
     if (this.channel.writable) this.channel.write(data);
+  }
+
+  /** Sends EOF on the remote's stdin (the session stays open for output). */
+  endInput(): void {
+    if (this.channel.writable) this.channel.end();
   }
 
   /** Tells the remote pty the new size (ignored without a pty). */
@@ -230,7 +291,8 @@ export class SshShell extends EventEmitter<SshShellEvents> {
   }
 
   static {
-    createShell = (client, channel, options) => new SshShell(client, channel, options.sock, options.hostLabel, options.closeTimeoutMs ?? 3000);
+    createShell = (client, channel, options, forwarding) =>
+      new SshShell(client, channel, options.sock, options.hostLabel, options.closeTimeoutMs ?? 3000, options, forwarding);
   }
 }
 
@@ -239,6 +301,7 @@ function connect(
   options: SshShellOptions,
   methods: { label: string; method: AnyAuthMethod }[],
   known: KnownHostEntry[],
+  forward: TimedAgent | undefined,
   resolve: (shell: SshShell) => void,
   reject: (err: TetherError) => void,
 ): void {
@@ -343,18 +406,30 @@ function connect(
   });
   client.once('ready', () => {
     const pty: PseudoTtyOptions = { term: options.term ?? 'xterm-256color', cols: options.cols, rows: options.rows };
-    const opened = (err: Error | undefined, channel: ClientChannel): void => {
-      if (settled) {
-        channel?.close();
-        return;
-      }
-      if (err) return settle(createError(ErrorCode.SSH_CONNECT_FAILED, `cannot open ${options.command ? 'a command' : 'a shell'} on ${label}: ${err.message}`));
-      settled = true;
-      deadline.clear();
-      resolve(createShell(client, channel, options));
+    const open = (agentForward: boolean): void => {
+      const opened = (err: Error | undefined, channel: ClientChannel): void => {
+        if (settled) {
+          channel?.close();
+          return;
+        }
+        if (err && agentForward) {
+          // ssh2 closes the channel when the server refuses auth-agent-req (OpenSSH's client
+          // would carry on): open it again without forwarding, as OpenSSH's session would be.
+          options.onWarning?.(createError(ErrorCode.FORBIDDEN, `agent forwarding is off: ${label} refused it (${err.message})`));
+          return open(false);
+        }
+        if (err) return settle(createError(ErrorCode.SSH_CONNECT_FAILED, `cannot open ${options.command ? 'a command' : 'a shell'} on ${label}: ${err.message}`));
+        settled = true;
+        deadline.clear();
+        resolve(createShell(client, channel, options, agentForward));
+      };
+      // ssh2 reads `agentForward` from these options although its types omit it for shell().
+      const extra = agentForward ? ({ agentForward: true } as ShellOptions) : undefined;
+      if (options.command !== undefined) client.exec(options.command, { pty: options.pty === false ? false : pty, ...extra }, opened);
+      else if (extra) client.shell(options.pty === false ? false : pty, extra, opened);
+      else client.shell(options.pty === false ? false : pty, opened);
     };
-    if (options.command !== undefined) client.exec(options.command, { pty: options.pty === false ? false : pty }, opened);
-    else client.shell(options.pty === false ? false : pty, opened);
+    open(forward !== undefined);
   });
 
   const preferred = knownKeyTypes(known, label).flatMap(algorithmsFor);
@@ -366,9 +441,35 @@ function connect(
       hostVerifier,
       authHandler,
       readyTimeout: 0, // our Deadline instead: it stops while a person reads the host key prompt
+      // Only when forwarding: ssh2 then answers auth-agent@openssh.com channel opens through it.
+      agent: forward,
       algorithms: preferred.length > 0 ? { serverHostKey: serverHostKey as never } : undefined,
     });
   } catch (err) {
     settle(createError(ErrorCode.SSH_CONNECT_FAILED, `SSH connection to ${label} failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
+}
+
+/**
+ * The agent to forward, once it answered a probe; otherwise one warning and undefined (the
+ * session opens without forwarding).
+ */
+async function agentToForward(
+  options: SshShellOptions,
+  agent: TimedAgent | undefined,
+  probeTimeoutMs: number,
+  warn: (err: TetherError) => void,
+): Promise<TimedAgent | undefined> {
+  if (!agent || !options.agentSocket) {
+    warn(createError(ErrorCode.NOT_FOUND, 'agent forwarding is off: no SSH agent to forward'));
+    return undefined;
+  }
+  try {
+    await probeAgent(options.agentSocket, probeTimeoutMs);
+    return agent;
+  } catch (err) {
+    const code = isTetherError(err) ? err.code : ErrorCode.NOT_FOUND;
+    warn(createError(code, `agent forwarding is off: ${agentLabel(options)} does not answer (${(err as Error).message})`));
+    return undefined;
   }
 }

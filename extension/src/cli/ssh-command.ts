@@ -1,0 +1,168 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { utils } from 'ssh2';
+import { assertTunnelName, createError, ErrorCode, isTetherError, MuxDuplex } from '@tether/shared';
+import { Connector, webSocketFactory } from '../core/index.js';
+import { AGENT_CHOICES, describeAgent, discoverAgent, type AgentChoice, type FoundAgent } from '../core/ssh/agent-discovery.js';
+import { SshShell, type HostKeyInfo } from '../core/ssh/ssh-shell.js';
+import { formatError, info, UsageError } from './output.js';
+import { clientOptions, relayAndToken } from './options.js';
+
+const sshOptions = {
+  ...clientOptions,
+  login: { type: 'string', short: 'l' },
+  identity: { type: 'string', short: 'i' },
+  'forward-agent': { type: 'boolean', short: 'A' },
+  agent: { type: 'string' },
+  'agent-socket': { type: 'string' },
+  'agent-timeout': { type: 'string' },
+  'known-hosts': { type: 'string' },
+  'accept-new': { type: 'boolean' },
+} as const;
+
+/** Default identities, as OpenSSH tries them (the agent comes first). */
+const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+/** The first default key file that exists and needs no passphrase (encrypted ones are left to the agent). */
+function defaultIdentity(): string | undefined {
+  for (const name of DEFAULT_IDENTITIES) {
+    const file = join(homedir(), '.ssh', name);
+    if (!existsSync(file)) continue;
+    try {
+      if (!(utils.parseKey(readFileSync(file)) instanceof Error)) return file;
+    } catch {
+      // Unreadable: try the next one.
+    }
+  }
+  return undefined;
+}
+
+function parseSshArgs(args: string[]) {
+  // Everything after `--` is the remote command, even words that look like options.
+  const split = args.indexOf('--');
+  const own = split === -1 ? args : args.slice(0, split);
+  const command = split === -1 ? [] : args.slice(split + 1);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: own, options: sshOptions, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const [tunnel, ...rest] = parsed.positionals;
+  if (!tunnel) throw new UsageError('missing tunnel name');
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])} (put the remote command after --)`);
+  const agent = (parsed.values.agent ?? 'auto') as AgentChoice;
+  if (!AGENT_CHOICES.includes(agent)) throw new UsageError(`--agent must be one of ${AGENT_CHOICES.join(', ')}`);
+  let agentTimeoutMs: number | undefined;
+  if (parsed.values['agent-timeout'] !== undefined) {
+    agentTimeoutMs = Number(parsed.values['agent-timeout']);
+    if (!Number.isInteger(agentTimeoutMs) || agentTimeoutMs <= 0) throw new UsageError('--agent-timeout must be a positive number of milliseconds');
+  }
+  return { values: parsed.values, tunnel, command: command.length > 0 ? command.join(' ') : undefined, agent, agentTimeoutMs };
+}
+
+/**
+ * `tether ssh NAME [-l USER] [-i KEY] [-A] [--agent KIND] [--agent-socket PATH] [--agent-timeout MS]
+ * [--known-hosts FILE] [--accept-new] [-- COMMAND…]`: an SSH client over the tunnel. Resolves
+ * with the remote exit code.
+ */
+export async function sshCommand(args: string[]): Promise<number> {
+  const { values, tunnel, command, agent: agentChoice, agentTimeoutMs } = parseSshArgs(args);
+  assertTunnelName(tunnel);
+  const { relay, token } = relayAndToken(values);
+  const username = values.login ?? process.env.USER ?? userInfo().username;
+  const knownHostsFile = values['known-hosts'] ?? join(homedir(), '.ssh', 'known_hosts');
+  const forwardAgent = values['forward-agent'] === true;
+  const explicitAgent = values.agent !== undefined || values['agent-socket'] !== undefined;
+
+  // The agent logs in first (as with OpenSSH) and is what -A forwards. Looked for quietly
+  // unless forwarding or an agent option asks for it.
+  let agent: FoundAgent | undefined;
+  try {
+    agent = await discoverAgent({ agent: agentChoice, socketPath: values['agent-socket'] });
+    if (forwardAgent) info(`tether: forwarding ${describeAgent(agent)}`);
+  } catch (err) {
+    if (forwardAgent) info(`tether: agent forwarding is off: ${formatError(err).replace(/^tether: /, '')}`);
+    else if (explicitAgent) info(`tether: not using an agent: ${formatError(err).replace(/^tether: /, '')}`);
+  }
+  const identityFile = values.identity ?? defaultIdentity();
+
+  let unknownKey: HostKeyInfo | undefined;
+  const connector = new Connector(webSocketFactory({ relay, token }));
+  const interactive = command === undefined;
+  const tty = interactive && process.stdin.isTTY === true;
+  let shell: SshShell;
+  try {
+    const sock = new MuxDuplex(await connector.open(tunnel));
+    shell = await SshShell.open({
+      sock,
+      username,
+      hostLabel: tunnel,
+      knownHostsFile,
+      identityFile,
+      agentSocket: agent?.path,
+      agentName: agent?.kind,
+      agentForward: forwardAgent && agent !== undefined,
+      agentTimeoutMs,
+      onWarning: (warning) => info(formatError(warning)),
+      confirmNewHostKey: async (key) => {
+        if (values['accept-new']) {
+          info(`tether: recording the host key of ${tunnel} (${key.keyType} ${key.fingerprint}) in ${knownHostsFile}`);
+          return 'accept-and-save';
+        }
+        unknownKey = key;
+        return 'reject';
+      },
+      cols: process.stdout.columns || 80,
+      rows: process.stdout.rows || 24,
+      term: process.env.TERM,
+      command,
+      // Like OpenSSH: a pty only for an interactive terminal; without one stderr stays separate.
+      pty: tty,
+      separateStderr: !tty,
+    });
+  } catch (err) {
+    connector.close();
+    if (unknownKey && isTetherError(err) && err.code === ErrorCode.HOST_KEY_UNKNOWN) {
+      throw createError(
+        ErrorCode.HOST_KEY_UNKNOWN,
+        `host key of ${tunnel} is not in ${knownHostsFile}: ${unknownKey.keyType} ${unknownKey.fingerprint}; if that is the right key, run again with --accept-new to record it`,
+      );
+    }
+    throw err;
+  }
+  return runSession(shell, connector, tty);
+}
+
+/** Joins the session to this terminal (or stdin/stdout) until the remote side exits. */
+function runSession(shell: SshShell, connector: Connector, tty: boolean): Promise<number> {
+  return new Promise((resolve) => {
+    const stdin = process.stdin;
+    const onInput = (chunk: Buffer): void => shell.write(chunk);
+    const onEnd = (): void => shell.endInput();
+    const onResize = (): void => shell.resize(process.stdout.columns || 80, process.stdout.rows || 24);
+    if (tty) stdin.setRawMode(true);
+    stdin.on('data', onInput);
+    stdin.on('end', onEnd);
+    if (tty) process.on('SIGWINCH', onResize);
+    shell.on('data', (chunk) => process.stdout.write(chunk));
+    shell.on('stderr', (chunk) => process.stderr.write(chunk));
+    let lost: Error | undefined;
+    shell.on('error', (err) => (lost = err));
+    let code: number | null = null;
+    shell.on('exit', (exitCode) => (code = exitCode));
+    shell.once('close', () => {
+      if (tty) stdin.setRawMode(false);
+      stdin.off('data', onInput);
+      stdin.off('end', onEnd);
+      stdin.pause();
+      process.off('SIGWINCH', onResize);
+      connector.close();
+      if (lost) info(formatError(lost));
+      // As OpenSSH: the remote exit code, or 255 when the session ended without one.
+      resolve(code ?? 255);
+    });
+  });
+}
