@@ -8,7 +8,14 @@ const read = (values: Record<string, unknown>) => readSettings((key) => values[k
 describe('readSettings', () => {
   test('defaults when nothing is set', () => {
     const { settings, problems } = read({});
-    assert.deepEqual(settings, { relayUrls: [], sshUser: 'alice', sshTargetPort: 22, identityFile: undefined, logLevel: 'info' });
+    assert.deepEqual(settings, {
+      relayUrls: [],
+      sshUser: 'alice',
+      sshTargetPort: 22,
+      identityFile: undefined,
+      agent: { type: 'auto', forward: false, socketPath: undefined, timeoutMs: 30_000 },
+      logLevel: 'info',
+    });
     assert.deepEqual(problems, []);
   });
 
@@ -89,5 +96,30 @@ describe('logLevelEnabled', () => {
   ];
   for (const [level, threshold, expected] of cases) {
     test(`${level} at threshold ${threshold}: ${expected}`, () => assert.equal(logLevelEnabled(level, threshold), expected));
+  }
+});
+
+describe('agent settings (tether.agent.*)', () => {
+  test('valid values are taken, ~ expanded', () => {
+    const { settings, problems } = read({ 'agent.type': 'gpg-agent', 'agent.forward': true, 'agent.socketPath': '~/.gnupg/S.gpg-agent.ssh', 'agent.timeout': 5000 });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(settings.agent, { type: 'gpg-agent', forward: true, socketPath: `${env.home}/.gnupg/S.gpg-agent.ssh`, timeoutMs: 5000 });
+  });
+
+  const bad: [key: string, value: unknown][] = [
+    ['agent.type', 'putty'],
+    ['agent.type', 3],
+    ['agent.forward', 'yes'],
+    ['agent.socketPath', 42],
+    ['agent.timeout', 0],
+    ['agent.timeout', 1.5],
+    ['agent.timeout', 3_600_000],
+  ];
+  for (const [key, value] of bad) {
+    test(`tether.${key} = ${JSON.stringify(value)} is reported and the default kept`, () => {
+      const { settings, problems } = read({ [key]: value });
+      assert.deepEqual(problems.map((p) => p.key), [`tether.${key}`]);
+      assert.deepEqual(settings.agent, { type: 'auto', forward: false, socketPath: undefined, timeoutMs: 30_000 });
+    });
   }
 });

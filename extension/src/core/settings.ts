@@ -1,4 +1,5 @@
 import { parseRelayUrl } from './relay-url.js';
+import { AGENT_CHOICES, type AgentChoice } from './ssh/agent-discovery.js';
 
 /** Log levels of the `tether.logLevel` setting, quietest last. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'off'] as const;
@@ -11,8 +12,23 @@ export const SettingKey = {
   sshUser: 'ssh.user',
   sshTargetPort: 'ssh.targetPort',
   sshIdentityFile: 'ssh.identityFile',
+  agentType: 'agent.type',
+  agentForward: 'agent.forward',
+  agentSocketPath: 'agent.socketPath',
+  agentTimeout: 'agent.timeout',
   logLevel: 'logLevel',
 } as const;
+
+/** SSH agent use of the SSH terminal: which agent, whether to forward it, and its timeout. */
+export interface AgentSettings {
+  type: AgentChoice;
+  /** Forward the agent to the remote side (RFC 4254 auth-agent-req); never unless true. */
+  forward: boolean;
+  /** Explicit agent socket or pipe, `~` expanded; it wins over discovery. */
+  socketPath: string | undefined;
+  /** Time one forwarded agent request may take, in ms. */
+  timeoutMs: number;
+}
 
 /** The extension's settings, validated and with defaults filled in. */
 export interface TetherSettings {
@@ -24,6 +40,7 @@ export interface TetherSettings {
   sshTargetPort: number;
   /** Private key for the SSH terminal, `~` expanded; undefined means the agent and default keys. */
   identityFile: string | undefined;
+  agent: AgentSettings;
   logLevel: LogLevel;
 }
 
@@ -94,12 +111,26 @@ export function readSettings(get: (key: string) => unknown, env: SettingsEnviron
   if (typeof identity === 'string' && identity.trim() !== '') identityFile = expandHome(identity.trim(), env.home);
   else if (identity !== undefined && typeof identity !== 'string') problem(SettingKey.sshIdentityFile, 'expected a file path');
 
+  const agent: AgentSettings = { type: 'auto', forward: false, socketPath: undefined, timeoutMs: 30_000 };
+  const agentType = get(SettingKey.agentType);
+  if (typeof agentType === 'string' && (AGENT_CHOICES as readonly string[]).includes(agentType)) agent.type = agentType as AgentChoice;
+  else if (agentType !== undefined) problem(SettingKey.agentType, `expected one of ${AGENT_CHOICES.join(', ')}`);
+  const forward = get(SettingKey.agentForward);
+  if (typeof forward === 'boolean') agent.forward = forward;
+  else if (forward !== undefined) problem(SettingKey.agentForward, 'expected true or false');
+  const socketPath = get(SettingKey.agentSocketPath);
+  if (typeof socketPath === 'string' && socketPath.trim() !== '') agent.socketPath = expandHome(socketPath.trim(), env.home);
+  else if (socketPath !== undefined && typeof socketPath !== 'string') problem(SettingKey.agentSocketPath, 'expected a socket path');
+  const timeout = get(SettingKey.agentTimeout);
+  if (typeof timeout === 'number' && Number.isInteger(timeout) && timeout >= 100 && timeout <= 600_000) agent.timeoutMs = timeout;
+  else if (timeout !== undefined) problem(SettingKey.agentTimeout, `expected milliseconds from 100 to 600000, got ${JSON.stringify(timeout)}`);
+
   let logLevel: LogLevel = 'info';
   const level = get(SettingKey.logLevel);
   if (typeof level === 'string' && (LOG_LEVELS as readonly string[]).includes(level)) logLevel = level as LogLevel;
   else if (level !== undefined) problem(SettingKey.logLevel, `expected one of ${LOG_LEVELS.join(', ')}`);
 
-  return { settings: { relayUrls, sshUser, sshTargetPort, identityFile, logLevel }, problems };
+  return { settings: { relayUrls, sshUser, sshTargetPort, identityFile, agent, logLevel }, problems };
 }
 
 /** True when a message at `level` passes the `threshold` of the logLevel setting. */

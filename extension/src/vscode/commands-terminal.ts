@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { isTetherError } from '@tether/shared';
+import { isTetherError, type TetherError } from '@tether/shared';
+import { discoverAgent, type FoundAgent } from '../core/index.js';
 import type { Auth, Credentials } from './auth.js';
 import type { Config } from './config.js';
 import type { Connections } from './connections.js';
@@ -23,8 +24,22 @@ const needsPassphrase = (err: unknown): boolean => isTetherError(err) && /passph
 
 /** Tether: Open SSH Terminal. */
 export function registerTerminalCommand(auth: Auth, config: Config, connections: Connections, notifier: Notifier): vscode.Disposable[] {
-  const openTerminal = (credentials: Credentials, tunnel: string, passphrase?: string): void => {
-    const { sshUser, identityFile: configured } = config.settings;
+  /** The agent the settings ask for; a missing one is a warning only when it was asked for. */
+  const findAgent = async (): Promise<FoundAgent | undefined> => {
+    const { agent } = config.settings;
+    try {
+      return await discoverAgent({ agent: agent.type, socketPath: agent.socketPath });
+    } catch (err) {
+      if (agent.forward || agent.socketPath || agent.type !== 'auto') {
+        notifier.failure(err, 'Finding the SSH agent (the terminal opens without it)', undefined, 'warning');
+      }
+      return undefined;
+    }
+  };
+
+  const openTerminal = async (credentials: Credentials, tunnel: string, passphrase?: string): Promise<void> => {
+    const { sshUser, identityFile: configured, agent } = config.settings;
+    const found = await findAgent();
     const pty = new SshPty({
       tunnel,
       open: () => connections.openStream(credentials, tunnel),
@@ -34,14 +49,20 @@ export function registerTerminalCommand(auth: Auth, config: Config, connections:
         knownHostsFile: join(os.homedir(), '.ssh', 'known_hosts'),
         identityFile: identityFile(configured),
         passphrase,
-        agentSocket: process.env.SSH_AUTH_SOCK || undefined,
+        agentSocket: found?.path,
+        agentName: found?.kind,
+        // RFC 4254 agent forwarding only when the setting asks for it, and never otherwise.
+        agentForward: agent.forward && found !== undefined,
+        agentTimeoutMs: agent.timeoutMs,
+        onWarning: (warning: TetherError) => notifier.failure(warning, `Agent forwarding to ${tunnel}`, undefined, 'warning'),
         confirmNewHostKey,
       },
       onFailure: (err) => {
         if (needsPassphrase(err) && passphrase === undefined) {
           void vscode.window
             .showInputBox({ title: `Passphrase for ${identityFile(configured) ?? 'the key'}`, password: true, ignoreFocusOut: true })
-            .then((p) => (p === undefined ? undefined : openTerminal(credentials, tunnel, p)));
+            .then((p) => (p === undefined ? undefined : openTerminal(credentials, tunnel, p)))
+            .then(undefined, (e: unknown) => notifier.failure(e, `SSH to ${tunnel}`));
           return;
         }
         notifier.failure(err, `SSH to ${tunnel}`, () => openTerminal(credentials, tunnel, passphrase));
@@ -54,7 +75,7 @@ export function registerTerminalCommand(auth: Auth, config: Config, connections:
   const command = guarded(notifier, 'Opening the SSH terminal', async (arg?: unknown) => {
     const credentials = await auth.require();
     const tunnel = await pickTunnel(credentials, 'Tether: Open SSH Terminal', arg);
-    openTerminal(credentials, tunnel);
+    await openTerminal(credentials, tunnel);
   });
   return [vscode.commands.registerCommand('tether.openSshTerminal', command)];
 }
