@@ -19,6 +19,13 @@ const execFileAsync = promisify(execFile);
 const INSTALLER = join(ROOT, 'test/vscode/install-code-server.sh');
 /** Guard against a UI that never shows what a step waits for: not a timing threshold. */
 export const UI_TIMEOUT_MS = 30_000;
+/**
+ * VS Code shows at most 3 new toasts per 800 ms (NotificationsToasts.SPAM_PROTECTION); the rest
+ * go only to the notification center. A person reads a toast before acting on it: the harness
+ * lets this long pass after the last toast it saw before it runs the next command or action,
+ * so a step's toasts cannot be swallowed by the previous step's. Pacing, not a threshold.
+ */
+const TOAST_SPAM_INTERVAL_MS = 800;
 /** node:test option for each suite: a hung browser or server fails the suite, not the CI job. */
 export const HANG_GUARD = { timeout: 600_000 };
 
@@ -119,6 +126,13 @@ export class VSCode {
     this.page = undefined;
     this.server = undefined;
     this.pageErrors = [];
+    this.lastToastAt = 0;
+  }
+
+  /** Waits out VS Code's toast spam interval since the last toast seen (see TOAST_SPAM_INTERVAL_MS). */
+  async paceToasts() {
+    const wait = this.lastToastAt + TOAST_SPAM_INTERVAL_MS - Date.now();
+    if (wait > 0) await this.page.waitForTimeout(wait);
   }
 
   /** Environment of every code-server command: its own HOME and XDG folders, no gallery. */
@@ -178,6 +192,8 @@ export class VSCode {
       env: this.env(),
     });
     this.context.setDefaultTimeout(UI_TIMEOUT_MS);
+    // VS Code's clipboard in a browser is navigator.clipboard: let the page use it, as a person's browser would.
+    await this.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(this.url).origin });
     this.page = this.context.pages()[0] ?? await this.context.newPage();
     this.page.on('pageerror', (err) => this.pageErrors.push(err.message));
     await this.page.goto(this.url);
@@ -189,6 +205,7 @@ export class VSCode {
   /** Runs a command from the palette as a person would: F1, its title, Enter. */
   async runCommand(title, { timeout = UI_TIMEOUT_MS } = {}) {
     const { page } = this;
+    await this.paceToasts();
     await this.closeQuickInput();
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
@@ -259,7 +276,8 @@ export class VSCode {
 
   /** The labels the open quick pick shows. */
   async quickPickLabels() {
-    return this.page.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts();
+    // The first label of each row: a row's detail line has a .label-name of its own.
+    return this.page.locator('.quick-input-list .monaco-list-row').evaluateAll((rows) => rows.map((row) => row.querySelector('.label-name')?.textContent ?? ''));
   }
 
   /** Waits for a notification toast whose text matches `text`; returns its locator. */
@@ -268,9 +286,27 @@ export class VSCode {
     try {
       await toast.first().waitFor({ timeout });
     } catch (err) {
-      throw new Error(`no notification matching ${text} appeared (showing: ${JSON.stringify(await this.toastTexts())})`, { cause: err });
+      throw new Error(`no notification matching ${text} appeared (showing: ${JSON.stringify(await this.toastTexts())}; ${await this.notificationsDiagnosis()})`, { cause: err });
     }
+    this.lastToastAt = Date.now();
     return toast.first();
+  }
+
+  /** For a failure message: the notification center's state and what it holds. */
+  async notificationsDiagnosis() {
+    const { page } = this;
+    try {
+      const bell = await page.locator('#status\\.notifications').getAttribute('aria-label', { timeout: 1000 });
+      const centerVisible = await page.locator('.notifications-center.visible').count() > 0;
+      const toastsDom = await page.locator('.notifications-toasts').evaluateAll((all) => all.map((t) => `${t.className}: ${[...t.querySelectorAll('.notification-toast-container')].map((c) => `${c.offsetHeight}px ${c.innerText.slice(0, 60)}`).join(' | ')}`));
+      await this.runCommand('Notifications: Show Notifications', { timeout: 5000 });
+      await page.waitForTimeout(300);
+      const held = await page.locator('.notifications-center .notification-list-item-message').allInnerTexts();
+      await this.runCommand('Notifications: Hide Notifications', { timeout: 5000 });
+      return `toasts DOM: ${JSON.stringify(toastsDom)}; bell: ${bell}; center was ${centerVisible ? 'visible' : 'hidden'}; the center holds ${JSON.stringify(held)}`;
+    } catch (err) {
+      return `no notification diagnosis: ${err.message.split('\n')[0]}`;
+    }
   }
 
   /** The texts of the toasts that show now. */
@@ -285,6 +321,7 @@ export class VSCode {
 
   /** Clicks the action `label` of a toast. */
   async clickToastAction(toast, label) {
+    await this.paceToasts();
     await toast.locator('.monaco-button', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }).click();
   }
 
@@ -343,6 +380,47 @@ export class VSCode {
       throw new Error(`no status bar item matching ${text} (status bar: ${await this.statusBarText()})`, { cause: err });
     }
     return item.first();
+  }
+
+  /**
+   * The status bar item whose text matches `text` once its text matches `pattern` and its
+   * warning background is on or off as `warning` asks; returns its text.
+   */
+  async waitForStatusBarState(text, pattern, { warning }) {
+    const item = this.page.locator('.part.statusbar .statusbar-item').filter({ hasText: text }).first();
+    const deadline = Date.now() + UI_TIMEOUT_MS;
+    let seen;
+    for (;;) {
+      seen = await item.evaluate((el) => ({ text: el.innerText.trim(), warning: el.classList.contains('warning-kind') }), undefined, { timeout: 1000 }).catch(() => undefined);
+      if (seen && pattern.test(seen.text) && seen.warning === warning) return seen.text;
+      if (Date.now() > deadline) throw new Error(`the status bar item ${text} never showed ${pattern} ${warning ? 'on' : 'without'} a warning background (it shows: ${JSON.stringify(seen)}; status bar: ${await this.statusBarText()})`);
+      await this.page.waitForTimeout(200);
+    }
+  }
+
+  /**
+   * Pastes the clipboard (Ctrl+V) into a new untitled editor, as a person checking what was
+   * copied would; returns the editor's text and closes the editor unsaved. `step` names the
+   * screenshot taken of the pasted text.
+   */
+  async pasteIntoNewEditor(step = 'pasted') {
+    const { page } = this;
+    await this.runCommand('File: New Untitled Text File');
+    const editor = page.locator('.editor-group-container.active .monaco-editor').first();
+    await editor.locator('.view-lines').waitFor();
+    await editor.locator('textarea, .native-edit-context').first().focus();
+    await page.keyboard.press('Control+V');
+    const deadline = Date.now() + UI_TIMEOUT_MS;
+    let text;
+    for (;;) {
+      text = (await editor.locator('.view-lines .view-line').allInnerTexts()).map((line) => line.replace(/\u00a0/g, ' ')).join('\n').trim();
+      if (text !== '') break;
+      if (Date.now() > deadline) throw new Error('Ctrl+V pasted nothing into the new editor');
+      await page.waitForTimeout(100);
+    }
+    await this.screenshot(step);
+    await this.runCommand('View: Revert and Close Editor');
+    return text;
   }
 
   /** The text the active terminal shows (xterm's DOM rows), lines joined with \n. */

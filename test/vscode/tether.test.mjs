@@ -4,11 +4,11 @@
 // under test-output/vscode/. The steps share one VS Code and run in order.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CLI, cleanEnv, createUser, Processes, requirePrograms, startRelay, startSshd, tempDir } from '../e2e/fixtures.mjs';
+import { CLI, cleanEnv, createUser, Processes, requirePrograms, run, startRelay, startShare, startSshd, tempDir } from '../e2e/fixtures.mjs';
 import { HANG_GUARD, tetherVsix, VSCode } from './harness.mjs';
 
 const TUNNEL = 'laptop';
@@ -18,6 +18,23 @@ async function relayTunnel(url, token, name) {
   const res = await fetch(`${url}/v1/tunnels/${name}`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(res.status, 200, `GET /v1/tunnels/${name}: ${res.status}`);
   return res.json();
+}
+
+/** Options that keep a copied ssh line off the test runner's own config, known_hosts and agent. */
+const SSH_TEST_OPTIONS = '-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o LogLevel=error';
+
+/**
+ * Runs an `ssh …` line as a person pasting it into a shell would (sh -c), with `command` as the
+ * remote command; SSH_TEST_OPTIONS go right after `ssh`. Returns the remote command's output.
+ */
+async function runSshLine(line, command, env = {}) {
+  assert.match(line, /^ssh /);
+  const r = await run('sh', ['-c', `${line.replace(/^ssh /, `ssh ${SSH_TEST_OPTIONS} `)} ${command}`], {
+    // `node` for a ProxyCommand that runs the bundled CLI with the test's own Node.
+    env: cleanEnv({ PATH: `${dirname(process.execPath)}:${process.env.PATH}`, ...env }),
+  });
+  assert.equal(r.code, 0, `${line} ${command} failed (${r.code}): ${r.stderr}`);
+  return r.stdout.trim();
 }
 
 /** The first line a TCP server sends (an SSH server's identification string). */
@@ -44,6 +61,8 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
   let token;
   let vscode;
   let relayPort;
+  /** The loopback port of the extension's listener for TUNNEL (from the connect step). */
+  let listenPort;
 
   before(async () => {
     requirePrograms();
@@ -85,6 +104,13 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
       err.message += `\n\n--- logs ---\n${vscode.logs()}`;
       throw err;
     }
+  }
+
+  /** Starts the relay again: same port, same data (users, tokens, tunnels). */
+  async function restartRelay() {
+    const restarted = procs.start(process.execPath, [CLI, 'relay', '--host', '127.0.0.1', '--port', String(relayPort), '--data', relay.dataDir], { env: cleanEnv() });
+    assert.equal(await restarted.waitFor('stdout', /^http:/), relay.url);
+    relay = { ...relay, proc: restarted };
   }
 
   async function signIn(withToken) {
@@ -134,8 +160,9 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     const toast = await vscode.waitForToast(new RegExp(`${TUNNEL} is on 127\\.0\\.0\\.1:\\d+`));
     assert.deepEqual(await vscode.toastActions(toast), ['Copy SSH Command', 'Open SSH Terminal']);
     const port = Number(/127\.0\.0\.1:(\d+)/.exec(await toast.innerText())[1]);
+    listenPort = port;
     assert.match(await banner(port), /^SSH-2\.0-OpenSSH/);
-    await vscode.waitForStatusBarItem(/Tether: .*connected/);
+    await vscode.waitForStatusBarState(/Tether:/, /Tether: sharing 1 · connected/, { warning: false });
     await vscode.waitForSideBarRow(new RegExp(`${TUNNEL}.*127\\.0\\.0\\.1:${port}`));
     await vscode.screenshot('connected');
     await vscode.clearToasts();
@@ -159,6 +186,101 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     assert.ok(readFileSync(join(vscode.home, '.ssh/known_hosts'), 'utf8').includes(hostKey), 'known_hosts holds the accepted host key');
   }));
 
+  test('copy the SSH command: both forms are offered, and what lands on the clipboard is an ssh line that works', () => withLogs(async () => {
+    // The local-port form: the listener this window keeps open.
+    await vscode.runCommand('Tether: Copy SSH Command');
+    await vscode.pickItem(TUNNEL, { prompt: /Tunnel/ });
+    await vscode.waitForQuickInput(new RegExp(`Copy SSH Command for ${TUNNEL}`));
+    assert.deepEqual(await vscode.quickPickLabels(), ['Local port', 'ProxyCommand']);
+    await vscode.screenshot('copy-ssh-command-forms');
+    await vscode.pickItem('Local port');
+    const copied = (await (await vscode.waitForToast(/Copied: ssh /)).innerText()).match(/Copied: (ssh .*)/)[1].trim();
+    await vscode.screenshot('copied-local-port-form');
+    const local = await vscode.pasteIntoNewEditor('pasted-local-port-form');
+    assert.equal(local, copied);
+    assert.equal(local, `ssh -p ${listenPort} -o HostKeyAlias=tether-${TUNNEL} -i ${sshd.key} root@127.0.0.1`);
+    assert.equal(await runSshLine(local, 'echo tether-local-$((6 * 7))'), 'tether-local-42');
+    await vscode.clearToasts();
+
+    // The ProxyCommand form: the CLI bundled in the extension, the relay named, no token in it.
+    await vscode.runCommand('Tether: Copy SSH Command');
+    await vscode.pickItem(TUNNEL, { prompt: /Tunnel/ });
+    await vscode.waitForQuickInput(new RegExp(`Copy SSH Command for ${TUNNEL}`));
+    await vscode.pickItem('ProxyCommand');
+    await vscode.waitForToast(/Copied: ssh -o .*TETHER_TOKEN/);
+    const proxy = await vscode.pasteIntoNewEditor('pasted-proxycommand-form');
+    assert.match(proxy, new RegExp(`^ssh -o 'ProxyCommand=node \\S+/cli\\.js proxy ${TUNNEL} --relay ${relay.url.replace(/\./g, '\\.')}' -i \\S+ root@tether-${TUNNEL}$`));
+    assert.ok(!proxy.includes(token), 'the copied line holds no token');
+    assert.equal(await runSshLine(proxy, 'echo tether-proxy-$((6 * 7))', { TETHER_TOKEN: token }), 'tether-proxy-42');
+    await vscode.clearToasts();
+  }));
+
+  test('open in a Remote-SSH window: the managed Host entry and one Include line, the user\'s config kept byte for byte, and how to install Remote-SSH', () => withLogs(async () => {
+    const userConfig = join(vscode.home, '.ssh/config');
+    const managedFile = join(vscode.home, '.ssh/tether/config');
+    // The user's own config: odd spacing, tabs, a non-ASCII comment, no final newline.
+    const foreign = '# my hosts ✓  \nHost work\n\tHostName work.example.com  \n\tUser me\n\nHost *\n    ServerAliveInterval 30';
+    mkdirSync(dirname(userConfig), { recursive: true, mode: 0o700 });
+    writeFileSync(userConfig, foreign, { mode: 0o644 });
+
+    await vscode.runCommand('Tether: Open in Remote-SSH Window');
+    await vscode.pickItem(TUNNEL, { prompt: /Tunnel/ });
+    // One notification: where the entry is, and how to install Remote-SSH (not in code-server).
+    const install = await vscode.waitForToast(/Remote-SSH is not installed/);
+    assert.match(await install.innerText(), new RegExp(`Host tether-${TUNNEL} is in .*\\.ssh/tether/config \\(and .*\\.ssh/config now includes it\\)\\. `
+      + `Remote-SSH is not installed: install it to open tether-${TUNNEL} in a window, or run "ssh tether-${TUNNEL}" in a terminal\\.`));
+    assert.deepEqual(await vscode.toastActions(install), ['Install Remote-SSH']);
+    assert.equal((await vscode.toastTexts()).length, 1, 'one notification');
+    await vscode.screenshot('remote-ssh-not-installed');
+
+    const config = readFileSync(userConfig, 'utf8');
+    assert.equal(config, `Include ~/.ssh/tether/config\n\n${foreign}`);
+    assert.equal(statSync(userConfig).mode & 0o777, 0o644, 'the user\'s config keeps its mode');
+    const managed = readFileSync(managedFile, 'utf8');
+    assert.match(managed, new RegExp(`^Host tether-${TUNNEL}\\n  HostName 127\\.0\\.0\\.1\\n  Port ${listenPort}\\n  User root\\n  IdentityFile ${sshd.key}\\n  HostKeyAlias tether-${TUNNEL}$`, 'm'));
+    // The entry reaches the shared sshd through the tunnel.
+    assert.equal(await runSshLine(`ssh -F ${managedFile} tether-${TUNNEL}`, 'echo tether-remote-$((6 * 7))'), 'tether-remote-42');
+    await vscode.clearToasts();
+
+    // Again: nothing changes, and it says so.
+    await vscode.runCommand('Tether: Open in Remote-SSH Window');
+    await vscode.pickItem(TUNNEL, { prompt: /Tunnel/ });
+    const again = await vscode.waitForToast(/Remote-SSH is not installed/);
+    assert.match(await again.innerText(), new RegExp(`Host tether-${TUNNEL} is in \\S+\\.ssh/tether/config\\. Remote-SSH`));
+    assert.equal(readFileSync(userConfig, 'utf8'), config);
+    assert.equal(readFileSync(managedFile, 'utf8'), managed);
+    assert.equal(config.split('\n').filter((line) => /^\s*include\b/i.test(line)).length, 1);
+    await vscode.clearToasts();
+  }));
+
+  test('a tunnel this identity may not use, or that does not exist: one notification with its code and actions', () => withLogs(async () => {
+    // Bob claims a tunnel by sharing it once (the admin creates bob through the relay's HTTP API).
+    const res = await fetch(`${relay.url}/v1/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${relay.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bob' }),
+    });
+    assert.equal(res.status, 201, `POST /v1/users: ${res.status}`);
+    const bob = await res.json();
+    await procs.stop(await startShare(procs, { url: relay.url, token: bob.token, tunnel: 'bobs-box', targetPort: sshd.port }));
+
+    const cases = [['bobs-box', 'TETHER_ERR_TUNNEL_FORBIDDEN', 'forbidden-tunnel'], ['nobody-home', 'TETHER_ERR_TUNNEL_UNKNOWN', 'unknown-tunnel']];
+    for (const [name, code, step] of cases) {
+      await vscode.runCommand('Tether: Connect to Tunnel…');
+      await vscode.waitForQuickInput(/Tunnel/);
+      await vscode.page.locator('.quick-input-list .monaco-list-row .label-name', { hasText: TUNNEL }).first().waitFor();
+      assert.ok(!(await vscode.quickPickLabels()).includes(name), `the relay does not list ${name} for alice`);
+      // A name typed into the pick can be used: the relay decides.
+      await vscode.page.locator('.quick-input-widget input.input').fill(name);
+      await vscode.pickItem(name);
+      const toast = await vscode.waitForToast(new RegExp(`Connecting failed: .*\\[${code}\\]`));
+      assert.deepEqual(await vscode.toastActions(toast), ['Retry', 'Show Log']);
+      await vscode.screenshot(step);
+      assert.equal((await vscode.toastTexts()).filter((t) => t.includes(code)).length, 1, `one notification for ${code}`);
+      await vscode.clearToasts();
+    }
+  }));
+
   test('stop sharing: the status bar no longer says sharing and the relay shows the tunnel offline', () => withLogs(async () => {
     await vscode.runCommand('Tether: Stop Sharing');
     await vscode.waitForToast(`stopped sharing "${TUNNEL}"`);
@@ -168,22 +290,37 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     await vscode.clearToasts();
   }));
 
-  test('relay down: sharing fails with a Retry notification; once the relay is back, Retry shares', () => withLogs(async () => {
+  test('relay down: the status bar says so, sharing fails with a Retry notification; once the relay is back, Retry shares and the status recovers', () => withLogs(async () => {
+    await vscode.waitForStatusBarState(/Tether:/, /Tether: connected/, { warning: false });
     await procs.stop(relay.proc);
+    // The listener is still open, but without the relay it reaches nothing: the status bar says so.
+    await vscode.waitForStatusBarState(/Tether:/, /Tether: connected · relay unreachable$/, { warning: true });
+    await vscode.screenshot('relay-down-status');
     await vscode.runCommand('Tether: Share Local SSH Server');
     await vscode.answerInput(TUNNEL, { prompt: /Tunnel name/ });
     const toast = await vscode.waitForToast(`Sharing ${TUNNEL} failed`);
     assert.deepEqual(await vscode.toastActions(toast), ['Retry', 'Show Log']);
     await vscode.screenshot('relay-down');
 
-    // The same relay again: same port, same data (users and tokens).
-    const restarted = procs.start(process.execPath, [CLI, 'relay', '--host', '127.0.0.1', '--port', String(relayPort), '--data', relay.dataDir], { env: cleanEnv() });
-    assert.equal(await restarted.waitFor('stdout', /^http:/), relay.url);
-    relay = { ...relay, proc: restarted };
+    await restartRelay();
     await vscode.clickToastAction(toast, 'Retry');
     await vscode.waitForToast(`sharing 127.0.0.1:${sshd.port} as "${TUNNEL}"`);
-    await vscode.waitForStatusBarItem(/Tether: sharing 1/);
+    await vscode.waitForStatusBarState(/Tether:/, /Tether: sharing 1 · connected( · [\d.]+ ms)?$/, { warning: false });
     assert.equal((await relayTunnel(relay.url, token, TUNNEL)).online, true);
+    assert.match(await banner(listenPort), /^SSH-2\.0-OpenSSH/);
     await vscode.screenshot('relay-back-retry');
+    await vscode.clearToasts();
+  }));
+
+  test('the relay restarts while sharing: the status bar says relay unreachable, then recovers by itself', () => withLogs(async () => {
+    await procs.stop(relay.proc);
+    await vscode.waitForStatusBarState(/Tether:/, /Tether: sharing 1 · connected · relay unreachable$/, { warning: true });
+    await vscode.screenshot('relay-restart-degraded');
+    await restartRelay();
+    // No user action: the host agent and the connector reconnect on their own.
+    await vscode.waitForStatusBarState(/Tether:/, /Tether: sharing 1 · connected( · [\d.]+ ms)?$/, { warning: false });
+    assert.equal((await relayTunnel(relay.url, token, TUNNEL)).online, true);
+    assert.match(await banner(listenPort), /^SSH-2\.0-OpenSSH/);
+    await vscode.screenshot('relay-restart-recovered');
   }));
 });

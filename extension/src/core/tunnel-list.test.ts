@@ -109,6 +109,16 @@ describe('buildTunnelTree', () => {
     assert.equal(tree[1].description, undefined);
   });
 
+  test('marks connections whose relay link is lost', () => {
+    const tree = buildTunnelTree(state({ connections: [connection({ rttMs: 0 })], link: { state: 'reconnecting', lastError: 'relay went away' } }));
+    const [item] = tree[2].children ?? [];
+    assert.equal(item.description, '127.0.0.1:40022 · relay unreachable · ↓ 2.0 KiB ↑ 10 B');
+    assert.equal(item.icon, 'warning');
+    assert.match(item.tooltip ?? '', /relay went away/);
+    const up = buildTunnelTree(state({ connections: [connection({ rttMs: 0 })], link: { state: 'up' } }));
+    assert.equal(up[2].children?.[0].icon, 'plug');
+  });
+
   test('shows connections with bytes and RTT', () => {
     const tree = buildTunnelTree(state({ connections: [connection({ id: 't1', kind: 'terminal', localPort: undefined, bytesIn: 0, rttMs: 0 }), connection()] }));
     const items = tree[2].children ?? [];
@@ -120,29 +130,50 @@ describe('buildTunnelTree', () => {
 });
 
 describe('statusSummary', () => {
-  const cases: [what: string, s: ClientState, kind: string, text: RegExp][] = [
-    ['signed out', state({ relay: undefined }), 'offline', /Tether: offline/],
-    ['signing in', state({ relay: undefined, busy: true }), 'connecting', /Tether: connecting/],
-    ['signed in, idle', state(), 'idle', /Tether: 127\.0\.0\.1:8080$/],
-    ['a share connecting', state({ shared: [shared({ state: 'connecting' })] }), 'connecting', /connecting$/],
-    ['a share reconnecting beside one online', state({ shared: [shared({ name: 'a', state: 'reconnecting' }), shared()] }), 'connecting', /connecting · sharing 1$/],
-    ['sharing two', state({ shared: [shared({ name: 'a', rttMs: 7 }), shared({ rttMs: 4 })] }), 'active', /broadcast\) Tether: sharing 2 · 4\.0 ms$/],
-    ['connected', state({ connections: [connection()] }), 'active', /plug\) Tether: connected · 3\.3 ms$/],
-    ['sharing and connected', state({ shared: [shared()], connections: [connection({ rttMs: 0 })] }), 'active', /Tether: sharing 1 · connected$/],
-    ['a failed share only', state({ shared: [shared({ state: 'failed' })] }), 'idle', /Tether: 127\.0\.0\.1:8080$/],
+  const lost = { state: 'reconnecting' as const, lastError: 'cannot reach relay at http://127.0.0.1:8080' };
+  const cases: [what: string, s: ClientState, kind: string, text: RegExp, warning: boolean][] = [
+    ['signed out', state({ relay: undefined }), 'offline', /Tether: offline$/, false],
+    ['signing in', state({ relay: undefined, busy: true }), 'connecting', /Tether: connecting$/, false],
+    ['signed in, idle', state(), 'idle', /Tether: 127\.0\.0\.1:8080$/, false],
+    ['a share connecting', state({ shared: [shared({ state: 'connecting' })] }), 'connecting', /connecting$/, false],
+    ['a share starting beside one online', state({ shared: [shared({ name: 'a', state: 'connecting' }), shared()] }), 'connecting', /connecting · sharing 1$/, false],
+    ['sharing two', state({ shared: [shared({ name: 'a', rttMs: 7 }), shared({ rttMs: 4 })] }), 'active', /broadcast\) Tether: sharing 2 · 4\.0 ms$/, false],
+    ['connected, link up', state({ connections: [connection()], link: { state: 'up' } }), 'active', /plug\) Tether: connected · 3\.3 ms$/, false],
+    ['sharing and connected', state({ shared: [shared()], connections: [connection({ rttMs: 0 })] }), 'active', /Tether: sharing 1 · connected$/, false],
+    // The relay links, not the local listeners, decide: a listener alone is not "connected".
+    ['a share lost its relay', state({ shared: [shared({ state: 'reconnecting', rttMs: 5 })] }), 'degraded', /warning\) Tether: sharing 1 · relay unreachable$/, true],
+    ['one of two shares lost its relay', state({ shared: [shared({ name: 'a', state: 'reconnecting' }), shared()] }), 'degraded', /Tether: sharing 2 · relay unreachable$/, true],
+    ['a listener whose link is lost', state({ connections: [connection()], link: lost }), 'degraded', /warning\) Tether: connected · relay unreachable$/, true],
+    ['sharing online, the connector lost its link', state({ shared: [shared()], connections: [connection()], link: lost }), 'degraded', /Tether: sharing 1 · connected · relay unreachable$/, true],
+    ['a lost link with nothing using it', state({ link: lost }), 'idle', /Tether: 127\.0\.0\.1:8080$/, false],
+    ['relay down while a share is starting', state({ busy: true, connections: [connection()], link: lost }), 'degraded', /relay unreachable$/, true],
+    ['a failed share only', state({ shared: [shared({ state: 'failed' })] }), 'degraded', /warning\) Tether: laptop failed$/, true],
+    ['two failed shares beside one online', state({ shared: [shared({ name: 'a', state: 'failed' }), shared({ name: 'b', state: 'failed' }), shared()] }), 'degraded', /Tether: sharing 1 · 2 shares failed$/, true],
   ];
-  for (const [what, s, kind, text] of cases) {
+  for (const [what, s, kind, text, warning] of cases) {
     test(what, () => {
       const summary = statusSummary(s);
       assert.equal(summary.kind, kind);
       assert.match(summary.text, text);
+      assert.equal(summary.warning, warning);
     });
   }
 
-  test('the tooltip names the relay, the user and each tunnel', () => {
-    const { tooltip } = statusSummary(state({ shared: [shared()], connections: [connection({ tunnel: 'server' })] }));
+  test('back to normal once the link is up again', () => {
+    const down = statusSummary(state({ connections: [connection()], link: lost }));
+    const up = statusSummary(state({ connections: [connection()], link: { state: 'up' } }));
+    assert.equal(down.kind, 'degraded');
+    assert.equal(up.kind, 'active');
+    assert.equal(up.warning, false);
+    assert.doesNotMatch(up.text, /unreachable/);
+  });
+
+  test('the tooltip names the relay, the user, each tunnel and why a link is down', () => {
+    const { tooltip } = statusSummary(state({ shared: [shared(), shared({ name: 'b', state: 'reconnecting', lastError: 'relay went away' })], connections: [connection({ tunnel: 'server' })], link: lost }));
     assert.match(tooltip, /alice @ 127\.0\.0\.1:8080/);
     assert.match(tooltip, /Sharing laptop \(online\)/);
+    assert.match(tooltip, /Sharing b \(reconnecting: relay went away\)/);
     assert.match(tooltip, /Connected to server on 127\.0\.0\.1:40022/);
+    assert.match(tooltip, /Relay link lost, reconnecting: cannot reach relay/);
   });
 });

@@ -48,6 +48,18 @@ export interface ClientState {
   /** Why the reachable list could not be fetched. */
   reachableError?: string;
   connections: ActiveConnection[];
+  /**
+   * The connector's session to the relay, which local listeners and SSH terminals need;
+   * undefined while nothing needs it.
+   */
+  link?: RelayLink;
+}
+
+/** The connector's link to the relay: up, or lost and being re-established. */
+export interface RelayLink {
+  state: 'up' | 'reconnecting';
+  /** Why the link was lost (while reconnecting). */
+  lastError?: string;
 }
 
 /** Context values used by `menus.view/item/context` `when` clauses in the manifest. */
@@ -124,17 +136,18 @@ function reachableNode(t: ReachableTunnel, user: string | undefined): TunnelNode
   };
 }
 
-function connectionNode(c: ActiveConnection): TunnelNode {
+function connectionNode(c: ActiveConnection, link: RelayLink | undefined): TunnelNode {
   const traffic = `↓ ${formatBytes(c.bytesIn)} ↑ ${formatBytes(c.bytesOut)}`;
   const rtt = formatRtt(c.rttMs);
   const where = c.kind === 'listener' ? `127.0.0.1:${c.localPort}` : 'SSH terminal';
+  const lost = link?.state === 'reconnecting';
   return {
     id: `connection/${c.id}`,
     label: c.tunnel,
-    description: [where, traffic, rtt].filter(Boolean).join(' · '),
-    tooltip: `${c.tunnel} via ${where}: ${c.openConnections} open, ${traffic}${rtt ? `, RTT ${rtt}` : ''}`,
+    description: [where, lost ? 'relay unreachable' : undefined, traffic, rtt].filter(Boolean).join(' · '),
+    tooltip: `${c.tunnel} via ${where}: ${c.openConnections} open, ${traffic}${rtt ? `, RTT ${rtt}` : ''}${lost ? `\nRelay link lost, reconnecting${link.lastError ? `: ${link.lastError}` : ''}` : ''}`,
     contextValue: c.kind === 'listener' ? ContextValue.listener : ContextValue.terminal,
-    icon: c.kind === 'listener' ? 'plug' : 'terminal',
+    icon: lost ? 'warning' : c.kind === 'listener' ? 'plug' : 'terminal',
     tunnel: c.tunnel,
     connectionId: c.id,
   };
@@ -151,7 +164,7 @@ export function buildTunnelTree(state: ClientState): TunnelNode[] {
   const reachable = state.reachableError
     ? [message('reachable/error', `Could not list tunnels: ${state.reachableError}`)]
     : [...state.reachable].sort((a, b) => Number(b.online) - Number(a.online) || byName(a, b)).map((t) => reachableNode(t, state.user));
-  const connections = [...state.connections].sort((a, b) => a.tunnel.localeCompare(b.tunnel) || a.id.localeCompare(b.id)).map(connectionNode);
+  const connections = [...state.connections].sort((a, b) => a.tunnel.localeCompare(b.tunnel) || a.id.localeCompare(b.id)).map((c) => connectionNode(c, state.link));
   const group = (id: string, label: string, children: TunnelNode[], empty: string): TunnelNode => ({
     id,
     label,
@@ -167,32 +180,62 @@ export function buildTunnelTree(state: ClientState): TunnelNode[] {
   ];
 }
 
-export type StatusKind = 'offline' | 'connecting' | 'idle' | 'active';
+export type StatusKind = 'offline' | 'connecting' | 'idle' | 'active' | 'degraded';
 
 export interface StatusSummary {
   kind: StatusKind;
   /** Status bar text (with codicons). */
   text: string;
   tooltip: string;
+  /** Something lost its relay link or failed: the item shows on a warning background. */
+  warning: boolean;
 }
 
-/** The status bar item: offline / connecting / sharing N / connected, the RTT and the relay. */
+/**
+ * The status bar item: offline / connecting / sharing N / connected, the RTT and the relay.
+ * The state follows the relay links, not the local listeners: while a share or the connector
+ * has lost the relay it says so ("relay unreachable") until the link is back.
+ */
 export function statusSummary(state: ClientState): StatusSummary {
   if (!state.relay) {
-    return { kind: state.busy ? 'connecting' : 'offline', text: state.busy ? '$(sync~spin) Tether: connecting' : '$(debug-disconnect) Tether: offline', tooltip: 'Tether: not signed in. Click to sign in.' };
+    return {
+      kind: state.busy ? 'connecting' : 'offline',
+      text: state.busy ? '$(sync~spin) Tether: connecting' : '$(debug-disconnect) Tether: offline',
+      tooltip: 'Tether: not signed in. Click to sign in.',
+      warning: false,
+    };
   }
   const relayHost = state.relay.replace(/^[a-z]+:\/\//, '');
   const who = `${state.user ? `${state.user} @ ` : ''}${relayHost}`;
-  const connecting = state.busy || state.shared.some((t) => t.state === 'connecting' || t.state === 'reconnecting');
-  const online = state.shared.filter((t) => t.state === 'online');
+  const starting = state.busy || state.shared.some((t) => t.state === 'connecting');
+  // A share that lost its link still counts as shared: the host agent is bringing it back.
+  const sharing = state.shared.filter((t) => t.state === 'online' || t.state === 'reconnecting');
+  const failed = state.shared.filter((t) => t.state === 'failed');
+  const linkLost = state.connections.length > 0 && state.link?.state === 'reconnecting';
+  const unreachable = linkLost || state.shared.some((t) => t.state === 'reconnecting');
+
   const parts: string[] = [];
-  if (online.length) parts.push(`sharing ${online.length}`);
+  if (sharing.length) parts.push(`sharing ${sharing.length}`);
   if (state.connections.length) parts.push('connected');
-  const rtts = [...state.shared.map((t) => t.rttMs), ...state.connections.map((c) => c.rttMs)].filter((ms) => ms > 0);
+  const linkLine = state.connections.length && state.link
+    ? [state.link.state === 'up' ? 'Relay link: up' : `Relay link lost, reconnecting${state.link.lastError ? `: ${state.link.lastError}` : ''}`]
+    : [];
+  const tooltip = [
+    `Tether: ${who}`,
+    ...state.shared.map((t) => `Sharing ${t.name} (${t.state}${t.state !== 'online' && t.lastError ? `: ${t.lastError}` : ''})`),
+    ...state.connections.map((c) => `Connected to ${c.tunnel}${c.localPort ? ` on 127.0.0.1:${c.localPort}` : ''}`),
+    ...linkLine,
+  ].join('\n');
+
+  if (unreachable || failed.length) {
+    if (unreachable) parts.push('relay unreachable');
+    if (failed.length) parts.push(failed.length === 1 ? `${failed[0].name} failed` : `${failed.length} shares failed`);
+    return { kind: 'degraded', text: `$(warning) Tether: ${parts.join(' · ')}`, tooltip, warning: true };
+  }
+  if (starting) return { kind: 'connecting', text: `$(sync~spin) Tether: connecting${parts.length ? ` · ${parts.join(' · ')}` : ''}`, tooltip, warning: false };
+  if (!parts.length) return { kind: 'idle', text: `$(plug) Tether: ${relayHost}`, tooltip, warning: false };
+  const rtts = [...sharing.map((t) => t.rttMs), ...state.connections.map((c) => c.rttMs)].filter((ms) => ms > 0);
   const rtt = rtts.length ? formatRtt(Math.min(...rtts)) : undefined;
-  const tooltip = [`Tether: ${who}`, ...state.shared.map((t) => `Sharing ${t.name} (${t.state})`), ...state.connections.map((c) => `Connected to ${c.tunnel}${c.localPort ? ` on 127.0.0.1:${c.localPort}` : ''}`)].join('\n');
-  if (connecting) return { kind: 'connecting', text: `$(sync~spin) Tether: connecting${parts.length ? ` · ${parts.join(' · ')}` : ''}`, tooltip };
-  if (!parts.length) return { kind: 'idle', text: `$(plug) Tether: ${relayHost}`, tooltip };
-  const icon = online.length ? '$(broadcast)' : '$(plug)';
-  return { kind: 'active', text: `${icon} Tether: ${parts.join(' · ')}${rtt ? ` · ${rtt}` : ''}`, tooltip };
+  const icon = sharing.length ? '$(broadcast)' : '$(plug)';
+  return { kind: 'active', text: `${icon} Tether: ${parts.join(' · ')}${rtt ? ` · ${rtt}` : ''}`, tooltip, warning: false };
 }

@@ -22,19 +22,17 @@ export function registerRemoteCommand(auth: Auth, config: Config, connections: C
     const alias = hostAlias(tunnel);
     const { sshUser, identityFile } = config.settings;
     const written = await writeManagedHost({ alias, hostName: '127.0.0.1', port, user: sshUser, identityFile, hostKeyAlias: alias }, os.homedir());
-    notifier.info(
-      `Tether: Host ${alias} is in ${written.managedFile}${written.includeAdded ? ` (and ${written.userConfig} now includes it)` : ''}.`,
-    );
+    const where = `Host ${alias} is in ${written.managedFile}${written.includeAdded ? ` (and ${written.userConfig} now includes it)` : ''}.`;
     if (vscode.extensions.getExtension(REMOTE_SSH)) {
+      notifier.info(`Tether: ${where}`);
       await vscode.commands.executeCommand('vscode.newWindow', { remoteAuthority: `ssh-remote+${alias}`, reuseWindow: false });
       return;
     }
-    const install = 'Install Remote-SSH';
-    const choice = await vscode.window.showInformationMessage(
-      `Remote-SSH is not installed. Install it to open ${alias} in a window, or run "ssh ${alias}" in a terminal.`,
-      install,
+    // One notification: where the entry is, and what to do without Remote-SSH.
+    notifier.info(
+      `Tether: ${where} Remote-SSH is not installed: install it to open ${alias} in a window, or run "ssh ${alias}" in a terminal.`,
+      { title: 'Install Remote-SSH', run: () => vscode.commands.executeCommand('workbench.extensions.search', `@id:${REMOTE_SSH}`) },
     );
-    if (choice === install) await vscode.commands.executeCommand('workbench.extensions.search', `@id:${REMOTE_SSH}`);
   });
   return [vscode.commands.registerCommand('tether.openRemoteSsh', command)];
 }

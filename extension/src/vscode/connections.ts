@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import * as vscode from 'vscode';
 import { MuxDuplex, type MuxStream, type TetherError } from '@tether/shared';
-import { Connector, RelayApi, webSocketFactory, type ActiveConnection } from '../core/index.js';
+import { Backoff, Connector, RelayApi, webSocketFactory, type ActiveConnection, type ClientState, type RelaySession } from '../core/index.js';
 import type { Credentials } from './auth.js';
 import type { Logger } from './logger.js';
 import type { Notifier } from './notify.js';
@@ -25,6 +25,8 @@ interface Terminal {
 
 const PORTS_KEY = 'tether.localPorts';
 
+type RelayLink = NonNullable<ClientState['link']>;
+
 /**
  * Everything this window reaches through the relay: local listeners (Connect to Tunnel) and
  * streams for SSH terminals, over one Connector (one WebSocket) per sign-in.
@@ -38,6 +40,12 @@ export class Connections implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private nextId = 1;
   private readonly lastNotified = new Map<string, number>();
+  /** The connector's relay session being watched, and what became of it. */
+  private watched: RelaySession | undefined;
+  private linkState: RelayLink | undefined;
+  private readonly backoff = new Backoff(500, 10_000);
+  private retryTimer: NodeJS.Timeout | undefined;
+  private reconnecting = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -65,6 +73,77 @@ export class Connections implements vscode.Disposable {
       (t): ActiveConnection => ({ id: t.id, tunnel: t.tunnel, kind: 'terminal', openConnections: 1, bytesIn: t.stream.bytesReceived, bytesOut: t.stream.bytesSent, rttMs }),
     );
     return [...listeners, ...terminals];
+  }
+
+  /**
+   * The connector's link to the relay while listeners or terminals need it. The Connector
+   * itself reconnects only on demand; this keeps trying (with backoff) after a loss so the
+   * status bar says when the relay is back, and new connections find a session ready.
+   */
+  get link(): RelayLink | undefined {
+    return this.needsLink() ? this.linkState : undefined;
+  }
+
+  private needsLink(): boolean {
+    return this.listeners.size > 0 || this.terminals.size > 0;
+  }
+
+  /** Follows `relay` (the connector's current session) until it closes. */
+  private watch(connector: Connector, relay: RelaySession): void {
+    if (this.connector !== connector || this.watched === relay) return;
+    this.watched = relay;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (this.linkState?.state === 'reconnecting') this.logger.info('relay link is back');
+    this.linkState = { state: 'up' };
+    this.backoff.reset();
+    this.changed.fire();
+    void relay.closed.then((err) => {
+      if (this.connector !== connector || this.watched !== relay) return;
+      this.watched = undefined;
+      if (!this.needsLink()) {
+        this.linkState = undefined;
+        this.changed.fire();
+        return;
+      }
+      this.lost(connector, err?.message ?? 'the relay closed the connection', true);
+    });
+  }
+
+  private lost(connector: Connector, why: string, first: boolean): void {
+    this.linkState = { state: 'reconnecting', lastError: why };
+    this.changed.fire();
+    const delay = this.backoff.next();
+    const line = `relay link ${first ? 'lost' : 'still down'}: ${why}; retrying in ${delay} ms`;
+    if (first) this.logger.warn(line);
+    else this.logger.debug(line);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.reconnect(connector), delay);
+  }
+
+  private async reconnect(connector: Connector): Promise<void> {
+    this.retryTimer = undefined;
+    if (this.connector !== connector || this.reconnecting) return;
+    if (!this.needsLink()) {
+      this.linkState = undefined;
+      this.changed.fire();
+      return;
+    }
+    this.reconnecting = true;
+    try {
+      this.watch(connector, await connector.session());
+    } catch (err) {
+      if (this.connector === connector) this.lost(connector, (err as Error).message, false);
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+
+  /** Tries the lost link again now (something else just reached the relay). */
+  retryNow(): void {
+    if (this.linkState?.state !== 'reconnecting' || !this.connector || this.reconnecting) return;
+    clearTimeout(this.retryTimer);
+    void this.reconnect(this.connector);
   }
 
   /** The listener for `tunnel`, if there is one. */
@@ -105,7 +184,7 @@ export class Connections implements vscode.Disposable {
     // Fail fast with the relay's own words on a tunnel that is unknown or not ours to use.
     await new RelayApi(credentials.relay, credentials.token).tunnel(tunnel);
     const connector = this.connectorOf(credentials);
-    await connector.session();
+    this.watch(connector, await connector.session());
     const ports = this.context.globalState.get<Record<string, number>>(PORTS_KEY) ?? {};
     let server: net.Server;
     try {
@@ -137,7 +216,9 @@ export class Connections implements vscode.Disposable {
 
   /** Opens one stream to `tunnel` for an SSH terminal; it shows in the view until it closes. */
   async openStream(credentials: Credentials, tunnel: string): Promise<MuxDuplex> {
-    const stream = await this.connectorOf(credentials).open(tunnel);
+    const connector = this.connectorOf(credentials);
+    this.watch(connector, await connector.session());
+    const stream = await connector.open(tunnel);
     const terminal: Terminal = { id: `terminal-${this.nextId++}`, tunnel, stream };
     this.terminals.set(terminal.id, terminal);
     stream.once('close', () => {
@@ -165,6 +246,10 @@ export class Connections implements vscode.Disposable {
     this.connector?.close();
     this.connector = undefined;
     this.connectorFor = undefined;
+    this.watched = undefined;
+    this.linkState = undefined;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.changed.fire();
   }
 

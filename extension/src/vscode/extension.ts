@@ -29,6 +29,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     vscode.window.registerTreeDataProvider('tether.tunnels', tree),
     new StatusBar(model),
+    // A share that reached the relay proves it is back: the connector need not wait out its backoff.
+    sharing.onDidChange(() => {
+      if (sharing.list().some((t) => t.state === 'online')) connections.retryNow();
+    }),
     auth.onDidChange((credentials) => void vscode.commands.executeCommand('setContext', 'tether.signedIn', credentials !== undefined)),
     ...registerAuthCommands(auth, sharing, connections, notifier),
     ...registerShareCommands(auth, config, sharing, notifier),

@@ -63,6 +63,7 @@ export class StateModel implements vscode.Disposable {
       reachable: this.reachable,
       reachableError: this.reachableError,
       connections: this.connections.list(),
+      link: this.connections.link,
     };
   }
 

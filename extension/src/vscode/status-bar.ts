@@ -19,7 +19,7 @@ export class StatusBar implements vscode.Disposable {
     const summary = statusSummary(this.model.state);
     this.item.text = summary.text;
     this.item.tooltip = summary.tooltip;
-    this.item.backgroundColor = undefined;
+    this.item.backgroundColor = summary.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   }
 
   dispose(): void {
