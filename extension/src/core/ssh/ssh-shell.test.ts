@@ -301,3 +301,37 @@ describe('connection failures', () => {
     }
   });
 });
+
+test('a server that half-closes during the handshake fails the open at once, not at the deadline', { timeout: 15_000 }, async () => {
+  const { Duplex } = await import('node:stream');
+  // A tunnel stream whose far end sent FIN and nothing else: readable ends, writable stays open.
+  const sock = new Duplex({
+    allowHalfOpen: true,
+    read() {
+      this.push(null);
+    },
+    write(_chunk, _encoding, callback) {
+      callback();
+    },
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'tether-ssh-halfclose-'));
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'key')]);
+  try {
+    await assert.rejects(
+      SshShell.open({
+        sock,
+        username: 'root',
+        hostLabel: 'gone',
+        knownHostsFile: join(dir, 'known_hosts'),
+        identityFile: join(dir, 'key'),
+        confirmNewHostKey: async () => 'reject',
+        cols: 80,
+        rows: 24,
+        readyTimeoutMs: 120_000, // far beyond the test's own timeout: only the end may settle it
+      }),
+      (err: unknown) => isTetherError(err, ErrorCode.SSH_CONNECT_FAILED),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

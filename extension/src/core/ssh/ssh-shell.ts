@@ -404,6 +404,12 @@ function connect(
   client.once('close', () => {
     settle(failure ?? createError(ErrorCode.SSH_CONNECT_FAILED, `SSH connection to ${label} closed before the session opened`));
   });
+  // A server that drops the connection during the handshake (sshd's MaxStartups or
+  // LoginGraceTime, say) only half-closes a tunnel stream; ssh2 would then wait for the
+  // deadline. The far end is gone: fail now.
+  sock.once('end', () => {
+    settle(failure ?? createError(ErrorCode.SSH_CONNECT_FAILED, `${label} closed the connection before the SSH session opened`));
+  });
   client.once('ready', () => {
     const pty: PseudoTtyOptions = { term: options.term ?? 'xterm-256color', cols: options.cols, rows: options.rows };
     const open = (agentForward: boolean): void => {

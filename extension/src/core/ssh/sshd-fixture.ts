@@ -45,6 +45,8 @@ export async function startSshd(): Promise<Sshd> {
       `PidFile ${join(dir, 'sshd.pid')}`,
       `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
       'UsePAM no',
+      // Tests open many short connections; the default 10:30:100 drops some at random.
+      'MaxStartups 200',
       'StrictModes no',
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
