@@ -315,6 +315,11 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
   test('the relay restarts while sharing: the status bar says relay unreachable, then recovers by itself', () => withLogs(async () => {
     await procs.stop(relay.proc);
     await vscode.waitForStatusBarState(/Tether:/, /Tether: sharing 1 · connected · relay unreachable$/, { warning: true });
+    // The share reconnects by itself: one warning that says so, not a failure with Retry.
+    const lost = await vscode.waitForToast(new RegExp(`Sharing ${TUNNEL}: lost the relay \\(.+\\); reconnecting \\[TETHER_ERR_\\w+\\]`));
+    assert.deepEqual(await vscode.toastActions(lost), ['Show Log']);
+    assert.equal((await vscode.toastTexts()).filter((t) => t.includes(`Sharing ${TUNNEL}`)).length, 1, 'one notification for the outage');
+    assert.ok(!(await vscode.toastTexts()).some((t) => /failed/.test(t)), 'nothing says failed while reconnecting');
     await vscode.screenshot('relay-restart-degraded');
     await restartRelay();
     // No user action: the host agent and the connector reconnect on their own.
@@ -322,5 +327,6 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     assert.equal((await relayTunnel(relay.url, token, TUNNEL)).online, true);
     assert.match(await banner(listenPort), /^SSH-2\.0-OpenSSH/);
     await vscode.screenshot('relay-restart-recovered');
+    await vscode.clearToasts();
   }));
 });

@@ -51,10 +51,14 @@ export class Sharing implements vscode.Disposable {
     agent.on('disconnected', (err: TetherError, retryIn) => {
       this.logger.warn(`${tunnel}: ${err.message} [${err.code}]${retryIn === undefined ? '' : `; reconnecting in ${Math.round(retryIn)} ms`}`);
       update(retryIn === undefined ? 'failed' : 'reconnecting', err.message);
-      if (!share.warned && this.shares.get(tunnel) === share) {
-        // One notification per outage, not one per reconnect attempt.
+      if (this.shares.get(tunnel) !== share) return;
+      if (retryIn === undefined) {
+        // Stopped for good: the agent will not reconnect by itself.
+        this.notifier.failure(err, `Sharing ${tunnel}`, restart);
+      } else if (!share.warned) {
+        // Reconnecting by itself: a warning, not a failure, and one per outage, not one per attempt.
         share.warned = true;
-        this.notifier.failure(err, `Sharing ${tunnel}`, restart, 'warning');
+        this.lostRelay(tunnel, err);
       }
     });
     agent.on('error', (err) => {
@@ -75,6 +79,17 @@ export class Sharing implements vscode.Disposable {
       this.changed.fire();
       throw err;
     }
+  }
+
+  /** Tells the user a share lost its relay and is reconnecting on its own. */
+  private lostRelay(tunnel: string, err: TetherError): void {
+    const message = `Sharing ${tunnel}: lost the relay (${err.message.replace(/\.$/, '')}); reconnecting [${err.code}]`;
+    vscode.window.showWarningMessage(message, 'Show Log').then(
+      (choice) => {
+        if (choice === 'Show Log') this.logger.show();
+      },
+      (e: unknown) => this.logger.error(`cannot show a notification: ${String(e)}`),
+    );
   }
 
   async stop(tunnel: string): Promise<void> {
