@@ -613,3 +613,18 @@ test('a drained transport serves streams round robin, not always the first one a
   // Without the rotation every drain would pick a again until it had nothing left.
   assert.deepEqual(order, [a.id, b.id, a.id, b.id, a.id, b.id]);
 });
+
+test('data that arrives with OPEN_OK, before anyone listens, is held and delivered once a reader attaches', async () => {
+  const h = new SessionHarness({ role: 'client' });
+  const s = h.session.openStream('box');
+  // OPEN_OK, the server's banner and its FIN in one message: nothing listens for data yet.
+  h.receive(encodeOpenOk(s.id, 1 << 20), encodeData(s.id, Buffer.from('SSH-2.0-banner\r\n')), encodeData(s.id, Buffer.from('more'), true));
+  assert.equal(s.bytesReceived, 20);
+  const got: string[] = [];
+  let ended = false;
+  s.on('end', () => (ended = true));
+  s.on('data', (chunk) => got.push(chunk.toString()));
+  await new Promise(setImmediate);
+  assert.deepEqual(got, ['SSH-2.0-banner\r\n', 'more']);
+  assert.equal(ended, true, "'end' follows the held data");
+});

@@ -44,6 +44,7 @@ export interface MuxStreamEvents {
   /** Our FIN has been handed to the transport: everything written has gone out. */
   finish: [];
   close: [err: TetherError | undefined];
+  newListener: [event: string | symbol, listener: (...args: unknown[]) => void];
 }
 
 /**
@@ -77,6 +78,13 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
     this.window = new ReceiveWindow(options.initialWindow, options.maxWindow, owner.now());
     this.highWaterMark = options.highWaterMark;
     this.sendCredit = peerWindow;
+    // Data that arrives before anyone listens (OPEN_OK and the first DATA often come in one
+    // batch, before the opener's continuation has attached its consumer) waits here, bounded
+    // by the window (no credit returns until it is consumed), and goes out once a 'data'
+    // listener is added.
+    this.on('newListener', (event: string | symbol) => {
+      if (event === 'data' && this.held.length > 0) queueMicrotask(() => this.releaseHeld());
+    });
   }
 
   /** Current receive window size (grows with auto-tuning). */
@@ -173,12 +181,12 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
         return false;
       }
       this.bytesReceived += payload.length;
-      this.emit('data', payload);
+      this.deliver(payload);
     }
     if (fin) {
       this.remoteFin = true;
       if (this.state === 'open') this.state = 'half-closed-remote';
-      this.emit('end');
+      this.deliver(null);
       this.maybeClosed();
     }
     return true;
@@ -203,6 +211,26 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
   /** @internal The connection is gone: close with `err`. */
   onSessionClosed(err: TetherError): void {
     this.finish(err);
+  }
+
+  private held: (Buffer | null)[] = [];
+
+  /** Emits a chunk (or the end, for null), or holds it while nobody listens for data. */
+  private deliver(chunk: Buffer | null): void {
+    if (this.held.length > 0 || this.listenerCount('data') === 0) {
+      this.held.push(chunk);
+      return;
+    }
+    if (chunk) this.emit('data', chunk);
+    else this.emit('end');
+  }
+
+  private releaseHeld(): void {
+    while (this.held.length > 0 && this.listenerCount('data') > 0) {
+      const chunk = this.held.shift()!;
+      if (chunk) this.emit('data', chunk);
+      else this.emit('end');
+    }
   }
 
   /** @internal Sends what the credit and the transport allow. */
