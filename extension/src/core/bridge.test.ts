@@ -179,6 +179,15 @@ describe('bridge over a real TCP socket', () => {
     assert.equal(client.destroyed, true);
   });
 
+  test('a stream reset before the bridge starts ends the bridge and the socket at once', { timeout: 10_000 }, async () => {
+    const { local, remote } = await streamPair();
+    const { client } = await connection();
+    remote.reset(WireCode.PEER_GONE, 'host vanished');
+    await closedWith(local); // its 'close' has fired before anyone bridged it
+    assert.equal((await bridge(local, client, client))?.code, ErrorCode.PEER_GONE);
+    assert.equal(client.destroyed, true);
+  });
+
   const localFailures: [what: string, fail: (c: { client: net.Socket; far: net.Socket }) => void][] = [
     ['the bridged socket is destroyed', ({ client }) => client.destroy()],
     ['the far end resets the connection', ({ far }) => far.resetAndDestroy()],

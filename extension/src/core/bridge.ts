@@ -48,7 +48,7 @@ export function bridge(stream: MuxStream, input: Readable, output: Writable): Pr
       output.end();
     });
 
-    stream.once('close', (err) => {
+    const onStreamClose = (err: TetherError | undefined): void => {
       if (err) {
         // Propagate an abort as an abort: a TCP peer sees a reset, not a clean end of data.
         for (const s of new Set<Readable | Writable>([input, output])) {
@@ -67,7 +67,10 @@ export function bridge(stream: MuxStream, input: Readable, output: Writable): Pr
         output.once('finish', () => finish(undefined));
         output.once('close', () => finish(undefined));
       }
-    });
+    };
+    stream.once('close', onStreamClose);
+    // Reset before we got here (between the open and this call): its 'close' has been and gone.
+    if (stream.state === 'closed') onStreamClose(stream.error);
 
     // The local side vanished before the stream finished (socket destroyed, pipe closed).
     // After a graceful end both ways the stream may still be sending queued bytes: leave it be.
