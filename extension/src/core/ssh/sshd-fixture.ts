@@ -47,6 +47,9 @@ export async function startSshd(): Promise<Sshd> {
       'UsePAM no',
       // Tests open many short connections; the default 10:30:100 drops some at random.
       'MaxStartups 200',
+      // Sessions get a HOME of their own: the machine's ~/.bashrc (pyenv init, which rehashes
+      // under a lock for up to 60 s when shells start together) must not run in every test login.
+      `SetEnv HOME=${dir}`,
       'StrictModes no',
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
