@@ -160,8 +160,15 @@ export class SshShell extends EventEmitter<SshShellEvents> {
     super();
     this.agentForwarding = forwarding;
     const stderrEvent = options?.separateStderr ? 'stderr' : 'data';
-    channel.on('data', (chunk: Buffer) => this.emit('data', chunk));
-    channel.stderr.on('data', (chunk: Buffer) => this.emit(stderrEvent, chunk));
+    // Output, exit and close can all arrive in the same chunk as the channel's confirmation,
+    // before open()'s caller has had a chance to listen: they wait for the next turn of the
+    // event loop (the caller's continuation runs before it), then go out in order.
+    setImmediate(() => {
+      this.started = true;
+      for (const fire of this.early.splice(0)) fire();
+    });
+    channel.on('data', (chunk: Buffer) => this.later(() => this.emit('data', chunk)));
+    channel.stderr.on('data', (chunk: Buffer) => this.later(() => this.emit(stderrEvent, chunk)));
     if (forwarding && options) {
       const record = (type: 'agent-forwarding-start' | 'agent-forwarding-stop'): void =>
         recordAudit({ type, tunnel: label, user: options.username, agent: agentLabel(options), time: new Date().toISOString() });
@@ -180,13 +187,25 @@ export class SshShell extends EventEmitter<SshShellEvents> {
     client.on('error', (err: Error) => (lastError = err));
     client.once('close', () => {
       clearTimeout(this.closeTimer);
-      if (!this.exited && !this.closing && this.listenerCount('error') > 0) {
-        const why = lastError ? `: ${lastError.message}` : '';
-        this.emit('error', createError(ErrorCode.CONNECTION_LOST, `SSH connection to ${label} lost${why}`));
-      }
-      this.finishExit();
-      this.emit('close');
+      const lost = !this.exited && !this.closing;
+      this.later(() => {
+        if (lost && this.listenerCount('error') > 0) {
+          const why = lastError ? `: ${lastError.message}` : '';
+          this.emit('error', createError(ErrorCode.CONNECTION_LOST, `SSH connection to ${label} lost${why}`));
+        }
+        this.finishExit();
+        this.emit('close');
+      });
     });
+  }
+
+  private started = false;
+  private readonly early: (() => void)[] = [];
+
+  /** Runs `fire` now, or once the caller of open() could attach its listeners. */
+  private later(fire: () => void): void {
+    if (this.started) fire();
+    else this.early.push(fire);
   }
 
   /** Connects, authenticates and opens the shell (or exec) channel; rejects with a coded TetherError. */
@@ -287,7 +306,7 @@ export class SshShell extends EventEmitter<SshShellEvents> {
   private finishExit(): void {
     if (this.exited) return;
     this.exited = true;
-    this.emit('exit', this.exitCode, this.exitSignal);
+    this.later(() => this.emit('exit', this.exitCode, this.exitSignal));
   }
 
   static {
