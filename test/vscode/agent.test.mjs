@@ -108,7 +108,17 @@ describe('Tether in a real VS Code: the SSH terminal signs in with ssh-agent and
   }
 
   /** The user settings file as VS Code wrote it. */
-  const userSettings = () => JSON.parse(readFileSync(join(vscode.userDataDir, 'User/settings.json'), 'utf8'));
+  // VS Code rewrites settings.json in place: a read can catch it empty or half written.
+  const userSettings = async () => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return JSON.parse(readFileSync(join(vscode.userDataDir, 'User/settings.json'), 'utf8'));
+      } catch (err) {
+        if (!(err instanceof SyntaxError) || attempt >= 50) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  };
 
   test('sign in and share the sshd', () => withLogs(async () => {
     await vscode.runCommand('Tether: Sign In to Relay');
@@ -151,12 +161,12 @@ describe('Tether in a real VS Code: the SSH terminal signs in with ssh-agent and
     await vscode.screenshot('agent-forward-off-setting');
     const deadline = Date.now() + UI_TIMEOUT_MS;
     // Off is the default, so VS Code drops the key rather than writing false.
-    while ((userSettings()['tether.agent.forward'] ?? false) !== false) {
-      assert.ok(Date.now() < deadline, `settings.json kept tether.agent.forward on: ${JSON.stringify(userSettings())}`);
+    while (((await userSettings())['tether.agent.forward'] ?? false) !== false) {
+      assert.ok(Date.now() < deadline, `settings.json kept tether.agent.forward on: ${JSON.stringify(await userSettings())}`);
       await vscode.page.waitForTimeout(100);
     }
-    assert.equal(userSettings()['tether.agent.socketPath'], agentSocket);
-    assert.equal(userSettings()['tether.ssh.identityFile'], undefined);
+    assert.equal((await userSettings())['tether.agent.socketPath'], agentSocket);
+    assert.equal((await userSettings())['tether.ssh.identityFile'], undefined);
     await vscode.runCommand('View: Close All Editors');
 
     await vscode.runCommand('Tether: Open SSH Terminal');
