@@ -4,37 +4,15 @@
 // `tether proxy`, and `tether ssh`'s host key checks.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, appendFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   cleanEnv, CLI, createUser, HANG_GUARD, Processes, requirePrograms, run, sshOptions, startRelay, startShare, startSshd, tempDir,
+  waitForSocket,
 } from './fixtures.mjs';
 
 const TUNNEL = 'e2e-agent';
 const KEY_COMMENT = 'tether-agent-key';
-const READY_MS = 20_000;
-
-/** Resolves once something accepts connections on the Unix socket `path` (a guard against hanging, not a threshold). */
-async function waitForSocket(path, exited) {
-  let gone = false;
-  exited.then(() => (gone = true), () => (gone = true));
-  const deadline = Date.now() + READY_MS;
-  for (;;) {
-    const ok = await new Promise((done) => {
-      const socket = net.connect(path);
-      socket.once('connect', () => {
-        socket.destroy();
-        done(true);
-      });
-      socket.once('error', () => done(false));
-    });
-    if (ok) return;
-    if (gone) throw new Error(`agent exited before listening on ${path}`);
-    if (Date.now() > deadline) throw new Error(`no agent on ${path} within ${READY_MS} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('agent forwarding through a tunnel', HANG_GUARD, () => {
   const procs = new Processes();

@@ -217,6 +217,31 @@ export function run(command, args, { env, input, keepStdout = true } = {}) {
 }
 
 /** Writes `bytes` random bytes to `file` and returns their SHA-256. */
+/**
+ * Resolves once something accepts connections on the Unix socket `path` (an agent that has
+ * started); rejects if `exited` settles first or nothing listens within `timeoutMs` (a guard
+ * against hanging, not a threshold).
+ */
+export async function waitForSocket(path, exited, timeoutMs = 20_000) {
+  let gone = false;
+  exited.then(() => (gone = true), () => (gone = true));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise((done) => {
+      const socket = net.connect(path);
+      socket.once('connect', () => {
+        socket.destroy();
+        done(true);
+      });
+      socket.once('error', () => done(false));
+    });
+    if (ok) return;
+    if (gone) throw new Error(`the process exited before listening on ${path}`);
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${path} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function randomFile(file, bytes) {
   const hash = createHash('sha256');
   const out = createWriteStream(file);

@@ -5,35 +5,14 @@
 // side has no agent. Screenshots go to test-output/vscode/.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cleanEnv, createUser, Processes, requirePrograms, run, startRelay, startSshd, tempDir } from '../e2e/fixtures.mjs';
+import { cleanEnv, createUser, Processes, requirePrograms, run, startRelay, startSshd, tempDir, waitForSocket } from '../e2e/fixtures.mjs';
 import { HANG_GUARD, tetherVsix, UI_TIMEOUT_MS, VSCode } from './harness.mjs';
 
 const TUNNEL = 'laptop';
 const NO_AGENT = 'Could not open a connection to your authentication agent';
 
-/** Resolves once something accepts connections on the Unix socket `path` (a guard against hanging, not a threshold). */
-async function waitForSocket(path, exited) {
-  let gone = false;
-  exited.then(() => (gone = true), () => (gone = true));
-  const deadline = Date.now() + UI_TIMEOUT_MS;
-  for (;;) {
-    const ok = await new Promise((done) => {
-      const socket = net.connect(path);
-      socket.once('connect', () => {
-        socket.destroy();
-        done(true);
-      });
-      socket.once('error', () => done(false));
-    });
-    if (ok) return;
-    if (gone) throw new Error(`ssh-agent exited before listening on ${path}`);
-    if (Date.now() > deadline) throw new Error(`no ssh-agent on ${path}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('Tether in a real VS Code: the SSH terminal signs in with ssh-agent and forwards it when tether.agent.forward is on', HANG_GUARD, () => {
   const procs = new Processes();
@@ -63,7 +42,7 @@ describe('Tether in a real VS Code: the SSH terminal signs in with ssh-agent and
     fingerprint = /SHA256:[A-Za-z0-9+/]+/.exec(listed.stdout)?.[0];
     assert.ok(fingerprint, `ssh-keygen -lf printed a fingerprint: ${listed.stdout}`);
     agent = procs.start('/usr/bin/ssh-agent', ['-D', '-a', agentSocket], { env: cleanEnv() });
-    await waitForSocket(agentSocket, agent.exited);
+    await waitForSocket(agentSocket, agent.exited, UI_TIMEOUT_MS);
     const added = await run('/usr/bin/ssh-add', [key], { env: cleanEnv({ SSH_AUTH_SOCK: agentSocket }) });
     assert.equal(added.code, 0, `ssh-add: ${added.stderr}`);
 
@@ -96,16 +75,7 @@ describe('Tether in a real VS Code: the SSH terminal signs in with ssh-agent and
     }
   });
 
-  /** Runs `step`; on failure adds what the extension host logged to the error. */
-  async function withLogs(step) {
-    try {
-      await step();
-    } catch (err) {
-      await vscode.screenshot('failure').catch(() => undefined);
-      err.message += `\n\n--- logs ---\n${vscode.logs()}`;
-      throw err;
-    }
-  }
+  const withLogs = (step) => vscode.withLogs(step);
 
   /** The user settings file as VS Code wrote it. */
   // VS Code rewrites settings.json in place: a read can catch it empty or half written.

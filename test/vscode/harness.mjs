@@ -456,6 +456,17 @@ export class VSCode {
     return path;
   }
 
+  /** Runs `step`; on failure saves a screenshot and adds what the extension host logged to the error. */
+  async withLogs(step) {
+    try {
+      await step();
+    } catch (err) {
+      await this.screenshot('failure').catch(() => undefined);
+      err.message += `\n\n--- logs ---\n${this.logs()}`;
+      throw err;
+    }
+  }
+
   /** What the extension host and code-server logged: for failure messages. */
   logs() {
     const parts = [`code-server output:\n${this.server?.stdout.text ?? ''}${this.server?.stderr.text ?? ''}`];

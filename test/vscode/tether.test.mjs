@@ -95,16 +95,7 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     }
   });
 
-  /** Runs `step`; on failure adds what the extension host logged to the error. */
-  async function withLogs(step) {
-    try {
-      await step();
-    } catch (err) {
-      await vscode.screenshot('failure').catch(() => undefined);
-      err.message += `\n\n--- logs ---\n${vscode.logs()}`;
-      throw err;
-    }
-  }
+  const withLogs = (step) => vscode.withLogs(step);
 
   /** Starts the relay again: same port, same data (users, tokens, tunnels). */
   async function restartRelay() {
