@@ -25,6 +25,14 @@ export const WireCode = {
   CANCELLED: 16,
   PEER_GONE: 17,
   INTERNAL: 18,
+  /** The stream moved to another attachment (a resume); the old one is done, the stream is not. */
+  STREAM_MOVED: 19,
+  /** Resume refused: no such stream (or it ended) at the far end. */
+  RESUME_UNKNOWN: 20,
+  /** Resume refused: the proof of the resume secret is wrong (or replayed). */
+  RESUME_SECRET: 21,
+  /** Resume refused: the offset asked for is outside what the replay buffer holds. */
+  RESUME_OFFSET: 22,
 } as const;
 export type WireCodeName = keyof typeof WireCode;
 
@@ -51,6 +59,16 @@ export const ErrorCode = {
   CANCELLED: 'TETHER_ERR_CANCELLED',
   PEER_GONE: 'TETHER_ERR_PEER_GONE',
   INTERNAL: 'TETHER_ERR_INTERNAL',
+  STREAM_MOVED: 'TETHER_ERR_STREAM_MOVED',
+  RESUME_UNKNOWN: 'TETHER_ERR_RESUME_UNKNOWN',
+  RESUME_SECRET: 'TETHER_ERR_RESUME_SECRET',
+  RESUME_OFFSET: 'TETHER_ERR_RESUME_OFFSET',
+  /** A stream lost its relay and could not be resumed through any other in time. */
+  RESUME_TIMEOUT: 'TETHER_ERR_RESUME_TIMEOUT',
+  /** Too many stream opens are already waiting for a relay. */
+  QUEUE_FULL: 'TETHER_ERR_QUEUE_FULL',
+  /** No relay endpoint became available within the open queue's timeout. */
+  NO_RELAY: 'TETHER_ERR_NO_RELAY',
   UNAUTHORIZED: 'TETHER_ERR_UNAUTHORIZED',
   FORBIDDEN: 'TETHER_ERR_FORBIDDEN',
   UNSUPPORTED_VERSION: 'TETHER_ERR_UNSUPPORTED_VERSION',
@@ -92,6 +110,8 @@ const RETRYABLE: ReadonlySet<string> = new Set([
   ErrorCode.TUNNEL_OFFLINE,
   ErrorCode.TIMEOUT,
   ErrorCode.PEER_GONE,
+  ErrorCode.NO_RELAY,
+  ErrorCode.QUEUE_FULL,
 ]);
 
 const wireToName = new Map<number, WireCodeName>(
