@@ -4,6 +4,7 @@ export { bridge } from './bridge.js';
 export { Backoff } from './backoff.js';
 export { RelayApi, errorFromBody, type TunnelInfo } from './relay-api.js';
 export { parseRelayUrl, parseHostPort, type RelayUrls } from './relay-url.js';
+export { parseEndpoint, parseEndpoints, type RelayEndpoint } from './endpoints.js';
 export {
   connectRelaySession,
   webSocketFactory,

@@ -41,6 +41,15 @@ describe('connectRelaySession against a real relay', () => {
     assert.equal(session.session.closed, true);
   });
 
+  test('the factory connects to the relay it is given, else to its own', async () => {
+    const factory = webSocketFactory({ relay: 'http://127.0.0.1:9', token: alice });
+    const session = await factory('connect', undefined, url);
+    session.close();
+    assert.equal(await session.closed, undefined);
+    const fallback = await factory('connect').then(() => undefined, (err: unknown) => err);
+    assert.ok(isTetherError(fallback, ErrorCode.RELAY_UNREACHABLE));
+  });
+
   const refusals: [what: string, options: () => RelaySessionOptions, code: ErrorCodeString][] = [
     ['a bad token', () => ({ relay: url, token: 'not-a-token', endpoint: 'connect' }), ErrorCode.UNAUTHORIZED],
     ['an invalid tunnel name', () => ({ relay: url, token: alice, endpoint: 'host', tunnel: 'Bad_Name' }), ErrorCode.INVALID_TUNNEL_NAME],

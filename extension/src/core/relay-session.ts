@@ -39,8 +39,11 @@ export interface RelaySession {
   close(): void;
 }
 
-/** Opens a session; the one I/O seam of the client core (tests substitute an in-memory pair). */
-export type SessionFactory = (endpoint: Endpoint, tunnel?: string) => Promise<RelaySession>;
+/**
+ * Opens a session; the one I/O seam of the client core (tests substitute an in-memory pair).
+ * `relay` picks one relay of several (a RelayPool passes it); without it the factory's own.
+ */
+export type SessionFactory = (endpoint: Endpoint, tunnel?: string, relay?: string) => Promise<RelaySession>;
 
 // RFC 6455 masking keeps script-chosen bytes from looking like HTTP to a transparent proxy
 // on the path; it costs a full copy of every frame. Inside TLS (wss) no intermediary sees the
@@ -178,7 +181,7 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
   });
 }
 
-/** A SessionFactory over real WebSockets. */
+/** A SessionFactory over real WebSockets; `relay` (when given) replaces `base.relay`. */
 export function webSocketFactory(base: Omit<RelaySessionOptions, 'endpoint' | 'tunnel'>): SessionFactory {
-  return (endpoint, tunnel) => connectRelaySession({ ...base, endpoint, tunnel });
+  return (endpoint, tunnel, relay) => connectRelaySession({ ...base, endpoint, tunnel, relay: relay ?? base.relay });
 }

@@ -12,6 +12,8 @@ export interface MemoryRelay {
   /** The relay-side session of every connection made, in order. */
   peers: MuxSession[];
   calls: [Endpoint, string | undefined][];
+  /** The relay each call asked for (a pool passes one; undefined otherwise), in call order. */
+  relays: (string | undefined)[];
   /** Thrown by the next calls of the factory, in order. */
   failures: TetherError[];
 }
@@ -23,9 +25,11 @@ export interface MemoryRelay {
 export function memoryRelay(serve?: (stream: MuxStream, tunnel: string) => void): MemoryRelay {
   const peers: MuxSession[] = [];
   const calls: [Endpoint, string | undefined][] = [];
+  const relays: (string | undefined)[] = [];
   const failures: TetherError[] = [];
-  const factory: SessionFactory = async (endpoint, tunnel) => {
+  const factory: SessionFactory = async (endpoint, tunnel, relay) => {
     calls.push([endpoint, tunnel]);
+    relays.push(relay);
     const failure = failures.shift();
     if (failure) throw failure;
     const { a, b } = createSessionPair();
@@ -42,7 +46,7 @@ export function memoryRelay(serve?: (stream: MuxStream, tunnel: string) => void)
       },
     };
   };
-  return { factory, peers, calls, failures };
+  return { factory, peers, calls, relays, failures };
 }
 
 /** Listens on 127.0.0.1 port 0 and returns the port. */
