@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  encodeAck,
   encodeData,
   encodeDatagram,
   encodeOpen,
@@ -250,4 +251,25 @@ test("a deleted user's host never receives streams of the tunnel name's next own
   const open = await newHost.nextOf(FrameType.OPEN);
   assert.equal(open.tunnel, 'web');
   assert.deepEqual(oldHost.pending(), [], 'the old host saw no OPEN');
+});
+
+test('ACK is forwarded both ways unread and uses no credit; before the open it resets the stream', HANG_GUARD, async (t) => {
+  const relay = await createTestRelay(t);
+  await relay.listen();
+  const pair = await hostAndConnector(relay);
+  // Tiny windows: ACKs must pass even when no credit is left.
+  const hostId = await openStream(pair, 1, 'web', 10, 10);
+  pair.connector.send(encodeData(1, Buffer.alloc(10)), encodeAck(1, 2 ** 40 + 7, true));
+  assert.equal((await pair.host.nextOf(FrameType.DATA, hostId)).payload.length, 10);
+  const up = await pair.host.nextOf(FrameType.ACK, hostId);
+  assert.deepEqual([up.offset, up.fin], [2 ** 40 + 7, true]);
+  pair.host.send(encodeAck(hostId, 10));
+  const down = await pair.connector.nextOf(FrameType.ACK, 1);
+  assert.deepEqual([down.offset, down.fin], [10, false]);
+
+  pair.connector.send(encodeOpen(3, 4096, 'web'));
+  const open = await pair.host.nextOf(FrameType.OPEN);
+  pair.connector.send(encodeAck(3, 0));
+  assert.equal((await pair.connector.nextOf(FrameType.OPEN_ERR, 3)).code, WireCode.PROTOCOL_ERROR);
+  assert.equal((await pair.host.nextOf(FrameType.RESET, open.streamId)).code, WireCode.PROTOCOL_ERROR);
 });

@@ -190,6 +190,11 @@ export class Router {
         this.forward(link, here, message, start, end);
         return;
       }
+      case FrameType.ACK:
+        // End-to-end control of a resumable stream: forwarded unread, like DATA, but it uses no credit.
+        if (!here.open) return this.resetRoute(here.route, WireCode.PROTOCOL_ERROR, 'ACK before the stream was accepted');
+        this.forward(link, here, message, start, end);
+        return;
       case FrameType.RESET:
         this.forward(link, here, message, start, end);
         this.removeRoute(here.route);

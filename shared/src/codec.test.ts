@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  encodeAck,
   decodeFrames,
   encodeData,
   encodeFrame,
@@ -51,6 +52,9 @@ const roundTrips: { name: string; frame: Frame }[] = [
     frame: { type: FrameType.GOAWAY, streamId: 0, lastStreamId: 41, code: WireCode.GOING_AWAY, message: 'restarting' },
   },
   { name: 'DATAGRAM', frame: { type: FrameType.DATAGRAM, streamId: 12, payload: Buffer.from([0, 1, 2, 255]) } },
+  { name: 'ACK', frame: { type: FrameType.ACK, streamId: 3, fin: false, offset: 0 } },
+  { name: 'ACK with FIN at 2^53 - 1', frame: { type: FrameType.ACK, streamId: 3, fin: true, offset: Number.MAX_SAFE_INTEGER } },
+  { name: 'ACK past 4 GiB', frame: { type: FrameType.ACK, streamId: 8, fin: false, offset: 2 ** 32 + 5 } },
 ];
 
 describe('codec round trip', () => {
@@ -135,7 +139,7 @@ const decodeErrors: DecodeErrorCase[] = [
     closeCode: CloseCode.MESSAGE_TOO_BIG,
     before: 1,
   },
-  { name: 'unknown type 10', message: rawFrame(10, 0, 1), code: ErrorCode.UNKNOWN_FRAME_TYPE },
+  { name: 'unknown type 11', message: rawFrame(11, 0, 1), code: ErrorCode.UNKNOWN_FRAME_TYPE },
   { name: 'unknown type 255', message: rawFrame(255, 0, 0, Buffer.alloc(4)), code: ErrorCode.UNKNOWN_FRAME_TYPE },
   { name: 'DATA with unknown flag 0x02', message: rawFrame(FrameType.DATA, 0x02, 1), code: ErrorCode.FRAME_INVALID },
   { name: 'DATA with FIN and unknown flag 0x80', message: rawFrame(FrameType.DATA, 0x81, 1), code: ErrorCode.FRAME_INVALID },
@@ -149,6 +153,10 @@ const decodeErrors: DecodeErrorCase[] = [
   { name: 'OPEN_ERR on stream 0', message: rawFrame(FrameType.OPEN_ERR, 0, 0, reason(0)), code: ErrorCode.FRAME_INVALID },
   { name: 'WINDOW on stream 0', message: rawFrame(FrameType.WINDOW, 0, 0, u32(1)), code: ErrorCode.FRAME_INVALID },
   { name: 'RESET on stream 0', message: rawFrame(FrameType.RESET, 0, 0, reason(0)), code: ErrorCode.FRAME_INVALID },
+  { name: 'ACK on stream 0', message: rawFrame(FrameType.ACK, 0, 0, Buffer.alloc(8)), code: ErrorCode.FRAME_INVALID },
+  { name: 'ACK of 4 bytes', message: rawFrame(FrameType.ACK, 0, 1, Buffer.alloc(4)), code: ErrorCode.FRAME_INVALID },
+  { name: 'ACK with unknown flag 0x02', message: rawFrame(FrameType.ACK, 0x02, 1, Buffer.alloc(8)), code: ErrorCode.FRAME_INVALID },
+  { name: 'ACK offset above 2^53 - 1', message: rawFrame(FrameType.ACK, 0, 1, Buffer.from('0020000000000000', 'hex')), code: ErrorCode.FRAME_INVALID },
   { name: 'DATAGRAM on flow 0', message: rawFrame(FrameType.DATAGRAM, 0, 0, Buffer.from('x')), code: ErrorCode.FRAME_INVALID },
   // A stream id where the connection (0) is required.
   { name: 'PING on stream 1', message: rawFrame(FrameType.PING, 0, 1, Buffer.alloc(8)), code: ErrorCode.FRAME_INVALID },
@@ -278,4 +286,10 @@ test('encodeOpen writes the name length byte the decoder reads', () => {
   const message = encodeOpen(3, 100, 'abc', Buffer.from('meta'));
   assert.equal(message[HEADER_SIZE + 4], 3);
   assert.deepEqual(message.subarray(HEADER_SIZE + 5), Buffer.from('abcmeta'));
+});
+
+test('encodeAck refuses offsets a peer could not decode exactly', () => {
+  assert.throws(() => encodeAck(1, -1), { code: ErrorCode.INVALID_ARGUMENT });
+  assert.throws(() => encodeAck(1, 2 ** 53), { code: ErrorCode.INVALID_ARGUMENT });
+  assert.throws(() => encodeAck(1, 1.5), { code: ErrorCode.INVALID_ARGUMENT });
 });

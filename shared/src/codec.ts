@@ -125,6 +125,15 @@ export function encodeDatagram(flowId: number, payload: Buffer): Buffer {
   return buf;
 }
 
+/** ACK carries a u64 offset (at most 2^53 - 1, so it fits a JavaScript number exactly). */
+export function encodeAck(streamId: number, offset: number, fin = false): Buffer {
+  if (!Number.isSafeInteger(offset) || offset < 0) throw createError(ErrorCode.INVALID_ARGUMENT, `ACK offset ${offset} is not a safe non-negative integer`);
+  const buf = frameWith(FrameType.ACK, fin ? FLAG_FIN : 0, streamId, 8);
+  buf.writeUInt32BE(Math.floor(offset / 2 ** 32), HEADER_SIZE);
+  buf.writeUInt32BE(offset >>> 0, HEADER_SIZE + 4);
+  return buf;
+}
+
 /** Encodes any frame object (the inverse of decoding). */
 export function encodeFrame(frame: Frame): Buffer {
   switch (frame.type) {
@@ -138,6 +147,7 @@ export function encodeFrame(frame: Frame): Buffer {
     case FrameType.PONG: return encodePong(frame.data);
     case FrameType.GOAWAY: return encodeGoAway(frame.lastStreamId, frame.code, frame.message);
     case FrameType.DATAGRAM: return encodeDatagram(frame.streamId, frame.payload);
+    case FrameType.ACK: return encodeAck(frame.streamId, frame.offset, frame.fin);
   }
 }
 
@@ -164,7 +174,7 @@ function decodeBody(type: number, flags: number, streamId: number, payload: Buff
   const exact = (n: number): void => {
     if (payload.length !== n) throw invalid(`frame type ${type} payload must be ${n} bytes, got ${payload.length}`);
   };
-  if (type !== FrameType.DATA && flags !== 0) throw invalid(`frame type ${type} has unknown flags ${flags}`);
+  if (type !== FrameType.DATA && type !== FrameType.ACK && flags !== 0) throw invalid(`frame type ${type} has unknown flags ${flags}`);
   switch (type) {
     case FrameType.DATA:
       needStream();
@@ -221,6 +231,14 @@ function decodeBody(type: number, flags: number, streamId: number, payload: Buff
     case FrameType.DATAGRAM:
       needStream();
       return { type, streamId, payload };
+    case FrameType.ACK: {
+      needStream();
+      if ((flags & ~FLAG_FIN) !== 0) throw invalid(`ACK has unknown flags ${flags}`);
+      exact(8);
+      const high = payload.readUInt32BE(0);
+      if (high > 0x1fffff) throw invalid('ACK offset above 2^53 - 1');
+      return { type, streamId, fin: (flags & FLAG_FIN) !== 0, offset: high * 2 ** 32 + payload.readUInt32BE(4) };
+    }
     default:
       throw createError(ErrorCode.UNKNOWN_FRAME_TYPE, `unknown frame type ${type}`, CloseCode.PROTOCOL_ERROR);
   }

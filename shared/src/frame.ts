@@ -21,6 +21,12 @@ export const FrameType = {
   PONG: 7,
   GOAWAY: 8,
   DATAGRAM: 9,
+  /**
+   * End-to-end stream control of resumable streams: the sender has received `offset` bytes of
+   * the stream (plus one for its end, TCP-style); with FLAG_FIN, the sender's own data ends
+   * after the DATA frames it sent before this one. Relays forward it without reading it.
+   */
+  ACK: 10,
 } as const;
 export type FrameTypeValue = (typeof FrameType)[keyof typeof FrameType];
 
@@ -28,7 +34,7 @@ export const FrameTypeName: Record<number, string> = Object.fromEntries(
   Object.entries(FrameType).map(([k, v]) => [v, k]),
 );
 
-/** DATA flag: the sender will send no more data on this stream (half-close). */
+/** DATA flag: the sender will send no more data on this stream (half-close). ACK flag: the sender's resumable stream ends. */
 export const FLAG_FIN = 0x01;
 
 /** Largest UTF-8 message accepted in OPEN_ERR, RESET and GOAWAY frames. */
@@ -46,4 +52,5 @@ export type Frame =
   | { type: typeof FrameType.PING; streamId: 0; data: Buffer }
   | { type: typeof FrameType.PONG; streamId: 0; data: Buffer }
   | { type: typeof FrameType.GOAWAY; streamId: 0; lastStreamId: number; code: number; message: string }
-  | { type: typeof FrameType.DATAGRAM; streamId: number; payload: Buffer };
+  | { type: typeof FrameType.DATAGRAM; streamId: number; payload: Buffer }
+  | { type: typeof FrameType.ACK; streamId: number; fin: boolean; offset: number };

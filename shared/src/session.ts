@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   decodeFrames,
+  encodeAck,
   encodeData,
   encodeGoAway,
   encodeOpen,
@@ -240,6 +241,9 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
   sendReset(id: number, code: number, message: string): void {
     this.send(encodeReset(id, code, message));
   }
+  sendAck(id: number, offset: number, fin: boolean): void {
+    this.send(encodeAck(id, offset, fin));
+  }
   streamClosed(stream: MuxStream): void {
     this.streams.delete(stream.id);
   }
@@ -288,6 +292,7 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
       case FrameType.DATA: stream.onData(frame.payload, frame.fin); return;
       case FrameType.WINDOW: stream.onWindow(frame.increment); return;
       case FrameType.RESET: stream.onReset(frame.code, frame.message); return;
+      case FrameType.ACK: stream.onAck(frame.offset, frame.fin); return;
       case FrameType.OPEN_OK:
         if (stream.state !== 'opening') return this.protocolError(`OPEN_OK for stream ${frame.streamId} in state ${stream.state}`);
         stream.onOpenOk(frame.window);

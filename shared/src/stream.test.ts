@@ -11,7 +11,8 @@ type Sent =
   | { kind: 'openOk'; id: number; window: number }
   | { kind: 'openErr'; id: number; code: number; message: string }
   | { kind: 'window'; id: number; increment: number }
-  | { kind: 'reset'; id: number; code: number; message: string };
+  | { kind: 'reset'; id: number; code: number; message: string }
+  | { kind: 'ack'; id: number; offset: number; fin: boolean };
 
 /** A StreamOwner that records what the stream asks it to send. */
 class FakeOwner implements StreamOwner {
@@ -56,6 +57,9 @@ class FakeOwner implements StreamOwner {
   }
   sendReset(id: number, code: number, message: string): void {
     this.sent.push({ kind: 'reset', id, code, message });
+  }
+  sendAck(id: number, offset: number, fin: boolean): void {
+    this.sent.push({ kind: 'ack', id, offset, fin });
   }
   streamClosed(stream: MuxStream): void {
     this.closed.push(stream);
@@ -347,4 +351,31 @@ describe('coalescing', () => {
     const sent = owner.take() as { payload: Buffer; fin: boolean }[];
     assert.deepEqual(sent.map((d) => [d.payload.length, d.fin]), [[10, true]]);
   });
+});
+
+test('ACK frames go out only while the stream is open, and arrive as ack events', () => {
+  const owner = new FakeOwner();
+  const pending = new MuxStream(owner, 2, 'pending', windows, 1000);
+  pending.sendAck(5);
+  assert.deepEqual(owner.take(), [], 'no ACK before the stream is accepted');
+  pending.accept();
+  owner.take();
+  pending.sendAck(7, true);
+  assert.deepEqual(owner.take(), [{ kind: 'ack', id: 2, offset: 7, fin: true }]);
+  const acks: [number, boolean][] = [];
+  pending.on('ack', (offset, fin) => acks.push([offset, fin]));
+  pending.onAck(42, false);
+  assert.deepEqual(acks, [[42, false]]);
+  pending.end();
+  owner.take();
+  pending.sendAck(9);
+  assert.deepEqual(owner.take(), [], 'no ACK after our FIN went out');
+});
+
+test('an ACK for a stream that has not opened yet is a protocol error on that stream', () => {
+  const owner = new FakeOwner();
+  const s = new MuxStream(owner, 1, 'opening', windows);
+  s.onAck(1, false);
+  assert.equal(s.state, 'closed');
+  assert.equal(s.error?.code, 'TETHER_ERR_PROTOCOL');
 });

@@ -27,6 +27,7 @@ export interface StreamOwner {
   sendOpenErr(id: number, code: number, message: string): void;
   sendWindow(id: number, increment: number): void;
   sendReset(id: number, code: number, message: string): void;
+  sendAck(id: number, offset: number, fin: boolean): void;
   streamClosed(stream: MuxStream): void;
 }
 
@@ -44,6 +45,8 @@ export interface MuxStreamEvents {
   /** Our FIN has been handed to the transport: everything written has gone out. */
   finish: [];
   close: [err: TetherError | undefined];
+  /** An ACK frame from the peer (resumable streams; see ResumableStream). */
+  ack: [offset: number, fin: boolean];
   newListener: [event: string | symbol, listener: (...args: unknown[]) => void];
 }
 
@@ -153,6 +156,15 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
     if (increment > 0 && !this.remoteFin) this.owner.sendWindow(this.id, increment);
   }
 
+  /**
+   * Sends an ACK frame (end-to-end control of a resumable stream riding on this one). Allowed
+   * while the stream is open in either direction; ignored before it opened and after it closed.
+   */
+  sendAck(offset: number, fin = false): void {
+    if (this.state === 'closed' || this.state === 'opening' || this.state === 'pending' || this.localFin) return;
+    this.owner.sendAck(this.id, offset, fin);
+  }
+
   // --- called by the session ---------------------------------------------------------------
 
   /** @internal */
@@ -201,6 +213,15 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
     }
     this.flush();
     return true;
+  }
+
+  /** @internal */
+  onAck(offset: number, fin: boolean): void {
+    if (this.state === 'opening' || this.state === 'pending') {
+      this.reset(WireCode.PROTOCOL_ERROR, `ACK on stream ${this.id} in state ${this.state}`);
+      return;
+    }
+    this.emit('ack', offset, fin);
   }
 
   /** @internal */
