@@ -6,6 +6,15 @@ export { RelayApi, errorFromBody, type TunnelInfo } from './relay-api.js';
 export { parseRelayUrl, parseHostPort, type RelayUrls } from './relay-url.js';
 export { parseEndpoint, parseEndpoints, type RelayEndpoint } from './endpoints.js';
 export {
+  RelayPool,
+  probeHealth,
+  type EndpointState,
+  type EndpointStatus,
+  type PoolState,
+  type RelayPoolEvents,
+  type RelayPoolOptions,
+} from './relay-pool.js';
+export {
   connectRelaySession,
   webSocketFactory,
   type Endpoint,
