@@ -8,3 +8,5 @@ export * from './stream.js';
 export * from './session.js';
 export * from './stream-duplex.js';
 export * from './transport-pair.js';
+export * from './resume.js';
+export * from './resumable-stream.js';

@@ -1,17 +1,17 @@
 import { Duplex } from 'node:stream';
 import { WireCode } from './errors.js';
-import type { MuxStream } from './stream.js';
+import type { ByteStream } from './resumable-stream.js';
 
 /**
- * A Node Duplex over a MuxStream, for code that wants streams (ssh2's `sock`, pipeline()).
+ * A Node Duplex over a MuxStream or a ResumableStream, for code that wants streams (ssh2's `sock`, pipeline()).
  * Credit goes back to the peer only as the reader takes data, so a slow reader holds at most
  * one window plus the readable high-water mark.
  */
 export class MuxDuplex extends Duplex {
-  readonly stream: MuxStream;
+  readonly stream: ByteStream;
   private unconsumed = 0;
 
-  constructor(stream: MuxStream) {
+  constructor(stream: ByteStream) {
     super({ allowHalfOpen: true });
     this.stream = stream;
     stream.on('data', (chunk) => {

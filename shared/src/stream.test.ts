@@ -379,3 +379,17 @@ test('an ACK for a stream that has not opened yet is a protocol error on that st
   assert.equal(s.state, 'closed');
   assert.equal(s.error?.code, 'TETHER_ERR_PROTOCOL');
 });
+
+test('an ACK with FIN waits behind queued data; a plain ACK does not', () => {
+  const { s, owner } = openStream(10);
+  owner.take();
+  s.write(Buffer.alloc(25));
+  owner.take();
+  s.sendAck(3, false);
+  s.sendAck(4, true);
+  assert.deepEqual(owner.take(), [{ kind: 'ack', id: 1, offset: 3, fin: false }], 'FIN held while 15 bytes wait for credit');
+  s.onWindow(100);
+  const sent = owner.take();
+  assert.deepEqual(sent.map((x) => x.kind), ['data', 'ack']);
+  assert.deepEqual(sent[1], { kind: 'ack', id: 1, offset: 4, fin: true });
+});

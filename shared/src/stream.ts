@@ -47,6 +47,10 @@ export interface MuxStreamEvents {
   close: [err: TetherError | undefined];
   /** An ACK frame from the peer (resumable streams; see ResumableStream). */
   ack: [offset: number, fin: boolean];
+  /** ResumableStream only: the relay path was lost; the stream waits to be resumed. */
+  detached: [err: TetherError];
+  /** ResumableStream only: the stream continues on a new path (attempt number). */
+  resumed: [attempt: number];
   newListener: [event: string | symbol, listener: (...args: unknown[]) => void];
 }
 
@@ -162,8 +166,15 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
    */
   sendAck(offset: number, fin = false): void {
     if (this.state === 'closed' || this.state === 'opening' || this.state === 'pending' || this.localFin) return;
+    // An ACK with FIN says our data ends here: it must not overtake data still queued.
+    if (fin && this.queued > 0) {
+      this.pendingFinAck = offset;
+      return;
+    }
     this.owner.sendAck(this.id, offset, fin);
   }
+
+  private pendingFinAck: number | undefined;
 
   // --- called by the session ---------------------------------------------------------------
 
@@ -279,6 +290,11 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
       writeHeader(frame, 0, FrameType.DATA, fin ? FLAG_FIN : 0, this.id, n);
       this.owner.sendFrame(frame);
       if (fin) return this.onLocalFin();
+    }
+    if (this.queued === 0 && this.pendingFinAck !== undefined) {
+      const offset = this.pendingFinAck;
+      this.pendingFinAck = undefined;
+      this.owner.sendAck(this.id, offset, true);
     }
     if (this.queued === 0 && this.endRequested) {
       this.owner.sendData(this.id, Buffer.alloc(0), true);

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { decodeFrames, writeHeader } from './codec.js';
 import { FrameType, HEADER_SIZE, type Frame } from './frame.js';
 import { MuxSession, type SessionOptions } from './session.js';
-import type { MuxStream } from './stream.js';
+import type { ByteStream } from './resumable-stream.js';
 
 /** A small, fast, seeded PRNG (mulberry32), so a failing run can be replayed from its seed. */
 export class Prng {
@@ -129,7 +129,7 @@ export class SessionHarness {
 }
 
 /** Resolves with the SHA-256 and length of everything `stream` delivers, consuming as it reads. */
-export function drain(stream: MuxStream): Promise<{ sha256: string; length: number; error: Error | undefined }> {
+export function drain(stream: ByteStream): Promise<{ sha256: string; length: number; error: Error | undefined }> {
   const hash = createHash('sha256');
   let length = 0;
   return new Promise((resolve) => {
@@ -149,7 +149,7 @@ export function drain(stream: MuxStream): Promise<{ sha256: string; length: numb
  * Writes `data` in chunks of at most `chunkSize`, honouring write()'s backpressure, then ends.
  * Resolves with the number of times write() returned false (and the writer waited for 'drain').
  */
-export async function writeAll(stream: MuxStream, data: Buffer, chunkSize: number): Promise<number> {
+export async function writeAll(stream: ByteStream, data: Buffer, chunkSize: number): Promise<number> {
   let waits = 0;
   for (let offset = 0; offset < data.length; offset += chunkSize) {
     if (!stream.write(data.subarray(offset, offset + chunkSize))) {

@@ -1,0 +1,292 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { createError, ErrorCode, WireCode, type TetherError } from './errors.js';
+import { decodeHello, encodeNewHello, encodeResumeHello, newStreamIdentity } from './resume.js';
+import { ResumableStream, type ResumableOptions } from './resumable-stream.js';
+import type { MuxSession } from './session.js';
+import { drain, settle, sha256, writeAll } from './testing.js';
+import { createSessionPair } from './transport-pair.js';
+
+/**
+ * An opener and an acceptor joined by a path (an in-memory session pair) that the test can
+ * break and replace, like a relay dying and another taking over.
+ */
+class Paths {
+  readonly accepted: ResumableStream[] = [];
+  readonly table = new Map<string, ResumableStream>();
+  opener!: MuxSession;
+  acceptor!: MuxSession;
+  private readonly options: ResumableOptions;
+
+  constructor(options: ResumableOptions = {}) {
+    this.options = options;
+    this.next();
+  }
+
+  /** A new path (the old one stays as it is). */
+  next(): MuxSession {
+    const { a, b } = createSessionPair();
+    this.opener = a;
+    this.acceptor = b;
+    b.on('stream', (mux, request) => {
+      const hello = decodeHello(request.metadata);
+      if (!hello) return mux.reject(WireCode.PROTOCOL_ERROR, 'plain streams not served here');
+      if (hello.kind === 'new') {
+        mux.accept();
+        const stream = ResumableStream.accept(mux, request.tunnel, hello, this.options);
+        this.table.set(stream.key, stream);
+        this.accepted.push(stream);
+        return;
+      }
+      const stream = this.table.get(hello.id.toString('hex'));
+      if (!stream) return mux.reject(WireCode.RESUME_UNKNOWN, 'no such stream');
+      stream.acceptResume(mux, hello);
+    });
+    return a;
+  }
+
+  /** Breaks the current path as a dying relay does. */
+  breakPath(): void {
+    this.opener.destroy(createError(ErrorCode.CONNECTION_LOST, 'relay died'));
+  }
+
+  async open(): Promise<{ opener: ResumableStream; acceptor: ResumableStream }> {
+    const opener = ResumableStream.open(this.opener, 'box', this.options);
+    await new Promise<void>((resolve, reject) => {
+      opener.once('open', resolve);
+      opener.once('close', (err) => reject(err));
+    });
+    await settle(() => this.accepted.length > 0);
+    return { opener, acceptor: this.accepted.at(-1)! };
+  }
+}
+
+function closed(stream: ResumableStream): Promise<TetherError | undefined> {
+  return stream.state === 'closed' ? Promise.resolve(stream.error) : new Promise((resolve) => stream.once('close', resolve));
+}
+
+test('a transfer both ways survives three broken paths with every byte once and in order', async () => {
+  const paths = new Paths({ replayBufferBytes: 256 * 1024, ackBytes: 16 * 1024 });
+  const { opener, acceptor } = await paths.open();
+  const up = randomBytes(3 * 1024 * 1024 + 17);
+  const down = randomBytes(2 * 1024 * 1024 + 5);
+  const gotUp = drain(acceptor);
+  const gotDown = drain(opener);
+  const detaches: string[] = [];
+  opener.on('detached', (err) => {
+    detaches.push(err.code);
+    // Re-attach through a new path after a short outage.
+    setTimeout(() => void opener.resume(paths.next()), 5);
+  });
+  const writing = Promise.all([writeAll(opener, up, 7000), writeAll(acceptor, down, 9000)]);
+  for (let i = 0; i < 3; i++) {
+    await settle(() => opener.bytesReceived > (i + 1) * 400_000 && !opener.detached, 20_000);
+    paths.breakPath();
+  }
+  await writing;
+  const [u, d] = await Promise.all([gotUp, gotDown]);
+  assert.equal(u.length, up.length);
+  assert.equal(u.sha256, sha256(up));
+  assert.equal(d.sha256, sha256(down));
+  assert.deepEqual(await Promise.all([closed(opener), closed(acceptor)]), [undefined, undefined]);
+  assert.deepEqual(detaches, ['TETHER_ERR_CONNECTION_LOST', 'TETHER_ERR_CONNECTION_LOST', 'TETHER_ERR_CONNECTION_LOST']);
+  assert.equal(opener.resumes, 3);
+  assert.equal(acceptor.resumes, 3);
+  assert.equal(opener.replayedBytes, 0);
+});
+
+test('a half-closed stream resumes: the end already sent is not repeated, the rest still flows', async () => {
+  const paths = new Paths({ ackDelayMs: 1 });
+  const { opener, acceptor } = await paths.open();
+  const events: string[] = [];
+  acceptor.on('end', () => events.push('acceptor saw end'));
+  const gotDown = drain(opener);
+  const gotUp = drain(acceptor);
+  opener.write(Buffer.from('request'));
+  opener.end();
+  await settle(() => events.length === 1);
+  paths.breakPath();
+  await settle(() => opener.detached);
+  acceptor.write(Buffer.from('answer, part 1; '));
+  await opener.resume(paths.next());
+  acceptor.write(Buffer.from('part 2'));
+  acceptor.end();
+  const [d, u] = await Promise.all([gotDown, gotUp]);
+  assert.equal(u.length, 'request'.length);
+  assert.equal(d.length, 'answer, part 1; part 2'.length);
+  assert.deepEqual(events, ['acceptor saw end']);
+  assert.deepEqual(await Promise.all([closed(opener), closed(acceptor)]), [undefined, undefined]);
+});
+
+test('GOAWAY-style move: the opener leaves a live path and continues on another', async () => {
+  const paths = new Paths();
+  const { opener, acceptor } = await paths.open();
+  const got = drain(acceptor);
+  opener.write(Buffer.from('before '));
+  await settle(() => acceptor.bytesReceived === 7);
+  const old = paths.opener;
+  opener.moveOff('relay is draining');
+  assert.equal(opener.detached, true);
+  await opener.resume(paths.next());
+  opener.write(Buffer.from('after'));
+  opener.end();
+  acceptor.end();
+  const result = await got;
+  assert.equal(result.length, 'before after'.length);
+  assert.equal(await closed(opener), undefined);
+  assert.equal(old.closed, false, 'the old path itself stays up for other streams');
+});
+
+test('a resume with a wrong secret is refused and leaves the real stream alone', async () => {
+  const paths = new Paths();
+  const { opener, acceptor } = await paths.open();
+  paths.breakPath();
+  await settle(() => opener.detached && acceptor.detached);
+  const session = paths.next();
+  const forged = session.openStream('box', encodeResumeHello(opener.id, randomBytes(32), 1, 0));
+  const err = await new Promise<TetherError | undefined>((resolve) => forged.once('close', resolve));
+  assert.equal(err?.code, ErrorCode.RESUME_SECRET);
+  assert.equal(acceptor.state, 'open');
+  // The genuine opener still gets through, with a later attempt number.
+  await opener.resume(session);
+  assert.equal(opener.detached, false);
+  opener.reset();
+});
+
+test('an attempt number seen before is refused as a replay', async () => {
+  const paths = new Paths();
+  const { opener, acceptor } = await paths.open();
+  paths.breakPath();
+  await settle(() => acceptor.detached);
+  await opener.resume(paths.next());
+  // Replaying the hello of attempt 1 (as a relay that carried it could) must not work.
+  const secret = (opener as unknown as { secret: Buffer }).secret;
+  const replayed = paths.opener.openStream('box', encodeResumeHello(opener.id, secret, 1, 0));
+  const err = await new Promise<TetherError | undefined>((resolve) => replayed.once('close', resolve));
+  assert.equal(err?.code, ErrorCode.RESUME_SECRET);
+  assert.equal(acceptor.detached, false);
+  opener.reset();
+});
+
+test('resuming a stream nobody knows is refused, and the opener is reset with the code', async () => {
+  const paths = new Paths();
+  const { opener } = await paths.open();
+  paths.breakPath();
+  await settle(() => opener.detached);
+  paths.table.clear();
+  await assert.rejects(opener.resume(paths.next()), { code: ErrorCode.RESUME_UNKNOWN });
+  assert.equal(opener.state, 'closed');
+  assert.equal(opener.error?.code, ErrorCode.RESUME_UNKNOWN);
+});
+
+test('an offset outside the replay buffer is refused and both ends are reset', async () => {
+  const paths = new Paths();
+  const { opener, acceptor } = await paths.open();
+  paths.breakPath();
+  await settle(() => acceptor.detached && opener.detached);
+  // The opener claims 1000 bytes received when the acceptor sent none (a bug, or a corrupted
+  // state): nothing can continue from there.
+  (opener as unknown as { received: number }).received = 1000;
+  await assert.rejects(opener.resume(paths.next()), { code: ErrorCode.RESUME_OFFSET });
+  assert.equal(opener.error?.code, ErrorCode.RESUME_OFFSET);
+  assert.equal(acceptor.state, 'closed');
+  assert.equal(acceptor.error?.code, ErrorCode.RESUME_OFFSET);
+});
+
+test('the opener rejects an acceptor offset outside its own buffer', async () => {
+  const paths = new Paths();
+  const { opener } = await paths.open();
+  paths.breakPath();
+  await settle(() => opener.detached);
+  const session = paths.next();
+  session.removeAllListeners('stream');
+  // A broken acceptor that answers the resume with an impossible offset.
+  session.on('stream', () => undefined);
+  const { b } = { b: paths.acceptor };
+  b.removeAllListeners('stream');
+  b.on('stream', (mux) => {
+    mux.accept();
+    mux.sendAck(999);
+  });
+  await assert.rejects(opener.resume(session), { code: ErrorCode.RESUME_OFFSET });
+  assert.equal(opener.error?.code, ErrorCode.RESUME_OFFSET);
+});
+
+test('a stream not resumed in time is reset with RESUME_TIMEOUT on both ends', async () => {
+  const paths = new Paths({ resumeTimeoutMs: 30 });
+  const { opener, acceptor } = await paths.open();
+  paths.breakPath();
+  const [a, b] = await Promise.all([closed(opener), closed(acceptor)]);
+  assert.equal(a?.code, ErrorCode.RESUME_TIMEOUT);
+  assert.equal(b?.code, ErrorCode.RESUME_TIMEOUT);
+});
+
+test("the far end's own reset is final: no resume", async () => {
+  const paths = new Paths();
+  const { opener, acceptor } = await paths.open();
+  let detached = false;
+  opener.on('detached', () => (detached = true));
+  acceptor.reset(WireCode.TARGET_REFUSED, 'target went away');
+  const err = await closed(opener);
+  assert.equal(err?.code, ErrorCode.TARGET_REFUSED);
+  assert.equal(detached, false);
+});
+
+test('a resume after both ends finished gets the missing ACK and closes cleanly', async () => {
+  const paths = new Paths({ ackDelayMs: 1 });
+  const { opener, acceptor } = await paths.open();
+  drain(opener).catch(() => undefined);
+  drain(acceptor).catch(() => undefined);
+  acceptor.end();
+  await settle(() => opener.state === 'half-closed-remote');
+  // The opener's end reaches the acceptor, which then has everything and finishes; the
+  // acceptor's ACK of that end is lost with the path.
+  paths.opener.receive = () => undefined;
+  opener.end();
+  await settle(() => acceptor.state === 'closed');
+  assert.equal(acceptor.error, undefined);
+  assert.equal(opener.state, 'half-closed-remote', 'the opener has not heard its end acknowledged');
+  paths.breakPath();
+  await settle(() => opener.detached);
+  assert.equal(opener.detached, true);
+  await opener.resume(paths.next());
+  assert.equal(await closed(opener), undefined);
+});
+
+test('writes wait for drain once the replay buffer is full, until the far end acknowledges', async () => {
+  const paths = new Paths({ replayBufferBytes: 64 * 1024, ackBytes: 8 * 1024 });
+  const { opener, acceptor } = await paths.open();
+  paths.breakPath();
+  await settle(() => opener.detached);
+  assert.equal(opener.write(Buffer.alloc(40 * 1024)), true);
+  assert.equal(opener.write(Buffer.alloc(40 * 1024)), false, 'over the replay buffer while detached');
+  let drained = false;
+  opener.once('drain', () => (drained = true));
+  const got = drain(acceptor);
+  await opener.resume(paths.next());
+  await settle(() => drained);
+  assert.equal(drained, true);
+  opener.end();
+  acceptor.end();
+  assert.equal((await got).length, 80 * 1024);
+});
+
+test('hellos: NEW and RESUME round trip; foreign metadata opens a plain stream; malformed ones are coded', () => {
+  const { id, secret } = newStreamIdentity();
+  assert.deepEqual(decodeHello(encodeNewHello(id, secret)), { kind: 'new', id, secret });
+  const resume = decodeHello(encodeResumeHello(id, secret, 7, 2 ** 40 + 3));
+  assert.equal(resume?.kind, 'resume');
+  assert.deepEqual(resume?.kind === 'resume' && [resume.attempt, resume.offset], [7, 2 ** 40 + 3]);
+  assert.equal(decodeHello(Buffer.alloc(0)), undefined);
+  assert.equal(decodeHello(Buffer.from('{"target":"ssh"}')), undefined);
+  assert.throws(() => decodeHello(encodeNewHello(id, secret).subarray(0, 20)), { code: ErrorCode.PROTOCOL_ERROR });
+  const bad = Buffer.from(encodeResumeHello(id, secret, 1, 0));
+  bad.writeUInt32BE(0, 18);
+  assert.throws(() => decodeHello(bad), { code: ErrorCode.PROTOCOL_ERROR });
+  bad.writeUInt32BE(1, 18);
+  bad.writeUInt32BE(0x00400000, 22);
+  assert.throws(() => decodeHello(bad), { code: ErrorCode.PROTOCOL_ERROR });
+  assert.throws(() => encodeResumeHello(id, secret, 0, 0), { code: ErrorCode.INVALID_ARGUMENT });
+  assert.throws(() => encodeResumeHello(id, secret, 1, -1), { code: ErrorCode.INVALID_ARGUMENT });
+});

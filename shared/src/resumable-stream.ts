@@ -1,0 +1,527 @@
+import { EventEmitter } from 'node:events';
+import { createError, ErrorCode, errorFromWire, WireCode, type TetherError } from './errors.js';
+import { decodeHello, encodeNewHello, encodeResumeHello, newStreamIdentity, verifyResumeProof, type StreamHello } from './resume.js';
+import type { MuxSession } from './session.js';
+import type { MuxStream, MuxStreamEvents, StreamState } from './stream.js';
+
+export interface ResumableOptions {
+  /** Bytes written but not yet acknowledged by the far end that a stream keeps for a resume. */
+  replayBufferBytes?: number;
+  /** Received bytes after which an ACK goes out at once. */
+  ackBytes?: number;
+  /** Longest wait before received bytes are acknowledged. */
+  ackDelayMs?: number;
+  /** How long a stream that lost its path waits to be resumed before it is reset. */
+  resumeTimeoutMs?: number;
+}
+
+export const ResumableDefaults = {
+  replayBufferBytes: 8 * 1024 * 1024,
+  ackBytes: 512 * 1024,
+  ackDelayMs: 10,
+  resumeTimeoutMs: 30_000,
+} as const;
+
+/**
+ * Reset codes that mean the path failed, not the stream: the relay lost the far end
+ * (PEER_GONE), is going away, the connection dropped, or the far end moved the stream to
+ * another path (STREAM_MOVED). Any other reset is the far end's final word.
+ */
+const PATH_FAILURES: ReadonlySet<string> = new Set([
+  ErrorCode.CONNECTION_LOST,
+  ErrorCode.PEER_GONE,
+  ErrorCode.GOING_AWAY,
+  ErrorCode.STREAM_MOVED,
+  ErrorCode.TIMEOUT,
+]);
+
+export function isPathFailure(err: TetherError | undefined): err is TetherError {
+  return err !== undefined && PATH_FAILURES.has(err.code);
+}
+
+/** Either kind of stream the bridges accept. */
+export type ByteStream = MuxStream | ResumableStream;
+
+type Attachment = { stream: MuxStream; off: () => void };
+
+/**
+ * A stream that outlives the relay path under it (docs/protocol.md, "Resumable streams"). Its
+ * bytes ride on one MuxStream at a time (an attachment); both ends keep what the other has not
+ * acknowledged (ACK frames, end-to-end) in a bounded replay buffer. When an attachment fails the
+ * stream is detached; the opener re-attaches through any relay with a RESUME hello, the
+ * acceptor checks it, and both continue from the other's received offset: nothing lost,
+ * nothing repeated, nothing reordered. The end of each direction is an ACK with FIN, counted
+ * as one more byte; the stream closes once both ends are acknowledged.
+ *
+ * Same surface as MuxStream (write/end/reset/consume, 'data'/'end'/'drain'/'finish'/'close'),
+ * plus 'detached' and 'resumed'.
+ */
+export class ResumableStream extends EventEmitter<MuxStreamEvents> {
+  readonly id: Buffer;
+  readonly role: 'opener' | 'acceptor';
+  readonly tunnel: string;
+  state: StreamState;
+  error: TetherError | undefined;
+  /** True while no path carries the stream (waiting for a resume). */
+  detached = false;
+  /** Number of times the stream moved to a new attachment. */
+  resumes = 0;
+  private readonly secret: Buffer;
+  private readonly options: Required<ResumableOptions>;
+  private att: Attachment | undefined;
+  // Sending side. replay holds bytes [acked, written).
+  private replay: Buffer[] = [];
+  private replayBytes = 0;
+  private acked = 0;
+  private written = 0;
+  private finLocal = false;
+  private finAcked = false;
+  private attBlocked = false;
+  private needDrain = false;
+  // Receiving side.
+  private received = 0;
+  private finRemote = false;
+  private ackSent = 0;
+  private ackTimer: NodeJS.Timeout | undefined;
+  /** Bytes of earlier attachments not yet consumed: their credit is not the current one's. */
+  private earlierUnconsumed = 0;
+  private consumedTotal = 0;
+  private held: (Buffer | null)[] = [];
+  // Resume bookkeeping.
+  private attempt = 0;
+  private resumeTimer: NodeJS.Timeout | undefined;
+  /** Opener: the resume attachment is open, its first ACK (the far end's offset) is awaited. */
+  private awaitingOffset: MuxStream | undefined;
+
+  private constructor(role: 'opener' | 'acceptor', tunnel: string, id: Buffer, secret: Buffer, options: ResumableOptions) {
+    super();
+    this.role = role;
+    this.tunnel = tunnel;
+    this.id = id;
+    this.secret = secret;
+    this.options = { ...ResumableDefaults, ...options };
+    this.state = role === 'opener' ? 'opening' : 'open';
+    this.on('newListener', (event: string | symbol) => {
+      if (event === 'data' && this.held.length > 0) queueMicrotask(() => this.releaseHeld());
+    });
+  }
+
+  /** Opens a new resumable stream to `tunnel`; it emits 'open' or closes with the coded error. */
+  static open(session: MuxSession, tunnel: string, options: ResumableOptions = {}): ResumableStream {
+    const { id, secret } = newStreamIdentity();
+    const stream = new ResumableStream('opener', tunnel, id, secret, options);
+    const mux = session.openStream(tunnel, encodeNewHello(id, secret));
+    const onClose = (err: TetherError | undefined): void => {
+      mux.off('open', onOpen);
+      stream.finish(err ?? createError(ErrorCode.STREAM_CLOSED, 'stream closed before it opened'));
+    };
+    const onOpen = (): void => {
+      mux.off('close', onClose);
+      stream.state = 'open';
+      stream.attach(mux, 0);
+      stream.emit('open');
+    };
+    mux.once('open', onOpen);
+    mux.once('close', onClose);
+    return stream;
+  }
+
+  /**
+   * Accepts a stream whose OPEN carried a NEW hello (the caller accepts `mux` first, once its
+   * target is ready).
+   */
+  static accept(mux: MuxStream, tunnel: string, hello: Extract<StreamHello, { kind: 'new' }>, options: ResumableOptions = {}): ResumableStream {
+    const stream = new ResumableStream('acceptor', tunnel, hello.id, hello.secret, options);
+    stream.attach(mux, 0);
+    return stream;
+  }
+
+  /** Hex form of the stream id (for tables and logs). */
+  get key(): string {
+    return this.id.toString('hex');
+  }
+
+  get bytesSent(): number {
+    return this.written;
+  }
+
+  get bytesReceived(): number {
+    return this.received;
+  }
+
+  /** Bytes held for a possible resume. */
+  get replayedBytes(): number {
+    return this.replayBytes;
+  }
+
+  /** The MuxStream currently carrying the stream, if any. */
+  get attachment(): MuxStream | undefined {
+    return this.att?.stream;
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.finLocal || this.state === 'closed') {
+      throw createError(ErrorCode.STREAM_CLOSED, `write after ${this.state === 'closed' ? 'close' : 'end'} on a resumable stream`);
+    }
+    if (chunk.length > 0) {
+      this.replay.push(chunk);
+      this.replayBytes += chunk.length;
+      this.written += chunk.length;
+      if (this.att && !this.att.stream.write(chunk)) this.attBlocked = true;
+    }
+    const ok = this.writable();
+    if (!ok) this.needDrain = true;
+    return ok;
+  }
+
+  end(): void {
+    if (this.finLocal || this.state === 'closed') return;
+    this.finLocal = true;
+    this.att?.stream.sendAck(this.receivedWithFin(), true);
+  }
+
+  reset(code: number = WireCode.CANCELLED, message = 'stream reset'): void {
+    if (this.state === 'closed') return;
+    const att = this.att;
+    this.release();
+    att?.stream.reset(code, message);
+    this.finish(errorFromWire(code, message));
+  }
+
+  consume(n: number): void {
+    if (n <= 0 || this.state === 'closed') return;
+    this.consumedTotal += n;
+    const skip = Math.min(n, this.earlierUnconsumed);
+    this.earlierUnconsumed -= skip;
+    if (n > skip) this.att?.stream.consume(n - skip);
+  }
+
+  // --- moving between paths ------------------------------------------------------------------
+
+  /**
+   * Leaves the current attachment (GOAWAY: the relay asked us to move), telling the far end
+   * the stream moved. The owner then calls `resume()` through another relay.
+   */
+  moveOff(reason = 'moving to another relay'): void {
+    if (this.state === 'closed' || !this.att) return;
+    const att = this.att.stream;
+    this.detach(createError(ErrorCode.STREAM_MOVED, reason));
+    att.reset(WireCode.STREAM_MOVED, reason);
+  }
+
+  /**
+   * Opener: re-attaches through `session`. Resolves once bytes flow again; rejects with the
+   * coded error of a failed attempt. A refusal by the far end (RESUME_*) also closes the stream;
+   * other errors (the tunnel not on that relay yet, say) leave it waiting for another attempt.
+   */
+  resume(session: MuxSession): Promise<void> {
+    if (this.role !== 'opener') return Promise.reject(createError(ErrorCode.INVALID_ARGUMENT, 'only the opener resumes a stream'));
+    if (this.state === 'closed') return Promise.reject(this.error ?? createError(ErrorCode.STREAM_CLOSED, 'stream is closed'));
+    if (!this.detached) return Promise.resolve();
+    this.attempt += 1;
+    const hello = encodeResumeHello(this.id, this.secret, this.attempt, this.receivedWithFin());
+    const mux = session.openStream(this.tunnel, hello);
+    this.awaitingOffset = mux;
+    return new Promise((resolve, reject) => {
+      const done = (err?: TetherError): void => {
+        mux.off('ack', onAck);
+        mux.off('close', onClose);
+        if (this.awaitingOffset === mux) this.awaitingOffset = undefined;
+        if (err) reject(err);
+        else resolve();
+      };
+      const onClose = (err: TetherError | undefined): void => {
+        const why = err ?? createError(ErrorCode.STREAM_CLOSED, 'resume attachment closed');
+        if (why.code.startsWith('TETHER_ERR_RESUME_')) this.finish(why);
+        done(why);
+      };
+      const onAck = (offset: number): void => {
+        if (this.state === 'closed') {
+          mux.reset(WireCode.CANCELLED, 'stream closed');
+          return done(this.error);
+        }
+        // The far end's first ACK on a resumed attachment is what it has received.
+        if (!this.attach(mux, offset)) return done(this.error);
+        done();
+      };
+      mux.on('ack', onAck);
+      mux.once('close', onClose);
+    });
+  }
+
+  /**
+   * Acceptor: answers a RESUME hello that arrived on `mux` (pending). Refuses with a coded
+   * OPEN_ERR for a wrong or replayed proof (the stream itself carries on: the request may be
+   * forged) or an offset outside the replay buffer (the stream is then reset: it cannot
+   * continue). On success the old attachment, if any, is told the stream moved.
+   */
+  acceptResume(mux: MuxStream, hello: Extract<StreamHello, { kind: 'resume' }>): boolean {
+    if (!hello.id.equals(this.id) || !verifyResumeProof(this.secret, hello) || hello.attempt <= this.attempt) {
+      mux.reject(WireCode.RESUME_SECRET, 'resume refused: wrong proof of the stream secret');
+      return false;
+    }
+    this.attempt = hello.attempt;
+    if (this.state === 'closed') {
+      if (this.error) {
+        mux.reject(WireCode.RESUME_UNKNOWN, `resume refused: the stream was reset (${this.error.message})`);
+        return false;
+      }
+      // Both ends finished here, but the far end missed our last ACK: say it again, and end.
+      mux.accept();
+      mux.sendAck(this.receivedWithFin());
+      mux.end();
+      return true;
+    }
+    const problem = this.offsetProblem(hello.offset);
+    if (problem) {
+      mux.reject(WireCode.RESUME_OFFSET, problem);
+      const old = this.att?.stream;
+      this.release();
+      old?.reset(WireCode.RESUME_OFFSET, problem);
+      this.finish(createError(ErrorCode.RESUME_OFFSET, problem));
+      return false;
+    }
+    if (this.att) {
+      const old = this.att.stream;
+      this.detach(createError(ErrorCode.STREAM_MOVED, 'resumed on another path'), false);
+      old.reset(WireCode.STREAM_MOVED, 'resumed on another path');
+    }
+    mux.accept();
+    mux.sendAck(this.receivedWithFin());
+    this.attach(mux, hello.offset);
+    return true;
+  }
+
+  // --- attachments ---------------------------------------------------------------------------
+
+  /** Starts using `mux`; the far end has received `peerOffset`. Returns false if that is impossible. */
+  private attach(mux: MuxStream, peerOffset: number): boolean {
+    const problem = this.offsetProblem(peerOffset);
+    if (problem) {
+      mux.reset(WireCode.RESUME_OFFSET, problem);
+      this.finish(createError(ErrorCode.RESUME_OFFSET, problem));
+      return false;
+    }
+    const resumed = this.detached;
+    this.clearResumeTimer();
+    this.detached = false;
+    this.onAcked(peerOffset, false);
+    const onData = (chunk: Buffer): void => this.onData(chunk);
+    const onAck = (offset: number, fin: boolean): void => this.onAck(offset, fin);
+    const onDrain = (): void => {
+      this.attBlocked = false;
+      this.maybeDrain();
+    };
+    const onClose = (err: TetherError | undefined): void => this.onAttachmentClosed(mux, err);
+    mux.on('data', onData);
+    mux.on('ack', onAck);
+    mux.on('drain', onDrain);
+    mux.on('close', onClose);
+    this.att = {
+      stream: mux,
+      off: () => {
+        mux.off('data', onData);
+        mux.off('ack', onAck);
+        mux.off('drain', onDrain);
+        mux.off('close', onClose);
+      },
+    };
+    this.attBlocked = false;
+    // Everything the far end has not received goes again, in order, then our end if it is due.
+    for (const chunk of this.replay) {
+      if (!mux.write(chunk)) this.attBlocked = true;
+    }
+    if (this.finLocal) mux.sendAck(this.receivedWithFin(), true);
+    if (resumed) {
+      this.resumes += 1;
+      this.emit('resumed', this.attempt);
+    }
+    this.maybeDrain();
+    this.maybeComplete();
+    return true;
+  }
+
+  private onAttachmentClosed(mux: MuxStream, err: TetherError | undefined): void {
+    if (this.att?.stream !== mux || this.state === 'closed') return;
+    if (err === undefined || isPathFailure(err)) {
+      this.detach(err ?? createError(ErrorCode.CONNECTION_LOST, 'the path closed before the stream finished'));
+      return;
+    }
+    this.release();
+    this.finish(err);
+  }
+
+  /** Stops using the current attachment and waits (bounded) for a resume. */
+  private detach(err: TetherError, announce = true): void {
+    this.release();
+    if (this.detached) return;
+    this.detached = true;
+    this.clearResumeTimer();
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = undefined;
+      this.awaitingOffset?.reset(WireCode.TIMEOUT, 'resume timed out');
+      this.finish(createError(ErrorCode.RESUME_TIMEOUT, `stream not resumed within ${this.options.resumeTimeoutMs} ms (${err.message})`));
+    }, this.options.resumeTimeoutMs);
+    if (announce) this.emit('detached', err);
+  }
+
+  /** Drops the current attachment without touching it. */
+  private release(): void {
+    if (!this.att) return;
+    this.att.off();
+    this.att = undefined;
+    // Whatever it delivered and the consumer has not taken yet is no longer its credit.
+    this.earlierUnconsumed = this.received - this.consumedTotal;
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+  }
+
+
+  // --- receiving -----------------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    if (this.finRemote) {
+      this.reset(WireCode.PROTOCOL_ERROR, 'data after the end of the stream');
+      return;
+    }
+    this.received += chunk.length;
+    this.deliver(chunk);
+    this.scheduleAck();
+  }
+
+  private onAck(offset: number, fin: boolean): void {
+    if (fin && !this.finRemote) {
+      this.finRemote = true;
+      if (this.state === 'open') this.state = 'half-closed-remote';
+      this.deliver(null);
+      this.sendAckNow();
+    }
+    if (!this.onAcked(offset, true)) return;
+    this.maybeComplete();
+  }
+
+  /** Trims the replay buffer up to `offset`; false when the offset is impossible (stream reset). */
+  private onAcked(offset: number, fromPeer: boolean): boolean {
+    const limit = this.written + (this.finLocal ? 1 : 0);
+    if (offset > limit || offset < this.acked) {
+      if (fromPeer && offset < this.acked) return true; // stale, reordered across paths: harmless
+      this.reset(WireCode.PROTOCOL_ERROR, `ACK for offset ${offset} but only ${limit} sent`);
+      return false;
+    }
+    let drop = Math.min(offset, this.written) - this.acked;
+    this.acked += drop;
+    this.replayBytes -= drop;
+    while (drop > 0) {
+      const head = this.replay[0];
+      if (head.length <= drop) {
+        this.replay.shift();
+        drop -= head.length;
+      } else {
+        this.replay[0] = head.subarray(drop);
+        drop = 0;
+      }
+    }
+    if (this.finLocal && offset === this.written + 1 && !this.finAcked) {
+      this.finAcked = true;
+      if (this.state === 'open') this.state = 'half-closed-local';
+      this.emit('finish');
+    }
+    this.maybeDrain();
+    return true;
+  }
+
+  private scheduleAck(): void {
+    if (this.received - this.ackSent >= this.options.ackBytes) {
+      this.sendAckNow();
+      return;
+    }
+    if (this.ackTimer) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = undefined;
+      this.sendAckNow();
+    }, this.options.ackDelayMs);
+    this.ackTimer.unref();
+  }
+
+  private sendAckNow(): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (!this.att) return;
+    this.ackSent = this.received;
+    this.att.stream.sendAck(this.receivedWithFin(), false);
+  }
+
+  private receivedWithFin(): number {
+    return this.received + (this.finRemote ? 1 : 0);
+  }
+
+  private offsetProblem(peerOffset: number): string | undefined {
+    const limit = this.written + (this.finLocal ? 1 : 0);
+    if (!Number.isSafeInteger(peerOffset) || peerOffset < this.acked || peerOffset > limit) {
+      return `resume offset ${peerOffset} is outside the replay buffer [${this.acked}, ${limit}]`;
+    }
+    return undefined;
+  }
+
+  private deliver(chunk: Buffer | null): void {
+    if (this.held.length > 0 || this.listenerCount('data') === 0) {
+      this.held.push(chunk);
+      return;
+    }
+    if (chunk) this.emit('data', chunk);
+    else this.emit('end');
+  }
+
+  private releaseHeld(): void {
+    while (this.held.length > 0 && this.listenerCount('data') > 0) {
+      const chunk = this.held.shift()!;
+      if (chunk) this.emit('data', chunk);
+      else this.emit('end');
+    }
+  }
+
+  // --- sending and closing -------------------------------------------------------------------
+
+  private writable(): boolean {
+    return this.replayBytes < this.options.replayBufferBytes && !this.attBlocked;
+  }
+
+  private maybeDrain(): void {
+    if (this.needDrain && this.writable() && this.state !== 'closed') {
+      this.needDrain = false;
+      this.emit('drain');
+    }
+  }
+
+  private maybeComplete(): void {
+    if (this.state === 'closed' || !this.finAcked || !this.finRemote) return;
+    const att = this.att;
+    this.release();
+    // The far end learns the same from our ACK of its end; the MuxStream closes once both END.
+    att?.stream.end();
+    this.finish(undefined);
+  }
+
+  private clearResumeTimer(): void {
+    clearTimeout(this.resumeTimer);
+    this.resumeTimer = undefined;
+  }
+
+  private finish(err: TetherError | undefined): void {
+    if (this.state === 'closed' && this.closedEmitted) return;
+    this.closedEmitted = true;
+    this.state = 'closed';
+    this.error = err;
+    this.detached = false;
+    this.clearResumeTimer();
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    this.replay = [];
+    this.replayBytes = 0;
+    this.emit('close', err);
+  }
+
+  private closedEmitted = false;
+}
+
+
