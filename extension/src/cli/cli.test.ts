@@ -7,9 +7,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCode, type ErrorCodeString } from '@tether/shared';
-import { RelayApi } from '../core/index.js';
+import { buildApp, type RelayApp } from '@tether/relay';
+import { ErrorCode, isTetherError, type ErrorCodeString } from '@tether/shared';
+import { RelayApi, type PoolState } from '../core/index.js';
 import { closedPort, listening } from '../core/testing.js';
+import { poolOptions, relayAndToken, relayEndpointsAndToken } from './options.js';
 
 const MAIN = path.join(__dirname, 'main.js');
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -28,8 +30,8 @@ interface Result {
 }
 
 /** Runs the CLI to completion, feeding `input` on stdin. */
-async function tether(args: string[], input?: Buffer): Promise<Result> {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+async function tether(args: string[], input?: Buffer, env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...cleanEnv(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -241,5 +243,150 @@ describe('tether CLI against a relay it started', () => {
     assert.equal(await stop(child), 0);
     const api = new RelayApi(url, tokens.alice);
     assert.equal((await api.tunnel('alice-brief')).online, false);
+  });
+});
+
+describe('relay options', () => {
+  /** Runs `fn` with TETHER_RELAY/TETHER_TOKEN set as given (unset when undefined). */
+  function withEnv<T>(env: { TETHER_RELAY?: string; TETHER_TOKEN?: string }, fn: () => T): T {
+    const saved = { TETHER_RELAY: process.env.TETHER_RELAY, TETHER_TOKEN: process.env.TETHER_TOKEN };
+    const set = (key: 'TETHER_RELAY' | 'TETHER_TOKEN', value: string | undefined): void => {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    };
+    set('TETHER_RELAY', env.TETHER_RELAY);
+    set('TETHER_TOKEN', env.TETHER_TOKEN);
+    try {
+      return fn();
+    } finally {
+      set('TETHER_RELAY', saved.TETHER_RELAY);
+      set('TETHER_TOKEN', saved.TETHER_TOKEN);
+    }
+  }
+
+  test('every --relay is an endpoint, in the order given', () => {
+    const { endpoints, token } = withEnv({ TETHER_RELAY: 'http://ignored.example' }, () =>
+      relayEndpointsAndToken({ relay: ['http://a.example', 'wss://b.example,weight=2'], token: 't' }));
+    assert.equal(token, 't');
+    assert.deepEqual(endpoints, [
+      { url: 'http://a.example', priority: 0, weight: 1 },
+      { url: 'https://b.example', priority: 1, weight: 2 },
+    ]);
+  });
+
+  test('TETHER_RELAY may list several endpoints separated by whitespace; the default is the local relay', () => {
+    const fromEnv = withEnv({ TETHER_RELAY: ' http://a.example\n http://b.example,priority=0 ', TETHER_TOKEN: 'env' }, () => relayEndpointsAndToken({}));
+    assert.deepEqual(fromEnv.endpoints.map((e) => [e.url, e.priority]), [['http://a.example', 0], ['http://b.example', 0]]);
+    assert.equal(fromEnv.token, 'env');
+    assert.deepEqual(withEnv({}, () => relayAndToken({ token: 't' })), { relay: 'http://127.0.0.1:8080', token: 't' });
+    assert.deepEqual(withEnv({}, () => relayAndToken({ relay: ['a.example:81', 'b.example'], token: 't' })), { relay: 'http://a.example:81', token: 't' });
+  });
+
+  test('a bad endpoint is INVALID_ARGUMENT; no token is a usage error', () => {
+    assert.throws(() => withEnv({}, () => relayEndpointsAndToken({ relay: ['http://a.example,weight=0'], token: 't' })), (err: unknown) => isTetherError(err, ErrorCode.INVALID_ARGUMENT));
+    assert.throws(() => withEnv({}, () => relayEndpointsAndToken({ relay: ['http://a.example'] })), /no token/);
+  });
+
+  test('pool flags become pool options; bad ones are usage errors', () => {
+    assert.deepEqual(poolOptions({}), {});
+    assert.deepEqual(poolOptions({ pool: '3', 'detect-ms': '1500', 'failback-ms': '0', 'queue-timeout-ms': '2000' }), {
+      size: 3,
+      detectMs: 1500,
+      failbackDelayMs: 0,
+      queueTimeoutMs: 2000,
+    });
+    for (const values of [{ pool: '0' }, { 'detect-ms': '50' }, { 'queue-timeout-ms': 'soon' }, { 'failback-ms': '-1' }]) {
+      assert.throws(() => poolOptions(values), (err: unknown) => err instanceof Error && err.name === 'UsageError', JSON.stringify(values));
+    }
+  });
+});
+
+describe('tether status', () => {
+  const adminToken = 'admin-token-for-status-tests';
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'tether-status-'));
+  const relays: RelayApp[] = [];
+  const urls: string[] = [];
+  let token = '';
+  let closed = '';
+
+  before(async () => {
+    // Two relays over one SQLite file, as two instances behind one name would be.
+    for (let i = 0; i < 2; i++) {
+      const relay = await buildApp({ databaseFile: path.join(dataDir, 'tether.db'), adminToken, logger: false });
+      urls.push(await relay.app.listen({ host: '127.0.0.1', port: 0 }));
+      relays.push(relay);
+    }
+    token = (await new RelayApi(urls[0], adminToken).createUser('carol')).token;
+    closed = `http://127.0.0.1:${await closedPort()}`;
+  });
+
+  after(async () => {
+    await Promise.all(relays.map((r) => r.app.close()));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('prints the active relay and every endpoint; exit 0 while one is up', async () => {
+    const result = await tether(['status', '--relay', closed, '--relay', urls[0], '--relay', `${urls[1]},weight=2`, '--token', token]);
+    assert.equal(result.code, 0, result.stderr);
+    const out = result.stdout.toString();
+    assert.match(out, new RegExp(`^active: ${urls[0]} \\(failover: ${closed} down \\(TETHER_ERR_RELAY_UNREACHABLE\\), since `));
+    assert.match(out, new RegExp(`^${closed} +0 +1 +down +- .*\\[TETHER_ERR_RELAY_UNREACHABLE\\]`, 'm'));
+    assert.match(out, new RegExp(`^${urls[0]} +1 +1 +up +\\d+(\\.\\d)? ms`, 'm'));
+    assert.match(out, new RegExp(`^${urls[1]} +2 +2 +up `, 'm'));
+  });
+
+  test('--json prints the pool state; TETHER_RELAY lists endpoints too', async () => {
+    const result = await tether(['status', '--json', '--token', token], undefined, { TETHER_RELAY: `${urls[1]},priority=0 ${urls[0]},priority=5` });
+    assert.equal(result.code, 0, result.stderr);
+    const state = JSON.parse(result.stdout.toString()) as PoolState;
+    assert.equal(state.active, urls[1]);
+    assert.equal(state.reason, 'preferred');
+    assert.deepEqual(state.endpoints.map((e) => [e.url, e.priority, e.state]), [[urls[1], 0, 'up'], [urls[0], 5, 'up']]);
+    assert.ok(state.endpoints.every((e) => e.rttMs > 0));
+  });
+
+  test('no endpoint up: the table, then exit 1 with the most telling error', async () => {
+    const down = await tether(['status', '--relay', closed, '--token', token]);
+    assertFails(down, ErrorCode.RELAY_UNREACHABLE);
+    assert.match(down.stdout.toString(), /^active: none \(no relay\)$/m);
+    assertFails(await tether(['status', '--relay', closed, '--relay', urls[0], '--token', 'not-a-token']), ErrorCode.UNAUTHORIZED);
+  });
+
+  test('the same relay twice: exit 1 with INVALID_ARGUMENT', async () => {
+    assertFails(await tether(['status', '--relay', urls[0], '--relay', `${urls[0]}/`, '--token', token]), ErrorCode.INVALID_ARGUMENT);
+  });
+
+  test('--watch prints every change until it is stopped', async () => {
+    const child = spawn(process.execPath, [MAIN, 'status', '--watch', '--json', '--relay', urls[0], '--relay', urls[1], '--token', token], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const states: PoolState[] = [];
+    let buffered = '';
+    const seen = (check: (s: PoolState) => boolean): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const look = (): boolean => {
+          if (!states.some(check)) return false;
+          resolve();
+          return true;
+        };
+        if (look()) return;
+        child.stdout.on('data', () => look());
+        child.once('exit', (code) => reject(new Error(`status --watch exited with ${code}`)));
+      });
+    child.stdout.on('data', (c: Buffer) => {
+      buffered += c.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) states.push(JSON.parse(line) as PoolState);
+    });
+    try {
+      await seen((s) => s.live === 2);
+      // The second relay goes away: the watcher sees it leave.
+      await relays[1].app.close();
+      await seen((s) => s.live === 1 && s.endpoints[1].state !== 'up');
+    } finally {
+      assert.equal(await stop(child), 0);
+    }
   });
 });

@@ -2,6 +2,7 @@
 import { connectCommand, proxyCommand, shareCommand, tunnelsCommand } from './client-commands.js';
 import { EXIT_FAILURE, EXIT_USAGE, formatError, UsageError } from './output.js';
 import { sshCommand } from './ssh-command.js';
+import { statusCommand } from './status-command.js';
 import { USAGE } from './usage.js';
 import { userCommand } from './user-command.js';
 
@@ -16,6 +17,7 @@ const commands: Record<string, (args: string[]) => Promise<void | number>> = {
   proxy: proxyCommand,
   tunnels: tunnelsCommand,
   ssh: sshCommand,
+  status: statusCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -12,6 +12,13 @@ Admin (with the admin token)
 
 Client (every command takes --relay URL and --token T;
         defaults: TETHER_RELAY or ${'http://127.0.0.1:8080'}, and TETHER_TOKEN)
+  --relay may be repeated, one relay each: URL[,priority=N][,weight=N]. The order given is
+  the order of preference (priority 0 first); equal priorities share new streams by weight.
+  TETHER_RELAY may list several, separated by spaces. share and connect keep sessions to the
+  best ones and fail over; tune with --pool N (sessions kept), --detect-ms MS (silence that
+  counts as dead, default 3000), --failback-ms MS (how long a recovered relay must stay up
+  before streams go back to it, default 10000), --queue-timeout-ms MS (how long a new
+  connection waits for a relay, default 10000).
   tether share NAME [--target HOST:PORT]
       Share a local TCP service (default 127.0.0.1:22) as tunnel NAME.
   tether connect NAME --listen HOST:PORT
@@ -19,6 +26,10 @@ Client (every command takes --relay URL and --token T;
   tether proxy NAME
       Carry stdin/stdout to tunnel NAME:  ssh -o ProxyCommand='tether proxy NAME' user@NAME
   tether tunnels                list the tunnels you may use
+  tether status [--watch] [--json]
+      Connect to every relay given: which one new streams use and why, and each one's
+      state, round-trip time and last error. --watch prints every change until Ctrl-C.
+      Exit code 0 when at least one relay is up.
   tether ssh NAME [-l USER] [-i KEY] [-A] [--agent auto|ssh-agent|gpg-agent|pageant]
              [--agent-socket PATH] [--agent-timeout MS] [--known-hosts FILE] [--accept-new]
              [-- COMMAND...]
