@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { describe, test } from 'node:test';
 import { ErrorCode, TetherError, WireCode } from './errors.js';
 import type { MuxSession, SessionOptions } from './session.js';
+import type { MuxStream } from './stream.js';
 import { MuxDuplex } from './stream-duplex.js';
 import { createSessionPair } from './transport-pair.js';
 import { Prng, settle, sha256 } from './testing.js';
@@ -188,7 +189,7 @@ describe('MuxDuplex', () => {
       left.end();
       await settle(undefined, 20);
       assert.equal(finished, false, "no 'finish' while data is still queued");
-      assert.ok(left.stream.queuedBytes > 0);
+      assert.ok((left.stream as MuxStream).queuedBytes > 0);
       right.on('error', () => undefined);
       right.stream.reset(WireCode.TIMEOUT, 'reader gave up');
       const err = await writerError;
