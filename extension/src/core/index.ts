@@ -30,6 +30,7 @@ export {
   SettingKey,
   type LogLevel,
   type TetherSettings,
+  type FailoverSettings,
   type SettingsProblem,
   type SettingsEnvironment,
 } from './settings.js';

@@ -10,6 +10,8 @@ describe('readSettings', () => {
     const { settings, problems } = read({});
     assert.deepEqual(settings, {
       relayUrls: [],
+      relays: [],
+      failover: { poolSize: undefined, detectMs: 3000, failbackDelayMs: 10_000, queueTimeoutMs: 10_000 },
       sshUser: 'alice',
       sshTargetPort: 22,
       identityFile: undefined,
@@ -50,6 +52,13 @@ describe('readSettings', () => {
     ['an ftp relay URL in the list', { relayUrls: ['ftp://relay'] }, 'tether.relayUrls', 'relayUrls', []],
     ['a number in the relay list', { relayUrls: [8080] }, 'tether.relayUrls', 'relayUrls', []],
     ['a relay list that is a string', { relayUrls: 'http://relay' }, 'tether.relayUrls', 'relayUrls', []],
+    ['a relay list that is a string', { relays: 'http://relay' }, 'tether.relays', 'relays', []],
+    ['a relay with weight 0', { relays: ['http://relay,weight=0'] }, 'tether.relays', 'relays', []],
+    ['a relay that is an object', { relays: [{ url: 'http://relay' }] }, 'tether.relays', 'relays', []],
+    ['a pool size of 17', { 'failover.poolSize': 17 }, 'tether.failover.poolSize', 'failover', { poolSize: undefined, detectMs: 3000, failbackDelayMs: 10_000, queueTimeoutMs: 10_000 }],
+    ['a detectMs of 10', { 'failover.detectMs': 10 }, 'tether.failover.detectMs', 'failover', { poolSize: undefined, detectMs: 3000, failbackDelayMs: 10_000, queueTimeoutMs: 10_000 }],
+    ['a failback delay as a string', { 'failover.failbackDelayMs': '5000' }, 'tether.failover.failbackDelayMs', 'failover', { poolSize: undefined, detectMs: 3000, failbackDelayMs: 10_000, queueTimeoutMs: 10_000 }],
+    ['a fractional queue timeout', { 'failover.queueTimeoutMs': 1000.5 }, 'tether.failover.queueTimeoutMs', 'failover', { poolSize: undefined, detectMs: 3000, failbackDelayMs: 10_000, queueTimeoutMs: 10_000 }],
     ['a user with a space', { 'ssh.user': 'bad user' }, 'tether.ssh.user', 'sshUser', 'alice'],
     ['a user starting with -', { 'ssh.user': '-oProxyCommand=x' }, 'tether.ssh.user', 'sshUser', 'alice'],
     ['port 0', { 'ssh.targetPort': 0 }, 'tether.ssh.targetPort', 'sshTargetPort', 22],
@@ -66,6 +75,31 @@ describe('readSettings', () => {
       assert.deepEqual(settings[field as keyof typeof settings], fallback);
     });
   }
+
+  test('takes relay endpoints and failover tuning', () => {
+    const { settings, problems } = read({
+      relays: ['https://a.example', 'wss://b.example,weight=3', 'http://c.example,priority=0'],
+      'failover.poolSize': 3,
+      'failover.detectMs': 1500,
+      'failover.failbackDelayMs': 0,
+      'failover.queueTimeoutMs': 2000,
+    });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(settings.relays, [
+      { url: 'https://a.example', priority: 0, weight: 1 },
+      { url: 'https://b.example', priority: 1, weight: 3 },
+      { url: 'http://c.example', priority: 0, weight: 1 },
+    ]);
+    assert.deepEqual(settings.failover, { poolSize: 3, detectMs: 1500, failbackDelayMs: 0, queueTimeoutMs: 2000 });
+    assert.equal(read({ 'failover.poolSize': 0 }).settings.failover.poolSize, undefined);
+  });
+
+  test('keeps the good relay endpoints when one is bad or repeated', () => {
+    const { settings, problems } = read({ relays: ['http://a.example', 'ftp://b.example', 'http://a.example/,weight=2', 'http://c.example'] });
+    assert.deepEqual(settings.relays.map((e) => [e.url, e.priority]), [['http://a.example', 0], ['http://c.example', 3]]);
+    assert.deepEqual(problems.map((p) => p.key), ['tether.relays', 'tether.relays']);
+    assert.match(problems[1].message, /http:\/\/a\.example is listed twice/);
+  });
 
   test('keeps the good relays when one is bad', () => {
     const { settings, problems } = read({ relayUrls: ['http://good:1', 'gopher://bad', 'http://good:1/'] });

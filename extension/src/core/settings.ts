@@ -1,3 +1,4 @@
+import { parseEndpoint, type RelayEndpoint } from './endpoints.js';
 import { parseRelayUrl } from './relay-url.js';
 import { AGENT_CHOICES, type AgentChoice } from './ssh/agent-discovery.js';
 
@@ -9,6 +10,11 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const SettingKey = {
   relayUrl: 'relayUrl',
   relayUrls: 'relayUrls',
+  relays: 'relays',
+  failoverPoolSize: 'failover.poolSize',
+  failoverDetectMs: 'failover.detectMs',
+  failoverFailbackDelayMs: 'failover.failbackDelayMs',
+  failoverQueueTimeoutMs: 'failover.queueTimeoutMs',
   sshUser: 'ssh.user',
   sshTargetPort: 'ssh.targetPort',
   sshIdentityFile: 'ssh.identityFile',
@@ -30,10 +36,22 @@ export interface AgentSettings {
   timeoutMs: number;
 }
 
+/** Tuning of the relay pool (see RelayPoolOptions). */
+export interface FailoverSettings {
+  /** Live relay sessions to keep; undefined: the pool's default for its kind. */
+  poolSize: number | undefined;
+  detectMs: number;
+  failbackDelayMs: number;
+  queueTimeoutMs: number;
+}
+
 /** The extension's settings, validated and with defaults filled in. */
 export interface TetherSettings {
   /** Relays to offer at sign-in (http(s) form, no duplicates); the default relay first. */
   relayUrls: string[];
+  /** Relay endpoints to fail over between (`tether.relays`); empty: the signed-in relay alone. */
+  relays: RelayEndpoint[];
+  failover: FailoverSettings;
   /** User name for SSH (terminal, copied commands, Remote-SSH). */
   sshUser: string;
   /** Port of the local SSH server that "Share Local SSH Server" shares. */
@@ -96,6 +114,41 @@ export function readSettings(get: (key: string) => unknown, env: SettingsEnviron
     }
   }
 
+  const relays: RelayEndpoint[] = [];
+  const specs = get(SettingKey.relays);
+  if (Array.isArray(specs)) {
+    for (const [index, spec] of (specs as unknown[]).entries()) {
+      if (typeof spec !== 'string') {
+        problem(SettingKey.relays, `expected URL[,priority=N][,weight=N], got ${typeof spec}`);
+        continue;
+      }
+      try {
+        const endpoint = parseEndpoint(spec, index);
+        if (relays.some((e) => e.url === endpoint.url)) problem(SettingKey.relays, `relay ${endpoint.url} is listed twice`);
+        else relays.push(endpoint);
+      } catch (err) {
+        problem(SettingKey.relays, (err as Error).message);
+      }
+    }
+  } else if (specs !== undefined) {
+    problem(SettingKey.relays, 'expected a list of URL[,priority=N][,weight=N]');
+  }
+
+  const integer = (key: string, min: number, max: number, fallback: number): number => {
+    const value = get(key);
+    if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+    if (value !== undefined) problem(key, `expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    return fallback;
+  };
+  // 0 (the manifest's default) leaves the size to the pool: 4 for sharing, 2 for connecting.
+  const poolSize = integer(SettingKey.failoverPoolSize, 0, 16, 0);
+  const failover: FailoverSettings = {
+    poolSize: poolSize === 0 ? undefined : poolSize,
+    detectMs: integer(SettingKey.failoverDetectMs, 300, 60_000, 3000),
+    failbackDelayMs: integer(SettingKey.failoverFailbackDelayMs, 0, 600_000, 10_000),
+    queueTimeoutMs: integer(SettingKey.failoverQueueTimeoutMs, 100, 600_000, 10_000),
+  };
+
   let sshUser = env.user;
   const user = get(SettingKey.sshUser);
   if (typeof user === 'string' && SSH_USER.test(user)) sshUser = user;
@@ -130,7 +183,7 @@ export function readSettings(get: (key: string) => unknown, env: SettingsEnviron
   if (typeof level === 'string' && (LOG_LEVELS as readonly string[]).includes(level)) logLevel = level as LogLevel;
   else if (level !== undefined) problem(SettingKey.logLevel, `expected one of ${LOG_LEVELS.join(', ')}`);
 
-  return { settings: { relayUrls, sshUser, sshTargetPort, identityFile, agent, logLevel }, problems };
+  return { settings: { relayUrls, relays, failover, sshUser, sshTargetPort, identityFile, agent, logLevel }, problems };
 }
 
 /** True when a message at `level` passes the `threshold` of the logLevel setting. */
