@@ -55,7 +55,7 @@ class Paths {
     const opener = ResumableStream.open(this.opener, 'box', this.options);
     await new Promise<void>((resolve, reject) => {
       opener.once('open', resolve);
-      opener.once('close', (err) => reject(err));
+      opener.once('close', (err) => reject(err ?? new Error('closed before it opened')));
     });
     await settle(() => this.accepted.length > 0);
     return { opener, acceptor: this.accepted.at(-1)! };

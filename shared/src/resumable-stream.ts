@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createError, ErrorCode, errorFromWire, WireCode, type TetherError } from './errors.js';
-import { decodeHello, encodeNewHello, encodeResumeHello, newStreamIdentity, verifyResumeProof, type StreamHello } from './resume.js';
+import { encodeNewHello, encodeResumeHello, newStreamIdentity, verifyResumeProof, type StreamHello } from './resume.js';
 import type { MuxSession } from './session.js';
 import type { MuxStream, MuxStreamEvents, StreamState } from './stream.js';
 

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { WireCode, type MuxStream, type TetherError } from '@tether/shared';
+import { WireCode, type ByteStream, type TetherError } from '@tether/shared';
 
 /**
  * Joins a stream to a byte source and sink (a TCP socket twice, or stdin and stdout) with
@@ -7,7 +7,7 @@ import { WireCode, type MuxStream, type TetherError } from '@tether/shared';
  * credit goes back to the peer only once the sink has taken the bytes. Resolves when both
  * directions are finished, with the error that ended the stream if it did not end cleanly.
  */
-export function bridge(stream: MuxStream, input: Readable, output: Writable): Promise<TetherError | undefined> {
+export function bridge(stream: ByteStream, input: Readable, output: Writable): Promise<TetherError | undefined> {
   return new Promise((resolve) => {
     let pendingCredit = 0;
     let done = false;

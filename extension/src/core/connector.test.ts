@@ -12,14 +12,17 @@ import {
   isTetherError,
   WireCode,
   type ErrorCodeString,
+  ResumableStream,
+  type ByteStream,
   type MuxStream,
+  type OpenRequest,
   type TetherError,
 } from '@tether/shared';
 import { Connector } from './connector.js';
 import { HostAgent } from './host-agent.js';
 import { RelayApi } from './relay-api.js';
 import { webSocketFactory } from './relay-session.js';
-import { closedPort, listening, memoryRelay } from './testing.js';
+import { acceptingHost, closedPort, listening, memoryRelay } from './testing.js';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -30,18 +33,20 @@ const refusals: Record<string, number> = {
   offline: WireCode.TUNNEL_OFFLINE,
   refused: WireCode.TARGET_REFUSED,
 };
-function echoOrRefuse(stream: MuxStream, tunnel: string): void {
-  if (tunnel !== 'echo') return stream.reject(refusals[tunnel] ?? WireCode.TUNNEL_UNKNOWN, `refusing ${tunnel}`);
-  stream.accept();
+const echo = acceptingHost((stream) => {
   stream.on('data', (c) => {
     stream.write(Buffer.from(c));
     stream.consume(c.length);
   });
   stream.on('end', () => stream.end());
+});
+function echoOrRefuse(stream: MuxStream, tunnel: string, request: OpenRequest): void {
+  if (tunnel !== 'echo') return stream.reject(refusals[tunnel] ?? WireCode.TUNNEL_UNKNOWN, `refusing ${tunnel}`);
+  echo(stream, tunnel, request);
 }
 
 /** Writes `data` through a stream with backpressure, ends, and returns the SHA-256 of the reply. */
-async function exchange(stream: MuxStream, data: Buffer): Promise<string> {
+async function exchange(stream: ByteStream, data: Buffer): Promise<string> {
   const hash = createHash('sha256');
   const done = new Promise<string>((resolve, reject) => {
     stream.on('data', (c) => {
@@ -115,32 +120,59 @@ describe('Connector (in-memory relay)', () => {
     assert.equal(relay.calls.length, 0);
   });
 
-  test('reconnects lazily after the session closed', async () => {
+  test('after the session is lost the pool reconnects by itself; new streams use the new session', async () => {
     const relay = memoryRelay(echoOrRefuse);
-    const connector = new Connector(relay.factory);
+    const connector = new Connector(relay.factory, { pool: { backoff: { baseMs: 10, maxMs: 20 } } });
     await connector.open('echo');
     const first = await connector.session();
     relay.peers[0].destroy(createError(ErrorCode.CONNECTION_LOST, 'relay restarted'));
     assert.equal((await first.closed)?.code, ErrorCode.CONNECTION_LOST);
-    assert.equal(relay.calls.length, 1, 'no eager reconnect');
+    await until(() => relay.calls.length === 2);
     const data = randomBytes(1000);
     assert.equal(await exchange(await connector.open('echo'), data), sha256(data));
-    assert.equal(relay.calls.length, 2);
+    assert.notEqual(await connector.session(), first);
     connector.close();
   });
 
-  test('a session the relay is draining is replaced for new streams', async () => {
+  test('streams on a session the relay is draining move to the new session and keep working', async () => {
     const relay = memoryRelay(echoOrRefuse);
-    const connector = new Connector(relay.factory);
+    const connector = new Connector(relay.factory, { pool: { backoff: { baseMs: 10, maxMs: 20 } } });
+    const resumed: number[] = [];
+    connector.on('streamResumed', (_tunnel, attempt) => resumed.push(attempt));
     const old = await connector.open('echo');
     const first = await connector.session();
     relay.peers[0].goAway();
-    await until(() => first.session.remoteGoAway !== undefined);
+    await until(() => first.session.remoteGoAway !== undefined && resumed.length === 1);
     const fresh = await connector.open('echo');
     assert.equal(relay.calls.length, 2);
-    assert.notEqual(old, fresh);
-    const data = randomBytes(1000);
-    assert.equal(await exchange(old, data), sha256(data), 'the old stream keeps working');
+    assert.notEqual(await connector.session(), first);
+    const data = randomBytes(300_000);
+    assert.equal(await exchange(old, data), sha256(data), 'the old stream carries on through the new session');
+    assert.equal(await exchange(fresh, data), sha256(data));
+    assert.equal(first.session.streamCount, 0, 'nothing is left on the draining session');
+    connector.close();
+  });
+
+  test('a stream whose session dies resumes on the next session with no byte lost', async () => {
+    const relay = memoryRelay(echoOrRefuse);
+    const connector = new Connector(relay.factory, { pool: { backoff: { baseMs: 10, maxMs: 20 } } });
+    const stream = await connector.open('echo');
+    const data = randomBytes(4 * 1024 * 1024);
+    const result = exchange(stream, data);
+    await until(() => stream.bytesReceived > 1024 * 1024);
+    relay.peers[0].destroy(createError(ErrorCode.CONNECTION_LOST, 'relay died'));
+    assert.equal(await result, sha256(data));
+    assert.equal((stream as ResumableStream).resumes, 1);
+    connector.close();
+  });
+
+  test('plain streams (resumable: false) end with their session', async () => {
+    const relay = memoryRelay(echoOrRefuse);
+    const connector = new Connector(relay.factory, { resumable: false });
+    const stream = await connector.open('echo');
+    relay.peers[0].destroy(createError(ErrorCode.CONNECTION_LOST, 'relay died'));
+    await until(() => stream.state === 'closed');
+    assert.equal(stream.error?.code, ErrorCode.CONNECTION_LOST);
     connector.close();
   });
 

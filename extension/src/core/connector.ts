@@ -1,77 +1,111 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { assertTunnelName, createError, ErrorCode, type MuxStream, type TetherError } from '@tether/shared';
+import {
+  assertTunnelName,
+  createError,
+  ErrorCode,
+  ResumableStream,
+  type ByteStream,
+  type MuxStream,
+  type ResumableOptions,
+  type TetherError,
+} from '@tether/shared';
+import { Backoff } from './backoff.js';
 import { bridge } from './bridge.js';
+import type { RelayEndpoint } from './endpoints.js';
+import { FACTORY_ENDPOINT, type PoolTuning } from './host-agent.js';
+import { RelayPool, type PoolState } from './relay-pool.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
+
+export interface ConnectorOptions {
+  /** Relays to use, in order of preference; default: the factory's own. */
+  endpoints?: RelayEndpoint[];
+  pool?: PoolTuning;
+  /** Options of resumable streams, or false for plain streams that end with their relay. */
+  resumable?: ResumableOptions | false;
+}
 
 export interface ConnectorEvents {
   connection: [remote: string];
   connectionError: [remote: string, err: TetherError];
   connectionClosed: [remote: string, err: TetherError | undefined];
   listenError: [err: Error];
+  /** A stream lost its relay path (it is being resumed elsewhere), or continued on a new one. */
+  streamDetached: [tunnel: string, err: TetherError];
+  streamResumed: [tunnel: string, attempt: number];
+  state: [state: PoolState];
 }
 
 /**
- * Opens streams to tunnels over one shared relay session (reconnected on demand), and exposes
- * them as a local listener or on stdio. Used by `tether connect`/`tether proxy` and the
- * VS Code extension alike.
+ * Opens streams to tunnels through a warm pool of relay sessions, and exposes them as a local
+ * listener or on stdio. Streams are resumable: when the relay carrying one dies, stalls or
+ * drains, the stream moves to another relay of the pool and carries on with no byte lost.
+ * Used by `tether connect`/`tether proxy`/`tether ssh` and the VS Code extension alike.
  */
 export class Connector extends EventEmitter<ConnectorEvents> {
   private readonly factory: SessionFactory;
-  private pending: Promise<RelaySession> | undefined;
-  private current: RelaySession | undefined;
+  private readonly options: ConnectorOptions;
+  private pool: RelayPool | undefined;
+  private starting: Promise<RelayPool> | undefined;
   private closed = false;
   private readonly servers = new Set<net.Server>();
+  private readonly streams = new Set<ResumableStream>();
+  /** The session each resumable stream rides on now. */
+  private readonly via = new Map<ResumableStream, RelaySession>();
+  private readonly watched = new WeakSet<RelaySession>();
+  private readonly reattaching = new Set<ResumableStream>();
 
-  constructor(factory: SessionFactory) {
+  constructor(factory: SessionFactory, options: ConnectorOptions = {}) {
     super();
     this.factory = factory;
+    this.options = options;
   }
 
-  /** Round-trip time to the relay, in ms (0 until measured). */
+  /** Round-trip time to the relay new streams go to, in ms (0 until measured). */
   get rttMs(): number {
-    return this.current?.session.rttMs ?? 0;
+    return this.pool?.live()[0]?.session.rttMs ?? 0;
   }
 
-  /** The session, connecting (or reconnecting) first when there is none. */
+  /** Resumable streams open now (including ones waiting to be resumed). */
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  /** The pool's state, once it started. */
+  state(): PoolState | undefined {
+    return this.pool?.state();
+  }
+
+  /**
+   * The session a new stream goes to, starting the pool first when needed. While no relay is
+   * up the call waits in a bounded queue (QUEUE_FULL, NO_RELAY).
+   */
   async session(): Promise<RelaySession> {
-    if (this.closed) throw createError(ErrorCode.CANCELLED, 'connector is closed');
-    if (this.current && !this.current.session.closed && !this.current.session.remoteGoAway) return this.current;
-    this.pending ??= this.factory('connect').then(
-      (relay) => {
-        this.current = relay;
-        this.pending = undefined;
-        void relay.closed.then(() => {
-          if (this.current === relay) this.current = undefined;
-        });
-        return relay;
-      },
-      (err: unknown) => {
-        this.pending = undefined;
-        throw err;
-      },
-    );
-    return this.pending;
+    const pool = await this.started();
+    return pool.acquire();
   }
 
   /** Opens a stream to `tunnel`; resolves once the host accepted it, rejects with a coded error. */
-  async open(tunnel: string): Promise<MuxStream> {
+  async open(tunnel: string): Promise<ByteStream> {
     assertTunnelName(tunnel);
     const relay = await this.session();
-    const stream = relay.session.openStream(tunnel);
-    return new Promise((resolve, reject) => {
+    if (this.options.resumable === false) return openPlain(relay.session.openStream(tunnel));
+    const stream = ResumableStream.open(relay.session, tunnel, this.options.resumable);
+    await new Promise<void>((resolve, reject) => {
       const onClose = (err: TetherError | undefined): void => {
         stream.off('open', onOpen);
         reject(err ?? createError(ErrorCode.STREAM_CLOSED, 'stream closed before it opened'));
       };
       const onOpen = (): void => {
         stream.off('close', onClose);
-        resolve(stream);
+        resolve();
       };
       stream.once('open', onOpen);
       stream.once('close', onClose);
     });
+    this.track(stream, relay);
+    return stream;
   }
 
   /** Joins a new stream to `input`/`output` (stdio for ProxyCommand); resolves when it ends. */
@@ -115,11 +149,135 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     });
   }
 
-  /** Closes listeners and the relay session. */
+  /** Closes listeners, streams and the relay sessions. */
   close(): void {
     this.closed = true;
     for (const server of this.servers) server.close();
     this.servers.clear();
-    this.current?.close();
+    for (const stream of this.streams) stream.reset();
+    this.pool?.close();
   }
+
+  // --- the pool -------------------------------------------------------------------------------
+
+  /** The started pool. A pool whose first attempts all failed is dropped, so the next call tries afresh. */
+  private started(): Promise<RelayPool> {
+    if (this.closed) return Promise.reject(createError(ErrorCode.CANCELLED, 'connector is closed'));
+    if (this.pool) return Promise.resolve(this.pool);
+    this.starting ??= (async () => {
+      const viaFactory = !this.options.endpoints;
+      const pool = new RelayPool({
+        kind: 'connect',
+        endpoints: this.options.endpoints ?? [FACTORY_ENDPOINT],
+        factory: viaFactory ? (kind, tunnel) => this.factory(kind, tunnel) : this.factory,
+        ...(viaFactory ? { probe: async () => undefined } : {}),
+        ...this.options.pool,
+      });
+      pool.on('state', (state) => this.emit('state', state));
+      pool.on('session', () => this.retryDetached());
+      try {
+        await pool.start();
+      } catch (err) {
+        this.starting = undefined;
+        throw err;
+      }
+      this.starting = undefined;
+      if (this.closed) {
+        pool.close();
+        throw createError(ErrorCode.CANCELLED, 'connector is closed');
+      }
+      this.pool = pool;
+      return pool;
+    })();
+    return this.starting;
+  }
+
+  // --- resumable streams ----------------------------------------------------------------------
+
+  private track(stream: ResumableStream, relay: RelaySession): void {
+    this.streams.add(stream);
+    this.via.set(stream, relay);
+    this.watch(relay);
+    stream.on('detached', (err) => {
+      this.via.delete(stream);
+      this.emit('streamDetached', stream.tunnel, err);
+      void this.reattach(stream);
+    });
+    stream.on('resumed', (attempt) => this.emit('streamResumed', stream.tunnel, attempt));
+    stream.once('close', () => {
+      this.streams.delete(stream);
+      this.via.delete(stream);
+    });
+  }
+
+  /** A relay that announces GOAWAY is draining: move our streams off it at once. */
+  private watch(relay: RelaySession): void {
+    if (this.watched.has(relay)) return;
+    this.watched.add(relay);
+    relay.session.on('goaway', () => {
+      for (const [stream, on] of [...this.via]) {
+        if (on === relay) stream.moveOff('the relay is draining (GOAWAY)');
+      }
+    });
+  }
+
+  private readonly wakeups = new Set<() => void>();
+
+  private retryDetached(): void {
+    for (const wake of [...this.wakeups]) wake();
+  }
+
+  /**
+   * Resumes a detached stream through the pool's sessions, best first, until one takes it, the
+   * far end refuses it (the stream then closes with the code) or its resume timeout ends it.
+   */
+  private async reattach(stream: ResumableStream): Promise<void> {
+    if (this.reattaching.has(stream)) return;
+    this.reattaching.add(stream);
+    const backoff = new Backoff(50, 1000);
+    try {
+      while (stream.detached && !this.closed) {
+        for (const relay of this.pool?.live() ?? []) {
+          if (!stream.detached) break;
+          if (relay.session.closed || relay.session.remoteGoAway) continue;
+          try {
+            await stream.resume(relay.session);
+            this.via.set(stream, relay);
+            this.watch(relay);
+            return;
+          } catch {
+            if (stream.state === 'closed') return;
+          }
+        }
+        if (!stream.detached) return;
+        // Nothing took it: wait for a new session or a short, growing delay.
+        await new Promise<void>((resolve) => {
+          const wake = (): void => {
+            clearTimeout(timer);
+            this.wakeups.delete(wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, backoff.next());
+          this.wakeups.add(wake);
+        });
+      }
+    } finally {
+      this.reattaching.delete(stream);
+    }
+  }
+}
+
+function openPlain(stream: MuxStream): Promise<MuxStream> {
+  return new Promise((resolve, reject) => {
+    const onClose = (err: TetherError | undefined): void => {
+      stream.off('open', onOpen);
+      reject(err ?? createError(ErrorCode.STREAM_CLOSED, 'stream closed before it opened'));
+    };
+    const onOpen = (): void => {
+      stream.off('close', onClose);
+      resolve(stream);
+    };
+    stream.once('open', onOpen);
+    stream.once('close', onClose);
+  });
 }

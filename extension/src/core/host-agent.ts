@@ -3,19 +3,45 @@ import net from 'node:net';
 import {
   assertTunnelName,
   createError,
+  decodeHello,
   ErrorCode,
+  ResumableDefaults,
+  ResumableStream,
   WireCode,
   type MuxStream,
+  type OpenRequest,
+  type ResumableOptions,
+  type StreamHello,
   type TetherError,
 } from '@tether/shared';
-import { Backoff } from './backoff.js';
 import { bridge } from './bridge.js';
+import type { RelayEndpoint } from './endpoints.js';
+import { RelayPool, type PoolState, type RelayPoolOptions } from './relay-pool.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
+
+/** Refusals a host cannot get past by retrying: the token, the rights, the protocol version. */
+const REFUSALS: ReadonlySet<string> = new Set([
+  ErrorCode.UNAUTHORIZED,
+  ErrorCode.FORBIDDEN,
+  ErrorCode.TUNNEL_FORBIDDEN,
+  ErrorCode.INVALID_TUNNEL_NAME,
+  ErrorCode.UNSUPPORTED_VERSION,
+]);
+
+/** Pool settings a client may tune (see RelayPoolOptions). */
+export type PoolTuning = Partial<Pick<RelayPoolOptions, 'size' | 'detectMs' | 'failbackDelayMs' | 'queueLimit' | 'queueTimeoutMs' | 'stableAfterMs' | 'backoff' | 'probe'>>;
+
+/** The one endpoint of a client given only a factory (the factory knows where to connect). */
+export const FACTORY_ENDPOINT: RelayEndpoint = { url: 'default', priority: 0, weight: 1 };
 
 export interface HostAgentOptions {
   tunnel: string;
   target: { host: string; port: number };
   factory: SessionFactory;
+  /** Relays to register with (all at once, up to the pool size); default: the factory's own. */
+  endpoints?: RelayEndpoint[];
+  pool?: PoolTuning;
+  resumable?: ResumableOptions;
   /** Time to connect to the target before refusing the stream. */
   connectTimeoutMs?: number;
   /** Reconnect after a lost connection (default true). */
@@ -29,21 +55,28 @@ export interface HostAgentEvents {
   disconnected: [err: TetherError, retryInMs: number | undefined];
   stream: [id: number];
   streamClosed: [id: number, err: TetherError | undefined];
+  /** A stream lost its relay path, or continued on a new one. */
+  streamDetached: [id: string, err: TetherError];
+  streamResumed: [id: string];
+  state: [state: PoolState];
   error: [err: TetherError];
 }
 
 /**
- * Shares a local TCP service as a tunnel: keeps a session to the relay and, for each stream
- * the relay opens, connects to the target and joins the two. Used by `tether share` and by the
- * VS Code extension alike.
+ * Shares a local TCP service as a tunnel: stays registered with several relays at once and,
+ * for each stream a relay opens, connects to the target and joins the two. Resumable streams
+ * outlive the relay they arrived through: the connector resumes them through any other relay
+ * this host is registered with. Used by `tether share` and by the VS Code extension alike.
  */
 export class HostAgent extends EventEmitter<HostAgentEvents> {
-  readonly options: Required<HostAgentOptions>;
-  private current: RelaySession | undefined;
+  readonly options: Required<Omit<HostAgentOptions, 'endpoints' | 'pool' | 'resumable'>> & Pick<HostAgentOptions, 'pool' | 'resumable'>;
+  private readonly pool: RelayPool;
+  private readonly usesFactoryEndpoint: boolean;
   private stopped = false;
-  private readonly backoff = new Backoff();
-  private retryTimer: NodeJS.Timeout | undefined;
   private readonly sockets = new Set<net.Socket>();
+  /** Resumable streams by id, kept for resumeTimeoutMs after they close to answer late resumes. */
+  private readonly resumable = new Map<string, ResumableStream>();
+  private plainStreams = 0;
   streamsServed = 0;
 
   constructor(options: HostAgentOptions) {
@@ -54,72 +87,115 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
       throw createError(ErrorCode.INVALID_ARGUMENT, `invalid target ${host}:${port}: need a host and a port from 1 to 65535`);
     }
     this.options = { connectTimeoutMs: 10_000, reconnect: true, stableAfterMs: 30_000, ...options };
+    this.usesFactoryEndpoint = !options.endpoints;
+    const endpoints = options.endpoints ?? [FACTORY_ENDPOINT];
+    const factory: SessionFactory = this.usesFactoryEndpoint ? (kind, tunnel) => options.factory(kind, tunnel) : options.factory;
+    this.pool = new RelayPool({
+      kind: 'host',
+      tunnel: options.tunnel,
+      endpoints,
+      factory,
+      stableAfterMs: this.options.stableAfterMs,
+      ...(this.usesFactoryEndpoint ? { probe: async () => undefined } : {}),
+      ...options.pool,
+    });
+    this.pool.on('session', (relay) => this.onSession(relay));
+    this.pool.on('lost', (relay, endpoint, err) => this.onLost(endpoint, err));
+    this.pool.on('state', (state) => this.onState(state));
   }
 
+  /** Streams being served (a resumable one waiting for its resume counts). */
   get activeStreams(): number {
-    return this.current?.session.streamCount ?? 0;
+    let n = this.plainStreams;
+    for (const stream of this.resumable.values()) if (stream.state !== 'closed') n++;
+    return n;
   }
 
+  /** Round-trip time to the relay new streams prefer, in ms (0 until measured). */
   get rttMs(): number {
-    return this.current?.session.rttMs ?? 0;
+    return this.pool.live()[0]?.session.rttMs ?? 0;
   }
 
-  /** Registers the tunnel; rejects with the relay's coded error if the first attempt fails. */
+  /** Where the agent is registered and how each relay is doing. */
+  state(): PoolState {
+    return this.pool.state();
+  }
+
+  /** Registers the tunnel; rejects with the relay's coded error if every first attempt fails. */
   async start(): Promise<void> {
-    await this.connect();
+    await this.pool.start();
+    this.running = true;
   }
 
-  /** Tells the relay we are leaving, lets open streams finish (bounded), then disconnects. */
+  private running = false;
+
+  /** Tells the relays we are leaving, lets open streams finish (bounded), then disconnects. */
   async stop(drainMs = 5000): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.retryTimer);
-    const current = this.current;
-    if (!current) return;
-    current.session.goAway(WireCode.GOING_AWAY, 'host is stopping');
+    const sessions = this.pool.live();
+    for (const relay of sessions) relay.session.goAway(WireCode.GOING_AWAY, 'host is stopping');
     const deadline = Date.now() + drainMs;
-    while (current.session.streamCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (this.activeStreams > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const stream of this.resumable.values()) stream.reset(WireCode.GOING_AWAY, 'host is stopping');
     for (const socket of this.sockets) socket.destroy();
-    current.close();
+    this.pool.close();
   }
 
-  private async connect(): Promise<void> {
-    const relay = await this.options.factory('host', this.options.tunnel);
-    if (this.stopped) {
-      relay.close();
-      return;
-    }
-    this.current = relay;
-    const upSince = Date.now();
-    relay.session.on('stream', (stream) => this.serve(stream));
+  private onSession(relay: RelaySession): void {
+    relay.session.on('stream', (stream, request) => this.serve(stream, request));
     this.emit('ready');
-    void relay.closed.then((err) => {
-      if (this.current === relay) this.current = undefined;
-      if (this.stopped || !err) return;
-      if (Date.now() - upSince > this.options.stableAfterMs) this.backoff.reset();
-      this.scheduleReconnect(err);
-    });
   }
 
-  private scheduleReconnect(err: TetherError): void {
-    if (!this.options.reconnect || this.stopped) {
+  private onLost(endpoint: RelayEndpoint, err: TetherError | undefined): void {
+    if (this.stopped || !err) return;
+    if (!this.options.reconnect) {
+      this.stopped = true;
+      this.pool.close();
       this.emit('disconnected', err, undefined);
       return;
     }
-    const delay = this.backoff.next();
-    this.emit('disconnected', err, delay);
-    this.retryTimer = setTimeout(() => {
-      this.connect().catch((e: TetherError) => {
-        // A refused token or a name taken for good will not fix itself; anything else is retried.
-        if (e.retryable || e.code === ErrorCode.TUNNEL_IN_USE) this.scheduleReconnect(e);
-        else {
-          this.stopped = true;
-          this.emit('error', e);
-        }
-      });
-    }, delay);
+    // The pool schedules the retry right after it reports the loss.
+    queueMicrotask(() => {
+      const status = this.pool.state().endpoints.find((e) => e.url === endpoint.url);
+      this.emit('disconnected', err, status?.retryInMs ?? 0);
+    });
   }
 
-  private serve(stream: MuxStream): void {
+  private onState(state: PoolState): void {
+    this.emit('state', state);
+    // Every relay refused us for a reason retrying cannot fix (a revoked token, say): give up.
+    // (Before start() resolved, start() itself rejects with that error.)
+    const refused = state.endpoints.filter((e) => e.lastError && REFUSALS.has(e.lastError.code));
+    if (this.running && !this.stopped && state.live === 0 && refused.length === state.endpoints.length) {
+      const last = refused[0].lastError!;
+      this.stopped = true;
+      this.pool.close();
+      this.emit('error', createError(last.code as TetherError['code'], last.message));
+    }
+  }
+
+  private serve(stream: MuxStream, request: OpenRequest): void {
+    let hello: StreamHello | undefined;
+    try {
+      hello = decodeHello(request.metadata);
+    } catch (err) {
+      stream.reject(WireCode.PROTOCOL_ERROR, (err as Error).message);
+      return;
+    }
+    if (hello?.kind === 'resume') {
+      const existing = this.resumable.get(hello.id.toString('hex'));
+      if (!existing) {
+        stream.reject(WireCode.RESUME_UNKNOWN, 'resume refused: this host has no such stream');
+        return;
+      }
+      existing.acceptResume(stream, hello);
+      return;
+    }
+    this.connectTarget(stream, hello);
+  }
+
+  /** Connects to the target for a new stream; accepts it once the target answers. */
+  private connectTarget(stream: MuxStream, hello: Extract<StreamHello, { kind: 'new' }> | undefined): void {
     const { host, port } = this.options.target;
     const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
     this.sockets.add(socket);
@@ -129,19 +205,22 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
       socket.destroy();
       if (stream.state === 'pending') stream.reject(WireCode.TARGET_UNREACHABLE, `target ${host}:${port} did not answer within ${this.options.connectTimeoutMs} ms`);
     }, this.options.connectTimeoutMs);
-    stream.once('close', (err) => {
+    const onEarlyClose = (): void => {
       clearTimeout(timer);
       if (socket.connecting) socket.destroy();
-      this.emit('streamClosed', stream.id, err);
-    });
+      if (stream.error) this.emit('streamClosed', stream.id, stream.error);
+    };
+    stream.once('close', onEarlyClose);
     socket.once('connect', () => {
       clearTimeout(timer);
       if (stream.state !== 'pending') {
         socket.destroy();
         return;
       }
+      stream.off('close', onEarlyClose);
       stream.accept();
-      void bridge(stream, socket, socket);
+      if (hello) this.bridgeResumable(stream, hello, socket);
+      else this.bridgePlain(stream, socket);
     });
     socket.once('close', () => this.sockets.delete(socket));
     socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -154,5 +233,34 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
       );
     });
   }
-}
 
+  private bridgePlain(stream: MuxStream, socket: net.Socket): void {
+    this.plainStreams++;
+    void bridge(stream, socket, socket).then((err) => {
+      this.plainStreams--;
+      this.emit('streamClosed', stream.id, err);
+    });
+  }
+
+  private bridgeResumable(mux: MuxStream, hello: Extract<StreamHello, { kind: 'new' }>, socket: net.Socket): void {
+    const stream = ResumableStream.accept(mux, this.options.tunnel, hello, this.options.resumable);
+    const key = stream.key;
+    if (this.resumable.get(key)?.state === 'open') {
+      stream.reset(WireCode.PROTOCOL_ERROR, 'a stream with this id is already open');
+      socket.destroy();
+      return;
+    }
+    this.resumable.set(key, stream);
+    const id = mux.id;
+    stream.on('detached', (err) => this.emit('streamDetached', key, err));
+    stream.on('resumed', () => this.emit('streamResumed', key));
+    void bridge(stream, socket, socket).then((err) => {
+      this.emit('streamClosed', id, err);
+      // Kept a while: the far end may still ask to resume it, to hear how it ended.
+      const linger = setTimeout(() => {
+        if (this.resumable.get(key) === stream) this.resumable.delete(key);
+      }, this.options.resumable?.resumeTimeoutMs ?? ResumableDefaults.resumeTimeoutMs);
+      linger.unref();
+    });
+  }
+}

@@ -92,6 +92,8 @@ interface Slot {
   /** Lost or failed since it was last trusted: it must stay up failbackDelayMs before it is preferred again. */
   recovering: boolean;
   lastError: TetherError | undefined;
+  /** The last connection attempt was refused for a reason retrying cannot fix (not a lost session). */
+  refused: boolean;
   backoff: Backoff;
   retryTimer: NodeJS.Timeout | undefined;
   retryAt: number | undefined;
@@ -223,6 +225,7 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
       failing: false,
       recovering: false,
       lastError: undefined,
+      refused: false,
       backoff: new Backoff(baseMs, this.maxBackoffMs, this.random),
       retryTimer: undefined,
       retryAt: undefined,
@@ -367,7 +370,7 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
     if (slot.session) return 'up';
     if (slot.connecting) return 'connecting';
     if (slot.draining.size > 0) return 'draining';
-    if (slot.failing) return slot.lastError && !slot.lastError.retryable ? 'failed' : 'down';
+    if (slot.failing) return slot.refused ? 'failed' : 'down';
     return 'idle';
   }
 
@@ -438,7 +441,7 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
   private scheduleRetry(slot: Slot): void {
     // An endpoint that refuses us for a reason retrying cannot fix (a bad token there) is asked
     // again only at the slowest pace, not hammered.
-    const delay = slot.lastError && !slot.lastError.retryable ? this.maxBackoffMs : slot.backoff.next();
+    const delay = slot.refused ? this.maxBackoffMs : slot.backoff.next();
     slot.retryAt = this.now() + delay;
     slot.retryTimer = setTimeout(() => {
       slot.retryTimer = undefined;
@@ -475,6 +478,7 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
     slot.failing = true;
     slot.recovering = true;
     slot.lastError = err;
+    slot.refused = !err.retryable;
     if (!this.started && this.slots.every((s) => s.failing && !s.connecting)) {
       // Every endpoint failed its first attempt: report the error that says most. One that
       // retrying cannot fix (a bad token) beats "unreachable", which may only be this network.
@@ -489,6 +493,7 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
     slot.connecting = false;
     slot.failing = false;
     slot.lastError = undefined;
+    slot.refused = false;
     slot.session = session;
     slot.upSince = this.now();
     this.bySession.set(session, slot);

@@ -4,7 +4,17 @@
  */
 import { once } from 'node:events';
 import net from 'node:net';
-import { createSessionPair, type MuxSession, type MuxStream, type TetherError } from '@tether/shared';
+import {
+  createSessionPair,
+  decodeHello,
+  ResumableStream,
+  WireCode,
+  type ByteStream,
+  type MuxSession,
+  type MuxStream,
+  type OpenRequest,
+  type TetherError,
+} from '@tether/shared';
 import type { Endpoint, SessionFactory } from './relay-session.js';
 
 export interface MemoryRelay {
@@ -22,7 +32,7 @@ export interface MemoryRelay {
  * A SessionFactory over in-memory session pairs: the client gets `a`, the test plays the relay
  * with `b` (in `peers`), answering streams with `serve` when given.
  */
-export function memoryRelay(serve?: (stream: MuxStream, tunnel: string) => void): MemoryRelay {
+export function memoryRelay(serve?: (stream: MuxStream, tunnel: string, request: OpenRequest) => void): MemoryRelay {
   const peers: MuxSession[] = [];
   const calls: [Endpoint, string | undefined][] = [];
   const relays: (string | undefined)[] = [];
@@ -33,7 +43,7 @@ export function memoryRelay(serve?: (stream: MuxStream, tunnel: string) => void)
     const failure = failures.shift();
     if (failure) throw failure;
     const { a, b } = createSessionPair();
-    if (serve) b.on('stream', (stream, request) => serve(stream, request.tunnel));
+    if (serve) b.on('stream', (stream, request) => serve(stream, request.tunnel, request));
     let closedByUs = false;
     const closed = new Promise<TetherError | undefined>((resolve) => a.once('close', (err) => resolve(closedByUs ? undefined : err)));
     peers.push(b);
@@ -63,4 +73,27 @@ export async function closedPort(): Promise<number> {
   server.close();
   await once(server, 'close');
   return port;
+}
+
+/**
+ * Plays the host side for streams of any kind across every session of a memory relay: a NEW
+ * hello gets a ResumableStream (kept by id, so a RESUME through another session finds it), a
+ * plain OPEN the MuxStream itself. `handle` gets the accepted stream.
+ */
+export function acceptingHost(handle: (stream: ByteStream, tunnel: string) => void): (mux: MuxStream, tunnel: string, request: OpenRequest) => void {
+  const table = new Map<string, ResumableStream>();
+  return (mux, tunnel, request) => {
+    const hello = decodeHello(request.metadata);
+    if (hello?.kind === 'resume') {
+      const stream = table.get(hello.id.toString('hex'));
+      if (stream) stream.acceptResume(mux, hello);
+      else mux.reject(WireCode.RESUME_UNKNOWN, 'no such stream');
+      return;
+    }
+    mux.accept();
+    if (!hello) return handle(mux, tunnel);
+    const stream = ResumableStream.accept(mux, tunnel, hello);
+    table.set(stream.key, stream);
+    handle(stream, tunnel);
+  };
 }
