@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import * as vscode from 'vscode';
-import { MuxDuplex, type MuxStream, type TetherError } from '@tether/shared';
+import { MuxDuplex, type ByteStream, type TetherError } from '@tether/shared';
 import { Backoff, Connector, RelayApi, webSocketFactory, type ActiveConnection, type ClientState, type RelaySession } from '../core/index.js';
 import type { Credentials } from './auth.js';
 import type { Logger } from './logger.js';
@@ -20,7 +20,7 @@ interface Listener {
 interface Terminal {
   id: string;
   tunnel: string;
-  stream: MuxStream;
+  stream: ByteStream;
 }
 
 const PORTS_KEY = 'tether.localPorts';
