@@ -1,7 +1,7 @@
 import { assertTunnelName, type TetherError } from '@tether/shared';
-import { Connector, HostAgent, parseHostPort, RelayApi, webSocketFactory } from '../core/index.js';
+import { Connector, HostAgent, parseHostPort, RelayApi, webSocketFactory, type PoolState } from '../core/index.js';
 import { info } from './output.js';
-import { clientOptions, parse, relayAndToken, requirePositional } from './options.js';
+import { clientOptions, parse, poolFlags, poolOptions, relayEndpointsAndToken, requirePositional, resumableOptions } from './options.js';
 
 function onSignals(stop: () => void): void {
   let count = 0;
@@ -13,18 +13,57 @@ function onSignals(stop: () => void): void {
   process.on('SIGTERM', handler);
 }
 
-/** `tether share NAME [--target HOST:PORT]` */
+/** Prints a line whenever the relay new streams go to changes, and why. */
+function reportFailover(): (state: PoolState) => void {
+  let active: string | undefined;
+  let first = true;
+  return (state) => {
+    if (state.active === active) return;
+    active = state.active;
+    if (first && active) {
+      first = false;
+      return;
+    }
+    info(active ? `relay: now using ${active} (${state.reason})` : `relay: none reachable (${state.reason}); new connections wait up to the queue timeout`);
+  };
+}
+
+/** A Connector over every --relay given, with the pool and resume flags. */
+function clientConnector(values: Parameters<typeof relayEndpointsAndToken>[0] & Parameters<typeof poolOptions>[0]): { connector: Connector; relay: string; token: string } {
+  const { endpoints, token } = relayEndpointsAndToken(values);
+  const connector = new Connector(webSocketFactory({ relay: endpoints[0].url, token }), {
+    endpoints,
+    pool: poolOptions(values),
+    resumable: resumableOptions(values),
+  });
+  return { connector, relay: endpoints[0].url, token };
+}
+
+/** `tether share NAME [--target HOST:PORT] [--relay URL ...]` */
 export async function shareCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { ...clientOptions, target: { type: 'string' } }, 1);
+  const { values, positionals } = parse(args, { ...clientOptions, ...poolFlags, target: { type: 'string' } }, 1);
   const tunnel = requirePositional(positionals, 0, 'tunnel name');
   assertTunnelName(tunnel);
   const target = parseHostPort(values.target ?? '127.0.0.1:22');
-  const { relay, token } = relayAndToken(values);
-  const agent = new HostAgent({ tunnel, target, factory: webSocketFactory({ relay, token }) });
+  const { endpoints, token } = relayEndpointsAndToken(values);
+  const agent = new HostAgent({
+    tunnel,
+    target,
+    endpoints,
+    factory: webSocketFactory({ relay: endpoints[0].url, token }),
+    pool: poolOptions(values),
+    resumable: resumableOptions(values),
+  });
   agent.on('disconnected', (err, retryIn) => {
     info(retryIn === undefined ? `disconnected: ${err.message} [${err.code}]` : `disconnected: ${err.message} [${err.code}]; reconnecting in ${(retryIn / 1000).toFixed(1)} s`);
   });
-  agent.on('ready', () => info(`Sharing ${target.host}:${target.port} as tunnel ${tunnel} via ${relay}`));
+  const relays = endpoints.map((e) => e.url).join(', ');
+  let announced = false;
+  agent.on('ready', () => {
+    if (announced) return;
+    announced = true;
+    info(`Sharing ${target.host}:${target.port} as tunnel ${tunnel} via ${relays}`);
+  });
   const failed = new Promise<never>((_, reject) => agent.once('error', reject));
   await agent.start();
   onSignals(() => {
@@ -34,24 +73,30 @@ export async function shareCommand(args: string[]): Promise<void> {
   await failed;
 }
 
-/** `tether connect NAME --listen HOST:PORT` */
+/** `tether connect NAME --listen HOST:PORT [--relay URL ...]` */
 export async function connectCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { ...clientOptions, listen: { type: 'string' } }, 1);
+  const { values, positionals } = parse(args, { ...clientOptions, ...poolFlags, listen: { type: 'string' } }, 1);
   const tunnel = requirePositional(positionals, 0, 'tunnel name');
   assertTunnelName(tunnel);
   const listen = parseHostPort(values.listen ?? '127.0.0.1:2222', '127.0.0.1', 0);
-  const { relay, token } = relayAndToken(values);
+  const { connector, relay, token } = clientConnector(values);
   // Fail fast, with the relay's own words, on a bad token or a tunnel we may not use.
-  const status = await new RelayApi(relay, token).tunnel(tunnel);
-  const connector = new Connector(webSocketFactory({ relay, token }));
+  const status = await new RelayApi(relay, token).tunnel(tunnel).catch((err: TetherError) => {
+    // The first relay may be the one that is down; the pool reaches the others.
+    if (err.code !== 'TETHER_ERR_RELAY_UNREACHABLE') throw err;
+    return undefined;
+  });
+  connector.on('state', reportFailover());
   await connector.session();
   const server = await connector.listen(tunnel, listen.host, listen.port);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : listen.port;
-  info(`Listening on ${listen.host}:${port}: connections go to tunnel ${tunnel} via ${relay}${status.online ? '' : ' (the tunnel is offline right now)'}`);
+  info(`Listening on ${listen.host}:${port}: connections go to tunnel ${tunnel} via ${connector.state()?.active ?? relay}${status && !status.online ? ' (the tunnel is offline right now)' : ''}`);
   info(`  ssh -p ${port} USER@${listen.host}`);
   connector.on('connectionError', (remote, err: TetherError) => info(`${remote}: ${err.message} [${err.code}]`));
   connector.on('listenError', (err) => info(`listener error: ${err.message}`));
+  connector.on('streamDetached', (name, err) => info(`${name}: relay path lost (${err.code}); resuming through another relay`));
+  connector.on('streamResumed', (name) => info(`${name}: stream resumed`));
   onSignals(() => {
     connector.close();
     process.exit(0);
@@ -61,11 +106,10 @@ export async function connectCommand(args: string[]): Promise<void> {
 
 /** `tether proxy NAME`: stdin/stdout, for ssh's ProxyCommand. */
 export async function proxyCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, clientOptions, 1);
+  const { values, positionals } = parse(args, { ...clientOptions, ...poolFlags }, 1);
   const tunnel = requirePositional(positionals, 0, 'tunnel name');
   assertTunnelName(tunnel);
-  const { relay, token } = relayAndToken(values);
-  const connector = new Connector(webSocketFactory({ relay, token }));
+  const { connector } = clientConnector(values);
   const err = await connector.pipe(tunnel, process.stdin, process.stdout);
   connector.close();
   if (err) throw err;
@@ -74,8 +118,8 @@ export async function proxyCommand(args: string[]): Promise<void> {
 /** `tether tunnels` */
 export async function tunnelsCommand(args: string[]): Promise<void> {
   const { values } = parse(args, clientOptions, 0);
-  const { relay, token } = relayAndToken(values);
-  for (const t of await new RelayApi(relay, token).tunnels()) {
+  const { endpoints, token } = relayEndpointsAndToken(values);
+  for (const t of await new RelayApi(endpoints[0].url, token).tunnels()) {
     process.stdout.write(`${t.name}\t${t.online ? 'online' : 'offline'}\t${t.owner}\n`);
   }
 }

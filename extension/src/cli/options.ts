@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ResumableOptions } from '@tether/shared';
 import { parseEndpoints, type RelayEndpoint, type RelayPoolOptions } from '../core/index.js';
 import { UsageError } from './output.js';
 
@@ -16,6 +17,8 @@ export const poolFlags = {
   'detect-ms': { type: 'string' },
   'failback-ms': { type: 'string' },
   'queue-timeout-ms': { type: 'string' },
+  'replay-buffer': { type: 'string' },
+  'resume-timeout-ms': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type ParsedValue<T> = T extends { type: 'boolean' } ? (T extends { multiple: true } ? boolean[] : boolean) : T extends { multiple: true } ? string[] : string;
@@ -81,6 +84,16 @@ export function poolOptions(values: { [K in keyof typeof poolFlags]?: string }):
   if (detectMs !== undefined) options.detectMs = detectMs;
   if (failbackDelayMs !== undefined) options.failbackDelayMs = failbackDelayMs;
   if (queueTimeoutMs !== undefined) options.queueTimeoutMs = queueTimeoutMs;
+  return options;
+}
+
+/** --replay-buffer BYTES and --resume-timeout-ms N as resumable-stream options. */
+export function resumableOptions(values: { [K in keyof typeof poolFlags]?: string }): ResumableOptions {
+  const options: ResumableOptions = {};
+  const replay = positiveInteger(values, 'replay-buffer', 64 * 1024);
+  const timeout = positiveInteger(values, 'resume-timeout-ms', 100);
+  if (replay !== undefined) options.replayBufferBytes = replay;
+  if (timeout !== undefined) options.resumeTimeoutMs = timeout;
   return options;
 }
 

@@ -8,10 +8,11 @@ import { Connector, webSocketFactory } from '../core/index.js';
 import { AGENT_CHOICES, describeAgent, discoverAgent, type AgentChoice, type FoundAgent } from '../core/ssh/agent-discovery.js';
 import { SshShell, type HostKeyInfo } from '../core/ssh/ssh-shell.js';
 import { formatError, info, UsageError } from './output.js';
-import { clientOptions, relayAndToken } from './options.js';
+import { clientOptions, poolFlags, poolOptions, relayEndpointsAndToken, resumableOptions } from './options.js';
 
 const sshOptions = {
   ...clientOptions,
+  ...poolFlags,
   login: { type: 'string', short: 'l' },
   identity: { type: 'string', short: 'i' },
   'forward-agent': { type: 'boolean', short: 'A' },
@@ -71,7 +72,7 @@ function parseSshArgs(args: string[]) {
 export async function sshCommand(args: string[]): Promise<number> {
   const { values, tunnel, command, agent: agentChoice, agentTimeoutMs } = parseSshArgs(args);
   assertTunnelName(tunnel);
-  const { relay, token } = relayAndToken(values);
+  const { endpoints, token } = relayEndpointsAndToken(values);
   const username = values.login ?? process.env.USER ?? userInfo().username;
   const knownHostsFile = values['known-hosts'] ?? join(homedir(), '.ssh', 'known_hosts');
   const forwardAgent = values['forward-agent'] === true;
@@ -90,7 +91,11 @@ export async function sshCommand(args: string[]): Promise<number> {
   const identityFile = values.identity ?? defaultIdentity();
 
   let unknownKey: HostKeyInfo | undefined;
-  const connector = new Connector(webSocketFactory({ relay, token }));
+  const connector = new Connector(webSocketFactory({ relay: endpoints[0].url, token }), {
+    endpoints,
+    pool: poolOptions(values),
+    resumable: resumableOptions(values),
+  });
   const interactive = command === undefined;
   const tty = interactive && process.stdin.isTTY === true;
   let shell: SshShell;

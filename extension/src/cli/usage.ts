@@ -14,11 +14,14 @@ Client (every command takes --relay URL and --token T;
         defaults: TETHER_RELAY or ${'http://127.0.0.1:8080'}, and TETHER_TOKEN)
   --relay may be repeated, one relay each: URL[,priority=N][,weight=N]. The order given is
   the order of preference (priority 0 first); equal priorities share new streams by weight.
-  TETHER_RELAY may list several, separated by spaces. share and connect keep sessions to the
-  best ones and fail over; tune with --pool N (sessions kept), --detect-ms MS (silence that
+  TETHER_RELAY may list several, separated by spaces. share, connect, proxy and ssh keep sessions
+  to the best ones and fail over; tune with --pool N (sessions kept), --detect-ms MS (silence that
   counts as dead, default 3000), --failback-ms MS (how long a recovered relay must stay up
   before streams go back to it, default 10000), --queue-timeout-ms MS (how long a new
-  connection waits for a relay, default 10000).
+  connection waits for a relay, default 10000). Streams of connect, proxy and ssh survive
+  their relay: they resume through another one with no byte lost; --replay-buffer BYTES
+  (unacknowledged bytes kept per stream, default 8388608) and --resume-timeout-ms MS (how
+  long a stream waits for a relay to resume through, default 30000) tune that.
   tether share NAME [--target HOST:PORT]
       Share a local TCP service (default 127.0.0.1:22) as tunnel NAME.
   tether connect NAME --listen HOST:PORT
