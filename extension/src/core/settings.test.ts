@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { expandHome, logLevelEnabled, readSettings } from './settings.js';
+import { expandHome, logLevelEnabled, readSettings, relayClientOptions } from './settings.js';
 
 const env = { home: '/home/alice', user: 'alice' };
+const FAILOVER_DEFAULTS = { poolSize: undefined, detectMs: 3000, failbackDelayMs: 10_000, queueTimeoutMs: 10_000, replayBufferBytes: 8 * 1024 * 1024, resumeTimeoutMs: 30_000 };
 const read = (values: Record<string, unknown>) => readSettings((key) => values[key], env);
 
 describe('readSettings', () => {
@@ -11,7 +12,7 @@ describe('readSettings', () => {
     assert.deepEqual(settings, {
       relayUrls: [],
       relays: [],
-      failover: { poolSize: undefined, detectMs: 3000, failbackDelayMs: 10_000, queueTimeoutMs: 10_000 },
+      failover: FAILOVER_DEFAULTS,
       sshUser: 'alice',
       sshTargetPort: 22,
       identityFile: undefined,
@@ -55,10 +56,14 @@ describe('readSettings', () => {
     ['a relay list that is a string', { relays: 'http://relay' }, 'tether.relays', 'relays', []],
     ['a relay with weight 0', { relays: ['http://relay,weight=0'] }, 'tether.relays', 'relays', []],
     ['a relay that is an object', { relays: [{ url: 'http://relay' }] }, 'tether.relays', 'relays', []],
-    ['a pool size of 17', { 'failover.poolSize': 17 }, 'tether.failover.poolSize', 'failover', { poolSize: undefined, detectMs: 3000, failbackDelayMs: 10_000, queueTimeoutMs: 10_000 }],
-    ['a detectMs of 10', { 'failover.detectMs': 10 }, 'tether.failover.detectMs', 'failover', { poolSize: undefined, detectMs: 3000, failbackDelayMs: 10_000, queueTimeoutMs: 10_000 }],
-    ['a failback delay as a string', { 'failover.failbackDelayMs': '5000' }, 'tether.failover.failbackDelayMs', 'failover', { poolSize: undefined, detectMs: 3000, failbackDelayMs: 10_000, queueTimeoutMs: 10_000 }],
-    ['a fractional queue timeout', { 'failover.queueTimeoutMs': 1000.5 }, 'tether.failover.queueTimeoutMs', 'failover', { poolSize: undefined, detectMs: 3000, failbackDelayMs: 10_000, queueTimeoutMs: 10_000 }],
+    ['a pool size of 17', { 'failover.poolSize': 17 }, 'tether.failover.poolSize', 'failover', FAILOVER_DEFAULTS],
+    ['a detectMs of 10', { 'failover.detectMs': 10 }, 'tether.failover.detectMs', 'failover', FAILOVER_DEFAULTS],
+    ['a failback delay as a string', { 'failover.failbackDelayMs': '5000' }, 'tether.failover.failbackDelayMs', 'failover', FAILOVER_DEFAULTS],
+    ['a fractional queue timeout', { 'failover.queueTimeoutMs': 1000.5 }, 'tether.failover.queueTimeoutMs', 'failover', FAILOVER_DEFAULTS],
+    ['a replay buffer below 64 KiB', { 'failover.replayBufferBytes': 65_535 }, 'tether.failover.replayBufferBytes', 'failover', FAILOVER_DEFAULTS],
+    ['a replay buffer above 256 MiB', { 'failover.replayBufferBytes': 256 * 1024 * 1024 + 1 }, 'tether.failover.replayBufferBytes', 'failover', FAILOVER_DEFAULTS],
+    ['a resume timeout of 99 ms', { 'failover.resumeTimeoutMs': 99 }, 'tether.failover.resumeTimeoutMs', 'failover', FAILOVER_DEFAULTS],
+    ['a resume timeout as a string', { 'failover.resumeTimeoutMs': '30000' }, 'tether.failover.resumeTimeoutMs', 'failover', FAILOVER_DEFAULTS],
     ['a user with a space', { 'ssh.user': 'bad user' }, 'tether.ssh.user', 'sshUser', 'alice'],
     ['a user starting with -', { 'ssh.user': '-oProxyCommand=x' }, 'tether.ssh.user', 'sshUser', 'alice'],
     ['port 0', { 'ssh.targetPort': 0 }, 'tether.ssh.targetPort', 'sshTargetPort', 22],
@@ -83,6 +88,8 @@ describe('readSettings', () => {
       'failover.detectMs': 1500,
       'failover.failbackDelayMs': 0,
       'failover.queueTimeoutMs': 2000,
+      'failover.replayBufferBytes': 65_536,
+      'failover.resumeTimeoutMs': 600_000,
     });
     assert.deepEqual(problems, []);
     assert.deepEqual(settings.relays, [
@@ -90,7 +97,7 @@ describe('readSettings', () => {
       { url: 'https://b.example', priority: 1, weight: 3 },
       { url: 'http://c.example', priority: 0, weight: 1 },
     ]);
-    assert.deepEqual(settings.failover, { poolSize: 3, detectMs: 1500, failbackDelayMs: 0, queueTimeoutMs: 2000 });
+    assert.deepEqual(settings.failover, { poolSize: 3, detectMs: 1500, failbackDelayMs: 0, queueTimeoutMs: 2000, replayBufferBytes: 65_536, resumeTimeoutMs: 600_000 });
     assert.equal(read({ 'failover.poolSize': 0 }).settings.failover.poolSize, undefined);
   });
 
@@ -105,6 +112,44 @@ describe('readSettings', () => {
     const { settings, problems } = read({ relayUrls: ['http://good:1', 'gopher://bad', 'http://good:1/'] });
     assert.deepEqual(settings.relayUrls, ['http://good:1']);
     assert.equal(problems.length, 1);
+  });
+});
+
+describe('relayClientOptions', () => {
+  const SIGNED_IN = 'https://home.example';
+  const optionsFor = (values: Record<string, unknown>) => relayClientOptions(read(values).settings, SIGNED_IN);
+
+  test('no tether.relays: the signed-in relay alone, default tuning', () => {
+    assert.deepEqual(optionsFor({}), {
+      endpoints: [{ url: SIGNED_IN, priority: 0, weight: 1 }],
+      pool: { detectMs: 3000, failbackDelayMs: 10_000, queueTimeoutMs: 10_000, backoff: { maxMs: 10_000 } },
+      resumable: { replayBufferBytes: 8 * 1024 * 1024, resumeTimeoutMs: 30_000 },
+    });
+  });
+
+  test('a list that names the signed-in relay is used as it is', () => {
+    const { endpoints } = optionsFor({ relays: ['https://a.example', 'https://home.example/,weight=2'] });
+    assert.deepEqual(endpoints, [
+      { url: 'https://a.example', priority: 0, weight: 1 },
+      { url: SIGNED_IN, priority: 1, weight: 2 },
+    ]);
+  });
+
+  test('a list without the signed-in relay gets it last, one priority below the least preferred', () => {
+    const { endpoints } = optionsFor({ relays: ['https://a.example,priority=5', 'https://b.example'] });
+    assert.deepEqual(endpoints.map((e) => [e.url, e.priority]), [['https://a.example', 5], ['https://b.example', 1], [SIGNED_IN, 6]]);
+  });
+
+  test('pool size, timings and stream options come from tether.failover.*', () => {
+    const { pool, resumable } = optionsFor({ 'failover.poolSize': 2, 'failover.detectMs': 900, 'failover.replayBufferBytes': 1 << 20, 'failover.resumeTimeoutMs': 5000 });
+    assert.deepEqual(pool, { size: 2, detectMs: 900, failbackDelayMs: 10_000, queueTimeoutMs: 10_000, backoff: { maxMs: 10_000 } });
+    assert.deepEqual(resumable, { replayBufferBytes: 1 << 20, resumeTimeoutMs: 5000 });
+  });
+
+  test('the settings are not changed by it', () => {
+    const { settings } = read({ relays: ['https://a.example'] });
+    relayClientOptions(settings, SIGNED_IN).endpoints[0].priority = 9;
+    assert.deepEqual(settings.relays, [{ url: 'https://a.example', priority: 0, weight: 1 }]);
   });
 });
 

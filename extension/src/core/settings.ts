@@ -1,4 +1,6 @@
+import type { ResumableOptions } from '@tether/shared';
 import { parseEndpoint, type RelayEndpoint } from './endpoints.js';
+import type { PoolTuning } from './host-agent.js';
 import { parseRelayUrl } from './relay-url.js';
 import { AGENT_CHOICES, type AgentChoice } from './ssh/agent-discovery.js';
 
@@ -15,6 +17,8 @@ export const SettingKey = {
   failoverDetectMs: 'failover.detectMs',
   failoverFailbackDelayMs: 'failover.failbackDelayMs',
   failoverQueueTimeoutMs: 'failover.queueTimeoutMs',
+  failoverReplayBufferBytes: 'failover.replayBufferBytes',
+  failoverResumeTimeoutMs: 'failover.resumeTimeoutMs',
   sshUser: 'ssh.user',
   sshTargetPort: 'ssh.targetPort',
   sshIdentityFile: 'ssh.identityFile',
@@ -36,13 +40,17 @@ export interface AgentSettings {
   timeoutMs: number;
 }
 
-/** Tuning of the relay pool (see RelayPoolOptions). */
+/** Tuning of the relay pool (see RelayPoolOptions) and of resumable streams (see ResumableOptions). */
 export interface FailoverSettings {
   /** Live relay sessions to keep; undefined: the pool's default for its kind. */
   poolSize: number | undefined;
   detectMs: number;
   failbackDelayMs: number;
   queueTimeoutMs: number;
+  /** Bytes a stream keeps unacknowledged to replay after moving to another relay. */
+  replayBufferBytes: number;
+  /** How long a stream that lost its relay waits to be resumed before it fails. */
+  resumeTimeoutMs: number;
 }
 
 /** The extension's settings, validated and with defaults filled in. */
@@ -147,6 +155,8 @@ export function readSettings(get: (key: string) => unknown, env: SettingsEnviron
     detectMs: integer(SettingKey.failoverDetectMs, 300, 60_000, 3000),
     failbackDelayMs: integer(SettingKey.failoverFailbackDelayMs, 0, 600_000, 10_000),
     queueTimeoutMs: integer(SettingKey.failoverQueueTimeoutMs, 100, 600_000, 10_000),
+    replayBufferBytes: integer(SettingKey.failoverReplayBufferBytes, 64 * 1024, 256 * 1024 * 1024, 8 * 1024 * 1024),
+    resumeTimeoutMs: integer(SettingKey.failoverResumeTimeoutMs, 100, 600_000, 30_000),
   };
 
   let sshUser = env.user;
@@ -184,6 +194,42 @@ export function readSettings(get: (key: string) => unknown, env: SettingsEnviron
   else if (level !== undefined) problem(SettingKey.logLevel, `expected one of ${LOG_LEVELS.join(', ')}`);
 
   return { settings: { relayUrls, relays, failover, sshUser, sshTargetPort, identityFile, agent, logLevel }, problems };
+}
+
+/** What a HostAgent or Connector of the extension is given: see `relayClientOptions`. */
+export interface RelayClientOptions {
+  endpoints: RelayEndpoint[];
+  pool: PoolTuning;
+  resumable: ResumableOptions;
+}
+
+/**
+ * The relays, pool tuning and stream options for a client signed in to `signedIn` (http form).
+ * With `tether.relays` empty that is the signed-in relay alone (still as an endpoint list, so
+ * one relay and several take the same path). Otherwise it is the list, and the signed-in relay
+ * is added after it (one priority below the least preferred) when the list leaves it out: the
+ * token is known to work there, and a host registered there stays reachable for the people who
+ * connect through it. Its order is the user's to choose, so it is never put first.
+ */
+export function relayClientOptions(settings: TetherSettings, signedIn: string): RelayClientOptions {
+  const endpoints = settings.relays.map((e) => ({ ...e }));
+  if (!endpoints.some((e) => e.url === signedIn)) {
+    const last = endpoints.reduce((max, e) => Math.max(max, e.priority), -1);
+    endpoints.push({ url: signedIn, priority: last + 1, weight: 1 });
+  }
+  const { poolSize, detectMs, failbackDelayMs, queueTimeoutMs, replayBufferBytes, resumeTimeoutMs } = settings.failover;
+  return {
+    endpoints,
+    pool: {
+      ...(poolSize === undefined ? {} : { size: poolSize }),
+      detectMs,
+      failbackDelayMs,
+      queueTimeoutMs,
+      // An editor waits for its relay at most 10 s between attempts (the pool's own cap is 30 s).
+      backoff: { maxMs: 10_000 },
+    },
+    resumable: { replayBufferBytes, resumeTimeoutMs },
+  };
 }
 
 /** True when a message at `level` passes the `threshold` of the logLevel setting. */

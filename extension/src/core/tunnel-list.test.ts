@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { PoolState } from './relay-pool.js';
 import {
   buildTunnelTree,
   ContextValue,
+  describeRelayUse,
   formatBytes,
   formatRtt,
+  isFailedOver,
+  relayChangeLine,
+  relayUse,
   statusSummary,
   type ActiveConnection,
   type ClientState,
+  type RelayUse,
   type SharedTunnel,
 } from './tunnel-list.js';
 
@@ -175,5 +181,77 @@ describe('statusSummary', () => {
     assert.match(tooltip, /Sharing b \(reconnecting: relay went away\)/);
     assert.match(tooltip, /Connected to server on 127\.0\.0\.1:40022/);
     assert.match(tooltip, /Relay link lost, reconnecting: cannot reach relay/);
+  });
+});
+
+const A = 'http://127.0.0.1:8080';
+const B = 'https://b.example';
+const use = (over: Partial<RelayUse> = {}): RelayUse => ({ active: A, reason: 'preferred', up: 2, total: 2, ...over });
+const failedOver = use({ active: B, reason: `failover: ${A} lost (TETHER_ERR_CONNECTION_LOST)`, up: 1 });
+
+describe('relay use', () => {
+  test('relayUse takes the active relay, the reason and the counts from a pool state', () => {
+    const pool: PoolState = {
+      active: B,
+      reason: 'failback',
+      since: 0,
+      queued: 0,
+      live: 1,
+      size: 2,
+      endpoints: [
+        { url: A, priority: 0, weight: 1, state: 'down', rttMs: 0, since: 0, streams: 0 },
+        { url: B, priority: 1, weight: 1, state: 'up', rttMs: 3, since: 0, streams: 2 },
+        { url: 'http://c', priority: 2, weight: 1, state: 'idle', rttMs: 0, since: 0, streams: 0 },
+      ],
+    };
+    assert.deepEqual(relayUse(pool), { active: B, reason: 'failback', up: 1, total: 3 });
+  });
+
+  const described: [what: string, u: RelayUse, text: string][] = [
+    ['the preferred relay of one', use({ up: 1, total: 1 }), '127.0.0.1:8080'],
+    ['the preferred relay of two', use(), '127.0.0.1:8080, connected to 2 of 2 relays'],
+    ['after a failover', failedOver, 'b.example (failover: 127.0.0.1:8080 lost (TETHER_ERR_CONNECTION_LOST)), connected to 1 of 2 relays'],
+    ['after a failback', use({ reason: 'failback' }), '127.0.0.1:8080 (failback), connected to 2 of 2 relays'],
+    ['none of two', use({ active: undefined, reason: 'no relay', up: 0 }), 'no relay reachable (2 configured)'],
+    ['none of one', use({ active: undefined, reason: 'no relay', up: 0, total: 1 }), 'no relay reachable'],
+  ];
+  for (const [what, u, text] of described) test(`describeRelayUse: ${what}`, () => assert.equal(describeRelayUse(u), text));
+
+  const changes: [what: string, previous: RelayUse | undefined, next: RelayUse, line: string | undefined][] = [
+    ['the first relay', undefined, use(), `relay: now using ${A} (preferred)`],
+    ['no change', use(), use({ up: 1 }), undefined],
+    ['a failover', use(), failedOver, `relay: now using ${B} (failover: ${A} lost (TETHER_ERR_CONNECTION_LOST))`],
+    ['a failback', failedOver, use({ reason: 'failback' }), `relay: now using ${A} (failback)`],
+    ['every relay lost', failedOver, use({ active: undefined, reason: 'no relay', up: 0 }), `relay: none reachable (${B} lost; 2 configured)`],
+    ['still none', use({ active: undefined }), use({ active: undefined }), undefined],
+  ];
+  for (const [what, previous, next, line] of changes) test(`relayChangeLine: ${what}`, () => assert.equal(relayChangeLine(previous, next), line));
+
+  test('isFailedOver only while a backup relay carries new streams', () => {
+    assert.equal(isFailedOver(failedOver), true);
+    assert.equal(isFailedOver(use()), false);
+    assert.equal(isFailedOver(use({ reason: 'failback' })), false);
+    assert.equal(isFailedOver(use({ active: undefined, reason: 'failover: x lost (y)' })), false);
+    assert.equal(isFailedOver(undefined), false);
+  });
+
+  test('the status bar names the backup relay while failed over, the tooltip says why', () => {
+    const summary = statusSummary(state({ shared: [shared({ relays: failedOver })], connections: [connection({ rttMs: 0 })], link: { state: 'up', relays: failedOver } }));
+    assert.equal(summary.kind, 'active');
+    assert.equal(summary.warning, false);
+    assert.match(summary.text, /Tether: sharing 1 · connected · via b\.example$/);
+    assert.match(summary.tooltip, /^Sharing laptop \(online\) via b\.example \(failover: 127\.0\.0\.1:8080 lost/m);
+    assert.match(summary.tooltip, /^Relay link: up via b\.example \(failover: .*\), connected to 1 of 2 relays$/m);
+  });
+
+  test('on the preferred relay the text stays as it was; the tooltip still names the relay', () => {
+    const summary = statusSummary(state({ connections: [connection()], link: { state: 'up', relays: use() } }));
+    assert.match(summary.text, /plug\) Tether: connected · 3\.3 ms$/);
+    assert.match(summary.tooltip, /^Relay link: up via 127\.0\.0\.1:8080, connected to 2 of 2 relays$/m);
+  });
+
+  test('a share that fails over alone names its relay too', () => {
+    const summary = statusSummary(state({ shared: [shared({ relays: failedOver })] }));
+    assert.match(summary.text, /broadcast\) Tether: sharing 1 · via b\.example$/);
   });
 });

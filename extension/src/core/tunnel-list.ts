@@ -3,6 +3,8 @@
  * without VS Code: the vscode layer turns these nodes into TreeItems and a StatusBarItem.
  */
 
+import type { PoolState } from './relay-pool.js';
+
 export type ShareState = 'connecting' | 'online' | 'reconnecting' | 'failed';
 
 /** A tunnel this window shares (one HostAgent). */
@@ -14,6 +16,8 @@ export interface SharedTunnel {
   rttMs: number;
   /** Why it is reconnecting or failed. */
   lastError?: string;
+  /** The relays it is registered with. */
+  relays?: RelayUse;
 }
 
 /** A tunnel the relay says this identity may use. */
@@ -60,6 +64,52 @@ export interface RelayLink {
   state: 'up' | 'reconnecting';
   /** Why the link was lost (while reconnecting). */
   lastError?: string;
+  /** The relay new connections go to. */
+  relays?: RelayUse;
+}
+
+/** Where a relay pool (a share's or the connector's) stands, for display. */
+export interface RelayUse {
+  /** URL of the relay new streams go to; undefined while none is up. */
+  active: string | undefined;
+  /** Why that one (PoolState.reason): 'preferred', 'failover: <url> lost (<code>)', 'failback', 'no relay'. */
+  reason: string;
+  /** Relays with a live session, and relays configured. */
+  up: number;
+  total: number;
+}
+
+/** The part of a pool's state the view, the status bar and the log show. */
+export function relayUse(state: PoolState): RelayUse {
+  return { active: state.active, reason: state.reason, up: state.live, total: state.endpoints.length };
+}
+
+const hostOf = (url: string): string => url.replace(/^[a-z]+:\/\//, '');
+
+/** True while new streams go to a relay other than the preferred one because that one failed. */
+export function isFailedOver(use: RelayUse | undefined): boolean {
+  return use?.active !== undefined && use.reason.startsWith('failover');
+}
+
+/**
+ * "127.0.0.1:8081 (failover: 127.0.0.1:8080 lost (TETHER_ERR_CONNECTION_LOST)), connected to
+ * 1 of 2 relays"; the reason is left out when it is the preferred relay, the count with one relay.
+ */
+export function describeRelayUse(use: RelayUse): string {
+  const count = use.total > 1 ? `, connected to ${use.up} of ${use.total} relays` : '';
+  if (use.active === undefined) return `no relay reachable${use.total > 1 ? ` (${use.total} configured)` : ''}`;
+  const why = use.reason === 'preferred' ? '' : ` (${use.reason.replace(/\b[a-z]+:\/\//g, '')})`;
+  return `${hostOf(use.active)}${why}${count}`;
+}
+
+/**
+ * The log line for a change of relay (`relay: now using X (reason)`), or of there being none;
+ * undefined when the relay in use did not change.
+ */
+export function relayChangeLine(previous: RelayUse | undefined, next: RelayUse): string | undefined {
+  if (next.active === previous?.active) return undefined;
+  if (next.active === undefined) return `relay: none reachable (${previous?.active ?? 'none'} lost; ${next.total} configured)`;
+  return `relay: now using ${next.active} (${next.reason})`;
 }
 
 /** Context values used by `menus.view/item/context` `when` clauses in the manifest. */
@@ -217,12 +267,13 @@ export function statusSummary(state: ClientState): StatusSummary {
   const parts: string[] = [];
   if (sharing.length) parts.push(`sharing ${sharing.length}`);
   if (state.connections.length) parts.push('connected');
+  const via = (use: RelayUse | undefined): string => (use ? ` via ${describeRelayUse(use)}` : '');
   const linkLine = state.connections.length && state.link
-    ? [state.link.state === 'up' ? 'Relay link: up' : `Relay link lost, reconnecting${state.link.lastError ? `: ${state.link.lastError}` : ''}`]
+    ? [state.link.state === 'up' ? `Relay link: up${via(state.link.relays)}` : `Relay link lost, reconnecting${state.link.lastError ? `: ${state.link.lastError}` : ''}`]
     : [];
   const tooltip = [
     `Tether: ${who}`,
-    ...state.shared.map((t) => `Sharing ${t.name} (${t.state}${t.state !== 'online' && t.lastError ? `: ${t.lastError}` : ''})`),
+    ...state.shared.map((t) => `Sharing ${t.name} (${t.state}${t.state !== 'online' && t.lastError ? `: ${t.lastError}` : ''})${t.state === 'online' ? via(t.relays) : ''}`),
     ...state.connections.map((c) => `Connected to ${c.tunnel}${c.localPort ? ` on 127.0.0.1:${c.localPort}` : ''}`),
     ...linkLine,
   ].join('\n');
@@ -233,6 +284,9 @@ export function statusSummary(state: ClientState): StatusSummary {
     return { kind: 'degraded', text: `$(warning) Tether: ${parts.join(' · ')}`, tooltip, warning: true };
   }
   if (starting) return { kind: 'connecting', text: `$(sync~spin) Tether: connecting${parts.length ? ` · ${parts.join(' · ')}` : ''}`, tooltip, warning: false };
+  // On a backup relay: say which, so nobody wonders why the RTT changed.
+  const failedOver = [state.connections.length ? state.link?.relays : undefined, ...sharing.map((t) => t.relays)].find(isFailedOver);
+  if (failedOver?.active) parts.push(`via ${hostOf(failedOver.active)}`);
   if (!parts.length) return { kind: 'idle', text: `$(plug) Tether: ${relayHost}`, tooltip, warning: false };
   const rtts = [...sharing.map((t) => t.rttMs), ...state.connections.map((c) => c.rttMs)].filter((ms) => ms > 0);
   const rtt = rtts.length ? formatRtt(Math.min(...rtts)) : undefined;
