@@ -1,14 +1,30 @@
 import type net from 'node:net';
 import * as vscode from 'vscode';
 import { MuxDuplex, type ByteStream, type TetherError } from '@tether/shared';
-import { Backoff, Connector, RelayApi, webSocketFactory, type ActiveConnection, type ClientState, type RelaySession } from '../core/index.js';
+import { Connector, RelayApi, webSocketFactory, type ActiveConnection, type PoolState } from '../core/index.js';
+import { relayClientOptions } from '../core/settings.js';
+import { relayChangeLine, relayUse, type RelayLink, type RelayUse } from '../core/tunnel-list.js';
 import type { Credentials } from './auth.js';
+import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Notifier } from './notify.js';
+
+/** One Connector (a pool of relay sessions) and what rides on it. */
+interface Pool {
+  connector: Connector;
+  /** The relay options it was made with (JSON): another value means the settings changed. */
+  key: string;
+  relays: RelayUse | undefined;
+  /** Why no relay is up, while none is. */
+  lastError: string | undefined;
+  /** Listeners and terminals using it. */
+  users: number;
+}
 
 interface Listener {
   id: string;
   tunnel: string;
+  pool: Pool;
   server: net.Server;
   port: number;
   sockets: Set<net.Socket>;
@@ -20,45 +36,43 @@ interface Listener {
 interface Terminal {
   id: string;
   tunnel: string;
+  pool: Pool;
   stream: ByteStream;
 }
 
 const PORTS_KEY = 'tether.localPorts';
 
-type RelayLink = NonNullable<ClientState['link']>;
-
 /**
- * Everything this window reaches through the relay: local listeners (Connect to Tunnel) and
- * streams for SSH terminals, over one Connector (one WebSocket) per sign-in.
+ * Everything this window reaches through the relays: local listeners (Connect to Tunnel) and
+ * streams for SSH terminals, over one Connector (a pool of relay sessions) per sign-in. The
+ * Connector reconnects and fails over by itself; this follows its state for the status bar and
+ * the log. When the relay settings change, new connections get a new Connector and the old one
+ * is closed once the last connection on it ends (live ones are not restarted).
  */
 export class Connections implements vscode.Disposable {
-  private connector: Connector | undefined;
-  private connectorFor: Credentials | undefined;
+  private current: Pool | undefined;
+  private currentFor: Credentials | undefined;
+  /** Pools made with older settings, kept until their last connection closes. */
+  private readonly retired = new Set<Pool>();
   private readonly listeners = new Map<string, Listener>();
   private readonly terminals = new Map<string, Terminal>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private nextId = 1;
   private readonly lastNotified = new Map<string, number>();
-  /** The connector's relay session being watched, and what became of it. */
-  private watched: RelaySession | undefined;
-  private linkState: RelayLink | undefined;
-  private readonly backoff = new Backoff(500, 10_000);
-  private retryTimer: NodeJS.Timeout | undefined;
-  private reconnecting = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
+    private readonly config: Config,
     private readonly logger: Logger,
     private readonly notifier: Notifier,
   ) {}
 
   get rttMs(): number {
-    return this.connector?.rttMs ?? 0;
+    return this.current?.connector.rttMs ?? 0;
   }
 
   list(): ActiveConnection[] {
-    const rttMs = this.rttMs;
     const listeners = [...this.listeners.values()].map((l): ActiveConnection => {
       let bytesIn = l.doneIn;
       let bytesOut = l.doneOut;
@@ -67,83 +81,27 @@ export class Connections implements vscode.Disposable {
         bytesIn += s.bytesWritten;
         bytesOut += s.bytesRead;
       }
-      return { id: l.id, tunnel: l.tunnel, kind: 'listener', localPort: l.port, openConnections: l.sockets.size, bytesIn, bytesOut, rttMs };
+      return { id: l.id, tunnel: l.tunnel, kind: 'listener', localPort: l.port, openConnections: l.sockets.size, bytesIn, bytesOut, rttMs: l.pool.connector.rttMs };
     });
     const terminals = [...this.terminals.values()].map(
-      (t): ActiveConnection => ({ id: t.id, tunnel: t.tunnel, kind: 'terminal', openConnections: 1, bytesIn: t.stream.bytesReceived, bytesOut: t.stream.bytesSent, rttMs }),
+      (t): ActiveConnection => ({ id: t.id, tunnel: t.tunnel, kind: 'terminal', openConnections: 1, bytesIn: t.stream.bytesReceived, bytesOut: t.stream.bytesSent, rttMs: t.pool.connector.rttMs }),
     );
     return [...listeners, ...terminals];
   }
 
   /**
-   * The connector's link to the relay while listeners or terminals need it. The Connector
-   * itself reconnects only on demand; this keeps trying (with backoff) after a loss so the
-   * status bar says when the relay is back, and new connections find a session ready.
+   * The link to the relays while listeners or terminals need it: reconnecting while some pool
+   * in use has no relay up (the connector keeps retrying by itself), else up, with the relay
+   * new connections go to.
    */
   get link(): RelayLink | undefined {
-    return this.needsLink() ? this.linkState : undefined;
-  }
-
-  private needsLink(): boolean {
-    return this.listeners.size > 0 || this.terminals.size > 0;
-  }
-
-  /** Follows `relay` (the connector's current session) until it closes. */
-  private watch(connector: Connector, relay: RelaySession): void {
-    if (this.connector !== connector || this.watched === relay) return;
-    this.watched = relay;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    if (this.linkState?.state === 'reconnecting') this.logger.info('relay link is back');
-    this.linkState = { state: 'up' };
-    this.backoff.reset();
-    this.changed.fire();
-    void relay.closed.then((err) => {
-      if (this.connector !== connector || this.watched !== relay) return;
-      this.watched = undefined;
-      if (!this.needsLink()) {
-        this.linkState = undefined;
-        this.changed.fire();
-        return;
-      }
-      this.lost(connector, err?.message ?? 'the relay closed the connection', true);
-    });
-  }
-
-  private lost(connector: Connector, why: string, first: boolean): void {
-    this.linkState = { state: 'reconnecting', lastError: why };
-    this.changed.fire();
-    const delay = this.backoff.next();
-    const line = `relay link ${first ? 'lost' : 'still down'}: ${why}; retrying in ${delay} ms`;
-    if (first) this.logger.warn(line);
-    else this.logger.debug(line);
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => void this.reconnect(connector), delay);
-  }
-
-  private async reconnect(connector: Connector): Promise<void> {
-    this.retryTimer = undefined;
-    if (this.connector !== connector || this.reconnecting) return;
-    if (!this.needsLink()) {
-      this.linkState = undefined;
-      this.changed.fire();
-      return;
-    }
-    this.reconnecting = true;
-    try {
-      this.watch(connector, await connector.session());
-    } catch (err) {
-      if (this.connector === connector) this.lost(connector, (err as Error).message, false);
-    } finally {
-      this.reconnecting = false;
-    }
-  }
-
-  /** Tries the lost link again now (something else just reached the relay). */
-  retryNow(): void {
-    if (this.linkState?.state !== 'reconnecting' || !this.connector || this.reconnecting) return;
-    clearTimeout(this.retryTimer);
-    void this.reconnect(this.connector);
+    const used = [...new Set([...this.listeners.values(), ...this.terminals.values()].map((c) => c.pool))];
+    const known = used.filter((p) => p.relays);
+    if (known.length === 0) return undefined;
+    const down = known.find((p) => p.relays?.up === 0);
+    if (down) return { state: 'reconnecting', lastError: down.lastError, relays: down.relays };
+    const shown = known.includes(this.current as Pool) ? this.current : known[0];
+    return { state: 'up', relays: shown?.relays };
   }
 
   /** The listener for `tunnel`, if there is one. */
@@ -151,18 +109,58 @@ export class Connections implements vscode.Disposable {
     return [...this.listeners.values()].find((l) => l.tunnel === tunnel);
   }
 
-  private connectorOf(credentials: Credentials): Connector {
-    if (this.connector && this.connectorFor === credentials) return this.connector;
-    this.closeAll();
-    const connector = new Connector(webSocketFactory({ relay: credentials.relay, token: credentials.token }));
+  /** The pool for new connections: the current one unless the sign-in or the relay settings changed. */
+  private poolFor(credentials: Credentials): Pool {
+    const options = relayClientOptions(this.config.settings, credentials.relay);
+    const key = JSON.stringify(options);
+    if (this.current && this.currentFor === credentials && this.current.key === key) return this.current;
+    if (this.currentFor !== credentials) this.closeAll();
+    else if (this.current) this.retire(this.current);
+    const connector = new Connector(webSocketFactory({ relay: credentials.relay, token: credentials.token }), options);
+    const pool: Pool = { connector, key, relays: undefined, lastError: undefined, users: 0 };
+    if (options.endpoints.length > 1) this.logger.info(`connections: relays ${options.endpoints.map((e) => e.url).join(', ')}`);
+    connector.on('state', (state) => this.poolState(pool, state));
     connector.on('connectionError', (remote, err: TetherError) => this.connectionFailed(remote, err));
     connector.on('connectionClosed', (remote, err) => {
       if (err) this.logger.debug(`${remote}: closed: ${err.message} [${err.code}]`);
     });
     connector.on('listenError', (err) => this.logger.warn(`listener error: ${err.message}`));
-    this.connector = connector;
-    this.connectorFor = credentials;
-    return connector;
+    connector.on('streamDetached', (tunnel, err) => this.logger.info(`${tunnel}: a connection lost its relay (${err.message} [${err.code}]); resuming it through another`));
+    connector.on('streamResumed', (tunnel, attempt) => this.logger.info(`${tunnel}: a connection resumed through another relay (attempt ${attempt})`));
+    this.current = pool;
+    this.currentFor = credentials;
+    return pool;
+  }
+
+  private poolState(pool: Pool, state: PoolState): void {
+    const relays = relayUse(state);
+    const line = relayChangeLine(pool.relays, relays);
+    pool.relays = relays;
+    const failing = state.endpoints.find((e) => e.lastError);
+    pool.lastError = state.live === 0 ? (failing?.lastError?.message ?? 'no relay reachable') : undefined;
+    if (line && pool.users > 0) {
+      if (relays.active === undefined) this.logger.warn(`${line}${pool.lastError ? `: ${pool.lastError}` : ''} [connections]`);
+      else this.logger.info(`${line} [connections]`);
+    } else if (line) {
+      this.logger.debug(`${line} [connections]`);
+    }
+    this.changed.fire();
+  }
+
+  /** Settings changed: the pool takes no new connections and closes with its last one. */
+  private retire(pool: Pool): void {
+    this.current = undefined;
+    if (pool.users === 0) {
+      pool.connector.close();
+      return;
+    }
+    this.retired.add(pool);
+    this.logger.info(`relay settings changed: new connections use them; ${pool.users} open keep their relays until they close`);
+  }
+
+  private release(pool: Pool): void {
+    pool.users--;
+    if (pool.users === 0 && this.retired.delete(pool)) pool.connector.close();
   }
 
   private connectionFailed(remote: string, err: TetherError): void {
@@ -180,11 +178,13 @@ export class Connections implements vscode.Disposable {
    */
   async connect(credentials: Credentials, tunnel: string): Promise<{ id: string; port: number }> {
     const existing = this.listenerFor(tunnel);
-    if (existing && this.connectorFor === credentials) return existing;
+    if (existing && this.currentFor === credentials) return existing;
     // Fail fast with the relay's own words on a tunnel that is unknown or not ours to use.
     await new RelayApi(credentials.relay, credentials.token).tunnel(tunnel);
-    const connector = this.connectorOf(credentials);
-    this.watch(connector, await connector.session());
+    const pool = this.poolFor(credentials);
+    const { connector } = pool;
+    // Starts the pool: fails fast (with the relay's coded error) when no relay answers.
+    await connector.session();
     const ports = this.context.globalState.get<Record<string, number>>(PORTS_KEY) ?? {};
     let server: net.Server;
     try {
@@ -197,7 +197,8 @@ export class Connections implements vscode.Disposable {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     await this.context.globalState.update(PORTS_KEY, { ...ports, [tunnel]: port });
-    const listener: Listener = { id: `listener-${this.nextId++}`, tunnel, server, port, sockets: new Set(), doneIn: 0, doneOut: 0 };
+    const listener: Listener = { id: `listener-${this.nextId++}`, tunnel, pool, server, port, sockets: new Set(), doneIn: 0, doneOut: 0 };
+    pool.users++;
     server.on('connection', (socket: net.Socket) => {
       listener.sockets.add(socket);
       this.changed.fire();
@@ -216,13 +217,13 @@ export class Connections implements vscode.Disposable {
 
   /** Opens one stream to `tunnel` for an SSH terminal; it shows in the view until it closes. */
   async openStream(credentials: Credentials, tunnel: string): Promise<MuxDuplex> {
-    const connector = this.connectorOf(credentials);
-    this.watch(connector, await connector.session());
-    const stream = await connector.open(tunnel);
-    const terminal: Terminal = { id: `terminal-${this.nextId++}`, tunnel, stream };
+    const pool = this.poolFor(credentials);
+    const stream = await pool.connector.open(tunnel);
+    const terminal: Terminal = { id: `terminal-${this.nextId++}`, tunnel, pool, stream };
     this.terminals.set(terminal.id, terminal);
+    pool.users++;
     stream.once('close', () => {
-      this.terminals.delete(terminal.id);
+      if (this.terminals.delete(terminal.id)) this.release(pool);
       this.changed.fire();
     });
     this.changed.fire();
@@ -236,6 +237,7 @@ export class Connections implements vscode.Disposable {
     this.listeners.delete(id);
     listener.server.close();
     for (const socket of listener.sockets) socket.destroy();
+    this.release(listener.pool);
     this.logger.info(`closed 127.0.0.1:${listener.port} (${listener.tunnel})`);
     this.changed.fire();
   }
@@ -243,13 +245,10 @@ export class Connections implements vscode.Disposable {
   /** Closes everything: on sign-out, a new sign-in, or deactivation. */
   closeAll(): void {
     for (const id of [...this.listeners.keys()]) this.disconnect(id);
-    this.connector?.close();
-    this.connector = undefined;
-    this.connectorFor = undefined;
-    this.watched = undefined;
-    this.linkState = undefined;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
+    for (const pool of [...this.retired, ...(this.current ? [this.current] : [])]) pool.connector.close();
+    this.retired.clear();
+    this.current = undefined;
+    this.currentFor = undefined;
     this.changed.fire();
   }
 

@@ -20,8 +20,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const config = new Config(logger);
   const notifier = new Notifier(logger);
   const auth = new Auth(context, config, logger);
-  const sharing = new Sharing(logger, notifier);
-  const connections = new Connections(context, logger, notifier);
+  const sharing = new Sharing(config, logger, notifier);
+  const connections = new Connections(context, config, logger, notifier);
   const model = new StateModel(auth, sharing, connections, logger);
   const tree = new TunnelTreeProvider(model);
   context.subscriptions.push(sharing, connections, model, tree, auth, config, logger);
@@ -29,10 +29,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     vscode.window.registerTreeDataProvider('tether.tunnels', tree),
     new StatusBar(model),
-    // A share that reached the relay proves it is back: the connector need not wait out its backoff.
-    sharing.onDidChange(() => {
-      if (sharing.list().some((t) => t.state === 'online')) connections.retryNow();
-    }),
     auth.onDidChange((credentials) => void vscode.commands.executeCommand('setContext', 'tether.signedIn', credentials !== undefined)),
     ...registerAuthCommands(auth, sharing, connections, notifier),
     ...registerShareCommands(auth, config, sharing, notifier),

@@ -1,15 +1,19 @@
 import * as vscode from 'vscode';
 import type { TetherError } from '@tether/shared';
 import { HostAgent, webSocketFactory, type SharedTunnel } from '../core/index.js';
+import { relayClientOptions } from '../core/settings.js';
+import { describeRelayUse, relayChangeLine, relayUse, type RelayUse } from '../core/tunnel-list.js';
 import type { Credentials } from './auth.js';
+import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Notifier } from './notify.js';
 
 interface Share {
   agent: HostAgent;
   info: SharedTunnel;
-  /** The user was told about the current outage already. */
+  /** The user was told about the current outage (no relay at all) already. */
   warned: boolean;
+  relays: RelayUse | undefined;
 }
 
 /** The tunnels this window shares: one HostAgent each, with their state for the view. */
@@ -19,23 +23,28 @@ export class Sharing implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
 
   constructor(
+    private readonly config: Config,
     private readonly logger: Logger,
     private readonly notifier: Notifier,
   ) {}
 
   list(): SharedTunnel[] {
-    return [...this.shares.values()].map((s) => ({ ...s.info, activeStreams: s.agent.activeStreams, rttMs: s.agent.rttMs }));
+    return [...this.shares.values()].map((s) => ({ ...s.info, activeStreams: s.agent.activeStreams, rttMs: s.agent.rttMs, relays: s.relays }));
   }
 
   names(): string[] {
     return [...this.shares.keys()];
   }
 
-  /** Starts sharing; resolves once the relay registered the tunnel, rejects with its coded error. */
+  /**
+   * Starts sharing; resolves once a relay registered the tunnel, rejects with its coded error.
+   * The relays and failover settings are read now: a change applies to the next share.
+   */
   async start(credentials: Credentials, tunnel: string, target: { host: string; port: number }): Promise<void> {
     if (this.shares.has(tunnel)) await this.stop(tunnel);
-    const agent = new HostAgent({ tunnel, target, factory: webSocketFactory({ relay: credentials.relay, token: credentials.token }) });
-    const share: Share = { agent, info: { name: tunnel, target, state: 'connecting', activeStreams: 0, rttMs: 0 }, warned: false };
+    const { endpoints, pool, resumable } = relayClientOptions(this.config.settings, credentials.relay);
+    const agent = new HostAgent({ tunnel, target, endpoints, pool, resumable, factory: webSocketFactory({ relay: credentials.relay, token: credentials.token }) });
+    const share: Share = { agent, info: { name: tunnel, target, state: 'connecting', activeStreams: 0, rttMs: 0 }, warned: false, relays: undefined };
     const update = (state: SharedTunnel['state'], lastError?: string): void => {
       share.info = { ...share.info, state, lastError };
       this.changed.fire();
@@ -43,19 +52,39 @@ export class Sharing implements vscode.Disposable {
     const restart = async (): Promise<void> => {
       await this.start(credentials, tunnel, target);
     };
+    const current = (): boolean => this.shares.get(tunnel) === share;
+    if (endpoints.length > 1) this.logger.info(`${tunnel}: relays ${endpoints.map((e) => e.url).join(', ')}`);
     agent.on('ready', () => {
+      if (share.info.state === 'online') return; // one more relay of the pool: not news
       share.warned = false;
       this.logger.info(`sharing ${target.host}:${target.port} as ${tunnel}`);
       update('online');
     });
+    agent.on('state', (state) => {
+      const relays = relayUse(state);
+      const line = relayChangeLine(share.relays, relays);
+      share.relays = relays;
+      if (line && current()) {
+        if (relays.active === undefined) this.logger.warn(`${line} [sharing ${tunnel}]`);
+        else this.logger.info(`${line} [sharing ${tunnel}]`);
+      }
+      this.changed.fire();
+    });
     agent.on('disconnected', (err: TetherError, retryIn) => {
-      this.logger.warn(`${tunnel}: ${err.message} [${err.code}]${retryIn === undefined ? '' : `; reconnecting in ${Math.round(retryIn)} ms`}`);
-      update(retryIn === undefined ? 'failed' : 'reconnecting', err.message);
-      if (this.shares.get(tunnel) !== share) return;
+      const left = agent.state().live;
+      const where = share.relays && share.relays.total > 1 ? `; ${describeRelayUse({ ...share.relays, up: left })}` : '';
+      this.logger.warn(`${tunnel}: ${err.message} [${err.code}]${retryIn === undefined ? '' : `; reconnecting in ${Math.round(retryIn)} ms`}${where}`);
+      if (!current()) return;
       if (retryIn === undefined) {
         // Stopped for good: the agent will not reconnect by itself.
+        update('failed', err.message);
         this.notifier.failure(err, `Sharing ${tunnel}`, restart);
-      } else if (!share.warned) {
+        return;
+      }
+      // Another relay of the pool still carries the tunnel: nothing for the user to see.
+      if (left > 0) return;
+      update('reconnecting', err.message);
+      if (!share.warned) {
         // Reconnecting by itself: a warning, not a failure, and one per outage, not one per attempt.
         share.warned = true;
         this.lostRelay(tunnel, err);
@@ -63,13 +92,15 @@ export class Sharing implements vscode.Disposable {
     });
     agent.on('error', (err) => {
       update('failed', err.message);
-      if (this.shares.get(tunnel) === share) this.notifier.failure(err, `Sharing ${tunnel}`, restart);
+      if (current()) this.notifier.failure(err, `Sharing ${tunnel}`, restart);
     });
     agent.on('stream', () => this.changed.fire());
     agent.on('streamClosed', (id, err) => {
       if (err) this.logger.debug(`${tunnel}: stream ${id} closed: ${err.message} [${err.code}]`);
       this.changed.fire();
     });
+    agent.on('streamDetached', (id, err) => this.logger.info(`${tunnel}: stream ${id.slice(0, 8)} lost its relay (${err.message} [${err.code}]); waiting for it to resume`));
+    agent.on('streamResumed', (id) => this.logger.info(`${tunnel}: stream ${id.slice(0, 8)} resumed through another relay`));
     this.shares.set(tunnel, share);
     this.changed.fire();
     try {
