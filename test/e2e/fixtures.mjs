@@ -346,10 +346,11 @@ export async function startSshd(procs, dir) {
 /**
  * `tether relay` as a process on 127.0.0.1, port 0, at its default log level. Its first line
  * on stdout must be the URL (scripts read it). Returns `{ url, adminToken, proc, dataDir }`.
+ * Several relays may share one `dataDir` (one SQLite file: the same tokens work on each), and a
+ * relay restarted with the same `port` comes back at the same URL.
  */
-export async function startRelay(procs, dir) {
-  const dataDir = join(dir, 'relay-data');
-  const proc = procs.start(process.execPath, [CLI, 'relay', '--host', '127.0.0.1', '--port', '0', '--data', dataDir], { env: cleanEnv() });
+export async function startRelay(procs, dir, { dataDir = join(dir, 'relay-data'), port = 0 } = {}) {
+  const proc = procs.start(process.execPath, [CLI, 'relay', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir], { env: cleanEnv() });
   const url = await proc.waitFor('stdout', /^/);
   if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(url) || !proc.stdout.text.startsWith(`${url}\n`)) {
     await procs.stop(proc);
@@ -372,18 +373,18 @@ export async function createUser(relay, name) {
 }
 
 /** `tether share NAME --target 127.0.0.1:PORT` as a process, ready once it prints "Sharing". */
-export async function startShare(procs, { url, token, tunnel, targetPort }) {
-  const proc = procs.start(process.execPath, [CLI, 'share', tunnel, '--target', `127.0.0.1:${targetPort}`], { env: cleanEnv({ TETHER_RELAY: url, TETHER_TOKEN: token }) });
+export async function startShare(procs, { url, token, tunnel, targetPort, args = [] }) {
+  const proc = procs.start(process.execPath, [CLI, 'share', tunnel, '--target', `127.0.0.1:${targetPort}`, ...args], { env: cleanEnv({ TETHER_RELAY: url, TETHER_TOKEN: token }) });
   await proc.waitFor('stderr', /^Sharing /);
   return proc;
 }
 
 /** `tether connect NAME --listen 127.0.0.1:PORT` as a process, ready once it prints "Listening on". */
-export async function startConnect(procs, { url, token, tunnel }) {
+export async function startConnect(procs, { url, token, tunnel, args = [] }) {
   let lastError;
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const proc = procs.start(process.execPath, [CLI, 'connect', tunnel, '--listen', `127.0.0.1:${port}`], { env: cleanEnv({ TETHER_RELAY: url, TETHER_TOKEN: token }) });
+    const proc = procs.start(process.execPath, [CLI, 'connect', tunnel, '--listen', `127.0.0.1:${port}`, ...args], { env: cleanEnv({ TETHER_RELAY: url, TETHER_TOKEN: token }) });
     try {
       await proc.waitFor('stderr', /^Listening on /);
       return { port, proc };
