@@ -4,7 +4,7 @@
 // must finish intact, with ssh exiting 0, and nothing must leak.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
@@ -44,11 +44,22 @@ function sizeOf(file) {
   }
 }
 
-/** Open file descriptors and resident memory (bytes) of a process, from /proc. */
+/** Open file descriptors (and what they are) and resident memory (bytes) of a process, from /proc. */
 function usage(pid) {
-  const fds = readdirSync(`/proc/${pid}/fd`).length;
+  const entries = readdirSync(`/proc/${pid}/fd`);
+  const fds = entries.length;
+  const kinds = {};
+  for (const fd of entries) {
+    let kind;
+    try {
+      kind = readlinkSync(`/proc/${pid}/fd/${fd}`).replace(/:\[\d+\]$/, '').replace(/^\/.*/, 'file');
+    } catch {
+      kind = 'gone';
+    }
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
   const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
-  return { fds, rss };
+  return { fds, rss, kinds };
 }
 
 describe('failover and resumable streams through three relays', HANG_GUARD, () => {
@@ -222,12 +233,15 @@ while True:
     await sleep(500);
     const before = { host: usage(share.pid), connector: usage(connect.proc.pid) };
 
-    const transfer = ssh(direct, paced, { keepStdout: false });
+    let done = false;
+    const transfer = ssh(direct, paced, { keepStdout: false }).finally(() => (done = true));
     let restarts = 0;
     await sleep(500);
-    while (restarts < 10) {
-      const victim = await carrier();
-      if (!victim) break; // the transfer already ended
+    while (restarts < 10 && !done) {
+      // The relay carrying the stream now (none for a moment while it resumes).
+      let victim;
+      await until(async () => done || (victim = await carrier()) !== undefined, 'a relay to carry the stream');
+      if (!victim) break;
       await restart(victim);
       restarts++;
       await sleep(300);

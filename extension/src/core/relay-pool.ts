@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { createError, ErrorCode, isTetherError, type TetherError } from '@tether/shared';
 import { Backoff } from './backoff.js';
 import type { RelayEndpoint } from './endpoints.js';
@@ -112,18 +114,22 @@ interface Waiter {
 }
 
 /** GET <url>/healthz; anything but a 2xx in time is RELAY_UNREACHABLE. */
-export async function probeHealth(url: string, timeoutMs = 3000): Promise<void> {
+export function probeHealth(url: string, timeoutMs = 3000): Promise<void> {
   const base = parseRelayUrl(url).http;
-  let status: number;
-  try {
-    const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
-    status = response.status;
-    await response.body?.cancel();
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw createError(ErrorCode.RELAY_UNREACHABLE, `relay at ${base} failed its health check: ${cause}`);
-  }
-  if (status < 200 || status > 299) throw createError(ErrorCode.RELAY_UNREACHABLE, `relay at ${base} answered HTTP ${status} at /healthz`);
+  // No keep-alive: a probe's socket closes with its answer instead of idling in a pool (a client
+  // probing relays that come and go would otherwise hold one idle socket per relay).
+  const get = base.startsWith('https:') ? httpsGet : httpGet;
+  return new Promise((resolve, reject) => {
+    const fail = (why: string): void => reject(createError(ErrorCode.RELAY_UNREACHABLE, `relay at ${base} failed its health check: ${why}`));
+    const request = get(`${base}/healthz`, { agent: false, timeout: timeoutMs }, (response) => {
+      const status = response.statusCode ?? 0;
+      response.resume();
+      if (status < 200 || status > 299) reject(createError(ErrorCode.RELAY_UNREACHABLE, `relay at ${base} answered HTTP ${status} at /healthz`));
+      else resolve();
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
+  });
 }
 
 function asTetherError(err: unknown, url: string): TetherError {
