@@ -68,6 +68,9 @@ describe('Tether in a real VS Code: two relays, the preferred one is killed, con
         'tether.logLevel': 'debug',
       },
     }).start();
+    // The extension is active (its commands are in the palette) once its status bar item shows;
+    // a palette opened before that lists no Tether command and does not refresh.
+    await vscode.waitForStatusBarItem(/Tether: offline/);
   });
 
   after(async () => {
