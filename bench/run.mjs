@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extension from '@tether/extension';
 import { echoClient, tcpDownload, tcpUpload, wsDownload, wsUpload } from './clients.mjs';
+import { failoverBench } from './failover.mjs';
 import { freePort, killAll, start, startNode, waitForPort } from './procs.mjs';
 import { consoleTable, insertSection, markdownSection } from './report.mjs';
 import { median, summary } from './stats.mjs';
@@ -27,6 +28,7 @@ const config = {
   openWarmup: 100,
   opens: 1000,
   memorySteps: [1000, 10_000],
+  failoverTrials: Number(env.BENCH_FAILOVER_TRIALS ?? 20),
   write: env.BENCH_WRITE !== '0',
   profileDir: env.BENCH_PROFILE ? resolve(env.BENCH_PROFILE) : undefined,
   // The whole run is bounded: past this everything is stopped and the run fails.
@@ -382,6 +384,17 @@ async function main() {
     const last = mem.steps.at(-1);
     rows.push({ metric: 'concurrent streams on one relay', value: String(last.onRelay), target: '>= 10000', verdict: verdict(last.onRelay >= 10_000) });
     notes.push(`Memory: a fresh relay and host; idle streams opened by the driver over one connection; VmRSS read 2 s after each step. Host RSS at ${mem.steps.map((s) => `${s.n}: ${fmt(s.hostRss, 0)} MB`).join(', ')} (the host holds one TCP connection to the target per stream).`);
+
+    log('5. failover: relay killed under a live stream; first byte with a warm pool and a cold connection');
+    const fo = await failoverBench({ cli: CLI, targetPort: target.port, dir: tmp, trials: config.failoverTrials, log });
+    for (const p of ['p50', 'p95', 'p99']) {
+      rows.push({ metric: `failover: relay death → bytes flowing ${p} (ms)`, value: fmt(fo.failover[p], 0), target: p === 'p95' ? '< 2000' : '', verdict: p === 'p95' ? verdict(fo.failover.p95 < 2000) : '' });
+    }
+    rows.push({ metric: `failover trials with a byte lost, repeated or out of order (of ${fo.trials})`, value: String(fo.lost), target: '= 0', verdict: verdict(fo.lost === 0) });
+    for (const kind of ['warm', 'cold']) {
+      for (const p of ['p50', 'p95']) rows.push({ metric: `first byte of a new stream, ${kind === 'warm' ? 'warm pool' : 'cold connection'} ${p} (ms)`, value: fmt(fo.firstByte[kind][p], 2), target: '', verdict: '' });
+    }
+    notes.push(`Failover: two relays over one SQLite store, \`tether share\` registered with both, the driver's Connector with both as endpoints (default settings: detection 3 s, pool of 2). Each of ${fo.trials} trials streams one 32-byte block per millisecond through the echo target, SIGKILLs the relay carrying the stream and times the first echoed byte after the kill; every echoed byte is checked against what was sent; the killed relay is restarted before the next trial (max ${fmt(fo.failover.max, 0)} ms). First byte: \`open()\` then 2 bytes echoed, ${fo.firstByte.warmN} times on the warm connector and ${fo.firstByte.coldN} times on a new Connector each (its pool connects first).`);
     await target.proc.stop();
   } finally {
     await stopMain();

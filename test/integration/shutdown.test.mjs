@@ -56,11 +56,14 @@ test('relay.shutdown() mid-transfer: GOAWAY, new opens refused, the transfer com
   void shutdown.then(() => (shutdownDone = true), () => undefined);
   const [lastStreamId, goawayError] = await goaway;
   assert.equal(goawayError.code, ErrorCode.GOING_AWAY);
-  assert.ok(lastStreamId >= stream.id, `GOAWAY's last stream id ${lastStreamId} must cover the running stream ${stream.id}`);
+  // With one relay there is nowhere to move the (resumable) stream: it finishes on this one.
+  const muxId = stream.attachment.id;
+  assert.ok(lastStreamId >= muxId, `GOAWAY's last stream id ${lastStreamId} must cover the running stream ${muxId}`);
 
-  // New streams are refused everywhere, each with GOING_AWAY.
+  // New streams are refused: on the draining session with GOING_AWAY, and so is a new
+  // connector's first connection; the running connector has no other relay, so it queues new
+  // opens and gives up with NO_RELAY after its queue timeout (10 s by default: not waited for here).
   assert.throws(() => relaySession.session.openStream(tunnel), (err) => err.code === ErrorCode.GOING_AWAY);
-  await assert.rejects(connector.open(tunnel), (err) => err.code === ErrorCode.GOING_AWAY);
   await assert.rejects(new Connector(stack.factoryFor('alice')).open(tunnel), (err) => err.code === ErrorCode.GOING_AWAY);
   const lateHost = new HostAgent({ tunnel: 'late-host', target: { host: '127.0.0.1', port: target.port }, factory: stack.factoryFor('alice'), reconnect: false });
   await assert.rejects(lateHost.start(), (err) => err.code === ErrorCode.GOING_AWAY);

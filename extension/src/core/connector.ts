@@ -174,7 +174,10 @@ export class Connector extends EventEmitter<ConnectorEvents> {
         ...this.options.pool,
       });
       pool.on('state', (state) => this.emit('state', state));
-      pool.on('session', () => this.retryDetached());
+      pool.on('session', () => {
+        this.retryDetached();
+        this.moveOffDraining();
+      });
       try {
         await pool.start();
       } catch (err) {
@@ -210,15 +213,23 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     });
   }
 
-  /** A relay that announces GOAWAY is draining: move our streams off it at once. */
+  /** A relay that announces GOAWAY is draining: move our streams off it. */
   private watch(relay: RelaySession): void {
     if (this.watched.has(relay)) return;
     this.watched.add(relay);
-    relay.session.on('goaway', () => {
-      for (const [stream, on] of [...this.via]) {
-        if (on === relay) stream.moveOff('the relay is draining (GOAWAY)');
-      }
-    });
+    relay.session.on('goaway', () => this.moveOffDraining());
+  }
+
+  /**
+   * Moves streams riding on draining sessions to a healthy one, if there is one; with none they
+   * finish where they are (the relay lets them drain), and move once a healthy session comes up.
+   */
+  private moveOffDraining(): void {
+    const healthy = (this.pool?.live() ?? []).some((r) => !r.session.closed && !r.session.remoteGoAway);
+    if (!healthy) return;
+    for (const [stream, on] of [...this.via]) {
+      if (on.session.remoteGoAway && !stream.detached) stream.moveOff('the relay is draining (GOAWAY)');
+    }
   }
 
   private readonly wakeups = new Set<() => void>();
