@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import extension from '@tether/extension';
-import { freePort, startNode } from './procs.mjs';
+import { startNode } from './procs.mjs';
 import { summary } from './stats.mjs';
 
 const { Connector, RelayApi, parseEndpoints, webSocketFactory } = extension;
@@ -36,86 +36,113 @@ async function readyz(url) {
   }
 }
 
-/**
- * Runs `trials` failovers. `cli` is the tether CLI, `targetPort` the bench target (echo on 'E'),
- * `dir` a scratch folder. Returns { failover: {p50,p95,p99,max}, trials, lost, firstByte: {warm, cold} }.
- */
-export async function failoverBench({ cli, targetPort, dir, trials = 20, log }) {
-  const dataDir = join(dir, 'failover-relays');
+/** Two relays over one store, a host registered with both, and a connector over both. */
+async function startPair(cli, dir, targetPort, n) {
+  const dataDir = join(dir, `failover-${n}`);
   const relays = [];
-  const startRelay = async (port) => {
-    const proc = startNode('relay', [cli, 'relay', '--port', String(port), '--data', dataDir, '--log-level', 'warn']);
-    const [url] = await proc.waitFor('stdout', /^http:\/\/\S+$/);
-    return { proc, url };
-  };
   for (let i = 0; i < 2; i++) {
-    const port = await freePort();
-    relays.push({ port, ...(await startRelay(port)) });
+    const proc = startNode('relay', [cli, 'relay', '--port', '0', '--data', dataDir, '--log-level', 'warn']);
+    const [url] = await proc.waitFor('stdout', /^http:\/\/\S+$/);
+    relays.push({ proc, url });
   }
   const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   const { token } = await new RelayApi(relays[0].url, adminToken).createUser('bench-failover');
-  const tunnel = 'benchfail';
-  const host = startNode('host', [cli, 'share', tunnel, '--target', `127.0.0.1:${targetPort}`, '--relay', relays[0].url, '--relay', relays[1].url, '--token', token]);
+  const host = startNode('host', [cli, 'share', TUNNEL, '--target', `127.0.0.1:${targetPort}`, '--relay', relays[0].url, '--relay', relays[1].url, '--token', token]);
   await host.waitFor('stderr', /^Sharing /);
+  await until(async () => (await Promise.all(relays.map((r) => readyz(r.url)))).every((z) => z?.hosts === 1), 'the host on both relays');
   const endpoints = parseEndpoints(relays.map((r) => r.url));
   const factory = webSocketFactory({ relay: relays[0].url, token });
-  const bothHosted = () => until(async () => (await Promise.all(relays.map((r) => readyz(r.url)))).every((z) => z?.hosts === 1), 'the host on both relays');
-  await bothHosted();
-
   const connector = new Connector(factory, { endpoints });
-  const times = [];
-  let lost = 0;
-  try {
-    for (let trial = 0; trial < trials; trial++) {
-      const stream = await connector.open(tunnel);
-      // The flow: 'E' (echo), then one 32-byte block every millisecond.
-      let sent = 0;
-      let receivedBlocks = 0;
-      let pending = Buffer.alloc(0);
-      let lastArrival = performance.now();
-      let bad = false;
-      const arrivals = [];
-      stream.on('data', (chunk) => {
-        stream.consume(chunk.length);
-        pending = Buffer.concat([pending, chunk]);
-        while (pending.length >= 32) {
-          if (!pending.subarray(0, 32).equals(block(receivedBlocks))) bad = true;
-          pending = pending.subarray(32);
-          receivedBlocks++;
-        }
-        lastArrival = performance.now();
-        arrivals.push(lastArrival);
-      });
-      stream.write(Buffer.from('E'));
-      const pump = setInterval(() => stream.write(block(sent++)), 1);
-      await until(() => receivedBlocks > 200, 'the flow to start');
-      // Kill the relay that carries the stream.
-      const stats = await Promise.all(relays.map((r) => readyz(r.url)));
-      const victim = relays[stats.findIndex((z) => (z?.streams ?? 0) > 0)];
-      if (!victim) throw new Error('failover bench: no relay carries the stream');
-      const killedAt = performance.now();
-      process.kill(-victim.proc.pid, 'SIGKILL');
-      await until(() => arrivals.some((t) => t > killedAt), 'bytes to flow again');
-      const resumedAt = arrivals.find((t) => t > killedAt);
-      times.push(resumedAt - killedAt);
-      // Let it run a little on the new relay, then stop sending and check every byte came back once.
-      await sleep(200);
-      clearInterval(pump);
-      await until(() => receivedBlocks === sent, 'the echo to catch up');
-      if (bad || receivedBlocks !== sent) lost++;
-      stream.reset();
-      await victim.proc.exited;
-      Object.assign(victim, await startRelay(victim.port));
-      await bothHosted();
-      // Both relays warm in the pool again before the next trial.
-      await until(() => (connector.state()?.live ?? 0) === 2, 'the pool to reconnect');
-      log?.(`  trial ${trial + 1}: bytes flowing again ${(resumedAt - killedAt).toFixed(0)} ms after the kill; ${sent} blocks checked`);
-    }
+  await connector.session();
+  await until(() => (connector.state()?.live ?? 0) === 2, 'the warm pool');
+  return {
+    relays,
+    connector,
+    fresh: () => new Connector(factory, { endpoints }),
+    async stop() {
+      connector.close();
+      await host.stop();
+      for (const relay of relays) await relay.proc.stop();
+    },
+  };
+}
 
-    // First byte of a new stream: warm pool (sessions up) against a cold connector each time.
+const TUNNEL = 'benchfail';
+
+/**
+ * One trial: a steady flow (one 32-byte block per millisecond through the echo target), the
+ * relay carrying it killed (SIGKILL) or frozen (SIGSTOP: a black hole, found by missed pings), and the time until the first block written after the kill comes
+ * back. Returns { ms, intact }.
+ */
+async function trial(pair, signal) {
+  const stream = await pair.connector.open(TUNNEL);
+  let sent = 0;
+  let received = 0;
+  let pending = Buffer.alloc(0);
+  let intact = true;
+  const arrivedAt = new Map();
+  stream.on('data', (chunk) => {
+    stream.consume(chunk.length);
+    pending = Buffer.concat([pending, chunk]);
+    while (pending.length >= 32) {
+      if (!pending.subarray(0, 32).equals(block(received))) intact = false;
+      pending = pending.subarray(32);
+      arrivedAt.set(received, performance.now());
+      received++;
+    }
+  });
+  stream.write(Buffer.from('E'));
+  const pump = setInterval(() => stream.write(block(sent++)), 1);
+  try {
+    await until(() => received > 200, 'the flow to start');
+    const stats = await Promise.all(pair.relays.map((r) => readyz(r.url)));
+    const victim = pair.relays[stats.findIndex((z) => (z?.streams ?? 0) > 0)];
+    if (!victim) throw new Error('failover bench: no relay carries the stream');
+    const firstAfter = sent;
+    const killedAt = performance.now();
+    process.kill(-victim.proc.pid, signal);
+    await until(() => arrivedAt.has(firstAfter), 'bytes to flow again');
+    // A frozen relay is a black hole until it is killed for good.
+    if (signal === 'SIGSTOP') process.kill(-victim.proc.pid, 'SIGKILL');
+    const ms = arrivedAt.get(firstAfter) - killedAt;
+    await sleep(100);
+    clearInterval(pump);
+    await until(() => received === sent, 'the echo to catch up');
+    stream.reset();
+    return { ms, intact: intact && received === sent, blocks: sent };
+  } finally {
+    clearInterval(pump);
+  }
+}
+
+/**
+ * Runs `trials` failovers, each on fresh relays, host and connector (so no trial inherits the
+ * backoff of an earlier one). `cli` is the tether CLI, `targetPort` the bench target (echo on
+ * 'E'), `dir` a scratch folder. Returns { failover: {p50,p95,p99,max}, trials, lost, firstByte }.
+ */
+export async function failoverBench({ cli, targetPort, dir, trials = 20, blackholeTrials = 5, log }) {
+  const times = [];
+  const blackhole = [];
+  let lost = 0;
+  for (let n = 0; n < trials + blackholeTrials; n++) {
+    const signal = n < trials ? 'SIGKILL' : 'SIGSTOP';
+    const pair = await startPair(cli, dir, targetPort, n);
+    try {
+      const r = await trial(pair, signal);
+      (signal === 'SIGKILL' ? times : blackhole).push(r.ms);
+      if (!r.intact) lost++;
+      log?.(`  trial ${n + 1} (${signal}): the first block written after it came back ${r.ms.toFixed(1)} ms later; ${r.blocks} blocks checked${r.intact ? '' : ' — LOST OR REPEATED BYTES'}`);
+    } finally {
+      await pair.stop();
+    }
+  }
+
+  // First byte of a new stream: warm pool (sessions up) against a cold connector each time.
+  const pair = await startPair(cli, dir, targetPort, 'first-byte');
+  try {
     const firstByte = async (c) => {
       const t0 = performance.now();
-      const stream = await c.open(tunnel);
+      const stream = await c.open(TUNNEL);
       const got = new Promise((resolve) => stream.once('data', resolve));
       stream.write(Buffer.from('Ex'));
       await got;
@@ -125,25 +152,24 @@ export async function failoverBench({ cli, targetPort, dir, trials = 20, log }) 
     };
     const warm = [];
     for (let i = 0; i < 220; i++) {
-      const ms = await firstByte(connector);
+      const ms = await firstByte(pair.connector);
       if (i >= 20) warm.push(ms);
     }
     const cold = [];
     for (let i = 0; i < 55; i++) {
-      const fresh = new Connector(factory, { endpoints });
+      const fresh = pair.fresh();
       const ms = await firstByte(fresh);
       fresh.close();
       if (i >= 5) cold.push(ms);
     }
     return {
       failover: { ...summary(times), max: Math.max(...times) },
-      trials: times.length,
+      blackhole: { ...summary(blackhole), n: blackhole.length },
+      trials: times.length + blackhole.length,
       lost,
       firstByte: { warm: summary(warm), cold: summary(cold), warmN: warm.length, coldN: cold.length },
     };
   } finally {
-    connector.close();
-    await host.stop();
-    for (const relay of relays) await relay.proc.stop();
+    await pair.stop();
   }
 }

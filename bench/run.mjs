@@ -390,11 +390,14 @@ async function main() {
     for (const p of ['p50', 'p95', 'p99']) {
       rows.push({ metric: `failover: relay death → bytes flowing ${p} (ms)`, value: fmt(fo.failover[p], 0), target: p === 'p95' ? '< 2000' : '', verdict: p === 'p95' ? verdict(fo.failover.p95 < 2000) : '' });
     }
+    if (fo.blackhole.n > 0) {
+      for (const p of ['p50', 'p95']) rows.push({ metric: `failover: relay frozen (SIGSTOP) → bytes flowing ${p} (ms)`, value: fmt(fo.blackhole[p], 0), target: '', verdict: '' });
+    }
     rows.push({ metric: `failover trials with a byte lost, repeated or out of order (of ${fo.trials})`, value: String(fo.lost), target: '= 0', verdict: verdict(fo.lost === 0) });
     for (const kind of ['warm', 'cold']) {
       for (const p of ['p50', 'p95']) rows.push({ metric: `first byte of a new stream, ${kind === 'warm' ? 'warm pool' : 'cold connection'} ${p} (ms)`, value: fmt(fo.firstByte[kind][p], 2), target: '', verdict: '' });
     }
-    notes.push(`Failover: two relays over one SQLite store, \`tether share\` registered with both, the driver's Connector with both as endpoints (default settings: detection 3 s, pool of 2). Each of ${fo.trials} trials streams one 32-byte block per millisecond through the echo target, SIGKILLs the relay carrying the stream and times the first echoed byte after the kill; every echoed byte is checked against what was sent; the killed relay is restarted before the next trial (max ${fmt(fo.failover.max, 0)} ms). First byte: \`open()\` then 2 bytes echoed, ${fo.firstByte.warmN} times on the warm connector and ${fo.firstByte.coldN} times on a new Connector each (its pool connects first).`);
+    notes.push(`Failover: two relays over one SQLite store, \`tether share\` registered with both, the driver's Connector with both as endpoints (default settings: detection 3 s, pool of 2). Each of ${fo.trials - fo.blackhole.n} trials (fresh relays, host and connector each time) streams one 32-byte block per millisecond through the echo target, SIGKILLs the relay carrying the stream and times until the first block written after the kill is echoed back (max ${fmt(fo.failover.max, 0)} ms); every echoed byte is checked against what was sent. ${fo.blackhole.n} more trials freeze the relay (SIGSTOP) instead: a black hole found only by missed pings (detection 3 s by default), informational. First byte: \`open()\` then 2 bytes echoed, ${fo.firstByte.warmN} times on the warm connector and ${fo.firstByte.coldN} times on a new Connector each (its pool connects first).`);
     await target.proc.stop();
   } finally {
     await stopMain();

@@ -263,8 +263,9 @@ describe('RelayPool: failures', () => {
     const elapsed = Date.now() - started;
     assert.equal(endpoint.url, A);
     assert.equal(err?.code, ErrorCode.CONNECTION_LOST);
-    assert.match(err?.message ?? '', /no answer from relay http:\/\/a\.example for 90 ms/);
-    assert.ok(elapsed < 90 + 30 + 100, `took ${elapsed} ms`);
+    assert.match(err?.message ?? '', /no answer from relay http:\/\/a\.example for \d+ ms/);
+    // Guard against hangs only (not a timing assertion): the check runs every detectMs/4.
+    assert.ok(elapsed < 90 + 100, `took ${elapsed} ms`);
     assert.equal((await until(p, (x) => x.active === B)).active, B);
   });
 

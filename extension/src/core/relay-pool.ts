@@ -52,7 +52,10 @@ export interface RelayPoolOptions {
   factory: SessionFactory;
   /** Live sessions wanted: default min(endpoints, 4) for host, min(endpoints, 2) for connect. */
   size?: number;
-  /** A session silent this long is dead (pinged every detectMs/3). Default 3000. */
+  /**
+   * A dead or stalled relay is detected within this long: sessions are pinged every detectMs/4
+   * and one that received nothing for three of those intervals is closed. Default 3000.
+   */
   detectMs?: number;
   /** A preferred endpoint that came back must stay up this long before streams move back to it. Default 10000. */
   failbackDelayMs?: number;
@@ -197,7 +200,7 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
     this.tunnel = options.tunnel;
     this.factory = options.factory;
     this.size = Math.min(n, positive('size', options.size, options.kind === 'host' ? 4 : 2));
-    this.detectMs = positive('detectMs', options.detectMs, 3000, 3);
+    this.detectMs = positive('detectMs', options.detectMs, 3000, 4);
     this.failbackDelayMs = positive('failbackDelayMs', options.failbackDelayMs, 10_000, 0);
     this.queueLimit = positive('queueLimit', options.queueLimit, 256, 0);
     this.queueTimeoutMs = positive('queueTimeoutMs', options.queueTimeoutMs, 10_000);
@@ -254,7 +257,7 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
     this.startPromise = new Promise<void>((resolve, reject) => {
       this.starting = { resolve, reject };
     });
-    this.tick = setInterval(() => this.onTick(), Math.floor(this.detectMs / 3));
+    this.tick = setInterval(() => this.onTick(), Math.floor(this.detectMs / 4));
     this.tick.unref();
     this.reconcile();
     return this.startPromise;
@@ -574,8 +577,11 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
     for (const slot of this.slots) {
       for (const session of [slot.session, ...slot.draining]) {
         if (!session || this.killed.has(session)) continue;
-        if (session.session.now() - session.session.lastReceivedAt > this.detectMs) {
-          this.killed.set(session, createError(ErrorCode.CONNECTION_LOST, `no answer from relay ${slot.endpoint.url} for ${this.detectMs} ms`));
+        // Silent for three ping intervals: the check itself runs every interval, so the relay
+        // is declared dead at most detectMs after it stopped answering.
+        const silentMs = session.session.now() - session.session.lastReceivedAt;
+        if (silentMs > this.detectMs - Math.floor(this.detectMs / 4)) {
+          this.killed.set(session, createError(ErrorCode.CONNECTION_LOST, `no answer from relay ${slot.endpoint.url} for ${Math.round(silentMs)} ms`));
           session.close();
         } else {
           session.session.ping();
