@@ -11,7 +11,7 @@ import { buildApp, type RelayApp } from '@tether/relay';
 import { ErrorCode, isTetherError, type ErrorCodeString } from '@tether/shared';
 import { RelayApi, type PoolState } from '../core/index.js';
 import { closedPort, listening } from '../core/testing.js';
-import { poolOptions, relayAndToken, relayEndpointsAndToken } from './options.js';
+import { poolOptions, relayAndToken, relayEndpointsAndToken, resumableOptions } from './options.js';
 
 const MAIN = path.join(__dirname, 'main.js');
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -389,4 +389,10 @@ describe('tether status', () => {
       assert.equal(await stop(child), 0);
     }
   });
+});
+
+test('--no-resume asks for plain streams; the resume flags become stream options', () => {
+  assert.equal(resumableOptions({ 'no-resume': true }), false);
+  assert.deepEqual(resumableOptions({ 'replay-buffer': '1048576', 'resume-timeout-ms': '5000' }), { replayBufferBytes: 1048576, resumeTimeoutMs: 5000 });
+  assert.throws(() => resumableOptions({ 'replay-buffer': '100' }), /--replay-buffer must be an integer of at least 65536/);
 });

@@ -52,7 +52,7 @@ export async function shareCommand(args: string[]): Promise<void> {
     endpoints,
     factory: webSocketFactory({ relay: endpoints[0].url, token }),
     pool: poolOptions(values),
-    resumable: resumableOptions(values),
+    resumable: resumableOptions(values) || undefined,
   });
   agent.on('disconnected', (err, retryIn) => {
     info(retryIn === undefined ? `disconnected: ${err.message} [${err.code}]` : `disconnected: ${err.message} [${err.code}]; reconnecting in ${(retryIn / 1000).toFixed(1)} s`);

@@ -19,6 +19,7 @@ export const poolFlags = {
   'queue-timeout-ms': { type: 'string' },
   'replay-buffer': { type: 'string' },
   'resume-timeout-ms': { type: 'string' },
+  'no-resume': { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 type ParsedValue<T> = T extends { type: 'boolean' } ? (T extends { multiple: true } ? boolean[] : boolean) : T extends { multiple: true } ? string[] : string;
@@ -74,7 +75,7 @@ function positiveInteger(values: Record<string, unknown>, flag: string, min: num
 }
 
 /** --pool, --detect-ms, --failback-ms and --queue-timeout-ms as RelayPool options (unset ones left out). */
-export function poolOptions(values: { [K in keyof typeof poolFlags]?: string }): Pick<RelayPoolOptions, 'size' | 'detectMs' | 'failbackDelayMs' | 'queueTimeoutMs'> {
+export function poolOptions(values: { [K in keyof typeof poolFlags]?: string | boolean }): Pick<RelayPoolOptions, 'size' | 'detectMs' | 'failbackDelayMs' | 'queueTimeoutMs'> {
   const options: Pick<RelayPoolOptions, 'size' | 'detectMs' | 'failbackDelayMs' | 'queueTimeoutMs'> = {};
   const size = positiveInteger(values, 'pool', 1);
   const detectMs = positiveInteger(values, 'detect-ms', 100);
@@ -87,8 +88,9 @@ export function poolOptions(values: { [K in keyof typeof poolFlags]?: string }):
   return options;
 }
 
-/** --replay-buffer BYTES and --resume-timeout-ms N as resumable-stream options. */
-export function resumableOptions(values: { [K in keyof typeof poolFlags]?: string }): ResumableOptions {
+/** --replay-buffer BYTES and --resume-timeout-ms N as resumable-stream options; --no-resume: plain streams. */
+export function resumableOptions(values: { [K in keyof typeof poolFlags]?: string | boolean }): ResumableOptions | false {
+  if (values['no-resume'] === true) return false;
   const options: ResumableOptions = {};
   const replay = positiveInteger(values, 'replay-buffer', 64 * 1024);
   const timeout = positiveInteger(values, 'resume-timeout-ms', 100);

@@ -21,7 +21,8 @@ Client (every command takes --relay URL and --token T;
   connection waits for a relay, default 10000). Streams of connect, proxy and ssh survive
   their relay: they resume through another one with no byte lost; --replay-buffer BYTES
   (unacknowledged bytes kept per stream, default 8388608) and --resume-timeout-ms MS (how
-  long a stream waits for a relay to resume through, default 30000) tune that.
+  long a stream waits for a relay to resume through, default 30000) tune that; --no-resume
+  opens plain streams, which end with their relay.
   tether share NAME [--target HOST:PORT]
       Share a local TCP service (default 127.0.0.1:22) as tunnel NAME.
   tether connect NAME --listen HOST:PORT
