@@ -119,16 +119,15 @@ test('a half-closed stream resumes: the end already sent is not repeated, the re
   assert.deepEqual(await Promise.all([closed(opener), closed(acceptor)]), [undefined, undefined]);
 });
 
-test('GOAWAY-style move: the opener leaves a live path and continues on another', async () => {
+test('GOAWAY-style move: the opener moves to another path without a gap; the old path stays up', async () => {
   const paths = new Paths();
   const { opener, acceptor } = await paths.open();
   const got = drain(acceptor);
   opener.write(Buffer.from('before '));
   await settle(() => acceptor.bytesReceived === 7);
   const old = paths.opener;
-  opener.moveOff('relay is draining');
-  assert.equal(opener.detached, true);
   await opener.resume(paths.next());
+  assert.equal(opener.detached, false, 'never detached');
   opener.write(Buffer.from('after'));
   opener.end();
   acceptor.end();
@@ -136,6 +135,69 @@ test('GOAWAY-style move: the opener leaves a live path and continues on another'
   assert.equal(result.length, 'before after'.length);
   assert.equal(await closed(opener), undefined);
   assert.equal(old.closed, false, 'the old path itself stays up for other streams');
+  assert.equal(old.streamCount, 0, 'the stream left the old path');
+});
+
+test('moves while bytes flow both ways: nothing lost, nothing twice (the old path keeps delivering until the switch)', async () => {
+  const paths = new Paths({ replayBufferBytes: 512 * 1024, ackBytes: 16 * 1024 });
+  const { opener, acceptor } = await paths.open();
+  const up = randomBytes(2 * 1024 * 1024 + 3);
+  const down = randomBytes(2 * 1024 * 1024 + 9);
+  const gotUp = drain(acceptor);
+  const gotDown = drain(opener);
+  const writing = Promise.all([writeAll(opener, up, 5000), writeAll(acceptor, down, 7000)]);
+  let moves = 0;
+  for (let i = 0; i < 4; i++) {
+    await settle(() => opener.bytesReceived > (i + 1) * 300_000, 20_000);
+    if (opener.state === 'closed') break;
+    await opener.resume(paths.next());
+    moves++;
+  }
+  await writing;
+  const [u, d] = await Promise.all([gotUp, gotDown]);
+  assert.equal(u.sha256, sha256(up));
+  assert.equal(d.sha256, sha256(down));
+  assert.equal(moves, 4);
+  assert.deepEqual(await Promise.all([closed(opener), closed(acceptor)]), [undefined, undefined]);
+});
+
+test('one resume at a time, and none before the stream opened', async () => {
+  const paths = new Paths();
+  const pending = ResumableStream.open(paths.opener, 'box');
+  await assert.rejects(pending.resume(paths.next()), { code: ErrorCode.INVALID_ARGUMENT });
+  pending.reset();
+  const { opener } = await paths.open();
+  const first = opener.resume(paths.next());
+  await assert.rejects(opener.resume(paths.next()), { code: ErrorCode.INVALID_ARGUMENT });
+  await first;
+  opener.reset();
+});
+
+test('a reset while the first OPEN is unanswered cancels it; the late OPEN_OK does not revive the stream', async () => {
+  const paths = new Paths();
+  const stream = ResumableStream.open(paths.opener, 'box');
+  const closes: (TetherError | undefined)[] = [];
+  stream.on('close', (err) => closes.push(err));
+  stream.reset();
+  await settle(() => paths.accepted.length > 0 && paths.accepted[0].state === 'closed', 50);
+  assert.equal(stream.state, 'closed');
+  assert.equal(closes.length, 1);
+  assert.equal(paths.opener.streamCount, 0);
+});
+
+test('a connection-level close of the path is a path failure even with a code of its own', async () => {
+  const paths = new Paths();
+  const { opener, acceptor } = await paths.open();
+  // The relay closes the host's link for a buffer limit: the stream must survive it.
+  paths.acceptor.destroy(createError(ErrorCode.BUFFER_LIMIT, 'relay closed the link', 4001));
+  await settle(() => opener.detached && acceptor.detached);
+  assert.equal(acceptor.state, 'open');
+  await opener.resume(paths.next());
+  const got = drain(acceptor);
+  opener.end();
+  acceptor.end();
+  assert.equal((await got).length, 0);
+  assert.equal(await closed(opener), undefined);
 });
 
 test('a resume with a wrong secret is refused and leaves the real stream alone', async () => {

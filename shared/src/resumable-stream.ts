@@ -92,6 +92,12 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
   private resumeTimer: NodeJS.Timeout | undefined;
   /** Opener: the resume attachment is open, its first ACK (the far end's offset) is awaited. */
   private awaitingOffset: MuxStream | undefined;
+  /** Opener: what `received` was when the pending resume's hello went out (a move keeps reading the old path). */
+  private helloReceived = 0;
+  /** Bytes at the start of the current attachment's data that were already received on the old path. */
+  private skip = 0;
+  /** Opener: the OPEN of the first attachment, until it is answered. */
+  private opening: MuxStream | undefined;
 
   private constructor(role: 'opener' | 'acceptor', tunnel: string, id: Buffer, secret: Buffer, options: ResumableOptions) {
     super();
@@ -111,12 +117,19 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
     const { id, secret } = newStreamIdentity();
     const stream = new ResumableStream('opener', tunnel, id, secret, options);
     const mux = session.openStream(tunnel, encodeNewHello(id, secret));
+    stream.opening = mux;
     const onClose = (err: TetherError | undefined): void => {
       mux.off('open', onOpen);
+      stream.opening = undefined;
       stream.finish(err ?? createError(ErrorCode.STREAM_CLOSED, 'stream closed before it opened'));
     };
     const onOpen = (): void => {
       mux.off('close', onClose);
+      stream.opening = undefined;
+      if (stream.state === 'closed') {
+        mux.reset(WireCode.CANCELLED, 'stream reset while it opened');
+        return;
+      }
       stream.state = 'open';
       stream.attach(mux, 0);
       stream.emit('open');
@@ -185,6 +198,8 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
     const att = this.att;
     this.release();
     att?.stream.reset(code, message);
+    this.opening?.reset(code, message);
+    this.awaitingOffset?.reset(code, message);
     this.finish(errorFromWire(code, message));
   }
 
@@ -199,40 +214,42 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
   // --- moving between paths ------------------------------------------------------------------
 
   /**
-   * Leaves the current attachment (GOAWAY: the relay asked us to move), telling the far end
-   * the stream moved. The owner then calls `resume()` through another relay.
-   */
-  moveOff(reason = 'moving to another relay'): void {
-    if (this.state === 'closed' || !this.att) return;
-    const att = this.att.stream;
-    this.detach(createError(ErrorCode.STREAM_MOVED, reason));
-    att.reset(WireCode.STREAM_MOVED, reason);
-  }
-
-  /**
-   * Opener: re-attaches through `session`. Resolves once bytes flow again; rejects with the
-   * coded error of a failed attempt. A refusal by the far end (RESUME_*) also closes the stream;
-   * other errors (the tunnel not on that relay yet, say) leave it waiting for another attempt.
+   * Opener: continues the stream through `session`. A detached stream is resumed; an attached
+   * one is moved (its relay is draining) without a gap: the old path keeps carrying bytes until
+   * the far end answers on the new one, and only then is it left. Resolves once the new path
+   * carries the stream; rejects with the coded error of a failed attempt, after which the
+   * stream is where it was (still attached, or still waiting). A refusal by the far end
+   * (RESUME_*) also closes the stream. One attempt at a time.
    */
   resume(session: MuxSession): Promise<void> {
     if (this.role !== 'opener') return Promise.reject(createError(ErrorCode.INVALID_ARGUMENT, 'only the opener resumes a stream'));
     if (this.state === 'closed') return Promise.reject(this.error ?? createError(ErrorCode.STREAM_CLOSED, 'stream is closed'));
-    if (!this.detached) return Promise.resolve();
+    if (this.awaitingOffset) return Promise.reject(createError(ErrorCode.INVALID_ARGUMENT, 'a resume of this stream is already under way'));
+    if (this.state === 'opening') return Promise.reject(createError(ErrorCode.INVALID_ARGUMENT, 'the stream has not opened yet'));
     this.attempt += 1;
+    this.helloReceived = this.received;
     const hello = encodeResumeHello(this.id, this.secret, this.attempt, this.receivedWithFin());
-    const mux = session.openStream(this.tunnel, hello);
+    let mux: MuxStream;
+    try {
+      mux = session.openStream(this.tunnel, hello);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     this.awaitingOffset = mux;
     return new Promise((resolve, reject) => {
       const done = (err?: TetherError): void => {
         mux.off('ack', onAck);
         mux.off('close', onClose);
         if (this.awaitingOffset === mux) this.awaitingOffset = undefined;
+        // The old path died while this attempt was under way: now the stream is detached.
+        if (err && this.state !== 'closed' && !this.att && !this.detached) this.detach(this.lostWhileMoving ?? err);
+        this.lostWhileMoving = undefined;
         if (err) reject(err);
         else resolve();
       };
       const onClose = (err: TetherError | undefined): void => {
         const why = err ?? createError(ErrorCode.STREAM_CLOSED, 'resume attachment closed');
-        if (why.code.startsWith('TETHER_ERR_RESUME_')) this.finish(why);
+        if (why.code.startsWith('TETHER_ERR_RESUME_') && !mux.closedBySession) this.finish(why);
         done(why);
       };
       const onAck = (offset: number): void => {
@@ -240,7 +257,12 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
           mux.reset(WireCode.CANCELLED, 'stream closed');
           return done(this.error);
         }
-        // The far end's first ACK on a resumed attachment is what it has received.
+        // The far end's first ACK on a resumed attachment is what it has received. Whatever the
+        // old path delivered since the hello went out comes again on the new one: skip it.
+        const old = this.att?.stream;
+        this.release();
+        old?.reset(WireCode.STREAM_MOVED, 'moved to another path');
+        this.skip = this.received - this.helloReceived;
         if (!this.attach(mux, offset)) return done(this.error);
         done();
       };
@@ -248,6 +270,9 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
       mux.once('close', onClose);
     });
   }
+
+  /** The old path of a move failed before the new one answered (reported if the move fails too). */
+  private lostWhileMoving: TetherError | undefined;
 
   /**
    * Acceptor: answers a RESUME hello that arrived on `mux` (pending). Refuses with a coded
@@ -302,7 +327,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
       this.finish(createError(ErrorCode.RESUME_OFFSET, problem));
       return false;
     }
-    const resumed = this.detached;
+    const resumed = this.attempt > 0;
     this.clearResumeTimer();
     this.detached = false;
     this.onAcked(peerOffset, false);
@@ -343,8 +368,16 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
 
   private onAttachmentClosed(mux: MuxStream, err: TetherError | undefined): void {
     if (this.att?.stream !== mux || this.state === 'closed') return;
-    if (err === undefined || isPathFailure(err)) {
-      this.detach(err ?? createError(ErrorCode.CONNECTION_LOST, 'the path closed before the stream finished'));
+    // A whole connection going away is always the path's fault, whatever its code.
+    if (err === undefined || mux.closedBySession || isPathFailure(err)) {
+      const why = err ?? createError(ErrorCode.CONNECTION_LOST, 'the path closed before the stream finished');
+      if (this.awaitingOffset) {
+        // A move is under way: the new path takes over if the far end answers there.
+        this.release();
+        this.lostWhileMoving = why;
+        return;
+      }
+      this.detach(why);
       return;
     }
     this.release();
@@ -359,7 +392,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
     this.clearResumeTimer();
     this.resumeTimer = setTimeout(() => {
       this.resumeTimer = undefined;
-      this.awaitingOffset?.reset(WireCode.TIMEOUT, 'resume timed out');
+      this.awaitingOffset?.reset(WireCode.CANCELLED, 'resume timed out');
       this.finish(createError(ErrorCode.RESUME_TIMEOUT, `stream not resumed within ${this.options.resumeTimeoutMs} ms (${err.message})`));
     }, this.options.resumeTimeoutMs);
     if (announce) this.emit('detached', err);
@@ -380,6 +413,14 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
   // --- receiving -----------------------------------------------------------------------------
 
   private onData(chunk: Buffer): void {
+    if (this.skip > 0) {
+      // Already received on the old path before the move: give the credit back, pass nothing on.
+      const n = Math.min(this.skip, chunk.length);
+      this.skip -= n;
+      this.att?.stream.consume(n);
+      if (n === chunk.length) return;
+      chunk = chunk.subarray(n);
+    }
     if (this.finRemote) {
       this.reset(WireCode.PROTOCOL_ERROR, 'data after the end of the stream');
       return;
@@ -498,6 +539,9 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
     const att = this.att;
     this.release();
     // The far end learns the same from our ACK of its end; the MuxStream closes once both END.
+    // (If the path dies before that last ACK arrives, an acceptor that finished first answers
+    // the opener's resume; an opener that finished first is not there to ask, and the acceptor,
+    // which has every byte and has ended its target, gives up after its resume timeout.)
     att?.stream.end();
     this.finish(undefined);
   }

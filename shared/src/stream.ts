@@ -76,6 +76,8 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
   private needDrain = false;
   bytesSent = 0;
   bytesReceived = 0;
+  /** True when the stream closed because its whole connection did (not by a RESET of its own). */
+  closedBySession = false;
 
   constructor(owner: StreamOwner, id: number, state: 'opening' | 'pending', options: StreamWindowOptions, peerWindow = 0) {
     super();
@@ -242,6 +244,7 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
 
   /** @internal The connection is gone: close with `err`. */
   onSessionClosed(err: TetherError): void {
+    this.closedBySession = this.state !== 'closed';
     this.finish(err);
   }
 

@@ -28,6 +28,22 @@ function reportFailover(): (state: PoolState) => void {
   };
 }
 
+/** One line per failed connection attempt (or lost session) of any relay, with the next retry. */
+function reportRetries(named: boolean): (state: PoolState) => void {
+  const shown = new Map<string, string>();
+  return (state) => {
+    const now = Date.now();
+    for (const e of state.endpoints) {
+      if ((e.state !== 'down' && e.state !== 'failed') || !e.lastError || e.retryInMs === undefined) continue;
+      // The retry's due time tells one failure from the next.
+      const key = `${e.lastError.code}|${e.lastError.message}|${Math.round((now + e.retryInMs) / 250)}`;
+      if (shown.get(e.url) === key) continue;
+      shown.set(e.url, key);
+      info(`disconnected${named ? ` from ${e.url}` : ''}: ${e.lastError.message} [${e.lastError.code}]; reconnecting in ${(e.retryInMs / 1000).toFixed(1)} s`);
+    }
+  };
+}
+
 /** A Connector over every --relay given, with the pool and resume flags. */
 function clientConnector(values: Parameters<typeof relayEndpointsAndToken>[0] & Parameters<typeof poolOptions>[0]): { connector: Connector; relay: string; token: string } {
   const { endpoints, token } = relayEndpointsAndToken(values);
@@ -55,8 +71,10 @@ export async function shareCommand(args: string[]): Promise<void> {
     resumable: resumableOptions(values) || undefined,
   });
   agent.on('disconnected', (err, retryIn) => {
-    info(retryIn === undefined ? `disconnected: ${err.message} [${err.code}]` : `disconnected: ${err.message} [${err.code}]; reconnecting in ${(retryIn / 1000).toFixed(1)} s`);
+    // Retries are reported from the pool's state (below), one line per failed attempt.
+    if (retryIn === undefined) info(`disconnected: ${err.message} [${err.code}]`);
   });
+  agent.on('state', reportRetries(endpoints.length > 1));
   const relays = endpoints.map((e) => e.url).join(', ');
   let announced = false;
   agent.on('ready', () => {
@@ -66,6 +84,9 @@ export async function shareCommand(args: string[]): Promise<void> {
   });
   const failed = new Promise<never>((_, reject) => agent.once('error', reject));
   await agent.start();
+  // The agent's retry timers do not hold the process: sharing does, until stopped or failed.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  failed.catch(() => clearInterval(keepAlive));
   onSignals(() => {
     info('Stopping: letting open streams finish (Ctrl-C again to exit now)');
     agent.stop().then(() => process.exit(0), () => process.exit(1));

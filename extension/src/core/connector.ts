@@ -92,6 +92,8 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     const relay = await this.session();
     if (this.options.resumable === false) return openPlain(relay.session.openStream(tunnel));
     const stream = ResumableStream.open(relay.session, tunnel, this.options.resumable);
+    // Tracked at once: a path lost in the same batch as OPEN_OK must already find our listeners.
+    this.track(stream, relay);
     await new Promise<void>((resolve, reject) => {
       const onClose = (err: TetherError | undefined): void => {
         stream.off('open', onOpen);
@@ -104,7 +106,6 @@ export class Connector extends EventEmitter<ConnectorEvents> {
       stream.once('open', onOpen);
       stream.once('close', onClose);
     });
-    this.track(stream, relay);
     return stream;
   }
 
@@ -210,6 +211,7 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     stream.once('close', () => {
       this.streams.delete(stream);
       this.via.delete(stream);
+      this.reattaching.delete(stream);
     });
   }
 
@@ -221,14 +223,13 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   }
 
   /**
-   * Moves streams riding on draining sessions to a healthy one, if there is one; with none they
-   * finish where they are (the relay lets them drain), and move once a healthy session comes up.
+   * Moves streams riding on draining sessions to a healthy one. The move is make-before-break:
+   * a stream leaves its draining relay only once another has taken it; if none can (the host is
+   * not registered anywhere else, say), it finishes where it is, as the relay lets it drain.
    */
   private moveOffDraining(): void {
-    const healthy = (this.pool?.live() ?? []).some((r) => !r.session.closed && !r.session.remoteGoAway);
-    if (!healthy) return;
     for (const [stream, on] of [...this.via]) {
-      if (on.session.remoteGoAway && !stream.detached) stream.moveOff('the relay is draining (GOAWAY)');
+      if (on.session.remoteGoAway && !stream.detached) void this.reattach(stream);
     }
   }
 
@@ -246,21 +247,25 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     if (this.reattaching.has(stream)) return;
     this.reattaching.add(stream);
     const backoff = new Backoff(50, 1000);
+    // Detached: resume until one relay takes it. Attached to a draining relay: one round of
+    // moves, and if no relay takes it, it stays where it is.
+    const needed = (): boolean => stream.state !== 'closed' && (stream.detached || this.via.get(stream)?.session.remoteGoAway !== undefined);
     try {
-      while (stream.detached && !this.closed) {
+      while (needed() && !this.closed) {
+        const moving = !stream.detached;
         for (const relay of this.pool?.live() ?? []) {
-          if (!stream.detached) break;
-          if (relay.session.closed || relay.session.remoteGoAway) continue;
+          if (!needed()) return;
+          if (relay.session.closed || relay.session.remoteGoAway || relay === this.via.get(stream)) continue;
           try {
             await stream.resume(relay.session);
+            if (stream.state === 'closed') return;
             this.via.set(stream, relay);
             this.watch(relay);
-            return;
           } catch {
             if (stream.state === 'closed') return;
           }
         }
-        if (!stream.detached) return;
+        if (!needed() || (moving && !stream.detached)) return;
         // Nothing took it: wait for a new session or a short, growing delay.
         await new Promise<void>((resolve) => {
           const wake = (): void => {

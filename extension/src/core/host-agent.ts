@@ -5,7 +5,6 @@ import {
   createError,
   decodeHello,
   ErrorCode,
-  ResumableDefaults,
   ResumableStream,
   WireCode,
   type MuxStream,
@@ -27,6 +26,9 @@ const REFUSALS: ReadonlySet<string> = new Set([
   ErrorCode.INVALID_TUNNEL_NAME,
   ErrorCode.UNSUPPORTED_VERSION,
 ]);
+
+/** How long a host keeps a stream that lost its path waiting for the connector's resume. */
+export const HOST_RESUME_TIMEOUT_MS = 75_000;
 
 /** Pool settings a client may tune (see RelayPoolOptions). */
 export type PoolTuning = Partial<Pick<RelayPoolOptions, 'size' | 'detectMs' | 'failbackDelayMs' | 'queueLimit' | 'queueTimeoutMs' | 'stableAfterMs' | 'backoff' | 'probe'>>;
@@ -135,8 +137,11 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
     const sessions = this.pool.live();
     for (const relay of sessions) relay.session.goAway(WireCode.GOING_AWAY, 'host is stopping');
     const deadline = Date.now() + drainMs;
-    while (this.activeStreams > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    for (const stream of this.resumable.values()) stream.reset(WireCode.GOING_AWAY, 'host is stopping');
+    // Streams waiting for a resume cannot get one now that the relays were told we leave.
+    const live = (): number => this.plainStreams + [...this.resumable.values()].filter((s) => s.state !== 'closed' && !s.detached).length;
+    while (live() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // A final code: GOING_AWAY would read as a lost path, and the connector would try to resume.
+    for (const stream of this.resumable.values()) stream.reset(WireCode.CANCELLED, 'host is stopping');
     for (const socket of this.sockets) socket.destroy();
     this.pool.close();
   }
@@ -191,6 +196,11 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
       existing.acceptResume(stream, hello);
       return;
     }
+    if (hello && this.resumable.has(hello.id.toString('hex'))) {
+      // A NEW hello for an id we know is a replay (or a collision): never replace the stream.
+      stream.reject(WireCode.PROTOCOL_ERROR, 'a stream with this id exists');
+      return;
+    }
     this.connectTarget(stream, hello);
   }
 
@@ -234,6 +244,15 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
     });
   }
 
+  /**
+   * The host waits longer for a resume than the connector tries (75 s against 30 s by
+   * default): when only the host's link to a relay fails, the connector learns of it only once
+   * that relay notices (its idle timeout, 45 s by default) and then resumes elsewhere.
+   */
+  private resumableOptions(): ResumableOptions & { resumeTimeoutMs: number } {
+    return { ...this.options.resumable, resumeTimeoutMs: this.options.resumable?.resumeTimeoutMs ?? HOST_RESUME_TIMEOUT_MS };
+  }
+
   private bridgePlain(stream: MuxStream, socket: net.Socket): void {
     this.plainStreams++;
     void bridge(stream, socket, socket).then((err) => {
@@ -243,13 +262,13 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
   }
 
   private bridgeResumable(mux: MuxStream, hello: Extract<StreamHello, { kind: 'new' }>, socket: net.Socket): void {
-    const stream = ResumableStream.accept(mux, this.options.tunnel, hello, this.options.resumable);
-    const key = stream.key;
-    if (this.resumable.get(key)?.state === 'open') {
-      stream.reset(WireCode.PROTOCOL_ERROR, 'a stream with this id is already open');
+    const key = hello.id.toString('hex');
+    if (this.resumable.has(key)) {
+      mux.reset(WireCode.PROTOCOL_ERROR, 'a stream with this id exists');
       socket.destroy();
       return;
     }
+    const stream = ResumableStream.accept(mux, this.options.tunnel, hello, this.resumableOptions());
     this.resumable.set(key, stream);
     const id = mux.id;
     stream.on('detached', (err) => this.emit('streamDetached', key, err));
@@ -259,7 +278,7 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
       // Kept a while: the far end may still ask to resume it, to hear how it ended.
       const linger = setTimeout(() => {
         if (this.resumable.get(key) === stream) this.resumable.delete(key);
-      }, this.options.resumable?.resumeTimeoutMs ?? ResumableDefaults.resumeTimeoutMs);
+      }, this.resumableOptions().resumeTimeoutMs);
       linger.unref();
     });
   }
