@@ -43,7 +43,16 @@ export class Sharing implements vscode.Disposable {
   async start(credentials: Credentials, tunnel: string, target: { host: string; port: number }): Promise<void> {
     if (this.shares.has(tunnel)) await this.stop(tunnel);
     const { endpoints, pool, resumable } = relayClientOptions(this.config.settings, credentials.relay);
-    const agent = new HostAgent({ tunnel, target, endpoints, pool, resumable, factory: webSocketFactory({ relay: credentials.relay, token: credentials.token }) });
+    // The resume timeout setting is the connections' (how long they try); a host waits longer by
+    // default (see HOST_RESUME_TIMEOUT_MS), so only the replay buffer is passed on.
+    const agent = new HostAgent({
+      tunnel,
+      target,
+      endpoints,
+      pool,
+      resumable: { replayBufferBytes: resumable.replayBufferBytes },
+      factory: webSocketFactory({ relay: credentials.relay, token: credentials.token }),
+    });
     const share: Share = { agent, info: { name: tunnel, target, state: 'connecting', activeStreams: 0, rttMs: 0 }, warned: false, relays: undefined };
     const update = (state: SharedTunnel['state'], lastError?: string): void => {
       share.info = { ...share.info, state, lastError };
