@@ -13,6 +13,11 @@ export interface RelayLimits {
   pingIntervalMs: number;
   idleTimeoutMs: number;
   drainTimeoutMs: number;
+  /**
+   * When a host registers a tunnel another link of the same user already holds, the old link is
+   * pinged; silent this long, it is taken for dead (a host whose network changed) and replaced.
+   */
+  hostProbeMs: number;
 }
 
 export interface RelayOptions {
@@ -36,6 +41,7 @@ export const defaultLimits: RelayLimits = {
   pingIntervalMs: Defaults.pingIntervalMs,
   idleTimeoutMs: Defaults.idleTimeoutMs,
   drainTimeoutMs: Defaults.drainTimeoutMs,
+  hostProbeMs: 2000,
 };
 
 /** Merges `partial` over the defaults and rejects values that cannot work, naming them. */

@@ -94,6 +94,30 @@ export class Router {
     return link;
   }
 
+  /**
+   * Before a host takes over `tunnel` from a link of the same identity: pings that link and
+   * resolves true if it answers within `hostProbeMs` (it is alive: the newcomer is refused).
+   * A silent one is a host that lost its network without the relay noticing yet: it is closed
+   * (its streams are reset with PEER_GONE, so connectors resume them) and false is returned.
+   */
+  async incumbentAlive(tunnel: string, identityId: number): Promise<boolean> {
+    const link = this.hosts.get(tunnel);
+    if (!link || link.closed) return false;
+    if (link.identity.id !== identityId) return true;
+    const since = Date.now();
+    link.send(encodePing(Buffer.alloc(8)));
+    const deadline = since + this.limits.hostProbeMs;
+    while (Date.now() < deadline) {
+      if (link.closed) return false;
+      if (link.lastSeen >= since) return true;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    if (link.closed || link.lastSeen >= since) return !link.closed;
+    this.log.warn({ link: link.label, tunnel }, 'host link silent: replaced by a new connection of the same host');
+    this.closeLink(link, createError(ErrorCode.PEER_GONE, `replaced: no answer within ${this.limits.hostProbeMs} ms`, CloseCode.REPLACED));
+    return false;
+  }
+
   /** Sends GOAWAY everywhere, waits for streams to finish (up to drainTimeoutMs), then closes all links. */
   async drain(): Promise<void> {
     this.draining = true;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ErrorCode, SUBPROTOCOL } from '@tether/shared';
+import { CloseCode, encodeOpen, encodeOpenOk, ErrorCode, FrameType, SUBPROTOCOL, WireCode } from '@tether/shared';
 import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, openLink, upgradeRefusal, waitFor } from '../testing.js';
 
 test('an upgrade without tether.v1 is refused with 400 TETHER_ERR_UNSUPPORTED_VERSION', HANG_GUARD, async (t) => {
@@ -80,6 +80,7 @@ test('a second host for an online tunnel gets 409 TETHER_ERR_TUNNEL_IN_USE; it m
   await relay.listen();
   const alice = await createUser(relay, 'alice');
   const first = await openLink(relay, '/v1/host?tunnel=web', alice);
+  first.autoPong = true; // alive: it answers the relay's probe
   const refusal = await upgradeRefusal(relay, '/v1/host?tunnel=web', bearer(alice), [SUBPROTOCOL]);
   assert.equal(refusal.status, 409);
   assert.equal(refusal.body.code, ErrorCode.TUNNEL_IN_USE);
@@ -103,4 +104,25 @@ test('while draining, both endpoints refuse upgrades with 503 TETHER_ERR_GOING_A
     assert.equal(refusal.status, 503, path);
     assert.equal(refusal.body.code, ErrorCode.GOING_AWAY, path);
   }
+});
+
+test('a host link that does not answer the probe is replaced by the same user\'s new one; its streams are reset with PEER_GONE', HANG_GUARD, async (t) => {
+  const relay = await createTestRelay(t, { hostProbeMs: 200 });
+  await relay.listen();
+  const alice = await createUser(relay, 'alice');
+  const stale = await openLink(relay, '/v1/host?tunnel=web', alice); // never answers PINGs
+  const connector = await openLink(relay, '/v1/connect', alice);
+  connector.send(encodeOpen(1, 65_536, 'web'));
+  const open = await stale.nextOf(FrameType.OPEN);
+  stale.send(encodeOpenOk(open.streamId, 65_536));
+  await connector.nextOf(FrameType.OPEN_OK, 1);
+
+  const fresh = await openLink(relay, '/v1/host?tunnel=web', alice);
+  assert.equal(fresh.ws.protocol, SUBPROTOCOL);
+  assert.deepEqual(await stale.closed, { code: CloseCode.REPLACED, reason: ErrorCode.PEER_GONE });
+  assert.equal((await connector.nextOf(FrameType.RESET, 1)).code, WireCode.PEER_GONE);
+  assert.equal(relay.router.stats().hosts, 1);
+  // New streams reach the new link.
+  connector.send(encodeOpen(3, 65_536, 'web'));
+  assert.equal((await fresh.nextOf(FrameType.OPEN)).tunnel, 'web');
 });

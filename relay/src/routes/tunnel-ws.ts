@@ -35,7 +35,10 @@ export const tunnelSocketRoutes: FastifyPluginAsync<{ store: Store; router: Rout
       const record = store.claimTunnel(name, identity.id);
       // Two users racing to claim the same new name: the loser sees the winner as owner.
       if (record.ownerId !== identity.id) throw createError(ErrorCode.TUNNEL_FORBIDDEN, `tunnel ${name} belongs to another user`);
-      if (router.hostFor(name)) throw createError(ErrorCode.TUNNEL_IN_USE, `tunnel ${name} is already being shared`);
+      // A host already holds the tunnel: refused, unless that link is the same user's and dead.
+      if (router.hostFor(name) && (await router.incumbentAlive(name, identity.id))) {
+        throw createError(ErrorCode.TUNNEL_IN_USE, `tunnel ${name} is already being shared`);
+      }
       if (router.draining) throw createError(ErrorCode.GOING_AWAY, 'relay is shutting down');
     },
   }, (socket, request) => {
