@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createError, ErrorCode, errorFromWire, WireCode, type TetherError } from './errors.js';
+import { HeldDelivery } from './held-delivery.js';
 import { encodeNewHello, encodeResumeHello, newStreamIdentity, verifyResumeProof, type StreamHello } from './resume.js';
 import type { MuxSession } from './session.js';
 import type { MuxStream, MuxStreamEvents, StreamState } from './stream.js';
@@ -86,7 +87,6 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
   /** Bytes of earlier attachments not yet consumed: their credit is not the current one's. */
   private earlierUnconsumed = 0;
   private consumedTotal = 0;
-  private held: (Buffer | null)[] = [];
   // Resume bookkeeping.
   private attempt = 0;
   private resumeTimer: NodeJS.Timeout | undefined;
@@ -107,10 +107,11 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
     this.secret = secret;
     this.options = { ...ResumableDefaults, ...options };
     this.state = role === 'opener' ? 'opening' : 'open';
-    this.on('newListener', (event: string | symbol) => {
-      if (event === 'data' && this.held.length > 0) queueMicrotask(() => this.releaseHeld());
-    });
+    this.delivery = new HeldDelivery(this);
   }
+
+  /** Received data waits here while nobody listens (see HeldDelivery). */
+  private readonly delivery: HeldDelivery;
 
   /** Opens a new resumable stream to `tunnel`; it emits 'open' or closes with the coded error. */
   static open(session: MuxSession, tunnel: string, options: ResumableOptions = {}): ResumableStream {
@@ -426,7 +427,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
       return;
     }
     this.received += chunk.length;
-    this.deliver(chunk);
+    this.delivery.deliver(chunk);
     this.scheduleAck();
   }
 
@@ -434,7 +435,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
     if (fin && !this.finRemote) {
       this.finRemote = true;
       if (this.state === 'open') this.state = 'half-closed-remote';
-      this.deliver(null);
+      this.delivery.deliver(null);
       this.sendAckNow();
     }
     if (!this.onAcked(offset, true)) return;
@@ -504,22 +505,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
     return undefined;
   }
 
-  private deliver(chunk: Buffer | null): void {
-    if (this.held.length > 0 || this.listenerCount('data') === 0) {
-      this.held.push(chunk);
-      return;
-    }
-    if (chunk) this.emit('data', chunk);
-    else this.emit('end');
-  }
 
-  private releaseHeld(): void {
-    while (this.held.length > 0 && this.listenerCount('data') > 0) {
-      const chunk = this.held.shift()!;
-      if (chunk) this.emit('data', chunk);
-      else this.emit('end');
-    }
-  }
 
   // --- sending and closing -------------------------------------------------------------------
 

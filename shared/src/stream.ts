@@ -3,6 +3,7 @@ import { createError, ErrorCode, errorFromWire, WireCode, type TetherError } fro
 import { writeHeader } from './codec.js';
 import { ReceiveWindow } from './flow-window.js';
 import { FLAG_FIN, FrameType, HEADER_SIZE } from './frame.js';
+import { HeldDelivery } from './held-delivery.js';
 
 /**
  * Stream states (see docs/protocol.md):
@@ -87,14 +88,11 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
     this.window = new ReceiveWindow(options.initialWindow, options.maxWindow, owner.now());
     this.highWaterMark = options.highWaterMark;
     this.sendCredit = peerWindow;
-    // Data that arrives before anyone listens (OPEN_OK and the first DATA often come in one
-    // batch, before the opener's continuation has attached its consumer) waits here, bounded
-    // by the window (no credit returns until it is consumed), and goes out once a 'data'
-    // listener is added.
-    this.on('newListener', (event: string | symbol) => {
-      if (event === 'data' && this.held.length > 0) queueMicrotask(() => this.releaseHeld());
-    });
+    this.delivery = new HeldDelivery(this);
   }
+
+  /** Received data waits here while nobody listens (see HeldDelivery). */
+  private readonly delivery: HeldDelivery;
 
   /** Current receive window size (grows with auto-tuning). */
   get receiveWindow(): number {
@@ -206,12 +204,12 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
         return false;
       }
       this.bytesReceived += payload.length;
-      this.deliver(payload);
+      this.delivery.deliver(payload);
     }
     if (fin) {
       this.remoteFin = true;
       if (this.state === 'open') this.state = 'half-closed-remote';
-      this.deliver(null);
+      this.delivery.deliver(null);
       this.maybeClosed();
     }
     return true;
@@ -248,25 +246,8 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
     this.finish(err);
   }
 
-  private held: (Buffer | null)[] = [];
 
-  /** Emits a chunk (or the end, for null), or holds it while nobody listens for data. */
-  private deliver(chunk: Buffer | null): void {
-    if (this.held.length > 0 || this.listenerCount('data') === 0) {
-      this.held.push(chunk);
-      return;
-    }
-    if (chunk) this.emit('data', chunk);
-    else this.emit('end');
-  }
 
-  private releaseHeld(): void {
-    while (this.held.length > 0 && this.listenerCount('data') > 0) {
-      const chunk = this.held.shift()!;
-      if (chunk) this.emit('data', chunk);
-      else this.emit('end');
-    }
-  }
 
   /** @internal Sends what the credit and the transport allow. */
   flush(): void {

@@ -91,14 +91,7 @@ describe('Tether in a real VS Code: the SSH terminal signs in with ssh-agent and
   };
 
   test('sign in and share the sshd', () => withLogs(async () => {
-    await vscode.runCommand('Tether: Sign In to Relay');
-    await vscode.answerInput(relay.url, { prompt: /Relay URL/ });
-    await vscode.answerInput(token, { prompt: /Token for/ });
-    await vscode.waitForToast(/signed in to .* as alice/);
-    await vscode.runCommand('Tether: Share Local SSH Server');
-    await vscode.answerInput(TUNNEL, { prompt: /Tunnel name/ });
-    await vscode.waitForToast(`sharing 127.0.0.1:${sshd.port} as "${TUNNEL}"`);
-    await vscode.waitForStatusBarItem(/Tether: sharing 1/);
+    await vscode.signInAndShare({ relayUrl: relay.url, token, tunnel: TUNNEL, sshPort: sshd.port });
     await vscode.clearToasts();
   }));
 

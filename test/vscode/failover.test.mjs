@@ -6,31 +6,13 @@
 // Tether log says what happened, and nobody gets a notification. Then the second relay dies
 // too: one warning for the outage, not one per attempt. Screenshots go to test-output/vscode/.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createUser, Processes, requirePrograms, startRelay, startSshd, tempDir } from '../e2e/fixtures.mjs';
-import { HANG_GUARD, tetherVsix, UI_TIMEOUT_MS, VSCode } from './harness.mjs';
+import { banner, HANG_GUARD, tetherVsix, UI_TIMEOUT_MS, VSCode } from './harness.mjs';
 
 const TUNNEL = 'laptop';
-
-/** The first line a TCP server sends (an SSH server's identification string). */
-async function banner(port) {
-  const socket = net.connect({ host: '127.0.0.1', port });
-  socket.setEncoding('utf8');
-  let text = '';
-  try {
-    while (!text.includes('\n')) {
-      const [chunk] = await once(socket, 'data');
-      text += chunk;
-    }
-  } finally {
-    socket.destroy();
-  }
-  return text.split('\r\n')[0];
-}
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -129,14 +111,7 @@ describe('Tether in a real VS Code: two relays, the preferred one is killed, con
   }
 
   test('sign in, share the sshd: the tunnel is registered with both relays, the tooltip names the preferred one', () => withLogs(async () => {
-    await vscode.runCommand('Tether: Sign In to Relay');
-    await vscode.answerInput(relayA.url, { prompt: /Relay URL/ });
-    await vscode.answerInput(token, { prompt: /Token for/ });
-    await vscode.waitForToast(/signed in to .* as alice/);
-    await vscode.runCommand('Tether: Share Local SSH Server');
-    await vscode.answerInput(TUNNEL, { prompt: /Tunnel name/ });
-    await vscode.waitForToast(`sharing 127.0.0.1:${sshd.port} as "${TUNNEL}"`);
-    await vscode.waitForStatusBarItem(/Tether: sharing 1/);
+    await vscode.signInAndShare({ relayUrl: relayA.url, token, tunnel: TUNNEL, sshPort: sshd.port });
     // Both relays see the tunnel online: the host agent registered with each.
     for (const relay of [relayA, relayB]) {
       const res = await fetch(`${relay.url}/v1/tunnels/${TUNNEL}`, { headers: { authorization: `Bearer ${token}` } });

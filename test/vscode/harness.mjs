@@ -3,6 +3,8 @@
 // Debian's Chromium with playwright-core the way a person would: the command palette, input boxes,
 // quick picks, notifications, the status bar, the terminal. Every file lives in a temporary
 // folder, code-server is stopped by its PID, and screenshots go to test-output/vscode/.
+import { once } from 'node:events';
+import net from 'node:net';
 import { execFile } from 'node:child_process';
 import { accessSync, constants, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -97,6 +99,22 @@ export function tetherVsix() {
 }
 
 let shotNumber = 0;
+
+/** The first line a TCP server sends (an SSH server's identification string). */
+export async function banner(port) {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  socket.setEncoding('utf8');
+  let text = '';
+  try {
+    while (!text.includes('\n')) {
+      const [chunk] = await once(socket, 'data');
+      text += chunk;
+    }
+  } finally {
+    socket.destroy();
+  }
+  return text.split('\r\n')[0];
+}
 
 /**
  * code-server with one extension installed, and a Chromium page showing its workbench.
@@ -454,6 +472,18 @@ export class VSCode {
     const path = join(SCREENSHOTS, `${String(shotNumber).padStart(2, '0')}-${this.name}-${step}.png`);
     await this.page.screenshot({ path, animations: 'disabled' });
     return path;
+  }
+
+  /** Signs in to `relayUrl` with `token` and shares the local SSH server on `sshPort` as `tunnel`. */
+  async signInAndShare({ relayUrl, token, tunnel, sshPort }) {
+    await this.runCommand('Tether: Sign In to Relay');
+    await this.answerInput(relayUrl, { prompt: /Relay URL/ });
+    await this.answerInput(token, { prompt: /Token for/ });
+    await this.waitForToast(/signed in to .* as alice/);
+    await this.runCommand('Tether: Share Local SSH Server');
+    await this.answerInput(tunnel, { prompt: /Tunnel name/ });
+    await this.waitForToast(`sharing 127.0.0.1:${sshPort} as "${tunnel}"`);
+    await this.waitForStatusBarItem(/Tether: sharing 1/);
   }
 
   /** Runs `step`; on failure saves a screenshot and adds what the extension host logged to the error. */

@@ -3,13 +3,11 @@
 // `tether relay` process and Debian's sshd, both on 127.0.0.1. Each step saves a screenshot
 // under test-output/vscode/. The steps share one VS Code and run in order.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CLI, cleanEnv, createUser, Processes, requirePrograms, run, startRelay, startShare, startSshd, tempDir } from '../e2e/fixtures.mjs';
-import { HANG_GUARD, tetherVsix, VSCode } from './harness.mjs';
+import { banner, HANG_GUARD, tetherVsix, VSCode } from './harness.mjs';
 
 const TUNNEL = 'laptop';
 
@@ -35,22 +33,6 @@ async function runSshLine(line, command, env = {}) {
   });
   assert.equal(r.code, 0, `${line} ${command} failed (${r.code}): ${r.stderr}`);
   return r.stdout.trim();
-}
-
-/** The first line a TCP server sends (an SSH server's identification string). */
-async function banner(port) {
-  const socket = net.connect({ host: '127.0.0.1', port });
-  socket.setEncoding('utf8');
-  let text = '';
-  try {
-    while (!text.includes('\n')) {
-      const [chunk] = await once(socket, 'data');
-      text += chunk;
-    }
-  } finally {
-    socket.destroy();
-  }
-  return text.split('\r\n')[0];
 }
 
 describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop, failures', HANG_GUARD, () => {
