@@ -38,8 +38,10 @@ export const defaultLimits: RelayLimits = {
   maxBufferedBytesPerConnection: Defaults.maxBufferedBytesPerConnection,
   handshakeTimeoutMs: Defaults.handshakeTimeoutMs,
   openTimeoutMs: Defaults.openTimeoutMs,
-  pingIntervalMs: Defaults.pingIntervalMs,
-  idleTimeoutMs: Defaults.idleTimeoutMs,
+  // Faster than the clients' own keepalive (Defaults): a relay that keeps a dead host link
+  // delays the resume of its streams until it notices (see HOST_RESUME_TIMEOUT_MS).
+  pingIntervalMs: 5000,
+  idleTimeoutMs: 15_000,
   drainTimeoutMs: Defaults.drainTimeoutMs,
   hostProbeMs: 2000,
 };

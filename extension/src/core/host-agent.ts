@@ -247,7 +247,8 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
   /**
    * The host waits longer for a resume than the connector tries (75 s against 30 s by
    * default): when only the host's link to a relay fails, the connector learns of it only once
-   * that relay notices (its idle timeout, 45 s by default) and then resumes elsewhere.
+   * that relay notices (its idle timeout, 15 s by default, or the host registering again) and
+   * then resumes elsewhere; the margin covers a relay configured more patiently.
    */
   private resumableOptions(): ResumableOptions & { resumeTimeoutMs: number } {
     return { ...this.options.resumable, resumeTimeoutMs: this.options.resumable?.resumeTimeoutMs ?? HOST_RESUME_TIMEOUT_MS };
