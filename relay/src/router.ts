@@ -104,15 +104,16 @@ export class Router {
     const link = this.hosts.get(tunnel);
     if (!link || link.closed) return false;
     if (link.identity.id !== identityId) return true;
-    const since = Date.now();
+    // Anything it sends after the PING (its PONG first of all) proves it alive.
+    const before = link.bytesIn;
     link.send(encodePing(Buffer.alloc(8)));
-    const deadline = since + this.limits.hostProbeMs;
+    const deadline = Date.now() + this.limits.hostProbeMs;
     while (Date.now() < deadline) {
       if (link.closed) return false;
-      if (link.lastSeen >= since) return true;
+      if (link.bytesIn > before) return true;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    if (link.closed || link.lastSeen >= since) return !link.closed;
+    if (link.closed || link.bytesIn > before) return !link.closed;
     this.log.warn({ link: link.label, tunnel }, 'host link silent: replaced by a new connection of the same host');
     this.closeLink(link, createError(ErrorCode.PEER_GONE, `replaced: no answer within ${this.limits.hostProbeMs} ms`, CloseCode.REPLACED));
     return false;

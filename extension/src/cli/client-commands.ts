@@ -83,14 +83,15 @@ export async function shareCommand(args: string[]): Promise<void> {
     info(`Sharing ${target.host}:${target.port} as tunnel ${tunnel} via ${relays}`);
   });
   const failed = new Promise<never>((_, reject) => agent.once('error', reject));
-  await agent.start();
-  // The agent's retry timers do not hold the process: sharing does, until stopped or failed.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  failed.catch(() => clearInterval(keepAlive));
+  // Before start(): a signal that comes as soon as "Sharing" is printed must stop us cleanly.
   onSignals(() => {
     info('Stopping: letting open streams finish (Ctrl-C again to exit now)');
     agent.stop().then(() => process.exit(0), () => process.exit(1));
   });
+  await agent.start();
+  // The agent's retry timers do not hold the process: sharing does, until stopped or failed.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  failed.catch(() => clearInterval(keepAlive));
   await failed;
 }
 
