@@ -264,8 +264,9 @@ describe('RelayPool: failures', () => {
     assert.equal(endpoint.url, A);
     assert.equal(err?.code, ErrorCode.CONNECTION_LOST);
     assert.match(err?.message ?? '', /no answer from relay http:\/\/a\.example for \d+ ms/);
-    // Guard against hangs only (not a timing assertion): the check runs every detectMs/4.
-    assert.ok(elapsed < 90 + 100, `took ${elapsed} ms`);
+    // Not a timing threshold (npm test has none): only that the silence, not some later
+    // timeout, ended the session. Detection within detectMs is measured by the chaos suite.
+    assert.ok(elapsed < 10_000, `took ${elapsed} ms`);
     assert.equal((await until(p, (x) => x.active === B)).active, B);
   });
 
