@@ -444,7 +444,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
 
   /** Trims the replay buffer up to `offset`; false when the offset is impossible (stream reset). */
   private onAcked(offset: number, fromPeer: boolean): boolean {
-    const limit = this.written + (this.finLocal ? 1 : 0);
+    const limit = this.sentWithFin();
     if (offset > limit || offset < this.acked) {
       if (fromPeer && offset < this.acked) return true; // stale, reordered across paths: harmless
       this.reset(WireCode.PROTOCOL_ERROR, `ACK for offset ${offset} but only ${limit} sent`);
@@ -497,8 +497,12 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
     return this.received + (this.finRemote ? 1 : 0);
   }
 
+  private sentWithFin(): number {
+    return this.written + (this.finLocal ? 1 : 0);
+  }
+
   private offsetProblem(peerOffset: number): string | undefined {
-    const limit = this.written + (this.finLocal ? 1 : 0);
+    const limit = this.sentWithFin();
     if (!Number.isSafeInteger(peerOffset) || peerOffset < this.acked || peerOffset > limit) {
       return `resume offset ${peerOffset} is outside the replay buffer [${this.acked}, ${limit}]`;
     }

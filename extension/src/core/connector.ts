@@ -7,15 +7,13 @@ import {
   ErrorCode,
   ResumableStream,
   type ByteStream,
-  type MuxStream,
   type ResumableOptions,
   type TetherError,
 } from '@tether/shared';
 import { Backoff } from './backoff.js';
 import { bridge } from './bridge.js';
 import type { RelayEndpoint } from './endpoints.js';
-import { FACTORY_ENDPOINT, type PoolTuning } from './host-agent.js';
-import { RelayPool, type PoolState } from './relay-pool.js';
+import { poolTargets, RelayPool, type PoolState, type PoolTuning } from './relay-pool.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
 
 export interface ConnectorOptions {
@@ -90,23 +88,11 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   async open(tunnel: string): Promise<ByteStream> {
     assertTunnelName(tunnel);
     const relay = await this.session();
-    if (this.options.resumable === false) return openPlain(relay.session.openStream(tunnel));
+    if (this.options.resumable === false) return opened(relay.session.openStream(tunnel));
     const stream = ResumableStream.open(relay.session, tunnel, this.options.resumable);
     // Tracked at once: a path lost in the same batch as OPEN_OK must already find our listeners.
     this.track(stream, relay);
-    await new Promise<void>((resolve, reject) => {
-      const onClose = (err: TetherError | undefined): void => {
-        stream.off('open', onOpen);
-        reject(err ?? createError(ErrorCode.STREAM_CLOSED, 'stream closed before it opened'));
-      };
-      const onOpen = (): void => {
-        stream.off('close', onClose);
-        resolve();
-      };
-      stream.once('open', onOpen);
-      stream.once('close', onClose);
-    });
-    return stream;
+    return opened(stream);
   }
 
   /** Joins a new stream to `input`/`output` (stdio for ProxyCommand); resolves when it ends. */
@@ -166,14 +152,7 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     if (this.closed) return Promise.reject(createError(ErrorCode.CANCELLED, 'connector is closed'));
     if (this.pool) return Promise.resolve(this.pool);
     this.starting ??= (async () => {
-      const viaFactory = !this.options.endpoints;
-      const pool = new RelayPool({
-        kind: 'connect',
-        endpoints: this.options.endpoints ?? [FACTORY_ENDPOINT],
-        factory: viaFactory ? (kind, tunnel) => this.factory(kind, tunnel) : this.factory,
-        ...(viaFactory ? { probe: async () => undefined } : {}),
-        ...this.options.pool,
-      });
+      const pool = new RelayPool({ kind: 'connect', ...poolTargets(this.factory, this.options.endpoints), ...this.options.pool });
       pool.on('state', (state) => this.emit('state', state));
       pool.on('session', () => {
         this.retryDetached();
@@ -283,7 +262,8 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   }
 }
 
-function openPlain(stream: MuxStream): Promise<MuxStream> {
+/** Resolves with `stream` once the host accepted it; rejects with the coded error that closed it first. */
+function opened<T extends ByteStream>(stream: T): Promise<T> {
   return new Promise((resolve, reject) => {
     const onClose = (err: TetherError | undefined): void => {
       stream.off('open', onOpen);

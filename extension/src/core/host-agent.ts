@@ -15,7 +15,7 @@ import {
 } from '@tether/shared';
 import { bridge } from './bridge.js';
 import type { RelayEndpoint } from './endpoints.js';
-import { RelayPool, type PoolState, type RelayPoolOptions } from './relay-pool.js';
+import { poolTargets, RelayPool, type PoolState, type PoolTuning } from './relay-pool.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
 
 /** Refusals a host cannot get past by retrying: the token, the rights, the protocol version. */
@@ -29,12 +29,6 @@ const REFUSALS: ReadonlySet<string> = new Set([
 
 /** How long a host keeps a stream that lost its path waiting for the connector's resume. */
 export const HOST_RESUME_TIMEOUT_MS = 75_000;
-
-/** Pool settings a client may tune (see RelayPoolOptions). */
-export type PoolTuning = Partial<Pick<RelayPoolOptions, 'size' | 'detectMs' | 'failbackDelayMs' | 'queueLimit' | 'queueTimeoutMs' | 'stableAfterMs' | 'backoff' | 'probe'>>;
-
-/** The one endpoint of a client given only a factory (the factory knows where to connect). */
-export const FACTORY_ENDPOINT: RelayEndpoint = { url: 'default', priority: 0, weight: 1 };
 
 export interface HostAgentOptions {
   tunnel: string;
@@ -73,7 +67,6 @@ export interface HostAgentEvents {
 export class HostAgent extends EventEmitter<HostAgentEvents> {
   readonly options: Required<Omit<HostAgentOptions, 'endpoints' | 'pool' | 'resumable'>> & Pick<HostAgentOptions, 'pool' | 'resumable'>;
   private readonly pool: RelayPool;
-  private readonly usesFactoryEndpoint: boolean;
   private stopped = false;
   private readonly sockets = new Set<net.Socket>();
   /** Resumable streams by id, kept for resumeTimeoutMs after they close to answer late resumes. */
@@ -89,16 +82,11 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
       throw createError(ErrorCode.INVALID_ARGUMENT, `invalid target ${host}:${port}: need a host and a port from 1 to 65535`);
     }
     this.options = { connectTimeoutMs: 10_000, reconnect: true, stableAfterMs: 30_000, ...options };
-    this.usesFactoryEndpoint = !options.endpoints;
-    const endpoints = options.endpoints ?? [FACTORY_ENDPOINT];
-    const factory: SessionFactory = this.usesFactoryEndpoint ? (kind, tunnel) => options.factory(kind, tunnel) : options.factory;
     this.pool = new RelayPool({
       kind: 'host',
       tunnel: options.tunnel,
-      endpoints,
-      factory,
+      ...poolTargets(options.factory, options.endpoints),
       stableAfterMs: this.options.stableAfterMs,
-      ...(this.usesFactoryEndpoint ? { probe: async () => undefined } : {}),
       ...options.pool,
     });
     this.pool.on('session', (relay) => this.onSession(relay));

@@ -12,6 +12,7 @@ export {
   type EndpointStatus,
   type PoolState,
   type RelayPoolEvents,
+  type PoolTuning,
   type RelayPoolOptions,
 } from './relay-pool.js';
 export {

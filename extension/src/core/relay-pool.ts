@@ -651,3 +651,18 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
     this.emit('state', this.state());
   }
 }
+
+/** Pool settings a client may tune (see RelayPoolOptions). */
+export type PoolTuning = Partial<Pick<RelayPoolOptions, 'size' | 'detectMs' | 'failbackDelayMs' | 'queueLimit' | 'queueTimeoutMs' | 'stableAfterMs' | 'backoff' | 'probe'>>;
+
+/** The one endpoint of a client given only a factory (the factory knows where to connect). */
+export const FACTORY_ENDPOINT: RelayEndpoint = { url: 'default', priority: 0, weight: 1 };
+
+/**
+ * Where a client's pool connects: the `endpoints` given, each through `factory`; or, with none,
+ * the factory's own relay as a single endpoint (not probed: it has no URL of its own).
+ */
+export function poolTargets(factory: SessionFactory, endpoints: RelayEndpoint[] | undefined): Pick<RelayPoolOptions, 'endpoints' | 'factory' | 'probe'> {
+  if (endpoints) return { endpoints, factory };
+  return { endpoints: [FACTORY_ENDPOINT], factory: (kind, tunnel) => factory(kind, tunnel), probe: async () => undefined };
+}

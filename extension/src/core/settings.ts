@@ -1,6 +1,6 @@
 import type { ResumableOptions } from '@tether/shared';
 import { parseEndpoint, type RelayEndpoint } from './endpoints.js';
-import type { PoolTuning } from './host-agent.js';
+import type { PoolTuning } from './relay-pool.js';
 import { parseRelayUrl } from './relay-url.js';
 import { AGENT_CHOICES, type AgentChoice } from './ssh/agent-discovery.js';
 
