@@ -29,6 +29,18 @@ export default tseslint.config(
     },
   },
   {
+    // One home for access decisions: grants (today a tunnel's owner) are read only by the policy
+    // module. Everyone else asks Policy.authorize(), which also audits the decision.
+    files: ['relay/src/**/*.ts'],
+    ignores: ['relay/src/policy/**', 'relay/src/stores/**', 'relay/src/ports/**', 'relay/src/**/*.test.ts', 'relay/src/**/testing.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: "MemberExpression[property.name='ownerId']", message: 'Grants are read only in relay/src/policy: ask Policy.authorize().' },
+        { selector: "CallExpression[callee.property.name=/^(getTunnel|listTunnels|claimTunnel)$/]", message: 'Tunnel records (and their grants) are read only in relay/src/policy: ask Policy.authorize().' },
+      ],
+    },
+  },
+  {
     files: ['extension/bin/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly' } },
   },

@@ -1,32 +1,51 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import websocket from '@fastify/websocket';
 import { ErrorCode, MAX_FRAME_SIZE_HEADER, SUBPROTOCOL, TetherError } from '@tether/shared';
+import { randomUUID } from 'node:crypto';
+import { Auditor } from './audit/auditor.js';
 import { authPlugin } from './auth.js';
 import { resolveLimits, type RelayLimits, type RelayOptions } from './config.js';
 import { statusFor } from './http-errors.js';
-import { Router } from './router.js';
+import { Policy } from './policy/policy.js';
+import type { RelayPorts } from './ports/index.js';
+import type { Store } from './ports/store.js';
+import { Router } from './routing/router.js';
 import { healthRoutes } from './routes/health.js';
 import { tunnelRoutes } from './routes/tunnels.js';
 import { tunnelSocketRoutes } from './routes/tunnel-ws.js';
 import { userRoutes } from './routes/users.js';
-import { SqliteStore } from './sqlite-store.js';
-import type { Store } from './store.js';
+import { resolvePorts } from './single-node.js';
 
 export interface RelayApp {
   app: FastifyInstance;
   router: Router;
   store: Store;
+  /** Every port the relay runs on, as wired (defaults or injected). */
+  ports: RelayPorts;
+  /** The one place access is decided. */
+  policy: Policy;
   limits: RelayLimits;
+  nodeId: string;
   /** GOAWAY to every link, wait for streams to drain (bounded), then close the app. */
   shutdown(): Promise<void>;
 }
 
-/** Builds the relay without listening, so tests can inject requests or listen on port 0. */
+const isLoggerInstance = (logger: RelayOptions['logger']): logger is FastifyBaseLogger =>
+  typeof logger === 'object' && typeof (logger as { child?: unknown }).child === 'function';
+
+/**
+ * The composition root: builds the relay on its ports (injected, or the single-node defaults)
+ * without listening, so tests can inject requests or listen on port 0. Nothing below it
+ * constructs its own I/O.
+ */
 export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const limits = resolveLimits(options.limits);
-  const store = new SqliteStore(options.databaseFile);
+  const { ports, closeOwned } = resolvePorts(options, limits);
+  const { store, registry, clock, metrics } = ports;
+  const nodeId = options.nodeId ?? `node-${randomUUID()}`;
+  const logging = isLoggerInstance(options.logger) ? { loggerInstance: options.logger } : { logger: options.logger ?? false };
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...logging,
     // A client that never finishes its upgrade request is dropped after the handshake timeout.
     connectionTimeout: 0,
     requestTimeout: limits.handshakeTimeoutMs,
@@ -39,7 +58,9 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     },
   });
   app.server.headersTimeout = limits.handshakeTimeoutMs;
-  const router = new Router(store, limits, app.log);
+  const auditor = new Auditor(ports.audit, clock);
+  const policy = new Policy(store, auditor);
+  const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId });
 
   app.setErrorHandler((err, request, reply) => {
     if (err instanceof TetherError) {
@@ -74,15 +95,15 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   app.websocketServer.on('headers', (headers: string[]) => {
     headers.push(`${MAX_FRAME_SIZE_HEADER}: ${limits.maxFrameSize}`);
   });
-  await app.register(authPlugin, { store, adminToken: options.adminToken });
+  await app.register(authPlugin, { store, adminToken: options.adminToken, policy, auditor });
   await app.register(healthRoutes, { router, store });
-  await app.register(userRoutes, { store, router });
-  await app.register(tunnelRoutes, { store, router });
-  await app.register(tunnelSocketRoutes, { store, router });
+  await app.register(userRoutes, { store, router, auditor });
+  await app.register(tunnelRoutes, { policy, registry });
+  await app.register(tunnelSocketRoutes, { policy, router });
 
   app.addHook('onClose', async () => {
     router.close();
-    store.close();
+    await closeOwned();
   });
 
   let shuttingDown: Promise<void> | undefined;
@@ -94,5 +115,5 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     })();
     return shuttingDown;
   };
-  return { app, router, store, limits, shutdown };
+  return { app, router, store, ports, policy, limits, nodeId, shutdown };
 }

@@ -86,7 +86,7 @@ test('both WebSocket endpoints refuse a missing or bad token with 401 before the
   assert.equal(relay.router.stats().hosts, 0);
   assert.equal(relay.router.stats().connectors, 0);
   // The refused host did not claim the name.
-  assert.equal(relay.store.getTunnel('web'), undefined);
+  assert.equal(await relay.store.getTunnel('web'), undefined);
 });
 
 test('unknown routes answer 404 TETHER_ERR_NOT_FOUND', async (t) => {

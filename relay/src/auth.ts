@@ -2,8 +2,12 @@ import { timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createError, ErrorCode } from '@tether/shared';
+import { AuditEventCode } from './audit/event-codes.js';
+import type { Auditor } from './audit/auditor.js';
 import { ADMIN_IDENTITY, type Identity } from './identity.js';
-import type { Store } from './store.js';
+import { refusal } from './policy/decision.js';
+import type { Policy } from './policy/policy.js';
+import type { Store } from './ports/store.js';
 import { hashToken } from './tokens.js';
 
 declare module 'fastify' {
@@ -13,7 +17,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** onRequest hook: 401 unless the request carries a valid bearer token. */
     requireIdentity: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
-    /** onRequest hook: 401/403 unless the request carries the admin token. */
+    /** onRequest hook: 401/403 unless the policy lets the caller manage users (the admin token). */
     requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   }
 }
@@ -21,35 +25,46 @@ declare module 'fastify' {
 export interface AuthOptions {
   store: Store;
   adminToken: string;
+  policy: Policy;
+  auditor: Auditor;
 }
 
 /** Resolves a bearer token to an identity; undefined when the token is unknown. */
-export function createAuthenticator(store: Store, adminToken: string): (token: string) => Identity | undefined {
+export function createAuthenticator(store: Store, adminToken: string): (token: string) => Promise<Identity | undefined> {
   const adminHash = Buffer.from(hashToken(adminToken), 'hex');
-  return (token) => {
+  return async (token) => {
     const hash = hashToken(token);
     if (timingSafeEqual(Buffer.from(hash, 'hex'), adminHash)) return ADMIN_IDENTITY;
-    const user = store.findUserByTokenHash(hash);
+    const user = await store.findUserByTokenHash(hash);
     return user && { name: user.name, id: user.id, admin: false };
   };
 }
 
 /** Reads `Authorization: Bearer <token>`; runs before any WebSocket upgrade. */
-export const authPlugin = fp<AuthOptions>(async (app, options) => {
-  const authenticate = createAuthenticator(options.store, options.adminToken);
+export const authPlugin = fp<AuthOptions>(async (app, { store, adminToken, policy, auditor }) => {
+  const authenticate = createAuthenticator(store, adminToken);
   app.decorateRequest('identity', null);
+
+  const failed = (request: FastifyRequest, reason: string): Error => {
+    auditor.record(AuditEventCode.AUTH_FAILED, null, `${request.method} ${request.routeOptions.url ?? 'unknown route'}`, 'relay', {
+      reason,
+      detail: { address: request.ip },
+    });
+    return createError(ErrorCode.UNAUTHORIZED, reason);
+  };
 
   const requireIdentity = async (request: FastifyRequest): Promise<void> => {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S{1,512})\s*$/i.exec(header) : null;
-    if (!match) throw createError(ErrorCode.UNAUTHORIZED, 'missing bearer token (Authorization: Bearer <token>)');
-    const identity = authenticate(match[1]);
-    if (!identity) throw createError(ErrorCode.UNAUTHORIZED, 'invalid token');
+    if (!match) throw failed(request, 'missing bearer token (Authorization: Bearer <token>)');
+    const identity = await authenticate(match[1]);
+    if (!identity) throw failed(request, 'invalid token');
     request.identity = identity;
   };
   app.decorate('requireIdentity', requireIdentity);
   app.decorate('requireAdmin', async (request: FastifyRequest) => {
     await requireIdentity(request);
-    if (!request.identity?.admin) throw createError(ErrorCode.FORBIDDEN, 'this needs the admin token');
+    const decision = await policy.authorize(request.identity!, 'users.manage', { kind: 'relay' });
+    if (!decision.allow) throw refusal(decision);
   });
 }, { name: 'tether-auth' });

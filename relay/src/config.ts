@@ -1,4 +1,6 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { createError, Defaults, ErrorCode, MAX_FRAME_SIZE_CEILING } from '@tether/shared';
+import type { RelayPorts } from './ports/index.js';
 
 /** Limits the relay enforces; every one has a default. */
 export interface RelayLimits {
@@ -18,16 +20,28 @@ export interface RelayLimits {
    * pinged; silent this long, it is taken for dead (a host whose network changed) and replaced.
    */
   hostProbeMs: number;
+  /** OPENs of one connection that may wait for their look-ups at once; more are refused. */
+  maxPendingOpensPerConnection: number;
+  /** Frames of one stream held while its OPEN is being resolved; more close the link. */
+  maxDeferredFramesPerOpen: number;
+  /** How long a tunnel's lease in the registry lasts unless renewed (every ping interval). */
+  tunnelLeaseMs: number;
 }
 
-export interface RelayOptions {
-  /** SQLite file, or ':memory:'. */
-  databaseFile: string;
+/**
+ * What `buildApp` takes: settings, and the ports it runs on. A port left out gets its
+ * single-node default (see single-node.ts); the app closes the ports it built, never injected ones.
+ */
+export interface RelayOptions extends Partial<RelayPorts> {
   /** Token of the admin identity (only its hash is kept in memory). */
   adminToken: string;
+  /** SQLite file, or ':memory:', for the default store (ignored when `store` is given). */
+  databaseFile?: string;
   limits?: Partial<RelayLimits>;
-  /** pino options, `false` to silence, or `true` for defaults. */
-  logger?: boolean | Record<string, unknown>;
+  /** pino options, `false` to silence, `true` for defaults, or a logger instance to use. */
+  logger?: boolean | Record<string, unknown> | FastifyBaseLogger;
+  /** This node's id in the tunnel registry (a random one by default). */
+  nodeId?: string;
 }
 
 export const defaultLimits: RelayLimits = {
@@ -44,6 +58,9 @@ export const defaultLimits: RelayLimits = {
   idleTimeoutMs: 15_000,
   drainTimeoutMs: Defaults.drainTimeoutMs,
   hostProbeMs: 2000,
+  maxPendingOpensPerConnection: 1024,
+  maxDeferredFramesPerOpen: 64,
+  tunnelLeaseMs: 15_000,
 };
 
 /** Merges `partial` over the defaults and rejects values that cannot work, naming them. */

@@ -86,3 +86,16 @@ test('resolveAdminToken prefers the given token', (t) => {
   assert.equal(resolveAdminToken(dir, undefined).token, 'the-stored-admin-token');
   assert.equal(resolveAdminToken(dir, 'the-given-admin-token').token, 'the-given-admin-token');
 });
+
+test('an audit file gets every decision and event as JSON lines, and is closed with the relay', async (t) => {
+  const dir = tempDir(t);
+  const auditFile = join(dir, 'audit.jsonl');
+  const relay = await start(t, { dataDir: join(dir, 'data'), adminToken: 'admin-token-0123456789', auditFile });
+  assert.equal(relay.auditFile, auditFile);
+  assert.equal((await fetch(`${relay.url}/v1/tunnels`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+  assert.equal((await fetch(`${relay.url}/v1/users`, { headers: { authorization: 'Bearer admin-token-0123456789' } })).status, 200);
+  await relay.app.close();
+  const events = readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { code: string; action: string });
+  assert.deepEqual(events.map((e) => [e.code, e.action]), [['auth.failed', 'GET /v1/tunnels'], ['access.granted', 'users.manage']]);
+  assert.equal(statSync(auditFile).mode & 0o777, 0o600);
+});

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { createError, ErrorCode } from '@tether/shared';
 import { buildApp, type RelayApp } from './app.js';
 import type { RelayLimits } from './config.js';
+import { JsonLinesAuditSink } from './audit/json-lines-sink.js';
 import { generateToken } from './tokens.js';
 
 export interface StartRelayOptions {
@@ -14,6 +15,8 @@ export interface StartRelayOptions {
   adminToken?: string;
   limits?: Partial<RelayLimits>;
   logger?: boolean | Record<string, unknown>;
+  /** Appends every audit event to this file as JSON lines (mode 0600); none when absent. */
+  auditFile?: string;
 }
 
 export interface RunningRelay extends RelayApp {
@@ -22,6 +25,8 @@ export interface RunningRelay extends RelayApp {
   /** Where the admin token is stored, when it came from the data folder. */
   adminTokenFile: string | undefined;
   adminTokenGenerated: boolean;
+  /** Where audit events go, when an audit file was asked for. */
+  auditFile: string | undefined;
 }
 
 /** Admin token from the option, else from the data folder, else a new one saved there. */
@@ -51,12 +56,17 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     throw createError(ErrorCode.INVALID_CONFIG, `cannot create data folder ${dataDir}: ${(err as Error).message}`);
   }
   const admin = resolveAdminToken(dataDir, options.adminToken);
+  const auditFile = options.auditFile === undefined ? undefined : resolve(options.auditFile);
+  // Built here, not by buildApp, so the app leaves it open: closed below once the app is.
+  const audit = auditFile === undefined ? undefined : new JsonLinesAuditSink(auditFile, (err) => relay.app.log.error({ err, auditFile }, 'audit file unwritable: audit events are dropped'));
   const relay = await buildApp({
     databaseFile: join(dataDir, 'tether.db'),
     adminToken: admin.token,
     limits: options.limits,
     logger: options.logger ?? true,
+    audit,
   });
+  if (audit) relay.app.addHook('onClose', () => audit.close());
   const host = options.host ?? '127.0.0.1';
   try {
     await relay.app.listen({ host, port: options.port ?? 8080 });
@@ -68,5 +78,5 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   const address = relay.app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port ?? 8080;
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  return { ...relay, url: `http://${shownHost}:${port}`, adminTokenFile: admin.file, adminTokenGenerated: admin.generated };
+  return { ...relay, url: `http://${shownHost}:${port}`, adminTokenFile: admin.file, adminTokenGenerated: admin.generated, auditFile };
 }

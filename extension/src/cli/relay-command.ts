@@ -12,6 +12,7 @@ export async function relayCommand(args: string[]): Promise<void> {
     data: { type: 'string' },
     'admin-token': { type: 'string' },
     'log-level': { type: 'string' },
+    'audit-file': { type: 'string' },
   }, 0);
   const port = values.port === undefined ? Number(process.env.TETHER_PORT ?? 8080) : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got ${values.port}`);
@@ -22,10 +23,12 @@ export async function relayCommand(args: string[]): Promise<void> {
     port,
     dataDir: values.data ?? process.env.TETHER_DATA,
     adminToken: values['admin-token'] ?? process.env.TETHER_ADMIN_TOKEN,
+    auditFile: values['audit-file'] ?? process.env.TETHER_AUDIT_FILE,
     // Logs go to stderr: stdout carries only the URL line that scripts and tests read.
     logger: { level, stream: process.stderr },
   });
   info(`Tether relay listening on ${relay.url}`);
+  if (relay.auditFile) info(`Audit events appended to ${relay.auditFile} (JSON lines, mode 0600)`);
   if (relay.adminTokenFile) {
     info(`Admin token ${relay.adminTokenGenerated ? 'generated and saved' : 'read from'}: ${relay.adminTokenFile} (mode 0600)`);
     info(`  export TETHER_RELAY=${relay.url} TETHER_TOKEN=$(cat ${relay.adminTokenFile})`);

@@ -1,7 +1,7 @@
 export const USAGE = `Usage: tether <command> [options]
 
 Relay
-  tether relay [--host H] [--port P] [--data DIR] [--admin-token T] [--log-level L]
+  tether relay [--host H] [--port P] [--data DIR] [--admin-token T] [--log-level L] [--audit-file F]
       Run a relay (embedded SQLite store in DIR, default ./tether-data; 127.0.0.1:8080).
 
 Admin (with the admin token)

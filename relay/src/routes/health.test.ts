@@ -14,7 +14,7 @@ test('/readyz reports counts, and 503 when the database is unavailable', async (
   const ready = await relay.app.inject({ method: 'GET', url: '/readyz' });
   assert.equal(ready.statusCode, 200);
   assert.deepEqual(ready.json(), { status: 'ready', database: 'ok', hosts: 0, connectors: 0, streams: 0, bytesIn: 0, bytesOut: 0, draining: false });
-  relay.store.close();
+  await relay.store.close();
   const broken = await relay.app.inject({ method: 'GET', url: '/readyz' });
   assert.equal(broken.statusCode, 503);
   assert.equal(broken.json<{ database: string }>().database, 'unavailable');

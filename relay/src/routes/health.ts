@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { Router } from '../router.js';
-import type { Store } from '../store.js';
+import type { Store } from '../ports/store.js';
+import type { Router } from '../routing/router.js';
 
 /** Liveness and readiness: /healthz answers while the process runs, /readyz while it accepts work. */
 export const healthRoutes: FastifyPluginAsync<{ router: Router; store: Store }> = async (app, { router, store }) => {
@@ -9,7 +9,7 @@ export const healthRoutes: FastifyPluginAsync<{ router: Router; store: Store }> 
     const stats = router.stats();
     let database = 'ok';
     try {
-      store.getTunnel('readyz-probe');
+      await store.ping();
     } catch {
       database = 'unavailable';
     }

@@ -20,7 +20,7 @@ test('an upgrade without tether.v1 is refused with 400 TETHER_ERR_UNSUPPORTED_VE
       assert.equal(refusal.body.code, ErrorCode.UNSUPPORTED_VERSION, `${path} with ${name}`);
     }
   }
-  assert.equal(relay.store.getTunnel('web'), undefined);
+  assert.equal((await relay.store.getTunnel('web')), undefined);
   assert.deepEqual([relay.router.stats().hosts, relay.router.stats().connectors], [0, 0]);
 });
 
@@ -51,7 +51,7 @@ test('/v1/host needs a valid tunnel name', HANG_GUARD, async (t) => {
     assert.equal(refusal.status, 400, name);
     assert.equal(refusal.body.code, code, name);
   }
-  assert.deepEqual(relay.store.listTunnels(), []);
+  assert.deepEqual(await relay.store.listTunnels(), []);
 });
 
 test("a user's first host claims the name; another user cannot host it", HANG_GUARD, async (t) => {
@@ -60,7 +60,7 @@ test("a user's first host claims the name; another user cannot host it", HANG_GU
   const alice = await createUser(relay, 'alice');
   const bob = await createUser(relay, 'bob');
   await openLink(relay, '/v1/host?tunnel=web', alice);
-  const record = relay.store.getTunnel('web');
+  const record = (await relay.store.getTunnel('web'));
   assert.equal(record?.ownerName, 'alice');
   assert.notEqual(record?.lastHostedAt, null);
   assert.equal(relay.router.stats().hosts, 1);
@@ -72,7 +72,7 @@ test("a user's first host claims the name; another user cannot host it", HANG_GU
   const byAdmin = await upgradeRefusal(relay, '/v1/host?tunnel=web', bearer(ADMIN_TOKEN), [SUBPROTOCOL]);
   assert.equal(byAdmin.status, 403);
   assert.equal(byAdmin.body.code, ErrorCode.TUNNEL_FORBIDDEN);
-  assert.equal(relay.store.getTunnel('web')?.ownerName, 'alice');
+  assert.equal((await relay.store.getTunnel('web'))?.ownerName, 'alice');
 });
 
 test('a second host for an online tunnel gets 409 TETHER_ERR_TUNNEL_IN_USE; it may host once the first leaves', HANG_GUARD, async (t) => {

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { checkTunnelName, createError, ErrorCode, SUBPROTOCOL } from '@tether/shared';
-import { authorize } from '../policy.js';
-import type { Router } from '../router.js';
-import type { Store } from '../store.js';
+import { refusal } from '../policy/decision.js';
+import type { Policy } from '../policy/policy.js';
+import type { Router } from '../routing/router.js';
+import { WsTransport } from '../routing/ws-transport.js';
 
 /** Refuses an unknown protocol version before the upgrade, with a code. */
 function requireSubprotocol(request: FastifyRequest): void {
@@ -15,10 +16,10 @@ function requireSubprotocol(request: FastifyRequest): void {
 
 /**
  * WebSocket endpoints. Everything that can refuse a connection (token, version, tunnel name,
- * ownership, a second host for one tunnel) runs in hooks, before the upgrade, so a refusal is a
+ * access, a second host for one tunnel) runs in hooks, before the upgrade, so a refusal is a
  * plain HTTP error with a JSON body `{ code, message }`.
  */
-export const tunnelSocketRoutes: FastifyPluginAsync<{ store: Store; router: Router }> = async (app, { store, router }) => {
+export const tunnelSocketRoutes: FastifyPluginAsync<{ policy: Policy; router: Router }> = async (app, { policy, router }) => {
   app.addHook('onRequest', app.requireIdentity);
   app.addHook('preValidation', async (request) => requireSubprotocol(request));
 
@@ -30,11 +31,8 @@ export const tunnelSocketRoutes: FastifyPluginAsync<{ store: Store; router: Rout
       const invalid = checkTunnelName(name);
       if (invalid) throw invalid;
       const identity = request.identity!;
-      const denied = authorize(identity, 'host', store.getTunnel(name), name);
-      if (denied) throw denied;
-      const record = store.claimTunnel(name, identity.id);
-      // Two users racing to claim the same new name: the loser sees the winner as owner.
-      if (record.ownerId !== identity.id) throw createError(ErrorCode.TUNNEL_FORBIDDEN, `tunnel ${name} belongs to another user`);
+      const decision = await policy.authorizeHost(identity, name);
+      if (!decision.allow) throw refusal(decision);
       // A host already holds the tunnel: refused, unless that link is the same user's and dead.
       if (router.hostFor(name) && (await router.incumbentAlive(name, identity.id))) {
         throw createError(ErrorCode.TUNNEL_IN_USE, `tunnel ${name} is already being shared`);
@@ -42,15 +40,17 @@ export const tunnelSocketRoutes: FastifyPluginAsync<{ store: Store; router: Rout
       if (router.draining) throw createError(ErrorCode.GOING_AWAY, 'relay is shutting down');
     },
   }, (socket, request) => {
-    router.attach(socket, 'host', request.identity!, request.query.tunnel);
+    router.attach(new WsTransport(socket), 'host', request.identity!, request.query.tunnel);
   });
 
   app.get('/v1/connect', {
     websocket: true,
-    preHandler: async () => {
+    preHandler: async (request) => {
+      const decision = await policy.authorize(request.identity!, 'relay.connect', { kind: 'relay' });
+      if (!decision.allow) throw refusal(decision);
       if (router.draining) throw createError(ErrorCode.GOING_AWAY, 'relay is shutting down');
     },
   }, (socket, request) => {
-    router.attach(socket, 'connector', request.identity!);
+    router.attach(new WsTransport(socket), 'connector', request.identity!);
   });
 };

@@ -18,8 +18,8 @@ test('GET /v1/tunnels shows a user only its own tunnels; the admin sees all', HA
   const alice = await createUser(relay, 'alice');
   const bob = await createUser(relay, 'bob');
   await openLink(relay, '/v1/host?tunnel=web', alice);
-  relay.store.claimTunnel('db', relay.store.findUserByName('bob')!.id);
-  relay.store.claimTunnel('ops', ADMIN_IDENTITY.id);
+  await relay.store.claimTunnel('db', (await relay.store.findUserByName('bob'))!.id);
+  await relay.store.claimTunnel('ops', ADMIN_IDENTITY.id);
 
   const mine = await listTunnels(relay, alice);
   assert.deepEqual(mine.map((v) => [v.name, v.owner, v.online]), [['web', 'alice', true]]);
@@ -39,7 +39,7 @@ test('GET /v1/tunnels/:name refuses with a code and reports the online flag', HA
   await relay.listen();
   const alice = await createUser(relay, 'alice');
   const bob = await createUser(relay, 'bob');
-  relay.store.claimTunnel('db', relay.store.findUserByName('bob')!.id);
+  await relay.store.claimTunnel('db', (await relay.store.findUserByName('bob'))!.id);
   const host = await openLink(relay, '/v1/host?tunnel=web', alice);
 
   const cases: [string, string, string, number, string][] = [

@@ -1,27 +1,28 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { checkTunnelName } from '@tether/shared';
-import { authorize } from '../policy.js';
-import type { Router } from '../router.js';
-import type { Store, TunnelRecord } from '../store.js';
+import { refusal } from '../policy/decision.js';
+import type { Policy } from '../policy/policy.js';
+import type { TunnelRecord } from '../ports/store.js';
+import type { TunnelRegistry } from '../ports/tunnel-registry.js';
 
-const view = (router: Router) => (t: TunnelRecord) => ({
+const view = (t: TunnelRecord, online: boolean) => ({
   name: t.name,
   owner: t.ownerName,
-  online: router.hostFor(t.name) !== undefined,
+  online,
   createdAt: t.createdAt,
   lastHostedAt: t.lastHostedAt,
 });
 
 /** Tunnels the caller may use, and one tunnel's status (what `tether connect` checks first). */
-export const tunnelRoutes: FastifyPluginAsync<{ store: Store; router: Router }> = async (app, { store, router }) => {
+export const tunnelRoutes: FastifyPluginAsync<{ policy: Policy; registry: TunnelRegistry }> = async (app, { policy, registry }) => {
   app.addHook('onRequest', app.requireIdentity);
 
   app.get('/v1/whoami', async (request) => ({ name: request.identity?.name, admin: request.identity?.admin }));
 
   app.get('/v1/tunnels', async (request) => {
-    const identity = request.identity!;
-    const records = identity.admin ? store.listTunnels() : store.listTunnels(identity.id);
-    return { tunnels: records.map(view(router)) };
+    const records = await policy.visibleTunnels(request.identity!);
+    const leases = await registry.lookupMany(records.map((t) => t.name));
+    return { tunnels: records.map((t) => view(t, leases.has(t.name))) };
   });
 
   app.get<{ Params: { name: string } }>('/v1/tunnels/:name', {
@@ -30,9 +31,8 @@ export const tunnelRoutes: FastifyPluginAsync<{ store: Store; router: Router }> 
     const { name } = request.params;
     const invalid = checkTunnelName(name);
     if (invalid) throw invalid;
-    const record = store.getTunnel(name);
-    const denied = authorize(request.identity!, 'view', record, name);
-    if (denied) throw denied;
-    return view(router)(record!);
+    const decision = await policy.authorize(request.identity!, 'tunnel.view', { kind: 'tunnel', name });
+    if (!decision.allow) throw refusal(decision);
+    return view(decision.tunnel!, (await registry.lookup(name)) !== undefined);
   });
 };

@@ -60,7 +60,7 @@ test('invalid user names answer 400 and create nothing', async (t) => {
   const malformed = await relay.app.inject({ method: 'POST', url: '/v1/users', headers: { ...admin, 'content-type': 'application/json' }, payload: '{"name":' });
   assert.equal(malformed.statusCode, 400);
   assert.equal(malformed.json<{ code: string }>().code, ErrorCode.INVALID_ARGUMENT);
-  assert.deepEqual(relay.store.listUsers(), []);
+  assert.deepEqual(await relay.store.listUsers(), []);
 });
 
 test('GET /v1/users lists users by name without tokens', async (t) => {
@@ -93,14 +93,14 @@ test('rotating a token makes the old one stop working at once', async (t) => {
 test('deleting a user revokes its token and its tunnels', async (t) => {
   const relay = await createTestRelay(t);
   const token = await createUser(relay, 'alice');
-  const alice = relay.store.findUserByName('alice');
+  const alice = (await relay.store.findUserByName('alice'));
   assert.ok(alice);
-  relay.store.claimTunnel('web', alice.id);
+  await relay.store.claimTunnel('web', alice.id);
   const res = await relay.app.inject({ method: 'DELETE', url: '/v1/users/alice', headers: admin });
   assert.equal(res.statusCode, 204);
   assert.equal(res.body, '');
   assert.equal(await whoamiStatus(relay, token), 401);
-  assert.equal(relay.store.getTunnel('web'), undefined);
+  assert.equal((await relay.store.getTunnel('web')), undefined);
 
   const again = await relay.app.inject({ method: 'DELETE', url: '/v1/users/alice', headers: admin });
   assert.equal(again.statusCode, 404);
@@ -108,7 +108,7 @@ test('deleting a user revokes its token and its tunnels', async (t) => {
   // The name is free again, with a new identity.
   const fresh = await createUser(relay, 'alice');
   assert.equal(await whoamiStatus(relay, fresh), 200);
-  assert.notEqual(relay.store.findUserByName('alice')?.id, alice.id);
+  assert.notEqual((await relay.store.findUserByName('alice'))?.id, alice.id);
 });
 
 test('tokens are stored only as hashes: no plaintext token in the database files', async (t) => {

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { checkUserName, createError, ErrorCode } from '@tether/shared';
-import type { Router } from '../router.js';
-import type { Store } from '../store.js';
+import { AuditEventCode } from '../audit/event-codes.js';
+import type { Auditor } from '../audit/auditor.js';
+import type { Store } from '../ports/store.js';
+import type { Router } from '../routing/router.js';
 import { generateToken, hashToken } from '../tokens.js';
 
 const nameParam = {
@@ -11,8 +13,15 @@ const nameParam = {
 } as const;
 
 /** Admin API for users. A token is shown once, when it is created or rotated. */
-export const userRoutes: FastifyPluginAsync<{ store: Store; router: Router }> = async (app, { store, router }) => {
+export const userRoutes: FastifyPluginAsync<{ store: Store; router: Router; auditor: Auditor }> = async (app, { store, router, auditor }) => {
   app.addHook('onRequest', app.requireAdmin);
+
+  /** Closes the links of a credential that stopped being valid, and says so in the audit log. */
+  const revoke = (by: Parameters<Auditor['record']>[1], user: { id: number; name: string }, why: string): number => {
+    const closed = router.disconnectIdentity(user.id, why);
+    if (closed > 0) auditor.record(AuditEventCode.LINKS_REVOKED, by, 'users.manage', `user:${user.name}`, { reason: why, detail: { closed } });
+    return closed;
+  };
 
   app.post<{ Body: { name: string } }>('/v1/users', {
     schema: {
@@ -28,28 +37,31 @@ export const userRoutes: FastifyPluginAsync<{ store: Store; router: Router }> = 
     if (invalid) throw invalid;
     if (request.body.name === 'admin') throw createError(ErrorCode.INVALID_ARGUMENT, 'the name admin is reserved for the admin identity');
     const token = generateToken();
-    const user = store.createUser(request.body.name, hashToken(token));
+    const user = await store.createUser(request.body.name, hashToken(token));
+    auditor.record(AuditEventCode.USER_CREATED, request.identity, 'users.manage', `user:${user.name}`);
     request.log.info({ user: user.name, by: request.identity?.name }, 'user created');
     return reply.code(201).send({ name: user.name, createdAt: user.createdAt, token });
   });
 
-  app.get('/v1/users', async () => ({ users: store.listUsers().map((u) => ({ name: u.name, createdAt: u.createdAt })) }));
+  app.get('/v1/users', async () => ({ users: (await store.listUsers()).map((u) => ({ name: u.name, createdAt: u.createdAt })) }));
 
   app.post<{ Params: { name: string } }>('/v1/users/:name/token', { schema: { params: nameParam } }, async (request) => {
-    const user = store.findUserByName(request.params.name);
+    const user = await store.findUserByName(request.params.name);
     if (!user) throw createError(ErrorCode.NOT_FOUND, `no user named ${request.params.name}`);
     const token = generateToken();
-    store.rotateUserToken(user.name, hashToken(token));
-    const closed = router.disconnectIdentity(user.id, 'token replaced');
+    await store.rotateUserToken(user.name, hashToken(token));
+    auditor.record(AuditEventCode.USER_TOKEN_ROTATED, request.identity, 'users.manage', `user:${user.name}`);
+    const closed = revoke(request.identity, user, 'token replaced');
     request.log.info({ user: user.name, by: request.identity?.name, closed }, 'user token rotated');
     return { name: request.params.name, token };
   });
 
   app.delete<{ Params: { name: string } }>('/v1/users/:name', { schema: { params: nameParam } }, async (request, reply) => {
-    const user = store.findUserByName(request.params.name);
+    const user = await store.findUserByName(request.params.name);
     if (!user) throw createError(ErrorCode.NOT_FOUND, `no user named ${request.params.name}`);
-    store.deleteUser(user.name);
-    const closed = router.disconnectIdentity(user.id, 'user deleted');
+    await store.deleteUser(user.name);
+    auditor.record(AuditEventCode.USER_DELETED, request.identity, 'users.manage', `user:${user.name}`);
+    const closed = revoke(request.identity, user, 'user deleted');
     request.log.info({ user: user.name, by: request.identity?.name, closed }, 'user deleted');
     return reply.code(204).send();
   });

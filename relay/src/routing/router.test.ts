@@ -15,7 +15,7 @@ import {
   FrameType,
   WireCode,
 } from '@tether/shared';
-import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, hostAndConnector, openLink, openStream } from './testing.js';
+import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, hostAndConnector, openLink, openStream } from '../testing.js';
 
 test('OPEN is refused with the code of what is wrong, and the link stays usable', HANG_GUARD, async (t) => {
   const relay = await createTestRelay(t);
@@ -23,7 +23,7 @@ test('OPEN is refused with the code of what is wrong, and the link stays usable'
   const alice = await createUser(relay, 'alice');
   const bob = await createUser(relay, 'bob');
   await openLink(relay, '/v1/host?tunnel=db', bob);
-  relay.store.claimTunnel('cold', relay.store.findUserByName('alice')!.id);
+  await relay.store.claimTunnel('cold', (await relay.store.findUserByName('alice'))!.id);
   const connector = await openLink(relay, '/v1/connect', alice);
 
   const cases: [string, string, number][] = [

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { createError, ErrorCode } from '@tether/shared';
-import type { Store, TunnelRecord, UserRecord } from './store.js';
+import type { Store, TunnelRecord, UserRecord } from '../../ports/store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
@@ -33,7 +33,10 @@ const toTunnel = (r: TunnelRow): TunnelRecord => ({
 const TUNNEL_SELECT = `SELECT t.name, t.owner_id, u.name AS owner_name, t.created_at, t.last_hosted_at
   FROM tunnels t LEFT JOIN users u ON u.id = t.owner_id`;
 
-/** The embedded store: one SQLite file (or ':memory:'), WAL mode, prepared statements. */
+/**
+ * The embedded store: one SQLite file (or ':memory:'), WAL mode, prepared statements. better-sqlite3
+ * is synchronous and fast (microseconds per lookup); the methods are async only to fit the port.
+ */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmts;
@@ -61,36 +64,37 @@ export class SqliteStore implements Store {
       tunnels: this.db.prepare<[], TunnelRow>(`${TUNNEL_SELECT} ORDER BY t.name`),
       tunnelsOf: this.db.prepare<[number], TunnelRow>(`${TUNNEL_SELECT} WHERE t.owner_id = ? ORDER BY t.name`),
       deleteTunnel: this.db.prepare<[string]>('DELETE FROM tunnels WHERE name = ?'),
+      ping: this.db.prepare<[], { ok: number }>('SELECT 1 AS ok'),
     };
   }
 
-  createUser(name: string, tokenHash: string): UserRecord {
+  async createUser(name: string, tokenHash: string): Promise<UserRecord> {
     if (this.stmts.userByName.get(name)) throw createError(ErrorCode.USER_EXISTS, `user ${name} already exists`);
     const row = this.stmts.insertUser.get(name, tokenHash);
     if (!row) throw createError(ErrorCode.INTERNAL, 'user insert returned nothing');
     return toUser(row);
   }
 
-  findUserByTokenHash(tokenHash: string): UserRecord | undefined {
+  async findUserByTokenHash(tokenHash: string): Promise<UserRecord | undefined> {
     const row = this.stmts.userByHash.get(tokenHash);
     return row && toUser(row);
   }
 
-  findUserByName(name: string): UserRecord | undefined {
+  async findUserByName(name: string): Promise<UserRecord | undefined> {
     const row = this.stmts.userByName.get(name);
     return row && toUser(row);
   }
 
-  listUsers(): UserRecord[] {
+  async listUsers(): Promise<UserRecord[]> {
     return this.stmts.users.all().map(toUser);
   }
 
-  rotateUserToken(name: string, tokenHash: string): boolean {
+  async rotateUserToken(name: string, tokenHash: string): Promise<boolean> {
     return this.stmts.rotate.run(tokenHash, name).changes > 0;
   }
 
-  deleteUser(name: string): boolean {
-    const user = this.findUserByName(name);
+  async deleteUser(name: string): Promise<boolean> {
+    const user = this.stmts.userByName.get(name);
     if (!user) return false;
     this.db.transaction(() => {
       this.stmts.deleteUserTunnels.run(user.id);
@@ -99,31 +103,36 @@ export class SqliteStore implements Store {
     return true;
   }
 
-  getTunnel(name: string): TunnelRecord | undefined {
+  async getTunnel(name: string): Promise<TunnelRecord | undefined> {
     const row = this.stmts.tunnel.get(name);
     return row && toTunnel(row);
   }
 
-  claimTunnel(name: string, ownerId: number): TunnelRecord {
+  async claimTunnel(name: string, ownerId: number): Promise<TunnelRecord> {
     this.stmts.claim.run(name, ownerId);
-    const record = this.getTunnel(name);
+    const row = this.stmts.tunnel.get(name);
+    const record = row && toTunnel(row);
     if (!record) throw createError(ErrorCode.INTERNAL, `tunnel ${name} vanished after claim`);
     return record;
   }
 
-  markTunnelHosted(name: string): void {
+  async markTunnelHosted(name: string): Promise<void> {
     this.stmts.hosted.run(name);
   }
 
-  listTunnels(ownerId?: number): TunnelRecord[] {
+  async listTunnels(ownerId?: number): Promise<TunnelRecord[]> {
     return (ownerId === undefined ? this.stmts.tunnels.all() : this.stmts.tunnelsOf.all(ownerId)).map(toTunnel);
   }
 
-  deleteTunnel(name: string): boolean {
+  async deleteTunnel(name: string): Promise<boolean> {
     return this.stmts.deleteTunnel.run(name).changes > 0;
   }
 
-  close(): void {
+  async ping(): Promise<void> {
+    this.stmts.ping.get();
+  }
+
+  async close(): Promise<void> {
     this.db.close();
   }
 }

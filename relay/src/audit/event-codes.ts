@@ -1,0 +1,27 @@
+/**
+ * Stable audit event codes. Never rename one: SIEM rules and reports match on them. Each is
+ * described in docs/audit-events.md (a test keeps the two lists equal).
+ */
+export const AuditEventCode = {
+  /** authorize() allowed an action. */
+  ACCESS_GRANTED: 'access.granted',
+  /** authorize() refused an action. */
+  ACCESS_DENIED: 'access.denied',
+  /** A request or upgrade came with a missing or unknown token. */
+  AUTH_FAILED: 'auth.failed',
+  USER_CREATED: 'user.created',
+  USER_DELETED: 'user.deleted',
+  USER_TOKEN_ROTATED: 'user.token_rotated',
+  /** Connections closed because the credential behind them stopped being valid. */
+  LINKS_REVOKED: 'links.revoked',
+  /** A tunnel name was claimed by its first host. */
+  TUNNEL_CLAIMED: 'tunnel.claimed',
+  /** A host registered a tunnel on this relay and it became reachable. */
+  TUNNEL_ONLINE: 'tunnel.online',
+  /** The host of a tunnel left (closed, going away, or replaced). */
+  TUNNEL_OFFLINE: 'tunnel.offline',
+  /** A silent host link was replaced by a new connection of the same identity. */
+  HOST_REPLACED: 'tunnel.host_replaced',
+} as const;
+
+export type AuditEventCode = (typeof AuditEventCode)[keyof typeof AuditEventCode];

@@ -1,0 +1,61 @@
+import { createError, type ErrorCodeString, type TetherError } from '@tether/shared';
+import type { Identity } from '../identity.js';
+import type { TunnelRecord } from '../ports/store.js';
+
+/** Every action the relay decides on. */
+export type Action =
+  /** Open a connector link (`/v1/connect`). */
+  | 'relay.connect'
+  /** Register as the host of a tunnel (claims an unowned name). */
+  | 'tunnel.host'
+  /** Open a stream to a tunnel. */
+  | 'tunnel.connect'
+  /** See one tunnel's status. */
+  | 'tunnel.view'
+  /** List tunnels (the decision says which). */
+  | 'tunnels.list'
+  /** Create, list, rotate or delete users. */
+  | 'users.manage';
+
+export type Resource = { kind: 'relay' } | { kind: 'tunnel'; name: string };
+
+/** What the policy knows when it decides: the facts it read from the store. */
+export interface Facts {
+  tunnel?: TunnelRecord;
+}
+
+export type Rule =
+  | 'admin'
+  | 'owner'
+  | 'unclaimed-name'
+  | 'authenticated'
+  | 'list-own'
+  | 'no-such-tunnel'
+  | 'not-owner'
+  | 'not-admin';
+
+/** The outcome of one access decision: allowed or not, by which rule, and why. */
+export interface Decision {
+  allow: boolean;
+  rule: Rule;
+  reason: string;
+  /** For refusals: the code the caller reports (on the wire or over HTTP). */
+  code?: ErrorCodeString;
+  /** For `tunnels.list`: whether every tunnel is visible or only the caller's own. */
+  scope?: 'all' | 'own';
+}
+
+/** A decision together with the tunnel it was about, when there was one. */
+export interface TunnelDecision extends Decision {
+  tunnel?: TunnelRecord;
+}
+
+/** The coded error a refusal is reported as. */
+export function refusal(decision: Decision): TetherError {
+  return createError(decision.code ?? 'TETHER_ERR_FORBIDDEN', decision.reason);
+}
+
+export const describeResource = (resource: Resource): string =>
+  resource.kind === 'tunnel' ? `tunnel:${resource.name}` : 'relay';
+
+export type { Identity };

@@ -1,0 +1,63 @@
+import { AuditEventCode } from '../audit/event-codes.js';
+import type { Auditor } from '../audit/auditor.js';
+import type { Store, TunnelRecord } from '../ports/store.js';
+import { decide } from './decide.js';
+import { describeResource, type Action, type Decision, type Identity, type Resource, type TunnelDecision } from './decision.js';
+
+/**
+ * The one place that decides access. It reads the facts a rule needs (grants live in the store;
+ * nothing outside this folder reads them: see the lint rule in eslint.config.mjs), applies
+ * `decide`, and hands every decision to the audit sink with a stable code.
+ */
+export class Policy {
+  private readonly store: Store;
+  private readonly auditor: Auditor;
+
+  constructor(store: Store, auditor: Auditor) {
+    this.store = store;
+    this.auditor = auditor;
+  }
+
+  /** Decides whether `subject` may do `action` on `resource`; the tunnel read is returned along. */
+  async authorize(subject: Identity, action: Action, resource: Resource): Promise<TunnelDecision> {
+    const tunnel = resource.kind === 'tunnel' ? await this.store.getTunnel(resource.name) : undefined;
+    return this.decided(subject, action, resource, tunnel);
+  }
+
+  /**
+   * Host registration: decides, and claims the name when it is free. Two identities racing for
+   * one new name: the loser is refused as the name's owner now dictates.
+   */
+  async authorizeHost(subject: Identity, name: string): Promise<TunnelDecision> {
+    const resource: Resource = { kind: 'tunnel', name };
+    const decision = await this.authorize(subject, 'tunnel.host', resource);
+    if (!decision.allow || decision.tunnel) return decision;
+    const claimed = await this.store.claimTunnel(name, subject.id);
+    if (claimed.ownerId !== subject.id) return this.decided(subject, 'tunnel.host', resource, claimed);
+    this.auditor.record(AuditEventCode.TUNNEL_CLAIMED, subject, 'tunnel.host', describeResource(resource));
+    return { ...decision, tunnel: claimed };
+  }
+
+  /** The tunnels `subject` may see in a listing (the decision is audited like any other). */
+  async visibleTunnels(subject: Identity): Promise<TunnelRecord[]> {
+    const decision = this.decided(subject, 'tunnels.list', { kind: 'relay' }, undefined);
+    return this.store.listTunnels(decision.scope === 'all' ? undefined : subject.id);
+  }
+
+  private decided(subject: Identity, action: Action, resource: Resource, tunnel: TunnelRecord | undefined): TunnelDecision {
+    const decision: Decision = decide(subject, action, resource, { tunnel });
+    this.auditor.record(decision.allow ? AuditEventCode.ACCESS_GRANTED : AuditEventCode.ACCESS_DENIED, subject, action, describeResource(resource), {
+      rule: decision.rule,
+      reason: decision.reason,
+    });
+    return tunnel ? { ...decision, tunnel } : decision;
+  }
+}
+
+/**
+ * Whether a host link registered by identity `hostId` may still serve `tunnel`: only while that
+ * identity owns it (a user deleted and the name claimed again must not reach the old host).
+ */
+export function mayServe(hostId: number, tunnel: TunnelRecord | undefined): boolean {
+  return tunnel !== undefined && tunnel.ownerId === hostId;
+}

@@ -1,0 +1,39 @@
+/** A user as stored: the token itself is never kept, only its hash. */
+export interface UserRecord {
+  id: number;
+  name: string;
+  createdAt: string;
+}
+
+export interface TunnelRecord {
+  name: string;
+  ownerId: number;
+  ownerName: string;
+  createdAt: string;
+  lastHostedAt: string | null;
+}
+
+/**
+ * Persistent state of a relay, behind promises so a networked store (Redis for a cluster) can
+ * implement it. The embedded default is SQLite (`stores/sqlite`). Grants (who may do what on a
+ * tunnel) are read only by the policy module: a lint rule keeps everyone else out.
+ */
+export interface Store {
+  createUser(name: string, tokenHash: string): Promise<UserRecord>;
+  findUserByTokenHash(tokenHash: string): Promise<UserRecord | undefined>;
+  findUserByName(name: string): Promise<UserRecord | undefined>;
+  listUsers(): Promise<UserRecord[]>;
+  /** Replaces a user's token hash; false when there is no such user. */
+  rotateUserToken(name: string, tokenHash: string): Promise<boolean>;
+  /** Deletes the user and the tunnel names it owns; false when there is no such user. */
+  deleteUser(name: string): Promise<boolean>;
+  getTunnel(name: string): Promise<TunnelRecord | undefined>;
+  /** Claims `name` for `ownerId` if nobody owns it yet; resolves the (possibly existing) record. */
+  claimTunnel(name: string, ownerId: number): Promise<TunnelRecord>;
+  markTunnelHosted(name: string): Promise<void>;
+  listTunnels(ownerId?: number): Promise<TunnelRecord[]>;
+  deleteTunnel(name: string): Promise<boolean>;
+  /** Resolves when the store answers (readiness); rejects when it cannot. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

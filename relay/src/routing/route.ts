@@ -1,0 +1,39 @@
+import type { Link } from './link.js';
+
+/** One end of a routed stream, as seen from the link it lives on. */
+export interface RouteEnd {
+  link: Link;
+  /** The stream id on `link`. */
+  id: number;
+  peer: RouteEnd;
+  /** Bytes this end may still send (credit granted by the peer). */
+  credit: number;
+  /** True once the acceptor accepted the stream. */
+  open: boolean;
+  /** True once this end sent FIN. */
+  fin: boolean;
+  route: Route;
+}
+
+export interface Route {
+  tunnel: string;
+  /** The end that sent OPEN. */
+  opener: RouteEnd;
+  /** The end the relay opened the stream towards. */
+  acceptor: RouteEnd;
+  openTimer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Builds the two cross-linked ends of a new stream. The acceptor's end starts with the opener's
+ * window as credit; the opener gets credit when the acceptor's OPEN_OK arrives.
+ */
+export function createRoute(tunnel: string, opener: Link, openerId: number, acceptor: Link, acceptorId: number, window: number): Route {
+  const route = { tunnel, openTimer: undefined } as Route;
+  const openerEnd = { link: opener, id: openerId, credit: 0, open: false, fin: false, route } as RouteEnd;
+  const acceptorEnd: RouteEnd = { link: acceptor, id: acceptorId, peer: openerEnd, credit: window, open: false, fin: false, route };
+  openerEnd.peer = acceptorEnd;
+  route.opener = openerEnd;
+  route.acceptor = acceptorEnd;
+  return route;
+}

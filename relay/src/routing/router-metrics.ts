@@ -1,0 +1,40 @@
+import type { Counter, Gauge, Histogram, Metrics } from '../ports/metrics.js';
+
+/** The router's instruments, created once from the metrics port. */
+export class RouterMetrics {
+  private readonly links: Gauge;
+  private readonly opened: Counter;
+  private readonly refused: Counter;
+  private readonly lookup: Histogram;
+
+  constructor(metrics: Metrics) {
+    this.links = metrics.gauge({ name: 'tether_links', help: 'Links attached to this relay, by role', labelNames: ['role'] });
+    this.opened = metrics.counter({ name: 'tether_streams_opened_total', help: 'Streams routed to a host' });
+    this.refused = metrics.counter({ name: 'tether_open_refused_total', help: 'OPENs refused by the relay, by wire code', labelNames: ['code'] });
+    this.lookup = metrics.histogram({
+      name: 'tether_open_lookup_seconds',
+      help: 'Time from an OPEN arriving to its access decision and tunnel look-up being applied',
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+    });
+  }
+
+  linkAttached(role: string): void {
+    this.links.inc({ role });
+  }
+
+  linkDetached(role: string): void {
+    this.links.dec({ role });
+  }
+
+  streamOpened(): void {
+    this.opened.inc();
+  }
+
+  openRefused(wireCode: number): void {
+    this.refused.inc({ code: String(wireCode) });
+  }
+
+  openLookup(ms: number): void {
+    this.lookup.observe(ms / 1000);
+  }
+}

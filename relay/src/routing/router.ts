@@ -1,0 +1,513 @@
+import type { FastifyBaseLogger } from 'fastify';
+import * as wire from '@tether/shared';
+import { CloseCode, createError, ErrorCode, FrameType, TetherError, WireCode, type Frame } from '@tether/shared';
+import { AuditEventCode } from '../audit/event-codes.js';
+import type { Auditor } from '../audit/auditor.js';
+import type { RelayLimits } from '../config.js';
+import type { Identity } from '../identity.js';
+import type { Clock } from '../ports/clock.js';
+import type { Metrics } from '../ports/metrics.js';
+import type { Store } from '../ports/store.js';
+import type { TunnelLease, TunnelRegistry } from '../ports/tunnel-registry.js';
+import { refusal, type TunnelDecision } from '../policy/decision.js';
+import { mayServe, type Policy } from '../policy/policy.js';
+import { Link, type PendingOpen } from './link.js';
+import { LinkRoles, type LinkKind } from './link-roles.js';
+import type { LinkTransport } from './link-transport.js';
+import { OrderedQueue, type Settled } from './open-queue.js';
+import { createRoute, type Route, type RouteEnd } from './route.js';
+import { RouterMetrics } from './router-metrics.js';
+
+export interface RouterStats {
+  hosts: number;
+  connectors: number;
+  streams: number;
+  bytesIn: number;
+  bytesOut: number;
+  draining: boolean;
+}
+
+/** The ports and settings a router works with; `buildApp` wires them. */
+export interface RouterDeps {
+  policy: Policy;
+  /** Only to note when a tunnel was last hosted; access is the policy's. */
+  store: Pick<Store, 'markTunnelHosted'>;
+  registry: TunnelRegistry;
+  auditor: Auditor;
+  metrics: Metrics;
+  clock: Clock;
+  limits: RelayLimits;
+  log: FastifyBaseLogger;
+  /** This relay node's id in the tunnel registry. */
+  nodeId: string;
+}
+
+interface OpenLookup {
+  decision: TunnelDecision;
+  lease: TunnelLease | undefined;
+}
+
+/**
+ * Routes streams between openers (connectors) and acceptors (hosts). The relay never reads
+ * payloads: DATA and WINDOW frames are forwarded as they arrived with only the stream id
+ * rewritten, while the router tracks each direction's credit so no peer can make it buffer more
+ * than a window. OPENs go through a per-link queue: their access decision and tunnel lookup are
+ * asynchronous (store, registry) and never hold up other frames.
+ */
+export class Router {
+  /** Host links of this node by the tunnel they serve (the registry's local half). */
+  private readonly served = new Map<string, Link>();
+  private readonly links = new Map<number, Link>();
+  private readonly opens = new Map<Link, OrderedQueue<PendingOpen, OpenLookup>>();
+  private readonly deps: RouterDeps;
+  private readonly limits: RelayLimits;
+  private readonly log: FastifyBaseLogger;
+  private readonly metrics: RouterMetrics;
+  private readonly pinger: NodeJS.Timeout;
+  private streamCount = 0;
+  private closedBytesIn = 0;
+  private closedBytesOut = 0;
+  draining = false;
+
+  constructor(deps: RouterDeps) {
+    this.deps = deps;
+    this.limits = deps.limits;
+    this.log = deps.log;
+    this.metrics = new RouterMetrics(deps.metrics);
+    this.pinger = setInterval(() => this.pingAll(), this.limits.pingIntervalMs);
+    this.pinger.unref();
+  }
+
+  /** The host link of this node currently serving `tunnel`, if any. */
+  hostFor(tunnel: string): Link | undefined {
+    return this.served.get(tunnel);
+  }
+
+  stats(): RouterStats {
+    let bytesIn = this.closedBytesIn;
+    let bytesOut = this.closedBytesOut;
+    let connectors = 0;
+    for (const link of this.links.values()) {
+      bytesIn += link.bytesIn;
+      bytesOut += link.bytesOut;
+      if (link.role.opens) connectors++;
+    }
+    return { hosts: this.served.size, connectors, streams: this.streamCount, bytesIn, bytesOut, draining: this.draining };
+  }
+
+  /**
+   * Takes over a connected transport. For a link that serves `tunnel`, the host's right to it
+   * was decided before the upgrade; here it takes the tunnel's lease in the registry.
+   */
+  attach(transport: LinkTransport, kind: LinkKind, identity: Identity, tunnel?: string): Link {
+    const role = LinkRoles[kind];
+    const link = new Link(role, identity, transport, tunnel, this.deps.clock.now(), this.limits.maxBufferedBytesPerConnection / 2, (l) => this.onLinkDrained(l));
+    this.links.set(link.linkId, link);
+    this.metrics.linkAttached(role.name);
+    transport.start({
+      message: (data, isBinary) => this.onMessage(link, data, isBinary),
+      close: (code, reason) => this.detach(link, code, reason),
+      error: (err) => this.log.warn({ err, link: link.label }, 'link socket error'),
+    });
+    if (role.opens) {
+      this.opens.set(link, new OrderedQueue((p) => this.lookupOpen(link, p), (p, outcome) => this.settleOpen(link, p, outcome)));
+    }
+    if (role.accepts && tunnel !== undefined) void this.register(link, tunnel);
+    if (this.draining) link.send(wire.encodeGoAway(0, WireCode.GOING_AWAY, 'relay is shutting down'));
+    this.log.info({ link: link.label }, 'link attached');
+    return link;
+  }
+
+  /**
+   * Before a host takes over `tunnel` from a link of the same identity: pings that link and
+   * resolves true if it answers within `hostProbeMs` (it is alive: the newcomer is refused).
+   * A silent one is a host that lost its network without the relay noticing yet: it is closed
+   * (its streams are reset with PEER_GONE, so connectors resume them) and false is returned.
+   */
+  async incumbentAlive(tunnel: string, identityId: number): Promise<boolean> {
+    const link = this.served.get(tunnel);
+    if (!link || link.closed) return false;
+    if (link.identity.id !== identityId) return true;
+    // Anything it sends after the PING (its PONG first of all) proves it alive.
+    const before = link.bytesIn;
+    link.send(wire.encodePing(Buffer.alloc(8)));
+    const deadline = Date.now() + this.limits.hostProbeMs;
+    while (Date.now() < deadline) {
+      if (link.closed) return false;
+      if (link.bytesIn > before) return true;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    if (link.closed || link.bytesIn > before) return !link.closed;
+    this.log.warn({ link: link.label, tunnel }, 'host link silent: replaced by a new connection of the same host');
+    this.deps.auditor.record(AuditEventCode.HOST_REPLACED, link.identity, 'tunnel.host', `tunnel:${tunnel}`, { reason: `no answer within ${this.limits.hostProbeMs} ms` });
+    this.closeLink(link, createError(ErrorCode.PEER_GONE, `replaced: no answer within ${this.limits.hostProbeMs} ms`, CloseCode.REPLACED));
+    return false;
+  }
+
+  /** Sends GOAWAY everywhere, waits for streams to finish (up to drainTimeoutMs), then closes all links. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    for (const link of this.links.values()) {
+      link.send(wire.encodeGoAway(link.lastPeerId, WireCode.GOING_AWAY, 'relay is shutting down'));
+    }
+    const deadline = Date.now() + this.limits.drainTimeoutMs;
+    while (this.streamCount > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (this.streamCount > 0) this.log.warn({ streams: this.streamCount }, 'drain timeout: closing remaining streams');
+    for (const link of [...this.links.values()]) {
+      this.closeLink(link, createError(ErrorCode.GOING_AWAY, 'relay shut down', CloseCode.GOING_AWAY));
+    }
+    clearInterval(this.pinger);
+  }
+
+  /**
+   * Closes every connection of the identity `id` (its token was revoked or its user deleted):
+   * a credential that no longer authenticates must not keep a tunnel open. Returns the count.
+   */
+  disconnectIdentity(id: number, why: string): number {
+    let count = 0;
+    for (const link of [...this.links.values()]) {
+      if (link.identity.id !== id) continue;
+      this.closeLink(link, createError(ErrorCode.UNAUTHORIZED, why, CloseCode.POLICY_VIOLATION));
+      count++;
+    }
+    return count;
+  }
+
+  /** Stops the timers (the app is closing). */
+  close(): void {
+    clearInterval(this.pinger);
+    for (const link of [...this.links.values()]) link.transport.terminate();
+  }
+
+  // --- tunnel leases ---------------------------------------------------------------------------
+
+  private async register(link: Link, tunnel: string): Promise<void> {
+    const { registry, nodeId } = this.deps;
+    try {
+      const { granted } = await registry.claim({ tunnel, nodeId, linkId: link.linkId, hostId: link.identity.id });
+      if (!granted) {
+        this.closeLink(link, createError(ErrorCode.TUNNEL_IN_USE, `tunnel ${tunnel} is already being shared`, CloseCode.POLICY_VIOLATION));
+        return;
+      }
+      if (link.closed || link.goingAway) {
+        await registry.release(tunnel, nodeId, link.linkId);
+        return;
+      }
+      link.registered = true;
+      this.served.set(tunnel, link);
+      this.deps.auditor.record(AuditEventCode.TUNNEL_ONLINE, link.identity, 'tunnel.host', `tunnel:${tunnel}`, { detail: { link: link.linkId } });
+      await this.deps.store.markTunnelHosted(tunnel);
+    } catch (err) {
+      this.log.error({ err, link: link.label }, 'tunnel registration failed');
+      this.closeLink(link, createError(ErrorCode.INTERNAL, 'the relay could not register the tunnel; try again', CloseCode.INTERNAL));
+    }
+  }
+
+  /** The link no longer serves its tunnel: forget it here and give the lease up. */
+  private unregister(link: Link, why: string): void {
+    if (!link.registered || link.tunnel === undefined) return;
+    link.registered = false;
+    if (this.served.get(link.tunnel) === link) this.served.delete(link.tunnel);
+    this.deps.auditor.record(AuditEventCode.TUNNEL_OFFLINE, link.identity, 'tunnel.host', `tunnel:${link.tunnel}`, { reason: why });
+    this.deps.registry.release(link.tunnel, this.deps.nodeId, link.linkId).catch((err: unknown) => {
+      this.log.warn({ err, link: link.label }, 'tunnel lease release failed (it lapses by itself)');
+    });
+  }
+
+  private renewLeases(): void {
+    const held = [...this.served.values()].map((l) => ({ tunnel: l.tunnel!, nodeId: this.deps.nodeId, linkId: l.linkId, hostId: l.identity.id }));
+    if (held.length === 0) return;
+    this.deps.registry.renew(this.deps.nodeId, held).then((lost) => {
+      for (const tunnel of lost) {
+        const link = this.served.get(tunnel);
+        if (link) this.closeLink(link, createError(ErrorCode.TUNNEL_IN_USE, `tunnel ${tunnel} is served elsewhere now`, CloseCode.POLICY_VIOLATION));
+      }
+    }, (err: unknown) => this.log.warn({ err }, 'tunnel lease renewal failed'));
+  }
+
+  // --- inbound -------------------------------------------------------------------------------
+
+  private onMessage(link: Link, data: Buffer, isBinary: boolean): void {
+    if (link.closed) return;
+    link.lastSeen = this.deps.clock.now();
+    link.bytesIn += data.length;
+    if (!isBinary) {
+      this.closeLink(link, createError(ErrorCode.PROTOCOL_ERROR, 'text messages are not part of tether.v1', CloseCode.UNSUPPORTED_DATA));
+      return;
+    }
+    try {
+      wire.decodeFrames(data, this.limits, (frame, start, end) => this.onFrame(link, frame, data, start, end));
+    } catch (err) {
+      const error = err instanceof TetherError ? err : createError(ErrorCode.INTERNAL, String(err), CloseCode.INTERNAL);
+      if (!(err instanceof TetherError)) this.log.error({ err, link: link.label }, 'router failure');
+      this.closeLink(link, error);
+    }
+  }
+
+  private onFrame(link: Link, frame: Frame, message: Buffer, start: number, end: number): void {
+    if (link.closed) return;
+    switch (frame.type) {
+      case FrameType.OPEN: return this.onOpen(link, frame);
+      case FrameType.PING: return this.reply(link, wire.encodePong(frame.data));
+      case FrameType.PONG:
+        if (link.pingSentAt > 0) link.rttMs = this.deps.clock.monotonic() - link.pingSentAt;
+        return;
+      case FrameType.GOAWAY: return this.onPeerGoAway(link);
+      case FrameType.DATAGRAM: return; // reserved for UDP; not routed in tether.v1
+      default: break;
+    }
+    const pending = link.pending.get(frame.streamId);
+    if (pending) {
+      // The stream's OPEN is still being resolved: this frame is handled right after it.
+      if (pending.deferred.length >= this.limits.maxDeferredFramesPerOpen) {
+        return this.closeLink(link, createError(ErrorCode.PROTOCOL_ERROR, `too many frames on stream ${frame.streamId} before its OPEN was answered`));
+      }
+      pending.deferred.push({ frame, message, start, end });
+      return;
+    }
+    this.onStreamFrame(link, frame, message, start, end);
+  }
+
+  private onStreamFrame(link: Link, frame: Frame, message: Buffer, start: number, end: number): void {
+    const here = link.streams.get(frame.streamId);
+    if (!here) {
+      if (frame.type === FrameType.DATA) this.reply(link, wire.encodeReset(frame.streamId, WireCode.UNKNOWN_STREAM, `no stream ${frame.streamId}`));
+      return; // late WINDOW/RESET after a close are normal
+    }
+    switch (frame.type) {
+      case FrameType.DATA: {
+        if (!here.open) return this.resetRoute(here.route, WireCode.PROTOCOL_ERROR, 'DATA before the stream was accepted');
+        if (here.fin) return this.resetRoute(here.route, WireCode.PROTOCOL_ERROR, 'DATA after FIN');
+        const n = frame.payload.length;
+        if (n > here.credit) return this.resetRoute(here.route, WireCode.FLOW_CONTROL, `sent ${n} bytes with ${here.credit} of credit`);
+        here.credit -= n;
+        this.forward(link, here, message, start, end);
+        if (frame.fin) {
+          here.fin = true;
+          if (here.peer.fin) this.removeRoute(here.route);
+        }
+        return;
+      }
+      case FrameType.WINDOW: {
+        const peer = here.peer;
+        if (peer.credit + frame.increment > this.limits.maxBufferedBytesPerStream) {
+          return this.resetRoute(here.route, WireCode.BUFFER_LIMIT, `window above the relay's per-stream limit of ${this.limits.maxBufferedBytesPerStream} bytes`);
+        }
+        peer.credit += frame.increment;
+        this.forward(link, here, message, start, end);
+        return;
+      }
+      case FrameType.ACK:
+        // End-to-end control of a resumable stream: forwarded unread, like DATA, but it uses no credit.
+        if (!here.open) return this.resetRoute(here.route, WireCode.PROTOCOL_ERROR, 'ACK before the stream was accepted');
+        this.forward(link, here, message, start, end);
+        return;
+      case FrameType.RESET:
+        this.forward(link, here, message, start, end);
+        this.removeRoute(here.route);
+        return;
+      case FrameType.OPEN_OK: {
+        if (here !== here.route.acceptor || here.open) return this.closeLink(link, createError(ErrorCode.PROTOCOL_ERROR, `unexpected OPEN_OK on stream ${frame.streamId}`));
+        const window = Math.min(frame.window, this.limits.maxBufferedBytesPerStream);
+        here.open = true;
+        here.peer.open = true;
+        here.peer.credit = window;
+        clearTimeout(here.route.openTimer);
+        here.route.openTimer = undefined;
+        here.peer.link.send(wire.encodeOpenOk(here.peer.id, window));
+        return;
+      }
+      case FrameType.OPEN_ERR:
+        if (here !== here.route.acceptor || here.open) return this.closeLink(link, createError(ErrorCode.PROTOCOL_ERROR, `unexpected OPEN_ERR on stream ${frame.streamId}`));
+        here.peer.link.send(wire.encodeOpenErr(here.peer.id, frame.code, frame.message));
+        this.removeRoute(here.route);
+        return;
+    }
+  }
+
+  /**
+   * Answers a link's own frame (PONG, RESET, OPEN_ERR). Forwarded traffic is bounded by
+   * pausing its sources, but these answers are generated here: a peer that keeps sending PINGs
+   * or bad DATA and never reads the answers is closed before its queue can grow without bound.
+   */
+  private reply(link: Link, message: Buffer): void {
+    if (link.buffered > this.limits.maxBufferedBytesPerConnection) {
+      this.closeLink(link, createError(ErrorCode.BUFFER_LIMIT, 'peer does not read what the relay sends', CloseCode.BUFFER_LIMIT));
+      return;
+    }
+    link.send(message);
+  }
+
+  /** Forwards one frame to the other end with the stream id rewritten, without copying it. */
+  private forward(source: Link, here: RouteEnd, message: Buffer, start: number, end: number): void {
+    message.writeUInt32BE(here.peer.id, start + 2);
+    const target = here.peer.link;
+    target.send(start === 0 && end === message.length ? message : message.subarray(start, end));
+    if (target.buffered > this.limits.maxBufferedBytesPerConnection && !target.blocked.has(source)) {
+      target.blocked.add(source);
+      source.pause();
+    }
+  }
+
+  // --- opening streams -------------------------------------------------------------------------
+
+  /** Checks what can be checked at once, then queues the OPEN for its look-ups. */
+  private onOpen(link: Link, frame: Extract<Frame, { type: 1 }>): void {
+    const id = frame.streamId;
+    const queue = this.opens.get(link);
+    if (!queue) return this.refuse(link, id, WireCode.PROTOCOL_ERROR, `${link.role.name}s cannot open streams`);
+    if (id % 2 !== link.role.peerIdParity || id <= link.lastPeerId) {
+      return this.closeLink(link, createError(ErrorCode.PROTOCOL_ERROR, `OPEN with stream id ${id} out of sequence`));
+    }
+    link.lastPeerId = id;
+    if (link.pending.size >= this.limits.maxPendingOpensPerConnection) {
+      return this.refuse(link, id, WireCode.STREAM_LIMIT, `at most ${this.limits.maxPendingOpensPerConnection} opens may wait for an answer per connection`);
+    }
+    const pending: PendingOpen = { id, tunnel: frame.tunnel, window: frame.window, metadata: frame.metadata, arrivedAt: this.deps.clock.monotonic(), deferred: [] };
+    link.pending.set(id, pending);
+    queue.push(pending);
+  }
+
+  /** The asynchronous half of an OPEN: may this identity connect, and who serves the tunnel. */
+  private async lookupOpen(link: Link, pending: PendingOpen): Promise<OpenLookup> {
+    const decision = await this.deps.policy.authorize(link.identity, 'tunnel.connect', { kind: 'tunnel', name: pending.tunnel });
+    const lease = decision.allow ? await this.deps.registry.lookup(pending.tunnel) : undefined;
+    return { decision, lease };
+  }
+
+  /** Applies a looked-up OPEN, in the order the link sent them, then the frames it held back. */
+  private settleOpen(link: Link, pending: PendingOpen, outcome: Settled<OpenLookup>): void {
+    link.pending.delete(pending.id);
+    if (link.closed) return;
+    this.metrics.openLookup(this.deps.clock.monotonic() - pending.arrivedAt);
+    if (outcome.ok) {
+      this.openRoute(link, pending, outcome.value);
+    } else {
+      this.log.error({ err: outcome.error, link: link.label, tunnel: pending.tunnel }, 'open look-up failed');
+      this.refuse(link, pending.id, WireCode.INTERNAL, `the relay could not look up tunnel ${pending.tunnel}; try again`);
+    }
+    for (const d of pending.deferred) {
+      if (link.closed) return;
+      this.onStreamFrame(link, d.frame, d.message, d.start, d.end);
+    }
+  }
+
+  private openRoute(link: Link, pending: PendingOpen, { decision, lease }: OpenLookup): void {
+    const { id, tunnel } = pending;
+    if (this.draining || link.goingAway) return this.refuse(link, id, WireCode.GOING_AWAY, 'relay is shutting down');
+    if (link.streams.size >= this.limits.maxStreamsPerConnection) {
+      return this.refuse(link, id, WireCode.STREAM_LIMIT, `at most ${this.limits.maxStreamsPerConnection} streams per connection`);
+    }
+    if (!decision.allow) return this.refuse(link, id, refusal(decision).wireCode, decision.reason);
+    const host = lease?.nodeId === this.deps.nodeId ? this.links.get(lease.linkId) : undefined;
+    // A host serves only the tunnel's current owner: when its user was deleted and the name
+    // claimed again, the old host (still connected) must not receive the new owner's streams.
+    if (!host || host.closed || host.goingAway || !mayServe(host.identity.id, decision.tunnel)) {
+      return this.refuse(link, id, WireCode.TUNNEL_OFFLINE, `tunnel ${tunnel} is not being shared right now`);
+    }
+    if (host.streams.size >= this.limits.maxStreamsPerConnection) {
+      return this.refuse(link, id, WireCode.STREAM_LIMIT, `tunnel ${tunnel} has reached its stream limit`);
+    }
+    const hostId = host.nextId;
+    host.nextId += 2;
+    const window = Math.min(pending.window, this.limits.maxBufferedBytesPerStream);
+    const route = createRoute(tunnel, link, id, host, hostId, window);
+    route.openTimer = setTimeout(() => {
+      route.openTimer = undefined;
+      link.send(wire.encodeOpenErr(id, WireCode.TIMEOUT, `host did not answer within ${this.limits.openTimeoutMs} ms`));
+      host.send(wire.encodeReset(hostId, WireCode.TIMEOUT, 'open timed out'));
+      this.removeRoute(route);
+    }, this.limits.openTimeoutMs);
+    link.streams.set(id, route.opener);
+    host.streams.set(hostId, route.acceptor);
+    this.streamCount++;
+    this.metrics.streamOpened();
+    host.send(wire.encodeOpen(hostId, window, tunnel, pending.metadata));
+  }
+
+  private refuse(link: Link, id: number, code: number, message: string): void {
+    this.metrics.openRefused(code);
+    this.reply(link, wire.encodeOpenErr(id, code, message));
+  }
+
+  private onPeerGoAway(link: Link): void {
+    link.goingAway = true;
+    this.unregister(link, 'host going away');
+  }
+
+  // --- routes and links ----------------------------------------------------------------------
+
+  private resetRoute(route: Route, code: number, message: string): void {
+    const { opener, acceptor } = route;
+    opener.link.send(opener.open ? wire.encodeReset(opener.id, code, message) : wire.encodeOpenErr(opener.id, code, message));
+    acceptor.link.send(wire.encodeReset(acceptor.id, code, message));
+    this.removeRoute(route);
+  }
+
+  private removeRoute(route: Route): void {
+    if (route.openTimer) clearTimeout(route.openTimer);
+    route.openTimer = undefined;
+    const removedOpener = route.opener.link.streams.delete(route.opener.id);
+    const removedAcceptor = route.acceptor.link.streams.delete(route.acceptor.id);
+    if (removedOpener || removedAcceptor) this.streamCount--;
+  }
+
+  private onLinkDrained(link: Link): void {
+    for (const source of link.blocked) source.resume();
+    link.blocked.clear();
+  }
+
+  /** Ends a link with a coded close; its streams are reset on the other side. */
+  closeLink(link: Link, err: TetherError): void {
+    if (link.closed) return;
+    this.log.info({ link: link.label, code: err.code, reason: err.message }, 'closing link');
+    // Close reasons are limited to 123 bytes: the stable code is what clients act on.
+    link.transport.close(err.closeCode, err.code);
+    this.detach(link, err.closeCode, err.code);
+    // A peer that ignores the close handshake must not hold the socket open.
+    setTimeout(() => link.transport.terminate(), 2000).unref();
+  }
+
+  private detach(link: Link, code: number, reason: string): void {
+    if (link.closed) return;
+    link.closed = true;
+    this.links.delete(link.linkId);
+    this.opens.get(link)?.close();
+    this.opens.delete(link);
+    link.pending.clear();
+    this.metrics.linkDetached(link.role.name);
+    this.closedBytesIn += link.bytesIn;
+    this.closedBytesOut += link.bytesOut;
+    this.unregister(link, 'host disconnected');
+    for (const end of [...link.streams.values()]) {
+      const peer = end.peer;
+      if (peer.link.streams.has(peer.id)) {
+        // An opener still waiting for OPEN_OK gets an open error; everyone else a reset.
+        const notice = peer === end.route.opener && !peer.open
+          ? wire.encodeOpenErr(peer.id, WireCode.TUNNEL_OFFLINE, link.role.goneReason)
+          : wire.encodeReset(peer.id, WireCode.PEER_GONE, link.role.goneReason);
+        peer.link.send(notice);
+      }
+      this.removeRoute(end.route);
+    }
+    for (const source of link.blocked) source.resume();
+    link.blocked.clear();
+    this.log.info({ link: link.label, code, reason }, 'link detached');
+  }
+
+  private pingAll(): void {
+    const now = this.deps.clock.now();
+    const ping = Buffer.alloc(8);
+    for (const link of [...this.links.values()]) {
+      if (now - link.lastSeen > this.limits.idleTimeoutMs) {
+        this.closeLink(link, createError(ErrorCode.TIMEOUT, 'no traffic within the idle timeout', CloseCode.IDLE_TIMEOUT));
+        continue;
+      }
+      link.pingSentAt = this.deps.clock.monotonic();
+      link.send(wire.encodePing(ping));
+    }
+    this.renewLeases();
+  }
+}
