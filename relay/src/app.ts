@@ -1,11 +1,11 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
-import { ErrorCode, MAX_FRAME_SIZE_HEADER, SUBPROTOCOL, TetherError } from '@tether/shared';
+import { MAX_FRAME_SIZE_HEADER, SUBPROTOCOL } from '@tether/shared';
 import { randomUUID } from 'node:crypto';
 import { Auditor } from './audit/auditor.js';
 import { authPlugin } from './auth.js';
 import { resolveLimits, type RelayLimits, type RelayOptions } from './config.js';
-import { statusFor } from './http-errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http-errors.js';
 import { Policy } from './policy/policy.js';
 import type { RelayPorts } from './ports/index.js';
 import type { Store } from './ports/store.js';
@@ -33,6 +33,19 @@ export interface RelayApp {
 const isLoggerInstance = (logger: RelayOptions['logger']): logger is FastifyBaseLogger =>
   typeof logger === 'object' && typeof (logger as { child?: unknown }).child === 'function';
 
+const requestSerializer = (request: { method: string; url: string; ip?: string }) => ({
+  method: request.method,
+  path: request.url.split('?')[0],
+  remoteAddress: request.ip,
+});
+
+/** pino options as given, with the request serializer that keeps query strings out of logs. */
+function loggerOptions(logger: boolean | Record<string, unknown> | undefined): boolean | Record<string, unknown> {
+  if (!logger) return false;
+  const base = logger === true ? {} : logger;
+  return { ...base, serializers: { req: requestSerializer, ...(base.serializers as object | undefined) } };
+}
+
 /**
  * The composition root: builds the relay on its ports (injected, or the single-node defaults)
  * without listening, so tests can inject requests or listen on port 0. Nothing below it
@@ -43,44 +56,27 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const { ports, closeOwned } = resolvePorts(options, limits);
   const { store, registry, clock, metrics } = ports;
   const nodeId = options.nodeId ?? `node-${randomUUID()}`;
-  const logging = isLoggerInstance(options.logger) ? { loggerInstance: options.logger } : { logger: options.logger ?? false };
   const app = Fastify({
-    ...logging,
+    ...(isLoggerInstance(options.logger) ? { loggerInstance: options.logger } : {}),
     // A client that never finishes its upgrade request is dropped after the handshake timeout.
     connectionTimeout: 0,
     requestTimeout: limits.handshakeTimeoutMs,
     bodyLimit: 64 * 1024,
-    // Router-level errors (a malformed URL, a path parameter past maxParamLength) skip the error
-    // handler: answer them with the same coded JSON as every other error. (The cast: the option's
-    // generic reply type admits no status code.)
-    frameworkErrors: (err, _request, reply) => {
-      void (reply as FastifyReply).code(err.statusCode ?? 400).send({ code: ErrorCode.INVALID_ARGUMENT, message: err.message });
-    },
+    // Errors of Node's HTTP parser and of Fastify's router get the same coded JSON as the rest.
+    clientErrorHandler,
+    frameworkErrors,
+    // Bodies are what they say: no coercion ({"name":12345} is not a name) and unknown fields
+    // refused, not silently dropped (every body schema says additionalProperties: false).
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Request logs carry the path only: query strings may hold names a user would not log.
+    ...(isLoggerInstance(options.logger) ? {} : { logger: loggerOptions(options.logger) }),
   });
   app.server.headersTimeout = limits.handshakeTimeoutMs;
   const auditor = new Auditor(ports.audit, clock);
   const policy = new Policy(store, auditor);
   const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId });
 
-  app.setErrorHandler((err, request, reply) => {
-    if (err instanceof TetherError) {
-      const status = statusFor(err.code);
-      request.log.info({ code: err.code, status }, err.message);
-      return reply.code(status).send({ code: err.code, message: err.message });
-    }
-    const e = err as { validation?: unknown; statusCode?: number; message?: string };
-    if (e.validation) {
-      return reply.code(400).send({ code: ErrorCode.INVALID_ARGUMENT, message: e.message });
-    }
-    if (e.statusCode && e.statusCode < 500) {
-      return reply.code(e.statusCode).send({ code: ErrorCode.INVALID_ARGUMENT, message: e.message });
-    }
-    request.log.error({ err }, 'request failed');
-    return reply.code(500).send({ code: ErrorCode.INTERNAL, message: 'internal error' });
-  });
-  app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ code: ErrorCode.NOT_FOUND, message: `no route ${request.method} ${request.url.split('?')[0]}` });
-  });
+  installErrorHandlers(app);
 
   await app.register(websocket, {
     options: {

@@ -1,4 +1,6 @@
-import { ErrorCode, type ErrorCodeString } from '@tether/shared';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode, TetherError, type ErrorCodeString } from '@tether/shared';
 
 const STATUS: Partial<Record<ErrorCodeString, number>> = {
   [ErrorCode.UNAUTHORIZED]: 401,
@@ -11,10 +13,60 @@ const STATUS: Partial<Record<ErrorCodeString, number>> = {
   [ErrorCode.INVALID_TUNNEL_NAME]: 400,
   [ErrorCode.INVALID_ARGUMENT]: 400,
   [ErrorCode.UNSUPPORTED_VERSION]: 400,
+  [ErrorCode.TIMEOUT]: 408,
   [ErrorCode.GOING_AWAY]: 503,
 };
 
 /** HTTP status for a coded error (500 for anything unexpected). */
 export function statusFor(code: string): number {
   return STATUS[code as ErrorCodeString] ?? 500;
+}
+
+/** The one JSON shape of every HTTP error: `{ code, message }`. */
+export const errorBody = (code: ErrorCodeString, message: string): { code: ErrorCodeString; message: string } => ({ code, message });
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (a header section too large, a
+ * request that takes too long, bytes that are not HTTP) get the same coded JSON as every other
+ * error, then the connection is closed.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', ErrorCode.INVALID_ARGUMENT, 'request headers too large']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', ErrorCode.TIMEOUT, 'the request did not arrive in time']
+    : [400, 'Bad Request', ErrorCode.INVALID_ARGUMENT, 'malformed HTTP request'];
+  const body = JSON.stringify(errorBody(code, message));
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** Router-level errors (a malformed URL, a parameter past maxParamLength) skip the error handler. */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(err.statusCode ?? 400).send(errorBody(ErrorCode.INVALID_ARGUMENT, err.message));
+}
+
+/** Coded JSON for every error a route raises, and for routes that do not exist. */
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => {
+    if (err instanceof TetherError) {
+      const status = statusFor(err.code);
+      request.log.info({ code: err.code, status }, err.message);
+      return reply.code(status).send(errorBody(err.code, err.message));
+    }
+    const e = err as { validation?: unknown; statusCode?: number; message?: string };
+    if (e.validation) {
+      return reply.code(400).send(errorBody(ErrorCode.INVALID_ARGUMENT, e.message ?? 'invalid request'));
+    }
+    if (e.statusCode && e.statusCode < 500) {
+      return reply.code(e.statusCode).send(errorBody(ErrorCode.INVALID_ARGUMENT, e.message ?? 'invalid request'));
+    }
+    request.log.error({ err }, 'request failed');
+    return reply.code(500).send(errorBody(ErrorCode.INTERNAL, 'internal error'));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(errorBody(ErrorCode.NOT_FOUND, `no route ${request.method} ${request.url.split('?')[0]}`));
+  });
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -98,4 +98,31 @@ test('an audit file gets every decision and event as JSON lines, and is closed w
   const events = readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { code: string; action: string });
   assert.deepEqual(events.map((e) => [e.code, e.action]), [['auth.failed', 'GET /v1/tunnels'], ['access.granted', 'users.manage']]);
   assert.equal(statSync(auditFile).mode & 0o777, 0o600);
+});
+
+test('a data folder and files readable by others are made private; a shared folder is refused', async (t) => {
+  const base = tempDir(t);
+  const dataDir = join(base, 'loose');
+  mkdirSync(dataDir, { mode: 0o755 });
+  chmodSync(dataDir, 0o755);
+  writeFileSync(join(dataDir, 'admin-token'), 'tth_loose-but-long-enough-token\n', { mode: 0o644 });
+  chmodSync(join(dataDir, 'admin-token'), 0o644);
+  const relay = await start(t, { dataDir });
+  assert.equal(statSync(dataDir).mode & 0o777, 0o700);
+  assert.equal(statSync(join(dataDir, 'admin-token')).mode & 0o777, 0o600);
+  assert.equal(statSync(join(dataDir, 'tether.db')).mode & 0o777, 0o600);
+  await relay.app.close();
+
+  const shared = join(base, 'shared');
+  mkdirSync(shared, { mode: 0o755 });
+  chmodSync(shared, 0o755);
+  writeFileSync(join(shared, 'notes.txt'), 'not ours');
+  await assert.rejects(startRelay({ port: 0, logger: false, dataDir: shared }), (err: Error & { code?: string }) => err.code === ErrorCode.INVALID_CONFIG && /folder of its own/.test(err.message));
+  assert.equal(statSync(shared).mode & 0o777, 0o755, 'never chmod-ed');
+});
+
+test('a data folder that cannot be created fails at once with INVALID_CONFIG (no endless mkdir under /proc)', async () => {
+  for (const dataDir of ['/proc/tether-nope/data', '/dev/null/data']) {
+    await assert.rejects(startRelay({ port: 0, logger: false, dataDir }), (err: Error & { code?: string }) => err.code === ErrorCode.INVALID_CONFIG && err.message.includes(dataDir));
+  }
 });

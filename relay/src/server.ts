@@ -1,5 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { createError, ErrorCode } from '@tether/shared';
 import { buildApp, type RelayApp } from './app.js';
 import type { RelayLimits } from './config.js';
@@ -29,6 +29,53 @@ export interface RunningRelay extends RelayApp {
   auditFile: string | undefined;
 }
 
+/**
+ * Creates `dir` (and its missing parents) one level at a time with mode 0700. Node's recursive
+ * mkdir loops for ever on some paths (a folder under /proc), so this walks the path itself.
+ */
+function makeDataDir(dir: string): void {
+  const missing: string[] = [];
+  let at = dir;
+  while (!existsSync(at)) {
+    missing.unshift(at);
+    const parent = dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  for (const folder of missing) mkdirSync(folder, { mode: 0o700 });
+  if (!statSync(dir).isDirectory()) throw new Error('it exists and is not a folder');
+}
+
+/**
+ * The data folder holds the admin token and the database: only its owner may read it. A folder
+ * or file with wider permissions is narrowed (0700 / 0600); one that cannot be is refused.
+ */
+function makePrivate(path: string, mode: 0o700 | 0o600): void {
+  if (!existsSync(path)) return;
+  const current = statSync(path).mode & 0o777;
+  if (current === mode) return;
+  try {
+    chmodSync(path, mode);
+  } catch (err) {
+    throw createError(ErrorCode.INVALID_CONFIG, `${path} has mode ${current.toString(8).padStart(4, '0')} and cannot be made private (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): fix its owner or permissions, or choose another --data folder`);
+  }
+}
+
+/**
+ * Narrows the data folder to 0700 when it is Tether's (empty, or holding its files); a folder
+ * that others may read and that holds other things (say /tmp) is refused, never chmod-ed.
+ */
+function privateDataDir(dir: string): void {
+  const mode = statSync(dir).mode & 0o777;
+  if (mode === 0o700) return;
+  const entries = readdirSync(dir);
+  const ours = entries.every((e) => e === 'admin-token' || e.startsWith('tether.db') || e.startsWith('audit'));
+  if (!ours) {
+    throw createError(ErrorCode.INVALID_CONFIG, `data folder ${dir} has mode ${mode.toString(8).padStart(4, '0')} and holds other files: give the relay a folder of its own with --data (it is created with mode 0700)`);
+  }
+  makePrivate(dir, 0o700);
+}
+
 /** Admin token from the option, else from the data folder, else a new one saved there. */
 export function resolveAdminToken(dataDir: string, given: string | undefined): { token: string; file: string | undefined; generated: boolean } {
   if (given !== undefined) {
@@ -37,6 +84,7 @@ export function resolveAdminToken(dataDir: string, given: string | undefined): {
   }
   const file = join(dataDir, 'admin-token');
   if (existsSync(file)) {
+    makePrivate(file, 0o600);
     const token = readFileSync(file, 'utf8').trim();
     if (token.length < 16) throw createError(ErrorCode.INVALID_CONFIG, `${file} does not hold a valid admin token`);
     return { token, file, generated: false };
@@ -51,16 +99,22 @@ export function resolveAdminToken(dataDir: string, given: string | undefined): {
 export async function startRelay(options: StartRelayOptions = {}): Promise<RunningRelay> {
   const dataDir = resolve(options.dataDir ?? 'tether-data');
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    makeDataDir(dataDir);
   } catch (err) {
-    throw createError(ErrorCode.INVALID_CONFIG, `cannot create data folder ${dataDir}: ${(err as Error).message}`);
+    const e = err as NodeJS.ErrnoException;
+    throw createError(ErrorCode.INVALID_CONFIG, `cannot create data folder ${dataDir}: ${e.code ?? e.message}; choose a folder you can write with --data`);
   }
+  privateDataDir(dataDir);
+  const databaseFile = join(dataDir, 'tether.db');
+  // SQLite creates its -wal and -shm files with the database file's mode: create it 0600 first.
+  if (!existsSync(databaseFile)) closeSync(openSync(databaseFile, 'a', 0o600));
+  for (const file of [databaseFile, `${databaseFile}-wal`, `${databaseFile}-shm`]) makePrivate(file, 0o600);
   const admin = resolveAdminToken(dataDir, options.adminToken);
   const auditFile = options.auditFile === undefined ? undefined : resolve(options.auditFile);
   // Built here, not by buildApp, so the app leaves it open: closed below once the app is.
   const audit = auditFile === undefined ? undefined : new JsonLinesAuditSink(auditFile, (err) => relay.app.log.error({ err, auditFile }, 'audit file unwritable: audit events are dropped'));
   const relay = await buildApp({
-    databaseFile: join(dataDir, 'tether.db'),
+    databaseFile,
     adminToken: admin.token,
     limits: options.limits,
     logger: options.logger ?? true,

@@ -234,9 +234,9 @@ test('bad input gets coded errors while a healthy transfer runs intact, and the 
       client.ws.close();
     });
 
-    await t.test("another user's connector cannot open the tunnel: TUNNEL_FORBIDDEN", async () => {
+    await t.test("another user's connector cannot open the tunnel, nor learn it exists: TUNNEL_UNKNOWN", async () => {
       const bob = stack.newConnector('bob');
-      await assert.rejects(bob.open(stack.tunnel), (err) => err.code === ErrorCode.TUNNEL_FORBIDDEN);
+      await assert.rejects(bob.open(stack.tunnel), (err) => err.code === ErrorCode.TUNNEL_UNKNOWN);
       await assert.rejects(bob.open('no-such-tunnel'), (err) => err.code === ErrorCode.TUNNEL_UNKNOWN);
     });
 

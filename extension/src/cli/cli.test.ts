@@ -192,9 +192,9 @@ describe('tether CLI against a relay it started', () => {
   const failures: [what: string, args: () => string[], code: ErrorCodeString][] = [
     ['a bad token', () => ['tunnels', '--relay', url, '--token', 'not-a-real-token'], ErrorCode.UNAUTHORIZED],
     ['proxy to an unknown tunnel', () => ['proxy', 'nosuch', ...as('alice')], ErrorCode.TUNNEL_UNKNOWN],
-    ["proxy to another user's tunnel", () => ['proxy', 'alice-echo', ...as('bob')], ErrorCode.TUNNEL_FORBIDDEN],
+    ["proxy to another user's tunnel (told as unknown)", () => ['proxy', 'alice-echo', ...as('bob')], ErrorCode.TUNNEL_UNKNOWN],
     ['proxy to a tunnel whose target port is closed', () => ['proxy', 'alice-closed', ...as('alice')], ErrorCode.TARGET_REFUSED],
-    ["connect to another user's tunnel", () => ['connect', 'alice-echo', '--listen', '127.0.0.1:0', ...as('bob')], ErrorCode.TUNNEL_FORBIDDEN],
+    ["connect to another user's tunnel (told as unknown)", () => ['connect', 'alice-echo', '--listen', '127.0.0.1:0', ...as('bob')], ErrorCode.TUNNEL_UNKNOWN],
     ['sharing a tunnel already shared', () => ['share', 'alice-echo', '--target', '127.0.0.1:9', ...as('alice')], ErrorCode.TUNNEL_IN_USE],
   ];
   for (const [what, args, code] of failures) {

@@ -305,7 +305,7 @@ describe('HostAgent and Connector over a real relay', () => {
 
   const refused: [user: string, tunnel: string, code: ErrorCodeString][] = [
     ['alice', 'nosuch', ErrorCode.TUNNEL_UNKNOWN],
-    ['bob', 'alice-echo', ErrorCode.TUNNEL_FORBIDDEN],
+    ['bob', 'alice-echo', ErrorCode.TUNNEL_UNKNOWN],
     ['alice', 'alice-closed', ErrorCode.TARGET_REFUSED],
     ['alice', 'alice-gone', ErrorCode.TUNNEL_OFFLINE],
   ];

@@ -22,8 +22,9 @@ test('decide: owners act on their tunnels, others are refused with a code and a 
     ['owner connects', alice, 'tunnel.connect', web, tunnelOf(alice), undefined, 'owner'],
     ['owner views', alice, 'tunnel.view', web, tunnelOf(alice), undefined, 'owner'],
     ['other user hosts', bob, 'tunnel.host', web, tunnelOf(alice), ErrorCode.TUNNEL_FORBIDDEN, 'not-owner'],
-    ['other user connects', bob, 'tunnel.connect', web, tunnelOf(alice), ErrorCode.TUNNEL_FORBIDDEN, 'not-owner'],
-    ['admin connects to a user tunnel', ADMIN_IDENTITY, 'tunnel.connect', web, tunnelOf(alice), ErrorCode.TUNNEL_FORBIDDEN, 'not-owner'],
+    ['other user connects', bob, 'tunnel.connect', web, tunnelOf(alice), ErrorCode.TUNNEL_UNKNOWN, 'not-visible'],
+    ['other user views', bob, 'tunnel.view', web, tunnelOf(alice), ErrorCode.TUNNEL_UNKNOWN, 'not-visible'],
+    ['admin connects to a user tunnel', ADMIN_IDENTITY, 'tunnel.connect', web, tunnelOf(alice), ErrorCode.TUNNEL_UNKNOWN, 'not-visible'],
     ['admin uses its own tunnel', ADMIN_IDENTITY, 'tunnel.connect', web, tunnelOf(ADMIN_IDENTITY), undefined, 'owner'],
     ['a user opens a connector link', alice, 'relay.connect', relay, undefined, undefined, 'authenticated'],
     ['a user manages users', alice, 'users.manage', relay, undefined, ErrorCode.FORBIDDEN, 'not-admin'],
@@ -68,7 +69,8 @@ test('decide (property): every decision is well formed and follows ownership', (
       const claimable = tunnel === undefined && action === 'tunnel.host';
       // Only the owner (or the first host of a free name) acts on a tunnel; no role overrides it yet.
       assert.equal(decision.allow, owns || claimable);
-      if (!decision.allow) assert.equal(decision.code, tunnel ? ErrorCode.TUNNEL_FORBIDDEN : ErrorCode.TUNNEL_UNKNOWN);
+      // Only a host is told that a name is taken; a refusal never tells anyone else the tunnel exists.
+      if (!decision.allow) assert.equal(decision.code, tunnel && action === 'tunnel.host' ? ErrorCode.TUNNEL_FORBIDDEN : ErrorCode.TUNNEL_UNKNOWN);
     }
     if (action === 'users.manage') assert.equal(decision.allow, subject.admin);
     if (action === 'relay.connect' || action === 'tunnels.list') assert.equal(decision.allow, true);

@@ -30,7 +30,10 @@ export function decide(subject: Identity, action: Action, resource: Resource, fa
         return deny('no-such-tunnel', `no tunnel named ${name}`, ErrorCode.TUNNEL_UNKNOWN);
       }
       if (tunnel.ownerId === subject.id) return allow('owner', `${subject.name} owns tunnel ${name}`);
-      return deny('not-owner', `tunnel ${name} belongs to another user`, ErrorCode.TUNNEL_FORBIDDEN);
+      // The name is taken: a host must be told so. Anyone else learns nothing about a tunnel
+      // they hold no right on, not even that it exists.
+      if (action === 'tunnel.host') return deny('not-owner', `tunnel ${name} belongs to another user`, ErrorCode.TUNNEL_FORBIDDEN);
+      return deny('not-visible', `no tunnel named ${name}`, ErrorCode.TUNNEL_UNKNOWN);
     }
   }
 }

@@ -32,6 +32,7 @@ export type Rule =
   | 'list-own'
   | 'no-such-tunnel'
   | 'not-owner'
+  | 'not-visible'
   | 'not-admin';
 
 /** The outcome of one access decision: allowed or not, by which rule, and why. */

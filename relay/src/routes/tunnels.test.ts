@@ -44,8 +44,9 @@ test('GET /v1/tunnels/:name refuses with a code and reports the online flag', HA
 
   const cases: [string, string, string, number, string][] = [
     ['unknown tunnel', alice, 'nope', 404, ErrorCode.TUNNEL_UNKNOWN],
-    ["another user's tunnel", alice, 'db', 403, ErrorCode.TUNNEL_FORBIDDEN],
-    ["another user's online tunnel", bob, 'web', 403, ErrorCode.TUNNEL_FORBIDDEN],
+    // 404, as for a name nobody holds: a caller learns nothing about tunnels it may not see.
+    ["another user's tunnel", alice, 'db', 404, ErrorCode.TUNNEL_UNKNOWN],
+    ["another user's online tunnel", bob, 'web', 404, ErrorCode.TUNNEL_UNKNOWN],
     ['uppercase name', alice, 'Web', 400, ErrorCode.INVALID_TUNNEL_NAME],
     ['dot in the name', alice, 'web.example', 400, ErrorCode.INVALID_TUNNEL_NAME],
     ['encoded traversal', alice, '..%2Fetc', 400, ErrorCode.INVALID_TUNNEL_NAME],

@@ -28,7 +28,7 @@ test('OPEN is refused with the code of what is wrong, and the link stays usable'
 
   const cases: [string, string, number][] = [
     ['unknown tunnel', 'nope', WireCode.TUNNEL_UNKNOWN],
-    ["another user's online tunnel", 'db', WireCode.TUNNEL_FORBIDDEN],
+    ["another user's online tunnel (as unknown: its existence is not told)", 'db', WireCode.TUNNEL_UNKNOWN],
     ['own tunnel with no host', 'cold', WireCode.TUNNEL_OFFLINE],
   ];
   let id = 1;
