@@ -13,7 +13,8 @@ import {
 import { Backoff } from './backoff.js';
 import { bridge } from './bridge.js';
 import type { RelayEndpoint } from './endpoints.js';
-import { poolTargets, RelayPool, type PoolState, type PoolTuning } from './relay-pool.js';
+import { poolTargets, type PoolTuning } from './pool-options.js';
+import { RelayPool, type PoolState } from './relay-pool.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
 
 export interface ConnectorOptions {

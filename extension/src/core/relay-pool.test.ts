@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { createError, createSessionPair, ErrorCode, isTetherError, MuxSession, type ErrorCodeString, type TetherError } from '@tether/shared';
 import type { RelayEndpoint } from './endpoints.js';
-import { probeHealth, RelayPool, type PoolState, type RelayPoolOptions } from './relay-pool.js';
+import type { RelayPoolOptions } from './pool-options.js';
+import { describePoolReason } from './pool-reason.js';
+import { RelayPool, type PoolState } from './relay-pool.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
-import { closedPort, listening, memoryRelay } from './testing.js';
+import { memoryRelay } from './testing.js';
 
 const A = 'http://a.example';
 const B = 'http://b.example';
@@ -120,7 +121,7 @@ describe('RelayPool: choosing endpoints', () => {
     assert.deepEqual(relays.calls, [A, B]);
     assert.equal(s.size, 2);
     assert.equal(s.active, A);
-    assert.equal(s.reason, 'preferred');
+    assert.equal(describePoolReason(s.reason), 'preferred');
     assert.equal(stateOf(s, C)?.state, 'idle');
     assert.equal(p.endpointOf(await p.acquire())?.url, A);
     assert.deepEqual(p.live().map((x) => p.endpointOf(x)?.url), [A, B]);
@@ -168,7 +169,7 @@ describe('RelayPool: choosing endpoints', () => {
     await p.start();
     const s = p.state();
     assert.equal(s.active, B);
-    assert.match(s.reason, /^failover: http:\/\/a\.example down \(TETHER_ERR_RELAY_UNREACHABLE\)$/);
+    assert.match(describePoolReason(s.reason), /^failover: http:\/\/a\.example down \(TETHER_ERR_RELAY_UNREACHABLE\)$/);
     assert.equal(stateOf(s, A)?.state, 'down');
     assert.equal(stateOf(s, A)?.lastError?.code, ErrorCode.RELAY_UNREACHABLE);
     assert.equal(p.endpointOf(await p.acquire())?.url, B);
@@ -188,7 +189,7 @@ describe('RelayPool: failures', () => {
     assert.equal(endpoint.url, A);
     assert.equal(err?.code, ErrorCode.CONNECTION_LOST);
     const s = await until(p, (x) => x.active === B);
-    assert.equal(s.reason, 'failover: http://a.example lost (TETHER_ERR_CONNECTION_LOST)');
+    assert.equal(describePoolReason(s.reason), 'failover: http://a.example lost (TETHER_ERR_CONNECTION_LOST)');
     assert.equal(p.endpointOf(await p.acquire())?.url, B);
     const retrying = await until(p, (x) => stateOf(x, A)?.state === 'down' && stateOf(x, A)?.retryInMs !== undefined);
     assert.ok((stateOf(retrying, A)?.retryInMs ?? -1) <= 40);
@@ -284,7 +285,7 @@ describe('RelayPool: failures', () => {
     const s = await until(p, (x) => stateOf(x, A)?.state === 'draining' && x.live === 2);
     assert.equal(stateOf(s, C)?.state, 'up', 'a replacement was connected');
     assert.equal(s.active, B);
-    assert.match(s.reason, /^failover: http:\/\/a\.example draining \(TETHER_ERR_GOING_AWAY\)$/);
+    assert.match(describePoolReason(s.reason), /^failover: http:\/\/a\.example draining \(TETHER_ERR_GOING_AWAY\)$/);
     assert.notEqual(p.endpointOf(await p.acquire())?.url, A);
     assert.equal(p.live().at(-1), first, 'draining sessions come last');
     assert.deepEqual(lost, [], 'not lost while it drains');
@@ -375,7 +376,7 @@ describe('RelayPool: failback and backoff', () => {
     p.on('lost', (_s, endpoint, err) => lost.push(`${endpoint.url} ${err?.code ?? 'surplus'}`));
     const s = await until(p, (x) => x.active === A);
     assert.ok(Date.now() - upAt >= 240, `failed back after ${Date.now() - upAt} ms`);
-    assert.equal(s.reason, 'failback');
+    assert.equal(describePoolReason(s.reason), 'failback');
     assert.equal(p.endpointOf(await p.acquire())?.url, A);
     await until(p, (x) => stateOf(x, B)?.state === 'idle');
     assert.deepEqual(lost, [`${B} surplus`], 'the stand-in is closed once it carries nothing');
@@ -420,20 +421,4 @@ describe('RelayPool: options', () => {
       );
     });
   }
-});
-
-describe('probeHealth', () => {
-  test('a 2xx passes; any other status or no answer is RELAY_UNREACHABLE', async (t) => {
-    let status = 200;
-    const server = http.createServer((req, res) => {
-      res.writeHead(req.url === '/healthz' ? status : 404).end('{}');
-    });
-    const port = await listening(server);
-    t.after(() => server.close());
-    await probeHealth(`ws://127.0.0.1:${port}`);
-    status = 503;
-    const err = await rejectsWith(probeHealth(`http://127.0.0.1:${port}`), ErrorCode.RELAY_UNREACHABLE);
-    assert.match(err.message, /HTTP 503 at \/healthz/);
-    await rejectsWith(probeHealth(`http://127.0.0.1:${await closedPort()}`), ErrorCode.RELAY_UNREACHABLE);
-  });
 });
