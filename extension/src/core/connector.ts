@@ -14,7 +14,8 @@ import { Backoff } from './backoff.js';
 import { bridge } from './bridge.js';
 import type { RelayEndpoint } from './endpoints.js';
 import { poolTargets, type PoolTuning } from './pool-options.js';
-import { RelayPool, type PoolState } from './relay-pool.js';
+import type { PoolState } from './pool-state.js';
+import { RelayPool } from './relay-pool.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
 
 export interface ConnectorOptions {

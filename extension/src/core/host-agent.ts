@@ -18,7 +18,8 @@ import { bridge } from './bridge.js';
 import type { RelayEndpoint } from './endpoints.js';
 import { PoolDefaults } from './pool-defaults.js';
 import { poolTargets, type PoolTuning } from './pool-options.js';
-import { RelayPool, type PoolState } from './relay-pool.js';
+import type { PoolState } from './pool-state.js';
+import { RelayPool } from './relay-pool.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
 
 /** Refusals a host cannot get past by retrying: the token, the rights, the protocol version. */

@@ -6,7 +6,8 @@ import { createError, createSessionPair, ErrorCode, isTetherError, MuxSession, t
 import type { RelayEndpoint } from './endpoints.js';
 import type { RelayPoolOptions } from './pool-options.js';
 import { describePoolReason } from './pool-reason.js';
-import { RelayPool, type PoolState } from './relay-pool.js';
+import type { PoolState } from './pool-state.js';
+import { RelayPool } from './relay-pool.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
 import { memoryRelay } from './testing.js';
 

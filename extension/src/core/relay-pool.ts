@@ -10,25 +10,8 @@ import type { RelayPoolOptions } from './pool-options.js';
 import type { RelaySession } from './relay-session.js';
 import { OpenQueue } from './open-queue.js';
 import { retryCannotFix } from './pool-error-checks.js';
-import type { EndpointStatus } from './endpoint-status.js';
+import type { PoolState } from './pool-state.js';
 import { RelaySlot } from './relay-slot.js';
-
-/** What the pool is doing and why; emitted as 'state' on every change. */
-export interface PoolState {
-  /** URL of the endpoint new streams go to. */
-  active: string | undefined;
-  /** Why `active` is what it is (describePoolReason says it in words). */
-  reason: PoolReason;
-  /** When `active` last changed (epoch ms). */
-  since: number;
-  /** acquire() calls waiting for a session. */
-  queued: number;
-  /** Live sessions (not draining). */
-  live: number;
-  /** Live sessions the pool keeps. */
-  size: number;
-  endpoints: EndpointStatus[];
-}
 
 export interface RelayPoolEvents {
   state: [PoolState];

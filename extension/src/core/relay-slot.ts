@@ -1,7 +1,7 @@
 import { createError, ErrorCode, type TetherError } from '@tether/shared';
 import type { Backoff } from './backoff.js';
 import type { Candidate } from './endpoint-ranking.js';
-import type { EndpointState, EndpointStatus } from './endpoint-status.js';
+import type { EndpointState, EndpointStatus } from './pool-state.js';
 import type { RelayEndpoint } from './endpoints.js';
 import { asAttemptError, retryCannotFix } from './pool-error-checks.js';
 import type { RelaySession } from './relay-session.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FAILBACK, NO_RELAY, PREFERRED } from './pool-reason.js';
-import type { PoolState } from './relay-pool.js';
+import type { PoolState } from './pool-state.js';
 import {
   buildTunnelTree,
   ContextValue,

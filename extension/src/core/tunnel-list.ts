@@ -4,7 +4,7 @@
  */
 
 import { describePoolReason, type PoolReason } from './pool-reason.js';
-import type { PoolState } from './relay-pool.js';
+import type { PoolState } from './pool-state.js';
 
 export type ShareState = 'connecting' | 'online' | 'reconnecting' | 'failed';
 
