@@ -9,4 +9,5 @@ export * from './session.js';
 export * from './stream-duplex.js';
 export * from './transport-pair.js';
 export * from './resume.js';
+export * from './resume-defaults.js';
 export * from './resumable-stream.js';

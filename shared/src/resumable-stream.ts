@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createError, ErrorCode, errorFromWire, WireCode, type TetherError } from './errors.js';
 import { HeldDelivery } from './held-delivery.js';
 import { encodeNewHello, encodeResumeHello, newStreamIdentity, verifyResumeProof, type StreamHello } from './resume.js';
+import { ResumeDefaults } from './resume-defaults.js';
 import type { MuxSession } from './session.js';
 import type { MuxStream, MuxStreamEvents, StreamState } from './stream.js';
 
@@ -15,13 +16,6 @@ export interface ResumableOptions {
   /** How long a stream that lost its path waits to be resumed before it is reset. */
   resumeTimeoutMs?: number;
 }
-
-export const ResumableDefaults = {
-  replayBufferBytes: 8 * 1024 * 1024,
-  ackBytes: 512 * 1024,
-  ackDelayMs: 10,
-  resumeTimeoutMs: 30_000,
-} as const;
 
 /**
  * Reset codes that mean the path failed, not the stream: the relay lost the far end
@@ -105,7 +99,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
     this.tunnel = tunnel;
     this.id = id;
     this.secret = secret;
-    this.options = { ...ResumableDefaults, ...options };
+    this.options = { ...ResumeDefaults, ...options };
     this.state = role === 'opener' ? 'opening' : 'open';
     this.delivery = new HeldDelivery(this);
   }

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildApp, type RelayApp } from '@tether/relay';
 import { ErrorCode, isTetherError, type ErrorCodeString } from '@tether/shared';
-import { RelayApi, type PoolState } from '../core/index.js';
+import { RelayApi } from '../core/index.js';
+import type { PoolStateJson } from './status-command.js';
 import { closedPort, listening } from '../core/testing.js';
 import { poolOptions, relayAndToken, relayEndpointsAndToken, resumableOptions } from './options.js';
 
@@ -338,7 +339,7 @@ describe('tether status', () => {
   test('--json prints the pool state; TETHER_RELAY lists endpoints too', async () => {
     const result = await tether(['status', '--json', '--token', token], undefined, { TETHER_RELAY: `${urls[1]},priority=0 ${urls[0]},priority=5` });
     assert.equal(result.code, 0, result.stderr);
-    const state = JSON.parse(result.stdout.toString()) as PoolState;
+    const state = JSON.parse(result.stdout.toString()) as PoolStateJson;
     assert.equal(state.active, urls[1]);
     assert.equal(state.reason, 'preferred');
     assert.deepEqual(state.endpoints.map((e) => [e.url, e.priority, e.state]), [[urls[1], 0, 'up'], [urls[0], 5, 'up']]);
@@ -361,9 +362,9 @@ describe('tether status', () => {
       env: cleanEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const states: PoolState[] = [];
+    const states: PoolStateJson[] = [];
     let buffered = '';
-    const seen = (check: (s: PoolState) => boolean): Promise<void> =>
+    const seen = (check: (s: PoolStateJson) => boolean): Promise<void> =>
       new Promise((resolve, reject) => {
         const look = (): boolean => {
           if (!states.some(check)) return false;
@@ -378,7 +379,7 @@ describe('tether status', () => {
       buffered += c.toString();
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
-      for (const line of lines) states.push(JSON.parse(line) as PoolState);
+      for (const line of lines) states.push(JSON.parse(line) as PoolStateJson);
     });
     try {
       await seen((s) => s.live === 2);

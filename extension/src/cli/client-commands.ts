@@ -1,5 +1,5 @@
 import { assertTunnelName, type TetherError } from '@tether/shared';
-import { Connector, HostAgent, parseHostPort, RelayApi, webSocketFactory, type PoolState } from '../core/index.js';
+import { Connector, describePoolReason, HostAgent, parseHostPort, RelayApi, webSocketFactory, type PoolState } from '../core/index.js';
 import { info } from './output.js';
 import { clientOptions, parse, poolFlags, poolOptions, relayEndpointsAndToken, requirePositional, resumableOptions } from './options.js';
 
@@ -24,7 +24,8 @@ function reportFailover(): (state: PoolState) => void {
       first = false;
       return;
     }
-    info(active ? `relay: now using ${active} (${state.reason})` : `relay: none reachable (${state.reason}); new connections wait up to the queue timeout`);
+    const why = describePoolReason(state.reason);
+    info(active ? `relay: now using ${active} (${why})` : `relay: none reachable (${why}); new connections wait up to the queue timeout`);
   };
 }
 

@@ -1,5 +1,5 @@
 import { createError, ErrorCode, type TetherError } from '@tether/shared';
-import { formatRtt, RelayPool, webSocketFactory, type PoolState } from '../core/index.js';
+import { describePoolReason, formatRtt, RelayPool, webSocketFactory, type PoolState } from '../core/index.js';
 import { clientOptions, parse, relayEndpointsAndToken } from './options.js';
 
 /** How long `tether status` waits for every endpoint to answer (or fail) once. */
@@ -25,12 +25,19 @@ function until(pool: RelayPool, check: (state: PoolState) => boolean, ms: number
   });
 }
 
+/** The pool's state as `--json` prints it: the reason in words, as people and scripts read it. */
+export type PoolStateJson = Omit<PoolState, 'reason'> & { reason: string };
+
+export function poolStateJson(state: PoolState): PoolStateJson {
+  return { ...state, reason: describePoolReason(state.reason) };
+}
+
 /** The pool's state as a table, for people. */
 export function formatPoolState(state: PoolState, now = Date.now()): string {
   const lines = [
     state.active === undefined
-      ? `active: none (${state.reason})`
-      : `active: ${state.active} (${state.reason}, since ${new Date(state.since).toISOString()})`,
+      ? `active: none (${describePoolReason(state.reason)})`
+      : `active: ${state.active} (${describePoolReason(state.reason)}, since ${new Date(state.since).toISOString()})`,
   ];
   const rows = state.endpoints.map((e) => {
     const error = e.lastError ? `${e.lastError.message} [${e.lastError.code}]` : '';
@@ -52,7 +59,7 @@ export async function statusCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { ...clientOptions, watch: { type: 'boolean' }, json: { type: 'boolean' } }, 0);
   const { endpoints, token } = relayEndpointsAndToken(values);
   const print = (state: PoolState): void => {
-    process.stdout.write(values.json ? `${JSON.stringify(state)}\n` : formatPoolState(state));
+    process.stdout.write(values.json ? `${JSON.stringify(poolStateJson(state))}\n` : formatPoolState(state));
   };
   const pool = new RelayPool({
     kind: 'connect',

@@ -1,3 +1,6 @@
+import { ResumeDefaults } from '@tether/shared';
+import { PoolDefaults } from '../core/index.js';
+
 export const USAGE = `Usage: tether <command> [options]
 
 Relay
@@ -16,12 +19,12 @@ Client (every command takes --relay URL and --token T;
   the order of preference (priority 0 first); equal priorities share new streams by weight.
   TETHER_RELAY may list several, separated by spaces. share, connect, proxy and ssh keep sessions
   to the best ones and fail over; tune with --pool N (sessions kept), --detect-ms MS (silence that
-  counts as dead, default 3000), --failback-ms MS (how long a recovered relay must stay up
-  before streams go back to it, default 10000), --queue-timeout-ms MS (how long a new
-  connection waits for a relay, default 10000). Streams of connect, proxy and ssh survive
+  counts as dead, default ${PoolDefaults.detectMs}), --failback-ms MS (how long a recovered relay must stay up
+  before streams go back to it, default ${PoolDefaults.failbackDelayMs}), --queue-timeout-ms MS (how long a new
+  connection waits for a relay, default ${PoolDefaults.queueTimeoutMs}). Streams of connect, proxy and ssh survive
   their relay: they resume through another one with no byte lost; --replay-buffer BYTES
-  (unacknowledged bytes kept per stream, default 8388608) and --resume-timeout-ms MS (how
-  long a stream waits for a relay to resume through, default 30000) tune that; --no-resume
+  (unacknowledged bytes kept per stream, default ${ResumeDefaults.replayBufferBytes}) and --resume-timeout-ms MS (how
+  long a stream waits for a relay to resume through, default ${ResumeDefaults.resumeTimeoutMs}) tune that; --no-resume
   opens plain streams, which end with their relay.
   tether share NAME [--target HOST:PORT]
       Share a local TCP service (default 127.0.0.1:22) as tunnel NAME.

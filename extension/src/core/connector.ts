@@ -13,7 +13,9 @@ import {
 import { Backoff } from './backoff.js';
 import { bridge } from './bridge.js';
 import type { RelayEndpoint } from './endpoints.js';
-import { poolTargets, RelayPool, type PoolState, type PoolTuning } from './relay-pool.js';
+import { poolTargets, type PoolTuning } from './pool-options.js';
+import type { PoolState } from './pool-state.js';
+import { RelayPool } from './relay-pool.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
 
 export interface ConnectorOptions {

@@ -5,6 +5,7 @@ import {
   createError,
   decodeHello,
   ErrorCode,
+  HOST_RESUME_TIMEOUT_MS,
   ResumableStream,
   WireCode,
   type MuxStream,
@@ -15,7 +16,10 @@ import {
 } from '@tether/shared';
 import { bridge } from './bridge.js';
 import type { RelayEndpoint } from './endpoints.js';
-import { poolTargets, RelayPool, type PoolState, type PoolTuning } from './relay-pool.js';
+import { PoolDefaults } from './pool-defaults.js';
+import { poolTargets, type PoolTuning } from './pool-options.js';
+import type { PoolState } from './pool-state.js';
+import { RelayPool } from './relay-pool.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
 
 /** Refusals a host cannot get past by retrying: the token, the rights, the protocol version. */
@@ -26,9 +30,6 @@ const REFUSALS: ReadonlySet<string> = new Set([
   ErrorCode.INVALID_TUNNEL_NAME,
   ErrorCode.UNSUPPORTED_VERSION,
 ]);
-
-/** How long a host keeps a stream that lost its path waiting for the connector's resume. */
-export const HOST_RESUME_TIMEOUT_MS = 75_000;
 
 export interface HostAgentOptions {
   tunnel: string;
@@ -81,7 +82,7 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
     if (!host || !Number.isInteger(port) || port < 1 || port > 65535) {
       throw createError(ErrorCode.INVALID_ARGUMENT, `invalid target ${host}:${port}: need a host and a port from 1 to 65535`);
     }
-    this.options = { connectTimeoutMs: 10_000, reconnect: true, stableAfterMs: 30_000, ...options };
+    this.options = { connectTimeoutMs: 10_000, reconnect: true, stableAfterMs: PoolDefaults.stableAfterMs, ...options };
     this.pool = new RelayPool({
       kind: 'host',
       tunnel: options.tunnel,

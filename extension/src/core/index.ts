@@ -5,16 +5,12 @@ export { Backoff } from './backoff.js';
 export { RelayApi, errorFromBody, type TunnelInfo } from './relay-api.js';
 export { parseRelayUrl, parseHostPort, type RelayUrls } from './relay-url.js';
 export { parseEndpoint, parseEndpoints, type RelayEndpoint } from './endpoints.js';
-export {
-  RelayPool,
-  probeHealth,
-  type EndpointState,
-  type EndpointStatus,
-  type PoolState,
-  type RelayPoolEvents,
-  type PoolTuning,
-  type RelayPoolOptions,
-} from './relay-pool.js';
+export { RelayPool, type RelayPoolEvents } from './relay-pool.js';
+export { FACTORY_ENDPOINT, poolTargets, type PoolTuning, type RelayPoolOptions } from './pool-options.js';
+export { PoolDefaults } from './pool-defaults.js';
+export { describePoolReason, type PoolReason } from './pool-reason.js';
+export { probeHealth } from './health-probe.js';
+export type { EndpointState, EndpointStatus, PoolState } from './pool-state.js';
 export {
   connectRelaySession,
   webSocketFactory,

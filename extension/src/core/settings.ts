@@ -1,6 +1,7 @@
-import type { ResumableOptions } from '@tether/shared';
+import { ResumeDefaults, type ResumableOptions } from '@tether/shared';
 import { parseEndpoint, type RelayEndpoint } from './endpoints.js';
-import type { PoolTuning } from './relay-pool.js';
+import { PoolDefaults } from './pool-defaults.js';
+import type { PoolTuning } from './pool-options.js';
 import { parseRelayUrl } from './relay-url.js';
 import { AGENT_CHOICES, type AgentChoice } from './ssh/agent-discovery.js';
 
@@ -148,15 +149,16 @@ export function readSettings(get: (key: string) => unknown, env: SettingsEnviron
     if (value !== undefined) problem(key, `expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
     return fallback;
   };
-  // 0 (the manifest's default) leaves the size to the pool: 4 for sharing, 2 for connecting.
+  // 0 (the manifest's default) leaves the size to the pool (PoolDefaults.hostSize for sharing,
+  // PoolDefaults.connectSize for connecting).
   const poolSize = integer(SettingKey.failoverPoolSize, 0, 16, 0);
   const failover: FailoverSettings = {
     poolSize: poolSize === 0 ? undefined : poolSize,
-    detectMs: integer(SettingKey.failoverDetectMs, 300, 60_000, 3000),
-    failbackDelayMs: integer(SettingKey.failoverFailbackDelayMs, 0, 600_000, 10_000),
-    queueTimeoutMs: integer(SettingKey.failoverQueueTimeoutMs, 100, 600_000, 10_000),
-    replayBufferBytes: integer(SettingKey.failoverReplayBufferBytes, 64 * 1024, 256 * 1024 * 1024, 8 * 1024 * 1024),
-    resumeTimeoutMs: integer(SettingKey.failoverResumeTimeoutMs, 100, 600_000, 30_000),
+    detectMs: integer(SettingKey.failoverDetectMs, 300, 60_000, PoolDefaults.detectMs),
+    failbackDelayMs: integer(SettingKey.failoverFailbackDelayMs, 0, 600_000, PoolDefaults.failbackDelayMs),
+    queueTimeoutMs: integer(SettingKey.failoverQueueTimeoutMs, 100, 600_000, PoolDefaults.queueTimeoutMs),
+    replayBufferBytes: integer(SettingKey.failoverReplayBufferBytes, 64 * 1024, 256 * 1024 * 1024, ResumeDefaults.replayBufferBytes),
+    resumeTimeoutMs: integer(SettingKey.failoverResumeTimeoutMs, 100, 600_000, ResumeDefaults.resumeTimeoutMs),
   };
 
   let sshUser = env.user;
@@ -225,7 +227,8 @@ export function relayClientOptions(settings: TetherSettings, signedIn: string): 
       detectMs,
       failbackDelayMs,
       queueTimeoutMs,
-      // An editor waits for its relay at most 10 s between attempts (the pool's own cap is 30 s).
+      // An editor waits for its relay at most 10 s between attempts (the pool's own cap,
+      // PoolDefaults.backoffMaxMs, is 30 s).
       backoff: { maxMs: 10_000 },
     },
     resumable: { replayBufferBytes, resumeTimeoutMs },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { PoolState } from './relay-pool.js';
+import { FAILBACK, NO_RELAY, PREFERRED } from './pool-reason.js';
+import type { PoolState } from './pool-state.js';
 import {
   buildTunnelTree,
   ContextValue,
@@ -186,14 +187,14 @@ describe('statusSummary', () => {
 
 const A = 'http://127.0.0.1:8080';
 const B = 'https://b.example';
-const use = (over: Partial<RelayUse> = {}): RelayUse => ({ active: A, reason: 'preferred', up: 2, total: 2, ...over });
-const failedOver = use({ active: B, reason: `failover: ${A} lost (TETHER_ERR_CONNECTION_LOST)`, up: 1 });
+const use = (over: Partial<RelayUse> = {}): RelayUse => ({ active: A, reason: PREFERRED, up: 2, total: 2, ...over });
+const failedOver = use({ active: B, reason: { kind: 'failover', from: A, how: 'lost', code: 'TETHER_ERR_CONNECTION_LOST' }, up: 1 });
 
 describe('relay use', () => {
   test('relayUse takes the active relay, the reason and the counts from a pool state', () => {
     const pool: PoolState = {
       active: B,
-      reason: 'failback',
+      reason: FAILBACK,
       since: 0,
       queued: 0,
       live: 1,
@@ -204,16 +205,16 @@ describe('relay use', () => {
         { url: 'http://c', priority: 2, weight: 1, state: 'idle', rttMs: 0, since: 0, streams: 0 },
       ],
     };
-    assert.deepEqual(relayUse(pool), { active: B, reason: 'failback', up: 1, total: 3 });
+    assert.deepEqual(relayUse(pool), { active: B, reason: FAILBACK, up: 1, total: 3 });
   });
 
   const described: [what: string, u: RelayUse, text: string][] = [
     ['the preferred relay of one', use({ up: 1, total: 1 }), '127.0.0.1:8080'],
     ['the preferred relay of two', use(), '127.0.0.1:8080, connected to 2 of 2 relays'],
     ['after a failover', failedOver, 'b.example (failover: 127.0.0.1:8080 lost (TETHER_ERR_CONNECTION_LOST)), connected to 1 of 2 relays'],
-    ['after a failback', use({ reason: 'failback' }), '127.0.0.1:8080 (failback), connected to 2 of 2 relays'],
-    ['none of two', use({ active: undefined, reason: 'no relay', up: 0 }), 'no relay reachable (2 configured)'],
-    ['none of one', use({ active: undefined, reason: 'no relay', up: 0, total: 1 }), 'no relay reachable'],
+    ['after a failback', use({ reason: FAILBACK }), '127.0.0.1:8080 (failback), connected to 2 of 2 relays'],
+    ['none of two', use({ active: undefined, reason: NO_RELAY, up: 0 }), 'no relay reachable (2 configured)'],
+    ['none of one', use({ active: undefined, reason: NO_RELAY, up: 0, total: 1 }), 'no relay reachable'],
   ];
   for (const [what, u, text] of described) test(`describeRelayUse: ${what}`, () => assert.equal(describeRelayUse(u), text));
 
@@ -221,8 +222,8 @@ describe('relay use', () => {
     ['the first relay', undefined, use(), `relay: now using ${A} (preferred)`],
     ['no change', use(), use({ up: 1 }), undefined],
     ['a failover', use(), failedOver, `relay: now using ${B} (failover: ${A} lost (TETHER_ERR_CONNECTION_LOST))`],
-    ['a failback', failedOver, use({ reason: 'failback' }), `relay: now using ${A} (failback)`],
-    ['every relay lost', failedOver, use({ active: undefined, reason: 'no relay', up: 0 }), `relay: none reachable (${B} lost; 2 configured)`],
+    ['a failback', failedOver, use({ reason: FAILBACK }), `relay: now using ${A} (failback)`],
+    ['every relay lost', failedOver, use({ active: undefined, reason: NO_RELAY, up: 0 }), `relay: none reachable (${B} lost; 2 configured)`],
     ['still none', use({ active: undefined }), use({ active: undefined }), undefined],
   ];
   for (const [what, previous, next, line] of changes) test(`relayChangeLine: ${what}`, () => assert.equal(relayChangeLine(previous, next), line));
@@ -230,8 +231,8 @@ describe('relay use', () => {
   test('isFailedOver only while a backup relay carries new streams', () => {
     assert.equal(isFailedOver(failedOver), true);
     assert.equal(isFailedOver(use()), false);
-    assert.equal(isFailedOver(use({ reason: 'failback' })), false);
-    assert.equal(isFailedOver(use({ active: undefined, reason: 'failover: x lost (y)' })), false);
+    assert.equal(isFailedOver(use({ reason: FAILBACK })), false);
+    assert.equal(isFailedOver(use({ active: undefined, reason: { kind: 'failover', from: 'x', how: 'lost', code: 'y' } })), false);
     assert.equal(isFailedOver(undefined), false);
   });
 

@@ -3,7 +3,8 @@
  * without VS Code: the vscode layer turns these nodes into TreeItems and a StatusBarItem.
  */
 
-import type { PoolState } from './relay-pool.js';
+import { describePoolReason, type PoolReason } from './pool-reason.js';
+import type { PoolState } from './pool-state.js';
 
 export type ShareState = 'connecting' | 'online' | 'reconnecting' | 'failed';
 
@@ -72,8 +73,8 @@ export interface RelayLink {
 export interface RelayUse {
   /** URL of the relay new streams go to; undefined while none is up. */
   active: string | undefined;
-  /** Why that one (PoolState.reason): 'preferred', 'failover: <url> lost (<code>)', 'failback', 'no relay'. */
-  reason: string;
+  /** Why that one (PoolState.reason). */
+  reason: PoolReason;
   /** Relays with a live session, and relays configured. */
   up: number;
   total: number;
@@ -88,7 +89,7 @@ const hostOf = (url: string): string => url.replace(/^[a-z]+:\/\//, '');
 
 /** True while new streams go to a relay other than the preferred one because that one failed. */
 export function isFailedOver(use: RelayUse | undefined): boolean {
-  return use?.active !== undefined && use.reason.startsWith('failover');
+  return use?.active !== undefined && use.reason.kind === 'failover';
 }
 
 /**
@@ -98,7 +99,7 @@ export function isFailedOver(use: RelayUse | undefined): boolean {
 export function describeRelayUse(use: RelayUse): string {
   const count = use.total > 1 ? `, connected to ${use.up} of ${use.total} relays` : '';
   if (use.active === undefined) return `no relay reachable${use.total > 1 ? ` (${use.total} configured)` : ''}`;
-  const why = use.reason === 'preferred' ? '' : ` (${use.reason.replace(/\b[a-z]+:\/\//g, '')})`;
+  const why = use.reason.kind === 'preferred' ? '' : ` (${describePoolReason(use.reason, hostOf)})`;
   return `${hostOf(use.active)}${why}${count}`;
 }
 
@@ -109,7 +110,7 @@ export function describeRelayUse(use: RelayUse): string {
 export function relayChangeLine(previous: RelayUse | undefined, next: RelayUse): string | undefined {
   if (next.active === previous?.active) return undefined;
   if (next.active === undefined) return `relay: none reachable (${previous?.active ?? 'none'} lost; ${next.total} configured)`;
-  return `relay: now using ${next.active} (${next.reason})`;
+  return `relay: now using ${next.active} (${describePoolReason(next.reason)})`;
 }
 
 /** Context values used by `menus.view/item/context` `when` clauses in the manifest. */

@@ -1,0 +1,21 @@
+/**
+ * Defaults of resumable streams, in one place: the stream itself, the client's settings and
+ * CLI help, and the manifest's `contributes.configuration` (checked by a test) read them here.
+ */
+export const ResumeDefaults = {
+  /** Bytes written but not yet acknowledged by the far end that a stream keeps for a resume. */
+  replayBufferBytes: 8 * 1024 * 1024,
+  /** Received bytes after which an ACK goes out at once. */
+  ackBytes: 512 * 1024,
+  /** Longest wait before received bytes are acknowledged. */
+  ackDelayMs: 10,
+  /** How long a stream that lost its path waits to be resumed before it is reset. */
+  resumeTimeoutMs: 30_000,
+} as const;
+
+/**
+ * How long a host keeps a stream that lost its path waiting for the connector's resume: longer
+ * than a connector tries (`resumeTimeoutMs`), since a relay that keeps a dead host link delays
+ * the resume until it notices.
+ */
+export const HOST_RESUME_TIMEOUT_MS = 75_000;
