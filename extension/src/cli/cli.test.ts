@@ -183,6 +183,21 @@ describe('tether CLI against a relay it started', () => {
     assert.deepEqual(lines, ['alice-closed\tonline\talice', 'alice-echo\tonline\talice']);
   });
 
+  test('tunnel delete releases a name that is not being shared, and refuses one that is', async () => {
+    assertFails(await tether(['tunnel', 'delete', 'alice-echo', ...as('alice')]), ErrorCode.TUNNEL_IN_USE);
+    assertFails(await tether(['tunnel', 'delete', 'alice-echo', ...as('bob')]), ErrorCode.TUNNEL_UNKNOWN);
+    // Bob shares a name once, then stops: the name stays his until he deletes it.
+    const bobs = await share('bob', 'bob-gone', '127.0.0.1:9');
+    await stop(bobs);
+    const api = new RelayApi(url, tokens.bob);
+    while ((await api.tunnel('bob-gone')).online) await new Promise((r) => setTimeout(r, 10));
+    const deleted = await tether(['tunnel', 'delete', 'bob-gone', ...as('bob')]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.match(deleted.stderr.toString(), /Deleted tunnel bob-gone/);
+    assertFails(await tether(['tunnel', 'delete', 'bob-gone', ...as('bob')]), ErrorCode.TUNNEL_UNKNOWN);
+    assert.equal((await tether(['tunnel', 'rename', 'x', ...as('bob')])).code, 2, 'an unknown action is a usage error');
+  });
+
   test('user list and user token', async () => {
     const list = await tether(['user', 'list', ...as('admin')]);
     assert.equal(list.code, 0, list.stderr);

@@ -1,6 +1,6 @@
 import { assertTunnelName, type TetherError } from '@tether/shared';
 import { Connector, describePoolReason, HostAgent, parseHostPort, RelayApi, webSocketFactory, type PoolState } from '../core/index.js';
-import { info } from './output.js';
+import { info, UsageError } from './output.js';
 import { clientOptions, parse, poolFlags, poolOptions, relayEndpointsAndToken, requirePositional, resumableOptions } from './options.js';
 
 function onSignals(stop: () => void): void {
@@ -139,6 +139,17 @@ export async function proxyCommand(args: string[]): Promise<void> {
 }
 
 /** `tether tunnels` */
+/** `tether tunnel delete NAME`: releases a tunnel name. */
+export async function tunnelCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, clientOptions, 2);
+  const action = requirePositional(positionals, 0, "tunnel action ('delete')");
+  if (action !== 'delete') throw new UsageError(`unknown tunnel action ${JSON.stringify(action)}`);
+  const name = requirePositional(positionals, 1, 'tunnel name');
+  const { endpoints, token } = relayEndpointsAndToken(values);
+  await new RelayApi(endpoints[0].url, token).deleteTunnel(name);
+  info(`Deleted tunnel ${name}: the name is free again`);
+}
+
 export async function tunnelsCommand(args: string[]): Promise<void> {
   const { values } = parse(args, clientOptions, 0);
   const { endpoints, token } = relayEndpointsAndToken(values);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { connectCommand, proxyCommand, shareCommand, tunnelsCommand } from './client-commands.js';
+import { connectCommand, proxyCommand, shareCommand, tunnelCommand, tunnelsCommand } from './client-commands.js';
 import { EXIT_FAILURE, EXIT_USAGE, formatError, UsageError } from './output.js';
 import { sshCommand } from './ssh-command.js';
 import { statusCommand } from './status-command.js';
@@ -16,6 +16,7 @@ const commands: Record<string, (args: string[]) => Promise<void | number>> = {
   connect: connectCommand,
   proxy: proxyCommand,
   tunnels: tunnelsCommand,
+  tunnel: tunnelCommand,
   ssh: sshCommand,
   status: statusCommand,
 };

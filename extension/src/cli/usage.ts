@@ -33,6 +33,7 @@ Client (every command takes --relay URL and --token T;
   tether proxy NAME
       Carry stdin/stdout to tunnel NAME:  ssh -o ProxyCommand='tether proxy NAME' user@NAME
   tether tunnels                list the tunnels you may use
+  tether tunnel delete NAME     release a tunnel name you own (the admin: anyone's); not while shared
   tether status [--watch] [--json]
       Connect to every relay given: which one new streams use and why, and each one's
       state, round-trip time and last error. --watch prints every change until Ctrl-C.

@@ -78,6 +78,10 @@ export class RelayApi {
   async tunnels(): Promise<TunnelInfo[]> {
     return (await this.request<{ tunnels: TunnelInfo[] }>('GET', '/v1/tunnels')).tunnels;
   }
+  /** Releases a tunnel name you own (the admin: anyone's); refused while it is being shared. */
+  async deleteTunnel(name: string): Promise<void> {
+    await this.request('DELETE', `/v1/tunnels/${encodeURIComponent(name)}`);
+  }
   createUser(name: string): Promise<{ name: string; token: string; createdAt: string }> {
     return this.request('POST', '/v1/users', { name });
   }

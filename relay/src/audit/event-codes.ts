@@ -16,6 +16,8 @@ export const AuditEventCode = {
   LINKS_REVOKED: 'links.revoked',
   /** A tunnel name was claimed by its first host. */
   TUNNEL_CLAIMED: 'tunnel.claimed',
+  /** A tunnel name was released (deleted) by its owner or the admin. */
+  TUNNEL_DELETED: 'tunnel.deleted',
   /** A host registered a tunnel on this relay and it became reachable. */
   TUNNEL_ONLINE: 'tunnel.online',
   /** The host of a tunnel left (closed, going away, or replaced). */

@@ -26,6 +26,10 @@ test('decide: owners act on their tunnels, others are refused with a code and a 
     ['other user views', bob, 'tunnel.view', web, tunnelOf(alice), ErrorCode.TUNNEL_UNKNOWN, 'not-visible'],
     ['admin connects to a user tunnel', ADMIN_IDENTITY, 'tunnel.connect', web, tunnelOf(alice), ErrorCode.TUNNEL_UNKNOWN, 'not-visible'],
     ['admin uses its own tunnel', ADMIN_IDENTITY, 'tunnel.connect', web, tunnelOf(ADMIN_IDENTITY), undefined, 'owner'],
+    ['owner deletes', alice, 'tunnel.delete', web, tunnelOf(alice), undefined, 'owner'],
+    ['admin deletes a user tunnel', ADMIN_IDENTITY, 'tunnel.delete', web, tunnelOf(alice), undefined, 'admin'],
+    ['other user deletes', bob, 'tunnel.delete', web, tunnelOf(alice), ErrorCode.TUNNEL_UNKNOWN, 'not-visible'],
+    ['delete an unknown tunnel', ADMIN_IDENTITY, 'tunnel.delete', web, undefined, ErrorCode.TUNNEL_UNKNOWN, 'no-such-tunnel'],
     ['a user opens a connector link', alice, 'relay.connect', relay, undefined, undefined, 'authenticated'],
     ['a user manages users', alice, 'users.manage', relay, undefined, ErrorCode.FORBIDDEN, 'not-admin'],
     ['the admin manages users', ADMIN_IDENTITY, 'users.manage', relay, undefined, undefined, 'admin'],
@@ -48,7 +52,7 @@ const identityArb = fc.oneof(
   fc.constant(ADMIN_IDENTITY),
   fc.record({ name: fc.constantFrom('alice', 'bob', 'carol'), id: fc.integer({ min: 1, max: 5 }), admin: fc.constant(false) }),
 );
-const actionArb = fc.constantFrom<Action>('relay.connect', 'tunnel.host', 'tunnel.connect', 'tunnel.view', 'tunnels.list', 'users.manage');
+const actionArb = fc.constantFrom<Action>('relay.connect', 'tunnel.host', 'tunnel.connect', 'tunnel.view', 'tunnel.delete', 'tunnels.list', 'users.manage');
 const tunnelArb = fc.option(fc.record({
   name: fc.constant('t'),
   ownerId: fc.integer({ min: 0, max: 5 }),
@@ -64,7 +68,9 @@ test('decide (property): every decision is well formed and follows ownership', (
     // A refusal always carries a code a caller can report; an allowance never does.
     assert.equal(decision.allow, decision.code === undefined);
     assert.ok(decision.reason.length > 0);
-    if (action.startsWith('tunnel.')) {
+    if (action === 'tunnel.delete') {
+      assert.equal(decision.allow, tunnel !== undefined && (tunnel.ownerId === subject.id || subject.admin));
+    } else if (action.startsWith('tunnel.')) {
       const owns = tunnel !== undefined && tunnel.ownerId === subject.id;
       const claimable = tunnel === undefined && action === 'tunnel.host';
       // Only the owner (or the first host of a free name) acts on a tunnel; no role overrides it yet.

@@ -19,6 +19,12 @@ export function decide(subject: Identity, action: Action, resource: Resource, fa
       return subject.admin ? allow('admin', 'the relay admin manages users') : deny('not-admin', 'this needs the admin token', ErrorCode.FORBIDDEN);
     case 'tunnels.list':
       return subject.admin ? allow('admin', 'the relay admin sees every tunnel', 'all') : allow('list-own', 'users see the tunnels they own', 'own');
+    case 'tunnel.delete': {
+      const name = resource.kind === 'tunnel' ? resource.name : '';
+      if (facts.tunnel && facts.tunnel.ownerId === subject.id) return allow('owner', `${subject.name} owns tunnel ${name}`);
+      if (facts.tunnel && subject.admin) return allow('admin', 'the relay admin may release any tunnel name');
+      return deny(facts.tunnel ? 'not-visible' : 'no-such-tunnel', `no tunnel named ${name}`, ErrorCode.TUNNEL_UNKNOWN);
+    }
     case 'tunnel.host':
     case 'tunnel.connect':
     case 'tunnel.view': {

@@ -14,6 +14,8 @@ export type Action =
   | 'tunnel.view'
   /** List tunnels (the decision says which). */
   | 'tunnels.list'
+  /** Release a tunnel name (its owner, or the relay admin for anyone's). */
+  | 'tunnel.delete'
   /** Create, list, rotate or delete users. */
   | 'users.manage';
 

@@ -38,6 +38,11 @@ export class Policy {
     return { ...decision, tunnel: claimed };
   }
 
+  /** Releases a tunnel name (after a `tunnel.delete` decision allowed it). */
+  async releaseTunnel(subject: Identity, name: string): Promise<void> {
+    if (await this.store.deleteTunnel(name)) this.auditor.record(AuditEventCode.TUNNEL_DELETED, subject, 'tunnel.delete', `tunnel:${name}`);
+  }
+
   /** The tunnels `subject` may see in a listing (the decision is audited like any other). */
   async visibleTunnels(subject: Identity): Promise<TunnelRecord[]> {
     const decision = this.decided(subject, 'tunnels.list', { kind: 'relay' }, undefined);

@@ -74,3 +74,32 @@ test('GET /v1/tunnels/:name refuses with a code and reports the online flag', HA
   assert.equal(offline.json<TunnelView>().online, false);
   assert.notEqual(offline.json<TunnelView>().lastHostedAt, null);
 });
+
+test('DELETE /v1/tunnels/:name releases a name: its owner or the admin, never while shared, never someone else', HANG_GUARD, async (t) => {
+  const relay = await createTestRelay(t);
+  await relay.listen();
+  const alice = await createUser(relay, 'alice');
+  const bob = await createUser(relay, 'bob');
+  const del = (name: string, token: string) => relay.app.inject({ method: 'DELETE', url: `/v1/tunnels/${name}`, headers: bearer(token) });
+  const host = await openLink(relay, '/v1/host?tunnel=web', alice);
+  await relay.store.claimTunnel('db', (await relay.store.findUserByName('bob'))!.id);
+
+  const refused: [string, string, string, number, string][] = [
+    ['while shared', alice, 'web', 409, ErrorCode.TUNNEL_IN_USE],
+    ["another user's tunnel", alice, 'db', 404, ErrorCode.TUNNEL_UNKNOWN],
+    ['a name nobody holds', alice, 'nope', 404, ErrorCode.TUNNEL_UNKNOWN],
+    ['a bad name', alice, 'No', 400, ErrorCode.INVALID_TUNNEL_NAME],
+  ];
+  for (const [name, token, tunnel, status, code] of refused) {
+    const res = await del(tunnel, token);
+    assert.deepEqual([res.statusCode, res.json<{ code: string }>().code], [status, code], name);
+  }
+  host.close();
+  await waitFor(() => relay.router.hostFor('web') === undefined);
+  assert.equal((await del('web', alice)).statusCode, 204);
+  assert.equal(await relay.store.getTunnel('web'), undefined);
+  assert.equal((await del('db', ADMIN_TOKEN)).statusCode, 204, "the admin releases anyone's");
+  // The name is free: bob can claim it now.
+  await openLink(relay, '/v1/host?tunnel=web', bob);
+  assert.equal((await relay.store.getTunnel('web'))?.ownerName, 'bob');
+});

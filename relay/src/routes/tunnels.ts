@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { checkTunnelName } from '@tether/shared';
+import { checkTunnelName, createError, ErrorCode } from '@tether/shared';
 import { refusal } from '../policy/decision.js';
 import type { Policy } from '../policy/policy.js';
 import type { TunnelRecord } from '../ports/store.js';
@@ -34,5 +34,19 @@ export const tunnelRoutes: FastifyPluginAsync<{ policy: Policy; registry: Tunnel
     const decision = await policy.authorize(request.identity!, 'tunnel.view', { kind: 'tunnel', name });
     if (!decision.allow) throw refusal(decision);
     return view(decision.tunnel!, (await registry.lookup(name)) !== undefined);
+  });
+
+  app.delete<{ Params: { name: string } }>('/v1/tunnels/:name', {
+    schema: { params: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 256 } } } },
+  }, async (request, reply) => {
+    const { name } = request.params;
+    const invalid = checkTunnelName(name);
+    if (invalid) throw invalid;
+    const decision = await policy.authorize(request.identity!, 'tunnel.delete', { kind: 'tunnel', name });
+    if (!decision.allow) throw refusal(decision);
+    // A name in use is not pulled from under its host: its host would only claim it again.
+    if (await registry.lookup(name)) throw createError(ErrorCode.TUNNEL_IN_USE, `tunnel ${name} is being shared right now: stop sharing it first`);
+    await policy.releaseTunnel(request.identity!, name);
+    return reply.code(204).send();
   });
 };
