@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { isPathFailure, isResumeRefusal } from './error-class.js';
 import { createError, ErrorCode, errorFromWire, WireCode, type TetherError } from './errors.js';
 import { HeldDelivery } from './held-delivery.js';
 import { encodeNewHello, encodeResumeHello, newStreamIdentity, verifyResumeProof, type StreamHello } from './resume.js';
@@ -22,23 +23,6 @@ export const ResumableDefaults = {
   ackDelayMs: 10,
   resumeTimeoutMs: 30_000,
 } as const;
-
-/**
- * Reset codes that mean the path failed, not the stream: the relay lost the far end
- * (PEER_GONE), is going away, the connection dropped, or the far end moved the stream to
- * another path (STREAM_MOVED). Any other reset is the far end's final word.
- */
-const PATH_FAILURES: ReadonlySet<string> = new Set([
-  ErrorCode.CONNECTION_LOST,
-  ErrorCode.PEER_GONE,
-  ErrorCode.GOING_AWAY,
-  ErrorCode.STREAM_MOVED,
-  ErrorCode.TIMEOUT,
-]);
-
-export function isPathFailure(err: TetherError | undefined): err is TetherError {
-  return err !== undefined && PATH_FAILURES.has(err.code);
-}
 
 /** Either kind of stream the bridges accept. */
 export type ByteStream = MuxStream | ResumableStream;
@@ -250,7 +234,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
       };
       const onClose = (err: TetherError | undefined): void => {
         const why = err ?? createError(ErrorCode.STREAM_CLOSED, 'resume attachment closed');
-        if (why.code.startsWith('TETHER_ERR_RESUME_') && !mux.closedBySession) this.finish(why);
+        if (isResumeRefusal(why) && !mux.closedBySession) this.finish(why);
         done(why);
       };
       const onAck = (offset: number): void => {

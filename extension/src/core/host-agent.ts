@@ -5,6 +5,7 @@ import {
   createError,
   decodeHello,
   ErrorCode,
+  isRefusal,
   ResumableStream,
   WireCode,
   type MuxStream,
@@ -17,15 +18,6 @@ import { bridge } from './bridge.js';
 import type { RelayEndpoint } from './endpoints.js';
 import { poolTargets, RelayPool, type PoolState, type PoolTuning } from './relay-pool.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
-
-/** Refusals a host cannot get past by retrying: the token, the rights, the protocol version. */
-const REFUSALS: ReadonlySet<string> = new Set([
-  ErrorCode.UNAUTHORIZED,
-  ErrorCode.FORBIDDEN,
-  ErrorCode.TUNNEL_FORBIDDEN,
-  ErrorCode.INVALID_TUNNEL_NAME,
-  ErrorCode.UNSUPPORTED_VERSION,
-]);
 
 /** How long a host keeps a stream that lost its path waiting for the connector's resume. */
 export const HOST_RESUME_TIMEOUT_MS = 75_000;
@@ -156,9 +148,10 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
 
   private onState(state: PoolState): void {
     this.emit('state', state);
-    // Every relay refused us for a reason retrying cannot fix (a revoked token, say): give up.
+    // Every relay refused us for a reason retrying cannot fix (a revoked token, say; see
+    // error-class.ts in shared): give up.
     // (Before start() resolved, start() itself rejects with that error.)
-    const refused = state.endpoints.filter((e) => e.lastError && REFUSALS.has(e.lastError.code));
+    const refused = state.endpoints.filter((e) => isRefusal(e.lastError));
     if (this.running && !this.stopped && state.live === 0 && refused.length === state.endpoints.length) {
       const last = refused[0].lastError!;
       this.stopped = true;
