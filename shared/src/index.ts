@@ -5,6 +5,7 @@ export * from './codec.js';
 export * from './limits.js';
 export * from './tunnel-name.js';
 export * from './flow-window.js';
+export * from './byte-stream.js';
 export * from './stream.js';
 export * from './session.js';
 export * from './stream-duplex.js';

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { ByteStream } from './byte-stream.js';
 import { isPathFailure, isResumeRefusal } from './error-class.js';
 import { createError, ErrorCode, errorFromWire, WireCode, type TetherError } from './errors.js';
 import { HeldDelivery } from './held-delivery.js';
@@ -24,9 +25,6 @@ export const ResumableDefaults = {
   resumeTimeoutMs: 30_000,
 } as const;
 
-/** Either kind of stream the bridges accept. */
-export type ByteStream = MuxStream | ResumableStream;
-
 type Attachment = { stream: MuxStream; off: () => void };
 
 /**
@@ -41,7 +39,7 @@ type Attachment = { stream: MuxStream; off: () => void };
  * Same surface as MuxStream (write/end/reset/consume, 'data'/'end'/'drain'/'finish'/'close'),
  * plus 'detached' and 'resumed'.
  */
-export class ResumableStream extends EventEmitter<MuxStreamEvents> {
+export class ResumableStream extends EventEmitter<MuxStreamEvents> implements ByteStream {
   readonly id: Buffer;
   readonly role: 'opener' | 'acceptor';
   readonly tunnel: string;
