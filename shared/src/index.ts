@@ -11,4 +11,5 @@ export * from './session.js';
 export * from './stream-duplex.js';
 export * from './transport-pair.js';
 export * from './resume.js';
+export * from './open-metadata.js';
 export * from './resumable-stream.js';

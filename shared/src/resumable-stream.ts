@@ -3,7 +3,15 @@ import type { ByteStream } from './byte-stream.js';
 import { isPathFailure, isResumeRefusal } from './error-class.js';
 import { createError, ErrorCode, errorFromWire, WireCode, type TetherError } from './errors.js';
 import { HeldDelivery } from './held-delivery.js';
-import { encodeNewHello, encodeResumeHello, newStreamIdentity, verifyResumeProof, type StreamHello } from './resume.js';
+import { encodeOpenMetadata } from './open-metadata.js';
+import {
+  checkStreamIdentity,
+  newStreamIdentity,
+  resumeHello,
+  verifyResumeProof,
+  type StreamHello,
+  type StreamIdentity,
+} from './resume.js';
 import type { MuxSession } from './session.js';
 import type { MuxStream, MuxStreamEvents, StreamState } from './stream.js';
 
@@ -16,6 +24,12 @@ export interface ResumableOptions {
   ackDelayMs?: number;
   /** How long a stream that lost its path waits to be resumed before it is reset. */
   resumeTimeoutMs?: number;
+  /**
+   * Opener: where a new stream's id and resume secret come from (default: random bytes). A
+   * layer that agrees keys with the far end (end-to-end encryption) can derive the secret
+   * from that agreement instead. The acceptor takes both from the NEW hello.
+   */
+  identity?: () => StreamIdentity;
 }
 
 export const ResumableDefaults = {
@@ -23,6 +37,7 @@ export const ResumableDefaults = {
   ackBytes: 512 * 1024,
   ackDelayMs: 10,
   resumeTimeoutMs: 30_000,
+  identity: newStreamIdentity,
 } as const;
 
 type Attachment = { stream: MuxStream; off: () => void };
@@ -97,9 +112,9 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
 
   /** Opens a new resumable stream to `tunnel`; it emits 'open' or closes with the coded error. */
   static open(session: MuxSession, tunnel: string, options: ResumableOptions = {}): ResumableStream {
-    const { id, secret } = newStreamIdentity();
+    const { id, secret } = checkStreamIdentity((options.identity ?? newStreamIdentity)());
     const stream = new ResumableStream('opener', tunnel, id, secret, options);
-    const mux = session.openStream(tunnel, encodeNewHello(id, secret));
+    const mux = session.openStream(tunnel, encodeOpenMetadata({ hello: { kind: 'new', id, secret } }));
     stream.opening = mux;
     const onClose = (err: TetherError | undefined): void => {
       mux.off('open', onOpen);
@@ -211,7 +226,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
     if (this.state === 'opening') return Promise.reject(createError(ErrorCode.INVALID_ARGUMENT, 'the stream has not opened yet'));
     this.attempt += 1;
     this.helloReceived = this.received;
-    const hello = encodeResumeHello(this.id, this.secret, this.attempt, this.receivedWithFin());
+    const hello = encodeOpenMetadata({ hello: resumeHello(this.id, this.secret, this.attempt, this.receivedWithFin()) });
     let mux: MuxStream;
     try {
       mux = session.openStream(this.tunnel, hello);

@@ -3,9 +3,10 @@ import net from 'node:net';
 import {
   assertTunnelName,
   createError,
-  decodeHello,
+  decodeOpenMetadata,
   ErrorCode,
   isRefusal,
+  isTetherError,
   ResumableStream,
   WireCode,
   type MuxStream,
@@ -163,9 +164,10 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
   private serve(stream: MuxStream, request: OpenRequest): void {
     let hello: StreamHello | undefined;
     try {
-      hello = decodeHello(request.metadata);
+      hello = decodeOpenMetadata(request.metadata).hello;
     } catch (err) {
-      stream.reject(WireCode.PROTOCOL_ERROR, (err as Error).message);
+      // decodeOpenMetadata throws nothing but coded errors (FRAME_INVALID).
+      stream.reject(isTetherError(err) ? err.wireCode : WireCode.PROTOCOL_ERROR, (err as Error).message);
       return;
     }
     if (hello?.kind === 'resume') {
