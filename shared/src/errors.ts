@@ -1,122 +1,13 @@
 /**
  * Every error Tether reports carries a stable string code (asserted by tests and printed by the
  * CLI), a numeric wire code (sent in OPEN_ERR, RESET and GOAWAY frames) and, where it ends a
- * WebSocket, a close code. Retryable errors are told apart here, in one place.
+ * WebSocket, a close code. The codes live in error-codes.ts; how each is handled (retryable,
+ * path failure, refusal...) is decided in one table, error-class.ts.
  */
+import { isRetryable } from './error-class.js';
+import { CloseCode, ErrorCode, wireCodeName, wireCodeOf, type ErrorCodeString } from './error-codes.js';
 
-/** Numeric codes carried on the wire (u16). Never renumber: peers of other versions rely on them. */
-export const WireCode = {
-  NO_ERROR: 0,
-  PROTOCOL_ERROR: 1,
-  FRAME_TOO_LARGE: 2,
-  FRAME_INVALID: 3,
-  UNKNOWN_STREAM: 4,
-  FLOW_CONTROL: 5,
-  STREAM_LIMIT: 6,
-  BUFFER_LIMIT: 7,
-  TUNNEL_UNKNOWN: 8,
-  TUNNEL_FORBIDDEN: 9,
-  TUNNEL_OFFLINE: 10,
-  INVALID_TUNNEL_NAME: 11,
-  TARGET_REFUSED: 12,
-  TARGET_UNREACHABLE: 13,
-  TIMEOUT: 14,
-  GOING_AWAY: 15,
-  CANCELLED: 16,
-  PEER_GONE: 17,
-  INTERNAL: 18,
-  /** The stream moved to another attachment (a resume); the old one is done, the stream is not. */
-  STREAM_MOVED: 19,
-  /** Resume refused: no such stream (or it ended) at the far end. */
-  RESUME_UNKNOWN: 20,
-  /** Resume refused: the proof of the resume secret is wrong (or replayed). */
-  RESUME_SECRET: 21,
-  /** Resume refused: the offset asked for is outside what the replay buffer holds. */
-  RESUME_OFFSET: 22,
-} as const;
-export type WireCodeName = keyof typeof WireCode;
-
-/** String codes: `TETHER_ERR_<NAME>`. Wire codes map onto them one to one; the rest are local. */
-export const ErrorCode = {
-  PROTOCOL_ERROR: 'TETHER_ERR_PROTOCOL',
-  FRAME_TOO_LARGE: 'TETHER_ERR_FRAME_TOO_LARGE',
-  FRAME_INVALID: 'TETHER_ERR_FRAME_INVALID',
-  FRAME_TRUNCATED: 'TETHER_ERR_FRAME_TRUNCATED',
-  UNKNOWN_FRAME_TYPE: 'TETHER_ERR_UNKNOWN_FRAME_TYPE',
-  UNKNOWN_STREAM: 'TETHER_ERR_UNKNOWN_STREAM',
-  FLOW_CONTROL: 'TETHER_ERR_FLOW_CONTROL',
-  STREAM_LIMIT: 'TETHER_ERR_STREAM_LIMIT',
-  BUFFER_LIMIT: 'TETHER_ERR_BUFFER_LIMIT',
-  TUNNEL_UNKNOWN: 'TETHER_ERR_TUNNEL_UNKNOWN',
-  TUNNEL_FORBIDDEN: 'TETHER_ERR_TUNNEL_FORBIDDEN',
-  TUNNEL_OFFLINE: 'TETHER_ERR_TUNNEL_OFFLINE',
-  TUNNEL_IN_USE: 'TETHER_ERR_TUNNEL_IN_USE',
-  INVALID_TUNNEL_NAME: 'TETHER_ERR_INVALID_TUNNEL_NAME',
-  TARGET_REFUSED: 'TETHER_ERR_TARGET_REFUSED',
-  TARGET_UNREACHABLE: 'TETHER_ERR_TARGET_UNREACHABLE',
-  TIMEOUT: 'TETHER_ERR_TIMEOUT',
-  GOING_AWAY: 'TETHER_ERR_GOING_AWAY',
-  CANCELLED: 'TETHER_ERR_CANCELLED',
-  PEER_GONE: 'TETHER_ERR_PEER_GONE',
-  INTERNAL: 'TETHER_ERR_INTERNAL',
-  STREAM_MOVED: 'TETHER_ERR_STREAM_MOVED',
-  RESUME_UNKNOWN: 'TETHER_ERR_RESUME_UNKNOWN',
-  RESUME_SECRET: 'TETHER_ERR_RESUME_SECRET',
-  RESUME_OFFSET: 'TETHER_ERR_RESUME_OFFSET',
-  /** A stream lost its relay and could not be resumed through any other in time. */
-  RESUME_TIMEOUT: 'TETHER_ERR_RESUME_TIMEOUT',
-  /** Too many stream opens are already waiting for a relay. */
-  QUEUE_FULL: 'TETHER_ERR_QUEUE_FULL',
-  /** No relay endpoint became available within the open queue's timeout. */
-  NO_RELAY: 'TETHER_ERR_NO_RELAY',
-  UNAUTHORIZED: 'TETHER_ERR_UNAUTHORIZED',
-  FORBIDDEN: 'TETHER_ERR_FORBIDDEN',
-  UNSUPPORTED_VERSION: 'TETHER_ERR_UNSUPPORTED_VERSION',
-  RELAY_UNREACHABLE: 'TETHER_ERR_RELAY_UNREACHABLE',
-  RELAY_REJECTED: 'TETHER_ERR_RELAY_REJECTED',
-  CONNECTION_LOST: 'TETHER_ERR_CONNECTION_LOST',
-  STREAM_CLOSED: 'TETHER_ERR_STREAM_CLOSED',
-  INVALID_ARGUMENT: 'TETHER_ERR_INVALID_ARGUMENT',
-  INVALID_CONFIG: 'TETHER_ERR_INVALID_CONFIG',
-  USER_EXISTS: 'TETHER_ERR_USER_EXISTS',
-  NOT_FOUND: 'TETHER_ERR_NOT_FOUND',
-  HOST_KEY_UNKNOWN: 'TETHER_ERR_HOST_KEY_UNKNOWN',
-  HOST_KEY_CHANGED: 'TETHER_ERR_HOST_KEY_CHANGED',
-  SSH_AUTH_FAILED: 'TETHER_ERR_SSH_AUTH_FAILED',
-  SSH_CONNECT_FAILED: 'TETHER_ERR_SSH_CONNECT_FAILED',
-  IDENTITY_UNREADABLE: 'TETHER_ERR_IDENTITY_UNREADABLE',
-} as const;
-export type ErrorCodeName = keyof typeof ErrorCode;
-export type ErrorCodeString = (typeof ErrorCode)[ErrorCodeName];
-
-/** WebSocket close codes used by Tether (RFC 6455 §7.4 plus the 4000–4999 private range). */
-export const CloseCode = {
-  NORMAL: 1000,
-  GOING_AWAY: 1001,
-  PROTOCOL_ERROR: 1002,
-  UNSUPPORTED_DATA: 1003,
-  POLICY_VIOLATION: 1008,
-  MESSAGE_TOO_BIG: 1009,
-  INTERNAL: 1011,
-  BUFFER_LIMIT: 4001,
-  IDLE_TIMEOUT: 4002,
-  REPLACED: 4003,
-} as const;
-
-const RETRYABLE: ReadonlySet<string> = new Set([
-  ErrorCode.RELAY_UNREACHABLE,
-  ErrorCode.CONNECTION_LOST,
-  ErrorCode.GOING_AWAY,
-  ErrorCode.TUNNEL_OFFLINE,
-  ErrorCode.TIMEOUT,
-  ErrorCode.PEER_GONE,
-  ErrorCode.NO_RELAY,
-  ErrorCode.QUEUE_FULL,
-]);
-
-const wireToName = new Map<number, WireCodeName>(
-  (Object.entries(WireCode) as [WireCodeName, number][]).map(([name, code]) => [code, name]),
-);
+export * from './error-codes.js';
 
 /** A Tether error: `code` is stable, `message` is for people. */
 export class TetherError extends Error {
@@ -131,15 +22,14 @@ export class TetherError extends Error {
     this.closeCode = closeCode;
   }
 
-  /** True when trying again later (with backoff) may succeed. */
+  /** True when trying again later (with backoff) may succeed (see error-class.ts). */
   get retryable(): boolean {
-    return RETRYABLE.has(this.code);
+    return isRetryable(this);
   }
 
   /** The u16 sent on the wire for this error (INTERNAL for codes with no wire form). */
   get wireCode(): number {
-    const name = (Object.keys(ErrorCode) as ErrorCodeName[]).find((k) => ErrorCode[k] === this.code);
-    return name && name in WireCode ? WireCode[name as WireCodeName] : WireCode.INTERNAL;
+    return wireCodeOf(this.code);
   }
 }
 
@@ -150,7 +40,7 @@ export function createError(code: ErrorCodeString, message: string, closeCode?: 
 
 /** Maps a wire code from OPEN_ERR/RESET/GOAWAY to an error; unknown codes become PROTOCOL_ERROR. */
 export function errorFromWire(wire: number, message: string): TetherError {
-  const name = wireToName.get(wire);
+  const name = wireCodeName(wire);
   if (name === undefined || name === 'NO_ERROR') {
     return createError(ErrorCode.PROTOCOL_ERROR, message || `unknown error code ${wire}`);
   }

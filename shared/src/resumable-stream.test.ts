@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { createError, ErrorCode, WireCode, type TetherError } from './errors.js';
-import { decodeHello, encodeNewHello, encodeResumeHello, newStreamIdentity } from './resume.js';
+import { decodeOpenMetadata, encodeOpenMetadata } from './open-metadata.js';
+import { decodeHello, encodeNewHello, encodeResumeHello, newStreamIdentity, resumeHello, verifyResumeProof, type StreamHello } from './resume.js';
 import { ResumableStream, type ResumableOptions } from './resumable-stream.js';
 import type { MuxSession } from './session.js';
 import { drain, settle, sha256, writeAll } from './testing.js';
@@ -15,6 +16,8 @@ import { createSessionPair } from './transport-pair.js';
 class Paths {
   readonly accepted: ResumableStream[] = [];
   readonly table = new Map<string, ResumableStream>();
+  /** Every hello the acceptor side received, in order. */
+  readonly hellos: StreamHello[] = [];
   opener!: MuxSession;
   acceptor!: MuxSession;
   private readonly options: ResumableOptions;
@@ -30,7 +33,8 @@ class Paths {
     this.opener = a;
     this.acceptor = b;
     b.on('stream', (mux, request) => {
-      const hello = decodeHello(request.metadata);
+      const hello = decodeOpenMetadata(request.metadata).hello;
+      if (hello) this.hellos.push(hello);
       if (!hello) return mux.reject(WireCode.PROTOCOL_ERROR, 'plain streams not served here');
       if (hello.kind === 'new') {
         mux.accept();
@@ -206,7 +210,7 @@ test('a resume with a wrong secret is refused and leaves the real stream alone',
   paths.breakPath();
   await settle(() => opener.detached && acceptor.detached);
   const session = paths.next();
-  const forged = session.openStream('box', encodeResumeHello(opener.id, randomBytes(32), 1, 0));
+  const forged = session.openStream('box', encodeOpenMetadata({ hello: resumeHello(opener.id, randomBytes(32), 1, 0) }));
   const err = await new Promise<TetherError | undefined>((resolve) => forged.once('close', resolve));
   assert.equal(err?.code, ErrorCode.RESUME_SECRET);
   assert.equal(acceptor.state, 'open');
@@ -217,14 +221,14 @@ test('a resume with a wrong secret is refused and leaves the real stream alone',
 });
 
 test('an attempt number seen before is refused as a replay', async () => {
-  const paths = new Paths();
+  const identity = newStreamIdentity();
+  const paths = new Paths({ identity: () => identity });
   const { opener, acceptor } = await paths.open();
   paths.breakPath();
   await settle(() => acceptor.detached);
   await opener.resume(paths.next());
   // Replaying the hello of attempt 1 (as a relay that carried it could) must not work.
-  const secret = (opener as unknown as { secret: Buffer }).secret;
-  const replayed = paths.opener.openStream('box', encodeResumeHello(opener.id, secret, 1, 0));
+  const replayed = paths.opener.openStream('box', encodeOpenMetadata({ hello: resumeHello(opener.id, identity.secret, 1, 0) }));
   const err = await new Promise<TetherError | undefined>((resolve) => replayed.once('close', resolve));
   assert.equal(err?.code, ErrorCode.RESUME_SECRET);
   assert.equal(acceptor.detached, false);
@@ -334,7 +338,7 @@ test('writes wait for drain once the replay buffer is full, until the far end ac
   assert.equal((await got).length, 80 * 1024);
 });
 
-test('hellos: NEW and RESUME round trip; foreign metadata opens a plain stream; malformed ones are coded', () => {
+test('hellos: NEW and RESUME round trip; foreign bytes are no hello; malformed ones are coded', () => {
   const { id, secret } = newStreamIdentity();
   assert.deepEqual(decodeHello(encodeNewHello(id, secret)), { kind: 'new', id, secret });
   const resume = decodeHello(encodeResumeHello(id, secret, 7, 2 ** 40 + 3));
@@ -351,4 +355,40 @@ test('hellos: NEW and RESUME round trip; foreign metadata opens a plain stream; 
   assert.throws(() => decodeHello(bad), { code: ErrorCode.PROTOCOL_ERROR });
   assert.throws(() => encodeResumeHello(id, secret, 0, 0), { code: ErrorCode.INVALID_ARGUMENT });
   assert.throws(() => encodeResumeHello(id, secret, 1, -1), { code: ErrorCode.INVALID_ARGUMENT });
+});
+
+test('an injected identity is what the NEW hello carries and what each RESUME proves', async () => {
+  const identity = { id: Buffer.alloc(16, 0xa5), secret: Buffer.alloc(32, 0x3c) };
+  let asked = 0;
+  const paths = new Paths({
+    identity: () => {
+      asked += 1;
+      return identity;
+    },
+  });
+  const { opener, acceptor } = await paths.open();
+  assert.equal(asked, 1);
+  assert.deepEqual([opener.id, acceptor.id], [identity.id, identity.id]);
+  assert.deepEqual(paths.hellos[0], { kind: 'new', id: identity.id, secret: identity.secret });
+  paths.breakPath();
+  await settle(() => opener.detached && acceptor.detached);
+  await opener.resume(paths.next());
+  const resume = paths.hellos[1];
+  assert.equal(resume.kind, 'resume');
+  assert.ok(resume.kind === 'resume' && verifyResumeProof(identity.secret, resume), 'proved with the injected secret');
+  assert.ok(resume.kind === 'resume' && !verifyResumeProof(Buffer.alloc(32, 0x3d), resume), 'and with no other');
+  opener.reset();
+});
+
+test('an injected identity of the wrong size is refused with a code before anything is sent', () => {
+  const { a } = createSessionPair();
+  const cases = [
+    { id: Buffer.alloc(15), secret: Buffer.alloc(32) },
+    { id: Buffer.alloc(16), secret: Buffer.alloc(31) },
+    { id: Buffer.alloc(17), secret: Buffer.alloc(32) },
+  ];
+  for (const identity of cases) {
+    assert.throws(() => ResumableStream.open(a, 'box', { identity: () => identity }), { code: ErrorCode.INVALID_ARGUMENT });
+  }
+  assert.equal(a.streamCount, 0);
 });

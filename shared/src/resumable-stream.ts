@@ -1,7 +1,17 @@
 import { EventEmitter } from 'node:events';
+import type { ByteStream } from './byte-stream.js';
+import { isPathFailure, isResumeRefusal } from './error-class.js';
 import { createError, ErrorCode, errorFromWire, WireCode, type TetherError } from './errors.js';
 import { HeldDelivery } from './held-delivery.js';
-import { encodeNewHello, encodeResumeHello, newStreamIdentity, verifyResumeProof, type StreamHello } from './resume.js';
+import { encodeOpenMetadata } from './open-metadata.js';
+import {
+  checkStreamIdentity,
+  newStreamIdentity,
+  resumeHello,
+  verifyResumeProof,
+  type StreamHello,
+  type StreamIdentity,
+} from './resume.js';
 import { ResumeDefaults } from './resume-defaults.js';
 import type { MuxSession } from './session.js';
 import type { MuxStream, MuxStreamEvents, StreamState } from './stream.js';
@@ -15,27 +25,14 @@ export interface ResumableOptions {
   ackDelayMs?: number;
   /** How long a stream that lost its path waits to be resumed before it is reset. */
   resumeTimeoutMs?: number;
+  /**
+   * Opener: where a new stream's id and resume secret come from (default: random bytes). A
+   * layer that agrees keys with the far end (end-to-end encryption) can derive the secret
+   * from that agreement instead. The acceptor takes both from the NEW hello.
+   */
+  identity?: () => StreamIdentity;
 }
 
-/**
- * Reset codes that mean the path failed, not the stream: the relay lost the far end
- * (PEER_GONE), is going away, the connection dropped, or the far end moved the stream to
- * another path (STREAM_MOVED). Any other reset is the far end's final word.
- */
-const PATH_FAILURES: ReadonlySet<string> = new Set([
-  ErrorCode.CONNECTION_LOST,
-  ErrorCode.PEER_GONE,
-  ErrorCode.GOING_AWAY,
-  ErrorCode.STREAM_MOVED,
-  ErrorCode.TIMEOUT,
-]);
-
-export function isPathFailure(err: TetherError | undefined): err is TetherError {
-  return err !== undefined && PATH_FAILURES.has(err.code);
-}
-
-/** Either kind of stream the bridges accept. */
-export type ByteStream = MuxStream | ResumableStream;
 
 type Attachment = { stream: MuxStream; off: () => void };
 
@@ -51,7 +48,7 @@ type Attachment = { stream: MuxStream; off: () => void };
  * Same surface as MuxStream (write/end/reset/consume, 'data'/'end'/'drain'/'finish'/'close'),
  * plus 'detached' and 'resumed'.
  */
-export class ResumableStream extends EventEmitter<MuxStreamEvents> {
+export class ResumableStream extends EventEmitter<MuxStreamEvents> implements ByteStream {
   readonly id: Buffer;
   readonly role: 'opener' | 'acceptor';
   readonly tunnel: string;
@@ -99,7 +96,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
     this.tunnel = tunnel;
     this.id = id;
     this.secret = secret;
-    this.options = { ...ResumeDefaults, ...options };
+    this.options = { ...ResumeDefaults, identity: newStreamIdentity, ...options };
     this.state = role === 'opener' ? 'opening' : 'open';
     this.delivery = new HeldDelivery(this);
   }
@@ -109,9 +106,9 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
 
   /** Opens a new resumable stream to `tunnel`; it emits 'open' or closes with the coded error. */
   static open(session: MuxSession, tunnel: string, options: ResumableOptions = {}): ResumableStream {
-    const { id, secret } = newStreamIdentity();
+    const { id, secret } = checkStreamIdentity((options.identity ?? newStreamIdentity)());
     const stream = new ResumableStream('opener', tunnel, id, secret, options);
-    const mux = session.openStream(tunnel, encodeNewHello(id, secret));
+    const mux = session.openStream(tunnel, encodeOpenMetadata({ hello: { kind: 'new', id, secret } }));
     stream.opening = mux;
     const onClose = (err: TetherError | undefined): void => {
       mux.off('open', onOpen);
@@ -223,7 +220,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
     if (this.state === 'opening') return Promise.reject(createError(ErrorCode.INVALID_ARGUMENT, 'the stream has not opened yet'));
     this.attempt += 1;
     this.helloReceived = this.received;
-    const hello = encodeResumeHello(this.id, this.secret, this.attempt, this.receivedWithFin());
+    const hello = encodeOpenMetadata({ hello: resumeHello(this.id, this.secret, this.attempt, this.receivedWithFin()) });
     let mux: MuxStream;
     try {
       mux = session.openStream(this.tunnel, hello);
@@ -244,7 +241,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> {
       };
       const onClose = (err: TetherError | undefined): void => {
         const why = err ?? createError(ErrorCode.STREAM_CLOSED, 'resume attachment closed');
-        if (why.code.startsWith('TETHER_ERR_RESUME_') && !mux.closedBySession) this.finish(why);
+        if (isResumeRefusal(why) && !mux.closedBySession) this.finish(why);
         done(why);
       };
       const onAck = (offset: number): void => {

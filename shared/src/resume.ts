@@ -2,9 +2,9 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createError, ErrorCode } from './errors.js';
 
 /**
- * The OPEN metadata of a resumable stream (docs/protocol.md, "Resumable streams"). A stream's
- * identity and secret come from the opener, not from any relay, so the stream can continue
- * through another relay:
+ * The hello of a resumable stream, carried in its OPEN metadata (open-metadata.ts;
+ * docs/protocol.md, "Resumable streams"). A stream's identity and secret come from the opener,
+ * not from any relay, so the stream can continue through another relay:
  *
  *   NEW     'T' 0x01  id[16] secret[32]
  *   RESUME  'T' 0x02  id[16] attempt:u32 offset:u64 proof[32]
@@ -27,9 +27,27 @@ export type StreamHello =
   | { kind: 'new'; id: Buffer; secret: Buffer }
   | { kind: 'resume'; id: Buffer; attempt: number; offset: number; proof: Buffer };
 
-/** A fresh identity and secret for a new resumable stream. */
-export function newStreamIdentity(): { id: Buffer; secret: Buffer } {
+/** A resumable stream's identity and resume secret: STREAM_ID_BYTES and RESUME_SECRET_BYTES long. */
+export interface StreamIdentity {
+  id: Buffer;
+  secret: Buffer;
+}
+
+/** A fresh, random identity and secret for a new resumable stream (the default identity source). */
+export function newStreamIdentity(): StreamIdentity {
   return { id: randomBytes(STREAM_ID_BYTES), secret: randomBytes(RESUME_SECRET_BYTES) };
+}
+
+/** Checks an identity from an injected source; a coded INVALID_ARGUMENT when a length is wrong. */
+export function checkStreamIdentity(identity: StreamIdentity): StreamIdentity {
+  const { id, secret } = identity;
+  if (!Buffer.isBuffer(id) || id.length !== STREAM_ID_BYTES) {
+    throw createError(ErrorCode.INVALID_ARGUMENT, `a stream id is ${STREAM_ID_BYTES} bytes`);
+  }
+  if (!Buffer.isBuffer(secret) || secret.length !== RESUME_SECRET_BYTES) {
+    throw createError(ErrorCode.INVALID_ARGUMENT, `a resume secret is ${RESUME_SECRET_BYTES} bytes`);
+  }
+  return identity;
 }
 
 function writeU64(buf: Buffer, value: number, at: number): void {
@@ -50,27 +68,44 @@ export function verifyResumeProof(secret: Buffer, hello: Extract<StreamHello, { 
 }
 
 export function encodeNewHello(id: Buffer, secret: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([MAGIC, KIND_NEW]), id, secret]);
+  return encodeHello({ kind: 'new', id, secret });
 }
 
-export function encodeResumeHello(id: Buffer, secret: Buffer, attempt: number, offset: number): Buffer {
+/** A RESUME hello for attempt `attempt` asking to continue from `offset`, proved with `secret`. */
+export function resumeHello(id: Buffer, secret: Buffer, attempt: number, offset: number): Extract<StreamHello, { kind: 'resume' }> {
   if (!Number.isInteger(attempt) || attempt < 1 || attempt > 0xffffffff) {
     throw createError(ErrorCode.INVALID_ARGUMENT, `resume attempt ${attempt} out of range`);
   }
   if (!Number.isSafeInteger(offset) || offset < 0) throw createError(ErrorCode.INVALID_ARGUMENT, `resume offset ${offset} out of range`);
+  return { kind: 'resume', id, attempt, offset, proof: resumeProof(secret, id, attempt, offset) };
+}
+
+export function encodeResumeHello(id: Buffer, secret: Buffer, attempt: number, offset: number): Buffer {
+  return encodeHello(resumeHello(id, secret, attempt, offset));
+}
+
+/** The bytes of a hello (the value of OPEN metadata's hello entry; see open-metadata.ts). */
+export function encodeHello(hello: StreamHello): Buffer {
+  if (hello.id.length !== STREAM_ID_BYTES) throw createError(ErrorCode.INVALID_ARGUMENT, `a stream id is ${STREAM_ID_BYTES} bytes`);
+  if (hello.kind === 'new') {
+    if (hello.secret.length !== RESUME_SECRET_BYTES) throw createError(ErrorCode.INVALID_ARGUMENT, `a resume secret is ${RESUME_SECRET_BYTES} bytes`);
+    return Buffer.concat([Buffer.from([MAGIC, KIND_NEW]), hello.id, hello.secret]);
+  }
+  if (hello.proof.length !== PROOF_BYTES) throw createError(ErrorCode.INVALID_ARGUMENT, `a resume proof is ${PROOF_BYTES} bytes`);
   const buf = Buffer.alloc(RESUME_LENGTH);
   buf[0] = MAGIC;
   buf[1] = KIND_RESUME;
-  id.copy(buf, 2);
-  buf.writeUInt32BE(attempt, 2 + STREAM_ID_BYTES);
-  writeU64(buf, offset, 2 + STREAM_ID_BYTES + 4);
-  resumeProof(secret, id, attempt, offset).copy(buf, 2 + STREAM_ID_BYTES + 12);
+  hello.id.copy(buf, 2);
+  buf.writeUInt32BE(hello.attempt, 2 + STREAM_ID_BYTES);
+  writeU64(buf, hello.offset, 2 + STREAM_ID_BYTES + 4);
+  hello.proof.copy(buf, 2 + STREAM_ID_BYTES + 12);
   return buf;
 }
 
 /**
- * Reads OPEN metadata: undefined when it is not a resumable-stream hello (an empty or foreign
- * metadata opens a plain stream); a coded PROTOCOL_ERROR when it claims to be one and is malformed.
+ * Reads a hello: undefined when the bytes are not a resumable-stream hello; a coded
+ * PROTOCOL_ERROR when they claim to be one and are malformed. (OPEN metadata carries a hello in
+ * an entry of its container: read it with decodeOpenMetadata.)
  */
 export function decodeHello(metadata: Buffer): StreamHello | undefined {
   if (metadata.length < 2 || metadata[0] !== MAGIC || (metadata[1] !== KIND_NEW && metadata[1] !== KIND_RESUME)) return undefined;

@@ -1,6 +1,6 @@
 import { Duplex } from 'node:stream';
 import { WireCode } from './errors.js';
-import type { ByteStream } from './resumable-stream.js';
+import type { ByteStream } from './byte-stream.js';
 
 /**
  * A Node Duplex over a MuxStream or a ResumableStream, for code that wants streams (ssh2's `sock`, pipeline()).

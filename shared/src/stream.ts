@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { ByteStream } from './byte-stream.js';
 import { createError, ErrorCode, errorFromWire, WireCode, type TetherError } from './errors.js';
 import { writeHeader } from './codec.js';
 import { ReceiveWindow } from './flow-window.js';
@@ -60,7 +61,7 @@ export interface MuxStreamEvents {
  * when the caller should wait for 'drain'. Received data is handed out with 'data' and must be
  * acknowledged with `consume(n)` once it has been passed on, which returns credit to the peer.
  */
-export class MuxStream extends EventEmitter<MuxStreamEvents> {
+export class MuxStream extends EventEmitter<MuxStreamEvents> implements ByteStream {
   readonly id: number;
   state: StreamState;
   /** Error that closed the stream, if it did not close cleanly. */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { encodeResumeHello, ErrorCode } from '@tether/shared';
+import { encodeOpenMetadata, ErrorCode, resumeHello } from '@tether/shared';
 import { connectRelaySession } from '@tether/extension';
 import { startStack, startTarget } from './harness.mjs';
 
@@ -51,9 +51,9 @@ function echo(stream, text) {
   });
 }
 
-/** Sends a RESUME hello through the relay on a separate connection; resolves with the refusal. */
+/** Sends a RESUME hello (in OPEN metadata) through the relay on a separate connection; resolves with the refusal. */
 function forge(hello) {
-  const mux = raw.session.openStream(stack.tunnel, hello);
+  const mux = raw.session.openStream(stack.tunnel, encodeOpenMetadata({ hello }));
   return new Promise((resolve) => {
     mux.once('open', () => resolve(undefined));
     mux.once('close', (err) => resolve(err));
@@ -62,7 +62,7 @@ function forge(hello) {
 
 test('a resume with a wrong secret is refused with RESUME_SECRET; the real stream carries on', async () => {
   const stream = await liveStream();
-  const err = await forge(encodeResumeHello(stream.id, randomBytes(32), 1, 0));
+  const err = await forge(resumeHello(stream.id, randomBytes(32), 1, 0));
   assert.equal(err?.code, ErrorCode.RESUME_SECRET);
   assert.equal(await echo(stream, 'still here'), 'still here');
   stream.end();
@@ -72,15 +72,15 @@ test('a replayed attempt is refused with RESUME_SECRET even with the right secre
   const stream = await liveStream();
   const secret = stream.secret;
   // Attempt 5 with the right proof moves the stream (the test plays the opener's peer); attempt 5 again is a replay.
-  const first = await forge(encodeResumeHello(stream.id, secret, 5, 0));
+  const first = await forge(resumeHello(stream.id, secret, 5, 0));
   assert.equal(first, undefined, 'a genuine resume is accepted');
-  const again = await forge(encodeResumeHello(stream.id, secret, 5, 0));
+  const again = await forge(resumeHello(stream.id, secret, 5, 0));
   assert.equal(again?.code, ErrorCode.RESUME_SECRET);
   stream.reset();
 });
 
 test('a resume of a stream nobody knows is refused with RESUME_UNKNOWN', async () => {
-  const err = await forge(encodeResumeHello(randomBytes(16), randomBytes(32), 1, 0));
+  const err = await forge(resumeHello(randomBytes(16), randomBytes(32), 1, 0));
   assert.equal(err?.code, ErrorCode.RESUME_UNKNOWN);
 });
 
@@ -89,7 +89,7 @@ test('an offset outside the replay buffer is refused with RESUME_OFFSET and the 
   const stream = await liveStream();
   const closed = new Promise((resolve) => stream.once('close', resolve));
   // The host has sent 4 bytes ("ping" echoed); asking to resume from byte 1000 cannot work.
-  const err = await forge(encodeResumeHello(stream.id, stream.secret, 9, 1000));
+  const err = await forge(resumeHello(stream.id, stream.secret, 9, 1000));
   assert.equal(err?.code, ErrorCode.RESUME_OFFSET);
   assert.equal((await closed)?.code, ErrorCode.RESUME_OFFSET, "the connector's end is reset with the code");
   await socketClosed;

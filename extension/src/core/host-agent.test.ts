@@ -105,6 +105,24 @@ describe('HostAgent (in-memory relay)', () => {
     assert.equal((await openError(relay.peers[0]))?.code, ErrorCode.TARGET_REFUSED);
   });
 
+  test('OPEN metadata the agent cannot read refuses the stream with FRAME_INVALID; the agent serves on', async () => {
+    const relay = memoryRelay();
+    const host = agent(relay);
+    await host.start();
+    const peer = relay.peers[0];
+    const cases = [Buffer.from('{"target":"ssh"}'), Buffer.from([2]), Buffer.from([1, 0, 1, 0, 5, 0x54])];
+    for (const metadata of cases) {
+      const stream = peer.openStream('box', metadata);
+      const err = await new Promise<TetherError | undefined>((resolve) => {
+        stream.once('open', () => resolve(undefined));
+        stream.once('close', resolve);
+      });
+      assert.equal(err?.code, ErrorCode.FRAME_INVALID, metadata.toString('hex'));
+    }
+    assert.equal(host.streamsServed, 0, 'nothing was connected to the target');
+    assert.equal(await roundTrip(await openFromRelay(peer), 'still here'), 'still here');
+  });
+
   test('a target that never answers refuses the stream with TARGET_UNREACHABLE', async () => {
     // A listener that never accepts, its backlog filled by two connections: further attempts
     // hang in SYN_SENT, as with an unroutable host. (Node reads a backlog of 0 as the default.)

@@ -3,9 +3,11 @@ import net from 'node:net';
 import {
   assertTunnelName,
   createError,
-  decodeHello,
+  decodeOpenMetadata,
   ErrorCode,
   HOST_RESUME_TIMEOUT_MS,
+  isRefusal,
+  isTetherError,
   ResumableStream,
   WireCode,
   type MuxStream,
@@ -22,14 +24,6 @@ import type { PoolState } from './pool-state.js';
 import { RelayPool } from './relay-pool.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
 
-/** Refusals a host cannot get past by retrying: the token, the rights, the protocol version. */
-const REFUSALS: ReadonlySet<string> = new Set([
-  ErrorCode.UNAUTHORIZED,
-  ErrorCode.FORBIDDEN,
-  ErrorCode.TUNNEL_FORBIDDEN,
-  ErrorCode.INVALID_TUNNEL_NAME,
-  ErrorCode.UNSUPPORTED_VERSION,
-]);
 
 export interface HostAgentOptions {
   tunnel: string;
@@ -157,9 +151,10 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
 
   private onState(state: PoolState): void {
     this.emit('state', state);
-    // Every relay refused us for a reason retrying cannot fix (a revoked token, say): give up.
+    // Every relay refused us for a reason retrying cannot fix (a revoked token, say; see
+    // error-class.ts in shared): give up.
     // (Before start() resolved, start() itself rejects with that error.)
-    const refused = state.endpoints.filter((e) => e.lastError && REFUSALS.has(e.lastError.code));
+    const refused = state.endpoints.filter((e) => isRefusal(e.lastError));
     if (this.running && !this.stopped && state.live === 0 && refused.length === state.endpoints.length) {
       const last = refused[0].lastError!;
       this.stopped = true;
@@ -171,9 +166,10 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
   private serve(stream: MuxStream, request: OpenRequest): void {
     let hello: StreamHello | undefined;
     try {
-      hello = decodeHello(request.metadata);
+      hello = decodeOpenMetadata(request.metadata).hello;
     } catch (err) {
-      stream.reject(WireCode.PROTOCOL_ERROR, (err as Error).message);
+      // decodeOpenMetadata throws nothing but coded errors (FRAME_INVALID).
+      stream.reject(isTetherError(err) ? err.wireCode : WireCode.PROTOCOL_ERROR, (err as Error).message);
       return;
     }
     if (hello?.kind === 'resume') {

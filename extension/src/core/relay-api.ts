@@ -1,4 +1,4 @@
-import { createError, ErrorCode, isTetherError, type ErrorCodeString, type TetherError } from '@tether/shared';
+import { createError, ErrorCode, isErrorCode, isTetherError, type TetherError } from '@tether/shared';
 import { parseRelayUrl } from './relay-url.js';
 
 export interface TunnelInfo {
@@ -20,8 +20,8 @@ export function unreachable(url: string, err: unknown): TetherError {
 export function errorFromBody(status: number, body: string): TetherError {
   try {
     const parsed = JSON.parse(body) as { code?: unknown; message?: unknown };
-    if (typeof parsed.code === 'string' && parsed.code.startsWith('TETHER_ERR_')) {
-      return createError(parsed.code as ErrorCodeString, typeof parsed.message === 'string' ? parsed.message : parsed.code);
+    if (isErrorCode(parsed.code)) {
+      return createError(parsed.code, typeof parsed.message === 'string' ? parsed.message : parsed.code);
     }
   } catch {
     // not JSON: fall through

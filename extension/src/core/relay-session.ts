@@ -4,11 +4,11 @@ import {
   createError,
   Defaults,
   ErrorCode,
+  isErrorCode,
   MuxSession,
   MAX_FRAME_SIZE_CEILING,
   MAX_FRAME_SIZE_HEADER,
   SUBPROTOCOL,
-  type ErrorCodeString,
   type SessionOptions,
   type TetherError,
 } from '@tether/shared';
@@ -63,9 +63,9 @@ export function canSkipMasking(wsUrl: string): boolean {
 
 function closeError(code: number, reason: string): TetherError {
   // The relay puts the stable code in the close reason; the CLI prints it next to the message.
-  if (reason.startsWith('TETHER_ERR_')) {
+  if (isErrorCode(reason)) {
     const why = code === CloseCode.GOING_AWAY ? 'the relay is shutting down' : `the relay closed the connection (close code ${code})`;
-    return createError(reason as ErrorCodeString, why, code);
+    return createError(reason, why, code);
   }
   if (code === CloseCode.GOING_AWAY) return createError(ErrorCode.GOING_AWAY, 'relay went away', code);
   return createError(ErrorCode.CONNECTION_LOST, `connection to relay lost (close code ${code}${reason ? `: ${reason}` : ''})`, code);

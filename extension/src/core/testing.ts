@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import {
   createSessionPair,
-  decodeHello,
+  decodeOpenMetadata,
   ResumableStream,
   WireCode,
   type ByteStream,
@@ -83,7 +83,7 @@ export async function closedPort(): Promise<number> {
 export function acceptingHost(handle: (stream: ByteStream, tunnel: string) => void): (mux: MuxStream, tunnel: string, request: OpenRequest) => void {
   const table = new Map<string, ResumableStream>();
   return (mux, tunnel, request) => {
-    const hello = decodeHello(request.metadata);
+    const hello = decodeOpenMetadata(request.metadata).hello;
     if (hello?.kind === 'resume') {
       const stream = table.get(hello.id.toString('hex'));
       if (stream) stream.acceptResume(mux, hello);
