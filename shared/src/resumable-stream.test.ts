@@ -5,7 +5,7 @@ import { createError, ErrorCode, WireCode, type TetherError } from './errors.js'
 import { decodeHello, encodeNewHello, encodeResumeHello, newStreamIdentity } from './resume.js';
 import { ResumableStream, type ResumableOptions } from './resumable-stream.js';
 import type { MuxSession } from './session.js';
-import { drain, settle, sha256, writeAll } from './testing.js';
+import { drain, settle, sha256, writeAll } from './test-support/testing.js';
 import { createSessionPair } from './transport-pair.js';
 
 /**

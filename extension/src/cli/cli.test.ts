@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { buildApp, type RelayApp } from '@tether/relay';
 import { ErrorCode, isTetherError, type ErrorCodeString } from '@tether/shared';
 import { RelayApi, type PoolState } from '../core/index.js';
-import { closedPort, listening } from '../core/testing.js';
+import { closedPort, listening } from '../test-support/testing.js';
 import { poolOptions, relayAndToken, relayEndpointsAndToken, resumableOptions } from './options.js';
 
 const MAIN = path.join(__dirname, 'main.js');

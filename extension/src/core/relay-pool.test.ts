@@ -7,7 +7,7 @@ import { createError, createSessionPair, ErrorCode, isTetherError, MuxSession, t
 import type { RelayEndpoint } from './endpoints.js';
 import { probeHealth, RelayPool, type PoolState, type RelayPoolOptions } from './relay-pool.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
-import { closedPort, listening, memoryRelay } from './testing.js';
+import { closedPort, listening, memoryRelay } from '../test-support/testing.js';
 
 const A = 'http://a.example';
 const B = 'http://b.example';

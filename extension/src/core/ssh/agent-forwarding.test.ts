@@ -11,9 +11,9 @@ import { ErrorCode, type ErrorCodeString, type TetherError } from '@tether/share
 import { AGENT_FAILURE_REPLY, AgentMessageReader, frameAgentMessage, probeAgent, SSH_AGENTC_REQUEST_IDENTITIES } from './agent-client.js';
 import { AgentProxy } from './agent-forwarding.js';
 import { setAuditSink, type AuditEvent } from './audit-hook.js';
-import { identitiesAnswer, startFakeAgent, type FakeAgent, type FakeAgentBehaviour } from './fake-agent.js';
+import { identitiesAnswer, startFakeAgent, type FakeAgent, type FakeAgentBehaviour } from '../../test-support/fake-agent.js';
 import { SshShell, type SshShellOptions } from './ssh-shell.js';
-import { startSshd, type Sshd } from './sshd-fixture.js';
+import { startSshd, type Sshd } from '../../test-support/sshd-fixture.js';
 
 let dir: string;
 const fakes: FakeAgent[] = [];
