@@ -274,13 +274,13 @@ export async function sha256File(file) {
 /**
  * Debian's OpenSSH server on 127.0.0.1 with its own config, host key and authorized key in
  * `dir`: the repository's one sshd fixture (extension/src/test-support/sshd-fixture.ts, the
- * unit tests' too), stopped with the rest of `procs`. Returns `{ port, key, sshd }`; `key` is
- * the client's private key file.
+ * unit tests' too), stopped with the rest of `procs`. Returns `{ port, key, hostKeyPub, sshd }`:
+ * `key` is the client's private key file, `hostKeyPub` the server's public host key file.
  */
 export async function startSshd(procs, dir) {
   const sshd = await startOpenSshd({ dir });
   procs.defer(() => sshd.stop());
-  return { port: sshd.port, key: sshd.clientKey, sshd };
+  return { port: sshd.port, key: sshd.clientKey, hostKeyPub: sshd.hostKeyPub, sshd };
 }
 
 /**
