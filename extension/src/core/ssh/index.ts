@@ -18,7 +18,7 @@ export {
   type HostKeyCheck,
   type KnownHostEntry,
 } from './known-hosts.js';
-export { setAuditSink, recordAudit, type AuditEvent, type AuditSink, type AgentForwardingAuditEvent } from './audit-hook.js';
+export { type AuditEvent, type AuditSink, type AgentForwardingAuditEvent } from './audit-hook.js';
 export {
   discoverAgent,
   describeAgent,
