@@ -26,7 +26,7 @@ function until(pool: RelayPool, check: (state: PoolState) => boolean, ms: number
 }
 
 /** The pool's state as a table, for people. */
-export function formatPoolState(state: PoolState, now = Date.now()): string {
+function formatPoolState(state: PoolState, now = Date.now()): string {
   const lines = [
     state.active === undefined
       ? `active: none (${state.reason})`
