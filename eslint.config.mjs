@@ -1,6 +1,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const noVscode = { name: 'vscode', message: 'Only extension/src/vscode may import vscode; keep the core shared with the CLI.' };
+const noTestSupport = { group: ['**/test-support/*'], message: 'Test fixtures are for tests (*.test.ts) only; product code must not ship them.' };
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'bench/results/**'] },
   js.configs.recommended,
@@ -20,13 +23,25 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
     },
   },
+  // `vscode` stays at the edge: only the extension's vscode layer may import it. Test fixtures
+  // (src/test-support) are for tests only: product code importing one would ship it.
   {
-    // `vscode` stays at the edge: only the extension's vscode layer may import it.
     files: ['**/*.ts'],
     ignores: ['extension/src/vscode/**'],
-    rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only extension/src/vscode may import vscode; keep the core shared with the CLI.' }] }],
-    },
+    rules: { 'no-restricted-imports': ['error', { paths: [noVscode], patterns: [noTestSupport] }] },
+  },
+  {
+    files: ['extension/src/vscode/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noTestSupport] }] },
+  },
+  {
+    files: ['**/*.test.ts', '**/test-support/**/*.ts'],
+    ignores: ['extension/src/vscode/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noVscode] }] },
+  },
+  {
+    files: ['extension/src/vscode/**/*.test.ts'],
+    rules: { 'no-restricted-imports': 'off' },
   },
   {
     // One home for access decisions: grants (today a tunnel's owner) are read only by the policy

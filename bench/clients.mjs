@@ -3,8 +3,9 @@
 // transfers over a WebSocket (websockify). They speak bench/target.mjs's protocol.
 import net from 'node:net';
 import WebSocket from 'ws';
+import { block, writeBytes } from './io.mjs';
 
-const CHUNK = Buffer.alloc(64 * 1024, 0x62);
+const CHUNK = block(0x62);
 const WS_HIGH_WATER = 4 * 1024 * 1024;
 
 function header(kind, n) {
@@ -43,46 +44,47 @@ function onSocket(socket, body) {
   });
 }
 
+/**
+ * Times one transfer: `settle(connection, body)` runs `body(resolve)` and settles when it
+ * resolves (or the connection fails); then `close(connection)`. Resolves with the seconds taken.
+ */
+async function timed(connection, settle, body, close) {
+  const t0 = performance.now();
+  await settle(connection, body);
+  const seconds = (performance.now() - t0) / 1000;
+  close(connection);
+  return seconds;
+}
+
+/** A data listener that calls `done` once `n` bytes have arrived. */
+function countTo(n, done) {
+  let got = 0;
+  return (chunk) => {
+    got += chunk.length;
+    if (got >= n) done();
+  };
+}
+
+const destroy = (socket) => socket.destroy();
+const terminate = (ws) => ws.terminate();
+
 /** Sends `n` bytes to the sink; resolves with seconds until the sink confirmed receiving all. */
 export async function tcpUpload(port, n) {
   const socket = await connectTcp(port);
-  const t0 = performance.now();
-  await onSocket(socket, (resolve) => {
+  return timed(socket, onSocket, (resolve) => {
     socket.once('data', () => resolve());
     socket.write(header('S', n));
-    let left = n;
-    const pump = () => {
-      while (left > 0) {
-        const chunk = left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left);
-        left -= chunk.length;
-        if (!socket.write(chunk)) {
-          socket.once('drain', pump);
-          return;
-        }
-      }
-    };
-    pump();
-  });
-  const seconds = (performance.now() - t0) / 1000;
-  socket.destroy();
-  return seconds;
+    writeBytes(socket, n, CHUNK);
+  }, destroy);
 }
 
 /** Asks the source for `n` bytes; resolves with seconds until all arrived. */
 export async function tcpDownload(port, n) {
   const socket = await connectTcp(port);
-  const t0 = performance.now();
-  await onSocket(socket, (resolve) => {
-    let got = 0;
-    socket.on('data', (chunk) => {
-      got += chunk.length;
-      if (got >= n) resolve();
-    });
+  return timed(socket, onSocket, (resolve) => {
+    socket.on('data', countTo(n, resolve));
     socket.write(header('R', n));
-  });
-  const seconds = (performance.now() - t0) / 1000;
-  socket.destroy();
-  return seconds;
+  }, destroy);
 }
 
 /** An echo connection: `rtt()` sends `size` bytes and resolves with ms until they came back. */
@@ -145,8 +147,7 @@ function onWs(ws, body) {
 /** Sends `n` bytes as 64 KiB binary messages with backpressure; seconds until the sink confirmed. */
 export async function wsUpload(port, n) {
   const ws = await openWs(port);
-  const t0 = performance.now();
-  await onWs(ws, (resolve) => {
+  return timed(ws, onWs, (resolve) => {
     ws.once('message', () => resolve());
     ws.send(header('S', n));
     let left = n;
@@ -172,25 +173,14 @@ export async function wsUpload(port, n) {
       }
     };
     pump();
-  });
-  const seconds = (performance.now() - t0) / 1000;
-  ws.terminate();
-  return seconds;
+  }, terminate);
 }
 
 /** Asks the source for `n` bytes over the WebSocket; seconds until all arrived. */
 export async function wsDownload(port, n) {
   const ws = await openWs(port);
-  const t0 = performance.now();
-  await onWs(ws, (resolve) => {
-    let got = 0;
-    ws.on('message', (data) => {
-      got += data.length;
-      if (got >= n) resolve();
-    });
+  return timed(ws, onWs, (resolve) => {
+    ws.on('message', countTo(n, resolve));
     ws.send(header('R', n));
-  });
-  const seconds = (performance.now() - t0) / 1000;
-  ws.terminate();
-  return seconds;
+  }, terminate);
 }

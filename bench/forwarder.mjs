@@ -4,6 +4,7 @@
 // Three of them in a chain are the benchmark's floor for a five-process path: the same process
 // hops as the tunnel, with none of its framing, multiplexing or flow control.
 import net from 'node:net';
+import { serveAndAnnounce } from './io.mjs';
 
 const upstreamPort = Number(process.argv[2]);
 if (!Number.isInteger(upstreamPort) || upstreamPort <= 0 || upstreamPort > 65535) {
@@ -26,11 +27,4 @@ const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (client)
   upstream.pipe(client);
 });
 
-server.on('error', (err) => {
-  process.stderr.write(`forwarder: ${err.message}\n`);
-  process.exit(1);
-});
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${server.address().port}\n`);
-});
-process.on('SIGTERM', () => process.exit(0));
+serveAndAnnounce(server, 'forwarder');

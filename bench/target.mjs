@@ -7,24 +7,10 @@
 // The same protocol is spoken directly, through the tunnel and through websockify, so every
 // path does the same work at the ends.
 import net from 'node:net';
+import { block, serveAndAnnounce, writeBytes } from './io.mjs';
 
-const CHUNK = Buffer.alloc(64 * 1024, 0x61);
+const CHUNK = block(0x61);
 const HEADER = 9;
-
-function source(socket, total) {
-  let left = total;
-  const pump = () => {
-    while (left > 0) {
-      const chunk = left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left);
-      left -= chunk.length;
-      if (!socket.write(chunk)) {
-        socket.once('drain', pump);
-        return;
-      }
-    }
-  };
-  pump();
-}
 
 const server = net.createServer({ noDelay: true }, (socket) => {
   socket.on('error', () => socket.destroy());
@@ -62,7 +48,7 @@ const server = net.createServer({ noDelay: true }, (socket) => {
       if (rest.length > 0 || left === 0) onData(rest);
     } else if (kind === 'R') {
       mode = 'R';
-      source(socket, n);
+      writeBytes(socket, n, CHUNK);
     } else {
       socket.destroy();
     }
@@ -71,11 +57,4 @@ const server = net.createServer({ noDelay: true }, (socket) => {
   socket.on('end', () => socket.end());
 });
 
-server.on('error', (err) => {
-  process.stderr.write(`target: ${err.message}\n`);
-  process.exit(1);
-});
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${server.address().port}\n`);
-});
-process.on('SIGTERM', () => process.exit(0));
+serveAndAnnounce(server, 'target');

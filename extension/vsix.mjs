@@ -28,7 +28,10 @@ function vsixManifest(source) {
 
 const stage = mkdtempSync(join(tmpdir(), 'tether-vsix-'));
 try {
-  await build(options(stage));
+  const { metafile } = await build({ ...options(stage), metafile: true });
+  // Test fixtures live in src/test-support (and tests beside the code): none may reach the package.
+  const testCode = Object.keys(metafile.inputs).filter((input) => /(^|\/)test-support\/|\.test\.[cm]?[jt]s$/.test(input));
+  if (testCode.length > 0) throw new Error(`test code would ship in the .vsix: ${testCode.join(', ')}`);
   writeFileSync(join(stage, 'package.json'), `${JSON.stringify(vsixManifest(pkg), null, 2)}\n`);
   for (const file of ['README.md', 'CHANGELOG.md', 'LICENSE']) cpSync(join(here, file), join(stage, file));
   cpSync(join(here, 'media'), join(stage, 'media'), { recursive: true });

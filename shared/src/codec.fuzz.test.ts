@@ -33,7 +33,7 @@ import { ErrorCode, TetherError, WireCode, type ErrorCodeString } from './errors
 import { FrameType, HEADER_SIZE, MAX_OPEN_METADATA_BYTES, MAX_REASON_BYTES, type Frame } from './frame.js';
 import { MuxSession } from './session.js';
 import type { MuxStream } from './stream.js';
-import { Prng } from './testing.js';
+import { Prng } from './test-support/testing.js';
 import { TUNNEL_NAME_PATTERN } from './tunnel-name.js';
 
 const seed = process.env.TETHER_FUZZ_SEED !== undefined ? Number(process.env.TETHER_FUZZ_SEED) : randomInt(2 ** 31);

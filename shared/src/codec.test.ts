@@ -16,7 +16,7 @@ import {
 } from './codec.js';
 import { CloseCode, ErrorCode, TetherError, WireCode, type ErrorCodeString } from './errors.js';
 import { FLAG_FIN, FrameType, HEADER_SIZE, MAX_OPEN_METADATA_BYTES, MAX_REASON_BYTES, type Frame } from './frame.js';
-import { decodeAll, openPayload, rawFrame, u32 } from './testing.js';
+import { decodeAll, openPayload, rawFrame, u32 } from './test-support/testing.js';
 
 const limits = { maxFrameSize: 64 * 1024 };
 

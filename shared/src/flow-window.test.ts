@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ReceiveWindow } from './flow-window.js';
-import { Prng } from './testing.js';
+import { Prng } from './test-support/testing.js';
 
 describe('ReceiveWindow credit', () => {
   test('accepts exactly the initial window and flags one byte more', () => {

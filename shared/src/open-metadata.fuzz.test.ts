@@ -16,7 +16,7 @@ import { ErrorCode, TetherError } from './errors.js';
 import { MAX_OPEN_METADATA_BYTES } from './frame.js';
 import { decodeOpenMetadata, encodeOpenMetadata, OPEN_ENTRY_CRITICAL, OpenEntry, type OpenMetadata } from './open-metadata.js';
 import { resumeHello, type StreamHello } from './resume.js';
-import { Prng } from './testing.js';
+import { Prng } from './test-support/testing.js';
 
 const seed = process.env.TETHER_FUZZ_SEED !== undefined ? Number(process.env.TETHER_FUZZ_SEED) : randomInt(2 ** 31);
 const iterations = Number(process.env.TETHER_FUZZ_ITERATIONS ?? 200_000);

@@ -6,7 +6,7 @@ import { decodeOpenMetadata, encodeOpenMetadata } from './open-metadata.js';
 import { decodeHello, encodeNewHello, encodeResumeHello, newStreamIdentity, resumeHello, verifyResumeProof, type StreamHello } from './resume.js';
 import { ResumableStream, type ResumableOptions } from './resumable-stream.js';
 import type { MuxSession } from './session.js';
-import { drain, settle, sha256, writeAll } from './testing.js';
+import { drain, settle, sha256, writeAll } from './test-support/testing.js';
 import { createSessionPair } from './transport-pair.js';
 
 /**

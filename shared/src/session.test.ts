@@ -8,7 +8,7 @@ import { FrameType, MAX_OPEN_METADATA_BYTES } from './frame.js';
 import { MuxSession, type SessionOptions } from './session.js';
 import type { MuxStream } from './stream.js';
 import { createSessionPair } from './transport-pair.js';
-import { drain, openPayload, Prng, rawFrame, SessionHarness, settle, sha256, writeAll } from './testing.js';
+import { drain, openPayload, Prng, rawFrame, SessionHarness, settle, sha256, writeAll } from './test-support/testing.js';
 
 const open = (id: number, window = 1_000_000, tunnel = 'box'): Buffer => rawFrame(FrameType.OPEN, 0, id, openPayload(window, tunnel));
 

@@ -10,7 +10,7 @@ import type { MuxSession, SessionOptions } from './session.js';
 import type { MuxStream } from './stream.js';
 import { MuxDuplex } from './stream-duplex.js';
 import { createSessionPair } from './transport-pair.js';
-import { Prng, settle, sha256 } from './testing.js';
+import { Prng, settle, sha256 } from './test-support/testing.js';
 
 /** Opens a stream from a to b over a fresh pair and wraps both ends in MuxDuplex. */
 async function duplexPair(options: Partial<Omit<SessionOptions, 'send' | 'role'>> = {}): Promise<{

@@ -41,7 +41,7 @@ describe('agent forwarding through a tunnel', HANG_GUARD, () => {
     token = await createUser(relay, 'alice');
     await startShare(procs, { url: relay.url, token, tunnel: TUNNEL, targetPort: target.port });
     knownHosts = join(tmp.path, 'known_hosts');
-    const hostKey = readFileSync(join(dir1, 'ssh_host_ed25519_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+    const hostKey = readFileSync(target.hostKeyPub, 'utf8').split(' ').slice(0, 2).join(' ');
     writeFileSync(knownHosts, `${TUNNEL} ${hostKey}\n`);
   });
 
@@ -59,7 +59,7 @@ describe('agent forwarding through a tunnel', HANG_GUARD, () => {
   describe('tether ssh host keys and exit codes', () => {
     test('an unknown host key stops with its fingerprint; --accept-new records it; a changed key always stops', async () => {
       const fresh = join(tmp.path, 'known_hosts_fresh');
-      const expected = await run('/usr/bin/ssh-keygen', ['-lf', join(tmp.path, 'target', 'ssh_host_ed25519_key.pub')]);
+      const expected = await run('/usr/bin/ssh-keygen', ['-lf', target.hostKeyPub]);
       const fingerprint = expected.stdout.split(' ')[1];
       const args = ['-i', target.key, '--known-hosts', fresh, '--', 'echo in'];
 
@@ -79,7 +79,7 @@ describe('agent forwarding through a tunnel', HANG_GUARD, () => {
       assert.equal(again.code, 0, again.stderr);
 
       const changed = join(tmp.path, 'known_hosts_changed');
-      writeFileSync(changed, `${TUNNEL} ${readFileSync(join(tmp.path, 'second', 'ssh_host_ed25519_key.pub'), 'utf8')}`);
+      writeFileSync(changed, `${TUNNEL} ${readFileSync(secondHop.hostKeyPub, 'utf8')}`);
       const stopped = await tetherSsh(['--accept-new', '-i', target.key, '--known-hosts', changed, '--', 'echo in']);
       assert.equal(stopped.code, 1);
       assert.equal(stopped.stdout, '');

@@ -4,16 +4,17 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { accessSync, closeSync, constants, createReadStream, createWriteStream, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, createReadStream, createWriteStream, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// Compiled by `tsc -b`, which `npm run test:e2e` runs first.
+import { SSHD, startSshd as startOpenSshd } from '../../extension/dist/test-support/sshd-fixture.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The built CLI; `npm run test:e2e` runs `tsc -b` first. */
 export const CLI = join(ROOT, 'extension/dist/cli/main.js');
-export const SSHD = '/usr/sbin/sshd';
 /** How long to wait for a process to say it is ready: a guard against hanging, not a threshold. */
 const READY_TIMEOUT_MS = 20_000;
 /** node:test option for each suite: a hung ssh fails its suite instead of the CI job. */
@@ -111,6 +112,12 @@ const oneShots = new Set();
 export class Processes {
   constructor() {
     this.children = new Set();
+    this.deferred = [];
+  }
+
+  /** Runs `stop` (a fixture's own stop) in `stopAll()`. */
+  defer(stop) {
+    this.deferred.push(stop);
   }
 
   /**
@@ -176,6 +183,7 @@ export class Processes {
       }
     }
     await Promise.all([...this.children].map((proc) => this.stop(proc)));
+    await Promise.all(this.deferred.splice(0).map((stop) => stop()));
   }
 }
 
@@ -216,7 +224,6 @@ export function run(command, args, { env, input, keepStdout = true } = {}) {
   });
 }
 
-/** Writes `bytes` random bytes to `file` and returns their SHA-256. */
 /**
  * Resolves once something accepts connections on the Unix socket `path` (an agent that has
  * started); rejects if `exited` settles first or nothing listens within `timeoutMs` (a guard
@@ -242,6 +249,7 @@ export async function waitForSocket(path, exited, timeoutMs = 20_000) {
   }
 }
 
+/** Writes `bytes` random bytes to `file` and returns their SHA-256. */
 export async function randomFile(file, bytes) {
   const hash = createHash('sha256');
   const out = createWriteStream(file);
@@ -263,84 +271,16 @@ export async function sha256File(file) {
   return hash.digest('hex');
 }
 
-/** Resolves once something accepts TCP connections on 127.0.0.1:port, or `exited` settles. */
-async function waitForListener(port, exited, what) {
-  let gone = false;
-  exited.then(() => {
-    gone = true;
-  }, () => {
-    gone = true;
-  });
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (gone) throw new Error(`${what} exited before listening on 127.0.0.1:${port}`);
-    const ok = await new Promise((done) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => {
-        socket.destroy();
-        done(true);
-      });
-      socket.once('error', () => done(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not listen on 127.0.0.1:${port} within ${READY_TIMEOUT_MS} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function keygen(file) {
-  return run('/usr/bin/ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tether-e2e', '-f', file]).then((r) => {
-    if (r.code !== 0) throw new Error(`ssh-keygen failed (${r.code}): ${r.stderr}`);
-  });
-}
-
 /**
  * Debian's OpenSSH server on 127.0.0.1 with its own config, host key and authorized key in
- * `dir`. Returns `{ port, key, proc }`; `key` is the client's private key file.
+ * `dir`: the repository's one sshd fixture (extension/src/test-support/sshd-fixture.ts, the
+ * unit tests' too), stopped with the rest of `procs`. Returns `{ port, key, hostKeyPub, sshd }`:
+ * `key` is the client's private key file, `hostKeyPub` the server's public host key file.
  */
 export async function startSshd(procs, dir) {
-  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // Privilege separation dir; sshd refuses to start without it.
-  const hostKey = join(dir, 'ssh_host_ed25519_key');
-  const key = join(dir, 'id_ed25519');
-  await Promise.all([keygen(hostKey), keygen(key)]);
-  writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${key}.pub`));
-  // A port picked here can be taken before sshd binds it: try a few.
-  let lastError;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
-    const config = join(dir, 'sshd_config');
-    writeFileSync(config, [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${hostKey}`,
-      `PidFile ${join(dir, 'sshd.pid')}`,
-      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      'UsePAM no',
-      // Tests open many short connections; the default 10:30:100 drops some at random.
-      'MaxStartups 200',
-      // Sessions get a HOME of their own: the machine's ~/.bashrc (pyenv init, which rehashes
-      // under a lock for up to 60 s when shells start together) must not run in every test login.
-      `SetEnv HOME=${dir}`,
-      'StrictModes no',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'PermitRootLogin prohibit-password',
-      // Built into sshd, so scp (SFTP protocol by default since OpenSSH 9.0) needs no extra package.
-      'Subsystem sftp internal-sftp',
-      '',
-    ].join('\n'));
-    const check = await run(SSHD, ['-t', '-f', config]);
-    if (check.code !== 0) throw new Error(`sshd -t rejected ${config}: ${check.stderr}`);
-    const proc = procs.start(SSHD, ['-D', '-e', '-f', config]);
-    try {
-      await waitForListener(port, proc.exited, 'sshd');
-      return { port, key, proc };
-    } catch (err) {
-      lastError = new Error(`${err.message}; sshd said:\n${proc.stderr.text}`);
-      await procs.stop(proc);
-    }
-  }
-  throw lastError;
+  const sshd = await startOpenSshd({ dir });
+  procs.defer(() => sshd.stop());
+  return { port: sshd.port, key: sshd.clientKey, hostKeyPub: sshd.hostKeyPub, sshd };
 }
 
 /**

@@ -155,7 +155,7 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     await vscode.waitForTerminalText(/^tether-42 root$/m);
     await vscode.screenshot('ssh-terminal');
     // Accepted and saved: the server's host key is now in the user's known_hosts.
-    const hostKey = readFileSync(`${join(dir.path, 'ssh_host_ed25519_key')}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
+    const hostKey = readFileSync(sshd.hostKeyPub, 'utf8').split(' ').slice(0, 2).join(' ');
     assert.ok(readFileSync(join(vscode.home, '.ssh/known_hosts'), 'utf8').includes(hostKey), 'known_hosts holds the accepted host key');
   }));
 

@@ -11,7 +11,7 @@ import { buildApp, type RelayApp } from '@tether/relay';
 import { ErrorCode, isTetherError, type ErrorCodeString } from '@tether/shared';
 import { RelayApi } from '../core/index.js';
 import type { PoolStateJson } from './status-command.js';
-import { closedPort, listening } from '../core/testing.js';
+import { closedPort, listening } from '../test-support/testing.js';
 import { poolOptions, relayAndToken, relayEndpointsAndToken, resumableOptions } from './options.js';
 
 const MAIN = path.join(__dirname, 'main.js');

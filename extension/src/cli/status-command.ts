@@ -33,7 +33,7 @@ export function poolStateJson(state: PoolState): PoolStateJson {
 }
 
 /** The pool's state as a table, for people. */
-export function formatPoolState(state: PoolState, now = Date.now()): string {
+function formatPoolState(state: PoolState, now = Date.now()): string {
   const lines = [
     state.active === undefined
       ? `active: none (${describePoolReason(state.reason)})`

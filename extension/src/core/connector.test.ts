@@ -22,7 +22,7 @@ import { Connector } from './connector.js';
 import { HostAgent } from './host-agent.js';
 import { RelayApi } from './relay-api.js';
 import { webSocketFactory } from './relay-session.js';
-import { acceptingHost, closedPort, listening, memoryRelay } from './testing.js';
+import { acceptingHost, closedPort, listening, memoryRelay } from '../test-support/testing.js';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 

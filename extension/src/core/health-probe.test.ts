@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { ErrorCode, isTetherError, MuxSession, type ErrorCodeString, type TetherError } from '@tether/shared';
 import { checkSession, pingIntervalMs, probeHealth } from './health-probe.js';
 import type { RelaySession } from './relay-session.js';
-import { closedPort, listening } from './testing.js';
+import { closedPort, listening } from '../test-support/testing.js';
 
 const rejectsWith = async (promise: Promise<unknown>, code: ErrorCodeString): Promise<TetherError> => {
   const err = await promise.then(() => undefined, (e: unknown) => e);

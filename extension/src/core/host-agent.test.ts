@@ -13,7 +13,7 @@ import {
 } from '@tether/shared';
 import { HostAgent } from './host-agent.js';
 import type { SessionFactory } from './relay-session.js';
-import { closedPort, listening, memoryRelay } from './testing.js';
+import { closedPort, listening, memoryRelay } from '../test-support/testing.js';
 
 /** Opens a stream from the relay's side and waits for the agent's answer. */
 async function openFromRelay(peer: MuxSession, tunnel = 'box'): Promise<MuxStream> {

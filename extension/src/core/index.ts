@@ -1,8 +1,6 @@
 export { Connector, type ConnectorEvents } from './connector.js';
 export { HostAgent, type HostAgentOptions, type HostAgentEvents } from './host-agent.js';
-export { bridge } from './bridge.js';
-export { Backoff } from './backoff.js';
-export { RelayApi, errorFromBody, type TunnelInfo } from './relay-api.js';
+export { RelayApi, type TunnelInfo } from './relay-api.js';
 export { parseRelayUrl, parseHostPort, type RelayUrls } from './relay-url.js';
 export { parseEndpoint, parseEndpoints, type RelayEndpoint } from './endpoints.js';
 export { RelayPool, type RelayPoolEvents } from './relay-pool.js';
@@ -34,9 +32,7 @@ export {
 export {
   buildTunnelTree,
   statusSummary,
-  formatBytes,
   formatRtt,
-  ContextValue,
   type ActiveConnection,
   type ClientState,
   type ReachableTunnel,
@@ -46,18 +42,5 @@ export {
   type StatusSummary,
   type TunnelNode,
 } from './tunnel-list.js';
-export {
-  writeManagedHost,
-  removeManagedHost,
-  renderHostEntry,
-  upsertManagedEntry,
-  removeManagedEntry,
-  parseManagedEntries,
-  addInclude,
-  hasInclude,
-  sshConfigPaths,
-  INCLUDE_LINE,
-  type HostEntry,
-  type WriteResult,
-} from './ssh-config-writer.js';
+export { writeManagedHost, type WriteResult } from './ssh-config-writer.js';
 export * from './ssh/index.js';

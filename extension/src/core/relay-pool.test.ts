@@ -4,9 +4,9 @@ import { describe, test } from 'node:test';
 import { createError, ErrorCode, isTetherError } from '@tether/shared';
 import type { RelayPoolOptions } from './pool-options.js';
 import { describePoolReason } from './pool-reason.js';
-import { A, B, C, endpoints, fakeRelays, rejectsWith, stateOf, testPool, untilState } from './pool-testing.js';
+import { A, B, C, endpoints, fakeRelays, rejectsWith, stateOf, testPool, untilState } from '../test-support/pool-testing.js';
 import { RelayPool } from './relay-pool.js';
-import { memoryRelay } from './testing.js';
+import { memoryRelay } from '../test-support/testing.js';
 
 describe('RelayPool: choosing endpoints', () => {
   test('connects to the best `size` endpoints and sends new streams to the first', async (t) => {

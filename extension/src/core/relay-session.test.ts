@@ -7,7 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { buildApp, type RelayApp } from '@tether/relay';
 import { CloseCode, createError, ErrorCode, isTetherError, SUBPROTOCOL, type ErrorCodeString } from '@tether/shared';
 import { RelayApi } from './relay-api.js';
-import { listening } from './testing.js';
+import { listening } from '../test-support/testing.js';
 import { canSkipMasking, connectRelaySession, webSocketFactory, type RelaySessionOptions } from './relay-session.js';
 
 const rejection = (options: RelaySessionOptions): Promise<unknown> =>

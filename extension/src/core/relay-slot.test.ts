@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { createError, ErrorCode, type TetherError } from '@tether/shared';
 import type { RelayEndpoint } from './endpoints.js';
 import { describePoolReason } from './pool-reason.js';
-import { A, B, C, endpoints, fakeRelays, rejectsWith, stateOf, testPool, untilState } from './pool-testing.js';
+import { A, B, C, endpoints, fakeRelays, rejectsWith, stateOf, testPool, untilState } from '../test-support/pool-testing.js';
 import type { RelaySession } from './relay-session.js';
 
 // One endpoint's session lifecycle (RelaySlot: attempts, probes, loss, silence, GOAWAY, retries

@@ -135,7 +135,7 @@ export interface WriteResult {
 }
 
 /** Where the files live for a given home directory. */
-export function sshConfigPaths(home: string): { sshDir: string; managedDir: string; managedFile: string; userConfig: string } {
+function sshConfigPaths(home: string): { sshDir: string; managedDir: string; managedFile: string; userConfig: string } {
   const sshDir = join(home, '.ssh');
   const managedDir = join(sshDir, 'tether');
   return { sshDir, managedDir, managedFile: join(managedDir, 'config'), userConfig: join(sshDir, 'config') };

@@ -10,7 +10,7 @@ import { pickTunnel } from './pick-tunnel.js';
 import { localPortCommand, proxyCommand } from './ssh-command.js';
 
 /** How to run the tether CLI: the copy bundled in the extension, else `npx tether` (a checkout). */
-export function cliCommand(extensionPath: string): string[] {
+function cliCommand(extensionPath: string): string[] {
   const bundled = join(extensionPath, 'cli.js');
   return existsSync(bundled) ? ['node', bundled] : ['npx', 'tether'];
 }

@@ -8,7 +8,7 @@ import { guarded, type Notifier } from './notify.js';
 import { pickTunnel } from './pick-tunnel.js';
 import { hostAlias } from './ssh-command.js';
 
-export const REMOTE_SSH = 'ms-vscode-remote.remote-ssh';
+const REMOTE_SSH = 'ms-vscode-remote.remote-ssh';
 
 /**
  * Tether: Open in Remote-SSH Window. The managed Host entry points at this window's loopback

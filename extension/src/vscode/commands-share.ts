@@ -9,7 +9,7 @@ import { tunnelArgument } from './pick-tunnel.js';
 import type { Sharing } from './sharing.js';
 
 /** A tunnel name suggestion from the host name, cut to the relay's rule. */
-export function suggestedName(hostname: string): string {
+function suggestedName(hostname: string): string {
   const name = hostname.toLowerCase().split('.')[0].replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
   return name || 'my-machine';
 }

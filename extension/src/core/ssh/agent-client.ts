@@ -10,7 +10,7 @@ export const SSH_AGENT_FAILURE = 5;
 export const SSH_AGENTC_REQUEST_IDENTITIES = 11;
 export const SSH_AGENT_IDENTITIES_ANSWER = 12;
 /** OpenSSH's AGENT_MAX_LEN: a longer message is a broken or hostile peer. */
-export const AGENT_MAX_MESSAGE = 256 * 1024;
+const AGENT_MAX_MESSAGE = 256 * 1024;
 
 /** `uint32 length || payload`. */
 export function frameAgentMessage(payload: Buffer): Buffer {
@@ -50,7 +50,7 @@ export class AgentMessageReader {
  * payload. Rejects with TETHER_ERR_TIMEOUT when no full reply arrives within `timeoutMs`, and
  * TETHER_ERR_NOT_FOUND when the socket cannot be reached, TETHER_ERR_CONNECTION_LOST when it hangs up.
  */
-export function agentRequest(path: string, payload: Buffer, timeoutMs: number): Promise<Buffer> {
+function agentRequest(path: string, payload: Buffer, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(path);
     const reader = new AgentMessageReader();

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { ErrorCode, isTetherError, type ErrorCodeString } from '@tether/shared';
 import { probeAgent } from './agent-client.js';
 import { agentCandidates, discoverAgent, pageantPipes, type DiscoveryEnvironment } from './agent-discovery.js';
-import { startFakeAgent, type FakeAgent, type FakeAgentBehaviour } from './fake-agent.js';
+import { startFakeAgent, type FakeAgent, type FakeAgentBehaviour } from '../../test-support/fake-agent.js';
 
 let dir: string;
 const agents: FakeAgent[] = [];

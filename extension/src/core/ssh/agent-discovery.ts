@@ -73,7 +73,7 @@ async function listDir(dir: string): Promise<{ name: string; mtimeMs: number }[]
   return Promise.all(names.map(async (name) => ({ name, mtimeMs: await stat(join(dir, name)).then((s) => s.mtimeMs, () => 0) })));
 }
 
-export function defaultEnvironment(): DiscoveryEnvironment {
+function defaultEnvironment(): DiscoveryEnvironment {
   return {
     env: process.env,
     platform: process.platform,

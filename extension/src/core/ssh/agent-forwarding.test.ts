@@ -10,10 +10,10 @@ import { after, before, describe, test } from 'node:test';
 import { ErrorCode, type ErrorCodeString, type TetherError } from '@tether/shared';
 import { AGENT_FAILURE_REPLY, AgentMessageReader, frameAgentMessage, probeAgent, SSH_AGENTC_REQUEST_IDENTITIES } from './agent-client.js';
 import { AgentProxy } from './agent-forwarding.js';
-import { setAuditSink, type AuditEvent } from './audit-hook.js';
-import { identitiesAnswer, startFakeAgent, type FakeAgent, type FakeAgentBehaviour } from './fake-agent.js';
+import type { AuditEvent } from './audit-hook.js';
+import { identitiesAnswer, startFakeAgent, type FakeAgent, type FakeAgentBehaviour } from '../../test-support/fake-agent.js';
 import { SshShell, type SshShellOptions } from './ssh-shell.js';
-import { startSshd, type Sshd } from './sshd-fixture.js';
+import { startSshd, type Sshd } from '../../test-support/sshd-fixture.js';
 
 let dir: string;
 const fakes: FakeAgent[] = [];
@@ -142,33 +142,29 @@ describe('SshShell agent forwarding (real sshd, real ssh-agent)', () => {
   async function run(command: string, options: Partial<SshShellOptions>) {
     const events: AuditEvent[] = [];
     const warnings: TetherError[] = [];
-    const previous = setAuditSink((e) => events.push(e));
-    try {
-      const sock = net.connect(sshd.port, '127.0.0.1');
-      const shell = await SshShell.open({
-        sock,
-        username: 'root',
-        hostLabel: LABEL,
-        knownHostsFile: knownFile,
-        confirmNewHostKey: async () => 'reject',
-        cols: 80,
-        rows: 24,
-        command,
-        pty: false,
-        separateStderr: true,
-        onWarning: (w) => warnings.push(w),
-        ...options,
-      });
-      let stdout = '';
-      let stderr = '';
-      shell.on('data', (c) => (stdout += c.toString()));
-      shell.on('stderr', (c) => (stderr += c.toString()));
-      const exit = new Promise<number | null>((resolve) => shell.on('exit', (code) => resolve(code)));
-      await once(shell, 'close');
-      return { stdout, stderr, code: await exit, warnings, events, forwarding: shell.agentForwarding };
-    } finally {
-      setAuditSink(previous);
-    }
+    const sock = net.connect(sshd.port, '127.0.0.1');
+    const shell = await SshShell.open({
+      sock,
+      username: 'root',
+      hostLabel: LABEL,
+      knownHostsFile: knownFile,
+      confirmNewHostKey: async () => 'reject',
+      cols: 80,
+      rows: 24,
+      command,
+      pty: false,
+      separateStderr: true,
+      onWarning: (w) => warnings.push(w),
+      auditSink: (e) => events.push(e),
+      ...options,
+    });
+    let stdout = '';
+    let stderr = '';
+    shell.on('data', (c) => (stdout += c.toString()));
+    shell.on('stderr', (c) => (stderr += c.toString()));
+    const exit = new Promise<number | null>((resolve) => shell.on('exit', (code) => resolve(code)));
+    await once(shell, 'close');
+    return { stdout, stderr, code: await exit, warnings, events, forwarding: shell.agentForwarding };
   }
 
   test('-A: the far side lists the local key; the audit hook sees start and stop', async () => {
@@ -183,6 +179,22 @@ describe('SshShell agent forwarding (real sshd, real ssh-agent)', () => {
       ['agent-forwarding-start', 'agent-forwarding-stop'].map((type) => ({ type, tunnel: LABEL, user: 'root', agent: `ssh-agent ${agentSocket}` })),
     );
     assert.ok(r.events.every((e) => !Number.isNaN(Date.parse(e.time))));
+  });
+
+  test('a sink that throws does not break the session it records', async () => {
+    const tried: string[] = [];
+    const r = await run('ssh-add -l >/dev/null; echo "rc=$?"', {
+      agentSocket,
+      agentForward: true,
+      auditSink: (e) => {
+        tried.push(e.type);
+        throw new Error('audit backend down');
+      },
+    });
+    assert.equal(r.stdout, 'rc=0\n');
+    assert.equal(r.code, 0);
+    assert.equal(r.forwarding, true);
+    assert.deepEqual(tried, ['agent-forwarding-start', 'agent-forwarding-stop']);
   });
 
   test('without agentForward the far side has no agent (the agent still logs in)', async () => {

@@ -1,6 +1,6 @@
 /**
- * The one hook point for audit records of the SSH client (the audit log itself comes later).
- * The default sink records nothing.
+ * Audit records of the SSH client. The sink is injected: `SshShellOptions.auditSink`, chosen by
+ * the front end (CLI, VS Code layer) that opens the session; without one nothing is recorded.
  */
 
 export interface AgentForwardingAuditEvent {
@@ -18,18 +18,11 @@ export interface AgentForwardingAuditEvent {
 export type AuditEvent = AgentForwardingAuditEvent;
 export type AuditSink = (event: AuditEvent) => void;
 
-const discard: AuditSink = () => undefined;
-let sink: AuditSink = discard;
+/** The default sink: records nothing (the audit log itself comes later). */
+export const discardAudit: AuditSink = () => undefined;
 
-/** Sets where audit events go (`undefined`: nowhere again); returns the previous sink. */
-export function setAuditSink(next: AuditSink | undefined): AuditSink {
-  const previous = sink;
-  sink = next ?? discard;
-  return previous;
-}
-
-/** Hands one event to the sink. A failing sink must not break the session it describes. */
-export function recordAudit(event: AuditEvent): void {
+/** Hands one event to `sink`. A failing sink must not break the session it describes. */
+export function recordAudit(sink: AuditSink, event: AuditEvent): void {
   try {
     sink(event);
   } catch {

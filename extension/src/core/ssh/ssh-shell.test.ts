@@ -15,8 +15,8 @@ import { Connector } from '../connector.js';
 import { HostAgent } from '../host-agent.js';
 import { RelayApi } from '../relay-api.js';
 import { webSocketFactory } from '../relay-session.js';
-import { listening } from '../testing.js';
-import { startSshd, type Sshd } from './sshd-fixture.js';
+import { listening } from '../../test-support/testing.js';
+import { startSshd, type Sshd } from '../../test-support/sshd-fixture.js';
 import { SshShell, type HostKeyDecision, type HostKeyInfo, type SshShellOptions } from './ssh-shell.js';
 
 const TUNNEL = 'ssh-test';

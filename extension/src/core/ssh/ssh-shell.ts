@@ -7,7 +7,7 @@ import { createError, ErrorCode, isTetherError, type TetherError } from '@tether
 import { addKnownHost, checkHostKey, fingerprint, keyTypeOf, knownKeyTypes, readKnownHosts, type KnownHostEntry } from './known-hosts.js';
 import { probeAgent } from './agent-client.js';
 import { DEFAULT_AGENT_TIMEOUT_MS, TimedAgent } from './agent-forwarding.js';
-import { recordAudit } from './audit-hook.js';
+import { discardAudit, recordAudit, type AuditSink } from './audit-hook.js';
 
 export interface HostKeyInfo {
   host: string;
@@ -54,6 +54,8 @@ export interface SshShellOptions {
   agentTimeoutMs?: number;
   /** Names the agent in audit records and warnings, e.g. 'gpg-agent' (default 'agent'). */
   agentName?: string;
+  /** Where the session's audit records (agent forwarding start and stop) go. Default: nowhere. */
+  auditSink?: AuditSink;
   /** Problems that do not stop the session (agent forwarding off, forwarded requests failing). */
   onWarning?: (warning: TetherError) => void;
   /** Emit the remote's stderr as 'stderr' instead of mixing it into 'data' (no pty: with one, the server merges them). */
@@ -171,7 +173,7 @@ export class SshShell extends EventEmitter<SshShellEvents> {
     channel.stderr.on('data', (chunk: Buffer) => this.later(() => this.emit(stderrEvent, chunk)));
     if (forwarding && options) {
       const record = (type: 'agent-forwarding-start' | 'agent-forwarding-stop'): void =>
-        recordAudit({ type, tunnel: label, user: options.username, agent: agentLabel(options), time: new Date().toISOString() });
+        recordAudit(options.auditSink ?? discardAudit, { type, tunnel: label, user: options.username, agent: agentLabel(options), time: new Date().toISOString() });
       record('agent-forwarding-start');
       client.once('close', () => record('agent-forwarding-stop'));
     }

@@ -4,7 +4,7 @@
  */
 import { once } from 'node:events';
 import net from 'node:net';
-import { AgentMessageReader, frameAgentMessage, SSH_AGENT_FAILURE, SSH_AGENT_IDENTITIES_ANSWER } from './agent-client.js';
+import { AgentMessageReader, frameAgentMessage, SSH_AGENT_FAILURE, SSH_AGENT_IDENTITIES_ANSWER } from '../core/ssh/agent-client.js';
 
 /** identities: answers every request with a list of `comments`; silent: never answers; close: hangs up; failure: SSH_AGENT_FAILURE. */
 export type FakeAgentBehaviour = 'identities' | 'silent' | 'close' | 'failure';

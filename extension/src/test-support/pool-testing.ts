@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { createError, createSessionPair, ErrorCode, isTetherError, MuxSession, type ErrorCodeString, type TetherError } from '@tether/shared';
-import type { RelayEndpoint } from './endpoints.js';
-import type { RelayPoolOptions } from './pool-options.js';
-import type { EndpointStatus, PoolState } from './pool-state.js';
-import { RelayPool } from './relay-pool.js';
-import type { SessionFactory } from './relay-session.js';
+import type { RelayEndpoint } from '../core/endpoints.js';
+import type { RelayPoolOptions } from '../core/pool-options.js';
+import type { EndpointStatus, PoolState } from '../core/pool-state.js';
+import { RelayPool } from '../core/relay-pool.js';
+import type { SessionFactory } from '../core/relay-session.js';
 
 export const A = 'http://a.example';
 export const B = 'http://b.example';

@@ -15,7 +15,7 @@ import {
   type OpenRequest,
   type TetherError,
 } from '@tether/shared';
-import type { Endpoint, SessionFactory } from './relay-session.js';
+import type { Endpoint, SessionFactory } from '../core/relay-session.js';
 
 export interface MemoryRelay {
   factory: SessionFactory;

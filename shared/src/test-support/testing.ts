@@ -4,10 +4,10 @@
  * `node --test` does not mistake it for a test file.)
  */
 import { createHash } from 'node:crypto';
-import { decodeFrames, writeHeader } from './codec.js';
-import { FrameType, HEADER_SIZE, type Frame } from './frame.js';
-import { MuxSession, type SessionOptions } from './session.js';
-import type { ByteStream } from './byte-stream.js';
+import { decodeFrames, writeHeader } from '../codec.js';
+import { FrameType, HEADER_SIZE, type Frame } from '../frame.js';
+import { MuxSession, type SessionOptions } from '../session.js';
+import type { ByteStream } from '../byte-stream.js';
 
 /** A small, fast, seeded PRNG (mulberry32), so a failing run can be replayed from its seed. */
 export class Prng {
