@@ -47,7 +47,7 @@ export default tseslint.config(
     // One home for access decisions: grants (today a tunnel's owner) are read only by the policy
     // module. Everyone else asks Policy.authorize(), which also audits the decision.
     files: ['relay/src/**/*.ts'],
-    ignores: ['relay/src/policy/**', 'relay/src/stores/**', 'relay/src/ports/**', 'relay/src/**/*.test.ts', 'relay/src/**/testing.ts'],
+    ignores: ['relay/src/policy/**', 'relay/src/stores/**', 'relay/src/ports/**', 'relay/src/**/*.test.ts', 'relay/src/test-support/**'],
     rules: {
       'no-restricted-syntax': ['error',
         { selector: "MemberExpression[property.name='ownerId']", message: 'Grants are read only in relay/src/policy: ask Policy.authorize().' },

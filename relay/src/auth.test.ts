@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, SUBPROTOCOL } from '@tether/shared';
-import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, upgradeRefusal } from './testing.js';
+import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, upgradeRefusal } from './test-support/testing.js';
 
 const badAuthorization: [string, Record<string, string>][] = [
   ['no header', {}],

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { ErrorCode } from '@tether/shared';
 import { buildApp } from './app.js';
-import { ADMIN_TOKEN, bearer, createTestRelay } from './testing.js';
+import { ADMIN_TOKEN, bearer, createTestRelay } from './test-support/testing.js';
 
 /** Sends raw bytes to the relay and resolves with the whole answer once the relay closes. */
 function raw(port: number, request: string): Promise<{ status: number; body: { code: string; message: string } }> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createTestRelay } from '../testing.js';
+import { createTestRelay } from '../test-support/testing.js';
 
 test('/healthz answers ok without a token', async (t) => {
   const relay = await createTestRelay(t);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CloseCode, encodeOpen, encodeOpenOk, ErrorCode, FrameType, SUBPROTOCOL, WireCode } from '@tether/shared';
-import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, openLink, upgradeRefusal, waitFor } from '../testing.js';
+import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, openLink, upgradeRefusal, waitFor } from '../test-support/testing.js';
 
 test('an upgrade without tether.v1 is refused with 400 TETHER_ERR_UNSUPPORTED_VERSION', HANG_GUARD, async (t) => {
   const relay = await createTestRelay(t);

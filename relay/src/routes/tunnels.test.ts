@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode } from '@tether/shared';
 import { ADMIN_IDENTITY } from '../identity.js';
-import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, openLink, waitFor, type TestRelay } from '../testing.js';
+import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, openLink, waitFor, type TestRelay } from '../test-support/testing.js';
 
 interface TunnelView { name: string; owner: string; online: boolean; createdAt: string; lastHostedAt: string | null }
 

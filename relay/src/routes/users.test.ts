@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { ErrorCode } from '@tether/shared';
-import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, openLink, type TestRelay } from '../testing.js';
+import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, openLink, type TestRelay } from '../test-support/testing.js';
 import { hashToken } from '../tokens.js';
 
 const admin = bearer(ADMIN_TOKEN);

@@ -6,7 +6,7 @@ import { MemoryAuditSink } from '../audit/memory-sink.js';
 import { MemoryMetrics } from '../metrics/memory-metrics.js';
 import type { TunnelRecord } from '../ports/store.js';
 import { SqliteStore } from '../stores/sqlite/sqlite-store.js';
-import { ALICE, attachedPair, FakeTransport, settle, type AttachedPair } from './testing.js';
+import { ALICE, attachedPair, FakeTransport, settle, type AttachedPair } from '../test-support/router-testing.js';
 
 const alice = ALICE;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CloseCode, encodeData, encodeOpen, encodeOpenOk, encodePing, ErrorCode, FrameType, WireCode } from '@tether/shared';
-import { ALICE, attachedPair, FakeTransport, settle } from './testing.js';
+import { ALICE, attachedPair, FakeTransport, settle } from '../test-support/router-testing.js';
 
 const alice = ALICE;
 const setup = attachedPair;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CloseCode, encodeData, encodeOpen, encodeOpenOk, ErrorCode, FrameType, WireCode } from '@tether/shared';
-import { createTestRelay, HANG_GUARD, hostAndConnector, openLink, openStream, type FrameClient } from '../testing.js';
+import { createTestRelay, HANG_GUARD, hostAndConnector, openLink, openStream, type FrameClient } from '../test-support/testing.js';
 
 const limits = { maxFrameSize: 1024, maxMessageSize: 4096 };
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CloseCode, encodeData, encodeGoAway, encodeOpen, ErrorCode, FrameType, WireCode } from '@tether/shared';
-import { createTestRelay, createUser, HANG_GUARD, hostAndConnector, openLink, openStream, waitFor } from '../testing.js';
+import { createTestRelay, createUser, HANG_GUARD, hostAndConnector, openLink, openStream, waitFor } from '../test-support/testing.js';
 
 test('a host that disconnects: open streams get RESET PEER_GONE, pending ones OPEN_ERR TUNNEL_OFFLINE', HANG_GUARD, async (t) => {
   const relay = await createTestRelay(t);

@@ -15,7 +15,7 @@ import {
   FrameType,
   WireCode,
 } from '@tether/shared';
-import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, hostAndConnector, openLink, openStream } from '../testing.js';
+import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, hostAndConnector, openLink, openStream } from '../test-support/testing.js';
 
 test('OPEN is refused with the code of what is wrong, and the link stays usable', HANG_GUARD, async (t) => {
   const relay = await createTestRelay(t);

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { WebSocket } from 'ws';
 import { decodeFrames, encodeOpen, encodeOpenOk, encodePing, encodePong, FrameType, SUBPROTOCOL, type Frame } from '@tether/shared';
-import { buildApp, type RelayApp } from './app.js';
-import type { RelayLimits } from './config.js';
+import { buildApp, type RelayApp } from '../app.js';
+import type { RelayLimits } from '../config.js';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0001';
 

@@ -11,8 +11,8 @@ import type { Identity } from '../identity.js';
 import { Policy } from '../policy/policy.js';
 import type { RelayPorts } from '../ports/index.js';
 import { resolvePorts } from '../single-node.js';
-import type { LinkTransport, LinkTransportHandlers } from './link-transport.js';
-import { Router } from './router.js';
+import type { LinkTransport, LinkTransportHandlers } from '../routing/link-transport.js';
+import { Router } from '../routing/router.js';
 
 /** A transport whose writes complete only when the test says so, so a slow peer is exact. */
 export class FakeTransport implements LinkTransport {
