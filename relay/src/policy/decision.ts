@@ -35,6 +35,7 @@ export type Rule =
   | 'no-such-tunnel'
   | 'not-owner'
   | 'not-visible'
+  | 'quota'
   | 'not-admin';
 
 /** The outcome of one access decision: allowed or not, by which rule, and why. */

@@ -1,3 +1,4 @@
+import { ErrorCode } from '@tether/shared';
 import { AuditEventCode } from '../audit/event-codes.js';
 import type { Auditor } from '../audit/auditor.js';
 import type { Store, TunnelRecord } from '../ports/store.js';
@@ -13,9 +14,12 @@ export class Policy {
   private readonly store: Store;
   private readonly auditor: Auditor;
 
-  constructor(store: Store, auditor: Auditor) {
+  private readonly maxTunnelsPerUser: number;
+
+  constructor(store: Store, auditor: Auditor, limits: { maxTunnelsPerUser: number } = { maxTunnelsPerUser: Infinity }) {
     this.store = store;
     this.auditor = auditor;
+    this.maxTunnelsPerUser = limits.maxTunnelsPerUser;
   }
 
   /** Decides whether `subject` may do `action` on `resource`; the tunnel read is returned along. */
@@ -32,6 +36,12 @@ export class Policy {
     const resource: Resource = { kind: 'tunnel', name };
     const decision = await this.authorize(subject, 'tunnel.host', resource);
     if (!decision.allow || decision.tunnel) return decision;
+    // A new name counts against the identity's quota of names (the admin has none).
+    if (!subject.admin && (await this.store.listTunnels(subject.id)).length >= this.maxTunnelsPerUser) {
+      const quota: Decision = { allow: false, rule: 'quota', code: ErrorCode.QUOTA_EXCEEDED, reason: `${subject.name} holds ${this.maxTunnelsPerUser} tunnel names already (the most allowed): free one with tether tunnel delete NAME` };
+      this.auditor.record(AuditEventCode.ACCESS_DENIED, subject, 'tunnel.host', describeResource(resource), { rule: quota.rule, reason: quota.reason });
+      return quota;
+    }
     const claimed = await this.store.claimTunnel(name, subject.id);
     if (claimed.ownerId !== subject.id) return this.decided(subject, 'tunnel.host', resource, claimed);
     this.auditor.record(AuditEventCode.TUNNEL_CLAIMED, subject, 'tunnel.host', describeResource(resource));
