@@ -74,7 +74,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   });
   app.server.headersTimeout = limits.handshakeTimeoutMs;
   const auditor = new Auditor(ports.audit, clock);
-  const policy = new Policy(store, auditor, limits);
+  const policy = new Policy(store, auditor, { maxTunnelsPerUser: limits.maxTunnelsPerUser, clock });
   const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId });
 
   installErrorHandlers(app);
@@ -93,8 +93,8 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     headers.push(`${MAX_FRAME_SIZE_HEADER}: ${limits.maxFrameSize}`);
   });
   await app.register(authPlugin, { store, adminToken: options.adminToken, policy, auditor });
-  await app.register(healthRoutes, { router, store });
-  await app.register(userRoutes, { store, router, auditor });
+  await app.register(healthRoutes, { router, store, policy });
+  await app.register(userRoutes, { store, router, auditor, policy });
   await app.register(tunnelRoutes, { policy, registry });
   await app.register(tunnelSocketRoutes, { policy, router, registrations: new RateLimiter<number>(limits.maxRegistrationsPerMinute, clock) });
 
