@@ -28,9 +28,10 @@ async function until(condition, what, timeoutMs = 20_000) {
   }
 }
 
-async function readyz(url) {
+/** /readyz with the admin token: the counts are the admin's. */
+async function readyz(url, adminToken) {
   try {
-    return await (await fetch(`${url}/readyz`)).json();
+    return await (await fetch(`${url}/readyz`, { headers: { authorization: `Bearer ${adminToken}` } })).json();
   } catch {
     return undefined;
   }
@@ -49,7 +50,7 @@ async function startPair(cli, dir, targetPort, n) {
   const { token } = await new RelayApi(relays[0].url, adminToken).createUser('bench-failover');
   const host = startNode('host', [cli, 'share', TUNNEL, '--target', `127.0.0.1:${targetPort}`, '--relay', relays[0].url, '--relay', relays[1].url, '--token', token]);
   await host.waitFor('stderr', /^Sharing /);
-  await until(async () => (await Promise.all(relays.map((r) => readyz(r.url)))).every((z) => z?.hosts === 1), 'the host on both relays');
+  await until(async () => (await Promise.all(relays.map((r) => readyz(r.url, adminToken)))).every((z) => z?.hosts === 1), 'the host on both relays');
   const endpoints = parseEndpoints(relays.map((r) => r.url));
   const factory = webSocketFactory({ relay: relays[0].url, token });
   const connector = new Connector(factory, { endpoints });
@@ -57,6 +58,7 @@ async function startPair(cli, dir, targetPort, n) {
   await until(() => (connector.state()?.live ?? 0) === 2, 'the warm pool');
   return {
     relays,
+    adminToken,
     connector,
     fresh: () => new Connector(factory, { endpoints }),
     async stop() {
@@ -95,7 +97,7 @@ async function trial(pair, signal) {
   const pump = setInterval(() => stream.write(block(sent++)), 1);
   try {
     await until(() => received > 200, 'the flow to start');
-    const stats = await Promise.all(pair.relays.map((r) => readyz(r.url)));
+    const stats = await Promise.all(pair.relays.map((r) => readyz(r.url, pair.adminToken)));
     const victim = pair.relays[stats.findIndex((z) => (z?.streams ?? 0) > 0)];
     if (!victim) throw new Error('failover bench: no relay carries the stream');
     const firstAfter = sent;

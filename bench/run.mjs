@@ -197,8 +197,8 @@ async function openLatency(url, token, tunnel) {
 
 // --- 4. relay memory -------------------------------------------------------------------------
 
-async function relayStreams(url) {
-  const res = await fetch(`${url}/readyz`);
+async function relayStreams(url, adminToken) {
+  const res = await fetch(`${url}/readyz`, { headers: { authorization: `Bearer ${adminToken}` } });
   return (await res.json()).streams;
 }
 
@@ -210,6 +210,7 @@ async function settledRss(proc) {
 async function memory(dataDir, targetPort) {
   const tunnel = 'benchmem';
   const { relay, host, url, token } = await startRelayAndHost(dataDir, tunnel, targetPort);
+  const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   const connector = new Connector(webSocketFactory({ relay: url, token }));
   const streams = [];
   try {
@@ -224,7 +225,7 @@ async function memory(dataDir, targetPort) {
         streams.push(...(await Promise.all(Array.from({ length: batch }, () => connector.open(tunnel)))));
       }
       const rss = await settledRss(relay);
-      const onRelay = await relayStreams(url);
+      const onRelay = await relayStreams(url, adminToken);
       steps.push({ n, rss, onRelay, hostRss: host.rssMB() });
       log(`  relay RSS with ${n} idle streams: ${fmt(rss, 1)} MB (relay reports ${onRelay} streams)`);
     }

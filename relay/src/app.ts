@@ -6,6 +6,7 @@ import { Auditor } from './audit/auditor.js';
 import { authPlugin } from './auth.js';
 import { resolveLimits, type RelayLimits, type RelayOptions } from './config.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http-errors.js';
+import { RateLimiter } from './limits/rate-limiter.js';
 import { Policy } from './policy/policy.js';
 import type { RelayPorts } from './ports/index.js';
 import type { Store } from './ports/store.js';
@@ -73,7 +74,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   });
   app.server.headersTimeout = limits.handshakeTimeoutMs;
   const auditor = new Auditor(ports.audit, clock);
-  const policy = new Policy(store, auditor);
+  const policy = new Policy(store, auditor, { maxTunnelsPerUser: limits.maxTunnelsPerUser, clock });
   const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId });
 
   installErrorHandlers(app);
@@ -92,10 +93,10 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     headers.push(`${MAX_FRAME_SIZE_HEADER}: ${limits.maxFrameSize}`);
   });
   await app.register(authPlugin, { store, adminToken: options.adminToken, policy, auditor });
-  await app.register(healthRoutes, { router, store });
-  await app.register(userRoutes, { store, router, auditor });
+  await app.register(healthRoutes, { router, store, policy });
+  await app.register(userRoutes, { store, router, auditor, policy });
   await app.register(tunnelRoutes, { policy, registry });
-  await app.register(tunnelSocketRoutes, { policy, router });
+  await app.register(tunnelSocketRoutes, { policy, router, registrations: new RateLimiter<number>(limits.maxRegistrationsPerMinute, clock) });
 
   app.addHook('onClose', async () => {
     router.close();

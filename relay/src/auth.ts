@@ -19,6 +19,8 @@ declare module 'fastify' {
     requireIdentity: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
     /** onRequest hook: 401/403 unless the policy lets the caller manage users (the admin token). */
     requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /** The identity of a request that may carry a token (undefined without one, or with a bad one). */
+    identify: (request: FastifyRequest) => Promise<Identity | undefined>;
   }
 }
 
@@ -52,6 +54,15 @@ export const authPlugin = fp<AuthOptions>(async (app, { store, adminToken, polic
     });
     return createError(ErrorCode.UNAUTHORIZED, reason);
   };
+
+  const bearer = (request: FastifyRequest): string | undefined => {
+    const header = request.headers.authorization;
+    return (typeof header === 'string' ? /^Bearer\s+(\S{1,512})\s*$/i.exec(header) : null)?.[1];
+  };
+  app.decorate('identify', async (request: FastifyRequest) => {
+    const token = bearer(request);
+    return token === undefined ? undefined : authenticate(token);
+  });
 
   const requireIdentity = async (request: FastifyRequest): Promise<void> => {
     const header = request.headers.authorization;

@@ -26,6 +26,18 @@ export interface RelayLimits {
   maxDeferredFramesPerOpen: number;
   /** How long a tunnel's lease in the registry lasts unless renewed (every ping interval). */
   tunnelLeaseMs: number;
+  /** Frames handled from one link per turn of the event loop before others get theirs. */
+  maxFramesPerTurn: number;
+  /** A link holding more than maxBufferedBytesPerConnection must drain within this, or is closed. */
+  drainDeadlineMs: number;
+  /** Connections (host and connector links) one identity may hold on a relay; the admin has no limit. */
+  maxLinksPerUser: number;
+  /** Connections from one source address. */
+  maxLinksPerAddress: number;
+  /** Tunnel names one identity may hold (claimed by sharing; freed with tether tunnel delete). */
+  maxTunnelsPerUser: number;
+  /** Host registrations (shares, reconnects included) one identity may make per minute. */
+  maxRegistrationsPerMinute: number;
 }
 
 /**
@@ -61,6 +73,12 @@ export const defaultLimits: RelayLimits = {
   maxPendingOpensPerConnection: 1024,
   maxDeferredFramesPerOpen: 64,
   tunnelLeaseMs: 15_000,
+  maxFramesPerTurn: 1024,
+  drainDeadlineMs: 10_000,
+  maxLinksPerUser: 64,
+  maxLinksPerAddress: 256,
+  maxTunnelsPerUser: 100,
+  maxRegistrationsPerMinute: 120,
 };
 
 /** Merges `partial` over the defaults and rejects values that cannot work, naming them. */

@@ -14,6 +14,7 @@ const STATUS: Partial<Record<ErrorCodeString, number>> = {
   [ErrorCode.INVALID_ARGUMENT]: 400,
   [ErrorCode.UNSUPPORTED_VERSION]: 400,
   [ErrorCode.TIMEOUT]: 408,
+  [ErrorCode.QUOTA_EXCEEDED]: 429,
   [ErrorCode.GOING_AWAY]: 503,
 };
 

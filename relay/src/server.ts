@@ -2,7 +2,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rea
 import { dirname, join, resolve } from 'node:path';
 import { createError, ErrorCode } from '@tether/shared';
 import { buildApp, type RelayApp } from './app.js';
-import type { RelayLimits } from './config.js';
+import { resolveLimits, type RelayLimits } from './config.js';
 import { JsonLinesAuditSink } from './audit/json-lines-sink.js';
 import { generateToken } from './tokens.js';
 
@@ -97,6 +97,8 @@ export function resolveAdminToken(dataDir: string, given: string | undefined): {
 
 /** Starts a relay on the embedded store and listens. */
 export async function startRelay(options: StartRelayOptions = {}): Promise<RunningRelay> {
+  // A bad limit is refused before anything is created on disk.
+  resolveLimits(options.limits);
   const dataDir = resolve(options.dataDir ?? 'tether-data');
   try {
     makeDataDir(dataDir);

@@ -293,3 +293,18 @@ test('encodeAck refuses offsets a peer could not decode exactly', () => {
   assert.throws(() => encodeAck(1, 2 ** 53), { code: ErrorCode.INVALID_ARGUMENT });
   assert.throws(() => encodeAck(1, 1.5), { code: ErrorCode.INVALID_ARGUMENT });
 });
+
+test('decodeFrames stops where the handler says and resumes from the offset it returned', () => {
+  const message = Buffer.concat([encodePing(Buffer.alloc(8, 1)), encodePing(Buffer.alloc(8, 2)), encodePing(Buffer.alloc(8, 3))]);
+  const seen: number[] = [];
+  const take = (n: number) => (frame: Frame) => {
+    if (frame.type === FrameType.PING) seen.push(frame.data[0]);
+    return seen.length % n !== 0;
+  };
+  const first = decodeFrames(message, { maxFrameSize: 1024 }, take(2));
+  assert.deepEqual(seen, [1, 2]);
+  assert.ok(first > 0 && first < message.length);
+  assert.equal(decodeFrames(message, { maxFrameSize: 1024 }, () => undefined, first), message.length);
+  assert.equal(decodeFrames(message, { maxFrameSize: 1024 }, take(100), first), message.length);
+  assert.deepEqual(seen, [1, 2, 3]);
+});

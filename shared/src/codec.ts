@@ -250,13 +250,16 @@ function decodeBody(type: number, flags: number, streamId: number, payload: Buff
  * Payloads are views into `message` (no copy). Throws a coded TetherError on the first bad
  * frame; frames before it have already been delivered. Nothing is allocated in proportion to a
  * length field before that length has been checked against `limits` and the message size.
+ * Starts at `from`; when `onFrame` returns false it stops after that frame. Returns the offset
+ * of the first frame not delivered (`message.length` once all were).
  */
 export function decodeFrames(
   message: Buffer,
   limits: DecodeLimits,
-  onFrame: (frame: Frame, start: number, end: number) => void,
-): void {
-  let offset = 0;
+  onFrame: (frame: Frame, start: number, end: number) => unknown,
+  from = 0,
+): number {
+  let offset = from;
   if (message.length === 0) throw createError(ErrorCode.FRAME_TRUNCATED, 'empty message', CloseCode.PROTOCOL_ERROR);
   while (offset < message.length) {
     if (message.length - offset < HEADER_SIZE) {
@@ -278,9 +281,12 @@ export function decodeFrames(
       throw createError(ErrorCode.FRAME_TRUNCATED, `frame payload truncated: ${length} bytes announced, ${message.length - start} present`, CloseCode.PROTOCOL_ERROR);
     }
     // `offset` and `start + length` bound the whole frame, so a router can forward it unchanged.
-    onFrame(decodeBody(type, flags, streamId, message.subarray(start, start + length)), offset, start + length);
+    const more = onFrame(decodeBody(type, flags, streamId, message.subarray(start, start + length)), offset, start + length);
     offset = start + length;
+    // A handler that returns false has had enough for now: the caller resumes from `offset`.
+    if (more === false) return offset;
   }
+  return offset;
 }
 
 /** Reads just the header at `offset` (used by the relay to route without decoding payloads). */

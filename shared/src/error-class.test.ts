@@ -18,6 +18,7 @@ const expected: Record<ErrorCodeName, ErrorClass> = {
   TUNNEL_UNKNOWN: 'refusal',
   TUNNEL_FORBIDDEN: 'refusal',
   TUNNEL_OFFLINE: 'retryable',
+  QUOTA_EXCEEDED: 'retryable',
   TUNNEL_IN_USE: 'final',
   INVALID_TUNNEL_NAME: 'refusal',
   TARGET_REFUSED: 'final',

@@ -28,6 +28,8 @@ const CLASS_OF: Readonly<Record<ErrorCodeString, ErrorClass>> = {
   [ErrorCode.TIMEOUT]: 'path-failure',
 
   [ErrorCode.STREAM_MOVED]: 'moved',
+  // A quota frees up as the identity's other links or names go: worth trying again later.
+  [ErrorCode.QUOTA_EXCEEDED]: 'retryable',
 
   [ErrorCode.UNAUTHORIZED]: 'refusal',
   [ErrorCode.FORBIDDEN]: 'refusal',

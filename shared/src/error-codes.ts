@@ -68,6 +68,8 @@ export const ErrorCode = {
   QUEUE_FULL: 'TETHER_ERR_QUEUE_FULL',
   /** No relay endpoint became available within the open queue's timeout. */
   NO_RELAY: 'TETHER_ERR_NO_RELAY',
+  /** A per-user or per-address quota of the relay (links, tunnel names, registrations) is used up. */
+  QUOTA_EXCEEDED: 'TETHER_ERR_QUOTA_EXCEEDED',
   UNAUTHORIZED: 'TETHER_ERR_UNAUTHORIZED',
   FORBIDDEN: 'TETHER_ERR_FORBIDDEN',
   UNSUPPORTED_VERSION: 'TETHER_ERR_UNSUPPORTED_VERSION',

@@ -16,10 +16,13 @@ import {
 const MiB = 1024 * 1024;
 const TUNNEL = 'chaos-box';
 
+/** /readyz with the admin token (the counts are the admin's): the relays of a suite share one data folder. */
+const readyz = (url, dataDir) => fetch(`${url}/readyz`, { headers: { authorization: `Bearer ${readFileSync(join(dataDir, 'admin-token'), 'utf8').trim()}` } });
+
 /** Streams a relay carries now (from its /readyz). */
 async function streamsOn(relay) {
   try {
-    const res = await fetch(`${relay.url}/readyz`);
+    const res = await readyz(relay.url, relay.dataDir);
     return (await res.json()).streams ?? 0;
   } catch {
     return -1;
@@ -90,7 +93,7 @@ describe('failover and resumable streams through three relays', HANG_GUARD, () =
   const allUp = () =>
     until(async () => {
       for (const relay of relays) {
-        const res = await fetch(`${relay.url}/readyz`).catch(() => undefined);
+        const res = await readyz(relay.url, relay.dataDir).catch(() => undefined);
         if (!res || (await res.json()).hosts !== 1) return false;
       }
       return true;
@@ -100,12 +103,12 @@ describe('failover and resumable streams through three relays', HANG_GUARD, () =
     requirePrograms();
     sshd = await startSshd(procs, tmp.path);
     const first = await startRelay(procs, tmp.path, { dataDir });
-    relays.push({ url: first.url, port: Number(new URL(first.url).port), proc: first.proc });
+    relays.push({ url: first.url, port: Number(new URL(first.url).port), proc: first.proc, dataDir });
     token = await createUser(first, 'alice');
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       const relay = await startAt(port);
-      relays.push({ url: relay.url, port, proc: relay.proc });
+      relays.push({ url: relay.url, port, proc: relay.proc, dataDir });
     }
     relayList = relays.map((r) => r.url).join(' ');
     share = await startShare(procs, { url: relayList, token, tunnel: TUNNEL, targetPort: sshd.port });
@@ -278,7 +281,7 @@ while True:
 
     // One relay returns: the host re-registers and the connector reconnects by themselves.
     await restart(relays[1]);
-    await until(async () => (await fetch(`${relays[1].url}/readyz`).then((res) => res.json(), () => ({}))).hosts === 1, 'the host to come back');
+    await until(async () => (await readyz(relays[1].url, dataDir).then((res) => res.json(), () => ({}))).hosts === 1, 'the host to come back');
     const again = await ssh(direct, 'echo back');
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stdout, 'back\n');

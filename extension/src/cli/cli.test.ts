@@ -91,6 +91,7 @@ describe('tether CLI without a relay', () => {
     ['a missing tunnel name', ['proxy', '--token', 't'], /^tether: missing tunnel name$/m],
     ['an extra argument', ['proxy', 'a', 'b', '--token', 't'], /^tether: unexpected argument "b"$/m],
     ['a bad relay port', ['relay', '--port', '70000'], /^tether: --port must be 0-65535/m],
+    ['a --limit that is not NAME=N', ['relay', '--limit', 'maxLinksPerUser'], /^tether: --limit takes NAME=INTEGER/m],
   ];
   for (const [what, args, line] of usageErrors) {
     test(`${what}: exit 2 with a clear line`, async () => {
@@ -99,6 +100,15 @@ describe('tether CLI without a relay', () => {
       assert.match(result.stderr, line);
     });
   }
+
+  test('a --limit the relay does not have: exit 1 with INVALID_CONFIG, before anything is written', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tether-limit-'));
+    try {
+      assertFails(await tether(['relay', '--port', '0', '--data', dir, '--limit', 'maxNothing=5']), ErrorCode.INVALID_CONFIG);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   test('an invalid tunnel name: exit 1 with its code', async () => {
     assertFails(await tether(['share', 'Bad_Name', '--token', 't', '--relay', 'http://127.0.0.1:9']), ErrorCode.INVALID_TUNNEL_NAME);

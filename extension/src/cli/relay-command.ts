@@ -13,12 +13,20 @@ export async function relayCommand(args: string[]): Promise<void> {
     'admin-token': { type: 'string' },
     'log-level': { type: 'string' },
     'audit-file': { type: 'string' },
+    limit: { type: 'string', multiple: true },
   }, 0);
   const port = values.port === undefined ? Number(process.env.TETHER_PORT ?? 8080) : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got ${values.port}`);
   const level = values['log-level'] ?? process.env.TETHER_LOG_LEVEL ?? 'info';
   if (!LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
+  const limits: Record<string, number> = {};
+  for (const spec of values.limit ?? []) {
+    const match = /^([A-Za-z]+)=(\d+)$/.exec(spec);
+    if (!match) throw new UsageError(`--limit takes NAME=INTEGER (e.g. --limit maxLinksPerUser=100), got ${JSON.stringify(spec)}`);
+    limits[match[1]] = Number(match[2]);
+  }
   const relay = await startRelay({
+    limits,
     host: values.host ?? process.env.TETHER_HOST ?? '127.0.0.1',
     port,
     dataDir: values.data ?? process.env.TETHER_DATA,

@@ -5,7 +5,10 @@ export const USAGE = `Usage: tether <command> [options]
 
 Relay
   tether relay [--host H] [--port P] [--data DIR] [--admin-token T] [--log-level L] [--audit-file F]
+               [--limit NAME=N]...
       Run a relay (embedded SQLite store in DIR, default ./tether-data; 127.0.0.1:8080).
+      --limit sets one of the relay's limits (docs/relay.md), e.g. --limit maxLinksPerUser=100.
+      --admin-token shows in ps: prefer TETHER_ADMIN_TOKEN or the token file in DIR.
 
 Admin (with the admin token)
   tether user create NAME       create a user and print its token

@@ -33,6 +33,8 @@ test('decide: owners act on their tunnels, others are refused with a code and a 
     ['a user opens a connector link', alice, 'relay.connect', relay, undefined, undefined, 'authenticated'],
     ['a user manages users', alice, 'users.manage', relay, undefined, ErrorCode.FORBIDDEN, 'not-admin'],
     ['the admin manages users', ADMIN_IDENTITY, 'users.manage', relay, undefined, undefined, 'admin'],
+    ['a user asks for the counts', alice, 'relay.stats', relay, undefined, ErrorCode.FORBIDDEN, 'not-admin'],
+    ['the admin asks for the counts', ADMIN_IDENTITY, 'relay.stats', relay, undefined, undefined, 'admin'],
   ];
   for (const [name, identity, action, resource, tunnel, code, rule] of cases) {
     const decision = decide(identity, action, resource, { tunnel });
@@ -52,7 +54,7 @@ const identityArb = fc.oneof(
   fc.constant(ADMIN_IDENTITY),
   fc.record({ name: fc.constantFrom('alice', 'bob', 'carol'), id: fc.integer({ min: 1, max: 5 }), admin: fc.constant(false) }),
 );
-const actionArb = fc.constantFrom<Action>('relay.connect', 'tunnel.host', 'tunnel.connect', 'tunnel.view', 'tunnel.delete', 'tunnels.list', 'users.manage');
+const actionArb = fc.constantFrom<Action>('relay.connect', 'tunnel.host', 'tunnel.connect', 'tunnel.view', 'tunnel.delete', 'tunnels.list', 'users.manage', 'relay.stats');
 const tunnelArb = fc.option(fc.record({
   name: fc.constant('t'),
   ownerId: fc.integer({ min: 0, max: 5 }),
@@ -78,7 +80,7 @@ test('decide (property): every decision is well formed and follows ownership', (
       // Only a host is told that a name is taken; a refusal never tells anyone else the tunnel exists.
       if (!decision.allow) assert.equal(decision.code, tunnel && action === 'tunnel.host' ? ErrorCode.TUNNEL_FORBIDDEN : ErrorCode.TUNNEL_UNKNOWN);
     }
-    if (action === 'users.manage') assert.equal(decision.allow, subject.admin);
+    if (action === 'users.manage' || action === 'relay.stats') assert.equal(decision.allow, subject.admin);
     if (action === 'relay.connect' || action === 'tunnels.list') assert.equal(decision.allow, true);
     // Deciding twice gives the same answer: decide is pure.
     assert.deepEqual(decide(subject, action, resource, { tunnel }), decision);

@@ -15,6 +15,8 @@ export function decide(subject: Identity, action: Action, resource: Resource, fa
   switch (action) {
     case 'relay.connect':
       return allow('authenticated', 'any identity may open a connector link');
+    case 'relay.stats':
+      return subject.admin ? allow('admin', "the relay admin sees the relay's counts") : deny('not-admin', 'this needs the admin token', ErrorCode.FORBIDDEN);
     case 'users.manage':
       return subject.admin ? allow('admin', 'the relay admin manages users') : deny('not-admin', 'this needs the admin token', ErrorCode.FORBIDDEN);
     case 'tunnels.list':

@@ -17,7 +17,9 @@ export type Action =
   /** Release a tunnel name (its owner, or the relay admin for anyone's). */
   | 'tunnel.delete'
   /** Create, list, rotate or delete users. */
-  | 'users.manage';
+  | 'users.manage'
+  /** See the relay's counts (hosts, connectors, streams, bytes) in /readyz. */
+  | 'relay.stats';
 
 export type Resource = { kind: 'relay' } | { kind: 'tunnel'; name: string };
 
@@ -35,6 +37,7 @@ export type Rule =
   | 'no-such-tunnel'
   | 'not-owner'
   | 'not-visible'
+  | 'quota'
   | 'not-admin';
 
 /** The outcome of one access decision: allowed or not, by which rule, and why. */

@@ -1,8 +1,19 @@
+import { ErrorCode } from '@tether/shared';
 import { AuditEventCode } from '../audit/event-codes.js';
 import type { Auditor } from '../audit/auditor.js';
 import type { Store, TunnelRecord } from '../ports/store.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 import { decide } from './decide.js';
+import { TunnelCache } from './tunnel-cache.js';
 import { describeResource, type Action, type Decision, type Identity, type Resource, type TunnelDecision } from './decision.js';
+
+export interface PolicyOptions {
+  /** Tunnel names one identity may hold (the admin: no limit). */
+  maxTunnelsPerUser?: number;
+  clock?: Clock;
+  /** How long a tunnel record read for a stream open is reused (ms). */
+  cacheMs?: number;
+}
 
 /**
  * The one place that decides access. It reads the facts a rule needs (grants live in the store;
@@ -13,15 +24,29 @@ export class Policy {
   private readonly store: Store;
   private readonly auditor: Auditor;
 
-  constructor(store: Store, auditor: Auditor) {
+  private readonly maxTunnelsPerUser: number;
+  private readonly cache: TunnelCache;
+
+  constructor(store: Store, auditor: Auditor, options: PolicyOptions = {}) {
     this.store = store;
     this.auditor = auditor;
+    this.maxTunnelsPerUser = options.maxTunnelsPerUser ?? Infinity;
+    this.cache = new TunnelCache(store, options.clock ?? systemClock, options.cacheMs ?? 1000);
   }
 
-  /** Decides whether `subject` may do `action` on `resource`; the tunnel read is returned along. */
+  /**
+   * Decides whether `subject` may do `action` on `resource`; the tunnel read is returned along.
+   * Stream opens read tunnels through a short cache; every other action reads the store.
+   */
   async authorize(subject: Identity, action: Action, resource: Resource): Promise<TunnelDecision> {
-    const tunnel = resource.kind === 'tunnel' ? await this.store.getTunnel(resource.name) : undefined;
+    let tunnel: TunnelRecord | undefined;
+    if (resource.kind === 'tunnel') tunnel = action === 'tunnel.connect' ? await this.cache.get(resource.name) : await this.store.getTunnel(resource.name);
     return this.decided(subject, action, resource, tunnel);
+  }
+
+  /** A user and the tunnels it owned are gone: nothing cached about them may be used again. */
+  forgetUsers(): void {
+    this.cache.clear();
   }
 
   /**
@@ -32,7 +57,14 @@ export class Policy {
     const resource: Resource = { kind: 'tunnel', name };
     const decision = await this.authorize(subject, 'tunnel.host', resource);
     if (!decision.allow || decision.tunnel) return decision;
+    // A new name counts against the identity's quota of names (the admin has none).
+    if (!subject.admin && (await this.store.listTunnels(subject.id)).length >= this.maxTunnelsPerUser) {
+      const quota: Decision = { allow: false, rule: 'quota', code: ErrorCode.QUOTA_EXCEEDED, reason: `${subject.name} holds ${this.maxTunnelsPerUser} tunnel names already (the most allowed): free one with tether tunnel delete NAME` };
+      this.auditor.record(AuditEventCode.ACCESS_DENIED, subject, 'tunnel.host', describeResource(resource), { rule: quota.rule, reason: quota.reason });
+      return quota;
+    }
     const claimed = await this.store.claimTunnel(name, subject.id);
+    this.cache.invalidate(name);
     if (claimed.ownerId !== subject.id) return this.decided(subject, 'tunnel.host', resource, claimed);
     this.auditor.record(AuditEventCode.TUNNEL_CLAIMED, subject, 'tunnel.host', describeResource(resource));
     return { ...decision, tunnel: claimed };
@@ -40,7 +72,9 @@ export class Policy {
 
   /** Releases a tunnel name (after a `tunnel.delete` decision allowed it). */
   async releaseTunnel(subject: Identity, name: string): Promise<void> {
-    if (await this.store.deleteTunnel(name)) this.auditor.record(AuditEventCode.TUNNEL_DELETED, subject, 'tunnel.delete', `tunnel:${name}`);
+    const deleted = await this.store.deleteTunnel(name);
+    this.cache.invalidate(name);
+    if (deleted) this.auditor.record(AuditEventCode.TUNNEL_DELETED, subject, 'tunnel.delete', `tunnel:${name}`);
   }
 
   /** The tunnels `subject` may see in a listing (the decision is audited like any other). */

@@ -126,3 +126,45 @@ test('a host link that does not answer the probe is replaced by the same user\'s
   connector.send(encodeOpen(3, 65_536, 'web'));
   assert.equal((await fresh.nextOf(FrameType.OPEN)).tunnel, 'web');
 });
+
+test('quotas before the upgrade: links per identity and per address, tunnel names, registrations per minute (429 QUOTA_EXCEEDED)', HANG_GUARD, async (t) => {
+  const relay = await createTestRelay(t, { maxLinksPerUser: 2, maxLinksPerAddress: 3, maxTunnelsPerUser: 2, maxRegistrationsPerMinute: 4 });
+  await relay.listen();
+  const alice = await createUser(relay, 'alice');
+  const bob = await createUser(relay, 'bob');
+  const links = [await openLink(relay, '/v1/connect', alice), await openLink(relay, '/v1/connect', alice)];
+  const third = await upgradeRefusal(relay, '/v1/connect', bearer(alice), [SUBPROTOCOL]);
+  assert.deepEqual([third.status, third.body.code], [429, ErrorCode.QUOTA_EXCEEDED]);
+  assert.match(third.body.message, /alice already has 2 connections/);
+  // Bob may connect, up to the address's limit (everyone here comes from 127.0.0.1).
+  links.push(await openLink(relay, '/v1/connect', bob));
+  const fourth = await upgradeRefusal(relay, '/v1/connect', bearer(bob), [SUBPROTOCOL]);
+  assert.deepEqual([fourth.status, fourth.body.code], [429, ErrorCode.QUOTA_EXCEEDED]);
+  assert.match(fourth.body.message, /from 127\.0\.0\.1/);
+  // The admin is not held to the per-identity limit, but to the address's.
+  assert.equal((await upgradeRefusal(relay, '/v1/connect', bearer(ADMIN_TOKEN), [SUBPROTOCOL])).status, 429);
+  for (const link of links) {
+    link.close();
+    await link.closed;
+  }
+  await waitFor(() => relay.router.stats().connectors === 0);
+
+  // Two names for bob, then no third; each registration counts against his rate.
+  for (const name of ['b1', 'b2']) {
+    const host = await openLink(relay, `/v1/host?tunnel=${name}`, bob);
+    host.close();
+    await host.closed;
+  }
+  const name3 = await upgradeRefusal(relay, '/v1/host?tunnel=b3', bearer(bob), [SUBPROTOCOL]);
+  assert.deepEqual([name3.status, name3.body.code], [429, ErrorCode.QUOTA_EXCEEDED]);
+  assert.match(name3.body.message, /tether tunnel delete/);
+  // Reconnecting to a name he holds is fine, until the rate is used up (4 per minute: 3 used).
+  await waitFor(() => relay.router.hostFor('b2') === undefined);
+  const again = await openLink(relay, '/v1/host?tunnel=b2', bob);
+  again.close();
+  await again.closed;
+  await waitFor(() => relay.router.hostFor('b2') === undefined);
+  const tooOften = await upgradeRefusal(relay, '/v1/host?tunnel=b2', bearer(bob), [SUBPROTOCOL]);
+  assert.deepEqual([tooOften.status, tooOften.body.code], [429, ErrorCode.QUOTA_EXCEEDED]);
+  assert.match(tooOften.body.message, /try again in \d+ s/);
+});

@@ -4,6 +4,7 @@ import { refusal } from '../policy/decision.js';
 import type { Policy } from '../policy/policy.js';
 import type { Router } from '../routing/router.js';
 import { WsTransport } from '../routing/ws-transport.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
 
 /** Refuses an unknown protocol version before the upgrade, with a code. */
 function requireSubprotocol(request: FastifyRequest): void {
@@ -19,7 +20,14 @@ function requireSubprotocol(request: FastifyRequest): void {
  * access, a second host for one tunnel) runs in hooks, before the upgrade, so a refusal is a
  * plain HTTP error with a JSON body `{ code, message }`.
  */
-export const tunnelSocketRoutes: FastifyPluginAsync<{ policy: Policy; router: Router }> = async (app, { policy, router }) => {
+export interface TunnelSocketOptions {
+  policy: Policy;
+  router: Router;
+  /** Host registrations per identity and minute. */
+  registrations: RateLimiter<number>;
+}
+
+export const tunnelSocketRoutes: FastifyPluginAsync<TunnelSocketOptions> = async (app, { policy, router, registrations }) => {
   app.addHook('onRequest', app.requireIdentity);
   app.addHook('preValidation', async (request) => requireSubprotocol(request));
 
@@ -31,6 +39,11 @@ export const tunnelSocketRoutes: FastifyPluginAsync<{ policy: Policy; router: Ro
       const invalid = checkTunnelName(name);
       if (invalid) throw invalid;
       const identity = request.identity!;
+      router.admit(identity, request.ip);
+      if (!identity.admin && !registrations.take(identity.id)) {
+        const seconds = Math.ceil(registrations.retryAfterMs(identity.id) / 1000);
+        throw createError(ErrorCode.QUOTA_EXCEEDED, `${identity.name} registered tunnels too often: try again in ${seconds} s`);
+      }
       const decision = await policy.authorizeHost(identity, name);
       if (!decision.allow) throw refusal(decision);
       // A host already holds the tunnel: refused, unless that link is the same user's and dead.
@@ -40,7 +53,7 @@ export const tunnelSocketRoutes: FastifyPluginAsync<{ policy: Policy; router: Ro
       if (router.draining) throw createError(ErrorCode.GOING_AWAY, 'relay is shutting down');
     },
   }, (socket, request) => {
-    router.attach(new WsTransport(socket), 'host', request.identity!, request.query.tunnel);
+    router.attach(new WsTransport(socket), 'host', request.identity!, request.query.tunnel, request.ip);
   });
 
   app.get('/v1/connect', {
@@ -48,9 +61,10 @@ export const tunnelSocketRoutes: FastifyPluginAsync<{ policy: Policy; router: Ro
     preHandler: async (request) => {
       const decision = await policy.authorize(request.identity!, 'relay.connect', { kind: 'relay' });
       if (!decision.allow) throw refusal(decision);
+      router.admit(request.identity!, request.ip);
       if (router.draining) throw createError(ErrorCode.GOING_AWAY, 'relay is shutting down');
     },
   }, (socket, request) => {
-    router.attach(new WsTransport(socket), 'connector', request.identity!);
+    router.attach(new WsTransport(socket), 'connector', request.identity!, undefined, request.ip);
   });
 };

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { checkUserName, createError, ErrorCode } from '@tether/shared';
 import { AuditEventCode } from '../audit/event-codes.js';
 import type { Auditor } from '../audit/auditor.js';
+import type { Policy } from '../policy/policy.js';
 import type { Store } from '../ports/store.js';
 import type { Router } from '../routing/router.js';
 import { generateToken, hashToken } from '../tokens.js';
@@ -13,7 +14,7 @@ const nameParam = {
 } as const;
 
 /** Admin API for users. A token is shown once, when it is created or rotated. */
-export const userRoutes: FastifyPluginAsync<{ store: Store; router: Router; auditor: Auditor }> = async (app, { store, router, auditor }) => {
+export const userRoutes: FastifyPluginAsync<{ store: Store; router: Router; auditor: Auditor; policy: Policy }> = async (app, { store, router, auditor, policy }) => {
   app.addHook('onRequest', app.requireAdmin);
 
   /** Closes the links of a credential that stopped being valid, and says so in the audit log. */
@@ -60,6 +61,7 @@ export const userRoutes: FastifyPluginAsync<{ store: Store; router: Router; audi
     const user = await store.findUserByName(request.params.name);
     if (!user) throw createError(ErrorCode.NOT_FOUND, `no user named ${request.params.name}`);
     await store.deleteUser(user.name);
+    policy.forgetUsers();
     auditor.record(AuditEventCode.USER_DELETED, request.identity, 'users.manage', `user:${user.name}`);
     const closed = revoke(request.identity, user, 'user deleted');
     request.log.info({ user: user.name, by: request.identity?.name, closed }, 'user deleted');

@@ -12,6 +12,13 @@ export interface DeferredFrame {
   end: number;
 }
 
+/** A received message not handled yet (the link used up its work budget for this turn). */
+export interface InboxEntry {
+  data: Buffer;
+  /** Offset of the first frame not handled. */
+  offset: number;
+}
+
 /** An OPEN waiting for its store and registry look-ups. */
 export interface PendingOpen {
   id: number;
@@ -23,6 +30,21 @@ export interface PendingOpen {
   /** Frames of this stream that arrived after the OPEN, handled once it is settled. */
   deferred: DeferredFrame[];
 }
+
+/** How the router watches what a link holds. */
+export interface LinkWatch {
+  /** Bytes counted for every send on top of its length. */
+  sendCost: number;
+  /** Above this many bytes held the link is congested. */
+  limit: number;
+  /** At or below this the link has drained. */
+  drainBelow: number;
+  onCongested(link: Link): void;
+  onDrained(link: Link): void;
+}
+
+/** Largest batch of relay-made frames in one message: far below any peer's message limit. */
+const BATCH_BYTES = 256 * 1024;
 
 let nextLinkId = 1;
 
@@ -40,8 +62,20 @@ export class Link {
   readonly streams = new Map<number, RouteEnd>();
   /** OPENs from this link not settled yet, by stream id. */
   readonly pending = new Map<number, PendingOpen>();
-  /** Bytes handed to the transport and not yet written out. */
+  /** Bytes handed to the transport and not yet written out, plus a fixed cost per send. */
   buffered = 0;
+  /** Credit the peers of this link's streams hold: the most they may still send towards it. */
+  creditIn = 0;
+  /** Credit granted by this link's streams that the relay holds back (see RouteEnd.withheld). */
+  withheldTotal = 0;
+  /** Messages (or the rest of one) waiting for this link's next turn. */
+  readonly inbox: InboxEntry[] = [];
+  /** Frames the relay made itself (PONG, OPEN, OPEN_ERR, RESET, …) waiting to leave as one message. */
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  /** Since when this link has held more than its buffer limit (monotonic ms); undefined when under. */
+  congestedSince: number | undefined;
+  congestionTimer: NodeJS.Timeout | undefined;
   /** Links paused because this one was over its buffer limit. */
   readonly blocked = new Set<Link>();
   /** How many congested links this one is waiting for. */
@@ -57,29 +91,66 @@ export class Link {
   registered = false;
   bytesIn = 0;
   bytesOut = 0;
-  private readonly drainBelow: number;
-  private readonly onDrain: (link: Link) => void;
+  /** Where the link comes from (the peer's address), for per-address quotas. */
+  readonly address: string;
+  private readonly watch: LinkWatch;
 
-  constructor(role: LinkRole, identity: Identity, transport: LinkTransport, tunnel: string | undefined, now: number, drainBelow: number, onDrain: (link: Link) => void) {
+  constructor(role: LinkRole, identity: Identity, transport: LinkTransport, tunnel: string | undefined, address: string, now: number, watch: LinkWatch) {
     this.role = role;
     this.identity = identity;
     this.transport = transport;
     this.tunnel = tunnel;
+    this.address = address;
     this.nextId = role.firstLocalId;
     this.lastSeen = now;
-    this.drainBelow = drainBelow;
-    this.onDrain = onDrain;
+    this.watch = watch;
   }
 
-  /** Queues one message; the write callback keeps `buffered` exact. */
+  /**
+   * Queues one message. What it holds is counted until the transport's write callback, with a
+   * fixed cost per send on top of the bytes (a queued send costs memory however small it is).
+   */
   send(message: Buffer): void {
     if (this.closed) return;
-    const n = message.length;
-    this.buffered += n;
-    this.bytesOut += n;
+    this.flush();
+    this.write(message);
+  }
+
+  /**
+   * Queues a frame the relay makes itself. Frames queued within one batch of work leave as one
+   * WebSocket message (of at most BATCH_BYTES), and always before anything sent after them.
+   */
+  queue(frame: Buffer): void {
+    if (this.closed) return;
+    this.queued.push(frame);
+    this.queuedBytes += frame.length;
+    if (this.queuedBytes >= BATCH_BYTES) this.flush();
+    else if (this.queued.length === 1) queueMicrotask(() => this.flush());
+  }
+
+  /** Sends what is queued now. */
+  flush(): void {
+    if (this.queued.length === 0 || this.closed) return;
+    const frames = this.queued;
+    this.queued = [];
+    this.queuedBytes = 0;
+    this.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
+  }
+
+  /** Drops what is queued (the link is gone). */
+  discard(): void {
+    this.queued = [];
+    this.queuedBytes = 0;
+  }
+
+  private write(message: Buffer): void {
+    const cost = message.length + this.watch.sendCost;
+    this.buffered += cost;
+    this.bytesOut += message.length;
+    if (this.buffered > this.watch.limit && this.congestedSince === undefined) this.watch.onCongested(this);
     this.transport.send(message, () => {
-      this.buffered -= n;
-      if (this.blocked.size > 0 && this.buffered <= this.drainBelow) this.onDrain(this);
+      this.buffered -= cost;
+      if (this.buffered <= this.watch.drainBelow && (this.congestedSince !== undefined || this.blocked.size > 0 || this.withheldTotal > 0)) this.watch.onDrained(this);
     });
   }
 

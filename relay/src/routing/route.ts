@@ -6,8 +6,13 @@ export interface RouteEnd {
   /** The stream id on `link`. */
   id: number;
   peer: RouteEnd;
-  /** Bytes this end may still send (credit granted by the peer). */
+  /** Bytes this end may still send (credit granted by the peer and passed on by the relay). */
   credit: number;
+  /**
+   * Credit the peer granted this end that the relay holds back while the peer's link has as
+   * much credit outstanding as it may buffer; passed on (as WINDOW) when that link drains.
+   */
+  withheld: number;
   /** True once the acceptor accepted the stream. */
   open: boolean;
   /** True once this end sent FIN. */
@@ -25,13 +30,13 @@ export interface Route {
 }
 
 /**
- * Builds the two cross-linked ends of a new stream. The acceptor's end starts with the opener's
- * window as credit; the opener gets credit when the acceptor's OPEN_OK arrives.
+ * Builds the two cross-linked ends of a new stream, both without credit: the router grants the
+ * acceptor the opener's window, and the opener the acceptor's when its OPEN_OK arrives.
  */
-export function createRoute(tunnel: string, opener: Link, openerId: number, acceptor: Link, acceptorId: number, window: number): Route {
+export function createRoute(tunnel: string, opener: Link, openerId: number, acceptor: Link, acceptorId: number): Route {
   const route = { tunnel, openTimer: undefined } as Route;
-  const openerEnd = { link: opener, id: openerId, credit: 0, open: false, fin: false, route } as RouteEnd;
-  const acceptorEnd: RouteEnd = { link: acceptor, id: acceptorId, peer: openerEnd, credit: window, open: false, fin: false, route };
+  const openerEnd = { link: opener, id: openerId, credit: 0, withheld: 0, open: false, fin: false, route } as RouteEnd;
+  const acceptorEnd: RouteEnd = { link: acceptor, id: acceptorId, peer: openerEnd, credit: 0, withheld: 0, open: false, fin: false, route };
   openerEnd.peer = acceptorEnd;
   route.opener = openerEnd;
   route.acceptor = acceptorEnd;

@@ -1,47 +1,72 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CloseCode, encodeData, encodeOpen, encodeOpenOk, encodePing, ErrorCode, FrameType, WireCode } from '@tether/shared';
+import { CloseCode, encodeData, encodeOpen, encodeOpenOk, encodePing, ErrorCode, FrameType, WireCode, type Frame } from '@tether/shared';
 import { ALICE, attachedPair, FakeTransport, settle } from '../test-support/router-testing.js';
 
 const alice = ALICE;
-const setup = attachedPair;
+const KiB = 1024;
+const LIMIT = 64 * KiB;
 
-/** Sends an OPEN and waits for the relay to resolve it. */
-async function open(connector: FakeTransport, host: FakeTransport): Promise<void> {
-  connector.receive(encodeOpen(1, 65_536, 'web'));
+type FrameOf<T extends Frame['type']> = Extract<Frame, { type: T }>;
+const framesOf = <T extends Frame['type']>(t: FakeTransport, type: T): FrameOf<T>[] => t.frames.filter((f): f is FrameOf<T> => f.type === type);
+
+/** Opens connector stream `id` to `tunnel` and has `host` accept it with `window`; returns the host's id. */
+async function open(connector: FakeTransport, host: FakeTransport, id: number, tunnel = 'web', window = 64 * KiB): Promise<number> {
+  connector.receive(encodeOpen(id, 64 * KiB, tunnel));
   await settle();
-  host.receive(encodeOpenOk(2, 65_536));
+  const hostId = framesOf(host, FrameType.OPEN).at(-1)!.streamId;
+  host.receive(encodeOpenOk(hostId, window));
+  await settle();
+  return hostId;
 }
 
-test('a connector feeding a host that cannot keep up is paused until the host drains', async (t) => {
-  const { host, connector } = await setup(t, { maxBufferedBytesPerConnection: 1000 });
-  await open(connector, host);
-  host.flush();
-  assert.deepEqual(connector.frames.map((f) => f.type), [FrameType.OPEN_OK]);
+test('a host that does not read stalls only the streams sending to it: credit is held back, the connector is never paused', async (t) => {
+  const { router, ports, host, connector } = await attachedPair(t, { maxBufferedBytesPerConnection: LIMIT });
+  await ports.store.claimTunnel('db', alice.id);
+  const other = new FakeTransport();
+  router.attach(other, 'host', alice, 'db');
+  await settle();
+  await open(connector, host, 1, 'web', 64 * KiB);
+  await open(connector, other, 3, 'db', 64 * KiB);
+  // The relay passes on only what the link may hold: three quarters of its limit.
+  const [okWeb, okDb] = framesOf(connector, FrameType.OPEN_OK);
+  assert.deepEqual([okWeb.streamId, okWeb.window], [1, 48 * KiB]);
+  assert.equal(okDb.window, 48 * KiB);
+  // Towards the connector, the two hosts share its 48 KiB: the second stream starts with the floor.
+  const [openWeb, openDb] = [framesOf(host, FrameType.OPEN)[0], framesOf(other, FrameType.OPEN)[0]];
+  assert.deepEqual([openWeb.window, openDb.window], [48 * KiB, 4 * KiB]);
 
-  connector.receive(encodeData(1, Buffer.alloc(600)));
-  assert.equal(connector.paused, false, 'under the limit');
-  connector.receive(encodeData(1, Buffer.alloc(600)));
-  assert.equal(connector.paused, true, 'over the limit: stop reading from the source');
-  assert.equal(host.frames.filter((f) => f.type === FrameType.DATA).length, 2, 'nothing is dropped');
+  connector.receive(encodeData(1, Buffer.alloc(48 * KiB)));
+  assert.equal(connector.paused, false, 'data within credit never pauses the sender');
+  assert.equal(host.paused, false);
+  connector.receive(encodeData(3, Buffer.from('the other stream flows')));
+  other.flush();
+  assert.equal(framesOf(other, FrameType.DATA).at(-1)?.payload.toString(), 'the other stream flows');
 
+  // The host reads: the held-back 16 KiB of its grant reach the connector as a WINDOW.
   host.flush();
-  assert.equal(connector.paused, false, 'resumed once the host drained');
+  await settle();
+  const window = framesOf(connector, FrameType.WINDOW).find((f) => f.streamId === 1);
+  assert.equal(window?.increment, 16 * KiB);
 });
 
-test('a paused source is resumed when the congested link goes away', async (t) => {
-  const { host, connector } = await setup(t, { maxBufferedBytesPerConnection: 1000 });
-  await open(connector, host);
-  connector.receive(encodeData(1, Buffer.alloc(1200)));
-  assert.equal(connector.paused, true);
+test('tiny frames towards a host that does not read congest it: the sender is paused, and resumed when the host goes', async (t) => {
+  const { host, connector } = await attachedPair(t, { maxBufferedBytesPerConnection: LIMIT });
+  await open(connector, host, 1);
+  // Each forwarded frame costs a queued send however small it is.
+  const tiny = Buffer.concat(Array.from({ length: 200 }, () => encodeData(1, Buffer.alloc(1))));
+  connector.receive(tiny);
+  assert.equal(connector.paused, true, 'the sender is held back');
+  assert.equal(host.paused, true, 'the congested host is not read either');
+  assert.equal(framesOf(host, FrameType.DATA).length, 200, 'nothing is dropped');
   host.drop(1006);
   assert.equal(connector.paused, false);
-  const reset = connector.frames.find((f) => f.type === FrameType.RESET);
-  assert.equal(reset?.type === FrameType.RESET && reset.code, WireCode.PEER_GONE);
+  await settle();
+  assert.equal(framesOf(connector, FrameType.RESET)[0]?.code, WireCode.PEER_GONE);
 });
 
 test('a second host attached for the same tunnel is closed with TUNNEL_IN_USE', async (t) => {
-  const { router, host } = await setup(t, {});
+  const { router, host } = await attachedPair(t);
   const late = new FakeTransport();
   router.attach(late, 'host', alice, 'web');
   await settle();
@@ -50,15 +75,45 @@ test('a second host attached for the same tunnel is closed with TUNNEL_IN_USE', 
   assert.equal(router.stats().hosts, 1);
 });
 
-test('a peer that sends PINGs or bad DATA but never reads the answers is closed with BUFFER_LIMIT', async (t) => {
-  for (const flood of [
-    () => encodePing(Buffer.alloc(8)),
-    () => encodeData(99, Buffer.alloc(16)),
-  ]) {
-    const { connector, host } = await setup(t, { maxBufferedBytesPerConnection: 1000 });
-    // The connector never lets its writes complete (it does not read).
-    for (let i = 0; i < 200 && !connector.closedWith; i++) connector.receive(flood());
+test('replies to one message go out as one; a peer that never reads them is held back, then closed after drainDeadlineMs', async (t) => {
+  for (const flood of [() => encodePing(Buffer.alloc(8)), () => encodeData(99, Buffer.alloc(16))]) {
+    const { connector, host } = await attachedPair(t, { maxBufferedBytesPerConnection: LIMIT, drainDeadlineMs: 50 });
+    const sends = (): number => connector.frames.length;
+    connector.receive(Buffer.concat(Array.from({ length: 100 }, flood)));
+    await settle();
+    assert.equal(sends(), 100, 'one reply per frame');
+    assert.equal(connector.paused, false, 'under the limit');
+    connector.receive(Buffer.concat(Array.from({ length: 4000 }, flood)));
+    await settle();
+    assert.equal(connector.paused, true, 'over the limit: the relay stops reading it');
+    assert.equal(connector.closedWith, undefined, 'not closed yet: it may still catch up');
+    await new Promise((resolve) => setTimeout(resolve, 100));
     assert.deepEqual(connector.closedWith, [CloseCode.BUFFER_LIMIT, ErrorCode.BUFFER_LIMIT]);
     assert.equal(host.closedWith, undefined, 'nobody else is affected');
   }
+});
+
+test('a peer that catches up within the deadline is read again and stays', async (t) => {
+  const { connector } = await attachedPair(t, { maxBufferedBytesPerConnection: LIMIT, drainDeadlineMs: 200, maxFramesPerTurn: 10_000 });
+  connector.receive(Buffer.concat(Array.from({ length: 4000 }, () => encodePing(Buffer.alloc(8)))));
+  await settle();
+  assert.equal(connector.paused, true);
+  connector.flush();
+  assert.equal(connector.paused, false);
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  assert.equal(connector.closedWith, undefined);
+});
+
+test('a message of many frames is handled in slices: the link is not read meanwhile, every frame is answered in order', async (t) => {
+  const { connector } = await attachedPair(t, { maxFramesPerTurn: 100 });
+  const pings = Array.from({ length: 350 }, (_, i) => encodePing(Buffer.from([0, 0, 0, 0, 0, 0, i >> 8, i & 0xff])));
+  connector.receive(Buffer.concat(pings));
+  assert.equal(connector.paused, true, 'the rest waits for the next turns');
+  connector.receive(encodePing(Buffer.from('afterall')));
+  for (let i = 0; i < 6; i++) await new Promise((resolve) => setImmediate(resolve));
+  const pongs = framesOf(connector, FrameType.PONG);
+  assert.equal(pongs.length, 351);
+  assert.deepEqual(pongs.slice(0, 350).map((p) => p.data.readUInt16BE(6)), Array.from({ length: 350 }, (_, i) => i));
+  assert.equal(pongs[350].data.toString(), 'afterall', 'a later message waits behind the backlog');
+  assert.equal(connector.paused, false);
 });

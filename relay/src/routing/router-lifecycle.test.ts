@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CloseCode, encodeData, encodeGoAway, encodeOpen, ErrorCode, FrameType, WireCode } from '@tether/shared';
-import { createTestRelay, createUser, HANG_GUARD, hostAndConnector, openLink, openStream, waitFor } from '../test-support/testing.js';
+import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, hostAndConnector, openLink, openStream, waitFor } from '../test-support/testing.js';
 
 test('a host that disconnects: open streams get RESET PEER_GONE, pending ones OPEN_ERR TUNNEL_OFFLINE', HANG_GUARD, async (t) => {
   const relay = await createTestRelay(t);
@@ -76,7 +76,7 @@ test('shutdown(): GOAWAY everywhere, new streams refused, /readyz 503, close onc
 
   pair.connector.send(encodeOpen(3, 4096, 'web'));
   assert.equal((await pair.connector.nextOf(FrameType.OPEN_ERR, 3)).code, WireCode.GOING_AWAY);
-  const draining = await relay.app.inject({ method: 'GET', url: '/readyz' });
+  const draining = await relay.app.inject({ method: 'GET', url: '/readyz', headers: bearer(ADMIN_TOKEN) });
   assert.equal(draining.statusCode, 503);
   assert.equal(draining.json<{ draining: boolean; streams: number }>().draining, true);
   assert.equal(draining.json<{ streams: number }>().streams, 1);

@@ -11,12 +11,32 @@ import type { Store } from '../ports/store.js';
 import type { TunnelLease, TunnelRegistry } from '../ports/tunnel-registry.js';
 import { refusal, type TunnelDecision } from '../policy/decision.js';
 import { mayServe, type Policy } from '../policy/policy.js';
-import { Link, type PendingOpen } from './link.js';
+import { CreditLedger } from './credit-ledger.js';
+import { Link, type LinkWatch, type PendingOpen } from './link.js';
 import { LinkRoles, type LinkKind } from './link-roles.js';
 import type { LinkTransport } from './link-transport.js';
 import { OrderedQueue, type Settled } from './open-queue.js';
 import { createRoute, type Route, type RouteEnd } from './route.js';
 import { RouterMetrics } from './router-metrics.js';
+
+/**
+ * What one queued send is counted as on top of its bytes: ws and net keep a frame header, a
+ * callback and a write request for each, so 10,000 queued 18-byte PONGs hold megabytes.
+ */
+const SEND_COST = 512;
+
+/**
+ * The least first window a new stream gets however much its link holds (a window must be
+ * positive, and a stream must be able to start): with maxStreamsPerConnection streams, 64 MiB.
+ */
+const FIRST_WINDOW_FLOOR = 4096;
+
+/** Adds `delta` to a count in `counts`, dropping keys that reach zero. */
+function bump<K>(counts: Map<K, number>, key: K, delta: number): void {
+  const next = (counts.get(key) ?? 0) + delta;
+  if (next > 0) counts.set(key, next);
+  else counts.delete(key);
+}
 
 export interface RouterStats {
   hosts: number;
@@ -63,6 +83,10 @@ export class Router {
   private readonly limits: RelayLimits;
   private readonly log: FastifyBaseLogger;
   private readonly metrics: RouterMetrics;
+  private readonly credit: CreditLedger;
+  private readonly watch: LinkWatch;
+  private readonly linksPerUser = new Map<number, number>();
+  private readonly linksPerAddress = new Map<string, number>();
   private readonly pinger: NodeJS.Timeout;
   private streamCount = 0;
   private closedBytesIn = 0;
@@ -74,6 +98,17 @@ export class Router {
     this.limits = deps.limits;
     this.log = deps.log;
     this.metrics = new RouterMetrics(deps.metrics);
+    const limit = this.limits.maxBufferedBytesPerConnection;
+    // Credit towards a link stays under three quarters of what it may hold: forwarded data alone
+    // never congests a link; what goes past is control traffic, which is what gets throttled.
+    this.credit = new CreditLedger(Math.floor(limit * 0.75));
+    this.watch = {
+      sendCost: SEND_COST,
+      limit,
+      drainBelow: limit / 2,
+      onCongested: (link) => this.onCongested(link),
+      onDrained: (link) => this.onDrained(link),
+    };
     this.pinger = setInterval(() => this.pingAll(), this.limits.pingIntervalMs);
     this.pinger.unref();
   }
@@ -99,10 +134,12 @@ export class Router {
    * Takes over a connected transport. For a link that serves `tunnel`, the host's right to it
    * was decided before the upgrade; here it takes the tunnel's lease in the registry.
    */
-  attach(transport: LinkTransport, kind: LinkKind, identity: Identity, tunnel?: string): Link {
+  attach(transport: LinkTransport, kind: LinkKind, identity: Identity, tunnel?: string, address = 'local'): Link {
     const role = LinkRoles[kind];
-    const link = new Link(role, identity, transport, tunnel, this.deps.clock.now(), this.limits.maxBufferedBytesPerConnection / 2, (l) => this.onLinkDrained(l));
+    const link = new Link(role, identity, transport, tunnel, address, this.deps.clock.now(), this.watch);
     this.links.set(link.linkId, link);
+    bump(this.linksPerUser, identity.id, 1);
+    bump(this.linksPerAddress, address, 1);
     this.metrics.linkAttached(role.name);
     transport.start({
       message: (data, isBinary) => this.onMessage(link, data, isBinary),
@@ -113,9 +150,22 @@ export class Router {
       this.opens.set(link, new OrderedQueue((p) => this.lookupOpen(link, p), (p, outcome) => this.settleOpen(link, p, outcome)));
     }
     if (role.accepts && tunnel !== undefined) void this.register(link, tunnel);
-    if (this.draining) link.send(wire.encodeGoAway(0, WireCode.GOING_AWAY, 'relay is shutting down'));
+    if (this.draining) link.queue(wire.encodeGoAway(0, WireCode.GOING_AWAY, 'relay is shutting down'));
     this.log.info({ link: link.label }, 'link attached');
     return link;
+  }
+
+  /**
+   * Quotas checked before an upgrade: links per identity (the admin's are not counted against
+   * it) and per source address. Throws QUOTA_EXCEEDED, which the route answers with 429.
+   */
+  admit(identity: Identity, address: string): void {
+    if (!identity.admin && (this.linksPerUser.get(identity.id) ?? 0) >= this.limits.maxLinksPerUser) {
+      throw createError(ErrorCode.QUOTA_EXCEEDED, `${identity.name} already has ${this.limits.maxLinksPerUser} connections to this relay (the most allowed): close some first`);
+    }
+    if ((this.linksPerAddress.get(address) ?? 0) >= this.limits.maxLinksPerAddress) {
+      throw createError(ErrorCode.QUOTA_EXCEEDED, `${this.limits.maxLinksPerAddress} connections from ${address} already (the most allowed)`);
+    }
   }
 
   /**
@@ -130,7 +180,7 @@ export class Router {
     if (link.identity.id !== identityId) return true;
     // Anything it sends after the PING (its PONG first of all) proves it alive.
     const before = link.bytesIn;
-    link.send(wire.encodePing(Buffer.alloc(8)));
+    link.queue(wire.encodePing(Buffer.alloc(8)));
     const deadline = Date.now() + this.limits.hostProbeMs;
     while (Date.now() < deadline) {
       if (link.closed) return false;
@@ -148,7 +198,7 @@ export class Router {
   async drain(): Promise<void> {
     this.draining = true;
     for (const link of this.links.values()) {
-      link.send(wire.encodeGoAway(link.lastPeerId, WireCode.GOING_AWAY, 'relay is shutting down'));
+      link.queue(wire.encodeGoAway(link.lastPeerId, WireCode.GOING_AWAY, 'relay is shutting down'));
     }
     const deadline = Date.now() + this.limits.drainTimeoutMs;
     while (this.streamCount > 0 && Date.now() < deadline) {
@@ -237,13 +287,43 @@ export class Router {
       this.closeLink(link, createError(ErrorCode.PROTOCOL_ERROR, 'text messages are not part of tether.v1', CloseCode.UNSUPPORTED_DATA));
       return;
     }
+    link.inbox.push({ data, offset: 0 });
+    // A message that arrives while earlier ones wait for the link's next turn waits behind them.
+    if (link.inbox.length === 1) this.work(link);
+  }
+
+  /**
+   * Handles a link's waiting messages, at most `maxFramesPerTurn` frames per turn of the event
+   * loop: a link that sends a megabyte of tiny frames yields to every other link between slices,
+   * and is not read from until its backlog is done.
+   */
+  private work(link: Link): void {
+    let budget = this.limits.maxFramesPerTurn;
     try {
-      wire.decodeFrames(data, this.limits, (frame, start, end) => this.onFrame(link, frame, data, start, end));
+      // A congested link's backlog waits until it drains (onDrained picks it up again).
+      while (link.inbox.length > 0 && !link.closed && link.congestedSince === undefined) {
+        const entry = link.inbox[0];
+        entry.offset = wire.decodeFrames(entry.data, this.limits, (frame, start, end) => {
+          this.onFrame(link, frame, entry.data, start, end);
+          return --budget > 0 && !link.closed;
+        }, entry.offset);
+        if (entry.offset < entry.data.length) break;
+        link.inbox.shift();
+      }
     } catch (err) {
       const error = err instanceof TetherError ? err : createError(ErrorCode.INTERNAL, String(err), CloseCode.INTERNAL);
       if (!(err instanceof TetherError)) this.log.error({ err, link: link.label }, 'router failure');
       this.closeLink(link, error);
+      return;
     }
+    link.flush();
+    if (link.inbox.length === 0 || link.closed || link.congestedSince !== undefined) return;
+    this.metrics.throttled('work');
+    link.pause();
+    setImmediate(() => {
+      link.resume();
+      if (!link.closed) this.work(link);
+    });
   }
 
   private onFrame(link: Link, frame: Frame, message: Buffer, start: number, end: number): void {
@@ -282,8 +362,9 @@ export class Router {
         if (here.fin) return this.resetRoute(here.route, WireCode.PROTOCOL_ERROR, 'DATA after FIN');
         const n = frame.payload.length;
         if (n > here.credit) return this.resetRoute(here.route, WireCode.FLOW_CONTROL, `sent ${n} bytes with ${here.credit} of credit`);
-        here.credit -= n;
+        this.credit.consume(here, n);
         this.forward(link, here, message, start, end);
+        if (here.peer.link.withheldTotal > 0) this.releaseCredit(here.peer.link);
         if (frame.fin) {
           here.fin = true;
           if (here.peer.fin) this.removeRoute(here.route);
@@ -292,10 +373,13 @@ export class Router {
       }
       case FrameType.WINDOW: {
         const peer = here.peer;
-        if (peer.credit + frame.increment > this.limits.maxBufferedBytesPerStream) {
+        if (peer.credit + peer.withheld + frame.increment > this.limits.maxBufferedBytesPerStream) {
           return this.resetRoute(here.route, WireCode.BUFFER_LIMIT, `window above the relay's per-stream limit of ${this.limits.maxBufferedBytesPerStream} bytes`);
         }
-        peer.credit += frame.increment;
+        const granted = this.credit.grant(peer, frame.increment);
+        if (granted === 0) return;
+        // Passed on as it came, with the increment cut to what the link may take now.
+        if (granted !== frame.increment) message.writeUInt32BE(granted, start + wire.HEADER_SIZE);
         this.forward(link, here, message, start, end);
         return;
       }
@@ -310,18 +394,19 @@ export class Router {
         return;
       case FrameType.OPEN_OK: {
         if (here !== here.route.acceptor || here.open) return this.closeLink(link, createError(ErrorCode.PROTOCOL_ERROR, `unexpected OPEN_OK on stream ${frame.streamId}`));
-        const window = Math.min(frame.window, this.limits.maxBufferedBytesPerStream);
         here.open = true;
         here.peer.open = true;
-        here.peer.credit = window;
+        const window = this.credit.grant(here.peer, Math.min(frame.window, this.limits.maxBufferedBytesPerStream), FIRST_WINDOW_FLOOR);
         clearTimeout(here.route.openTimer);
         here.route.openTimer = undefined;
-        here.peer.link.send(wire.encodeOpenOk(here.peer.id, window));
+        here.peer.link.queue(wire.encodeOpenOk(here.peer.id, window));
+        // What the opener granted this end at OPEN and the relay held back can go now.
+        this.releaseCredit(here.peer.link);
         return;
       }
       case FrameType.OPEN_ERR:
         if (here !== here.route.acceptor || here.open) return this.closeLink(link, createError(ErrorCode.PROTOCOL_ERROR, `unexpected OPEN_ERR on stream ${frame.streamId}`));
-        here.peer.link.send(wire.encodeOpenErr(here.peer.id, frame.code, frame.message));
+        here.peer.link.queue(wire.encodeOpenErr(here.peer.id, frame.code, frame.message));
         this.removeRoute(here.route);
         return;
     }
@@ -333,11 +418,43 @@ export class Router {
    * or bad DATA and never reads the answers is closed before its queue can grow without bound.
    */
   private reply(link: Link, message: Buffer): void {
-    if (link.buffered > this.limits.maxBufferedBytesPerConnection) {
-      this.closeLink(link, createError(ErrorCode.BUFFER_LIMIT, 'peer does not read what the relay sends', CloseCode.BUFFER_LIMIT));
-      return;
+    link.queue(message);
+  }
+
+  /**
+   * `link` holds more than its buffer limit: its peer does not read what the relay sends. The
+   * relay stops reading from it (what it sends makes replies, and answering it must not cost
+   * more) and gives it `drainDeadlineMs` to catch up before closing it with BUFFER_LIMIT.
+   */
+  private onCongested(link: Link): void {
+    link.congestedSince = this.deps.clock.monotonic();
+    this.metrics.throttled('congested');
+    link.pause();
+    link.congestionTimer = setTimeout(() => {
+      link.congestionTimer = undefined;
+      this.closeLink(link, createError(ErrorCode.BUFFER_LIMIT, `peer did not read what the relay sent within ${this.limits.drainDeadlineMs} ms`, CloseCode.BUFFER_LIMIT));
+    }, this.limits.drainDeadlineMs);
+    link.congestionTimer.unref();
+  }
+
+  /** `link` drained: read it again, resume what it held back, and pass on held-back credit. */
+  private onDrained(link: Link): void {
+    if (link.congestedSince !== undefined) {
+      link.congestedSince = undefined;
+      clearTimeout(link.congestionTimer);
+      link.congestionTimer = undefined;
+      link.resume();
+      if (link.inbox.length > 0) setImmediate(() => this.work(link));
     }
-    link.send(message);
+    for (const source of link.blocked) source.resume();
+    link.blocked.clear();
+    this.releaseCredit(link);
+  }
+
+  /** Passes held-back credit of the streams into `link` on to their senders, as far as it fits. */
+  private releaseCredit(link: Link): void {
+    if (link.withheldTotal === 0 || link.closed || link.buffered > this.watch.drainBelow) return;
+    for (const [sender, amount] of this.credit.release(link)) sender.link.queue(wire.encodeWindow(sender.id, amount));
   }
 
   /** Forwards one frame to the other end with the stream id rewritten, without copying it. */
@@ -410,21 +527,25 @@ export class Router {
     if (host.streams.size >= this.limits.maxStreamsPerConnection) {
       return this.refuse(link, id, WireCode.STREAM_LIMIT, `tunnel ${tunnel} has reached its stream limit`);
     }
+    // A host that does not read what it is sent gets no more OPENs (each one costs it memory here).
+    if (host.congestedSince !== undefined) {
+      return this.refuse(link, id, WireCode.BUFFER_LIMIT, `the host of tunnel ${tunnel} is not reading; try again later`);
+    }
     const hostId = host.nextId;
     host.nextId += 2;
-    const window = Math.min(pending.window, this.limits.maxBufferedBytesPerStream);
-    const route = createRoute(tunnel, link, id, host, hostId, window);
+    const route = createRoute(tunnel, link, id, host, hostId);
+    const window = this.credit.grant(route.acceptor, Math.min(pending.window, this.limits.maxBufferedBytesPerStream), FIRST_WINDOW_FLOOR);
     route.openTimer = setTimeout(() => {
       route.openTimer = undefined;
-      link.send(wire.encodeOpenErr(id, WireCode.TIMEOUT, `host did not answer within ${this.limits.openTimeoutMs} ms`));
-      host.send(wire.encodeReset(hostId, WireCode.TIMEOUT, 'open timed out'));
+      link.queue(wire.encodeOpenErr(id, WireCode.TIMEOUT, `host did not answer within ${this.limits.openTimeoutMs} ms`));
+      host.queue(wire.encodeReset(hostId, WireCode.TIMEOUT, 'open timed out'));
       this.removeRoute(route);
     }, this.limits.openTimeoutMs);
     link.streams.set(id, route.opener);
     host.streams.set(hostId, route.acceptor);
     this.streamCount++;
     this.metrics.streamOpened();
-    host.send(wire.encodeOpen(hostId, window, tunnel, pending.metadata));
+    host.queue(wire.encodeOpen(hostId, window, tunnel, pending.metadata));
   }
 
   private refuse(link: Link, id: number, code: number, message: string): void {
@@ -441,8 +562,8 @@ export class Router {
 
   private resetRoute(route: Route, code: number, message: string): void {
     const { opener, acceptor } = route;
-    opener.link.send(opener.open ? wire.encodeReset(opener.id, code, message) : wire.encodeOpenErr(opener.id, code, message));
-    acceptor.link.send(wire.encodeReset(acceptor.id, code, message));
+    opener.link.queue(opener.open ? wire.encodeReset(opener.id, code, message) : wire.encodeOpenErr(opener.id, code, message));
+    acceptor.link.queue(wire.encodeReset(acceptor.id, code, message));
     this.removeRoute(route);
   }
 
@@ -451,18 +572,18 @@ export class Router {
     route.openTimer = undefined;
     const removedOpener = route.opener.link.streams.delete(route.opener.id);
     const removedAcceptor = route.acceptor.link.streams.delete(route.acceptor.id);
-    if (removedOpener || removedAcceptor) this.streamCount--;
-  }
-
-  private onLinkDrained(link: Link): void {
-    for (const source of link.blocked) source.resume();
-    link.blocked.clear();
+    if (removedOpener || removedAcceptor) {
+      this.streamCount--;
+      this.credit.forget(route.opener);
+      this.credit.forget(route.acceptor);
+    }
   }
 
   /** Ends a link with a coded close; its streams are reset on the other side. */
   closeLink(link: Link, err: TetherError): void {
     if (link.closed) return;
     this.log.info({ link: link.label, code: err.code, reason: err.message }, 'closing link');
+    link.flush();
     // Close reasons are limited to 123 bytes: the stable code is what clients act on.
     link.transport.close(err.closeCode, err.code);
     this.detach(link, err.closeCode, err.code);
@@ -474,6 +595,11 @@ export class Router {
     if (link.closed) return;
     link.closed = true;
     this.links.delete(link.linkId);
+    bump(this.linksPerUser, link.identity.id, -1);
+    bump(this.linksPerAddress, link.address, -1);
+    clearTimeout(link.congestionTimer);
+    link.inbox.length = 0;
+    link.discard();
     this.opens.get(link)?.close();
     this.opens.delete(link);
     link.pending.clear();
@@ -488,7 +614,7 @@ export class Router {
         const notice = peer === end.route.opener && !peer.open
           ? wire.encodeOpenErr(peer.id, WireCode.TUNNEL_OFFLINE, link.role.goneReason)
           : wire.encodeReset(peer.id, WireCode.PEER_GONE, link.role.goneReason);
-        peer.link.send(notice);
+        peer.link.queue(notice);
       }
       this.removeRoute(end.route);
     }
@@ -501,12 +627,19 @@ export class Router {
     const now = this.deps.clock.now();
     const ping = Buffer.alloc(8);
     for (const link of [...this.links.values()]) {
+      // A link the relay is not reading (held back, or working through a backlog) may well be
+      // talking: its silence is the relay's doing, so it does not count. Congestion has its own
+      // deadline, and a backlog is worked through within turns.
+      if (link.pausedFor > 0) {
+        link.lastSeen = now;
+        continue;
+      }
       if (now - link.lastSeen > this.limits.idleTimeoutMs) {
         this.closeLink(link, createError(ErrorCode.TIMEOUT, 'no traffic within the idle timeout', CloseCode.IDLE_TIMEOUT));
         continue;
       }
       link.pingSentAt = this.deps.clock.monotonic();
-      link.send(wire.encodePing(ping));
+      link.queue(wire.encodePing(ping));
     }
     this.renewLeases();
   }

@@ -75,7 +75,8 @@ export function createTestRouter(t: TestContext, limits: Partial<RelayLimits> = 
   const resolved = resolveLimits(limits);
   const { ports: wired, closeOwned } = resolvePorts({ adminToken: 'unused-admin-token-000', ...ports }, resolved);
   const auditor = new Auditor(wired.audit, wired.clock);
-  const policy = new Policy(wired.store, auditor);
+  // No tunnel cache: these tests hold and reorder the store's answers one OPEN at a time.
+  const policy = new Policy(wired.store, auditor, { cacheMs: 0 });
   const router = new Router({
     policy,
     store: wired.store,
