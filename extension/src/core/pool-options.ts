@@ -1,29 +1,14 @@
 import type { RelayEndpoint } from './endpoints.js';
+import type { PoolTimings } from './pool-defaults.js';
 import type { Endpoint, SessionFactory } from './relay-session.js';
 
 /** What a RelayPool is given; each timing's default is in PoolDefaults. */
-export interface RelayPoolOptions {
+export interface RelayPoolOptions extends PoolTimings {
   kind: Endpoint;
   /** Tunnel to register (host kind). */
   tunnel?: string;
   endpoints: RelayEndpoint[];
   factory: SessionFactory;
-  /** Live sessions wanted: default min(endpoints, PoolDefaults.hostSize) for host, min(endpoints, PoolDefaults.connectSize) for connect. */
-  size?: number;
-  /**
-   * A dead or stalled relay is detected within this long: sessions are pinged every detectMs/4
-   * and one that received nothing for three of those intervals is closed. Default PoolDefaults.detectMs.
-   */
-  detectMs?: number;
-  /** A preferred endpoint that came back must stay up this long before streams move back to it. Default PoolDefaults.failbackDelayMs. */
-  failbackDelayMs?: number;
-  /** acquire() calls that may wait for a session at once. Default PoolDefaults.queueLimit. */
-  queueLimit?: number;
-  /** How long one acquire() may wait. Default PoolDefaults.queueTimeoutMs. */
-  queueTimeoutMs?: number;
-  /** A session up this long resets its endpoint's backoff. Default PoolDefaults.stableAfterMs. */
-  stableAfterMs?: number;
-  backoff?: { baseMs?: number; maxMs?: number };
   /** Health check before reconnecting an endpoint that was down; default GET <url>/healthz. */
   probe?: (url: string) => Promise<void>;
   /** Wall clock in epoch ms (for `since` and retry times). */
