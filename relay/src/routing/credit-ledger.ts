@@ -3,29 +3,21 @@ import type { RouteEnd } from './route.js';
 
 /**
  * Per-link credit accounting. Each stream's receiver grants its sender credit (flow control);
- * the relay passes grants on, but never lets the credit outstanding towards one link exceed
- * `cap`: the rest is held back and passed on as that link drains. So what the relay may have to
- * buffer for a link is bounded by `cap` whatever its streams' windows, and a link that stops
- * reading stalls only the streams that send to it, never its senders' other streams.
+ * the relay passes grants on as they come, except towards a link that is congested (it holds
+ * more than its limit: its peer is not reading): grants for streams sending to it are held back
+ * and passed on, as WINDOW frames of the relay's own, once it has drained. A link that stops
+ * reading so gets no more data than the credit its senders already held, and stalls only the
+ * streams that send to it, never its senders' other streams.
  */
 export class CreditLedger {
-  private readonly cap: number;
-  /** Smallest hold-back worth a WINDOW of its own when released (unless it is all that is left). */
-  private readonly releaseMin: number;
-
-  constructor(cap: number, releaseMin = 64 * 1024) {
-    this.cap = cap;
-    this.releaseMin = releaseMin;
-  }
-
   /**
-   * Gives `end` (a sender towards `end.peer.link`) `increment` bytes of credit, or what fits;
-   * returns what it got. `floor`: at least this much whatever the link holds (a new stream's
-   * first window must let it start; streams per link are bounded, so these floors are too).
+   * Gives `end` (a sender towards `end.peer.link`) `increment` bytes of credit and returns what
+   * it got now: all of it, or, towards a congested link, `floor` (a new stream's first window
+   * must be positive) with the rest held back.
    */
   grant(end: RouteEnd, increment: number, floor = 0): number {
     const target = end.peer.link;
-    const granted = Math.min(increment, Math.max(floor, this.cap - target.creditIn));
+    const granted = target.congestedSince === undefined ? increment : Math.min(increment, floor);
     end.credit += granted;
     target.creditIn += granted;
     const held = increment - granted;
@@ -52,23 +44,20 @@ export class CreditLedger {
   }
 
   /**
-   * Hands out held-back credit of the streams sending towards `link` as far as it fits now.
-   * Returns each sender and the increment to tell it (as a WINDOW frame); only open streams.
+   * Hands out all held-back credit of the open streams sending towards `link` (call when it has
+   * drained). Returns each sender and the increment to tell it (as a WINDOW frame).
    */
   release(link: Link): [RouteEnd, number][] {
     const grants: [RouteEnd, number][] = [];
-    let room = this.cap - link.creditIn;
-    if (room < Math.min(link.withheldTotal, this.releaseMin)) return grants;
+    if (link.withheldTotal === 0 || link.congestedSince !== undefined) return grants;
     for (const here of link.streams.values()) {
       const sender = here.peer;
       if (sender.withheld === 0 || !sender.open) continue;
-      const amount = Math.min(sender.withheld, room);
-      if (amount <= 0) break;
-      sender.withheld -= amount;
+      const amount = sender.withheld;
+      sender.withheld = 0;
       link.withheldTotal -= amount;
       sender.credit += amount;
       link.creditIn += amount;
-      room -= amount;
       grants.push([sender, amount]);
     }
     return grants;

@@ -35,6 +35,8 @@ export interface PendingOpen {
 export interface LinkWatch {
   /** Bytes counted for every send on top of its length. */
   sendCost: number;
+  /** Monotonic milliseconds. */
+  now(): number;
   /** Above this many bytes held the link is congested. */
   limit: number;
   /** At or below this the link has drained. */
@@ -76,6 +78,8 @@ export class Link {
   /** Since when this link has held more than its buffer limit (monotonic ms); undefined when under. */
   congestedSince: number | undefined;
   congestionTimer: NodeJS.Timeout | undefined;
+  /** When a write to this link last completed (the watch's clock): progress while congested. */
+  lastWriteDoneAt = 0;
   /** Links paused because this one was over its buffer limit. */
   readonly blocked = new Set<Link>();
   /** How many congested links this one is waiting for. */
@@ -150,6 +154,7 @@ export class Link {
     if (this.buffered > this.watch.limit && this.congestedSince === undefined) this.watch.onCongested(this);
     this.transport.send(message, () => {
       this.buffered -= cost;
+      this.lastWriteDoneAt = this.watch.now();
       if (this.buffered <= this.watch.drainBelow && (this.congestedSince !== undefined || this.blocked.size > 0 || this.withheldTotal > 0)) this.watch.onDrained(this);
     });
   }

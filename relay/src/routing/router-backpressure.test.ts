@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CloseCode, encodeData, encodeOpen, encodeOpenOk, encodePing, ErrorCode, FrameType, WireCode, type Frame } from '@tether/shared';
+import { CloseCode, encodeData, encodeOpen, encodeOpenOk, encodePing, encodeWindow, ErrorCode, FrameType, WireCode, type Frame } from '@tether/shared';
 import { ALICE, attachedPair, FakeTransport, settle } from '../test-support/router-testing.js';
 
 const alice = ALICE;
@@ -20,45 +20,44 @@ async function open(connector: FakeTransport, host: FakeTransport, id: number, t
   return hostId;
 }
 
-test('a host that does not read stalls only the streams sending to it: credit is held back, the connector is never paused', async (t) => {
+test('a host that does not read stalls only the streams sending to it: its grants are held back, the connector is never paused', async (t) => {
   const { router, ports, host, connector } = await attachedPair(t, { maxBufferedBytesPerConnection: LIMIT });
   await ports.store.claimTunnel('db', alice.id);
   const other = new FakeTransport();
   router.attach(other, 'host', alice, 'db');
   await settle();
-  await open(connector, host, 1, 'web', 64 * KiB);
+  const webId = await open(connector, host, 1, 'web', 64 * KiB);
   await open(connector, other, 3, 'db', 64 * KiB);
-  // The relay passes on only what the link may hold: three quarters of its limit.
-  const [okWeb, okDb] = framesOf(connector, FrameType.OPEN_OK);
-  assert.deepEqual([okWeb.streamId, okWeb.window], [1, 48 * KiB]);
-  assert.equal(okDb.window, 48 * KiB);
-  // Towards the connector, the two hosts share its 48 KiB: the second stream starts with the floor.
-  const [openWeb, openDb] = [framesOf(host, FrameType.OPEN)[0], framesOf(other, FrameType.OPEN)[0]];
-  assert.deepEqual([openWeb.window, openDb.window], [48 * KiB, 4 * KiB]);
+  assert.deepEqual(framesOf(connector, FrameType.OPEN_OK).map((f) => f.window), [64 * KiB, 64 * KiB], 'grants pass as they come');
 
-  connector.receive(encodeData(1, Buffer.alloc(48 * KiB)));
+  // The web host stops reading: the window's worth of data congests its link.
+  connector.receive(encodeData(1, Buffer.alloc(64 * KiB)));
+  assert.equal(host.paused, true, 'a congested link is not read');
   assert.equal(connector.paused, false, 'data within credit never pauses the sender');
-  assert.equal(host.paused, false);
+  // A grant it sends meanwhile is held back.
+  host.receive(encodeWindow(webId, 32 * KiB));
+  await settle();
+  assert.equal(framesOf(connector, FrameType.WINDOW).length, 0);
   connector.receive(encodeData(3, Buffer.from('the other stream flows')));
   other.flush();
   assert.equal(framesOf(other, FrameType.DATA).at(-1)?.payload.toString(), 'the other stream flows');
 
-  // The host reads: the held-back 16 KiB of its grant reach the connector as a WINDOW.
+  // The host reads again: the held-back grant reaches the connector.
   host.flush();
   await settle();
-  const window = framesOf(connector, FrameType.WINDOW).find((f) => f.streamId === 1);
-  assert.equal(window?.increment, 16 * KiB);
+  assert.equal(host.paused, false);
+  assert.deepEqual(framesOf(connector, FrameType.WINDOW).map((f) => [f.streamId, f.increment]), [[1, 32 * KiB]]);
 });
 
 test('tiny frames towards a host that does not read congest it: the sender is paused, and resumed when the host goes', async (t) => {
   const { host, connector } = await attachedPair(t, { maxBufferedBytesPerConnection: LIMIT });
   await open(connector, host, 1);
-  // Each forwarded frame costs a queued send however small it is.
-  const tiny = Buffer.concat(Array.from({ length: 200 }, () => encodeData(1, Buffer.alloc(1))));
+  // Each forwarded frame costs a queued send however small it is: past twice the limit, the sender waits too.
+  const tiny = Buffer.concat(Array.from({ length: 300 }, () => encodeData(1, Buffer.alloc(1))));
   connector.receive(tiny);
   assert.equal(connector.paused, true, 'the sender is held back');
   assert.equal(host.paused, true, 'the congested host is not read either');
-  assert.equal(framesOf(host, FrameType.DATA).length, 200, 'nothing is dropped');
+  assert.equal(framesOf(host, FrameType.DATA).length, 300, 'nothing is dropped');
   host.drop(1006);
   assert.equal(connector.paused, false);
   await settle();

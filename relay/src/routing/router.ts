@@ -99,11 +99,10 @@ export class Router {
     this.log = deps.log;
     this.metrics = new RouterMetrics(deps.metrics);
     const limit = this.limits.maxBufferedBytesPerConnection;
-    // Credit towards a link stays under three quarters of what it may hold: forwarded data alone
-    // never congests a link; what goes past is control traffic, which is what gets throttled.
-    this.credit = new CreditLedger(Math.floor(limit * 0.75));
+    this.credit = new CreditLedger();
     this.watch = {
       sendCost: SEND_COST,
+      now: () => this.deps.clock.monotonic(),
       limit,
       drainBelow: limit / 2,
       onCongested: (link) => this.onCongested(link),
@@ -364,7 +363,6 @@ export class Router {
         if (n > here.credit) return this.resetRoute(here.route, WireCode.FLOW_CONTROL, `sent ${n} bytes with ${here.credit} of credit`);
         this.credit.consume(here, n);
         this.forward(link, here, message, start, end);
-        if (here.peer.link.withheldTotal > 0) this.releaseCredit(here.peer.link);
         if (frame.fin) {
           here.fin = true;
           if (here.peer.fin) this.removeRoute(here.route);
@@ -428,11 +426,25 @@ export class Router {
    */
   private onCongested(link: Link): void {
     link.congestedSince = this.deps.clock.monotonic();
+    link.lastWriteDoneAt = link.congestedSince;
     this.metrics.throttled('congested');
     link.pause();
+    this.armCongestionDeadline(link);
+  }
+
+  /**
+   * A congested link that reads nothing for `drainDeadlineMs` (no write of the relay's completes)
+   * is closed; one that reads, however slowly, stays and is checked again.
+   */
+  private armCongestionDeadline(link: Link): void {
     link.congestionTimer = setTimeout(() => {
       link.congestionTimer = undefined;
-      this.closeLink(link, createError(ErrorCode.BUFFER_LIMIT, `peer did not read what the relay sent within ${this.limits.drainDeadlineMs} ms`, CloseCode.BUFFER_LIMIT));
+      if (link.closed || link.congestedSince === undefined) return;
+      if (this.deps.clock.monotonic() - link.lastWriteDoneAt < this.limits.drainDeadlineMs) {
+        this.armCongestionDeadline(link);
+        return;
+      }
+      this.closeLink(link, createError(ErrorCode.BUFFER_LIMIT, `peer read nothing of what the relay sent for ${this.limits.drainDeadlineMs} ms`, CloseCode.BUFFER_LIMIT));
     }, this.limits.drainDeadlineMs);
     link.congestionTimer.unref();
   }
@@ -453,7 +465,7 @@ export class Router {
 
   /** Passes held-back credit of the streams into `link` on to their senders, as far as it fits. */
   private releaseCredit(link: Link): void {
-    if (link.withheldTotal === 0 || link.closed || link.buffered > this.watch.drainBelow) return;
+    if (link.closed) return;
     for (const [sender, amount] of this.credit.release(link)) sender.link.queue(wire.encodeWindow(sender.id, amount));
   }
 
@@ -462,7 +474,9 @@ export class Router {
     message.writeUInt32BE(here.peer.id, start + 2);
     const target = here.peer.link;
     target.send(start === 0 && end === message.length ? message : message.subarray(start, end));
-    if (target.buffered > this.limits.maxBufferedBytesPerConnection && !target.blocked.has(source)) {
+    // Past twice the limit (credit granted before the target stopped reading, or floods of tiny
+    // frames), the source is held back too: the last bound on what the relay holds for a link.
+    if (target.buffered > 2 * this.limits.maxBufferedBytesPerConnection && !target.blocked.has(source)) {
       target.blocked.add(source);
       source.pause();
     }
