@@ -247,11 +247,13 @@ export class Router {
       link.registered = true;
       this.served.set(tunnel, link);
       this.deps.auditor.record(AuditEventCode.TUNNEL_ONLINE, link.identity, 'tunnel.host', `tunnel:${tunnel}`, { detail: { link: link.linkId } });
-      await this.deps.store.markTunnelHosted(tunnel);
     } catch (err) {
       this.log.error({ err, link: link.label }, 'tunnel registration failed');
       this.closeLink(link, createError(ErrorCode.INTERNAL, 'the relay could not register the tunnel; try again', CloseCode.INTERNAL));
+      return;
     }
+    // Bookkeeping only: a store hiccup here must not cost a registered host its link.
+    this.deps.store.markTunnelHosted(tunnel).catch((err: unknown) => this.log.warn({ err, tunnel }, 'could not note when the tunnel was hosted'));
   }
 
   /** The link no longer serves its tunnel: forget it here and give the lease up. */
@@ -270,8 +272,9 @@ export class Router {
     if (held.length === 0) return;
     this.deps.registry.renew(this.deps.nodeId, held).then((lost) => {
       for (const tunnel of lost) {
+        // Only the link the renewal was for: a newer link may hold the tunnel by now.
         const link = this.served.get(tunnel);
-        if (link) this.closeLink(link, createError(ErrorCode.TUNNEL_IN_USE, `tunnel ${tunnel} is served elsewhere now`, CloseCode.POLICY_VIOLATION));
+        if (link && held.some((h) => h.tunnel === tunnel && h.linkId === link.linkId)) this.closeLink(link, createError(ErrorCode.TUNNEL_IN_USE, `tunnel ${tunnel} is served elsewhere now`, CloseCode.POLICY_VIOLATION));
       }
     }, (err: unknown) => this.log.warn({ err }, 'tunnel lease renewal failed'));
   }
