@@ -1,6 +1,7 @@
 import { assertTunnelName, type TetherError } from '@tether/shared';
 import { Connector, describePoolReason, HostAgent, parseHostPort, RelayApi, webSocketFactory, type PoolState } from '../core/index.js';
 import { info, UsageError } from './output.js';
+import { runProxy } from './proxy-command.js';
 import { clientOptions, parse, poolFlags, poolOptions, relayEndpointsAndToken, requirePositional, resumableOptions } from './options.js';
 
 function onSignals(stop: () => void): void {
@@ -128,14 +129,19 @@ export async function connectCommand(args: string[]): Promise<void> {
 }
 
 /** `tether proxy NAME`: stdin/stdout, for ssh's ProxyCommand. */
-export async function proxyCommand(args: string[]): Promise<void> {
+export async function proxyCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...clientOptions, ...poolFlags }, 1);
   const tunnel = requirePositional(positionals, 0, 'tunnel name');
   assertTunnelName(tunnel);
   const { connector } = clientConnector(values);
-  const err = await connector.pipe(tunnel, process.stdin, process.stdout);
-  connector.close();
-  if (err) throw err;
+  try {
+    return await runProxy(connector, tunnel);
+  } finally {
+    connector.close();
+    // Nothing may keep a ProxyCommand alive once its stream is over (stdin still open, say).
+    process.stdin.destroy();
+    setTimeout(() => process.exit(), 2000).unref();
+  }
 }
 
 /** `tether tunnels` */

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -321,5 +323,47 @@ describe('bridge over plain streams (stdin/stdout)', () => {
     input.destroy(new Error('EIO'));
     assert.equal((await closedWith(remote))?.code, ErrorCode.CANCELLED);
     assert.equal((await bridged)?.code, ErrorCode.CANCELLED);
+  });
+});
+
+describe('bridge over real pipes and Unix sockets (what ssh gives a ProxyCommand)', { timeout: 20_000 }, () => {
+  test('the reader of the output pipe going away (EPIPE) resets the stream without throwing', async () => {
+    const { local, remote } = await streamPair();
+    // A real pipe: a child's stdin is a net.Socket over a Pipe handle, which cannot be reset.
+    const reader = spawn('sleep', ['30'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const output = reader.stdin;
+    const input = new PassThrough();
+    const bridged = bridge(local, input, output);
+    reader.kill('SIGKILL');
+    await once(reader, 'exit');
+    // Keep writing until the write end notices the reader is gone.
+    const writing = (async () => {
+      while (remote.state !== 'closed') {
+        remote.write(Buffer.alloc(16 * 1024));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    assert.equal((await bridged)?.code, ErrorCode.CANCELLED);
+    assert.equal((await closedWith(remote))?.code, ErrorCode.CANCELLED);
+    await writing;
+    assert.equal(output.destroyed, true);
+  });
+
+  test('a reset stream destroys a Unix-socket connection (no TCP reset) without throwing', async (t) => {
+    const path = `${tmpdir()}/tether-bridge-${process.pid}-${Date.now()}.sock`;
+    const server = net.createServer();
+    server.listen(path);
+    await once(server, 'listening');
+    t.after(() => server.close());
+    const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+    const client = net.connect(path);
+    await once(client, 'connect');
+    const [peer] = await accepted;
+    const { local, remote } = await streamPair();
+    const bridged = bridge(local, peer, peer);
+    remote.reset(WireCode.CANCELLED, 'gone');
+    assert.equal((await bridged)?.code, ErrorCode.CANCELLED);
+    assert.equal(peer.destroyed, true);
+    client.destroy();
   });
 });

@@ -1,5 +1,30 @@
+import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { WireCode, type ByteStream, type TetherError } from '@tether/shared';
+
+/**
+ * Ends `s` as an abort: a reset for a connected TCP socket (its peer sees RST, not a clean end),
+ * destroy() for anything else. Only TCP handles can be reset: stdin or stdout on a pipe, or a
+ * Unix socket, throw ERR_INVALID_HANDLE_TYPE. The process's own stdout and stderr are left
+ * open (the caller may still have a line to write).
+ */
+function abort(s: Readable | Writable): void {
+  if (s === process.stdout || s === process.stderr) return;
+  const socket = s as Partial<Socket> & { destroy(): void };
+  // Not after end(): libuv refuses a reset once a shutdown is queued (EINVAL), and Node then
+  // leaks the handle, which spins the event loop at 100% CPU. A TCP socket has a remote
+  // address; a pipe or Unix socket has none.
+  const resettable = s instanceof Socket && socket.connecting === false && socket.remoteAddress !== undefined && !socket.writableEnded;
+  if (resettable) {
+    try {
+      socket.resetAndDestroy?.();
+      return;
+    } catch {
+      // A handle type that cannot be reset after all: destroy it below.
+    }
+  }
+  socket.destroy();
+}
 
 /**
  * Joins a stream to a byte source and sink (a TCP socket twice, or stdin and stdout) with
@@ -51,13 +76,7 @@ export function bridge(stream: ByteStream, input: Readable, output: Writable): P
     const onStreamClose = (err: TetherError | undefined): void => {
       if (err) {
         // Propagate an abort as an abort: a TCP peer sees a reset, not a clean end of data.
-        for (const s of new Set<Readable | Writable>([input, output])) {
-          const socket = s as unknown as { resetAndDestroy?: () => void; destroy: () => void };
-          // Not after end(): libuv refuses a reset once a shutdown is queued (EINVAL), and Node
-          // then leaks the handle, which spins the event loop at 100% CPU.
-          if (typeof socket.resetAndDestroy === 'function' && (s as unknown as { connecting?: boolean }).connecting === false && !(s as Writable).writableEnded) socket.resetAndDestroy();
-          else if (s !== process.stdout && s !== process.stderr) socket.destroy();
-        }
+        for (const s of new Set<Readable | Writable>([input, output])) abort(s);
         finish(err);
         return;
       }

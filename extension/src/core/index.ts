@@ -7,6 +7,7 @@ export { RelayPool, type RelayPoolEvents } from './relay-pool.js';
 export { FACTORY_ENDPOINT, poolTargets, type PoolTuning, type RelayPoolOptions } from './pool-options.js';
 export { PoolDefaults } from './pool-defaults.js';
 export { describePoolReason, type PoolReason } from './pool-reason.js';
+export { describeStreamEnd } from './stream-end.js';
 export { probeHealth } from './health-probe.js';
 export type { EndpointState, EndpointStatus, PoolState } from './pool-state.js';
 export {
