@@ -47,12 +47,13 @@ export const authPlugin = fp<AuthOptions>(async (app, { store, adminToken, polic
   const authenticate = createAuthenticator(store, adminToken);
   app.decorateRequest('identity', null);
 
-  const failed = (request: FastifyRequest, reason: string): Error => {
+  /** Audits `reason`; the caller is told `message` (what to do as well), or the reason itself. */
+  const failed = (request: FastifyRequest, reason: string, message = reason): Error => {
     auditor.record(AuditEventCode.AUTH_FAILED, null, `${request.method} ${request.routeOptions.url ?? 'unknown route'}`, 'relay', {
       reason,
       detail: { address: request.ip },
     });
-    return createError(ErrorCode.UNAUTHORIZED, reason);
+    return createError(ErrorCode.UNAUTHORIZED, message);
   };
 
   const bearer = (request: FastifyRequest): string | undefined => {
@@ -69,7 +70,7 @@ export const authPlugin = fp<AuthOptions>(async (app, { store, adminToken, polic
     const match = typeof header === 'string' ? /^Bearer\s+(\S{1,512})\s*$/i.exec(header) : null;
     if (!match) throw failed(request, 'missing bearer token (Authorization: Bearer <token>)');
     const identity = await authenticate(match[1]);
-    if (!identity) throw failed(request, 'invalid token');
+    if (!identity) throw failed(request, 'invalid token', 'the relay does not accept this token (mistyped, replaced, or its user deleted); get a new one from the relay admin');
     request.identity = identity;
   };
   app.decorate('requireIdentity', requireIdentity);

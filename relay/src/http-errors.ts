@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCode, TetherError, type ErrorCodeString } from '@tether/shared';
+import { ErrorCode, NAME_MAX_LENGTH, TetherError, type ErrorCodeString } from '@tether/shared';
+import { validationMessage, type RequestPart, type ValidationIssue } from './validation-message.js';
 
 const STATUS: Partial<Record<ErrorCodeString, number>> = {
   [ErrorCode.UNAUTHORIZED]: 401,
@@ -46,7 +47,10 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
 
 /** Router-level errors (a malformed URL, a parameter past maxParamLength) skip the error handler. */
 export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  void reply.code(err.statusCode ?? 400).send(errorBody(ErrorCode.INVALID_ARGUMENT, err.message));
+  // Past maxParamLength: every parameter of the API is a tunnel or user name, so say the rule
+  // (Fastify's own message repeats the whole URL).
+  const message = err.statusCode === 414 ? `a name in the URL is too long (at most ${NAME_MAX_LENGTH} of a-z, 0-9 and '-')` : err.message;
+  void reply.code(err.statusCode ?? 400).send(errorBody(ErrorCode.INVALID_ARGUMENT, message));
 }
 
 /** Coded JSON for every error a route raises, and for routes that do not exist. */
@@ -57,9 +61,15 @@ export function installErrorHandlers(app: FastifyInstance): void {
       request.log.info({ code: err.code, status }, err.message);
       return reply.code(status).send(errorBody(err.code, err.message));
     }
-    const e = err as { validation?: unknown; statusCode?: number; message?: string };
+    const e = err as { validation?: ValidationIssue[]; validationContext?: RequestPart; statusCode?: number; message?: string };
     if (e.validation) {
-      return reply.code(400).send(errorBody(ErrorCode.INVALID_ARGUMENT, e.message ?? 'invalid request'));
+      // Ajv stops at the first failure (Fastify's default): one issue, one sentence.
+      const issue = e.validation[0];
+      const part = e.validationContext ?? 'body';
+      const input = part === 'body' ? request.body : part === 'params' ? request.params : part === 'querystring' ? request.query : request.headers;
+      const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[part];
+      const message = issue ? validationMessage(issue, part, schema, input) : (e.message ?? 'invalid request');
+      return reply.code(400).send(errorBody(ErrorCode.INVALID_ARGUMENT, message));
     }
     if (e.statusCode && e.statusCode < 500) {
       return reply.code(e.statusCode).send(errorBody(ErrorCode.INVALID_ARGUMENT, e.message ?? 'invalid request'));

@@ -23,7 +23,7 @@ describe('parseEndpoint', () => {
   const refused: [what: string, spec: string, message: RegExp][] = [
     ['an empty spec', '', /missing URL/],
     ['no URL before the options', ',weight=2', /missing URL/],
-    ['a bad URL', 'ftp://relay.example', /http\(s\) or ws\(s\)/],
+    ['a bad URL', 'ftp://relay.example', /use http:\/\/, https:\/\/, ws:\/\/ or wss:\/\//],
     ['an unknown option', 'http://a.example,color=red', /priority=N or weight=N/],
     ['an option without a value sign', 'http://a.example,weight', /priority=N or weight=N/],
     ['weight 0', 'http://a.example,weight=0', /weight must be an integer from 1/],

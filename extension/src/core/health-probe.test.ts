@@ -23,7 +23,7 @@ describe('probeHealth', () => {
     await probeHealth(`ws://127.0.0.1:${port}`);
     status = 503;
     const err = await rejectsWith(probeHealth(`http://127.0.0.1:${port}`), ErrorCode.RELAY_UNREACHABLE);
-    assert.match(err.message, /HTTP 503 at \/healthz/);
+    assert.match(err.message, /answered HTTP 503 to GET \/healthz/);
     await rejectsWith(probeHealth(`http://127.0.0.1:${await closedPort()}`), ErrorCode.RELAY_UNREACHABLE);
   });
 });

@@ -1,6 +1,7 @@
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { createError, ErrorCode, type TetherError } from '@tether/shared';
+import { describeConnectError } from './connect-error.js';
 import { PoolDefaults } from './pool-defaults.js';
 import type { RelaySession } from './relay-session.js';
 import { parseRelayUrl } from './relay-url.js';
@@ -12,15 +13,17 @@ export function probeHealth(url: string, timeoutMs: number = PoolDefaults.detect
   // probing relays that come and go would otherwise hold one idle socket per relay).
   const get = base.startsWith('https:') ? httpsGet : httpGet;
   return new Promise((resolve, reject) => {
-    const fail = (why: string): void => reject(createError(ErrorCode.RELAY_UNREACHABLE, `relay at ${base} failed its health check: ${why}`));
     const request = get(`${base}/healthz`, { agent: false, timeout: timeoutMs }, (response) => {
       const status = response.statusCode ?? 0;
       response.resume();
-      if (status < 200 || status > 299) reject(createError(ErrorCode.RELAY_UNREACHABLE, `relay at ${base} answered HTTP ${status} at /healthz`));
+      if (status < 200 || status > 299) reject(createError(ErrorCode.RELAY_UNREACHABLE, `${base} answered HTTP ${status} to GET /healthz: it is not a Tether relay, or not a healthy one; check the relay URL`));
       else resolve();
     });
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    request.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
+    request.on('timeout', () => {
+      reject(describeConnectError(Object.assign(new Error('health check timed out'), { name: 'TimeoutError' }), base, timeoutMs));
+      request.destroy();
+    });
+    request.on('error', (err: NodeJS.ErrnoException) => reject(describeConnectError(err, base, timeoutMs)));
   });
 }
 

@@ -1,4 +1,5 @@
-import { createError, ErrorCode, isTetherError, type TetherError } from '@tether/shared';
+import type { TetherError } from '@tether/shared';
+import { describeConnectError } from './connect-error.js';
 
 // The pool's error classification, in one place until shared/ classifies errors in one table.
 
@@ -9,6 +10,5 @@ export function retryCannotFix(err: TetherError): boolean {
 
 /** What an attempt's error counts as when it is not a TetherError: the relay is unreachable. */
 export function asAttemptError(err: unknown, url: string): TetherError {
-  if (isTetherError(err)) return err;
-  return createError(ErrorCode.RELAY_UNREACHABLE, `cannot reach relay at ${url}: ${err instanceof Error ? err.message : String(err)}`);
+  return describeConnectError(err, url);
 }

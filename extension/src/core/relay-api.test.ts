@@ -7,6 +7,7 @@ import { ErrorCode, isTetherError, type ErrorCodeString } from '@tether/shared';
 import { errorFromBody, RelayApi } from './relay-api.js';
 
 describe('errorFromBody', () => {
+  const asked = { url: 'http://127.0.0.1:8080', request: 'GET /v1/tunnels' };
   const cases: [status: number, body: string, code: ErrorCodeString][] = [
     [401, '{"code":"TETHER_ERR_UNAUTHORIZED","message":"bad token"}', ErrorCode.UNAUTHORIZED],
     [403, '{"code":"TETHER_ERR_TUNNEL_FORBIDDEN","message":"not yours"}', ErrorCode.TUNNEL_FORBIDDEN],
@@ -24,13 +25,17 @@ describe('errorFromBody', () => {
   ];
   for (const [status, body, code] of cases) {
     test(`HTTP ${status} ${JSON.stringify(body.slice(0, 40))} → ${code}`, () => {
-      assert.equal(errorFromBody(status, body).code, code);
+      assert.equal(errorFromBody(status, body, asked).code, code);
     });
   }
 
   test('keeps the relay message, or falls back to the code', () => {
-    assert.equal(errorFromBody(403, '{"code":"TETHER_ERR_TUNNEL_FORBIDDEN","message":"not yours"}').message, 'not yours');
-    assert.equal(errorFromBody(409, '{"code":"TETHER_ERR_TUNNEL_IN_USE"}').message, 'TETHER_ERR_TUNNEL_IN_USE');
+    assert.equal(errorFromBody(403, '{"code":"TETHER_ERR_TUNNEL_FORBIDDEN","message":"not yours"}', asked).message, 'not yours');
+    assert.equal(errorFromBody(409, '{"code":"TETHER_ERR_TUNNEL_IN_USE"}', asked).message, 'TETHER_ERR_TUNNEL_IN_USE');
+  });
+
+  test('an answer without a Tether error is from something that is not a relay', () => {
+    assert.equal(errorFromBody(404, 'Not Found', asked).message, 'http://127.0.0.1:8080 is not a Tether relay (it answered HTTP 404 Not Found to GET /v1/tunnels); check the relay URL');
   });
 });
 
@@ -135,25 +140,51 @@ describe('RelayApi', () => {
     assert.equal(seen.at(-1)?.url, '/v1/tunnels/a%2Fb');
   });
 
-  const failures: [what: string, call: (api: RelayApi) => Promise<unknown>, code: ErrorCodeString][] = [
-    ['a coded JSON error', (api) => api.tunnel('theirs'), ErrorCode.TUNNEL_FORBIDDEN],
-    ['a non-JSON 500', (api) => api.users(), ErrorCode.RELAY_REJECTED],
-    ['a 200 that is not JSON', (api) => api.request('GET', '/v1/html'), ErrorCode.RELAY_REJECTED],
+  const failures: [what: string, call: (api: RelayApi) => Promise<unknown>, code: ErrorCodeString, message: (base: string) => string][] = [
+    ['a coded JSON error', (api) => api.tunnel('theirs'), ErrorCode.TUNNEL_FORBIDDEN, () => 'tunnel theirs belongs to another user'],
+    [
+      'a non-JSON 500',
+      (api) => api.users(),
+      ErrorCode.RELAY_REJECTED,
+      (b) => `${b} answered GET /v1/users with HTTP 500 Internal Server Error and no Tether error: it is not a Tether relay, or a proxy in front of the relay cannot reach it; check the relay URL and that the relay is running`,
+    ],
+    [
+      'a 200 that is not JSON',
+      (api) => api.request('GET', '/v1/html'),
+      ErrorCode.RELAY_REJECTED,
+      (b) => `${b} is not a Tether relay (it answered GET /v1/html with an HTML page that is not JSON); check the relay URL`,
+    ],
   ];
-  for (const [what, call, code] of failures) {
+  for (const [what, call, code, message] of failures) {
     test(`${what} → ${code}`, async () => {
-      await assert.rejects(call(new RelayApi(base, 't')), (err) => isTetherError(err, code));
+      await assert.rejects(call(new RelayApi(base, 't')), (err) => isTetherError(err, code) && err.message === message(base));
     });
   }
 
   test('connection refused → RELAY_UNREACHABLE', async () => {
-    const api = new RelayApi(`http://127.0.0.1:${await freePort()}`, 't');
-    await assert.rejects(api.whoami(), (err) => isTetherError(err, ErrorCode.RELAY_UNREACHABLE));
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const api = new RelayApi(url, 't');
+    await assert.rejects(api.whoami(), (err) => isTetherError(err, ErrorCode.RELAY_UNREACHABLE) && err.message === `nothing listens at ${url} (connection refused); check that the relay is running and the relay URL`);
   });
 
   test('no answer within the timeout → RELAY_UNREACHABLE', async () => {
     const api = new RelayApi(base, 't', 50);
-    await assert.rejects(api.request('GET', '/v1/never-answers'), (err) => isTetherError(err, ErrorCode.RELAY_UNREACHABLE));
+    await assert.rejects(
+      api.request('GET', '/v1/never-answers'),
+      (err) => isTetherError(err, ErrorCode.RELAY_UNREACHABLE) && err.message === `${base} did not answer within 0.1 s; check the relay URL, and that the relay is running`,
+    );
+  });
+
+  test('a user name that breaks the rule is refused before anything is sent', async () => {
+    const before = seen.length;
+    const api = new RelayApi(base, 'admin');
+    await assert.rejects(
+      api.createUser('a'.repeat(300)),
+      (err) => isTetherError(err, ErrorCode.INVALID_ARGUMENT) && err.message === "user name is too long (300 characters; at most 63 of a-z, 0-9 and '-')",
+    );
+    await assert.rejects(api.rotateUserToken('Bob'), (err) => isTetherError(err, ErrorCode.INVALID_ARGUMENT));
+    await assert.rejects(api.deleteUser(''), (err) => isTetherError(err, ErrorCode.INVALID_ARGUMENT));
+    assert.equal(seen.length, before);
   });
 
   test('an invalid relay URL is refused up front', () => {

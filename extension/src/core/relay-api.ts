@@ -1,4 +1,5 @@
-import { createError, ErrorCode, isErrorCode, isTetherError, type TetherError } from '@tether/shared';
+import { checkUserName, createError, isErrorCode, type TetherError } from '@tether/shared';
+import { describeConnectError, describeForeignAnswer, type Asked } from './connect-error.js';
 import { parseRelayUrl } from './relay-url.js';
 
 export interface TunnelInfo {
@@ -9,15 +10,11 @@ export interface TunnelInfo {
   lastHostedAt: string | null;
 }
 
-/** Turns a failed fetch into RELAY_UNREACHABLE with the underlying cause. */
-export function unreachable(url: string, err: unknown): TetherError {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  const why = cause?.code ?? cause?.message ?? (err as Error).message;
-  return createError(ErrorCode.RELAY_UNREACHABLE, `cannot reach relay at ${url}: ${why}`);
-}
-
-/** Reads a `{ code, message }` error body into a TetherError. */
-export function errorFromBody(status: number, body: string): TetherError {
+/**
+ * Reads a relay's `{ code, message }` error body into a TetherError; any other answer means
+ * something that is not a relay answered what was `asked` (see describeForeignAnswer).
+ */
+export function errorFromBody(status: number, body: string, asked: Asked): TetherError {
   try {
     const parsed = JSON.parse(body) as { code?: unknown; message?: unknown };
     if (isErrorCode(parsed.code)) {
@@ -26,8 +23,14 @@ export function errorFromBody(status: number, body: string): TetherError {
   } catch {
     // not JSON: fall through
   }
-  if (status === 401) return createError(ErrorCode.UNAUTHORIZED, 'the relay refused the token');
-  return createError(ErrorCode.RELAY_REJECTED, `relay answered HTTP ${status}`);
+  return describeForeignAnswer(status, body, asked);
+}
+
+/** Checks a user name before it is sent: the same rule and sentence as the relay's. */
+function userName(name: string): string {
+  const invalid = checkUserName(name);
+  if (invalid) throw invalid;
+  return name;
 }
 
 /** The relay's HTTP API, with coded errors. */
@@ -55,17 +58,22 @@ export class RelayApi {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      if (isTetherError(err)) throw err;
-      throw unreachable(this.base, err);
+      throw describeConnectError(err, this.base, this.timeoutMs);
     }
-    const text = await response.text();
-    if (!response.ok) throw errorFromBody(response.status, text);
+    const asked: Asked = { url: this.base, request: `${method} ${path}` };
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (err) {
+      throw describeConnectError(err, this.base, this.timeoutMs);
+    }
+    if (!response.ok) throw errorFromBody(response.status, text, asked);
     if (!text) return undefined as T;
     try {
       return JSON.parse(text) as T;
     } catch {
       // Something that is not a relay (a web server, a captive portal) answered 200.
-      throw createError(ErrorCode.RELAY_REJECTED, `${this.base} answered ${method} ${path} with something that is not JSON`);
+      throw describeForeignAnswer(response.status, text, asked);
     }
   }
 
@@ -82,16 +90,16 @@ export class RelayApi {
   async deleteTunnel(name: string): Promise<void> {
     await this.request('DELETE', `/v1/tunnels/${encodeURIComponent(name)}`);
   }
-  createUser(name: string): Promise<{ name: string; token: string; createdAt: string }> {
-    return this.request('POST', '/v1/users', { name });
+  async createUser(name: string): Promise<{ name: string; token: string; createdAt: string }> {
+    return this.request('POST', '/v1/users', { name: userName(name) });
   }
   async users(): Promise<{ name: string; createdAt: string }[]> {
     return (await this.request<{ users: { name: string; createdAt: string }[] }>('GET', '/v1/users')).users;
   }
-  rotateUserToken(name: string): Promise<{ name: string; token: string }> {
-    return this.request('POST', `/v1/users/${encodeURIComponent(name)}/token`);
+  async rotateUserToken(name: string): Promise<{ name: string; token: string }> {
+    return this.request('POST', `/v1/users/${encodeURIComponent(userName(name))}/token`);
   }
   async deleteUser(name: string): Promise<void> {
-    await this.request('DELETE', `/v1/users/${encodeURIComponent(name)}`);
+    await this.request('DELETE', `/v1/users/${encodeURIComponent(userName(name))}`);
   }
 }

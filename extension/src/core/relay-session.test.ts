@@ -53,7 +53,8 @@ describe('connectRelaySession against a real relay', () => {
   const refusals: [what: string, options: () => RelaySessionOptions, code: ErrorCodeString][] = [
     ['a bad token', () => ({ relay: url, token: 'not-a-token', endpoint: 'connect' }), ErrorCode.UNAUTHORIZED],
     ['an invalid tunnel name', () => ({ relay: url, token: alice, endpoint: 'host', tunnel: 'Bad_Name' }), ErrorCode.INVALID_TUNNEL_NAME],
-    ['a URL that is not a relay', () => ({ relay: `${url}/elsewhere`, token: alice, endpoint: 'connect' }), ErrorCode.NOT_FOUND],
+    // Refused before anything is sent: the relay serves its API at the root.
+    ['a relay URL with a path', () => ({ relay: `${url}/elsewhere`, token: alice, endpoint: 'connect' }), ErrorCode.INVALID_ARGUMENT],
   ];
   for (const [what, options, code] of refusals) {
     test(`${what} → ${code}`, async () => {
@@ -87,7 +88,8 @@ describe('connectRelaySession against a real relay', () => {
 });
 
 describe('connectRelaySession against misbehaving servers', () => {
-  // The relay URL's path picks the behaviour: http://127.0.0.1:P/<behaviour>/v1/connect
+  // The token picks the behaviour: `Authorization: Bearer <behaviour>`.
+  const behaviourOf = (req: http.IncomingMessage): string => /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
   const seen: { url: string; authorization: string | undefined; protocol: string | undefined }[] = [];
   const closeReasons: string[] = [];
   const server = http.createServer((_req, res) => {
@@ -97,12 +99,16 @@ describe('connectRelaySession against misbehaving servers', () => {
   const held: net.Socket[] = [];
   const wss = new WebSocketServer({
     noServer: true,
-    handleProtocols: (protocols, req) => (req.url?.startsWith('/no-subprotocol/') ? false : protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    handleProtocols: (protocols, req) => (behaviourOf(req) === 'no-subprotocol' ? false : protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
   server.on('upgrade', (req, socket, head) => {
-    const behaviour = req.url?.split('/')[1] ?? '';
+    const behaviour = behaviourOf(req);
     if (behaviour === 'http-500') {
       socket.end('HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/html\r\ncontent-length: 5\r\n\r\noops!');
+      return;
+    }
+    if (behaviour === 'page') {
+      socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 13\r\n\r\n<html></html>');
       return;
     }
     if (behaviour === 'hang') {
@@ -135,34 +141,53 @@ describe('connectRelaySession against misbehaving servers', () => {
     server.close();
   });
 
-  const failures: [behaviour: string, code: ErrorCodeString, extra?: Partial<RelaySessionOptions>][] = [
-    ['no-subprotocol', ErrorCode.UNSUPPORTED_VERSION],
-    ['http-500', ErrorCode.RELAY_REJECTED],
-    ['hang', ErrorCode.RELAY_UNREACHABLE, { handshakeTimeoutMs: 100 }],
+  const failures: [behaviour: string, code: ErrorCodeString, message: (base: string) => string, extra?: Partial<RelaySessionOptions>][] = [
+    [
+      'no-subprotocol',
+      ErrorCode.UNSUPPORTED_VERSION,
+      (b) => `${b} does not speak ${SUBPROTOCOL}: it is not a Tether relay, or one of a version this client does not support; check the relay URL, or use a client of the relay's version`,
+    ],
+    [
+      'http-500',
+      ErrorCode.RELAY_REJECTED,
+      (b) => `${b} answered GET /v1/connect with HTTP 500 Internal Server Error and no Tether error: it is not a Tether relay, or a proxy in front of the relay cannot reach it; check the relay URL and that the relay is running`,
+    ],
+    ['page', ErrorCode.RELAY_REJECTED, (b) => `${b} is not a Tether relay (it answered the WebSocket upgrade with HTTP 200 OK); check the relay URL`],
+    ['hang', ErrorCode.RELAY_UNREACHABLE, (b) => `${b} did not answer within 0.1 s; check the relay URL, and that the relay is running`, { handshakeTimeoutMs: 100 }],
   ];
-  for (const [behaviour, code, extra] of failures) {
+  for (const [behaviour, code, message, extra] of failures) {
     test(`handshake: ${behaviour} → ${code}`, async () => {
-      assert.ok(isTetherError(await rejection({ relay: `${base}/${behaviour}`, token: 't', endpoint: 'connect', ...extra }), code));
+      const err = await rejection({ relay: base, token: behaviour, endpoint: 'connect', ...extra });
+      assert.ok(isTetherError(err, code), String(err));
+      assert.equal(err.message, message(base));
     });
   }
 
-  const endings: [behaviour: string, code: ErrorCodeString, extra?: Partial<RelaySessionOptions>][] = [
-    ['close-1001', ErrorCode.GOING_AWAY],
-    ['close-4000', ErrorCode.CONNECTION_LOST],
-    ['close-coded', ErrorCode.TUNNEL_FORBIDDEN],
-    ['text', ErrorCode.CONNECTION_LOST],
-    ['silent', ErrorCode.CONNECTION_LOST, { pingIntervalMs: 10, idleTimeoutMs: 50 }],
+  const endings: [behaviour: string, code: ErrorCodeString, message: RegExp | ((base: string) => string), extra?: Partial<RelaySessionOptions>][] = [
+    ['close-1001', ErrorCode.GOING_AWAY, () => 'relay went away'],
+    // Accepted and closed before a word: a stranger, or a relay in trouble.
+    [
+      'close-4000',
+      ErrorCode.CONNECTION_LOST,
+      (b) => `${b} accepted the WebSocket and closed it at once (close code 4000, "bye"): it is not a Tether relay, or it is failing; check the relay URL and the relay's log`,
+    ],
+    ['close-coded', ErrorCode.TUNNEL_FORBIDDEN, () => 'the relay closed the connection (close code 1008)'],
+    ['text', ErrorCode.CONNECTION_LOST, () => 'connection to relay lost (close code 4000, "done")'],
+    ['silent', ErrorCode.CONNECTION_LOST, /^no traffic from relay for 50 ms$/, { pingIntervalMs: 10, idleTimeoutMs: 50 }],
   ];
-  for (const [behaviour, code, extra] of endings) {
+  for (const [behaviour, code, message, extra] of endings) {
     test(`session: ${behaviour} → closed with ${code}`, async () => {
-      const session = await connectRelaySession({ relay: `${base}/${behaviour}`, token: 't', endpoint: 'connect', ...extra });
-      assert.equal((await session.closed)?.code, code);
+      const session = await connectRelaySession({ relay: base, token: behaviour, endpoint: 'connect', ...extra });
+      const err = await session.closed;
+      assert.equal(err?.code, code);
+      if (typeof message === 'function') assert.equal(err?.message, message(base));
+      else assert.match(err?.message ?? '', message);
     });
   }
 
   test('a malformed frame from the relay ends the WebSocket with the decoder\'s code', async () => {
     const before = closeReasons.length;
-    const session = await connectRelaySession({ relay: `${base}/garbage`, token: 't', endpoint: 'connect' });
+    const session = await connectRelaySession({ relay: base, token: 'garbage', endpoint: 'connect' });
     const err = await session.closed;
     assert.ok(err?.code.startsWith('TETHER_ERR_FRAME') || err?.code === ErrorCode.UNKNOWN_FRAME_TYPE, err?.code);
     while (closeReasons.length === before) await new Promise((r) => setTimeout(r, 5));
@@ -170,10 +195,10 @@ describe('connectRelaySession against misbehaving servers', () => {
   });
 
   test('sends the token, the subprotocol and the tunnel', async () => {
-    const session = await webSocketFactory({ relay: `${base}/silent`, token: 'secret' })('host', 'my-box');
+    const session = await webSocketFactory({ relay: base, token: 'silent' })('host', 'my-box');
     const request = seen.at(-1);
-    assert.equal(request?.url, '/silent/v1/host?tunnel=my-box');
-    assert.equal(request?.authorization, 'Bearer secret');
+    assert.equal(request?.url, '/v1/host?tunnel=my-box');
+    assert.equal(request?.authorization, 'Bearer silent');
     assert.equal(request?.protocol, SUBPROTOCOL);
     session.close();
     assert.equal(await session.closed, undefined);

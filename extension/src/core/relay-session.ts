@@ -12,8 +12,9 @@ import {
   type SessionOptions,
   type TetherError,
 } from '@tether/shared';
-import { errorFromBody, unreachable } from './relay-api.js';
-import { parseRelayUrl } from './relay-url.js';
+import { describeConnectError } from './connect-error.js';
+import { errorFromBody } from './relay-api.js';
+import { parseRelayUrl, type RelayUrls } from './relay-url.js';
 
 export type Endpoint = 'host' | 'connect';
 
@@ -61,29 +62,59 @@ export function canSkipMasking(wsUrl: string): boolean {
   return url.protocol === 'wss:' || host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
-function closeError(code: number, reason: string): TetherError {
+/** RFC 6455 §7.4.1 names, for the close codes a relay or a stranger may send. */
+const CLOSE_NAMES: Record<number, string> = {
+  1000: 'normal closure',
+  1001: 'going away',
+  1002: 'protocol error',
+  1003: 'unsupported data',
+  1005: 'no status',
+  1006: 'closed without a close frame',
+  1007: 'invalid data',
+  1008: 'policy violation',
+  1009: 'message too big',
+  1011: 'internal error',
+};
+
+/**
+ * The error for a WebSocket that closed on us. `url` is the relay's http(s) URL; `atOnce` is
+ * true when nothing ever came from the relay (not even the answer to the first PING): it
+ * accepted the upgrade and hung up, which a Tether relay does only with a coded reason.
+ */
+export function closeError(code: number, reason: string, url: string, atOnce = false): TetherError {
   // The relay puts the stable code in the close reason; the CLI prints it next to the message.
   if (isErrorCode(reason)) {
     const why = code === CloseCode.GOING_AWAY ? 'the relay is shutting down' : `the relay closed the connection (close code ${code})`;
     return createError(reason, why, code);
   }
   if (code === CloseCode.GOING_AWAY) return createError(ErrorCode.GOING_AWAY, 'relay went away', code);
-  return createError(ErrorCode.CONNECTION_LOST, `connection to relay lost (close code ${code}${reason ? `: ${reason}` : ''})`, code);
+  const how = `close code ${code}${CLOSE_NAMES[code] ? `: ${CLOSE_NAMES[code]}` : ''}${reason ? `, "${reason.slice(0, 80)}"` : ''}`;
+  if (atOnce) {
+    return createError(ErrorCode.CONNECTION_LOST, `${url} accepted the WebSocket and closed it at once (${how}): it is not a Tether relay, or it is failing; check the relay URL and the relay's log`, code);
+  }
+  return createError(ErrorCode.CONNECTION_LOST, `connection to relay lost (${how})`, code);
 }
 
 /** Connects to `/v1/host` or `/v1/connect` and resolves once the upgrade succeeded. */
 export function connectRelaySession(options: RelaySessionOptions): Promise<RelaySession> {
-  const urls = parseRelayUrl(options.relay);
+  let urls: RelayUrls;
+  try {
+    urls = parseRelayUrl(options.relay);
+  } catch (err) {
+    // A rejection like every other failure, not a throw from a function that returns a promise.
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
   const query = options.endpoint === 'host' ? `?tunnel=${encodeURIComponent(options.tunnel ?? '')}` : '';
   const url = `${urls.ws}/v1/${options.endpoint}${query}`;
   const highWaterMark = options.highWaterMark ?? 4 * 1024 * 1024;
   const pingIntervalMs = options.pingIntervalMs ?? Defaults.pingIntervalMs;
   const idleTimeoutMs = options.idleTimeoutMs ?? Defaults.idleTimeoutMs;
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? Defaults.handshakeTimeoutMs;
 
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, [SUBPROTOCOL], {
       headers: { authorization: `Bearer ${options.token}` },
-      handshakeTimeout: options.handshakeTimeoutMs ?? Defaults.handshakeTimeoutMs,
+      handshakeTimeout: handshakeTimeoutMs,
       perMessageDeflate: false,
       // Any relay's largest message (see MAX_FRAME_SIZE_HEADER); frames are checked against the
       // relay's own limit by the session.
@@ -102,20 +133,21 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
         if (size < 8192) chunks.push(c);
         size += c.length;
       });
+      const asked = { url: urls.http, request: `GET /v1/${options.endpoint}`, upgrade: true };
       res.on('end', () => {
-        reject(errorFromBody(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
+        reject(errorFromBody(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), asked));
         ws.terminate();
       });
-      res.on('error', () => reject(createError(ErrorCode.RELAY_REJECTED, `relay answered HTTP ${res.statusCode}`)));
+      res.on('error', () => reject(errorFromBody(res.statusCode ?? 0, '', asked)));
     });
     ws.on('error', (err: NodeJS.ErrnoException) => {
       if (opened) return; // reported through 'close'
-      if (/handshake has timed out/i.test(err.message)) {
-        reject(createError(ErrorCode.RELAY_UNREACHABLE, `relay at ${urls.http} did not complete the handshake in time`));
-      } else if (/subprotocol/i.test(err.message)) {
-        reject(createError(ErrorCode.UNSUPPORTED_VERSION, `relay at ${urls.http} does not speak ${SUBPROTOCOL}`));
+      if (/subprotocol/i.test(err.message)) {
+        reject(createError(ErrorCode.UNSUPPORTED_VERSION, `${urls.http} does not speak ${SUBPROTOCOL}: it is not a Tether relay, or one of a version this client does not support; check the relay URL, or use a client of the relay's version`));
+      } else if (/Sec-WebSocket-Accept|Upgrade header|Invalid status code/i.test(err.message)) {
+        reject(createError(ErrorCode.RELAY_REJECTED, `${urls.http} is not a Tether relay (its answer to the WebSocket upgrade is not valid: ${err.message}); check the relay URL`));
       } else {
-        reject(unreachable(urls.http, { cause: err }));
+        reject(describeConnectError(err, urls.http, handshakeTimeoutMs));
       }
     });
 
@@ -150,12 +182,14 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
         session.ping();
       }, pingIntervalMs);
       timer.unref();
+      let heard = false;
       ws.on('message', (data: Buffer, isBinary) => {
+        heard = true;
         if (isBinary) session.receive(data);
       });
       ws.on('close', (code, reason) => {
         clearInterval(timer);
-        const err = closedByUs ? undefined : (sessionError ?? closeError(code, reason.toString()));
+        const err = closedByUs ? undefined : (sessionError ?? closeError(code, reason.toString(), urls.http, !heard));
         session.destroy(err);
         settle(err);
       });

@@ -12,8 +12,9 @@ describe('parseRelayUrl', () => {
     ['relay.example.com:8080', 'http://relay.example.com:8080', 'ws://relay.example.com:8080'],
     ['localhost', 'http://localhost', 'ws://localhost'],
     ['http://127.0.0.1:8080/', 'http://127.0.0.1:8080', 'ws://127.0.0.1:8080'],
-    ['https://example.com/tether/', 'https://example.com/tether', 'wss://example.com/tether'],
-    ['https://example.com/a/b//', 'https://example.com/a/b', 'wss://example.com/a/b'],
+    ['http://127.0.0.1:8080//', 'http://127.0.0.1:8080', 'ws://127.0.0.1:8080'],
+    ['httpbin.example.com:8080', 'http://httpbin.example.com:8080', 'ws://httpbin.example.com:8080'],
+    ['wss-relay.example.com', 'http://wss-relay.example.com', 'ws://wss-relay.example.com'],
     ['HTTP://Relay.Example.COM:8080', 'http://relay.example.com:8080', 'ws://relay.example.com:8080'],
     ['http://[::1]:8080', 'http://[::1]:8080', 'ws://[::1]:8080'],
   ];
@@ -23,19 +24,28 @@ describe('parseRelayUrl', () => {
     });
   }
 
-  const refused: [what: string, input: string][] = [
-    ['credentials', 'http://alice:secret@relay.example.com'],
-    ['a user name alone', 'https://alice@relay.example.com'],
-    ['ftp', 'ftp://relay.example.com'],
-    ['file', 'file:///etc/passwd'],
-    ['garbage', 'http://exa mple.com'],
-    ['an empty string', ''],
-    ['a bad port', 'http://relay.example.com:99999'],
-    ['an unclosed IPv6 bracket', 'http://[::1:8080'],
+  const refused: [what: string, input: string, message: string][] = [
+    ['credentials', 'http://alice:secret@relay.example.com', 'put the token in --token or TETHER_TOKEN, not in the relay URL'],
+    ['a user name alone', 'https://alice@relay.example.com', 'put the token in --token or TETHER_TOKEN, not in the relay URL'],
+    ['ftp', 'ftp://relay.example.com', 'relay URL "ftp://relay.example.com" has the scheme ftp: use http://, https://, ws:// or wss://'],
+    ['file', 'file:///etc/passwd', 'relay URL "file:///etc/passwd" has the scheme file: use http://, https://, ws:// or wss://'],
+    ['garbage', 'http://exa mple.com', 'relay URL "http://exa mple.com" is malformed: write it as http://HOST:PORT'],
+    ['an empty string', '', 'relay URL "" is malformed: write it as http://HOST:PORT'],
+    ['a bad port', 'wss://relay.example.com:99999', 'relay URL "wss://relay.example.com:99999" is malformed: write it as wss://HOST:PORT'],
+    ['an unclosed IPv6 bracket', 'http://[::1:8080', 'relay URL "http://[::1:8080" is malformed: write it as http://HOST:PORT'],
+    // Not a host named "http" with the path /127.0.0.1:8080.
+    ['one slash', 'http:/127.0.0.1:8080', 'relay URL "http:/127.0.0.1:8080" is malformed: write it as http://HOST:PORT'],
+    ['three slashes', 'https:///relay.example.com', 'relay URL "https:///relay.example.com" is malformed: write it as https://HOST:PORT'],
+    ['no slash', 'wss:relay.example.com', 'relay URL "wss:relay.example.com" is malformed: write it as wss://HOST:PORT'],
+    ['no colon', 'http//127.0.0.1:8080', 'relay URL "http//127.0.0.1:8080" is malformed: write it as http://HOST:PORT'],
+    // The relay serves its API at the root: a path would turn every request into a 404.
+    ['a path', 'http://127.0.0.1:8080/foo', 'relay URL "http://127.0.0.1:8080/foo" has a path (/foo): a relay is addressed as http://HOST:PORT, with nothing after the port'],
+    ['a path prefix', 'wss://example.com/tether/', 'relay URL "wss://example.com/tether/" has a path (/tether/): a relay is addressed as wss://HOST:PORT, with nothing after the port'],
+    ['a query', 'relay.example.com:8080?x=1', 'relay URL "relay.example.com:8080?x=1" has a path (?x=1): a relay is addressed as http://HOST:PORT, with nothing after the port'],
   ];
-  for (const [what, input] of refused) {
+  for (const [what, input, message] of refused) {
     test(`refuses ${what}`, () => {
-      assert.throws(() => parseRelayUrl(input), (err) => isTetherError(err, ErrorCode.INVALID_ARGUMENT));
+      assert.throws(() => parseRelayUrl(input), (err) => isTetherError(err, ErrorCode.INVALID_ARGUMENT) && err.message === message);
     });
   }
 });

@@ -20,6 +20,9 @@ function identityFile(configured: string | undefined): string | undefined {
   return ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(ssh, f)).find((f) => existsSync(f));
 }
 
+/** How a user of VS Code picks the agent, for the advice when none is found. */
+const AGENT_SETTINGS = { agent: 'the tether.agent.type setting', socket: 'the tether.agent.socketPath setting' };
+
 const needsPassphrase = (err: unknown): boolean => isTetherError(err) && /passphrase|encrypted/i.test(err.message);
 
 /** Tether: Open SSH Terminal. */
@@ -28,7 +31,7 @@ export function registerTerminalCommand(auth: Auth, config: Config, connections:
   const findAgent = async (): Promise<FoundAgent | undefined> => {
     const { agent } = config.settings;
     try {
-      return await discoverAgent({ agent: agent.type, socketPath: agent.socketPath });
+      return await discoverAgent({ agent: agent.type, socketPath: agent.socketPath, optionNames: AGENT_SETTINGS });
     } catch (err) {
       if (agent.forward || agent.socketPath || agent.type !== 'auto') {
         notifier.failure(err, 'Finding the SSH agent (the terminal opens without it)', undefined, 'warning');

@@ -33,7 +33,7 @@ export const tunnelSocketRoutes: FastifyPluginAsync<TunnelSocketOptions> = async
 
   app.get<{ Querystring: { tunnel: string } }>('/v1/host', {
     websocket: true,
-    schema: { querystring: { type: 'object', required: ['tunnel'], properties: { tunnel: { type: 'string', maxLength: 256 } } } },
+    schema: { querystring: { type: 'object', required: ['tunnel'], properties: { tunnel: { type: 'string', maxLength: 256, title: 'tunnel name' } } } },
     preHandler: async (request) => {
       const name = request.query.tunnel;
       const invalid = checkTunnelName(name);

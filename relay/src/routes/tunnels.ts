@@ -26,7 +26,7 @@ export const tunnelRoutes: FastifyPluginAsync<{ policy: Policy; registry: Tunnel
   });
 
   app.get<{ Params: { name: string } }>('/v1/tunnels/:name', {
-    schema: { params: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 256 } } } },
+    schema: { params: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 256, title: 'tunnel name' } } } },
   }, async (request) => {
     const { name } = request.params;
     const invalid = checkTunnelName(name);
@@ -37,7 +37,7 @@ export const tunnelRoutes: FastifyPluginAsync<{ policy: Policy; registry: Tunnel
   });
 
   app.delete<{ Params: { name: string } }>('/v1/tunnels/:name', {
-    schema: { params: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 256 } } } },
+    schema: { params: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 256, title: 'tunnel name' } } } },
   }, async (request, reply) => {
     const { name } = request.params;
     const invalid = checkTunnelName(name);

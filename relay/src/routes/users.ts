@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { checkUserName, createError, ErrorCode } from '@tether/shared';
+import { checkUserName, createError, ErrorCode, NAME_MAX_LENGTH } from '@tether/shared';
 import { AuditEventCode } from '../audit/event-codes.js';
 import type { Auditor } from '../audit/auditor.js';
 import type { Policy } from '../policy/policy.js';
@@ -10,7 +10,7 @@ import { generateToken, hashToken } from '../tokens.js';
 const nameParam = {
   type: 'object',
   required: ['name'],
-  properties: { name: { type: 'string', maxLength: 63 } },
+  properties: { name: { type: 'string', maxLength: NAME_MAX_LENGTH, title: 'user name' } },
 } as const;
 
 /** Admin API for users. A token is shown once, when it is created or rotated. */
@@ -30,7 +30,7 @@ export const userRoutes: FastifyPluginAsync<{ store: Store; router: Router; audi
         type: 'object',
         required: ['name'],
         additionalProperties: false,
-        properties: { name: { type: 'string', maxLength: 63 } },
+        properties: { name: { type: 'string', maxLength: NAME_MAX_LENGTH, title: 'user name' } },
       },
     },
   }, async (request, reply) => {

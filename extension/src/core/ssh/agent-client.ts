@@ -50,6 +50,23 @@ export class AgentMessageReader {
  * payload. Rejects with TETHER_ERR_TIMEOUT when no full reply arrives within `timeoutMs`, and
  * TETHER_ERR_NOT_FOUND when the socket cannot be reached, TETHER_ERR_CONNECTION_LOST when it hangs up.
  */
+/** Why an agent socket could not be opened, in words (an errno alone is not a sentence). */
+export function socketProblem(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ENOENT':
+      return 'no such socket';
+    case 'ECONNREFUSED':
+      return 'nothing listens on it (the agent has exited)';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTSOCK':
+      return 'it is not a socket';
+    default:
+      return err.code ?? err.message;
+  }
+}
+
 function agentRequest(path: string, payload: Buffer, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(path);
@@ -73,7 +90,7 @@ function agentRequest(path: string, payload: Buffer, timeoutMs: number): Promise
         finish(err as TetherError);
       }
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => finish(createError(ErrorCode.NOT_FOUND, `cannot reach the agent at ${path}: ${err.code ?? err.message}`)));
+    socket.on('error', (err: NodeJS.ErrnoException) => finish(createError(ErrorCode.NOT_FOUND, `cannot reach the agent at ${path}: ${socketProblem(err)}`)));
     socket.on('close', () => finish(createError(ErrorCode.CONNECTION_LOST, `agent at ${path} closed the connection without answering`)));
   });
 }

@@ -100,6 +100,40 @@ describe('discoverAgent', () => {
     await assert.rejects(discoverAgent({ agent: 'gpg-agent', environment: environment({ env: { SSH_AUTH_SOCK: ssh } }) }), (err) => code(err) === ErrorCode.NOT_FOUND);
   });
 
+  const messageOf = async (promise: Promise<unknown>): Promise<string> => {
+    const err = await promise.then(() => undefined, (e: unknown) => e);
+    assert.equal(code(err), ErrorCode.NOT_FOUND);
+    return (err as Error).message;
+  };
+
+  test('none found: each kind says where it was looked for, and what to do', async () => {
+    assert.equal(
+      await messageOf(discoverAgent({ environment: environment({}) })),
+      'no working SSH agent (any of ssh-agent, gpg-agent, pageant): none found (SSH_AUTH_SOCK is not set; gpgconf names no gpg-agent ssh socket; no pageant socket in /tmp/pageant.alice); start an agent and add a key (eval $(ssh-agent); ssh-add), or name its socket with --agent-socket',
+    );
+  });
+
+  test('--agent pageant with SSH_AUTH_SOCK set: no claim that SSH_AUTH_SOCK is missing, and a pointer to it', async () => {
+    assert.equal(
+      await messageOf(discoverAgent({ agent: 'pageant', environment: environment({ env: { SSH_AUTH_SOCK: '/run/agent.sock' } }) })),
+      'no working SSH agent (pageant): none found (no pageant socket in /tmp/pageant.alice); SSH_AUTH_SOCK is set (/run/agent.sock): to use that agent, choose ssh-agent or auto with --agent',
+    );
+    assert.match(await messageOf(discoverAgent({ agent: 'pageant', environment: environment({}) })), /none found \(no pageant socket in \/tmp\/pageant\.alice\); start pageant with the keys to use$/);
+  });
+
+  test('each candidate that failed is named with its reason, and no code but the one of the whole error', async () => {
+    const message = await messageOf(discoverAgent({ environment: environment({ env: { SSH_AUTH_SOCK: join(dir, 'gone') } }) }));
+    assert.equal(
+      message,
+      `no working SSH agent (any of ssh-agent, gpg-agent, pageant): tried ssh-agent (SSH_AUTH_SOCK): cannot reach the agent at ${join(dir, 'gone')}: no such socket; start an agent and add a key (eval $(ssh-agent); ssh-add), or name its socket with --agent-socket`,
+    );
+    assert.doesNotMatch(message, /TETHER_ERR_/);
+    assert.match(await messageOf(discoverAgent({ socketPath: join(dir, 'gone'), environment: environment({}) })), /; check the --agent-socket path$/);
+    // VS Code names its settings instead of the CLI's flags.
+    const names = { agent: 'the tether.agent.type setting', socket: 'the tether.agent.socketPath setting' };
+    assert.match(await messageOf(discoverAgent({ optionNames: names, environment: environment({}) })), /or name its socket with the tether\.agent\.socketPath setting$/);
+  });
+
   test('an unknown agent kind is an invalid argument', async () => {
     await assert.rejects(discoverAgent({ agent: 'putty' as never, environment: environment({}) }), (err) => code(err) === ErrorCode.INVALID_ARGUMENT);
   });

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { createError, ErrorCode, type TetherError } from '@tether/shared';
+import { createError, ErrorCode } from '@tether/shared';
 import { probeAgent, type AgentProbe } from './agent-client.js';
 
 export type AgentKind = 'ssh-agent' | 'gpg-agent' | 'pageant';
@@ -51,7 +51,14 @@ export interface DiscoverOptions {
   socketPath?: string;
   probeTimeoutMs?: number;
   environment?: Partial<DiscoveryEnvironment>;
+  /**
+   * How the user names the agent kind and the socket, for the advice when no agent is found:
+   * the CLI's flags by default; VS Code passes its settings.
+   */
+  optionNames?: { agent: string; socket: string };
 }
+
+const CLI_OPTION_NAMES = { agent: '--agent', socket: '--agent-socket' };
 
 function runGpgconf(env: NodeJS.ProcessEnv): Promise<string | undefined> {
   return new Promise((resolve) => {
@@ -174,13 +181,50 @@ export async function discoverAgent(options: DiscoverOptions = {}): Promise<Foun
       const { keys } = await environment.probe(candidate.path, timeoutMs);
       return { ...candidate, keys };
     } catch (err) {
-      const why = (err as TetherError).code ? `${(err as Error).message} [${(err as TetherError).code}]` : String(err);
-      failures.push(`${candidate.kind} at ${candidate.path} (${candidate.source}): ${why}`);
+      // The message only: the caller prints one code, this error's, once. The path is named
+      // once (the probe's messages name it already).
+      const why = err instanceof Error ? err.message : String(err);
+      const where = why.includes(candidate.path) ? '' : ` at ${candidate.path}`;
+      failures.push(`${candidate.kind}${where} (${candidate.source}): ${why}`);
     }
   }
+  throw createError(ErrorCode.NOT_FOUND, noAgentMessage(choice, failures, options.socketPath !== undefined, environment, options.optionNames ?? CLI_OPTION_NAMES));
+}
+
+/** Where each kind of agent is looked for, for the message when none is there. */
+function lookedFor(kind: AgentKind, environment: DiscoveryEnvironment): string {
+  switch (kind) {
+    case 'ssh-agent':
+      return environment.platform === 'win32' ? 'no SSH_AUTH_SOCK' : 'SSH_AUTH_SOCK is not set';
+    case 'gpg-agent':
+      return 'gpgconf names no gpg-agent ssh socket';
+    case 'pageant':
+      return environment.platform === 'win32' ? 'no pageant named pipe' : `no pageant socket in /tmp/pageant.${environment.username}`;
+  }
+}
+
+/**
+ * What was wrong and what to do: every candidate tried and why it failed, or where each kind
+ * was looked for; with --agent KIND while SSH_AUTH_SOCK is set, a pointer to that agent.
+ */
+function noAgentMessage(
+  choice: AgentChoice,
+  failures: string[],
+  explicitSocket: boolean,
+  environment: DiscoveryEnvironment,
+  names: { agent: string; socket: string },
+): string {
+  const kinds = choice === 'auto' ? AUTO_ORDER : [choice];
   const wanted = choice === 'auto' ? `any of ${AUTO_ORDER.join(', ')}` : choice;
-  const tried = failures.length > 0 ? `tried ${failures.join('; ')}` : 'none found (no SSH_AUTH_SOCK, no gpg-agent ssh socket from gpgconf, no pageant socket)';
-  throw createError(ErrorCode.NOT_FOUND, `no working SSH agent (${wanted}): ${tried}`);
+  const found = failures.length > 0 ? `tried ${failures.join('; ')}` : `none found (${kinds.map((k) => lookedFor(k, environment)).join('; ')})`;
+  let todo: string;
+  if (explicitSocket) todo = `check the ${names.socket} path`;
+  else if (choice !== 'auto' && choice !== 'ssh-agent' && environment.env.SSH_AUTH_SOCK) {
+    todo = `SSH_AUTH_SOCK is set (${environment.env.SSH_AUTH_SOCK}): to use that agent, choose ssh-agent or auto with ${names.agent}`;
+  } else if (choice === 'pageant') todo = 'start pageant with the keys to use';
+  else if (choice === 'gpg-agent') todo = "enable gpg-agent's ssh support (enable-ssh-support in gpg-agent.conf)";
+  else todo = `start an agent and add a key (eval $(ssh-agent); ssh-add), or name its socket with ${names.socket}`;
+  return `no working SSH agent (${wanted}): ${found}; ${todo}`;
 }
 
 /** `ssh-agent at /tmp/x (SSH_AUTH_SOCK, 1 key)` */

@@ -11,7 +11,7 @@ import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { OpenSSHAgent } from 'ssh2';
 import { createError, ErrorCode, type TetherError } from '@tether/shared';
-import { AGENT_FAILURE_REPLY, AgentMessageReader, frameAgentMessage } from './agent-client.js';
+import { AGENT_FAILURE_REPLY, AgentMessageReader, frameAgentMessage, socketProblem } from './agent-client.js';
 
 /** Default time the local agent has to answer one request (a signature may wait for a touch or a confirmation). */
 export const DEFAULT_AGENT_TIMEOUT_MS = 30_000;
@@ -146,7 +146,7 @@ export class AgentProxy extends Duplex {
       resolve(reply);
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (socket === this.local) this.fail(createError(ErrorCode.NOT_FOUND, `cannot reach the agent at ${this.path}: ${err.code ?? err.message}`));
+      if (socket === this.local) this.fail(createError(ErrorCode.NOT_FOUND, `cannot reach the agent at ${this.path}: ${socketProblem(err)}`));
     });
     socket.on('close', () => {
       if (socket === this.local) this.fail(createError(ErrorCode.CONNECTION_LOST, `agent at ${this.path} closed the connection`));
