@@ -1,7 +1,8 @@
-import { assertTunnelName, type TetherError } from '@tether/shared';
-import { Connector, describePoolReason, HostAgent, parseHostPort, RelayApi, webSocketFactory, type PoolState } from '../core/index.js';
+import { assertTunnelName, createError, ErrorCode, type TetherError } from '@tether/shared';
+import { Connector, describePoolReason, describeStreamEnd, HostAgent, parseHostPort, RelayApi, webSocketFactory, type PoolState } from '../core/index.js';
 import { info, UsageError } from './output.js';
 import { runProxy } from './proxy-command.js';
+import { reportShare, targetListens } from './share-report.js';
 import { clientOptions, parse, poolFlags, poolOptions, relayEndpointsAndToken, requirePositional, resumableOptions } from './options.js';
 
 function onSignals(stop: () => void): void {
@@ -30,22 +31,6 @@ function reportFailover(): (state: PoolState) => void {
   };
 }
 
-/** One line per failed connection attempt (or lost session) of any relay, with the next retry. */
-function reportRetries(named: boolean): (state: PoolState) => void {
-  const shown = new Map<string, string>();
-  return (state) => {
-    const now = Date.now();
-    for (const e of state.endpoints) {
-      if ((e.state !== 'down' && e.state !== 'failed') || !e.lastError || e.retryInMs === undefined) continue;
-      // The retry's due time tells one failure from the next.
-      const key = `${e.lastError.code}|${e.lastError.message}|${Math.round((now + e.retryInMs) / 250)}`;
-      if (shown.get(e.url) === key) continue;
-      shown.set(e.url, key);
-      info(`disconnected${named ? ` from ${e.url}` : ''}: ${e.lastError.message} [${e.lastError.code}]; reconnecting in ${(e.retryInMs / 1000).toFixed(1)} s`);
-    }
-  };
-}
-
 /** A Connector over every --relay given, with the pool and resume flags. */
 function clientConnector(values: Parameters<typeof relayEndpointsAndToken>[0] & Parameters<typeof poolOptions>[0]): { connector: Connector; relay: string; token: string } {
   const { endpoints, token } = relayEndpointsAndToken(values);
@@ -69,14 +54,15 @@ export async function shareCommand(args: string[]): Promise<void> {
     target,
     endpoints,
     factory: webSocketFactory({ relay: endpoints[0].url, token }),
-    pool: poolOptions(values),
+    // Unreachable relays at start are waited for (and reported), as when they are lost later.
+    pool: { ...poolOptions(values), keepTrying: true },
     resumable: resumableOptions(values) || undefined,
   });
   agent.on('disconnected', (err, retryIn) => {
-    // Retries are reported from the pool's state (below), one line per failed attempt.
+    // Retries are reported from the pool's state (reportShare), one line per failed attempt.
     if (retryIn === undefined) info(`disconnected: ${err.message} [${err.code}]`);
   });
-  agent.on('state', reportRetries(endpoints.length > 1));
+  reportShare(agent, target, endpoints.length > 1);
   const relays = endpoints.map((e) => e.url).join(', ');
   let announced = false;
   agent.on('ready', () => {
@@ -84,17 +70,29 @@ export async function shareCommand(args: string[]): Promise<void> {
     announced = true;
     info(`Sharing ${target.host}:${target.port} as tunnel ${tunnel} via ${relays}`);
   });
+  if (!(await targetListens(target))) {
+    info(`warning: nothing listens on ${target.host}:${target.port} yet; connections through ${tunnel} are refused until something does`);
+  }
   const failed = new Promise<never>((_, reject) => agent.once('error', reject));
   // Before start(): a signal that comes as soon as "Sharing" is printed must stop us cleanly.
   onSignals(() => {
     info('Stopping: letting open streams finish (Ctrl-C again to exit now)');
     agent.stop().then(() => process.exit(0), () => process.exit(1));
   });
-  await agent.start();
-  // The agent's retry timers do not hold the process: sharing does, until stopped or failed.
+  // The agent's retry timers do not hold the process: sharing (or waiting for a relay to share
+  // through) does, until stopped or failed.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   failed.catch(() => clearInterval(keepAlive));
-  await failed;
+  try {
+    await agent.start();
+  } catch (err) {
+    clearInterval(keepAlive);
+    throw err;
+  }
+  await failed.catch((err: TetherError) => {
+    // Every relay now refuses us (a replaced token, say): say that sharing stopped, and why.
+    throw createError(err.code, `stopped sharing ${tunnel}: ${err.message}`);
+  });
 }
 
 /** `tether connect NAME --listen HOST:PORT [--relay URL ...]` */
@@ -110,7 +108,12 @@ export async function connectCommand(args: string[]): Promise<void> {
     if (err.code !== 'TETHER_ERR_RELAY_UNREACHABLE') throw err;
     return undefined;
   });
-  connector.on('state', reportFailover());
+  let stopping = false;
+  const failover = reportFailover();
+  connector.on('state', (state) => {
+    // Closing on a signal drops every relay: that is no failover to report.
+    if (!stopping) failover(state);
+  });
   await connector.session();
   const server = await connector.listen(tunnel, listen.host, listen.port);
   const address = server.address();
@@ -121,7 +124,13 @@ export async function connectCommand(args: string[]): Promise<void> {
   connector.on('listenError', (err) => info(`listener error: ${err.message}`));
   connector.on('streamDetached', (name, err) => info(`${name}: relay path lost (${err.code}); resuming through another relay`));
   connector.on('streamResumed', (name) => info(`${name}: stream resumed`));
+  connector.on('connectionClosed', (remote, err) => {
+    // A local client that went away is its own business; anything else ended its session.
+    if (err && !(err.code === ErrorCode.CANCELLED && /^local /.test(err.message))) info(`${remote}: ${describeStreamEnd(tunnel, err)} [${err.code}]`);
+  });
   onSignals(() => {
+    stopping = true;
+    info('Stopping: open connections are closed');
     connector.close();
     process.exit(0);
   });

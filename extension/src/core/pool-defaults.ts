@@ -23,6 +23,12 @@ export const PoolDefaults = {
   backoffBaseMs: 500,
   /** Longest retry delay; also the pace at which an endpoint that refused us is asked again. */
   backoffMaxMs: 30_000,
+  /**
+   * While an endpoint that failed waits for its retry, its health is probed this often, and it
+   * is retried as soon as it answers: a relay back after a long outage is used within this long,
+   * not after the rest of a backoff delay that grew to backoffMaxMs.
+   */
+  downProbeMs: 2000,
 } as const;
 
 /** The pool options that have defaults, as given (undefined: the default). */
@@ -43,9 +49,15 @@ export interface PoolTimings {
   /** A session up this long resets its endpoint's backoff. Default PoolDefaults.stableAfterMs. */
   stableAfterMs?: number;
   backoff?: { baseMs?: number; maxMs?: number };
+  /**
+   * Probe a failed endpoint's health this often while it waits for its retry, and retry at once
+   * when it answers (0: off). Default PoolDefaults.downProbeMs with the built-in /healthz probe,
+   * 0 with a probe of the caller's own.
+   */
+  downProbeMs?: number;
 }
 
-export type ResolvedPoolTimings = Required<Omit<PoolTimings, 'backoff'>> & { backoffBaseMs: number; backoffMaxMs: number };
+export type ResolvedPoolTimings = Required<Omit<PoolTimings, 'backoff' | 'downProbeMs'>> & { backoffBaseMs: number; backoffMaxMs: number };
 
 /**
  * Fills in the defaults for a pool of `kind` over `endpointCount` endpoints (the size is never

@@ -11,6 +11,12 @@ export interface RelayPoolOptions extends PoolTimings {
   factory: SessionFactory;
   /** Health check before reconnecting an endpoint that was down; default GET <url>/healthz. */
   probe?: (url: string) => Promise<void>;
+  /**
+   * start() keeps retrying when every endpoint fails its first attempt for a reason that may
+   * pass (unreachable, say), instead of rejecting: for a host that should be sharing as soon as
+   * a relay comes up. Default false.
+   */
+  keepTrying?: boolean;
   /** Wall clock in epoch ms (for `since` and retry times). */
   now?: () => number;
   /** Source of randomness for weighted choices, in [0, 1). */
@@ -18,7 +24,7 @@ export interface RelayPoolOptions extends PoolTimings {
 }
 
 /** Pool settings a client may tune (see RelayPoolOptions). */
-export type PoolTuning = Partial<Pick<RelayPoolOptions, 'size' | 'detectMs' | 'failbackDelayMs' | 'queueLimit' | 'queueTimeoutMs' | 'stableAfterMs' | 'backoff' | 'probe'>>;
+export type PoolTuning = Partial<Pick<RelayPoolOptions, 'size' | 'detectMs' | 'failbackDelayMs' | 'queueLimit' | 'queueTimeoutMs' | 'stableAfterMs' | 'backoff' | 'probe' | 'downProbeMs' | 'keepTrying'>>;
 
 /** The one endpoint of a client given only a factory (the factory knows where to connect). */
 export const FACTORY_ENDPOINT: RelayEndpoint = { url: 'default', priority: 0, weight: 1 };

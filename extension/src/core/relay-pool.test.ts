@@ -150,3 +150,27 @@ describe('RelayPool: options', () => {
     });
   }
 });
+
+describe('RelayPool: keepTrying at start', () => {
+  test('every endpoint unreachable at first: start() waits and resolves once one comes up', async (t) => {
+    const relays = fakeRelays();
+    relays.down.add(A);
+    relays.down.add(B);
+    const p = testPool(t, { endpoints: endpoints([A], [B]), factory: relays.factory, keepTrying: true });
+    let started = false;
+    const starting = p.start().then(() => (started = true));
+    const waiting = await untilState(p, (x) => x.endpoints.every((e) => e.state === 'down' && e.retryInMs !== undefined));
+    assert.equal(stateOf(waiting, A)?.lastError?.code, ErrorCode.RELAY_UNREACHABLE);
+    assert.equal(started, false);
+    relays.down.delete(B);
+    await starting;
+    assert.equal(p.endpointOf(await p.acquire())?.url, B);
+  });
+
+  test('an error retrying cannot fix still ends start() at once', async (t) => {
+    const relays = fakeRelays();
+    relays.refuse.set(A, createError(ErrorCode.UNAUTHORIZED, 'invalid token'));
+    const p = testPool(t, { endpoints: endpoints([A]), factory: relays.factory, keepTrying: true });
+    await rejectsWith(p.start(), ErrorCode.UNAUTHORIZED);
+  });
+});

@@ -4,7 +4,7 @@ import { Backoff } from './backoff.js';
 import { byRank, chooseActive, liveOrder, pickForStream, rankEndpoints } from './endpoint-ranking.js';
 import type { RelayEndpoint } from './endpoints.js';
 import { checkSession, pingIntervalMs, probeHealth } from './health-probe.js';
-import { resolvePoolTimings } from './pool-defaults.js';
+import { PoolDefaults, resolvePoolTimings } from './pool-defaults.js';
 import { NO_RELAY, samePoolReason, type PoolReason } from './pool-reason.js';
 import type { RelayPoolOptions } from './pool-options.js';
 import type { RelaySession } from './relay-session.js';
@@ -46,6 +46,8 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
   private starting: { resolve: () => void; reject: (err: TetherError) => void } | undefined;
   private startPromise: Promise<void> | undefined;
   private started = false;
+  /** start() waits through retryable failures of every endpoint instead of rejecting. */
+  private readonly keepTrying: boolean;
   private stopped = false;
   private lastKey = '';
 
@@ -57,6 +59,7 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
     this.detectMs = timings.detectMs;
     this.queue = new OpenQueue(timings.queueLimit, timings.queueTimeoutMs, () => this.changed());
     this.now = options.now ?? Date.now;
+    this.keepTrying = options.keepTrying === true;
     this.random = options.random ?? Math.random;
     this.activeSince = this.now();
     const probe = options.probe ?? ((url: string) => probeHealth(url, this.detectMs));
@@ -72,6 +75,7 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
         failbackDelayMs: timings.failbackDelayMs,
         connect,
         probe,
+        downProbeMs: options.downProbeMs ?? (options.probe ? 0 : PoolDefaults.downProbeMs),
         now: this.now,
         events: {
           connecting: () => this.changed(),
@@ -93,7 +97,8 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
   /**
    * Connects to the best endpoints; resolves once one session is up. If every endpoint fails
    * its first attempt, rejects with the most telling error (one that retrying cannot fix wins)
-   * and the pool stops.
+   * and the pool stops; with `keepTrying`, only an error that retrying cannot fix does that,
+   * and the rest are retried with backoff (reported through 'state') until one is up.
    */
   start(): Promise<void> {
     if (this.stopped) return Promise.reject(createError(ErrorCode.CANCELLED, 'the relay pool is closed'));
@@ -184,7 +189,7 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
           slot.retry.clear();
           void slot.attempt(true);
           need--;
-        } else if (this.started && !slot.retry.scheduled && slot.failing) {
+        } else if ((this.started || this.keepTrying) && !slot.retry.scheduled && slot.failing) {
           slot.scheduleRetry();
         }
         continue;
@@ -212,9 +217,13 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
     if (!this.started && this.slots.every((s) => s.failing && !s.connecting)) {
       // Every endpoint failed its first attempt: report the error that says most. One that
       // retrying cannot fix (a bad token) beats "unreachable", which may only be this network.
+      // With keepTrying, only such an error ends the pool; the rest are retried like later losses.
       const errors = byRank(this.slots).map((s) => s.lastError as TetherError);
-      this.shutdown(errors.find(retryCannotFix) ?? errors[0]);
-      return;
+      const final = errors.find(retryCannotFix);
+      if (final || !this.keepTrying) {
+        this.shutdown(final ?? errors[0]);
+        return;
+      }
     }
     this.reconcile();
   }

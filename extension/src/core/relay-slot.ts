@@ -35,6 +35,8 @@ export interface RelaySlotOptions {
   failbackDelayMs: number;
   connect: (url: string) => Promise<RelaySession>;
   probe: (url: string) => Promise<void>;
+  /** Probe this often while waiting for a retry, retrying as soon as the probe passes (0: off). */
+  downProbeMs: number;
   now: () => number;
   events: RelaySlotEvents;
 }
@@ -71,7 +73,10 @@ export class RelaySlot implements Candidate {
     this.endpoint = options.endpoint;
     this.rank = options.rank;
     this.since = options.now();
-    this.retry = new RetrySchedule(options.backoff, options.maxBackoffMs, options.now, () => options.events.due());
+    this.retry = new RetrySchedule(options.backoff, options.maxBackoffMs, options.now, () => options.events.due(), {
+      everyMs: options.downProbeMs,
+      check: () => options.probe(options.endpoint.url),
+    });
   }
 
   get live(): boolean {

@@ -54,4 +54,55 @@ describe('RetrySchedule', () => {
     retry.schedule(false);
     assert.equal((retry.at ?? 0) - 1000, 100);
   });
+
+  describe('while waiting, the health watch', () => {
+    function watched(t: TestContext, healthy: () => boolean) {
+      t.mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+      let dues = 0;
+      let checks = 0;
+      const check = (): Promise<void> => {
+        checks++;
+        return healthy() ? Promise.resolve() : Promise.reject(new Error('down'));
+      };
+      // Delays of 10 s (random() = 1 puts each at its ceiling), checked every 2 s.
+      const retry = new RetrySchedule(new Backoff(10_000, 30_000, () => 1), 30_000, () => 0, () => dues++, { everyMs: 2000, check });
+      return { retry, dues: () => dues, checks: () => checks };
+    }
+    const settle = () => new Promise<void>((r) => setImmediate(r));
+
+    test('fires the retry as soon as the endpoint answers, not after the rest of the delay', async (t) => {
+      let up = false;
+      const { retry, dues, checks } = watched(t, () => up);
+      retry.schedule(false);
+      t.mock.timers.tick(4000);
+      await settle();
+      assert.equal(checks(), 2);
+      assert.equal(dues(), 0);
+      up = true;
+      t.mock.timers.tick(2000);
+      await settle();
+      assert.equal(dues(), 1);
+      assert.equal(retry.due, true);
+      assert.equal(retry.scheduled, false);
+      // Fired once: neither the watch nor the original timer fires again.
+      t.mock.timers.tick(20_000);
+      await settle();
+      assert.equal(dues(), 1);
+      assert.equal(checks(), 3);
+    });
+
+    test('does not run for an endpoint that refused us, nor after clear()', async (t) => {
+      const { retry, checks } = watched(t, () => true);
+      retry.schedule(true);
+      t.mock.timers.tick(10_000);
+      await settle();
+      assert.equal(checks(), 0);
+      retry.clear();
+      retry.schedule(false);
+      retry.clear();
+      t.mock.timers.tick(10_000);
+      await settle();
+      assert.equal(checks(), 0);
+    });
+  });
 });

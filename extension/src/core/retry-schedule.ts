@@ -10,6 +10,7 @@ export class RetrySchedule {
   /** When the timer fires (epoch ms), while one is set. */
   at: number | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private watcher: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly backoff: Backoff,
@@ -17,6 +18,11 @@ export class RetrySchedule {
     private readonly maxMs: number,
     private readonly now: () => number,
     private readonly onDue: () => void,
+    /**
+     * While a (not slowest) retry waits longer than `everyMs`, `check` runs that often; the
+     * retry fires as soon as one resolves (the endpoint answers its health check again).
+     */
+    private readonly watch?: { everyMs: number; check: () => Promise<void> },
   ) {}
 
   get scheduled(): boolean {
@@ -27,18 +33,38 @@ export class RetrySchedule {
   schedule(slowest: boolean): void {
     const delay = slowest ? this.maxMs : this.backoff.next();
     this.at = this.now() + delay;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.at = undefined;
-      this.due = true;
-      this.onDue();
-    }, delay);
+    this.timer = setTimeout(() => this.fire(), delay);
     this.timer.unref();
+    const watch = this.watch;
+    if (!slowest && watch && watch.everyMs > 0 && delay > watch.everyMs) {
+      const timer = this.timer;
+      this.watcher = setInterval(() => {
+        watch.check().then(
+          () => {
+            if (this.timer === timer) this.fire();
+          },
+          () => undefined,
+        );
+      }, watch.everyMs);
+      this.watcher.unref();
+    }
+  }
+
+  private fire(): void {
+    clearTimeout(this.timer);
+    clearInterval(this.watcher);
+    this.timer = undefined;
+    this.watcher = undefined;
+    this.at = undefined;
+    this.due = true;
+    this.onDue();
   }
 
   /** No timer and not due. */
   clear(): void {
     clearTimeout(this.timer);
+    clearInterval(this.watcher);
+    this.watcher = undefined;
     this.timer = undefined;
     this.at = undefined;
     this.due = false;
