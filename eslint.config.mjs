@@ -57,7 +57,7 @@ export default tseslint.config(
   },
   {
     files: ['extension/bin/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly' } },
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', __dirname: 'readonly' } },
   },
   {
     files: ['**/*.mjs', '**/*.js'],

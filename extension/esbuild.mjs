@@ -20,15 +20,20 @@ const optionalNatives = {
 };
 
 /**
- * The CLI loads @tether/relay only for `tether relay`; the relay (fastify, SQLite) is not part
- * of the extension, so that one subcommand says so instead of failing to load a module.
+ * The CLI loads @tether/relay (and pino-pretty, its log format) only for `tether relay`; the
+ * relay (fastify, SQLite) is not part of the extension, so that one subcommand says so instead
+ * of failing to load a module.
  */
 const noRelay = {
   name: 'no-relay',
   setup(b) {
-    b.onResolve({ filter: /^@tether\/relay$/ }, () => ({ path: 'relay', namespace: 'no-relay' }));
+    b.onResolve({ filter: /^(@tether\/relay|pino-pretty)$/ }, () => ({ path: 'relay', namespace: 'no-relay' }));
     b.onLoad({ filter: /.*/, namespace: 'no-relay' }, () => ({
-      contents: "export function startRelay() { throw new Error('tether relay is not bundled with the VS Code extension: run it from the Tether repository (npx tether relay)'); }",
+      contents: [
+        "function notBundled() { throw new Error('tether relay is not bundled with the VS Code extension: run it from the Tether repository (npx tether relay)'); }",
+        'export const startRelay = notBundled;',
+        'export default notBundled;',
+      ].join('\n'),
       loader: 'js',
     }));
   },

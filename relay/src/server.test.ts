@@ -73,10 +73,13 @@ test('startRelay refuses a bad configuration with TETHER_ERR_INVALID_CONFIG', as
   }
 });
 
-test('listening on a busy port gives TETHER_ERR_INVALID_CONFIG and leaves the first relay serving', async (t) => {
+test('listening on a busy port gives TETHER_ERR_ADDRESS_IN_USE, naming the port, and leaves the first relay serving', async (t) => {
   const first = await start(t, { dataDir: tempDir(t) });
   const port = Number(new URL(first.url).port);
-  await assert.rejects(startRelay({ host: '127.0.0.1', port, dataDir: tempDir(t), logger: false }), { code: ErrorCode.INVALID_CONFIG });
+  await assert.rejects(startRelay({ host: '127.0.0.1', port, dataDir: tempDir(t), logger: false }), {
+    code: ErrorCode.ADDRESS_IN_USE,
+    message: new RegExp(`^port ${port} on 127\\.0\\.0\\.1 is already in use: .*--port`),
+  });
   assert.equal((await fetch(`${first.url}/healthz`)).status, 200);
 });
 

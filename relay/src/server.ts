@@ -129,7 +129,9 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   } catch (err) {
     await relay.app.close();
     const e = err as NodeJS.ErrnoException;
-    throw createError(ErrorCode.INVALID_CONFIG, `cannot listen on ${host}:${options.port ?? 8080}: ${e.code ?? e.message}`);
+    const port = options.port ?? 8080;
+    if (e.code === 'EADDRINUSE') throw createError(ErrorCode.ADDRESS_IN_USE, `port ${port} on ${host} is already in use: stop the other process or pass --port`);
+    throw createError(ErrorCode.INVALID_CONFIG, `cannot listen on ${host}:${port}: ${e.code ?? e.message}`);
   }
   const address = relay.app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port ?? 8080;

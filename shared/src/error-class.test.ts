@@ -44,6 +44,7 @@ const expected: Record<ErrorCodeName, ErrorClass> = {
   STREAM_CLOSED: 'final',
   INVALID_ARGUMENT: 'final',
   INVALID_CONFIG: 'final',
+  ADDRESS_IN_USE: 'final',
   USER_EXISTS: 'final',
   NOT_FOUND: 'final',
   HOST_KEY_UNKNOWN: 'final',

@@ -63,6 +63,7 @@ const CLASS_OF: Readonly<Record<ErrorCodeString, ErrorClass>> = {
   [ErrorCode.STREAM_CLOSED]: 'final',
   [ErrorCode.INVALID_ARGUMENT]: 'final',
   [ErrorCode.INVALID_CONFIG]: 'final',
+  [ErrorCode.ADDRESS_IN_USE]: 'final',
   [ErrorCode.USER_EXISTS]: 'final',
   [ErrorCode.NOT_FOUND]: 'final',
   [ErrorCode.HOST_KEY_UNKNOWN]: 'final',

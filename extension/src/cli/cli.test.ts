@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildApp, type RelayApp } from '@tether/relay';
@@ -81,7 +81,7 @@ describe('tether CLI without a relay', () => {
   test('help: usage, exit 0', async () => {
     const result = await tether(['help']);
     assert.equal(result.code, 0);
-    assert.match(result.stdout.toString(), /tether proxy NAME/);
+    assert.match(result.stdout.toString(), /^ {2}proxy <name> /m);
   });
 
   const usageErrors: [what: string, args: string[], line: RegExp][] = [
@@ -208,11 +208,49 @@ describe('tether CLI against a relay it started', () => {
     assert.equal((await tether(['tunnel', 'rename', 'x', ...as('bob')])).code, 2, 'an unknown action is a usage error');
   });
 
+  test('a second relay on the same port: exit 1 with ADDRESS_IN_USE, naming the port', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tether-busy-'));
+    try {
+      const port = new URL(url).port;
+      const result = await tether(['relay', '--port', port, '--data', dir]);
+      assertFails(result, ErrorCode.ADDRESS_IN_USE);
+      assert.match(result.stderr, new RegExp(`^tether: port ${port} on 127\\.0\\.0\\.1 is already in use: .*--port`, 'm'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('user list and user token', async () => {
     const list = await tether(['user', 'list', ...as('admin')]);
     assert.equal(list.code, 0, list.stderr);
     assert.deepEqual(list.stdout.toString().trim().split('\n').map((l) => l.split('\t')[0]).sort(), ['alice', 'bob']);
     assertFails(await tether(['user', 'list', ...as('alice')]), ErrorCode.FORBIDDEN);
+  });
+
+  test('user token replaces a token; user delete removes the user (options before the action work too)', async () => {
+    const created = await tether(['user', 'create', 'frank', ...as('admin')]);
+    assert.equal(created.code, 0, created.stderr);
+    const old = created.stdout.toString().trim();
+    const rotated = await tether(['user', '--relay', url, '--token', admin, 'token', 'frank']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match(rotated.stderr, /^New token for frank \(the old one no longer works\):$/m);
+    const fresh = rotated.stdout.toString().trim();
+    assert.notEqual(fresh, old);
+    assertFails(await tether(['tunnels', '--relay', url, '--token', old]), ErrorCode.UNAUTHORIZED);
+    assert.equal((await tether(['tunnels', '--relay', url, '--token', fresh])).code, 0);
+    const deleted = await tether(['user', 'delete', 'frank', ...as('admin')]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.match(deleted.stderr, /^Deleted user frank$/m);
+    assertFails(await tether(['tunnels', '--relay', url, '--token', fresh]), ErrorCode.UNAUTHORIZED);
+  });
+
+  test('tunnels with nothing to list: nothing on stdout, a hint on stderr', async () => {
+    const created = await tether(['user', 'create', 'dave', ...as('admin')]);
+    assert.equal(created.code, 0, created.stderr);
+    const listed = await tether(['tunnels', '--relay', url, '--token', created.stdout.toString().trim()]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(listed.stdout.length, 0);
+    assert.equal(listed.stderr, "No tunnels yet: share one with 'tether share NAME'\n");
   });
 
   const failures: [what: string, args: () => string[], code: ErrorCodeString][] = [
@@ -269,6 +307,66 @@ describe('tether CLI against a relay it started', () => {
     assert.equal(await stop(child), 0);
     const api = new RelayApi(url, tokens.alice);
     assert.equal((await api.tunnel('alice-brief')).online, false);
+  });
+});
+
+describe('tether relay output', () => {
+  /** Starts `tether relay` with `args`; resolves with its stdout URL line and stderr so far once it listens. */
+  async function relay(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ url: string; stderr: () => string; child: ChildProcess }> {
+    const child = spawn(process.execPath, [MAIN, 'relay', '--port', '0', ...args], { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout?.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        if (stdout.includes('\n')) resolve(stdout.split('\n')[0]);
+      });
+      child.once('exit', (code) => reject(new Error(`relay exited with ${code}: ${stderr}`)));
+    });
+    return { url, stderr: () => stderr, child };
+  }
+
+  const dirs: string[] = [];
+  const dataDir = (): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tether-relay-out-'));
+    dirs.push(dir);
+    return dir;
+  };
+  after(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('on every interface: a URL clients can use, here and from other machines; JSON logs when stderr is not a terminal', async () => {
+    const { url, stderr, child } = await relay(['--host', '0.0.0.0', '--data', dataDir()]);
+    try {
+      while (!stderr().includes('Clients on other machines')) await new Promise((r) => setTimeout(r, 10));
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      const port = new URL(url).port;
+      assert.equal((await fetch(`${url}/healthz`)).status, 200);
+      assert.match(stderr(), new RegExp(`^Tether relay listening on http://0\\.0\\.0\\.0:${port} \\(every interface\\)$`, 'm'));
+      assert.match(stderr(), new RegExp(`^  export TETHER_RELAY=http://127\\.0\\.0\\.1:${port} TETHER_TOKEN=`, 'm'));
+      assert.match(stderr(), new RegExp(`^Clients on other machines use this machine's address, e\\.g\\. TETHER_RELAY=http://${hostname()}:${port}$`, 'm'));
+      assert.doesNotMatch(stderr(), /0\.0\.0\.0.*TETHER_RELAY|TETHER_RELAY=http:\/\/0\.0\.0\.0/);
+      const logs = stderr().split('\n').filter((line) => line.startsWith('{'));
+      assert.ok(logs.some((line) => (JSON.parse(line) as { msg?: string }).msg?.startsWith('Server listening at')), stderr());
+    } finally {
+      assert.equal(await stop(child), 0, stderr());
+    }
+  });
+
+  test('--log-format pretty (or TETHER_LOG_FORMAT): one readable line per log entry', async () => {
+    for (const [args, env] of [[['--log-format', 'pretty'], {}], [[], { TETHER_LOG_FORMAT: 'pretty' }]] as const) {
+      const { url, stderr, child } = await relay([...args, '--data', dataDir()], env);
+      try {
+        // stderr is a pipe of its own: the log line may arrive after the URL on stdout.
+        while (!stderr().includes('Tether relay listening')) await new Promise((r) => setTimeout(r, 10));
+        assert.match(stderr(), new RegExp(`^\\[\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\] INFO: Server listening at ${url.replace(/\./g, '\\.')}$`, 'm'));
+        assert.doesNotMatch(stderr(), /^\{/m);
+      } finally {
+        assert.equal(await stop(child), 0, stderr());
+      }
+    }
   });
 });
 

@@ -1,9 +1,10 @@
 import { assertTunnelName, createError, ErrorCode, type TetherError } from '@tether/shared';
 import { Connector, describePoolReason, describeStreamEnd, HostAgent, parseHostPort, RelayApi, webSocketFactory, type PoolState } from '../core/index.js';
-import { info, UsageError } from './output.js';
+import type { ClientValues, PoolValues } from './flags.js';
+import { info } from './output.js';
 import { runProxy } from './proxy-command.js';
 import { reportShare, targetListens } from './share-report.js';
-import { clientOptions, parse, poolFlags, poolOptions, relayEndpointsAndToken, requirePositional, resumableOptions } from './options.js';
+import { poolOptions, relayEndpointsAndToken, resumableOptions } from './options.js';
 
 function onSignals(stop: () => void): void {
   let count = 0;
@@ -43,9 +44,7 @@ function clientConnector(values: Parameters<typeof relayEndpointsAndToken>[0] & 
 }
 
 /** `tether share NAME [--target HOST:PORT] [--relay URL ...]` */
-export async function shareCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { ...clientOptions, ...poolFlags, target: { type: 'string' } }, 1);
-  const tunnel = requirePositional(positionals, 0, 'tunnel name');
+export async function shareCommand(tunnel: string, values: ClientValues & PoolValues & { target?: string }): Promise<void> {
   assertTunnelName(tunnel);
   const target = parseHostPort(values.target ?? '127.0.0.1:22');
   const { endpoints, token } = relayEndpointsAndToken(values);
@@ -95,10 +94,8 @@ export async function shareCommand(args: string[]): Promise<void> {
   });
 }
 
-/** `tether connect NAME --listen HOST:PORT [--relay URL ...]` */
-export async function connectCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { ...clientOptions, ...poolFlags, listen: { type: 'string' } }, 1);
-  const tunnel = requirePositional(positionals, 0, 'tunnel name');
+/** `tether connect NAME [--listen HOST:PORT] [--relay URL ...]` */
+export async function connectCommand(tunnel: string, values: ClientValues & PoolValues & { listen?: string }): Promise<void> {
   assertTunnelName(tunnel);
   const listen = parseHostPort(values.listen ?? '127.0.0.1:2222', '127.0.0.1', 0);
   const { connector, relay, token } = clientConnector(values);
@@ -138,9 +135,7 @@ export async function connectCommand(args: string[]): Promise<void> {
 }
 
 /** `tether proxy NAME`: stdin/stdout, for ssh's ProxyCommand. */
-export async function proxyCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...clientOptions, ...poolFlags }, 1);
-  const tunnel = requirePositional(positionals, 0, 'tunnel name');
+export async function proxyCommand(tunnel: string, values: ClientValues & PoolValues): Promise<number> {
   assertTunnelName(tunnel);
   const { connector } = clientConnector(values);
   try {
@@ -153,22 +148,27 @@ export async function proxyCommand(args: string[]): Promise<number> {
   }
 }
 
-/** `tether tunnels` */
 /** `tether tunnel delete NAME`: releases a tunnel name. */
-export async function tunnelCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, clientOptions, 2);
-  const action = requirePositional(positionals, 0, "tunnel action ('delete')");
-  if (action !== 'delete') throw new UsageError(`unknown tunnel action ${JSON.stringify(action)}`);
-  const name = requirePositional(positionals, 1, 'tunnel name');
+export async function tunnelDeleteCommand(name: string, values: ClientValues): Promise<void> {
   const { endpoints, token } = relayEndpointsAndToken(values);
   await new RelayApi(endpoints[0].url, token).deleteTunnel(name);
   info(`Deleted tunnel ${name}: the name is free again`);
 }
 
-export async function tunnelsCommand(args: string[]): Promise<void> {
-  const { values } = parse(args, clientOptions, 0);
+/**
+ * `tether tunnels`: one tab-separated line per tunnel on stdout (NAME, online|offline, OWNER),
+ * for scripts and shell completion; a header only on a terminal, and a hint on stderr when
+ * there is nothing to list.
+ */
+export async function tunnelsCommand(values: ClientValues): Promise<void> {
   const { endpoints, token } = relayEndpointsAndToken(values);
-  for (const t of await new RelayApi(endpoints[0].url, token).tunnels()) {
+  const tunnels = await new RelayApi(endpoints[0].url, token).tunnels();
+  if (tunnels.length === 0) {
+    info("No tunnels yet: share one with 'tether share NAME'");
+    return;
+  }
+  if (process.stdout.isTTY) process.stdout.write('NAME\tSTATE\tOWNER\n');
+  for (const t of tunnels) {
     process.stdout.write(`${t.name}\t${t.online ? 'online' : 'offline'}\t${t.owner}\n`);
   }
 }

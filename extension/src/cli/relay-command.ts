@@ -1,51 +1,70 @@
+import { hostname } from 'node:os';
 import { startRelay } from '@tether/relay';
+import { LOG_FORMATS, LOG_LEVELS } from './flags.js';
 import { info, UsageError } from './output.js';
-import { parse } from './options.js';
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** The flags of `tether relay`, as given (unset ones fall back to TETHER_* variables, then defaults). */
+export interface RelayValues {
+  host?: string;
+  port?: string;
+  data?: string;
+  'admin-token'?: string;
+  'log-level'?: string;
+  'log-format'?: string;
+  'audit-file'?: string;
+  limit?: string[];
+}
+
+/** Addresses that mean "every interface": fine to listen on, useless to connect to. */
+const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '']);
+
+/**
+ * The URL a client uses: the listening URL, except that a relay listening on every interface is
+ * reached as 127.0.0.1 from this machine and by this machine's name from others.
+ */
+export function clientUrls(host: string, url: string): { local: string; remote?: string } {
+  if (!WILDCARDS.has(host)) return { local: url };
+  const port = new URL(url).port;
+  return { local: `http://127.0.0.1:${port}`, remote: `http://${hostname()}:${port}` };
+}
+
+/**
+ * Where the relay's logs go: pino's JSON lines on stderr, or (`pretty`) one readable line each,
+ * so that the URL and admin-token lines stay visible on a terminal.
+ */
+async function logStream(format: string): Promise<NodeJS.WritableStream> {
+  if (format === 'json') return process.stderr;
+  const { default: pretty } = await import('pino-pretty');
+  // sync: the lines interleave with this command's own stderr lines in the order written.
+  return pretty({ destination: 2, sync: true, singleLine: true, colorize: process.stderr.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+}
 
 /** `tether relay`: runs until SIGINT/SIGTERM, then sends GOAWAY and drains. */
-export async function relayCommand(args: string[]): Promise<void> {
-  const { values } = parse(args, {
-    host: { type: 'string' },
-    port: { type: 'string' },
-    data: { type: 'string' },
-    'admin-token': { type: 'string' },
-    'log-level': { type: 'string' },
-    'audit-file': { type: 'string' },
-    limit: { type: 'string', multiple: true },
-  }, 0);
+export async function relayCommand(values: RelayValues): Promise<void> {
   const port = values.port === undefined ? Number(process.env.TETHER_PORT ?? 8080) : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got ${values.port}`);
   const level = values['log-level'] ?? process.env.TETHER_LOG_LEVEL ?? 'info';
-  if (!LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const format = values['log-format'] ?? process.env.TETHER_LOG_FORMAT ?? (process.stderr.isTTY ? 'pretty' : 'json');
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   const limits: Record<string, number> = {};
   for (const spec of values.limit ?? []) {
     const match = /^([A-Za-z]+)=(\d+)$/.exec(spec);
     if (!match) throw new UsageError(`--limit takes NAME=INTEGER (e.g. --limit maxLinksPerUser=100), got ${JSON.stringify(spec)}`);
     limits[match[1]] = Number(match[2]);
   }
+  const host = values.host ?? process.env.TETHER_HOST ?? '127.0.0.1';
   const relay = await startRelay({
     limits,
-    host: values.host ?? process.env.TETHER_HOST ?? '127.0.0.1',
+    host,
     port,
     dataDir: values.data ?? process.env.TETHER_DATA,
     adminToken: values['admin-token'] ?? process.env.TETHER_ADMIN_TOKEN,
     auditFile: values['audit-file'] ?? process.env.TETHER_AUDIT_FILE,
     // Logs go to stderr: stdout carries only the URL line that scripts and tests read.
-    logger: { level, stream: process.stderr },
+    logger: { level, stream: await logStream(format) },
   });
-  info(`Tether relay listening on ${relay.url}`);
-  if (relay.auditFile) info(`Audit events appended to ${relay.auditFile} (JSON lines, mode 0600)`);
-  if (relay.adminTokenFile) {
-    info(`Admin token ${relay.adminTokenGenerated ? 'generated and saved' : 'read from'}: ${relay.adminTokenFile} (mode 0600)`);
-    info(`  export TETHER_RELAY=${relay.url} TETHER_TOKEN=$(cat ${relay.adminTokenFile})`);
-  } else {
-    info('Admin token: the one given with --admin-token / TETHER_ADMIN_TOKEN');
-  }
-  // The line scripts and tests wait for, on stdout.
-  process.stdout.write(`${relay.url}\n`);
-
+  // Before the URL line: whoever reads it may stop the relay at once, and it must drain then.
   let signals = 0;
   const onSignal = (signal: string): void => {
     if (++signals > 1) process.exit(130);
@@ -54,5 +73,19 @@ export async function relayCommand(args: string[]): Promise<void> {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  const urls = clientUrls(host, relay.url);
+  info(`Tether relay listening on ${relay.url}${urls.remote ? ' (every interface)' : ''}`);
+  if (relay.auditFile) info(`Audit events appended to ${relay.auditFile} (JSON lines, mode 0600)`);
+  if (relay.adminTokenFile) {
+    info(`Admin token ${relay.adminTokenGenerated ? 'generated and saved' : 'read from'}: ${relay.adminTokenFile} (mode 0600)`);
+    info(`  export TETHER_RELAY=${urls.local} TETHER_TOKEN=$(cat ${relay.adminTokenFile})`);
+  } else {
+    info('Admin token: the one given with --admin-token / TETHER_ADMIN_TOKEN');
+  }
+  if (urls.remote) info(`Clients on other machines use this machine's address, e.g. TETHER_RELAY=${urls.remote}`);
+  // The line scripts and tests wait for, on stdout: a URL a client on this machine can use.
+  process.stdout.write(`${urls.local}\n`);
+
   await new Promise<never>(() => undefined);
 }

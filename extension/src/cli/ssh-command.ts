@@ -1,27 +1,26 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { utils } from 'ssh2';
 import { assertTunnelName, createError, ErrorCode, isTetherError, MuxDuplex } from '@tether/shared';
 import { Connector, webSocketFactory } from '../core/index.js';
-import { AGENT_CHOICES, describeAgent, discoverAgent, type AgentChoice, type FoundAgent } from '../core/ssh/agent-discovery.js';
+import { describeAgent, discoverAgent, type AgentChoice, type FoundAgent } from '../core/ssh/agent-discovery.js';
 import { SshShell, type HostKeyInfo } from '../core/ssh/ssh-shell.js';
 import { formatError, info, UsageError } from './output.js';
-import { clientOptions, poolFlags, poolOptions, relayEndpointsAndToken, resumableOptions } from './options.js';
+import type { ClientValues, PoolValues } from './flags.js';
+import { poolOptions, relayEndpointsAndToken, resumableOptions } from './options.js';
 
-const sshOptions = {
-  ...clientOptions,
-  ...poolFlags,
-  login: { type: 'string', short: 'l' },
-  identity: { type: 'string', short: 'i' },
-  'forward-agent': { type: 'boolean', short: 'A' },
-  agent: { type: 'string' },
-  'agent-socket': { type: 'string' },
-  'agent-timeout': { type: 'string' },
-  'known-hosts': { type: 'string' },
-  'accept-new': { type: 'boolean' },
-} as const;
+/** The flags of `tether ssh`, as given. */
+export interface SshValues extends ClientValues, PoolValues {
+  login?: string;
+  identity?: string;
+  'forward-agent'?: boolean;
+  agent?: string;
+  'agent-socket'?: string;
+  'agent-timeout'?: string;
+  'known-hosts'?: string;
+  'accept-new'?: boolean;
+}
 
 /** Default identities, as OpenSSH tries them (the agent comes first). */
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
@@ -40,28 +39,16 @@ function defaultIdentity(): string | undefined {
   return undefined;
 }
 
-function parseSshArgs(args: string[]) {
-  // Everything after `--` is the remote command, even words that look like options.
-  const split = args.indexOf('--');
-  const own = split === -1 ? args : args.slice(0, split);
-  const command = split === -1 ? [] : args.slice(split + 1);
-  let parsed;
-  try {
-    parsed = parseArgs({ args: own, options: sshOptions, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const [tunnel, ...rest] = parsed.positionals;
-  if (!tunnel) throw new UsageError('missing tunnel name');
-  if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])} (put the remote command after --)`);
-  const agent = (parsed.values.agent ?? 'auto') as AgentChoice;
-  if (!AGENT_CHOICES.includes(agent)) throw new UsageError(`--agent must be one of ${AGENT_CHOICES.join(', ')}`);
+/** --agent and --agent-timeout, checked. */
+function agentSettings(values: SshValues): { agent: AgentChoice; agentTimeoutMs: number | undefined } {
+  // The parser has checked --agent against AGENT_CHOICES.
+  const agent = (values.agent ?? 'auto') as AgentChoice;
   let agentTimeoutMs: number | undefined;
-  if (parsed.values['agent-timeout'] !== undefined) {
-    agentTimeoutMs = Number(parsed.values['agent-timeout']);
+  if (values['agent-timeout'] !== undefined) {
+    agentTimeoutMs = Number(values['agent-timeout']);
     if (!Number.isInteger(agentTimeoutMs) || agentTimeoutMs <= 0) throw new UsageError('--agent-timeout must be a positive number of milliseconds');
   }
-  return { values: parsed.values, tunnel, command: command.length > 0 ? command.join(' ') : undefined, agent, agentTimeoutMs };
+  return { agent, agentTimeoutMs };
 }
 
 /**
@@ -69,8 +56,9 @@ function parseSshArgs(args: string[]) {
  * [--known-hosts FILE] [--accept-new] [-- COMMAND…]`: an SSH client over the tunnel. Resolves
  * with the remote exit code.
  */
-export async function sshCommand(args: string[]): Promise<number> {
-  const { values, tunnel, command, agent: agentChoice, agentTimeoutMs } = parseSshArgs(args);
+export async function sshCommand(tunnel: string, remoteCommand: string[], values: SshValues): Promise<number> {
+  const { agent: agentChoice, agentTimeoutMs } = agentSettings(values);
+  const command = remoteCommand.length > 0 ? remoteCommand.join(' ') : undefined;
   assertTunnelName(tunnel);
   const { endpoints, token } = relayEndpointsAndToken(values);
   const username = values.login ?? process.env.USER ?? userInfo().username;

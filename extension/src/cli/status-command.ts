@@ -1,6 +1,7 @@
 import { createError, ErrorCode, type TetherError } from '@tether/shared';
 import { describePoolReason, formatRtt, RelayPool, webSocketFactory, type PoolState } from '../core/index.js';
-import { clientOptions, parse, relayEndpointsAndToken } from './options.js';
+import type { ClientValues } from './flags.js';
+import { relayEndpointsAndToken } from './options.js';
 
 /** How long `tether status` waits for every endpoint to answer (or fail) once. */
 const SETTLE_MS = 5000;
@@ -55,8 +56,7 @@ function formatPoolState(state: PoolState, now = Date.now()): string {
  * endpoint, prints which one new streams would use and why, and each endpoint's health. Exit
  * code 0 when at least one endpoint is up.
  */
-export async function statusCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { ...clientOptions, watch: { type: 'boolean' }, json: { type: 'boolean' } }, 0);
+export async function statusCommand(values: ClientValues & { watch?: boolean; json?: boolean }): Promise<number> {
   const { endpoints, token } = relayEndpointsAndToken(values);
   const print = (state: PoolState): void => {
     process.stdout.write(values.json ? `${JSON.stringify(poolStateJson(state))}\n` : formatPoolState(state));

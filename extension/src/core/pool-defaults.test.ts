@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ErrorCode, HOST_RESUME_TIMEOUT_MS, isTetherError, ResumeDefaults } from '@tether/shared';
-import { USAGE } from '../cli/usage.js';
+import { buildProgram } from '../cli/program.js';
 import { PoolDefaults, resolvePoolTimings, type PoolTimings } from './pool-defaults.js';
 import { readSettings, SettingKey } from './settings.js';
 
@@ -52,9 +52,10 @@ describe('one home for the defaults', () => {
   ];
   for (const [flag, value] of help) {
     test(`the CLI help gives ${flag} its default ${value}`, () => {
-      const from = USAGE.indexOf(flag);
+      const usage = buildProgram().commands.find((c) => c.name() === 'share')?.helpInformation() ?? '';
+      const from = usage.indexOf(flag);
       assert.ok(from >= 0, `${flag} is in the help`);
-      assert.match(USAGE.slice(from, USAGE.indexOf(')', from) + 1).replace(/\s+/g, ' '), new RegExp(`default ${value}\\)$`));
+      assert.match(usage.slice(from, usage.indexOf(')', from) + 1).replace(/\s+/g, ' '), new RegExp(`default: ${value}\\)$`));
     });
   }
 

@@ -1,0 +1,248 @@
+import { Argument, type Command } from 'commander';
+// Only the list of agent kinds: the module is small and loads no SSH library.
+import { AGENT_CHOICES } from '../core/ssh/agent-discovery.js';
+import { addClientOptions, addPoolOptions, FlagOption, flagValues, LOG_FORMATS, LOG_LEVELS } from './flags.js';
+import { UsageError } from './output.js';
+import type { SshValues } from './ssh-command.js';
+
+/** What a command's action sees besides its own arguments. */
+export interface RunContext {
+  /** The whole command line, as given (ssh needs to know what came after `--`). */
+  argv: readonly string[];
+  /** The exit code of the command that ran (ssh's is the remote command's). */
+  code: number;
+}
+
+/** Arguments whose values are tunnel names (shells complete them from `tether tunnels`). */
+export const TUNNEL_ARGUMENT = 'tunnel name';
+
+/** `user create`, `share`: the command's names from below `tether`. */
+export function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = cmd; at?.parent; at = at.parent) names.unshift(at.name());
+  return names.join(' ');
+}
+
+/** The Examples section of a command's help: what each does, then the command line. */
+export function examples(cmd: Command, lines: [command: string, what: string][]): Command {
+  const body = lines.map(([command, what]) => `  # ${what}\n  ${command}\n`).join('\n');
+  return cmd.addHelpText('after', `\nExamples:\n${body}`);
+}
+
+/**
+ * Runs `fn` with the command's arguments as an action of `cmd`: an extra argument is a usage
+ * error naming it, and a usage error from `fn` points at this command's help.
+ */
+function action(ctx: RunContext, cmd: Command, fn: (args: string[]) => Promise<void | number>): Command {
+  return cmd.action(async () => {
+    const declared = cmd.registeredArguments;
+    const extra = declared.at(-1)?.variadic ? [] : cmd.args.slice(declared.length);
+    try {
+      if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+      ctx.code = (await fn(cmd.args)) ?? 0;
+    } catch (err) {
+      if (err instanceof UsageError && err.command === undefined) err.command = commandPath(cmd);
+      throw err;
+    }
+  });
+}
+
+/** A command that only groups sub-actions: run alone or with an unknown action, a usage error. */
+function group(cmd: Command, what: string): Command {
+  return cmd.action(() => {
+    const names = cmd.commands.map((c) => c.name());
+    const given = cmd.args[0];
+    const choices = `${names.slice(0, -1).join(', ')}${names.length > 1 ? ' or ' : ''}${names.at(-1)}`;
+    throw new UsageError(given === undefined ? `missing ${what}: ${choices}` : `unknown ${what} ${JSON.stringify(given)}: ${choices}`, commandPath(cmd));
+  });
+}
+
+function addRelayCommand(program: Command, ctx: RunContext): void {
+  const relay = program
+    .command('relay')
+    .summary('run a relay')
+    .description('Run a relay: its HTTP API and WebSocket endpoints on one port, users and tunnels in SQLite in a data folder.\nThe first line on stdout is a URL clients can use; logs go to stderr.')
+    .addOption(new FlagOption('--host <host>', 'address to listen on; 0.0.0.0 is every interface', { default: '127.0.0.1', env: 'TETHER_HOST' }))
+    .addOption(new FlagOption('--port <port>', 'port to listen on; 0 picks a free one', { default: 8080, env: 'TETHER_PORT' }))
+    .addOption(new FlagOption('--data <dir>', 'data folder (created with mode 0700)', { default: './tether-data', env: 'TETHER_DATA', path: true }))
+    .addOption(new FlagOption('--admin-token <token>', "the admin token; a flag shows in ps, prefer the variable or the data folder's file", {
+      default: 'read from DIR/admin-token, generated there on first start',
+      env: 'TETHER_ADMIN_TOKEN',
+    }))
+    .addOption(new FlagOption('--log-level <level>', 'log level', { choices: LOG_LEVELS, default: 'info', env: 'TETHER_LOG_LEVEL' }))
+    .addOption(new FlagOption('--log-format <format>', 'logs as one readable line each, or JSON lines', {
+      choices: LOG_FORMATS,
+      default: 'pretty on a terminal, else json',
+      env: 'TETHER_LOG_FORMAT',
+    }))
+    .addOption(new FlagOption('--audit-file <file>', 'append every audit event to FILE as JSON lines (mode 0600)', { env: 'TETHER_AUDIT_FILE', path: true }))
+    .addOption(new FlagOption('--limit <name=n>', 'set one of the limits of docs/relay.md, e.g. maxLinksPerUser=100', { repeatable: true }));
+  examples(relay, [
+    ['tether relay', 'on 127.0.0.1:8080, data in ./tether-data'],
+    ['tether relay --host 0.0.0.0 --port 443', 'reachable from other machines'],
+    ['tether relay --log-format json 2>relay.log', 'JSON log lines for a collector'],
+    ['tether relay --limit maxLinksPerUser=100', 'raise a limit'],
+  ]);
+  // Loaded on demand: the relay pulls in fastify and SQLite, which every `tether proxy` run
+  // (started by ssh for each connection) would otherwise pay for at startup.
+  action(ctx, relay, async () => (await import('./relay-command.js')).relayCommand(flagValues(relay)));
+}
+
+function addUserCommands(program: Command, ctx: RunContext): void {
+  const token = 'the admin token';
+  const user = addClientOptions(program.command('user').summary('manage users (with the admin token)'), token)
+    .description('Create, list, re-key and delete users (with the admin token).');
+  group(user, 'user action');
+  examples(user, [
+    ['tether user create alice', "create alice and print her token"],
+    ['tether user list', 'every user and when it was created'],
+  ]);
+
+  const create = addClientOptions(user.command('create').description('Create a user and print its token (shown once) on stdout.').argument('<name>', 'user name'), token);
+  examples(create, [['TETHER_TOKEN=$(cat tether-data/admin-token) tether user create alice', "prints alice's token"]]);
+  action(ctx, create, async ([name]) => (await import('./user-command.js')).userCreateCommand(name, flagValues(create)));
+
+  const list = addClientOptions(user.command('list').description('List users: name and creation time, tab-separated.'), token);
+  examples(list, [['tether user list', 'one user per line']]);
+  action(ctx, list, async () => (await import('./user-command.js')).userListCommand(flagValues(list)));
+
+  const rekey = addClientOptions(user.command('token').description("Replace a user's token and print the new one (the old one stops working at once).").argument('<name>', 'user name'), token);
+  examples(rekey, [['tether user token alice', 'a new token for alice']]);
+  action(ctx, rekey, async ([name]) => (await import('./user-command.js')).userTokenCommand(name, flagValues(rekey)));
+
+  const remove = addClientOptions(user.command('delete').description('Delete a user and the tunnels it owns.').argument('<name>', 'user name'), token);
+  examples(remove, [['tether user delete alice', 'alice and her tunnels']]);
+  action(ctx, remove, async ([name]) => (await import('./user-command.js')).userDeleteCommand(name, flagValues(remove)));
+}
+
+function addClientCommands(program: Command, ctx: RunContext): void {
+  const share = program
+    .command('share')
+    .summary('share a local TCP service as a tunnel')
+    .description("Share a local TCP service (by default this machine's SSH server) as tunnel NAME, until Ctrl-C.")
+    .argument('<name>', TUNNEL_ARGUMENT)
+    .addOption(new FlagOption('--target <host:port>', 'the service to share', { default: '127.0.0.1:22' }));
+  addPoolOptions(addClientOptions(share));
+  examples(share, [
+    ['tether share laptop', "this machine's SSH server, as tunnel laptop"],
+    ['tether share web --target 127.0.0.1:3000', 'any TCP service'],
+    ['tether share laptop --relay https://a.example --relay https://b.example', 'through two relays, failing over'],
+  ]);
+  action(ctx, share, async ([name]) => (await import('./client-commands.js')).shareCommand(name, flagValues(share)));
+
+  const connect = program
+    .command('connect')
+    .summary('carry connections to a local port to a tunnel')
+    .description('Listen on a local port and carry every connection to tunnel NAME, until Ctrl-C.')
+    .argument('<name>', TUNNEL_ARGUMENT)
+    .addOption(new FlagOption('--listen <host:port>', 'where to listen; port 0 picks a free one', { default: '127.0.0.1:2222' }));
+  addPoolOptions(addClientOptions(connect));
+  examples(connect, [
+    ['tether connect laptop', 'then: ssh -p 2222 me@127.0.0.1'],
+    ['tether connect web --listen 127.0.0.1:8000', 'then open http://127.0.0.1:8000'],
+  ]);
+  action(ctx, connect, async ([name]) => (await import('./client-commands.js')).connectCommand(name, flagValues(connect)));
+
+  const proxy = program
+    .command('proxy')
+    .summary("carry stdin/stdout to a tunnel (ssh's ProxyCommand)")
+    .description("Carry stdin and stdout to tunnel NAME: for ssh's ProxyCommand. The ssh user is the account on the shared machine.")
+    .argument('<name>', TUNNEL_ARGUMENT);
+  addPoolOptions(addClientOptions(proxy));
+  examples(proxy, [
+    ["ssh -o ProxyCommand='tether proxy laptop' me@laptop", 'me: your account on the shared machine'],
+    ['scp -o ProxyCommand="tether proxy %n" notes.txt me@laptop:', 'scp, rsync and git work the same way'],
+  ]);
+  action(ctx, proxy, async ([name]) => (await import('./client-commands.js')).proxyCommand(name, flagValues(proxy)));
+
+  const ssh = program
+    .command('ssh')
+    .summary("SSH to a tunnel with Tether's own client (agent forwarding)")
+    .description('SSH to tunnel NAME: a shell, or the COMMAND after -- (its exit code is the exit code).\nHost keys are checked against ~/.ssh/known_hosts.')
+    .argument('<name>', TUNNEL_ARGUMENT)
+    .argument('[command...]', 'remote command, after --')
+    .usage('[options] <name> [-- command...]')
+    .addOption(new FlagOption('-l, --login <user>', 'user name on the far side', { default: 'your local user name' }))
+    .addOption(new FlagOption('-i, --identity <file>', 'private key', { default: 'the agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa', path: true }))
+    .addOption(new FlagOption('-A, --forward-agent', 'forward the SSH agent to the far side'))
+    .addOption(new FlagOption('--agent <kind>', 'which agent; auto tries SSH_AUTH_SOCK, then gpg-agent, then pageant', { choices: AGENT_CHOICES, default: 'auto' }))
+    .addOption(new FlagOption('--agent-socket <path>', 'this agent socket or pipe (wins over --agent)', { path: true }))
+    // DEFAULT_AGENT_TIMEOUT_MS, written out: its module loads ssh2 (a test holds them equal).
+    .addOption(new FlagOption('--agent-timeout <ms>', 'how long one forwarded agent request may take', { default: 30000 }))
+    .addOption(new FlagOption('--known-hosts <file>', 'known hosts file', { default: '~/.ssh/known_hosts', path: true }))
+    .addOption(new FlagOption('--accept-new', "record an unknown host key (a changed one always stops)"));
+  addPoolOptions(addClientOptions(ssh));
+  examples(ssh, [
+    ['tether ssh laptop -l me -A', 'a shell, with your agent forwarded'],
+    ['tether ssh laptop -l me -- uname -a', 'one command; exits with its exit code'],
+  ]);
+  action(ctx, ssh, async (operands) => {
+    // Commander drops the `--`: what came after it in the command line is the remote command.
+    const split = ctx.argv.indexOf('--');
+    const after = split === -1 ? [] : ctx.argv.slice(split + 1);
+    const remote = after.length >= operands.length ? operands.slice(1) : after;
+    const extra = operands.slice(1, operands.length - remote.length);
+    if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])} (put the remote command after --)`);
+    return (await import('./ssh-command.js')).sshCommand(operands[0], remote, flagValues<SshValues>(ssh));
+  });
+
+  const tunnels = addClientOptions(program
+    .command('tunnels')
+    .summary('list the tunnels you may use')
+    .description('List the tunnels you may use, one per line: NAME, online or offline, OWNER (tab-separated; a header only on a terminal).'));
+  examples(tunnels, [
+    ['tether tunnels', 'every tunnel you may use'],
+    ["tether tunnels | awk '$2 == \"online\" { print $1 }'", 'the names of those online'],
+  ]);
+  action(ctx, tunnels, async () => (await import('./client-commands.js')).tunnelsCommand(flagValues(tunnels)));
+
+  const tunnel = addClientOptions(program.command('tunnel').summary('release a tunnel name').description('Manage a tunnel name.'));
+  group(tunnel, 'tunnel action');
+  examples(tunnel, [['tether tunnel delete web', 'release the name web']]);
+  const remove = addClientOptions(tunnel
+    .command('delete')
+    .description("Release a tunnel name you own (the admin: anyone's), so that anyone may share it; not while it is shared.")
+    .argument('<name>', TUNNEL_ARGUMENT));
+  examples(remove, [['tether tunnel delete web', 'web is free again']]);
+  action(ctx, remove, async ([name]) => (await import('./client-commands.js')).tunnelDeleteCommand(name, flagValues(remove)));
+
+  const status = addClientOptions(program
+    .command('status')
+    .summary('check the relays: which one is used and why')
+    .description("Connect to every relay given: which one new streams use and why, and each one's state, round-trip time and last error.\nExit code 0 when at least one relay is up.")
+    .addOption(new FlagOption('--watch', 'print every change until Ctrl-C'))
+    .addOption(new FlagOption('--json', 'one JSON object per state, for scripts')));
+  examples(status, [
+    ['tether status --relay https://a.example --relay https://b.example', 'both relays, side by side'],
+    ['tether status --watch --json', 'follow failovers as JSON lines'],
+  ]);
+  action(ctx, status, async () => (await import('./status-command.js')).statusCommand(flagValues(status)));
+}
+
+/** Every command of `tether` except help and completion, in the order the help lists them. */
+export function addCommands(program: Command, ctx: RunContext): void {
+  program.commandsGroup('Relay:');
+  addRelayCommand(program, ctx);
+  program.commandsGroup('Admin (with the admin token):');
+  addUserCommands(program, ctx);
+  program.commandsGroup('Share and reach tunnels:');
+  addClientCommands(program, ctx);
+}
+
+/** `tether completion SHELL` */
+export function addCompletionCommand(program: Command, ctx: RunContext, write: (text: string) => void): void {
+  const completion = program
+    .command('completion')
+    .summary('print a shell completion script')
+    .description('Print a completion script for bash, zsh or fish: commands, options, and tunnel names from `tether tunnels` when TETHER_TOKEN is set.')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']));
+  examples(completion, [
+    ['echo \'eval "$(tether completion bash)"\' >> ~/.bashrc', 'bash'],
+    ['echo \'eval "$(tether completion zsh)"\' >> ~/.zshrc', 'zsh (after compinit)'],
+    ['tether completion fish > ~/.config/fish/completions/tether.fish', 'fish'],
+  ]);
+  action(ctx, completion, async ([shell]) => {
+    const { completionScript } = await import('./completion.js');
+    write(completionScript(program, shell as 'bash' | 'zsh' | 'fish'));
+  });
+}
