@@ -115,21 +115,22 @@ export async function connectCommand(tunnel: string, values: ClientValues & Pool
   const server = await connector.listen(tunnel, listen.host, listen.port);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : listen.port;
+  // Before "Listening" is printed: a signal sent as soon as it is read must stop us cleanly.
+  onSignals(() => {
+    stopping = true;
+    info('Stopping: open connections are closed');
+    connector.close();
+    process.exit(0);
+  });
   info(`Listening on ${listen.host}:${port}: connections go to tunnel ${tunnel} via ${connector.state()?.active ?? relay}${status && !status.online ? ' (the tunnel is offline right now)' : ''}`);
   info(`  ssh -p ${port} USER@${listen.host}`);
-  connector.on('connectionError', (remote, err: TetherError) => info(`${remote}: ${err.message} [${err.code}]`));
+  connector.on('connectionError', (remote, err: TetherError) => info(`${remote}: could not reach tunnel ${tunnel}: ${err.message} [${err.code}]`));
   connector.on('listenError', (err) => info(`listener error: ${err.message}`));
   connector.on('streamDetached', (name, err) => info(`${name}: relay path lost (${err.code}); resuming through another relay`));
   connector.on('streamResumed', (name) => info(`${name}: stream resumed`));
   connector.on('connectionClosed', (remote, err) => {
     // A local client that went away is its own business; anything else ended its session.
     if (err && !(err.code === ErrorCode.CANCELLED && /^local /.test(err.message))) info(`${remote}: ${describeStreamEnd(tunnel, err)} [${err.code}]`);
-  });
-  onSignals(() => {
-    stopping = true;
-    info('Stopping: open connections are closed');
-    connector.close();
-    process.exit(0);
   });
   await new Promise<never>(() => undefined);
 }

@@ -243,11 +243,11 @@ describe('Connector (in-memory relay)', () => {
     connector.close();
   });
 
-  test('listen() on a busy port → INVALID_ARGUMENT', async () => {
+  test('listen() on a busy port → ADDRESS_IN_USE with a sentence', async () => {
     const busy = net.createServer();
     const port = await listening(busy);
     const connector = new Connector(memoryRelay(echoOrRefuse).factory);
-    await assert.rejects(connector.listen('echo', '127.0.0.1', port), (err) => isTetherError(err, ErrorCode.INVALID_ARGUMENT));
+    await assert.rejects(connector.listen('echo', '127.0.0.1', port), (err) => isTetherError(err, ErrorCode.ADDRESS_IN_USE) && /is already in use: stop the other process, or pick another port$/.test(err.message));
     connector.close();
     busy.close();
   });

@@ -127,7 +127,11 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     return new Promise((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
         this.servers.delete(server);
-        const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
+        if (err.code === 'EADDRINUSE') {
+          reject(createError(ErrorCode.ADDRESS_IN_USE, `port ${port} on ${host} is already in use: stop the other process, or pick another port`));
+          return;
+        }
+        const why = err.code === 'EACCES' ? `permission denied (ports below 1024 need privileges; pick a higher one)` : err.message;
         reject(createError(ErrorCode.INVALID_ARGUMENT, `cannot listen on ${host}:${port}: ${why}`));
       });
       server.listen(port, host, () => {
