@@ -272,8 +272,8 @@ describe('tether CLI against a relay it started', () => {
     const port = await listening(busy);
     try {
       const result = await tether(['connect', 'alice-echo', '--listen', `127.0.0.1:${port}`, ...as('alice')]);
-      assertFails(result, ErrorCode.INVALID_ARGUMENT);
-      assert.match(result.stderr, new RegExp(`127\\.0\\.0\\.1:${port}`));
+      assertFails(result, ErrorCode.ADDRESS_IN_USE);
+      assert.equal(result.stderr, `tether: port ${port} on 127.0.0.1 is already in use: stop the other process, or pick another port [TETHER_ERR_ADDRESS_IN_USE]\n`);
     } finally {
       busy.close();
     }
