@@ -28,8 +28,8 @@ export interface ConnectorOptions {
 
 export interface ConnectorEvents {
   connection: [remote: string];
-  connectionError: [remote: string, err: TetherError];
-  connectionClosed: [remote: string, err: TetherError | undefined];
+  connectionError: [remote: string, err: TetherError, tunnel: string];
+  connectionClosed: [remote: string, err: TetherError | undefined, tunnel: string];
   listenError: [err: Error];
   /** A stream lost its relay path (it is being resumed elsewhere), or continued on a new one. */
   streamDetached: [tunnel: string, err: TetherError];
@@ -115,11 +115,11 @@ export class Connector extends EventEmitter<ConnectorEvents> {
         async (stream) => {
           socket.resume();
           const err = await bridge(stream, socket, socket);
-          this.emit('connectionClosed', remote, err);
+          this.emit('connectionClosed', remote, err, tunnel);
         },
         (err: TetherError) => {
           socket.destroy();
-          this.emit('connectionError', remote, err);
+          this.emit('connectionError', remote, err, tunnel);
         },
       );
     });

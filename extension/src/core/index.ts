@@ -33,6 +33,9 @@ export {
 export {
   buildTunnelTree,
   statusSummary,
+  spokenText,
+  tunnelActions,
+  type TunnelAction,
   formatRtt,
   type ActiveConnection,
   type ClientState,

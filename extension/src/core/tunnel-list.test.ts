@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FAILBACK, NO_RELAY, PREFERRED } from './pool-reason.js';
 import type { PoolState } from './pool-state.js';
 import {
@@ -11,6 +13,8 @@ import {
   isFailedOver,
   relayChangeLine,
   relayUse,
+  spokenText,
+  tunnelActions,
   statusSummary,
   type ActiveConnection,
   type ClientState,
@@ -139,8 +143,8 @@ describe('buildTunnelTree', () => {
 describe('statusSummary', () => {
   const lost = { state: 'reconnecting' as const, lastError: 'cannot reach relay at http://127.0.0.1:8080' };
   const cases: [what: string, s: ClientState, kind: string, text: RegExp, warning: boolean][] = [
-    ['signed out', state({ relay: undefined }), 'offline', /Tether: offline$/, false],
-    ['signing in', state({ relay: undefined, busy: true }), 'connecting', /Tether: connecting$/, false],
+    ['signed out', state({ relay: undefined }), 'offline', /^\$\(account\) Tether: not signed in$/, false],
+    ['signing in', state({ relay: undefined, busy: true }), 'connecting', /Tether: signing in$/, false],
     ['signed in, idle', state(), 'idle', /Tether: 127\.0\.0\.1:8080$/, false],
     ['a share connecting', state({ shared: [shared({ state: 'connecting' })] }), 'connecting', /connecting$/, false],
     ['a share starting beside one online', state({ shared: [shared({ name: 'a', state: 'connecting' }), shared()] }), 'connecting', /connecting · sharing 1$/, false],
@@ -148,12 +152,13 @@ describe('statusSummary', () => {
     ['connected, link up', state({ connections: [connection()], link: { state: 'up' } }), 'active', /plug\) Tether: connected · 3\.3 ms$/, false],
     ['sharing and connected', state({ shared: [shared()], connections: [connection({ rttMs: 0 })] }), 'active', /Tether: sharing 1 · connected$/, false],
     // The relay links, not the local listeners, decide: a listener alone is not "connected".
-    ['a share lost its relay', state({ shared: [shared({ state: 'reconnecting', rttMs: 5 })] }), 'degraded', /warning\) Tether: sharing 1 · relay unreachable$/, true],
-    ['one of two shares lost its relay', state({ shared: [shared({ name: 'a', state: 'reconnecting' }), shared()] }), 'degraded', /Tether: sharing 2 · relay unreachable$/, true],
-    ['a listener whose link is lost', state({ connections: [connection()], link: lost }), 'degraded', /warning\) Tether: connected · relay unreachable$/, true],
-    ['sharing online, the connector lost its link', state({ shared: [shared()], connections: [connection()], link: lost }), 'degraded', /Tether: sharing 1 · connected · relay unreachable$/, true],
+    ['a share lost its relay', state({ shared: [shared({ state: 'reconnecting', rttMs: 5 })] }), 'degraded', /warning\) Tether: relay unreachable · reconnecting$/, true],
+    ['one of two shares lost its relay', state({ shared: [shared({ name: 'a', state: 'reconnecting' }), shared()] }), 'degraded', /Tether: relay unreachable · reconnecting$/, true],
+    ['a listener whose link is lost (never "connected" then)', state({ connections: [connection()], link: lost }), 'degraded', /warning\) Tether: relay unreachable · reconnecting$/, true],
+    ['sharing online, the connector lost its link', state({ shared: [shared()], connections: [connection()], link: lost }), 'degraded', /Tether: relay unreachable · reconnecting$/, true],
+    ['signed in, the relay does not answer (down at start)', state({ relayDown: true, reachableError: 'nothing listens at http://127.0.0.1:8080' }), 'degraded', /^\$\(warning\) Tether: relay unreachable$/, true],
     ['a lost link with nothing using it', state({ link: lost }), 'idle', /Tether: 127\.0\.0\.1:8080$/, false],
-    ['relay down while a share is starting', state({ busy: true, connections: [connection()], link: lost }), 'degraded', /relay unreachable$/, true],
+    ['relay down while a share is starting', state({ busy: true, connections: [connection()], link: lost }), 'degraded', /Tether: relay unreachable · reconnecting$/, true],
     ['a failed share only', state({ shared: [shared({ state: 'failed' })] }), 'degraded', /warning\) Tether: laptop failed$/, true],
     ['two failed shares beside one online', state({ shared: [shared({ name: 'a', state: 'failed' }), shared({ name: 'b', state: 'failed' }), shared()] }), 'degraded', /Tether: sharing 1 · 2 shares failed$/, true],
   ];
@@ -165,6 +170,18 @@ describe('statusSummary', () => {
       assert.equal(summary.warning, warning);
     });
   }
+
+  test('the screen-reader label is the text without icon names', () => {
+    assert.equal(statusSummary(state({ relay: undefined })).ariaLabel, 'Tether: not signed in');
+    assert.equal(statusSummary(state({ shared: [shared({ name: 'a', rttMs: 7 }), shared({ rttMs: 4 })] })).ariaLabel, 'Tether: sharing 2, 4.0 ms');
+    assert.equal(statusSummary(state({ connections: [connection()], link: lost })).ariaLabel, 'Tether: relay unreachable, reconnecting');
+    assert.equal(spokenText('$(sync~spin) Tether: connecting · sharing 1'), 'Tether: connecting, sharing 1');
+  });
+
+  test('the tooltip says the relay does not answer, and why', () => {
+    const { tooltip } = statusSummary(state({ relayDown: true, reachableError: 'nothing listens at http://127.0.0.1:8080 (connection refused)' }));
+    assert.match(tooltip, /^The relay does not answer: nothing listens at http:\/\/127\.0\.0\.1:8080 \(connection refused\)$/m);
+  });
 
   test('back to normal once the link is up again', () => {
     const down = statusSummary(state({ connections: [connection()], link: lost }));
@@ -254,5 +271,32 @@ describe('relay use', () => {
   test('a share that fails over alone names its relay too', () => {
     const summary = statusSummary(state({ shared: [shared({ relays: failedOver })] }));
     assert.match(summary.text, /broadcast\) Tether: sharing 1 · via b\.example$/);
+  });
+});
+
+describe('tunnelActions', () => {
+  // The manifest's context menus, which Enter on a view item must offer too.
+  const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+    contributes: { menus: { 'view/item/context': { command: string; when: string }[] } };
+  };
+  /** Commands whose `when` clause matches `viewItem == value` (the forms the manifest uses). */
+  function menuCommands(value: string): string[] {
+    const out = new Set<string>();
+    for (const entry of manifest.contributes.menus['view/item/context']) {
+      const eq = /viewItem == ([\w.]+)/.exec(entry.when);
+      const re = /viewItem =~ \/(.+)\//.exec(entry.when);
+      if ((eq && eq[1] === value) || (re && new RegExp(re[1].replace(/\\\\/g, '\\')).test(value))) out.add(entry.command);
+    }
+    return [...out].sort();
+  }
+
+  for (const value of Object.values(ContextValue)) {
+    test(`${value}: the same commands as its context menu`, () => {
+      assert.deepEqual(tunnelActions(value).map((a) => a.command).sort(), menuCommands(value));
+    });
+  }
+
+  test('an online tunnel offers the SSH terminal first', () => {
+    assert.equal(tunnelActions(ContextValue.reachableOnline)[0].command, 'tether.openSshTerminal');
   });
 });

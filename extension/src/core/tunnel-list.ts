@@ -52,6 +52,8 @@ export interface ClientState {
   reachable: ReachableTunnel[];
   /** Why the reachable list could not be fetched. */
   reachableError?: string;
+  /** The relay did not answer the last request at all (it is down, or the network is). */
+  relayDown?: boolean;
   connections: ActiveConnection[];
   /**
    * The connector's session to the relay, which local listeners and SSH terminals need;
@@ -237,22 +239,35 @@ export interface StatusSummary {
   kind: StatusKind;
   /** Status bar text (with codicons). */
   text: string;
+  /** What a screen reader says: the text without its icons. */
+  ariaLabel: string;
   tooltip: string;
   /** Something lost its relay link or failed: the item shows on a warning background. */
   warning: boolean;
 }
 
+/** "$(warning) Tether: a · b" → "Tether: a, b": icon names are not read aloud. */
+export function spokenText(text: string): string {
+  return text.replace(/\$\([^)]*\)\s*/g, '').replace(/ · /g, ', ').trim();
+}
+
 /**
- * The status bar item: offline / connecting / sharing N / connected, the RTT and the relay.
- * The state follows the relay links, not the local listeners: while a share or the connector
- * has lost the relay it says so ("relay unreachable") until the link is back.
+ * The status bar item: not signed in / connecting / sharing N / connected, the RTT and the
+ * relay. The state follows the relay: while the relay does not answer, or a share or the
+ * connector has lost it, it says "relay unreachable" (and nothing that claims a connection)
+ * until the relay is back.
  */
 export function statusSummary(state: ClientState): StatusSummary {
+  const summary = summarize(state);
+  return { ...summary, ariaLabel: spokenText(summary.text) };
+}
+
+function summarize(state: ClientState): Omit<StatusSummary, 'ariaLabel'> {
   if (!state.relay) {
     return {
       kind: state.busy ? 'connecting' : 'offline',
-      text: state.busy ? '$(sync~spin) Tether: connecting' : '$(debug-disconnect) Tether: offline',
-      tooltip: 'Tether: not signed in. Click to sign in.',
+      text: state.busy ? '$(sync~spin) Tether: signing in' : '$(account) Tether: not signed in',
+      tooltip: state.busy ? 'Tether: signing in…' : 'Tether: not signed in. Click to sign in.',
       warning: false,
     };
   }
@@ -263,7 +278,7 @@ export function statusSummary(state: ClientState): StatusSummary {
   const sharing = state.shared.filter((t) => t.state === 'online' || t.state === 'reconnecting');
   const failed = state.shared.filter((t) => t.state === 'failed');
   const linkLost = state.connections.length > 0 && state.link?.state === 'reconnecting';
-  const unreachable = linkLost || state.shared.some((t) => t.state === 'reconnecting');
+  const unreachable = linkLost || state.shared.some((t) => t.state === 'reconnecting') || state.relayDown === true;
 
   const parts: string[] = [];
   if (sharing.length) parts.push(`sharing ${sharing.length}`);
@@ -277,12 +292,16 @@ export function statusSummary(state: ClientState): StatusSummary {
     ...state.shared.map((t) => `Sharing ${t.name} (${t.state}${t.state !== 'online' && t.lastError ? `: ${t.lastError}` : ''})${t.state === 'online' ? via(t.relays) : ''}`),
     ...state.connections.map((c) => `Connected to ${c.tunnel}${c.localPort ? ` on 127.0.0.1:${c.localPort}` : ''}`),
     ...linkLine,
+    ...(state.relayDown ? [`The relay does not answer${state.reachableError ? `: ${state.reachableError}` : ''}`] : []),
   ].join('\n');
 
   if (unreachable || failed.length) {
-    if (unreachable) parts.push('relay unreachable');
-    if (failed.length) parts.push(failed.length === 1 ? `${failed[0].name} failed` : `${failed.length} shares failed`);
-    return { kind: 'degraded', text: `$(warning) Tether: ${parts.join(' · ')}`, tooltip, warning: true };
+    // Nothing reaches anyone while the relay is unreachable: say that, not "sharing"/"connected".
+    const degraded = unreachable
+      ? ['relay unreachable', ...(sharing.length || state.connections.length ? ['reconnecting'] : [])]
+      : parts;
+    if (failed.length) degraded.push(failed.length === 1 ? `${failed[0].name} failed` : `${failed.length} shares failed`);
+    return { kind: 'degraded', text: `$(warning) Tether: ${degraded.join(' · ')}`, tooltip, warning: true };
   }
   if (starting) return { kind: 'connecting', text: `$(sync~spin) Tether: connecting${parts.length ? ` · ${parts.join(' · ')}` : ''}`, tooltip, warning: false };
   // On a backup relay: say which, so nobody wonders why the RTT changed.
@@ -293,4 +312,34 @@ export function statusSummary(state: ClientState): StatusSummary {
   const rtt = rtts.length ? formatRtt(Math.min(...rtts)) : undefined;
   const icon = sharing.length ? '$(broadcast)' : '$(plug)';
   return { kind: 'active', text: `${icon} Tether: ${parts.join(' · ')}${rtt ? ` · ${rtt}` : ''}`, tooltip, warning: false };
+}
+
+/** One entry of a view item's action menu: its title and the command run on the item. */
+export interface TunnelAction {
+  label: string;
+  command: string;
+}
+
+/**
+ * What Enter (or a click) on a view item offers, by its context value: the same commands as
+ * its context menu in package.json (a test keeps the two in step), most used first.
+ */
+export function tunnelActions(contextValue: string): TunnelAction[] {
+  const terminal = { label: '$(terminal) Open SSH Terminal', command: 'tether.openSshTerminal' };
+  const remote = { label: '$(remote-explorer) Open in Remote-SSH Window', command: 'tether.openRemoteSsh' };
+  const copy = { label: '$(copy) Copy SSH Command', command: 'tether.copySshCommand' };
+  switch (contextValue) {
+    case ContextValue.shared:
+      return [{ label: '$(debug-stop) Stop Sharing', command: 'tether.stopSharing' }, copy];
+    case ContextValue.reachableOnline:
+      return [terminal, { label: '$(plug) Connect (local port)', command: 'tether.connect' }, remote, copy];
+    case ContextValue.reachableOffline:
+      return [terminal, remote, copy];
+    case ContextValue.listener:
+      return [terminal, remote, copy, { label: '$(debug-disconnect) Disconnect', command: 'tether.disconnect' }];
+    case ContextValue.terminal:
+      return [terminal, remote, copy];
+    default:
+      return [];
+  }
 }

@@ -120,7 +120,7 @@ export class Connections implements vscode.Disposable {
     const pool: Pool = { connector, key, relays: undefined, lastError: undefined, users: 0 };
     if (options.endpoints.length > 1) this.logger.info(`connections: relays ${options.endpoints.map((e) => e.url).join(', ')}`);
     connector.on('state', (state) => this.poolState(pool, state));
-    connector.on('connectionError', (remote, err: TetherError) => this.connectionFailed(remote, err));
+    connector.on('connectionError', (remote, err: TetherError, tunnel) => this.connectionFailed(remote, err, tunnel));
     connector.on('connectionClosed', (remote, err) => {
       if (err) this.logger.debug(`${remote}: closed: ${err.message} [${err.code}]`);
     });
@@ -163,13 +163,13 @@ export class Connections implements vscode.Disposable {
     if (pool.users === 0 && this.retired.delete(pool)) pool.connector.close();
   }
 
-  private connectionFailed(remote: string, err: TetherError): void {
-    this.logger.warn(`${remote}: ${err.message} [${err.code}]`);
+  private connectionFailed(remote: string, err: TetherError, tunnel: string): void {
+    this.logger.warn(`${remote} → ${tunnel}: ${err.message} [${err.code}]`);
     // A client such as Remote-SSH retries quickly: one notification per kind of failure a minute.
     const last = this.lastNotified.get(err.code) ?? 0;
     if (Date.now() - last < 60_000) return;
     this.lastNotified.set(err.code, Date.now());
-    this.notifier.failure(err, 'A connection through Tether');
+    this.notifier.failure(err, `A connection to ${tunnel} through Tether`);
   }
 
   /**

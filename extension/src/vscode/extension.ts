@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { TunnelNode } from '../core/index.js';
 import { Auth } from './auth.js';
 import { registerAuthCommands } from './commands-auth.js';
 import { registerConnectCommands } from './commands-connect.js';
@@ -12,7 +13,7 @@ import { Notifier } from './notify.js';
 import { Sharing } from './sharing.js';
 import { StateModel } from './state.js';
 import { showStatusMenu, StatusBar } from './status-bar.js';
-import { TunnelTreeProvider } from './tree.js';
+import { showTunnelActions, TunnelTreeProvider } from './tree.js';
 
 /** The composition root: builds every service and hands each disposable to VS Code. */
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -38,6 +39,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('tether.refresh', () => model.refreshReachable()),
     vscode.commands.registerCommand('tether.showLog', () => logger.show()),
     vscode.commands.registerCommand('tether.statusMenu', () => showStatusMenu(model)),
+    vscode.commands.registerCommand('tether.tunnelActions', (node: TunnelNode) => showTunnelActions(node)),
   );
 
   await vscode.commands.executeCommand('setContext', 'tether.signedIn', false);

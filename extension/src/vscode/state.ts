@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { ErrorCode, isTetherError } from '@tether/shared';
 import { RelayApi, type ClientState, type ReachableTunnel } from '../core/index.js';
 import type { Auth } from './auth.js';
 import type { Connections } from './connections.js';
@@ -14,6 +15,8 @@ export class StateModel implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private reachable: ReachableTunnel[] = [];
   private reachableError: string | undefined;
+  /** The relay did not answer the last listing: asked again every tick until it does. */
+  private relayDown = false;
   private readonly subscriptions: vscode.Disposable[];
   private readonly ticker: NodeJS.Timeout;
   private pending: NodeJS.Timeout | undefined;
@@ -30,6 +33,7 @@ export class StateModel implements vscode.Disposable {
       auth.onDidChange(() => {
         this.reachable = [];
         this.reachableError = undefined;
+        this.relayDown = false;
         this.fire();
         void this.refreshReachable();
       }),
@@ -48,7 +52,8 @@ export class StateModel implements vscode.Disposable {
     // Others' tunnels come and go without events: re-list them every 30 s.
     this.ticker = setInterval(() => {
       if (this.sharing.names().length || this.connections.list().length) this.fire();
-      if (++this.ticks % 15 === 0) void this.refreshReachable();
+      // A relay that did not answer is asked every tick, so its return shows within seconds.
+      if (++this.ticks % 15 === 0 || this.relayDown) void this.refreshReachable();
     }, 2000);
     this.ticker.unref();
   }
@@ -62,6 +67,7 @@ export class StateModel implements vscode.Disposable {
       shared: this.sharing.list(),
       reachable: this.reachable,
       reachableError: this.reachableError,
+      relayDown: this.relayDown,
       connections: this.connections.list(),
       link: this.connections.link,
     };
@@ -85,9 +91,14 @@ export class StateModel implements vscode.Disposable {
       if (this.auth.credentials !== credentials) return;
       this.reachable = tunnels.map(({ name, owner, online }) => ({ name, owner, online }));
       this.reachableError = undefined;
+      this.relayDown = false;
     } catch (err) {
-      this.logger.warn(`cannot list tunnels: ${(err as Error).message}`);
+      if (this.auth.credentials !== credentials) return;
+      const down = isTetherError(err) && err.code === ErrorCode.RELAY_UNREACHABLE;
+      // Logged once per outage, not on every retry.
+      if (!(down && this.relayDown)) this.logger.warn(`cannot list tunnels: ${(err as Error).message}`);
       this.reachableError = (err as Error).message;
+      this.relayDown = down;
     }
     this.fire();
   }

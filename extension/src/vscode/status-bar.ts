@@ -19,6 +19,8 @@ export class StatusBar implements vscode.Disposable {
     const summary = statusSummary(this.model.state);
     this.item.text = summary.text;
     this.item.tooltip = summary.tooltip;
+    // Read aloud instead of the text, whose icons would be spoken as their names.
+    this.item.accessibilityInformation = { label: summary.ariaLabel, role: 'button' };
     this.item.backgroundColor = summary.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   }
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { buildTunnelTree, type TunnelNode } from '../core/index.js';
+import { buildTunnelTree, tunnelActions, type TunnelNode } from '../core/index.js';
 import type { StateModel } from './state.js';
 
 /** The Tether view: my shared tunnels, tunnels I can reach, active connections. */
@@ -23,6 +23,11 @@ export class TunnelTreeProvider implements vscode.TreeDataProvider<TunnelNode>, 
     item.tooltip = node.tooltip;
     item.contextValue = node.contextValue;
     if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon);
+    // Enter (or a click) on a tunnel or connection offers what its context menu offers.
+    if (tunnelActions(node.contextValue).length > 0) {
+      item.command = { command: 'tether.tunnelActions', title: 'Actions', arguments: [node] };
+      item.accessibilityInformation = { label: [node.label, node.description].filter(Boolean).join(', '), role: 'treeitem' };
+    }
     return item;
   }
 
@@ -30,4 +35,12 @@ export class TunnelTreeProvider implements vscode.TreeDataProvider<TunnelNode>, 
     this.subscription.dispose();
     this.changed.dispose();
   }
+}
+
+/** tether.tunnelActions: the actions of a view item in a quick pick (its default action). */
+export async function showTunnelActions(node: TunnelNode): Promise<void> {
+  const actions = tunnelActions(node.contextValue);
+  if (actions.length === 0) return;
+  const pick = await vscode.window.showQuickPick(actions, { title: `Tether: ${node.label}`, placeHolder: 'Action' });
+  if (pick) await vscode.commands.executeCommand(pick.command, node);
 }
