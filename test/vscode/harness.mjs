@@ -384,6 +384,25 @@ export class VSCode {
     return (await row.first().innerText()).replace(/\s+/g, ' ');
   }
 
+  /** What a screen reader announces for the status bar item whose text matches `text`. */
+  async statusBarAriaLabel(text) {
+    const item = await this.waitForStatusBarItem(text);
+    // The item's accessible element is the item itself or its link, depending on the version.
+    return item.evaluate((el) => el.getAttribute('aria-label') ?? el.querySelector('[aria-label]')?.getAttribute('aria-label') ?? '');
+  }
+
+  /** Clicks the side bar row whose text matches `text` (which selects it, and focuses its tree). */
+  async clickSideBarRow(text) {
+    const row = this.page.locator('.part.sidebar .monaco-list-row').filter({ hasText: text }).first();
+    await row.waitFor();
+    await row.click();
+  }
+
+  /** Presses a key in whatever has the focus (the tree after clickSideBarRow, say). */
+  async press(key) {
+    await this.page.keyboard.press(key);
+  }
+
   /** The whole status bar's text, item by item. */
   async statusBarText() {
     return (await this.page.locator('.part.statusbar .statusbar-item').allInnerTexts()).map((s) => s.trim()).filter(Boolean).join(' | ');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CLI, cleanEnv, createUser, Processes, requirePrograms, run, startRelay, startShare, startSshd, tempDir } from '../e2e/fixtures.mjs';
+import { CLI, cleanEnv, createUser, freePort, Processes, requirePrograms, run, startRelay, startShare, startSshd, tempDir } from '../e2e/fixtures.mjs';
 import { banner, HANG_GUARD, tetherVsix, VSCode } from './harness.mjs';
 
 const TUNNEL = 'laptop';
@@ -99,7 +99,7 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     assert.match(await toast.innerText(), /\[TETHER_ERR_UNAUTHORIZED\]/);
     assert.deepEqual(await vscode.toastActions(toast), ['Sign In', 'Show Log']);
     await vscode.screenshot('sign-in-wrong-token');
-    assert.match(await vscode.statusBarText(), /Tether: offline/);
+    assert.match(await vscode.statusBarText(), /Tether: not signed in/);
     await vscode.clearToasts();
   }));
 
@@ -107,6 +107,8 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     await signIn(token);
     await vscode.waitForToast(new RegExp(`signed in to ${relay.url.replace(/\./g, '\\.')} as alice`));
     await vscode.waitForStatusBarItem(`Tether: 127.0.0.1:${relayPort}`);
+    // A screen reader hears the words, not the icon's name ("plug").
+    assert.equal(await vscode.statusBarAriaLabel(/Tether:/), `Tether: 127.0.0.1:${relayPort}`);
     await vscode.screenshot('signed-in');
     await vscode.clearToasts();
   }));
@@ -123,6 +125,17 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     await vscode.runCommand('Tether: Refresh Tunnels');
     await vscode.waitForSideBarRow(new RegExp(`${TUNNEL}\\s*online · yours`));
     await vscode.screenshot('sharing');
+    assert.match(await vscode.statusBarAriaLabel(/Tether: sharing 1/), /^Tether: sharing 1(, [\d.]+ ms)?$/);
+    // A click on the tunnel the relay lists offers what its context menu offers; so does Enter,
+    // for someone on the keyboard (Escape puts the focus back on that row).
+    await vscode.clickSideBarRow(new RegExp(`${TUNNEL}\\s*online · yours`));
+    await vscode.waitForQuickInput(/Action/);
+    await vscode.closeQuickInput();
+    await vscode.press('Enter');
+    await vscode.waitForQuickInput(/Action/);
+    assert.deepEqual((await vscode.quickPickLabels()).map((l) => l.trim()), ['Open SSH Terminal', 'Connect (local port)', 'Open in Remote-SSH Window', 'Copy SSH Command']);
+    await vscode.screenshot('tunnel-actions');
+    await vscode.closeQuickInput();
     assert.equal((await relayTunnel(relay.url, token, TUNNEL)).online, true);
     await vscode.clearToasts();
   }));
@@ -255,6 +268,31 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     }
   }));
 
+  test('share a port where nothing listens: the prompt names the port, a warning says so, the view shows it; a taken name asks before re-pointing', () => withLogs(async () => {
+    const closed = await freePort();
+    await vscode.runCommand('Tether: Share Local Port…');
+    await vscode.answerInput(`127.0.0.1:${closed}`, { prompt: /Local service to share/ });
+    await vscode.answerInput('nothing-here', { prompt: new RegExp(`Tunnel name for 127\\.0\\.0\\.1:${closed}`) });
+    await vscode.waitForToast(new RegExp(`nothing listens on 127\\.0\\.0\\.1:${closed}: connections through nothing-here are refused`));
+    await vscode.waitForSideBarRow(new RegExp(`nothing-here.*127\\.0\\.0\\.1:${closed} · nothing listens there`));
+    await vscode.screenshot('share-nothing-listens');
+    await vscode.clearToasts();
+
+    // The name of the SSH share, typed for another port: asked first, and kept when declined.
+    await vscode.runCommand('Tether: Share Local Port…');
+    await vscode.answerInput(`127.0.0.1:${closed}`, { prompt: /Local service to share/ });
+    await vscode.answerInput(TUNNEL, { prompt: /Tunnel name for/ });
+    assert.match(await vscode.waitForDialog(/already shares/), new RegExp(`${TUNNEL} already shares 127\\.0\\.0\\.1:${sshd.port}\\. Re-point it to 127\\.0\\.0\\.1:${closed}\\?`));
+    await vscode.screenshot('share-repoint-asks');
+    await vscode.answerDialog('Cancel');
+    await vscode.waitForSideBarRow(new RegExp(`${TUNNEL}.*127\\.0\\.0\\.1:${sshd.port}`));
+
+    await vscode.runCommand('Tether: Stop Sharing');
+    await vscode.pickItem('nothing-here', { prompt: /Tunnel/ });
+    await vscode.waitForToast('stopped sharing "nothing-here"');
+    await vscode.clearToasts();
+  }));
+
   test('stop sharing: the status bar no longer says sharing and the relay shows the tunnel offline', () => withLogs(async () => {
     await vscode.runCommand('Tether: Stop Sharing');
     await vscode.waitForToast(`stopped sharing "${TUNNEL}"`);
@@ -262,13 +300,20 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     await vscode.page.locator('.part.statusbar .statusbar-item', { hasText: /sharing/ }).first().waitFor({ state: 'hidden' });
     await vscode.screenshot('stopped-sharing');
     await vscode.clearToasts();
+    // Connecting to it now: a warning that it is offline, not "connected".
+    await vscode.runCommand('Tether: Connect to Tunnel…');
+    await vscode.pickItem(TUNNEL, { prompt: /Tunnel/ });
+    const offline = await vscode.waitForToast(new RegExp(`${TUNNEL} is offline \\(no host is sharing it now\\)`));
+    assert.deepEqual(await vscode.toastActions(offline), ['Copy SSH Command']);
+    await vscode.screenshot('connect-offline');
+    await vscode.clearToasts();
   }));
 
   test('relay down: the status bar says so, sharing fails with a Retry notification; once the relay is back, Retry shares and the status recovers', () => withLogs(async () => {
     await vscode.waitForStatusBarState(/Tether:/, /Tether: connected/, { warning: false });
     await procs.stop(relay.proc);
     // The listener is still open, but without the relay it reaches nothing: the status bar says so.
-    await vscode.waitForStatusBarState(/Tether:/, /Tether: connected · relay unreachable$/, { warning: true });
+    await vscode.waitForStatusBarState(/Tether:/, /Tether: relay unreachable · reconnecting$/, { warning: true });
     await vscode.screenshot('relay-down-status');
     await vscode.runCommand('Tether: Share Local SSH Server');
     await vscode.answerInput(TUNNEL, { prompt: /Tunnel name/ });
@@ -288,7 +333,7 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
 
   test('the relay restarts while sharing: the status bar says relay unreachable, then recovers by itself', () => withLogs(async () => {
     await procs.stop(relay.proc);
-    await vscode.waitForStatusBarState(/Tether:/, /Tether: sharing 1 · connected · relay unreachable$/, { warning: true });
+    await vscode.waitForStatusBarState(/Tether:/, /Tether: relay unreachable · reconnecting$/, { warning: true });
     // The share reconnects by itself: one warning that says so, not a failure with Retry.
     const lost = await vscode.waitForToast(new RegExp(`Sharing ${TUNNEL}: lost the relay \\(.+\\); reconnecting \\[TETHER_ERR_\\w+\\]`));
     assert.deepEqual(await vscode.toastActions(lost), ['Show Log']);

@@ -1,9 +1,9 @@
 import { assertTunnelName, createError, ErrorCode, type TetherError } from '@tether/shared';
-import { Connector, describePoolReason, describeStreamEnd, HostAgent, parseHostPort, RelayApi, webSocketFactory, type PoolState } from '../core/index.js';
+import { Connector, describePoolReason, describeStreamEnd, HostAgent, targetListens, parseHostPort, RelayApi, webSocketFactory, type PoolState } from '../core/index.js';
 import type { ClientValues, PoolValues } from './flags.js';
 import { info } from './output.js';
 import { runProxy } from './proxy-command.js';
-import { reportShare, targetListens } from './share-report.js';
+import { reportShare } from './share-report.js';
 import { poolOptions, relayEndpointsAndToken, resumableOptions } from './options.js';
 
 function onSignals(stop: () => void): void {

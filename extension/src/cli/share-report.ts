@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { ErrorCode, type TetherError } from '@tether/shared';
 import type { HostAgent, PoolState } from '../core/index.js';
 import { info } from './output.js';
@@ -54,19 +53,5 @@ export function reportShare(agent: HostAgent, target: { host: string; port: numb
       ? `nothing listens on ${target.host}:${target.port}: start the service there, or share the right port with --target`
       : `check that ${target.host}:${target.port} is the service you meant (--target)`;
     info(`a connection through the tunnel failed: ${err.message}${more}; ${hint} [${err.code}]`);
-  });
-}
-
-/** Resolves true when something accepts a TCP connection at `target` (within `timeoutMs`). */
-export function targetListens(target: { host: string; port: number }, timeoutMs = 3000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: target.host, port: target.port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
   });
 }

@@ -85,6 +85,8 @@ describe('HostAgent (in-memory relay)', () => {
     const events: string[] = [];
     host.on('ready', () => events.push('ready'));
     host.on('stream', (id) => events.push(`stream ${id}`));
+    const connected: number[] = [];
+    host.on('targetConnected', (id) => connected.push(id));
     host.on('streamClosed', (id, err) => events.push(`closed ${id} ${err?.code ?? 'clean'}`));
     await host.start();
     assert.deepEqual(relay.calls, [['host', 'box']]);
@@ -95,14 +97,20 @@ describe('HostAgent (in-memory relay)', () => {
     await until(() => host.activeStreams === 0);
     assert.equal(host.streamsServed, 2);
     assert.deepEqual(events, ['ready', `stream ${s1.id}`, `stream ${s2.id}`, `closed ${s1.id} clean`, `closed ${s2.id} clean`]);
+    assert.deepEqual(connected.sort(), [s1.id, s2.id].sort());
     assert.ok(host.rttMs >= 0);
   });
 
   test('a refused target refuses the stream with TARGET_REFUSED', async () => {
     const relay = memoryRelay();
     const host = agent(relay, { target: { host: '127.0.0.1', port: await closedPort() } });
+    const closed: (string | undefined)[] = [];
+    host.on('streamClosed', (_id, err) => closed.push(err?.code));
+    host.on('targetConnected', () => assert.fail('the target refused: nothing connected'));
     await host.start();
     assert.equal((await openError(relay.peers[0]))?.code, ErrorCode.TARGET_REFUSED);
+    await until(() => closed.length === 1);
+    assert.deepEqual(closed, [ErrorCode.TARGET_REFUSED]);
   });
 
   test('OPEN metadata the agent cannot read refuses the stream with FRAME_INVALID; the agent serves on', async () => {

@@ -45,6 +45,8 @@ export interface HostAgentEvents {
   ready: [];
   disconnected: [err: TetherError, retryInMs: number | undefined];
   stream: [id: number];
+  /** The target accepted the connection of a new stream. */
+  targetConnected: [id: number];
   streamClosed: [id: number, err: TetherError | undefined];
   /** A stream lost its relay path, or continued on a new one. */
   streamDetached: [id: string, err: TetherError];
@@ -214,6 +216,7 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
       }
       stream.off('close', onEarlyClose);
       stream.accept();
+      this.emit('targetConnected', stream.id);
       if (hello) this.bridgeResumable(stream, hello, socket);
       else this.bridgePlain(stream, socket);
     });

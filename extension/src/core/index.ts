@@ -8,6 +8,8 @@ export { FACTORY_ENDPOINT, poolTargets, type PoolTuning, type RelayPoolOptions }
 export { PoolDefaults } from './pool-defaults.js';
 export { describePoolReason, type PoolReason } from './pool-reason.js';
 export { describeStreamEnd } from './stream-end.js';
+export { targetListens } from './target-probe.js';
+export { proposedName, suggestedName } from './tunnel-names.js';
 export { probeHealth } from './health-probe.js';
 export type { EndpointState, EndpointStatus, PoolState } from './pool-state.js';
 export {

@@ -25,8 +25,8 @@ describe('parseRelayUrl', () => {
   }
 
   const refused: [what: string, input: string, message: string][] = [
-    ['credentials', 'http://alice:secret@relay.example.com', 'put the token in --token or TETHER_TOKEN, not in the relay URL'],
-    ['a user name alone', 'https://alice@relay.example.com', 'put the token in --token or TETHER_TOKEN, not in the relay URL'],
+    ['credentials', 'http://alice:secret@relay.example.com', 'the relay URL must not carry a user name or password: give the token on its own (--token or TETHER_TOKEN for the CLI, the token box in VS Code)'],
+    ['a user name alone', 'https://alice@relay.example.com', 'the relay URL must not carry a user name or password: give the token on its own (--token or TETHER_TOKEN for the CLI, the token box in VS Code)'],
     ['ftp', 'ftp://relay.example.com', 'relay URL "ftp://relay.example.com" has the scheme ftp: use http://, https://, ws:// or wss://'],
     ['file', 'file:///etc/passwd', 'relay URL "file:///etc/passwd" has the scheme file: use http://, https://, ws:// or wss://'],
     ['garbage', 'http://exa mple.com', 'relay URL "http://exa mple.com" is malformed: write it as http://HOST:PORT'],

@@ -35,7 +35,7 @@ export function parseRelayUrl(input: string): RelayUrls {
     throw createError(ErrorCode.INVALID_ARGUMENT, `relay URL ${shown} has the scheme ${url.protocol.slice(0, -1)}: use http://, https://, ws:// or wss://`);
   }
   if (url.username || url.password) {
-    throw createError(ErrorCode.INVALID_ARGUMENT, 'put the token in --token or TETHER_TOKEN, not in the relay URL');
+    throw createError(ErrorCode.INVALID_ARGUMENT, 'the relay URL must not carry a user name or password: give the token on its own (--token or TETHER_TOKEN for the CLI, the token box in VS Code)');
   }
   const rest = `${url.pathname.replace(/^\/+$/, '')}${url.search}${url.hash}`;
   if (rest !== '') {

@@ -17,6 +17,8 @@ export interface SharedTunnel {
   rttMs: number;
   /** Why it is reconnecting or failed. */
   lastError?: string;
+  /** Nothing listened on the target when last tried: connections through the tunnel are refused. */
+  targetDown?: boolean;
   /** The relays it is registered with. */
   relays?: RelayUse;
 }
@@ -164,14 +166,14 @@ const byName = <T extends { name: string }>(a: T, b: T): number => a.name.locale
 function sharedNode(t: SharedTunnel): TunnelNode {
   const target = `${t.target.host}:${t.target.port}`;
   const rtt = formatRtt(t.rttMs);
-  const parts = [target, t.state === 'online' ? undefined : t.state, t.activeStreams ? `${t.activeStreams} open` : undefined, rtt];
+  const parts = [target, t.state === 'online' ? undefined : t.state, t.targetDown ? 'nothing listens there' : undefined, t.activeStreams ? `${t.activeStreams} open` : undefined, rtt];
   return {
     id: `shared/${t.name}`,
     label: t.name,
     description: parts.filter(Boolean).join(' · '),
-    tooltip: `Sharing ${target} as ${t.name} (${t.state})${t.lastError ? `\n${t.lastError}` : ''}`,
+    tooltip: `Sharing ${target} as ${t.name} (${t.state})${t.lastError ? `\n${t.lastError}` : ''}${t.targetDown ? `\nNothing listens on ${target}: connections through ${t.name} are refused until something does.` : ''}`,
     contextValue: ContextValue.shared,
-    icon: t.state === 'online' ? 'broadcast' : t.state === 'failed' ? 'error' : 'sync',
+    icon: t.state === 'failed' ? 'error' : t.state !== 'online' ? 'sync' : t.targetDown ? 'warning' : 'broadcast',
     tunnel: t.name,
   };
 }

@@ -12,6 +12,8 @@ export interface Credentials {
 }
 
 const RELAY_KEY = 'tether.relay';
+/** The relay URL last typed into Sign In, kept through failures and Sign Out to offer it again. */
+const TYPED_KEY = 'tether.relayTyped';
 const USER_KEY = 'tether.user';
 const secretKey = (relay: string): string => `tether.token/${relay}`;
 
@@ -58,6 +60,7 @@ export class Auth implements vscode.Disposable {
     const relayInput = given?.relay ?? (await this.askRelay());
     if (relayInput === undefined) return undefined;
     const relay = parseRelayUrl(relayInput.trim()).http;
+    await this.context.globalState.update(TYPED_KEY, relay);
     const token =
       given?.token ??
       (await vscode.window.showInputBox({
@@ -137,7 +140,9 @@ export class Auth implements vscode.Disposable {
       if (pick !== other) return pick;
       return ask('');
     }
-    return ask(known[0] ?? last ?? 'http://127.0.0.1:8080');
+    // What was typed last (a failed attempt, or the relay signed out of) beats the defaults.
+    const typed = this.context.globalState.get<string>(TYPED_KEY);
+    return ask(typed ?? known[0] ?? last ?? 'http://127.0.0.1:8080');
   }
 
   dispose(): void {

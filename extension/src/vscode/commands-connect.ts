@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { TunnelNode } from '../core/index.js';
+import { RelayApi, type TunnelNode } from '../core/index.js';
 import type { Auth } from './auth.js';
 import type { Config } from './config.js';
 import type { Connections } from './connections.js';
@@ -26,14 +26,24 @@ export function registerConnectCommands(
   const connect = guarded(notifier, 'Connecting', async (arg?: unknown) => {
     const credentials = await auth.require();
     const tunnel = await pickTunnel(credentials, 'Tether: Connect to Tunnel…', arg);
-    const { port } = await vscode.window.withProgress(
+    const { port, online } = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Tether: connecting to ${tunnel}…` },
-      () => connections.connect(credentials, tunnel),
+      async () => {
+        // The relay's word on the tunnel first: an unknown or forbidden one fails here, with its
+        // code; an offline one gets a listener all the same, and a warning instead of "connected".
+        const status = await new RelayApi(credentials.relay, credentials.token).tunnel(tunnel);
+        return { ...(await connections.connect(credentials, tunnel)), online: status.online };
+      },
     );
     const line = localPortCommand({ tunnel, user: config.settings.sshUser, port, identityFile: config.settings.identityFile });
+    const copy = { title: 'Copy SSH Command', run: () => vscode.env.clipboard.writeText(line) };
+    if (!online) {
+      notifier.warn(`Tether: ${tunnel} is offline (no host is sharing it now). 127.0.0.1:${port} is ready for it, but connections fail until it is shared again.`, copy);
+      return;
+    }
     notifier.info(
       `Tether: ${tunnel} is on 127.0.0.1:${port}.`,
-      { title: 'Copy SSH Command', run: () => vscode.env.clipboard.writeText(line) },
+      copy,
       { title: 'Open SSH Terminal', run: () => vscode.commands.executeCommand('tether.openSshTerminal', tunnel) },
     );
   });

@@ -1,37 +1,48 @@
 import os from 'node:os';
 import * as vscode from 'vscode';
 import { checkTunnelName } from '@tether/shared';
-import { parseHostPort } from '../core/index.js';
+import { parseHostPort, proposedName } from '../core/index.js';
 import type { Auth } from './auth.js';
 import type { Config } from './config.js';
 import { Cancelled, guarded, type Notifier } from './notify.js';
 import { tunnelArgument } from './pick-tunnel.js';
 import type { Sharing } from './sharing.js';
 
-/** A tunnel name suggestion from the host name, cut to the relay's rule. */
-function suggestedName(hostname: string): string {
-  const name = hostname.toLowerCase().split('.')[0].replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
-  return name || 'my-machine';
-}
-
-async function askTunnelName(title: string): Promise<string> {
+async function askTunnelName(title: string, where: string, taken: Map<string, string>, port: number): Promise<string> {
   const name = await vscode.window.showInputBox({
     title,
-    prompt: 'Tunnel name (others connect to it by this name)',
-    value: suggestedName(os.hostname()),
+    prompt: `Tunnel name for ${where} (others connect to it by this name)`,
+    value: proposedName(os.hostname(), port, taken, where),
     ignoreFocusOut: true,
-    validateInput: (v) => checkTunnelName(v.trim())?.message,
+    validateInput: (v) => {
+      const problem = checkTunnelName(v.trim())?.message;
+      if (problem) return problem;
+      const other = taken.get(v.trim());
+      if (other && other !== where) return { message: `${v.trim()} already shares ${other}: this would re-point it to ${where}`, severity: vscode.InputBoxValidationSeverity.Warning };
+      return undefined;
+    },
   });
   if (name === undefined) throw new Cancelled();
-  return name.trim();
+  const tunnel = name.trim();
+  const other = taken.get(tunnel);
+  if (other && other !== where) {
+    const choice = await vscode.window.showWarningMessage(
+      `${tunnel} already shares ${other}. Re-point it to ${where}? Connections to ${tunnel} would reach ${where} from now on.`,
+      { modal: true },
+      'Re-point',
+    );
+    if (choice !== 'Re-point') throw new Cancelled();
+  }
+  return tunnel;
 }
 
 /** Tether: Share Local SSH Server / Share Local Port… / Stop Sharing. */
 export function registerShareCommands(auth: Auth, config: Config, sharing: Sharing, notifier: Notifier): vscode.Disposable[] {
   const share = async (title: string, target: { host: string; port: number }, name?: string): Promise<void> => {
     const credentials = await auth.require();
-    const tunnel = name ?? (await askTunnelName(title));
     const where = `${target.host}:${target.port}`;
+    const taken = new Map(sharing.list().map((t) => [t.name, `${t.target.host}:${t.target.port}`]));
+    const tunnel = name ?? (await askTunnelName(title, where, taken, target.port));
     try {
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Tether: sharing ${where} as ${tunnel}…` }, () =>
         sharing.start(credentials, tunnel, target),

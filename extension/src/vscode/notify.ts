@@ -27,7 +27,21 @@ export class Notifier {
 
   info(message: string, ...actions: { title: string; run: () => unknown }[]): void {
     this.logger.info(message);
-    vscode.window.showInformationMessage(message, ...actions.map((a) => a.title)).then(
+    this.show(vscode.window.showInformationMessage, message, actions);
+  }
+
+  /** Something worked, but not as the user will expect (a tunnel that is offline, say). */
+  warn(message: string, ...actions: { title: string; run: () => unknown }[]): void {
+    this.logger.warn(message);
+    this.show(vscode.window.showWarningMessage, message, actions);
+  }
+
+  private show(
+    kind: (message: string, ...items: string[]) => Thenable<string | undefined>,
+    message: string,
+    actions: { title: string; run: () => unknown }[],
+  ): void {
+    kind(message, ...actions.map((a) => a.title)).then(
       (choice) => {
         const action = actions.find((a) => a.title === choice);
         if (action) void Promise.resolve().then(action.run).catch((e: unknown) => this.failure(e, choice ?? 'Action'));

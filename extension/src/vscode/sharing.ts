@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { TetherError } from '@tether/shared';
-import { HostAgent, webSocketFactory, type SharedTunnel } from '../core/index.js';
+import { ErrorCode, type TetherError } from '@tether/shared';
+import { HostAgent, targetListens, webSocketFactory, type SharedTunnel } from '../core/index.js';
 import { relayClientOptions } from '../core/settings.js';
 import { describeRelayUse, relayChangeLine, relayUse, type RelayUse } from '../core/tunnel-list.js';
 import type { Credentials } from './auth.js';
@@ -104,8 +104,10 @@ export class Sharing implements vscode.Disposable {
       if (current()) this.notifier.failure(err, `Sharing ${tunnel}`, restart);
     });
     agent.on('stream', () => this.changed.fire());
+    agent.on('targetConnected', () => this.targetDown(share, false));
     agent.on('streamClosed', (id, err) => {
       if (err) this.logger.debug(`${tunnel}: stream ${id} closed: ${err.message} [${err.code}]`);
+      if (err?.code === ErrorCode.TARGET_REFUSED) this.targetDown(share, true);
       this.changed.fire();
     });
     agent.on('streamDetached', (id, err) => this.logger.info(`${tunnel}: stream ${id.slice(0, 8)} lost its relay (${err.message} [${err.code}]); waiting for it to resume`));
@@ -119,6 +121,20 @@ export class Sharing implements vscode.Disposable {
       this.changed.fire();
       throw err;
     }
+    if (!(await targetListens(target))) this.targetDown(share, true);
+  }
+
+  /** Notes whether the target answers; says so once when it stops answering. */
+  private targetDown(share: Share, down: boolean): void {
+    if ((share.info.targetDown ?? false) === down) return;
+    share.info = { ...share.info, targetDown: down };
+    this.changed.fire();
+    const { name, target } = share.info;
+    if (!down) {
+      this.logger.info(`${name}: ${target.host}:${target.port} answers again`);
+      return;
+    }
+    this.notifier.warn(`Tether: sharing ${name}, but nothing listens on ${target.host}:${target.port}: connections through ${name} are refused until something does.`);
   }
 
   /** Tells the user a share lost its relay and is reconnecting on its own. */
