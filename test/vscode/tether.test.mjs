@@ -295,6 +295,10 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
 
   test('stop sharing: the status bar no longer says sharing and the relay shows the tunnel offline', () => withLogs(async () => {
     await vscode.runCommand('Tether: Stop Sharing');
+    // The SSH terminal is still open through it: asked first, with the choice to let it finish.
+    assert.match(await vscode.waitForDialog(/open connection/), new RegExp(`${TUNNEL} has (an open connection|\\d+ open connections)\\. Stop sharing it\\?`));
+    await vscode.screenshot('stop-sharing-asks');
+    await vscode.answerDialog('Stop Now');
     await vscode.waitForToast(`stopped sharing "${TUNNEL}"`);
     assert.equal((await relayTunnel(relay.url, token, TUNNEL)).online, false);
     await vscode.page.locator('.part.statusbar .statusbar-item', { hasText: /sharing/ }).first().waitFor({ state: 'hidden' });
@@ -347,5 +351,19 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     assert.match(await banner(listenPort), /^SSH-2\.0-OpenSSH/);
     await vscode.screenshot('relay-restart-recovered');
     await vscode.clearToasts();
+  }));
+
+  test('sign out while sharing: asked first; Cancel keeps everything, Sign Out stops it and the status bar says not signed in', () => withLogs(async () => {
+    await vscode.runCommand('Tether: Sign Out');
+    assert.match(await vscode.waitForDialog(/Signing out/), new RegExp(`Signing out stops sharing ${TUNNEL} and closes (a connection|\\d+ connections)\\. Continue\\?`));
+    await vscode.screenshot('sign-out-asks');
+    await vscode.answerDialog('Cancel');
+    await vscode.waitForStatusBarItem(/Tether: sharing 1/);
+    await vscode.runCommand('Tether: Sign Out');
+    await vscode.waitForDialog(/Signing out/);
+    await vscode.answerDialog('Sign Out');
+    await vscode.waitForStatusBarItem(/Tether: not signed in/);
+    assert.equal(await vscode.statusBarAriaLabel(/Tether: not signed in/), 'Tether: not signed in');
+    await vscode.screenshot('signed-out');
   }));
 });

@@ -6,11 +6,30 @@ import type { Sharing } from './sharing.js';
 
 /** Tether: Sign In to Relay / Sign Out. */
 export function registerAuthCommands(auth: Auth, sharing: Sharing, connections: Connections, notifier: Notifier): vscode.Disposable[] {
+  /** What signing out (or in as someone else) would stop, in words; undefined when nothing. */
+  const inUse = (): string | undefined => {
+    const shares = sharing.names();
+    const open = connections.list().length;
+    const parts = [
+      shares.length ? `stops sharing ${shares.join(', ')}` : undefined,
+      open ? `closes ${open === 1 ? 'a connection' : `${open} connections`}` : undefined,
+    ].filter(Boolean);
+    return parts.length ? parts.join(' and ') : undefined;
+  };
+  /** Asks before `action` stops what is in use; false when the user declines. */
+  const confirmStop = async (action: string, button: string): Promise<boolean> => {
+    const stops = inUse();
+    if (!stops) return true;
+    const choice = await vscode.window.showWarningMessage(`${action} ${stops}. Continue?`, { modal: true }, button);
+    return choice === button;
+  };
+
   const signIn = async (given?: { relay?: string; token?: string }): Promise<void> => {
     let answer: { relay: string; token: string } | undefined;
     try {
       answer = await auth.prompt(given);
       if (!answer) return;
+      if (auth.credentials && !(await confirmStop(`Signing in to ${answer.relay}`, 'Sign In'))) return;
       if (auth.credentials) {
         // A new identity: what the old one shares or reaches stops with it.
         await sharing.stopAll();
@@ -25,6 +44,7 @@ export function registerAuthCommands(auth: Auth, sharing: Sharing, connections: 
     }
   };
   const signOut = async (): Promise<void> => {
+    if (!(await confirmStop('Signing out', 'Sign Out'))) return;
     try {
       await sharing.stopAll();
       connections.closeAll();

@@ -36,6 +36,9 @@ async function askTunnelName(title: string, where: string, taken: Map<string, st
   return tunnel;
 }
 
+/** Longest Stop Sharing waits for open connections to finish when asked to let them. */
+const DRAIN_MINUTES = 30;
+
 /** Tether: Share Local SSH Server / Share Local Port… / Stop Sharing. */
 export function registerShareCommands(auth: Auth, config: Config, sharing: Sharing, notifier: Notifier): vscode.Disposable[] {
   const share = async (title: string, target: { host: string; port: number }, name?: string): Promise<void> => {
@@ -89,7 +92,27 @@ export function registerShareCommands(auth: Auth, config: Config, sharing: Shari
       tunnel = names.length === 1 ? names[0] : await vscode.window.showQuickPick(names, { title: 'Tether: Stop Sharing', placeHolder: 'Tunnel' });
       if (!tunnel) return;
     }
-    await sharing.stop(tunnel);
+    const open = sharing.openStreams(tunnel);
+    if (open === 0) {
+      await sharing.stop(tunnel);
+      notifier.info(`Tether: stopped sharing "${tunnel}".`);
+      return;
+    }
+    const finish = 'Let Them Finish';
+    const choice = await vscode.window.showWarningMessage(
+      `${tunnel} has ${open === 1 ? 'an open connection' : `${open} open connections`}. Stop sharing it?`,
+      { modal: true, detail: `${finish}: no new connections; sharing ends when the last one closes (at most ${DRAIN_MINUTES} minutes). Stop Now: they are cut.` },
+      finish,
+      'Stop Now',
+    );
+    if (choice === undefined) return;
+    if (choice === 'Stop Now') {
+      await sharing.stop(tunnel, 0);
+      notifier.info(`Tether: stopped sharing "${tunnel}"; its open connections were closed.`);
+      return;
+    }
+    notifier.info(`Tether: "${tunnel}" takes no new connections; it stops once its open ones close.`);
+    await sharing.stop(tunnel, DRAIN_MINUTES * 60_000);
     notifier.info(`Tether: stopped sharing "${tunnel}".`);
   });
 

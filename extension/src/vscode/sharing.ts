@@ -148,12 +148,21 @@ export class Sharing implements vscode.Disposable {
     );
   }
 
-  async stop(tunnel: string): Promise<void> {
+  /** Connections open through `tunnel` (0 when it is not shared here). */
+  openStreams(tunnel: string): number {
+    return this.shares.get(tunnel)?.agent.activeStreams ?? 0;
+  }
+
+  /**
+   * Stops sharing `tunnel`: the relays are told at once (no new connections), open ones get
+   * `drainMs` to finish, then are cut.
+   */
+  async stop(tunnel: string, drainMs = 2000): Promise<void> {
     const share = this.shares.get(tunnel);
     if (!share) return;
     this.shares.delete(tunnel);
     this.changed.fire();
-    await share.agent.stop(2000);
+    await share.agent.stop(drainMs);
     this.logger.info(`stopped sharing ${tunnel}`);
   }
 
