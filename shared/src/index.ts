@@ -14,3 +14,4 @@ export * from './resume.js';
 export * from './resume-defaults.js';
 export * from './open-metadata.js';
 export * from './resumable-stream.js';
+export * from './debug-log.js';

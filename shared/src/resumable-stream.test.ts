@@ -5,7 +5,7 @@ import { createError, ErrorCode, WireCode, type TetherError } from './errors.js'
 import { decodeOpenMetadata, encodeOpenMetadata } from './open-metadata.js';
 import { decodeHello, encodeNewHello, encodeResumeHello, newStreamIdentity, resumeHello, verifyResumeProof, type StreamHello } from './resume.js';
 import { ResumableStream, type ResumableOptions } from './resumable-stream.js';
-import type { MuxSession } from './session.js';
+import { MuxSession } from './session.js';
 import { drain, settle, sha256, writeAll } from './test-support/testing.js';
 import { createSessionPair } from './transport-pair.js';
 
@@ -30,6 +30,42 @@ class Paths {
   /** A new path (the old one stays as it is). */
   next(): MuxSession {
     const { a, b } = createSessionPair();
+    return this.serve(a, b);
+  }
+
+  /**
+   * A new path whose opener-to-acceptor direction holds every message until `release()`: a
+   * relay slow to pass the resume hello on (its OPEN waits for look-ups) while the old path
+   * is quick.
+   */
+  nextHeld(): { session: MuxSession; release: () => void; silence: () => void } {
+    let held: Buffer[] | undefined = [];
+    let silent = false;
+    const pass = (to: () => MuxSession) => (message: Buffer): boolean => {
+      if (silent) return true;
+      if (held && to() === b) held.push(message);
+      else setImmediate(() => to().receive(message));
+      return true;
+    };
+    const a: MuxSession = new MuxSession({ role: 'client', send: pass(() => b) });
+    const b: MuxSession = new MuxSession({ role: 'server', send: pass(() => a) });
+    this.serve(a, b);
+    return {
+      session: a,
+      release: () => {
+        const messages = held ?? [];
+        held = undefined;
+        for (const message of messages) setImmediate(() => b.receive(message));
+      },
+      // A path that swallows everything, both ways, and never closes.
+      silence: () => {
+        silent = true;
+        held = undefined;
+      },
+    };
+  }
+
+  private serve(a: MuxSession, b: MuxSession): MuxSession {
     this.opener = a;
     this.acceptor = b;
     b.on('stream', (mux, request) => {
@@ -140,6 +176,59 @@ test('GOAWAY-style move: the opener moves to another path without a gap; the old
   assert.equal(await closed(opener), undefined);
   assert.equal(old.closed, false, 'the old path itself stays up for other streams');
   assert.equal(old.streamCount, 0, 'the stream left the old path');
+});
+
+test('a move whose hello reaches the far end after later ACKs on the old path still takes (no RESUME_OFFSET)', async () => {
+  // ACK at once for every byte: the old path acknowledges whatever it delivers.
+  const paths = new Paths({ ackBytes: 1 });
+  const { opener, acceptor } = await paths.open();
+  const got = drain(opener);
+  acceptor.write(Buffer.from('before '));
+  await settle(() => opener.bytesReceived === 7);
+  const { session, release } = paths.nextHeld();
+  const moving = opener.resume(session);
+  let moved = false;
+  void moving.then(() => (moved = true), () => undefined);
+  // The hello is held on the new path; the old one keeps delivering, and its ACKs reach the
+  // acceptor first.
+  acceptor.write(Buffer.from('during '));
+  await settle(() => opener.bytesReceived === 14);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(moved, false, 'the hello is still held');
+  release();
+  await moving;
+  assert.equal(opener.detached, false);
+  assert.equal(acceptor.state, 'open', 'the acceptor took the hello');
+  acceptor.write(Buffer.from('after'));
+  acceptor.end();
+  opener.end();
+  const result = await got;
+  assert.equal(result.error, undefined);
+  assert.equal(result.sha256, sha256(Buffer.from('before during after')), 'every byte once and in order');
+  assert.deepEqual(await Promise.all([closed(opener), closed(acceptor)]), [undefined, undefined]);
+});
+
+test('a move whose new path answers nothing is given up after attemptTimeoutMs; if the old path died meanwhile, the stream waits for a resume', async () => {
+  const paths = new Paths({ attemptTimeoutMs: 50, resumeTimeoutMs: 5000 });
+  const { opener, acceptor } = await paths.open();
+  const got = drain(acceptor);
+  const old = paths.opener;
+  const { session, silence } = paths.nextHeld();
+  silence();
+  const moving = opener.resume(session);
+  // The draining relay goes away while the move waits for an answer that never comes.
+  old.destroy(createError(ErrorCode.CONNECTION_LOST, 'relay shut down'));
+  await assert.rejects(moving, { code: ErrorCode.TIMEOUT });
+  assert.equal(opener.state, 'open');
+  assert.equal(opener.detached, true, 'detached: its owner resumes it elsewhere');
+  await opener.resume(paths.next());
+  opener.write(Buffer.from('still here'));
+  opener.end();
+  acceptor.end();
+  const result = await got;
+  assert.equal(result.error, undefined);
+  assert.equal(result.sha256, sha256(Buffer.from('still here')));
+  assert.equal(await closed(opener), undefined);
 });
 
 test('moves while bytes flow both ways: nothing lost, nothing twice (the old path keeps delivering until the switch)', async () => {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ByteStream } from './byte-stream.js';
+import { debugLog } from './debug-log.js';
 import { isPathFailure, isResumeRefusal } from './error-class.js';
 import { createError, ErrorCode, errorFromWire, WireCode, type TetherError } from './errors.js';
 import { HeldDelivery } from './held-delivery.js';
@@ -12,7 +13,7 @@ import {
   type StreamHello,
   type StreamIdentity,
 } from './resume.js';
-import { ResumeDefaults } from './resume-defaults.js';
+import { RESUME_ATTEMPT_TIMEOUT_MS, ResumeDefaults } from './resume-defaults.js';
 import type { MuxSession } from './session.js';
 import type { MuxStream, MuxStreamEvents, StreamState } from './stream.js';
 
@@ -31,6 +32,8 @@ export interface ResumableOptions {
    * from that agreement instead. The acceptor takes both from the NEW hello.
    */
   identity?: () => StreamIdentity;
+  /** Opener: longest wait for an answer to one resume or move attempt (default RESUME_ATTEMPT_TIMEOUT_MS). */
+  attemptTimeoutMs?: number;
 }
 
 
@@ -85,6 +88,12 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
   private awaitingOffset: MuxStream | undefined;
   /** Opener: what `received` was when the pending resume's hello went out (a move keeps reading the old path). */
   private helloReceived = 0;
+  /**
+   * Opener: the offset the pending resume's hello carries. While a move is under way the old
+   * path acknowledges no more than this: the far end's replay must still reach back to it when
+   * the hello arrives, and the hello may well arrive after an ACK sent later on the old path.
+   */
+  private helloOffset = 0;
   /** Bytes at the start of the current attachment's data that were already received on the old path. */
   private skip = 0;
   /** Opener: the OPEN of the first attachment, until it is answered. */
@@ -96,7 +105,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
     this.tunnel = tunnel;
     this.id = id;
     this.secret = secret;
-    this.options = { ...ResumeDefaults, identity: newStreamIdentity, ...options };
+    this.options = { ...ResumeDefaults, identity: newStreamIdentity, attemptTimeoutMs: RESUME_ATTEMPT_TIMEOUT_MS, ...options };
     this.state = role === 'opener' ? 'opening' : 'open';
     this.delivery = new HeldDelivery(this);
   }
@@ -182,7 +191,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
   end(): void {
     if (this.finLocal || this.state === 'closed') return;
     this.finLocal = true;
-    this.att?.stream.sendAck(this.receivedWithFin(), true);
+    this.att?.stream.sendAck(this.ackOffset(), true);
   }
 
   reset(code: number = WireCode.CANCELLED, message = 'stream reset'): void {
@@ -220,7 +229,8 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
     if (this.state === 'opening') return Promise.reject(createError(ErrorCode.INVALID_ARGUMENT, 'the stream has not opened yet'));
     this.attempt += 1;
     this.helloReceived = this.received;
-    const hello = encodeOpenMetadata({ hello: resumeHello(this.id, this.secret, this.attempt, this.receivedWithFin()) });
+    this.helloOffset = this.receivedWithFin();
+    const hello = encodeOpenMetadata({ hello: resumeHello(this.id, this.secret, this.attempt, this.helloOffset) });
     let mux: MuxStream;
     try {
       mux = session.openStream(this.tunnel, hello);
@@ -228,8 +238,21 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     this.awaitingOffset = mux;
+    this.trace('resume: hello sent', { attempt: this.attempt, mux: mux.id, received: this.received, attached: this.att !== undefined });
     return new Promise((resolve, reject) => {
+      // A path that answers nothing (no ACK, no refusal) must not hold the stream, nor keep
+      // its owner from trying another path.
+      const timer = setTimeout(() => {
+        this.trace('resume: no answer in time', { mux: mux.id, ms: this.options.attemptTimeoutMs });
+        mux.reset(WireCode.TIMEOUT, `no answer to the resume within ${this.options.attemptTimeoutMs} ms`);
+        onClose(createError(ErrorCode.TIMEOUT, `no answer to the resume within ${this.options.attemptTimeoutMs} ms`));
+      }, this.options.attemptTimeoutMs);
+      timer.unref?.();
+      let settled = false;
       const done = (err?: TetherError): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
         mux.off('ack', onAck);
         mux.off('close', onClose);
         if (this.awaitingOffset === mux) this.awaitingOffset = undefined;
@@ -241,6 +264,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
       };
       const onClose = (err: TetherError | undefined): void => {
         const why = err ?? createError(ErrorCode.STREAM_CLOSED, 'resume attachment closed');
+        this.trace('resume: attachment closed before its first ACK', { mux: mux.id, err: why, bySession: mux.closedBySession });
         if (isResumeRefusal(why) && !mux.closedBySession) this.finish(why);
         done(why);
       };
@@ -249,6 +273,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
           mux.reset(WireCode.CANCELLED, 'stream closed');
           return done(this.error);
         }
+        this.trace('resume: first ACK', { mux: mux.id, offset, attached: this.att !== undefined });
         // The far end's first ACK on a resumed attachment is what it has received. Whatever the
         // old path delivered since the hello went out comes again on the new one: skip it.
         const old = this.att?.stream;
@@ -257,6 +282,8 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
         this.skip = this.received - this.helloReceived;
         if (!this.attach(mux, offset)) return done(this.error);
         done();
+        // What the old path delivered after the hello was not acknowledged there: say it here.
+        if (this.receivedWithFin() > this.helloOffset) this.sendAckNow();
       };
       mux.on('ack', onAck);
       mux.once('close', onClose);
@@ -278,6 +305,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
       return false;
     }
     this.attempt = hello.attempt;
+    this.trace('acceptResume', { attempt: hello.attempt, offset: hello.offset, mux: mux.id, attached: this.att !== undefined, state: this.state });
     if (this.state === 'closed') {
       if (this.error) {
         mux.reject(WireCode.RESUME_UNKNOWN, `resume refused: the stream was reset (${this.error.message})`);
@@ -360,6 +388,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
 
   private onAttachmentClosed(mux: MuxStream, err: TetherError | undefined): void {
     if (this.att?.stream !== mux || this.state === 'closed') return;
+    this.trace('attachment closed', { mux: mux.id, err: err ?? 'none', bySession: mux.closedBySession, moving: this.awaitingOffset !== undefined });
     // A whole connection going away is always the path's fault, whatever its code.
     if (err === undefined || mux.closedBySession || isPathFailure(err)) {
       const why = err ?? createError(ErrorCode.CONNECTION_LOST, 'the path closed before the stream finished');
@@ -367,6 +396,8 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
         // A move is under way: the new path takes over if the far end answers there.
         this.release();
         this.lostWhileMoving = why;
+        // Bounded like a detached stream: the move's answer may never come.
+        this.armResumeTimer(why);
         return;
       }
       this.detach(why);
@@ -380,14 +411,21 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
   private detach(err: TetherError, announce = true): void {
     this.release();
     if (this.detached) return;
+    this.trace('detached', { err, announce });
     this.detached = true;
+    // A path lost during a move already started the clock.
+    if (!this.resumeTimer) this.armResumeTimer(err);
+    if (announce) this.emit('detached', err);
+  }
+
+  /** Resets the stream with RESUME_TIMEOUT unless a path takes it within resumeTimeoutMs. */
+  private armResumeTimer(err: TetherError): void {
     this.clearResumeTimer();
     this.resumeTimer = setTimeout(() => {
       this.resumeTimer = undefined;
       this.awaitingOffset?.reset(WireCode.CANCELLED, 'resume timed out');
       this.finish(createError(ErrorCode.RESUME_TIMEOUT, `stream not resumed within ${this.options.resumeTimeoutMs} ms (${err.message})`));
     }, this.options.resumeTimeoutMs);
-    if (announce) this.emit('detached', err);
   }
 
   /** Drops the current attachment without touching it. */
@@ -481,11 +519,20 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
     this.ackTimer = undefined;
     if (!this.att) return;
     this.ackSent = this.received;
-    this.att.stream.sendAck(this.receivedWithFin(), false);
+    this.att.stream.sendAck(this.ackOffset(), false);
   }
 
   private receivedWithFin(): number {
     return this.received + (this.finRemote ? 1 : 0);
+  }
+
+  /**
+   * The offset to acknowledge on the current attachment: what we received, except on the old
+   * path of a move under way, which acknowledges no more than the hello's offset (helloOffset).
+   */
+  private ackOffset(): number {
+    const moving = this.awaitingOffset !== undefined && this.att !== undefined && this.att.stream !== this.awaitingOffset;
+    return moving ? Math.min(this.receivedWithFin(), this.helloOffset) : this.receivedWithFin();
   }
 
   private sentWithFin(): number {
@@ -535,6 +582,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
   private finish(err: TetherError | undefined): void {
     if (this.state === 'closed' && this.closedEmitted) return;
     this.closedEmitted = true;
+    this.trace('closed', { err: err ?? 'none' });
     this.state = 'closed';
     this.error = err;
     this.detached = false;
@@ -547,6 +595,10 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
   }
 
   private closedEmitted = false;
+
+  private trace(message: string, fields: Record<string, unknown> = {}): void {
+    debugLog(`resumable ${this.role} ${this.key.slice(0, 8)}`, message, fields);
+  }
 }
 
 

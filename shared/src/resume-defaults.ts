@@ -19,3 +19,10 @@ export const ResumeDefaults = {
  * the resume until it notices.
  */
 export const HOST_RESUME_TIMEOUT_MS = 75_000;
+
+/**
+ * Longest wait for the far end to answer one resume or move attempt (its first ACK, or a
+ * refusal) before the attempt is abandoned and another path may be tried: a backstop past the
+ * relay's own open timeout, for a path that answers nothing at all.
+ */
+export const RESUME_ATTEMPT_TIMEOUT_MS = 12_000;

@@ -196,7 +196,7 @@ describe('failover and resumable streams through three relays', HANG_GUARD, () =
     await allUp();
   });
 
-  test('SIGTERM drains: the relay sends GOAWAY, the copy moves to another relay with no error, the relay exits', async () => {
+  test('SIGTERM drains: the relay sends GOAWAY, the copy moves to another relay with no error, the relay exits', async (t) => {
     const file = join(tmp.path, 'drain-src.bin');
     const expected = await randomFile(file, 200 * MiB);
     const remote = join(tmp.path, 'drain-dst.bin');
@@ -207,6 +207,13 @@ describe('failover and resumable streams through three relays', HANG_GUARD, () =
     const stoppedAt = Date.now();
     const exit = await procs.stop(victim.proc, 'SIGTERM');
     const drainMs = Date.now() - stoppedAt;
+    if (exit !== 0 || drainMs >= 10_000) {
+      // What each relay and the host said, and who holds streams now (set TETHER_DEBUG=FILE for a trace of the moves).
+      const counts = await Promise.all(relays.map(async (r) => `${r.url}${r === victim ? ' (victim)' : ''}: ${await streamsOn(r)} streams`));
+      t.diagnostic(`after SIGTERM: exit ${exit} in ${drainMs} ms; copied ${sizeOf(remote)} bytes; ${counts.join(', ')}`);
+      for (const r of relays) t.diagnostic(`relay ${r.url} stderr (tail):\n${r.proc.stderr.text.slice(-4000)}`);
+      t.diagnostic(`share stderr (tail):\n${share.stderr.text.slice(-2000)}`);
+    }
     assert.equal(exit, 0);
     // Streams moved away at once: the relay did not have to wait out its 30 s drain timeout.
     assert.ok(drainMs < 10_000, `the relay took ${drainMs} ms to drain`);

@@ -49,7 +49,8 @@ export function tempDir(prefix = 'tether-e2e-') {
 /** An environment for child processes without the caller's Tether settings. */
 export function cleanEnv(extra = {}) {
   const env = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith('TETHER_') || key === 'SSH_AUTH_SOCK') delete env[key];
+  // TETHER_DEBUG (a trace of stream moves) is kept: it changes nothing but what is logged.
+  for (const key of Object.keys(env)) if ((key.startsWith('TETHER_') && key !== 'TETHER_DEBUG') || key === 'SSH_AUTH_SOCK') delete env[key];
   return { ...env, ...extra };
 }
 

@@ -4,6 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import {
   assertTunnelName,
   createError,
+  debugLog,
   ErrorCode,
   ResumableStream,
   type ByteStream,
@@ -229,7 +230,12 @@ export class Connector extends EventEmitter<ConnectorEvents> {
    * far end refuses it (the stream then closes with the code) or its resume timeout ends it.
    */
   private async reattach(stream: ResumableStream): Promise<void> {
-    if (this.reattaching.has(stream)) return;
+    const trace = (message: string, fields: Record<string, unknown> = {}): void => debugLog(`connector ${stream.key.slice(0, 8)}`, message, fields);
+    if (this.reattaching.has(stream)) {
+      trace('reattach: one is under way already', { detached: stream.detached });
+      return;
+    }
+    trace('reattach: start', { detached: stream.detached, live: this.pool?.live().length ?? 0 });
     this.reattaching.add(stream);
     const backoff = new Backoff(50, 1000);
     // Detached: resume until one relay takes it. Attached to a draining relay: one round of
@@ -242,15 +248,22 @@ export class Connector extends EventEmitter<ConnectorEvents> {
           if (!needed()) return;
           if (relay.session.closed || relay.session.remoteGoAway || relay === this.via.get(stream)) continue;
           try {
+            trace('reattach: trying', { relay: this.pool?.endpointOf(relay)?.url ?? "?", moving });
             await stream.resume(relay.session);
+            trace('reattach: taken', { relay: this.pool?.endpointOf(relay)?.url ?? "?", state: stream.state });
             if (stream.state === 'closed') return;
             this.via.set(stream, relay);
             this.watch(relay);
-          } catch {
+          } catch (err) {
+            trace('reattach: failed', { relay: this.pool?.endpointOf(relay)?.url ?? "?", err: err as Error, state: stream.state, detached: stream.detached });
             if (stream.state === 'closed') return;
           }
         }
-        if (!needed() || (moving && !stream.detached)) return;
+        if (!needed() || (moving && !stream.detached)) {
+          trace('reattach: round over', { needed: needed(), detached: stream.detached });
+          return;
+        }
+        trace('reattach: nothing took it, waiting');
         // Nothing took it: wait for a new session or a short, growing delay.
         await new Promise<void>((resolve) => {
           const wake = (): void => {
@@ -263,6 +276,7 @@ export class Connector extends EventEmitter<ConnectorEvents> {
         });
       }
     } finally {
+      trace('reattach: end', { state: stream.state, detached: stream.detached });
       this.reattaching.delete(stream);
     }
   }

@@ -3,6 +3,7 @@ import net from 'node:net';
 import {
   assertTunnelName,
   createError,
+  debugLog,
   decodeOpenMetadata,
   ErrorCode,
   HOST_RESUME_TIMEOUT_MS,
@@ -177,6 +178,7 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
     if (hello?.kind === 'resume') {
       const existing = this.resumable.get(hello.id.toString('hex'));
       if (!existing) {
+        debugLog('host', 'resume of an unknown stream refused', { id: hello.id.toString('hex').slice(0, 8) });
         stream.reject(WireCode.RESUME_UNKNOWN, 'resume refused: this host has no such stream');
         return;
       }

@@ -195,6 +195,7 @@ export class Router {
 
   /** Sends GOAWAY everywhere, waits for streams to finish (up to drainTimeoutMs), then closes all links. */
   async drain(): Promise<void> {
+    wire.debugLog('relay', 'drain: GOAWAY to every link', { links: this.links.size, streams: this.streamCount });
     this.draining = true;
     for (const link of this.links.values()) {
       link.queue(wire.encodeGoAway(link.lastPeerId, WireCode.GOING_AWAY, 'relay is shutting down'));
@@ -390,6 +391,7 @@ export class Router {
         this.forward(link, here, message, start, end);
         return;
       case FrameType.RESET:
+        wire.debugLog('relay', 'reset forwarded', { from: link.label, id: frame.streamId, to: here.peer.link.label, code: frame.code, message: frame.message });
         this.forward(link, here, message, start, end);
         this.removeRoute(here.route);
         return;
@@ -401,6 +403,7 @@ export class Router {
         clearTimeout(here.route.openTimer);
         here.route.openTimer = undefined;
         here.peer.link.queue(wire.encodeOpenOk(here.peer.id, window));
+        wire.debugLog('relay', 'open ok', { host: link.label, hostId: frame.streamId, opener: here.peer.link.label, id: here.peer.id, window, openerCongested: here.peer.link.congestedSince !== undefined });
         // What the opener granted this end at OPEN and the relay held back can go now.
         this.releaseCredit(here.peer.link);
         return;
@@ -408,6 +411,7 @@ export class Router {
       case FrameType.OPEN_ERR:
         if (here !== here.route.acceptor || here.open) return this.closeLink(link, createError(ErrorCode.PROTOCOL_ERROR, `unexpected OPEN_ERR on stream ${frame.streamId}`));
         here.peer.link.queue(wire.encodeOpenErr(here.peer.id, frame.code, frame.message));
+        wire.debugLog('relay', 'open err', { host: link.label, opener: here.peer.link.label, id: here.peer.id, code: frame.code, message: frame.message });
         this.removeRoute(here.route);
         return;
     }
@@ -428,6 +432,7 @@ export class Router {
    * more) and gives it `drainDeadlineMs` to catch up before closing it with BUFFER_LIMIT.
    */
   private onCongested(link: Link): void {
+    wire.debugLog('relay', 'congested', { link: link.label, buffered: link.buffered });
     link.congestedSince = this.deps.clock.monotonic();
     link.lastWriteDoneAt = link.congestedSince;
     this.metrics.throttled('congested');
@@ -454,6 +459,7 @@ export class Router {
 
   /** `link` drained: read it again, resume what it held back, and pass on held-back credit. */
   private onDrained(link: Link): void {
+    if (link.congestedSince !== undefined) wire.debugLog('relay', 'drained', { link: link.label, buffered: link.buffered });
     if (link.congestedSince !== undefined) {
       link.congestedSince = undefined;
       clearTimeout(link.congestionTimer);
@@ -496,6 +502,7 @@ export class Router {
       return this.closeLink(link, createError(ErrorCode.PROTOCOL_ERROR, `OPEN with stream id ${id} out of sequence`));
     }
     link.lastPeerId = id;
+    wire.debugLog('relay', 'open arrived', { link: link.label, id, pending: link.pending.size, draining: this.draining });
     if (link.pending.size >= this.limits.maxPendingOpensPerConnection) {
       return this.refuse(link, id, WireCode.STREAM_LIMIT, `at most ${this.limits.maxPendingOpensPerConnection} opens may wait for an answer per connection`);
     }
@@ -563,14 +570,17 @@ export class Router {
     this.streamCount++;
     this.metrics.streamOpened();
     host.queue(wire.encodeOpen(hostId, window, tunnel, pending.metadata));
+    wire.debugLog('relay', 'open routed', { link: link.label, id, host: host.label, hostId, window, hostBuffered: host.buffered, hostCongested: host.congestedSince !== undefined, waitedMs: this.deps.clock.monotonic() - pending.arrivedAt });
   }
 
   private refuse(link: Link, id: number, code: number, message: string): void {
+    wire.debugLog('relay', 'open refused', { link: link.label, id, code, message });
     this.metrics.openRefused(code);
     this.reply(link, wire.encodeOpenErr(id, code, message));
   }
 
   private onPeerGoAway(link: Link): void {
+    wire.debugLog('relay', 'peer GOAWAY', { link: link.label });
     link.goingAway = true;
     this.unregister(link, 'host going away');
   }
