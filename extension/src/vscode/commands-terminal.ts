@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { isTetherError, type TetherError } from '@tether/shared';
+import type { TetherError } from '@tether/shared';
 import { discoverAgent, type FoundAgent } from '../core/index.js';
 import type { Auth, Credentials } from './auth.js';
 import type { Config } from './config.js';
 import type { Connections } from './connections.js';
+import type { Logger } from './logger.js';
 import { confirmNewHostKey } from './host-key-prompt.js';
 import { guarded, type Notifier } from './notify.js';
 import { pickTunnel } from './pick-tunnel.js';
@@ -23,10 +24,9 @@ function identityFile(configured: string | undefined): string | undefined {
 /** How a user of VS Code picks the agent, for the advice when none is found. */
 const AGENT_SETTINGS = { agent: 'the tether.agent.type setting', socket: 'the tether.agent.socketPath setting' };
 
-const needsPassphrase = (err: unknown): boolean => isTetherError(err) && /passphrase|encrypted/i.test(err.message);
 
 /** Tether: Open SSH Terminal. */
-export function registerTerminalCommand(auth: Auth, config: Config, connections: Connections, notifier: Notifier): vscode.Disposable[] {
+export function registerTerminalCommand(auth: Auth, config: Config, connections: Connections, notifier: Notifier, logger: Logger): vscode.Disposable[] {
   /** The agent the settings ask for; a missing one is a warning only when it was asked for. */
   const findAgent = async (): Promise<FoundAgent | undefined> => {
     const { agent } = config.settings;
@@ -60,16 +60,10 @@ export function registerTerminalCommand(auth: Auth, config: Config, connections:
         onWarning: (warning: TetherError) => notifier.failure(warning, `Agent forwarding to ${tunnel}`, undefined, 'warning'),
         confirmNewHostKey,
       },
-      onFailure: (err) => {
-        if (needsPassphrase(err) && passphrase === undefined) {
-          void vscode.window
-            .showInputBox({ title: `Passphrase for ${identityFile(configured) ?? 'the key'}`, password: true, ignoreFocusOut: true })
-            .then((p) => (p === undefined ? undefined : openTerminal(credentials, tunnel, p)))
-            .then(undefined, (e: unknown) => notifier.failure(e, `SSH to ${tunnel}`));
-          return;
-        }
-        notifier.failure(err, `SSH to ${tunnel}`, () => openTerminal(credentials, tunnel, passphrase));
-      },
+      askPassphrase: async () =>
+        vscode.window.showInputBox({ title: `Passphrase for ${identityFile(configured) ?? 'the key'}`, prompt: `SSH to ${tunnel}`, password: true, ignoreFocusOut: true }),
+      onFailure: (err) => notifier.failure(err, `SSH to ${tunnel}`, () => openTerminal(credentials, tunnel, passphrase)),
+      onLost: (reason) => logger.warn(`SSH terminal to ${tunnel}: ${reason}`),
     });
     const terminal = vscode.window.createTerminal({ name: `SSH: ${tunnel}`, pty, iconPath: new vscode.ThemeIcon('remote') });
     terminal.show();

@@ -34,7 +34,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerAuthCommands(auth, sharing, connections, notifier),
     ...registerShareCommands(auth, config, sharing, notifier),
     ...registerConnectCommands(context, auth, config, connections, notifier),
-    ...registerTerminalCommand(auth, config, connections, notifier),
+    ...registerTerminalCommand(auth, config, connections, notifier, logger),
     ...registerRemoteCommand(auth, config, connections, notifier),
     vscode.commands.registerCommand('tether.refresh', () => model.refreshReachable()),
     vscode.commands.registerCommand('tether.showLog', () => logger.show()),

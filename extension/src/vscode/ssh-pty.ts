@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
-import { SshShell, type SshShellOptions } from '../core/index.js';
+import { isTetherError } from '@tether/shared';
+import { describeStreamEnd, SshShell, type SshShellOptions } from '../core/index.js';
 
 export interface SshPtyOptions {
   tunnel: string;
@@ -10,9 +11,20 @@ export interface SshPtyOptions {
   shell: Omit<SshShellOptions, 'sock' | 'cols' | 'rows'>;
   /** Told about a failure to connect (the terminal shows it too). */
   onFailure(err: unknown): void;
+  /**
+   * Asked when the key needs a passphrase (with the error that said so): the terminal waits,
+   * then tries again with it; undefined (dismissed) fails as before.
+   */
+  askPassphrase?(err: unknown): Promise<string | undefined>;
+  /** Told when an open session ends without an exit status (its connection was lost). */
+  onLost?(reason: string): void;
 }
 
+/** The key needs a passphrase that was not given (or was wrong). */
+export const needsPassphrase = (err: unknown): boolean => isTetherError(err) && /passphrase|encrypted/i.test(err.message);
+
 const red = (text: string): string => `\x1b[31m${text}\x1b[0m`;
+const yellow = (text: string): string => `\x1b[33m${text}\x1b[0m`;
 const crlf = (text: string): string => text.replace(/\r?\n/g, '\r\n');
 
 /** An SSH session in a VS Code terminal: output, input, resize, the exit code and a clean close. */
@@ -26,7 +38,12 @@ export class SshPty implements vscode.Pseudoterminal {
   private dimensions: vscode.TerminalDimensions = { columns: 80, rows: 24 };
   private closedByUser = false;
   private failed = false;
+  /** The session ended without an exit status: Enter reconnects, any other key closes. */
+  private lost = false;
   private exitCode: number | undefined;
+  private lastError: Error | undefined;
+  private passphrase: string | undefined;
+  private passphraseAsked = false;
 
   constructor(private readonly options: SshPtyOptions) {}
 
@@ -38,11 +55,25 @@ export class SshPty implements vscode.Pseudoterminal {
 
   private async start(): Promise<void> {
     let shell: SshShell;
+    this.exitCode = undefined;
+    this.lastError = undefined;
     try {
       const sock = await this.options.open();
-      shell = await SshShell.open({ ...this.options.shell, sock, cols: this.dimensions.columns, rows: this.dimensions.rows });
+      const passphrase = this.passphrase ?? this.options.shell.passphrase;
+      shell = await SshShell.open({ ...this.options.shell, passphrase, sock, cols: this.dimensions.columns, rows: this.dimensions.rows });
     } catch (err) {
       if (this.closedByUser) return;
+      if (needsPassphrase(err) && !this.passphraseAsked && this.options.askPassphrase) {
+        // Asked here, once, and tried again in this same terminal.
+        this.passphraseAsked = true;
+        this.writeEmitter.fire('The key is protected by a passphrase: type it in the box at the top of the window.\r\n');
+        const passphrase = await this.options.askPassphrase(err);
+        if (passphrase !== undefined && !this.closedByUser) {
+          this.passphrase = passphrase;
+          this.writeEmitter.fire(`Connecting to ${this.options.shell.username}@${this.options.tunnel} through Tether…\r\n`);
+          return this.start();
+        }
+      }
       this.failed = true;
       this.writeEmitter.fire(`${red(crlf((err as Error).message))}\r\n\r\nPress any key to close this terminal.\r\n`);
       this.options.onFailure(err);
@@ -54,7 +85,9 @@ export class SshPty implements vscode.Pseudoterminal {
     }
     this.shell = shell;
     shell.on('data', (chunk) => this.writeEmitter.fire(this.decoder.write(chunk)));
-    shell.on('error', (err) => this.writeEmitter.fire(`\r\n${red(err.message)}\r\n`));
+    shell.on('error', (err) => {
+      this.lastError = err;
+    });
     shell.on('exit', (code, signal) => {
       // A shell killed by a signal reports no code; use the shell convention 128 + n for "failed".
       this.exitCode = code ?? (signal ? 129 : undefined);
@@ -62,7 +95,18 @@ export class SshPty implements vscode.Pseudoterminal {
     shell.on('close', () => {
       const rest = this.decoder.end();
       if (rest) this.writeEmitter.fire(rest);
-      if (!this.closedByUser) this.closeEmitter.fire(this.exitCode);
+      this.shell = undefined;
+      if (this.closedByUser) return;
+      // A shell that exited closes its terminal, as a local one does.
+      if (this.exitCode !== undefined) {
+        this.closeEmitter.fire(this.exitCode);
+        return;
+      }
+      // The connection went: keep the terminal and its scrollback, say why, offer to reconnect.
+      const reason = this.lostReason();
+      this.lost = true;
+      this.writeEmitter.fire(`\r\n${yellow(crlf(`[Tether] The SSH session to ${this.options.tunnel} ended: ${reason}`))}\r\n${yellow('Press Enter to reconnect, or any other key to close this terminal.')}\r\n`);
+      this.options.onLost?.(reason);
     });
     // The panel may have been resized while connecting.
     shell.resize(this.dimensions.columns, this.dimensions.rows);
@@ -73,12 +117,30 @@ export class SshPty implements vscode.Pseudoterminal {
       this.closeEmitter.fire(1);
       return;
     }
+    if (this.lost) {
+      this.lost = false;
+      if (!data.includes('\r')) {
+        this.closeEmitter.fire(1);
+        return;
+      }
+      this.writeEmitter.fire(`\r\nReconnecting to ${this.options.shell.username}@${this.options.tunnel} through Tether…\r\n`);
+      void this.start();
+      return;
+    }
     this.shell?.write(data);
   }
 
   setDimensions(dimensions: vscode.TerminalDimensions): void {
     this.dimensions = dimensions;
     this.shell?.resize(dimensions.columns, dimensions.rows);
+  }
+
+  /** Why the session ended without an exit status, in words. */
+  private lostReason(): string {
+    const err = this.lastError;
+    if (err && isTetherError(err)) return `${describeStreamEnd(this.options.tunnel, err)} [${err.code}]`;
+    if (err) return err.message;
+    return 'the connection closed without an exit status (the share was stopped, or the relay or the host went away)';
   }
 
   close(): void {
