@@ -93,6 +93,13 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
   }
 
   /** Streams being served (a resumable one waiting for its resume counts). */
+  /** Streams waiting for their far end to resume them through another relay. */
+  get resumingStreams(): number {
+    let n = 0;
+    for (const stream of this.resumable.values()) if (stream.state !== 'closed' && stream.detached) n++;
+    return n;
+  }
+
   get activeStreams(): number {
     let n = this.plainStreams;
     for (const stream of this.resumable.values()) if (stream.state !== 'closed') n++;

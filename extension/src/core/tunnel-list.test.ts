@@ -84,6 +84,20 @@ describe('buildTunnelTree', () => {
     }
   });
 
+  test('connections waiting for their far end to resume are counted apart from live ones', () => {
+    const tree = buildTunnelTree(state({ shared: [shared({ activeStreams: 5, resumingStreams: 2, rttMs: 0 })] }));
+    assert.equal(tree[0].children?.[0].description, '127.0.0.1:22 · 3 open · 2 resuming');
+    const idle = buildTunnelTree(state({ shared: [shared({ activeStreams: 1, resumingStreams: 1, rttMs: 0 })] }));
+    assert.equal(idle[0].children?.[0].description, '127.0.0.1:22 · 1 resuming');
+  });
+
+  test('a target where nothing listens is marked, with a warning icon and a tooltip that says what to do', () => {
+    const [node] = buildTunnelTree(state({ shared: [shared({ targetDown: true, rttMs: 0 })] }))[0].children ?? [];
+    assert.equal(node.description, '127.0.0.1:22 · nothing listens there');
+    assert.equal(node.icon, 'warning');
+    assert.match(node.tooltip ?? '', /Nothing listens on 127\.0\.0\.1:22: connections through laptop are refused until something does\./);
+  });
+
   test('lists shared tunnels by name with their state and target', () => {
     const tree = buildTunnelTree(state({ shared: [shared({ name: 'zeta', state: 'reconnecting', lastError: 'relay went away' }), shared({ activeStreams: 2, rttMs: 12 })] }));
     const items = tree[0].children ?? [];

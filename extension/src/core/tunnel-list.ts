@@ -13,7 +13,10 @@ export interface SharedTunnel {
   name: string;
   target: { host: string; port: number };
   state: ShareState;
+  /** Connections open through it (including those waiting to resume). */
   activeStreams: number;
+  /** Of those, the ones whose far end lost its relay and may resume through another. */
+  resumingStreams?: number;
   rttMs: number;
   /** Why it is reconnecting or failed. */
   lastError?: string;
@@ -163,10 +166,17 @@ export function formatRtt(ms: number): string | undefined {
 
 const byName = <T extends { name: string }>(a: T, b: T): number => a.name.localeCompare(b.name);
 
+/** "3 open · 1 resuming": live connections apart from those waiting for their far end to resume. */
+function openParts(t: SharedTunnel): (string | undefined)[] {
+  const resuming = Math.min(t.resumingStreams ?? 0, t.activeStreams);
+  const live = t.activeStreams - resuming;
+  return [live ? `${live} open` : undefined, resuming ? `${resuming} resuming` : undefined];
+}
+
 function sharedNode(t: SharedTunnel): TunnelNode {
   const target = `${t.target.host}:${t.target.port}`;
   const rtt = formatRtt(t.rttMs);
-  const parts = [target, t.state === 'online' ? undefined : t.state, t.targetDown ? 'nothing listens there' : undefined, t.activeStreams ? `${t.activeStreams} open` : undefined, rtt];
+  const parts = [target, t.state === 'online' ? undefined : t.state, t.targetDown ? 'nothing listens there' : undefined, ...openParts(t), rtt];
   return {
     id: `shared/${t.name}`,
     label: t.name,

@@ -29,7 +29,7 @@ export class Sharing implements vscode.Disposable {
   ) {}
 
   list(): SharedTunnel[] {
-    return [...this.shares.values()].map((s) => ({ ...s.info, activeStreams: s.agent.activeStreams, rttMs: s.agent.rttMs, relays: s.relays }));
+    return [...this.shares.values()].map((s) => ({ ...s.info, activeStreams: s.agent.activeStreams, resumingStreams: s.agent.resumingStreams, rttMs: s.agent.rttMs, relays: s.relays }));
   }
 
   names(): string[] {
