@@ -97,6 +97,16 @@ export function expandHome(path: string, home: string): string {
  * validates them. Bad values never throw: each becomes a problem and its default is used, so
  * one typo in settings.json cannot stop the extension from starting.
  */
+/**
+ * A relay URL in the settings must say its scheme: "garbage" or "relay.example" would quietly
+ * become http://…, which is rarely what was meant. The problem in words, or undefined.
+ */
+function withoutScheme(value: string): string | undefined {
+  const trimmed = value.trim();
+  if (trimmed === '' || /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) return undefined;
+  return `relay URL ${JSON.stringify(trimmed)} has no scheme: write it as http://HOST:PORT or https://HOST (it is left out)`;
+}
+
 export function readSettings(get: (key: string) => unknown, env: SettingsEnvironment): { settings: TetherSettings; problems: SettingsProblem[] } {
   const problems: SettingsProblem[] = [];
   const problem = (key: string, message: string): void => {
@@ -115,6 +125,11 @@ export function readSettings(get: (key: string) => unknown, env: SettingsEnviron
       problem(key, `expected a relay URL, got ${typeof value}`);
       continue;
     }
+    const unschemed = withoutScheme(value);
+    if (unschemed) {
+      problem(key, unschemed);
+      continue;
+    }
     try {
       const { http } = parseRelayUrl(value.trim());
       if (!relayUrls.includes(http)) relayUrls.push(http);
@@ -129,6 +144,11 @@ export function readSettings(get: (key: string) => unknown, env: SettingsEnviron
     for (const [index, spec] of (specs as unknown[]).entries()) {
       if (typeof spec !== 'string') {
         problem(SettingKey.relays, `expected URL[,priority=N][,weight=N], got ${typeof spec}`);
+        continue;
+      }
+      const unschemed = withoutScheme(spec.split(',')[0]);
+      if (unschemed) {
+        problem(SettingKey.relays, unschemed);
         continue;
       }
       try {
