@@ -357,6 +357,21 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     await vscode.clearToasts();
   }));
 
+  test('Developer: Reload Window: the share and the listener come back by themselves, on the same port', () => withLogs(async () => {
+    await vscode.clearToasts();
+    await vscode.runCommand('Developer: Reload Window');
+    // A new workbench: the extension activates again and restores what this window had.
+    const restored = await (await vscode.waitForToast(/Tether: restored /, { timeout: 90_000 })).innerText();
+    assert.match(restored, new RegExp(`sharing ${TUNNEL}`));
+    assert.match(restored, new RegExp(`${TUNNEL} on 127\\.0\\.0\\.1:${listenPort}`));
+    await vscode.waitForStatusBarState(/Tether:/, /Tether: sharing 1 · connected( · [\d.]+ ms)?$/, { warning: false });
+    assert.equal((await relayTunnel(relay.url, token, TUNNEL)).online, true);
+    // The managed Host entry's port answers again: the listener came back where it was.
+    assert.match(await banner(listenPort), /^SSH-2\.0-OpenSSH/);
+    await vscode.screenshot('reload-restored');
+    await vscode.clearToasts();
+  }));
+
   test('sign out while sharing: asked first; Cancel keeps everything, Sign Out stops it and the status bar says not signed in', () => withLogs(async () => {
     await vscode.runCommand('Tether: Sign Out');
     assert.match(await vscode.waitForDialog(/Signing out/), new RegExp(`Signing out stops sharing ${TUNNEL} and closes (a connection|\\d+ connections)\\. Continue\\?`));

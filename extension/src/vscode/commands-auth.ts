@@ -2,10 +2,11 @@ import * as vscode from 'vscode';
 import type { Auth } from './auth.js';
 import type { Connections } from './connections.js';
 import type { Notifier } from './notify.js';
+import type { SavedSessions } from './saved-sessions.js';
 import type { Sharing } from './sharing.js';
 
 /** Tether: Sign In to Relay / Sign Out. */
-export function registerAuthCommands(auth: Auth, sharing: Sharing, connections: Connections, notifier: Notifier): vscode.Disposable[] {
+export function registerAuthCommands(auth: Auth, sharing: Sharing, connections: Connections, notifier: Notifier, saved: SavedSessions): vscode.Disposable[] {
   /** What signing out (or in as someone else) would stop, in words; undefined when nothing. */
   const inUse = (): string | undefined => {
     const shares = sharing.names();
@@ -31,7 +32,8 @@ export function registerAuthCommands(auth: Auth, sharing: Sharing, connections: 
       if (!answer) return;
       if (auth.credentials && !(await confirmStop(`Signing in to ${answer.relay}`, 'Sign In'))) return;
       if (auth.credentials) {
-        // A new identity: what the old one shares or reaches stops with it.
+        // A new identity: what the old one shares or reaches stops with it, and is not restored.
+        saved.forget(auth.credentials.relay);
         await sharing.stopAll();
         connections.closeAll();
       }
@@ -46,6 +48,7 @@ export function registerAuthCommands(auth: Auth, sharing: Sharing, connections: 
   const signOut = async (): Promise<void> => {
     if (!(await confirmStop('Signing out', 'Sign Out'))) return;
     try {
+      if (auth.credentials) saved.forget(auth.credentials.relay);
       await sharing.stopAll();
       connections.closeAll();
       await auth.signOut();

@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import type { Connections } from './connections.js';
 import { guarded, type Notifier } from './notify.js';
 import { pickTunnel } from './pick-tunnel.js';
+import type { SavedSessions } from './saved-sessions.js';
 import { localPortCommand, proxyCommand } from './ssh-command.js';
 
 /** How to run the tether CLI: the copy bundled in the extension, else `npx tether` (a checkout). */
@@ -22,6 +23,7 @@ export function registerConnectCommands(
   config: Config,
   connections: Connections,
   notifier: Notifier,
+  saved: SavedSessions,
 ): vscode.Disposable[] {
   const connect = guarded(notifier, 'Connecting', async (arg?: unknown) => {
     const credentials = await auth.require();
@@ -35,6 +37,7 @@ export function registerConnectCommands(
         return { ...(await connections.connect(credentials, tunnel)), online: status.online };
       },
     );
+    saved.snapshot();
     const line = localPortCommand({ tunnel, user: config.settings.sshUser, port, identityFile: config.settings.identityFile });
     const copy = { title: 'Copy SSH Command', run: () => vscode.env.clipboard.writeText(line) };
     if (!online) {
@@ -52,6 +55,7 @@ export function registerConnectCommands(
     const id = arg && typeof arg === 'object' ? (arg as TunnelNode).connectionId : undefined;
     if (id) {
       connections.disconnect(id);
+      saved.snapshot();
       return;
     }
     const listeners = connections.list().filter((c) => c.kind === 'listener');
@@ -59,7 +63,10 @@ export function registerConnectCommands(
       listeners.map((c) => ({ label: c.tunnel, description: `127.0.0.1:${c.localPort}`, id: c.id })),
       { title: 'Tether: Disconnect', placeHolder: listeners.length ? 'Connection' : 'No active connections' },
     );
-    if (pick) connections.disconnect(pick.id);
+    if (pick) {
+      connections.disconnect(pick.id);
+      saved.snapshot();
+    }
   });
 
   const copy = guarded(notifier, 'Copying the SSH command', async (arg?: unknown) => {
@@ -77,6 +84,7 @@ export function registerConnectCommands(
     let line: string;
     if (form.id === 'local') {
       const { port } = await connections.connect(credentials, tunnel);
+      saved.snapshot();
       line = localPortCommand({ tunnel, user, port, identityFile });
     } else {
       line = proxyCommand({ tunnel, user, identityFile, relay: credentials.relay, cli: cliCommand(context.extensionPath) });

@@ -6,6 +6,7 @@ import type { Auth } from './auth.js';
 import type { Config } from './config.js';
 import { Cancelled, guarded, type Notifier } from './notify.js';
 import { tunnelArgument } from './pick-tunnel.js';
+import type { SavedSessions } from './saved-sessions.js';
 import type { Sharing } from './sharing.js';
 
 async function askTunnelName(title: string, where: string, taken: Map<string, string>, port: number): Promise<string> {
@@ -40,7 +41,7 @@ async function askTunnelName(title: string, where: string, taken: Map<string, st
 const DRAIN_MINUTES = 30;
 
 /** Tether: Share Local SSH Server / Share Local Port… / Stop Sharing. */
-export function registerShareCommands(auth: Auth, config: Config, sharing: Sharing, notifier: Notifier): vscode.Disposable[] {
+export function registerShareCommands(auth: Auth, config: Config, sharing: Sharing, notifier: Notifier, saved: SavedSessions): vscode.Disposable[] {
   const share = async (title: string, target: { host: string; port: number }, name?: string): Promise<void> => {
     const credentials = await auth.require();
     const where = `${target.host}:${target.port}`;
@@ -54,6 +55,7 @@ export function registerShareCommands(auth: Auth, config: Config, sharing: Shari
       notifier.failure(err, `Sharing ${tunnel}`, () => share(title, target, tunnel));
       return;
     }
+    saved.snapshot();
     notifier.info(`Tether: sharing ${where} as "${tunnel}" on ${credentials.relay}.`);
   };
 
@@ -95,6 +97,7 @@ export function registerShareCommands(auth: Auth, config: Config, sharing: Shari
     const open = sharing.openStreams(tunnel);
     if (open === 0) {
       await sharing.stop(tunnel);
+      saved.snapshot();
       notifier.info(`Tether: stopped sharing "${tunnel}".`);
       return;
     }
@@ -108,11 +111,14 @@ export function registerShareCommands(auth: Auth, config: Config, sharing: Shari
     if (choice === undefined) return;
     if (choice === 'Stop Now') {
       await sharing.stop(tunnel, 0);
+      saved.snapshot();
       notifier.info(`Tether: stopped sharing "${tunnel}"; its open connections were closed.`);
       return;
     }
     notifier.info(`Tether: "${tunnel}" takes no new connections; it stops once its open ones close.`);
-    await sharing.stop(tunnel, DRAIN_MINUTES * 60_000);
+    const stopping = sharing.stop(tunnel, DRAIN_MINUTES * 60_000);
+    saved.snapshot();
+    await stopping;
     notifier.info(`Tether: stopped sharing "${tunnel}".`);
   });
 

@@ -10,6 +10,7 @@ import { Config } from './config.js';
 import { Connections } from './connections.js';
 import { Logger } from './logger.js';
 import { Notifier } from './notify.js';
+import { SavedSessions } from './saved-sessions.js';
 import { Sharing } from './sharing.js';
 import { StateModel } from './state.js';
 import { showStatusMenu, StatusBar } from './status-bar.js';
@@ -24,6 +25,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const sharing = new Sharing(config, logger, notifier);
   const connections = new Connections(context, config, logger, notifier);
   const model = new StateModel(auth, sharing, connections, logger);
+  const saved = new SavedSessions(context.workspaceState, auth, sharing, connections, logger);
   const tree = new TunnelTreeProvider(model);
   context.subscriptions.push(sharing, connections, model, tree, auth, config, logger);
 
@@ -31,9 +33,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.window.registerTreeDataProvider('tether.tunnels', tree),
     new StatusBar(model),
     auth.onDidChange((credentials) => void vscode.commands.executeCommand('setContext', 'tether.signedIn', credentials !== undefined)),
-    ...registerAuthCommands(auth, sharing, connections, notifier),
-    ...registerShareCommands(auth, config, sharing, notifier),
-    ...registerConnectCommands(context, auth, config, connections, notifier),
+    ...registerAuthCommands(auth, sharing, connections, notifier, saved),
+    ...registerShareCommands(auth, config, sharing, notifier, saved),
+    ...registerConnectCommands(context, auth, config, connections, notifier, saved),
     ...registerTerminalCommand(auth, config, connections, notifier, logger),
     ...registerRemoteCommand(auth, config, connections, notifier),
     vscode.commands.registerCommand('tether.refresh', () => model.refreshReachable()),
@@ -47,6 +49,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     await auth.restore();
   } catch (err) {
     notifier.failure(err, 'Restoring the sign-in', () => auth.restore());
+  }
+  // What this window shared and listened for before a reload or restart comes back (in the
+  // background: activation does not wait for relays).
+  const credentials = auth.credentials;
+  if (credentials && vscode.workspace.getConfiguration('tether').get<boolean>('restoreSessions', true)) {
+    void saved.restore(credentials, notifier);
   }
   logger.info(`Tether ${(context.extension.packageJSON as { version?: string }).version ?? ''} activated`);
 }
