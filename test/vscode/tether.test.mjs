@@ -195,7 +195,8 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     await vscode.pickItem('ProxyCommand');
     await vscode.waitForToast(/Copied: ssh -o .*TETHER_TOKEN/);
     const proxy = await vscode.pasteIntoNewEditor('pasted-proxycommand-form');
-    assert.match(proxy, new RegExp(`^ssh -o 'ProxyCommand=node \\S+/cli\\.js proxy ${TUNNEL} --relay ${relay.url.replace(/\./g, '\\.')}' -i \\S+ root@tether-${TUNNEL}$`));
+    // Through the shim at a path that survives extension updates, not the versioned folder.
+    assert.match(proxy, new RegExp(`^ssh -o 'ProxyCommand=\\S+/\\.ssh/tether/bin/tether proxy ${TUNNEL} --relay ${relay.url.replace(/\./g, '\\.')}' -i \\S+ root@tether-${TUNNEL}$`));
     assert.ok(!proxy.includes(token), 'the copied line holds no token');
     assert.equal(await runSshLine(proxy, 'echo tether-proxy-$((6 * 7))', { TETHER_TOKEN: token }), 'tether-proxy-42');
     await vscode.clearToasts();

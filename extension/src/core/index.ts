@@ -8,6 +8,7 @@ export { FACTORY_ENDPOINT, poolTargets, type PoolTuning, type RelayPoolOptions }
 export { PoolDefaults } from './pool-defaults.js';
 export { describePoolReason, type PoolReason } from './pool-reason.js';
 export { describeStreamEnd } from './stream-end.js';
+export { cliShimPath, writeCliShim } from './cli-shim.js';
 export { targetListens } from './target-probe.js';
 export { proposedName, suggestedName } from './tunnel-names.js';
 export { probeHealth } from './health-probe.js';

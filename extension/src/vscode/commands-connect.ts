@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { RelayApi, type TunnelNode } from '../core/index.js';
+import { RelayApi, writeCliShim, type TunnelNode } from '../core/index.js';
 import type { Auth } from './auth.js';
 import type { Config } from './config.js';
 import type { Connections } from './connections.js';
@@ -10,10 +11,16 @@ import { pickTunnel } from './pick-tunnel.js';
 import type { SavedSessions } from './saved-sessions.js';
 import { localPortCommand, proxyCommand } from './ssh-command.js';
 
-/** How to run the tether CLI: the copy bundled in the extension, else `npx tether` (a checkout). */
+/**
+ * How to run the tether CLI in a ProxyCommand: through the shim at ~/.ssh/tether/bin/tether,
+ * which runs the copy bundled in this extension and is rewritten when the extension updates, so
+ * the copied line never names a versioned extension folder; `npx tether` in a checkout (no bundle).
+ */
 function cliCommand(extensionPath: string): string[] {
   const bundled = join(extensionPath, 'cli.js');
-  return existsSync(bundled) ? ['node', bundled] : ['npx', 'tether'];
+  if (!existsSync(bundled)) return ['npx', 'tether'];
+  if (process.platform === 'win32') return ['node', bundled];
+  return [writeCliShim(os.homedir(), bundled)];
 }
 
 /** Tether: Connect to Tunnel… / Disconnect / Copy SSH Command. */

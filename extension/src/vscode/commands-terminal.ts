@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { TetherError } from '@tether/shared';
+import { createError, ErrorCode, isTetherError, type TetherError } from '@tether/shared';
 import { discoverAgent, type FoundAgent } from '../core/index.js';
 import type { Auth, Credentials } from './auth.js';
 import type { Config } from './config.js';
@@ -19,6 +19,16 @@ function identityFile(configured: string | undefined): string | undefined {
   if (configured) return configured;
   const ssh = join(os.homedir(), '.ssh');
   return ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(ssh, f)).find((f) => existsSync(f));
+}
+
+/**
+ * A refused login, with the settings that decide it: the user name and the key are VS Code
+ * settings here, not ssh options.
+ */
+function withSettingHint(err: unknown, user: string, identity: string | undefined): unknown {
+  if (!isTetherError(err, ErrorCode.SSH_AUTH_FAILED)) return err;
+  const key = identity ? `the key ${identity} (tether.ssh.identityFile)` : 'the agent and ~/.ssh/id_* keys (set one with tether.ssh.identityFile)';
+  return createError(err.code, `${err.message.replace(/\.$/, '')}; the SSH user is "${user}" (tether.ssh.user) and the login uses ${key}`);
 }
 
 /** How a user of VS Code picks the agent, for the advice when none is found. */
@@ -62,7 +72,7 @@ export function registerTerminalCommand(auth: Auth, config: Config, connections:
       },
       askPassphrase: async () =>
         vscode.window.showInputBox({ title: `Passphrase for ${identityFile(configured) ?? 'the key'}`, prompt: `SSH to ${tunnel}`, password: true, ignoreFocusOut: true }),
-      onFailure: (err) => notifier.failure(err, `SSH to ${tunnel}`, () => openTerminal(credentials, tunnel, passphrase)),
+      onFailure: (err) => notifier.failure(withSettingHint(err, sshUser, configured), `SSH to ${tunnel}`, () => openTerminal(credentials, tunnel, passphrase)),
       onLost: (reason) => logger.warn(`SSH terminal to ${tunnel}: ${reason}`),
     });
     const terminal = vscode.window.createTerminal({ name: `SSH: ${tunnel}`, pty, iconPath: new vscode.ThemeIcon('remote') });

@@ -94,9 +94,12 @@ export class Sharing implements vscode.Disposable {
       if (left > 0) return;
       update('reconnecting', err.message);
       if (!share.warned) {
-        // Reconnecting by itself: a warning, not a failure, and one per outage, not one per attempt.
+        // Reconnecting by itself: a warning, not a failure, and one per outage, not one per
+        // attempt nor one per share: another share already warned of this outage says it all.
+        const told = [...this.shares.values()].some((other) => other !== share && other.warned && other.info.state === 'reconnecting');
         share.warned = true;
-        this.lostRelay(tunnel, err);
+        if (told) this.logger.info(`${tunnel}: lost the relay too; reconnecting`);
+        else this.lostRelay(tunnel, err);
       }
     });
     agent.on('error', (err) => {

@@ -1,0 +1,41 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Where the shim lives: beside the managed ssh config, at a path that never changes. */
+export function cliShimPath(home: string): string {
+  return join(home, '.ssh', 'tether', 'bin', 'tether');
+}
+
+/** The shim's text: runs `cliFile` (the CLI an extension version carries) with `node`. */
+export function cliShimText(cliFile: string): string {
+  const quoted = `'${cliFile.replace(/'/g, `'\\''`)}'`;
+  return [
+    '#!/bin/sh',
+    '# Written by the Tether VS Code extension: runs the tether CLI it carries. Rewritten when the',
+    '# extension is updated, so ssh configs and copied ProxyCommand lines can name this path.',
+    `exec node ${quoted} "$@"`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Writes (or brings up to date) the shim at cliShimPath(home) for `cliFile`, mode 0755, and
+ * returns its path. A ProxyCommand that names it keeps working across extension updates, which
+ * move the CLI to a new versioned folder.
+ */
+export function writeCliShim(home: string, cliFile: string): string {
+  const path = cliShimPath(home);
+  const text = cliShimText(cliFile);
+  let current: string | undefined;
+  try {
+    current = readFileSync(path, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  if (current !== text) {
+    mkdirSync(join(home, '.ssh', 'tether', 'bin'), { recursive: true, mode: 0o700 });
+    writeFileSync(path, text, { mode: 0o755 });
+  }
+  chmodSync(path, 0o755);
+  return path;
+}
