@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
-import { isTetherError } from '@tether/shared';
+import { ErrorCode, isTetherError } from '@tether/shared';
 import { describeStreamEnd, SshShell, type SshShellOptions } from '../core/index.js';
 
 export interface SshPtyOptions {
@@ -22,6 +22,9 @@ export interface SshPtyOptions {
 
 /** The key needs a passphrase that was not given (or was wrong). */
 export const needsPassphrase = (err: unknown): boolean => isTetherError(err) && /passphrase|encrypted/i.test(err.message);
+
+/** Codes of a stream that ended under the session, which describeStreamEnd words. */
+const STREAM_ENDS = new Set<string>([ErrorCode.RESUME_TIMEOUT, ErrorCode.RESUME_UNKNOWN, ErrorCode.RESUME_SECRET, ErrorCode.RESUME_OFFSET, ErrorCode.TUNNEL_OFFLINE]);
 
 const red = (text: string): string => `\x1b[31m${text}\x1b[0m`;
 const yellow = (text: string): string => `\x1b[33m${text}\x1b[0m`;
@@ -138,7 +141,8 @@ export class SshPty implements vscode.Pseudoterminal {
   /** Why the session ended without an exit status, in words. */
   private lostReason(): string {
     const err = this.lastError;
-    if (err && isTetherError(err)) return `${describeStreamEnd(this.options.tunnel, err)} [${err.code}]`;
+    // The stream's own ending (resume gave up, host gone) in words; an SSH-level error as it is.
+    if (err && isTetherError(err)) return `${STREAM_ENDS.has(err.code) ? describeStreamEnd(this.options.tunnel, err) : err.message} [${err.code}]`;
     if (err) return err.message;
     return 'the connection closed without an exit status (the share was stopped, or the relay or the host went away)';
   }
