@@ -162,12 +162,12 @@ describe('a wrong relay URL, name, token or agent: one line that says what is wr
     {
       name: 'an SSH server',
       url: () => sshdUrl,
-      line: () => `tether: ${sshdUrl} is not a Tether relay (it is an SSH server); check the relay URL [TETHER_ERR_RELAY_UNREACHABLE]`,
+      line: () => `tether: ${sshdUrl} is not a Tether relay (it is an SSH server); check the relay URL [TETHER_ERR_RELAY_REJECTED]`,
     },
     {
       name: 'https:// to a relay without TLS',
       url: () => relay.url.replace('http:', 'https:'),
-      line: () => `tether: ${relay.url.replace('http:', 'https:')} does not speak TLS; use http:// (or ws://) for this relay [TETHER_ERR_RELAY_UNREACHABLE]`,
+      line: () => `tether: ${relay.url.replace('http:', 'https:')} does not speak TLS; use http:// (or ws://) for this relay [TETHER_ERR_RELAY_REJECTED]`,
     },
     {
       name: 'a malformed URL (http:/)',
@@ -192,12 +192,12 @@ describe('a wrong relay URL, name, token or agent: one line that says what is wr
     {
       name: 'https:// to a self-signed certificate',
       url: () => tls(),
-      line: () => `tether: the TLS certificate of ${tls()} is not trusted (self-signed certificate); ${trust} [TETHER_ERR_RELAY_UNREACHABLE]`,
+      line: () => `tether: the TLS certificate of ${tls()} is not trusted (self-signed certificate); ${trust} [TETHER_ERR_RELAY_REJECTED]`,
     },
     {
       name: 'wss:// to a self-signed certificate',
       url: () => tls().replace('https:', 'wss:'),
-      line: () => `tether: the TLS certificate of ${tls()} is not trusted (self-signed certificate); ${trust} [TETHER_ERR_RELAY_UNREACHABLE]`,
+      line: () => `tether: the TLS certificate of ${tls()} is not trusted (self-signed certificate); ${trust} [TETHER_ERR_RELAY_REJECTED]`,
     },
     {
       name: 'http:// to a TLS server',

@@ -17,36 +17,41 @@ const errno = (code: string, message = code, extra: Record<string, unknown> = {}
 const viaFetch = (cause: Error): Error => new TypeError('fetch failed', { cause });
 
 describe('describeConnectError', () => {
-  const cases: [what: string, err: unknown, url: string, message: string][] = [
+  const cases: [what: string, err: unknown, url: string, message: string, code?: string][] = [
     [
       'an SSH server (node:http parser)',
       errno('HPE_INVALID_CONSTANT', 'Parse Error: Expected HTTP/', { rawPacket: Buffer.from('SSH-2.0-OpenSSH_9.2\r\n') }),
       URL_,
       `${URL_} is not a Tether relay (it is an SSH server); check the relay URL`,
+      ErrorCode.RELAY_REJECTED,
     ],
     [
       'an SSH server (fetch)',
       viaFetch(Object.assign(errno('HPE_INVALID_CONSTANT', 'Response does not match the HTTP/1.1 protocol'), { data: 'SSH-2.0-OpenSSH_9.2\r\n' })),
       URL_,
       `${URL_} is not a Tether relay (it is an SSH server); check the relay URL`,
+      ErrorCode.RELAY_REJECTED,
     ],
     [
       'another protocol',
       errno('HPE_INVALID_CONSTANT', 'Parse Error', { rawPacket: Buffer.from('220 smtp ready\r\n') }),
       URL_,
       `${URL_} is not a Tether relay (it answered with something that is not HTTP); check the relay URL`,
+      ErrorCode.RELAY_REJECTED,
     ],
     [
       'https to a plain relay (fetch)',
       viaFetch(errno('ERR_SSL_WRONG_VERSION_NUMBER', '80EC:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../ssl3_record.c:350:\n')),
       TLS_URL,
       `${TLS_URL} does not speak TLS; use http:// (or ws://) for this relay`,
+      ErrorCode.RELAY_REJECTED,
     ],
     [
       'wss to a plain relay (ws)',
       errno('EPROTO', 'write EPROTO 80EC:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../ssl3_record.c:350:\n'),
       TLS_URL,
       `${TLS_URL} does not speak TLS; use http:// (or ws://) for this relay`,
+      ErrorCode.RELAY_REJECTED,
     ],
     [
       'another TLS failure',
@@ -59,6 +64,7 @@ describe('describeConnectError', () => {
       viaFetch(errno('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate')),
       TLS_URL,
       `the TLS certificate of ${TLS_URL} is not trusted (self-signed certificate); if the relay's certificate is self-signed or from a private CA, start with NODE_EXTRA_CA_CERTS set to that certificate's PEM file`,
+      ErrorCode.RELAY_REJECTED,
     ],
     [
       'an expired certificate',
@@ -71,6 +77,7 @@ describe('describeConnectError', () => {
       errno('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"),
       TLS_URL,
       `the TLS certificate of ${TLS_URL} is not for 127.0.0.1; use a host name the certificate names in the relay URL`,
+      ErrorCode.RELAY_REJECTED,
     ],
     [
       'connection refused',
@@ -141,10 +148,10 @@ describe('describeConnectError', () => {
     ['anything else keeps its code', errno('EMFILE', 'too many open files'), URL_, `cannot reach relay at ${URL_}: EMFILE`],
     ['no code at all keeps its message', new Error('something odd'), URL_, `cannot reach relay at ${URL_}: something odd`],
   ];
-  for (const [what, err, url, message] of cases) {
-    test(`${what}: RELAY_UNREACHABLE with a sentence`, () => {
+  for (const [what, err, url, message, code = ErrorCode.RELAY_UNREACHABLE] of cases) {
+    test(`${what}: ${code === ErrorCode.RELAY_REJECTED ? 'RELAY_REJECTED (final: the URL must change)' : 'RELAY_UNREACHABLE'} with a sentence`, () => {
       const described = describeConnectError(err, url, 10_000);
-      assert.equal(described.code, ErrorCode.RELAY_UNREACHABLE);
+      assert.equal(described.code, code);
       assert.equal(described.message, message);
     });
   }
@@ -230,13 +237,13 @@ describe('real sockets', () => {
   ];
   for (const [name, attempt] of clients) {
     test(`${name}: an SSH server, a server that hangs up, nothing listening`, async () => {
-      const expect = async (url: string, message: string): Promise<void> => {
-        await assert.rejects(attempt(url), (err) => isTetherError(err, ErrorCode.RELAY_UNREACHABLE) && err.message === message);
+      const expect = async (url: string, message: string, code: string = ErrorCode.RELAY_UNREACHABLE): Promise<void> => {
+        await assert.rejects(attempt(url), (err) => isTetherError(err) && err.code === code && err.message === message);
       };
-      await expect(ssh, `${ssh} is not a Tether relay (it is an SSH server); check the relay URL`);
+      await expect(ssh, `${ssh} is not a Tether relay (it is an SSH server); check the relay URL`, ErrorCode.RELAY_REJECTED);
       await expect(closer, `${closer} closed the connection without answering; if the relay uses TLS, use https:// (or wss://), otherwise check that it is a Tether relay`);
       await expect(refused, `nothing listens at ${refused} (connection refused); check that the relay is running and the relay URL`);
-      await expect(ssh.replace('http:', 'https:'), `${ssh.replace('http:', 'https:')} does not speak TLS; use http:// (or ws://) for this relay`);
+      await expect(ssh.replace('http:', 'https:'), `${ssh.replace('http:', 'https:')} does not speak TLS; use http:// (or ws://) for this relay`, ErrorCode.RELAY_REJECTED);
     });
   }
 });

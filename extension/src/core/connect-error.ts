@@ -56,7 +56,10 @@ const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s`;
 
 /**
  * The error for a connection to the relay at `url` (its http(s) form) that failed before any
- * HTTP answer: RELAY_UNREACHABLE (what it always was) with a sentence instead of an errno.
+ * HTTP answer, with a sentence instead of an errno: RELAY_UNREACHABLE (retried), or
+ * RELAY_REJECTED (final) when the URL reaches something that is not a usable relay as it stands:
+ * not HTTP at all, plain HTTP where TLS was asked for, a certificate not trusted or not for
+ * that name.
  * `timeoutMs` is the limit that ran out, when the failure is a timeout.
  */
 export function describeConnectError(err: unknown, url: string, timeoutMs?: number): TetherError {
@@ -66,25 +69,28 @@ export function describeConnectError(err: unknown, url: string, timeoutMs?: numb
   const message = e.message ?? String(err);
   const tls = url.startsWith('https:');
   const fail = (why: string): TetherError => createError(ErrorCode.RELAY_UNREACHABLE, why);
+  // The URL reaches something, but not a relay this client can use as it is: retrying the same
+  // URL cannot help (RELAY_REJECTED is final), the URL or the trust settings must change.
+  const wrong = (why: string): TetherError => createError(ErrorCode.RELAY_REJECTED, why);
 
   if (code.startsWith('HPE_')) {
     // Node's HTTP parser met bytes that are not an HTTP answer: some other service listens there.
     const raw = e.rawPacket ?? e.data;
     const answer = Buffer.isBuffer(raw) ? raw.toString('latin1') : typeof raw === 'string' ? raw : '';
     const what = answer.startsWith('SSH-') ? 'it is an SSH server' : 'it answered with something that is not HTTP';
-    return fail(`${url} is not a Tether relay (${what}); check the relay URL`);
+    return wrong(`${url} is not a Tether relay (${what}); check the relay URL`);
   }
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(message)) {
-    return fail(`${url} does not speak TLS; use http:// (or ws://) for this relay`);
+    return wrong(`${url} does not speak TLS; use http:// (or ws://) for this relay`);
   }
   if (UNTRUSTED_CERT.has(code)) {
-    return fail(`the TLS certificate of ${url} is not trusted (${message}); if the relay's certificate is self-signed or from a private CA, start with NODE_EXTRA_CA_CERTS set to that certificate's PEM file`);
+    return wrong(`the TLS certificate of ${url} is not trusted (${message}); if the relay's certificate is self-signed or from a private CA, start with NODE_EXTRA_CA_CERTS set to that certificate's PEM file`);
   }
   if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
     return fail(`the TLS certificate of ${url} is ${code === 'CERT_HAS_EXPIRED' ? 'expired' : 'not valid yet'}; the relay needs a current certificate (or this machine's clock is wrong)`);
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return fail(`the TLS certificate of ${url} is not for ${hostOf(url)}; use a host name the certificate names in the relay URL`);
+    return wrong(`the TLS certificate of ${url} is not for ${hostOf(url)}; use a host name the certificate names in the relay URL`);
   }
   if (code.startsWith('ERR_SSL_') || (code === 'EPROTO' && /SSL|TLS/.test(message))) {
     return fail(`the TLS handshake with ${url} failed (${opensslReason(e, code)}); check that the relay URL's scheme and port are the relay's`);

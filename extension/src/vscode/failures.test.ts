@@ -7,6 +7,7 @@ describe('describeFailure', () => {
   const cases: [what: string, err: unknown, canRetry: boolean, actions: FailureAction[]][] = [
     ['a refused token', createError(ErrorCode.UNAUTHORIZED, 'the relay refused the token'), true, ['Sign In', 'Show Log']],
     ['an unreachable relay', createError(ErrorCode.RELAY_UNREACHABLE, 'cannot reach relay'), true, ['Retry', 'Show Log']],
+    ['a relay URL that is not a relay (Retry would ask the same URL again)', createError(ErrorCode.RELAY_REJECTED, 'x is not a Tether relay'), true, ['Sign In', 'Show Log']],
     ['an unknown tunnel', createError(ErrorCode.TUNNEL_UNKNOWN, 'no tunnel x'), true, ['Retry', 'Show Log']],
     ['a forbidden tunnel', createError(ErrorCode.TUNNEL_FORBIDDEN, 'not yours'), true, ['Retry', 'Show Log']],
     ['a port in use', createError(ErrorCode.INVALID_ARGUMENT, 'address already in use'), true, ['Retry', 'Show Log']],

@@ -13,17 +13,20 @@ export interface FailureAdvice {
   code?: string;
 }
 
-const CANNOT_RETRY = new Set(['TETHER_ERR_INVALID_TUNNEL_NAME']);
+const CANNOT_RETRY = new Set(['TETHER_ERR_INVALID_TUNNEL_NAME', 'TETHER_ERR_RELAY_REJECTED']);
+/** Fixed by signing in again: with another token, or (not a relay at that URL) another URL. */
+const SIGN_IN_FIXES = new Set(['TETHER_ERR_UNAUTHORIZED', 'TETHER_ERR_RELAY_REJECTED']);
 
 /**
- * `doing` names what failed ("Sign-in", "Sharing laptop"). Refused tokens lead to Sign In; any
- * other failure offers Retry when the caller can retry; Show Log is always there.
+ * `doing` names what failed ("Sign-in", "Sharing laptop"). Refused tokens, and relay URLs that
+ * reach something that is not a usable relay, lead to Sign In (retrying the same would fail the
+ * same way); any other failure offers Retry when the caller can retry; Show Log is always there.
  */
 export function describeFailure(err: unknown, doing: string, canRetry: boolean): FailureAdvice {
   const code = isTetherError(err) ? err.code : undefined;
   const why = err instanceof Error ? err.message : String(err);
   const actions: FailureAction[] = [];
-  if (code === 'TETHER_ERR_UNAUTHORIZED') actions.push('Sign In');
+  if (code && SIGN_IN_FIXES.has(code)) actions.push('Sign In');
   else if (canRetry && !(code && CANNOT_RETRY.has(code))) actions.push('Retry');
   actions.push('Show Log');
   const sentence = why.replace(/\.$/, '');
