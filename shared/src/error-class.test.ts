@@ -52,6 +52,7 @@ const expected: Record<ErrorCodeName, ErrorClass> = {
   SSH_AUTH_FAILED: 'final',
   SSH_CONNECT_FAILED: 'final',
   IDENTITY_UNREADABLE: 'final',
+  SERVICE_FAILED: 'final',
 };
 
 /** The helpers each class answers yes to. */

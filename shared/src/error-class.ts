@@ -71,6 +71,7 @@ const CLASS_OF: Readonly<Record<ErrorCodeString, ErrorClass>> = {
   [ErrorCode.SSH_AUTH_FAILED]: 'final',
   [ErrorCode.SSH_CONNECT_FAILED]: 'final',
   [ErrorCode.IDENTITY_UNREADABLE]: 'final',
+  [ErrorCode.SERVICE_FAILED]: 'final',
 };
 
 /** Anything with a code: a TetherError, or a status record that kept only the code. */

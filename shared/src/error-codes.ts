@@ -88,6 +88,8 @@ export const ErrorCode = {
   SSH_AUTH_FAILED: 'TETHER_ERR_SSH_AUTH_FAILED',
   SSH_CONNECT_FAILED: 'TETHER_ERR_SSH_CONNECT_FAILED',
   IDENTITY_UNREADABLE: 'TETHER_ERR_IDENTITY_UNREADABLE',
+  /** The service manager (systemd) refused or could not run a `tether service` action. */
+  SERVICE_FAILED: 'TETHER_ERR_SERVICE_FAILED',
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;
 export type ErrorCodeString = (typeof ErrorCode)[ErrorCodeName];

@@ -219,6 +219,36 @@ function addClientCommands(program: Command, ctx: RunContext): void {
   action(ctx, status, async () => (await import('./status-command.js')).statusCommand(flagValues(status)));
 }
 
+function addServiceCommands(program: Command, ctx: RunContext): void {
+  const service = program
+    .command('service')
+    .summary('keep sharing as a systemd user service')
+    .description('Install, list and remove systemd user units that run tether share: sharing that survives closing VS Code, logging out (with lingering) and rebooting. Linux only.');
+  group(service, 'service action');
+  examples(service, [
+    ['tether service install laptop', "share this machine's SSH server as laptop, from now on"],
+    ['tether service list', 'the installed ones and their state'],
+  ]);
+  const install = addClientOptions(service
+    .command('install')
+    .description("Write ~/.config/systemd/user/tether-share-NAME.service (the token goes to ~/.config/tether/share-NAME.env, mode 0600), then enable and start it. The token is checked with the relay first.")
+    .argument('<name>', TUNNEL_ARGUMENT)
+    .addOption(new FlagOption('--target <host:port>', 'the service to share', { default: '127.0.0.1:22' }))
+    .addOption(new FlagOption('--no-start', 'only write the files; print the systemctl command that starts it')));
+  examples(install, [
+    ['tether service install laptop', 'shares 127.0.0.1:22 as laptop at every login'],
+    ['tether service install web --target 127.0.0.1:3000 --no-start', 'write the unit only'],
+    ['loginctl enable-linger "$USER"', 'keep user services running while logged out'],
+  ]);
+  action(ctx, install, async ([name]) => (await import('./service-command.js')).serviceInstallCommand(name, flagValues(install)));
+  const uninstall = service.command('uninstall').description('Stop and disable the unit that shares NAME, and remove it and its token file.').argument('<name>', TUNNEL_ARGUMENT);
+  examples(uninstall, [['tether service uninstall laptop', 'laptop is no longer shared by a service']]);
+  action(ctx, uninstall, async ([name]) => (await import('./service-command.js')).serviceUninstallCommand(name));
+  const list = service.command('list').description('List the installed units, one per line: NAME, HOST:PORT and the state systemd reports (tab-separated).');
+  examples(list, [['tether service list', 'e.g. laptop  127.0.0.1:22  active']]);
+  action(ctx, list, async () => (await import('./service-command.js')).serviceListCommand());
+}
+
 /** Every command of `tether` except help and completion, in the order the help lists them. */
 export function addCommands(program: Command, ctx: RunContext): void {
   program.commandsGroup('Relay:');
@@ -227,6 +257,7 @@ export function addCommands(program: Command, ctx: RunContext): void {
   addUserCommands(program, ctx);
   program.commandsGroup('Share and reach tunnels:');
   addClientCommands(program, ctx);
+  addServiceCommands(program, ctx);
 }
 
 /** `tether completion SHELL` */
