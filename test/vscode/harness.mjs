@@ -460,6 +460,51 @@ export class VSCode {
     return text;
   }
 
+  /**
+   * Changes user settings as someone editing settings.json would: VS Code watches the file and
+   * applies it. Waits until the file is read back by the workbench (a short settle, not a check).
+   */
+  async updateSettings(patch, { applied } = {}) {
+    // Through the settings.json editor: code-server does not notice the file written behind its back.
+    const mark = this.logMark();
+    this.settings = { ...this.settings, ...patch };
+    const { page } = this;
+    await this.runCommand('Preferences: Open User Settings (JSON)');
+    const editor = page.locator('.editor-group-container.active .monaco-editor').first();
+    await editor.locator('.view-lines').waitFor();
+    await editor.locator('textarea, .native-edit-context').first().focus();
+    await page.evaluate((text) => globalThis.navigator.clipboard.writeText(text), JSON.stringify({ ...BASE_SETTINGS, ...this.settings }, null, 2));
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Control+V');
+    await page.keyboard.press('Control+S');
+    if (applied) await this.waitForExtensionLog(applied, { mark });
+    await this.runCommand('View: Close Editor');
+  }
+
+  /** The Tether output channel's log file(s) of this run, joined. */
+  extensionLog() {
+    return [...walk(join(this.userDataDir, 'logs'))].filter((f) => /\.tether\/Tether\.log$/.test(f)).map((f) => readFileSync(f, 'utf8')).join('\n');
+  }
+
+  /** Where the extension's log stands now: pass it to waitForExtensionLog to look from there. */
+  logMark() {
+    return this.extensionLog().split('\n').length;
+  }
+
+  /**
+   * Waits until the extension has logged a line matching `pattern` after `mark` (logMark();
+   * default: from now). Returns the line.
+   */
+  async waitForExtensionLog(pattern, { mark = this.logMark() } = {}) {
+    const deadline = Date.now() + UI_TIMEOUT_MS;
+    for (;;) {
+      const match = this.extensionLog().split('\n').slice(mark - 1).find((l) => pattern.test(l));
+      if (match) return match;
+      if (Date.now() > deadline) throw new Error(`the extension never logged ${pattern}`);
+      await this.page.waitForTimeout(200);
+    }
+  }
+
   /** The text the active terminal shows (xterm's DOM rows), lines joined with \n. */
   async terminalText() {
     const rows = this.page.locator('.terminal-wrapper.active .xterm-rows > div');

@@ -3,8 +3,9 @@
 // `tether relay` process and Debian's sshd, both on 127.0.0.1. Each step saves a screenshot
 // under test-output/vscode/. The steps share one VS Code and run in order.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { CLI, cleanEnv, createUser, freePort, Processes, requirePrograms, run, startRelay, startShare, startSshd, tempDir } from '../e2e/fixtures.mjs';
 import { banner, HANG_GUARD, tetherVsix, VSCode } from './harness.mjs';
@@ -61,6 +62,8 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
         'tether.ssh.user': 'root',
         'tether.ssh.identityFile': sshd.key,
         'tether.logLevel': 'debug',
+        // A relay outage longer than this ends SSH sessions (the long-outage step waits it out).
+        'tether.failover.resumeTimeoutMs': 6000,
       },
     }).start();
   });
@@ -170,6 +173,35 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     // Accepted and saved: the server's host key is now in the user's known_hosts.
     const hostKey = readFileSync(sshd.hostKeyPub, 'utf8').split(' ').slice(0, 2).join(' ');
     assert.ok(readFileSync(join(vscode.home, '.ssh/known_hosts'), 'utf8').includes(hostKey), 'known_hosts holds the accepted host key');
+  }));
+
+  test('a key protected by a passphrase: asked once in a box, and the same terminal logs in', () => withLogs(async () => {
+    // A second authorized key, encrypted; the settings name it as a user editing them would.
+    const encrypted = join(dir.path, 'client-with-passphrase');
+    const keygen = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'correct horse', '-C', 'tether-test', '-f', encrypted]);
+    assert.equal(keygen.status, 0, `ssh-keygen: ${keygen.stderr}`);
+    appendFileSync(join(dir.path, 'authorized_keys'), readFileSync(`${encrypted}.pub`));
+    await vscode.updateSettings({ 'tether.ssh.identityFile': encrypted }, { applied: /settings changed: identityFile/ });
+    try {
+      await vscode.runCommand('Tether: Open SSH Terminal');
+      await vscode.pickItem(TUNNEL, { prompt: /Tunnel/ });
+      // No failure first: the terminal says what it waits for, and the box asks.
+      await vscode.waitForQuickInput(new RegExp(`Passphrase for ${encrypted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      const waiting = await vscode.waitForTerminalText(/protected by a passphrase/);
+      assert.doesNotMatch(waiting, /Press any key|no passphrase given/);
+      await vscode.screenshot('passphrase-asked');
+      const terminals = await vscode.page.locator('.terminal-tabs-entry, .single-terminal-tab').count();
+      await vscode.answerInput('correct horse');
+      await vscode.waitForTerminalText(/[#$] ?$/);
+      await vscode.typeInTerminal('echo "tether-$((40 + 2)) $(whoami)"');
+      await vscode.waitForTerminalText(/^tether-42 root$/m);
+      // The same terminal: no dead one left behind.
+      assert.equal(await vscode.page.locator('.terminal-tabs-entry, .single-terminal-tab').count(), terminals);
+      await vscode.screenshot('passphrase-logged-in');
+      assert.ok(!(await vscode.toastTexts()).some((t) => /failed|passphrase/i.test(t)), 'no failure notification');
+    } finally {
+      await vscode.updateSettings({ 'tether.ssh.identityFile': sshd.key }, { applied: /settings changed: identityFile/ });
+    }
   }));
 
   test('copy the SSH command: both forms are offered, and what lands on the clipboard is an ssh line that works', () => withLogs(async () => {
@@ -360,6 +392,52 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     await vscode.clearToasts();
   }));
 
+  test('a relay outage longer than the resume timeout: the SSH terminal keeps its text, says why, and Enter reconnects once the relay is back', () => withLogs(async () => {
+    await vscode.runCommand('Tether: Open SSH Terminal');
+    await vscode.pickItem(TUNNEL, { prompt: /Tunnel/ });
+    await vscode.waitForTerminalText(/[#$] ?$/);
+    await vscode.typeInTerminal('echo "before-$((40 + 2))"');
+    await vscode.waitForTerminalText(/^before-42$/m);
+    await procs.stop(relay.proc);
+    // tether.failover.resumeTimeoutMs is 6 s here: the session is given up, the terminal kept.
+    // Compared without whitespace: the terminal wraps the line anywhere.
+    const ended = (await vscode.waitForTerminalText(/Press Enter to reconnect/)).replace(/\s+/g, '');
+    const reason = `The SSH session to ${TUNNEL} ended: the connection to ${TUNNEL} was lost: no relay could carry it for 6 s, so the session is closed; `
+      + 'connect again once a relay is reachable (the Tether status bar item shows them) [TETHER_ERR_RESUME_TIMEOUT]';
+    assert.ok(ended.includes(reason.replace(/\s+/g, '')), `the terminal says why: ${ended}`);
+    assert.match(ended, /before-42/, 'the scrollback is kept');
+    await vscode.screenshot('long-outage-terminal-kept');
+    // Enter while the relay is still down: it says why, and Enter may try again.
+    await vscode.page.locator('.terminal-wrapper.active .xterm').click();
+    await vscode.press('Enter');
+    await vscode.waitForTerminalText(/Press Enter to try again, or any other key to close this terminal\./);
+    await vscode.screenshot('long-outage-reconnect-refused');
+    await restartRelay();
+    await vscode.waitForStatusBarState(/Tether:/, /Tether: sharing 1 · connected( · [\d.]+ ms)?$/, { warning: false });
+    await vscode.press('Enter');
+    await vscode.waitForTerminalText(/Reconnecting to root@\S+ through Tether…[\s\S]*[#$] ?$/);
+    await vscode.typeInTerminal('echo "after-$((40 + 2))"');
+    await vscode.waitForTerminalText(/^after-42$/m);
+    await vscode.screenshot('long-outage-reconnected');
+    await vscode.clearToasts();
+  }));
+
+  test('Toggle Share on Startup: the shared tunnel goes into tether.shareOnStartup (user settings, this machine)', () => withLogs(async () => {
+    await vscode.runCommand('Tether: Toggle Share on Startup');
+    await vscode.waitForToast(new RegExp(`${TUNNEL} \\(127\\.0\\.0\\.1:${sshd.port}\\) is shared whenever VS Code starts signed in on this machine`));
+    // Written by VS Code's configuration service: in code-server (a remote window) a machine
+    // setting goes to the machine's settings file, in a desktop window to the user's.
+    const written = () => ['Machine', 'User']
+      .map((d) => join(vscode.userDataDir, d, 'settings.json'))
+      .filter((f) => existsSync(f))
+      .map((f) => JSON.parse(readFileSync(f, 'utf8'))['tether.shareOnStartup'])
+      .find((v) => v !== undefined);
+    for (let i = 0; i < 50 && written() === undefined; i++) await vscode.page.waitForTimeout(100);
+    assert.deepEqual(written(), [{ name: TUNNEL, host: '127.0.0.1', port: sshd.port }]);
+    await vscode.screenshot('share-on-startup-added');
+    await vscode.clearToasts();
+  }));
+
   test('Developer: Reload Window: the share and the listener come back by themselves, on the same port', () => withLogs(async () => {
     await vscode.clearToasts();
     await vscode.runCommand('Developer: Reload Window');
@@ -387,5 +465,28 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     await vscode.waitForStatusBarItem(/Tether: not signed in/);
     assert.equal(await vscode.statusBarAriaLabel(/Tether: not signed in/), 'Tether: not signed in');
     await vscode.screenshot('signed-out');
+  }));
+  test('sign in while `tether share` holds the startup tunnel elsewhere: left to it, logged, no failure', () => withLogs(async () => {
+    const elsewhere = await startShare(procs, { url: relay.url, token, tunnel: TUNNEL, targetPort: sshd.port });
+    const mark = vscode.logMark();
+    await signIn(token);
+    await vscode.waitForExtensionLog(new RegExp(`tether\\.shareOnStartup: ${TUNNEL} is already shared elsewhere`), { mark });
+    await vscode.waitForStatusBarItem(`Tether: 127.0.0.1:${relayPort}`);
+    assert.ok(!(await vscode.toastTexts()).some((t) => /failed/i.test(t)), 'no failure notification');
+    await vscode.screenshot('share-on-startup-elsewhere');
+    await procs.stop(elsewhere);
+    await vscode.clearToasts();
+    await vscode.runCommand('Tether: Sign Out');
+    await vscode.waitForStatusBarItem(/Tether: not signed in/);
+  }));
+
+  test('sign in with tether.shareOnStartup: the tunnel is shared without being asked', () => withLogs(async () => {
+    const mark = vscode.logMark();
+    await signIn(token);
+    await vscode.waitForStatusBarItem(/Tether: sharing 1/);
+    await vscode.waitForExtensionLog(new RegExp(`tether\\.shareOnStartup: sharing ${TUNNEL} \\(127\\.0\\.0\\.1:${sshd.port}\\)`), { mark });
+    assert.equal((await relayTunnel(relay.url, token, TUNNEL)).online, true);
+    await vscode.screenshot('share-on-startup-shared');
+    await vscode.clearToasts();
   }));
 });

@@ -7,10 +7,11 @@ export { RelayPool, type RelayPoolEvents } from './relay-pool.js';
 export { FACTORY_ENDPOINT, poolTargets, type PoolTuning, type RelayPoolOptions } from './pool-options.js';
 export { PoolDefaults } from './pool-defaults.js';
 export { describePoolReason, type PoolReason } from './pool-reason.js';
-export { describeStreamEnd } from './stream-end.js';
+export { describeStreamEnd, VSCODE_HINTS, type StreamEndHints } from './stream-end.js';
 export { cliShimPath, writeCliShim } from './cli-shim.js';
 export { targetListens } from './target-probe.js';
 export { proposedName, suggestedName } from './tunnel-names.js';
+export { readStartupShares, withoutStartupShare, withStartupShare, type StartupShare } from './startup-shares.js';
 export { probeHealth } from './health-probe.js';
 export type { EndpointState, EndpointStatus, PoolState } from './pool-state.js';
 export {

@@ -18,6 +18,7 @@ describe('readSettings', () => {
       identityFile: undefined,
       agent: { type: 'auto', forward: false, socketPath: undefined, timeoutMs: 30_000 },
       logLevel: 'info',
+      startupShares: [],
     });
     assert.deepEqual(problems, []);
   });
@@ -204,4 +205,15 @@ describe('agent settings (tether.agent.*)', () => {
       assert.deepEqual(settings.agent, { type: 'auto', forward: false, socketPath: undefined, timeoutMs: 30_000 });
     });
   }
+});
+
+describe('tether.shareOnStartup in readSettings', () => {
+  test('a name shares the SSH server on tether.ssh.targetPort; bad entries are reported and left out', () => {
+    const { settings, problems } = read({ 'ssh.targetPort': 2222, shareOnStartup: ['laptop', { name: 'web', port: 8080 }, { name: 'Bad Name' }] });
+    assert.deepEqual(settings.startupShares, [
+      { name: 'laptop', host: '127.0.0.1', port: 2222 },
+      { name: 'web', host: '127.0.0.1', port: 8080 },
+    ]);
+    assert.deepEqual(problems.map((p) => p.key), ['tether.shareOnStartup']);
+  });
 });

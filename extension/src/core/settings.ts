@@ -4,6 +4,7 @@ import { PoolDefaults } from './pool-defaults.js';
 import type { PoolTuning } from './pool-options.js';
 import { parseRelayUrl } from './relay-url.js';
 import { AGENT_CHOICES, type AgentChoice } from './ssh/agent-discovery.js';
+import { readStartupShares, type StartupShare } from './startup-shares.js';
 
 /** Log levels of the `tether.logLevel` setting, quietest last. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'off'] as const;
@@ -28,6 +29,7 @@ export const SettingKey = {
   agentSocketPath: 'agent.socketPath',
   agentTimeout: 'agent.timeout',
   logLevel: 'logLevel',
+  shareOnStartup: 'shareOnStartup',
 } as const;
 
 /** SSH agent use of the SSH terminal: which agent, whether to forward it, and its timeout. */
@@ -69,6 +71,8 @@ export interface TetherSettings {
   identityFile: string | undefined;
   agent: AgentSettings;
   logLevel: LogLevel;
+  /** What to share whenever VS Code starts (or signs in) on this machine. */
+  startupShares: StartupShare[];
 }
 
 /** A setting that was ignored, and why: shown to the user once, the default used instead. */
@@ -215,7 +219,10 @@ export function readSettings(get: (key: string) => unknown, env: SettingsEnviron
   if (typeof level === 'string' && (LOG_LEVELS as readonly string[]).includes(level)) logLevel = level as LogLevel;
   else if (level !== undefined) problem(SettingKey.logLevel, `expected one of ${LOG_LEVELS.join(', ')}`);
 
-  return { settings: { relayUrls, relays, failover, sshUser, sshTargetPort, identityFile, agent, logLevel }, problems };
+  const startup = readStartupShares(get(SettingKey.shareOnStartup), sshTargetPort);
+  for (const message of startup.problems) problem(SettingKey.shareOnStartup, message);
+
+  return { settings: { relayUrls, relays, failover, sshUser, sshTargetPort, identityFile, agent, logLevel, startupShares: startup.shares }, problems };
 }
 
 /** What a HostAgent or Connector of the extension is given: see `relayClientOptions`. */

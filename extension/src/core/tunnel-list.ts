@@ -342,7 +342,7 @@ export function tunnelActions(contextValue: string): TunnelAction[] {
   const copy = { label: '$(copy) Copy SSH Command', command: 'tether.copySshCommand' };
   switch (contextValue) {
     case ContextValue.shared:
-      return [{ label: '$(debug-stop) Stop Sharing', command: 'tether.stopSharing' }, copy];
+      return [{ label: '$(debug-stop) Stop Sharing', command: 'tether.stopSharing' }, { label: '$(debug-restart) Toggle Share on Startup', command: 'tether.toggleShareOnStartup' }, copy];
     case ContextValue.reachableOnline:
       return [terminal, { label: '$(plug) Connect (local port)', command: 'tether.connect' }, remote, copy];
     case ContextValue.reachableOffline:

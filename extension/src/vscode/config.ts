@@ -23,7 +23,10 @@ export class Config implements vscode.Disposable {
     this.settings = this.read();
     this.subscription = vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration('tether')) return;
+      const before = this.settings;
       this.settings = this.read();
+      const changed = (Object.keys(this.settings) as (keyof TetherSettings)[]).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(this.settings[k]));
+      if (changed.length > 0) this.logger.info(`settings changed: ${changed.join(', ')}`);
       this.changed.fire(this.settings);
     });
   }

@@ -13,6 +13,7 @@ import { Notifier } from './notify.js';
 import { SavedSessions } from './saved-sessions.js';
 import { Sharing } from './sharing.js';
 import { StateModel } from './state.js';
+import { registerStartupShareCommand, StartupShares } from './startup-shares.js';
 import { showStatusMenu, StatusBar } from './status-bar.js';
 import { showTunnelActions, TunnelTreeProvider } from './tree.js';
 
@@ -26,6 +27,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const connections = new Connections(context, config, logger, notifier);
   const model = new StateModel(auth, sharing, connections, logger);
   const saved = new SavedSessions(context.workspaceState, auth, sharing, connections, logger);
+  const startup = new StartupShares(config, sharing, notifier, logger, saved);
   const tree = new TunnelTreeProvider(model);
   context.subscriptions.push(sharing, connections, model, tree, auth, config, logger);
 
@@ -38,6 +40,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerConnectCommands(context, auth, config, connections, notifier, saved),
     ...registerTerminalCommand(auth, config, connections, notifier, logger),
     ...registerRemoteCommand(auth, config, connections, notifier),
+    ...registerStartupShareCommand(auth, sharing, notifier),
     vscode.commands.registerCommand('tether.refresh', () => model.refreshReachable()),
     vscode.commands.registerCommand('tether.showLog', () => logger.show()),
     vscode.commands.registerCommand('tether.statusMenu', () => showStatusMenu(model)),
@@ -52,10 +55,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   }
   // What this window shared and listened for before a reload or restart comes back (in the
   // background: activation does not wait for relays).
+  // Then tether.shareOnStartup: what this machine shares whenever VS Code starts signed in (what
+  // was restored is not shared twice), and again after each sign-in.
   const credentials = auth.credentials;
-  if (credentials && vscode.workspace.getConfiguration('tether').get<boolean>('restoreSessions', true)) {
-    void saved.restore(credentials, notifier);
-  }
+  const restoring = credentials && vscode.workspace.getConfiguration('tether').get<boolean>('restoreSessions', true) ? saved.restore(credentials, notifier) : Promise.resolve();
+  void restoring.then(() => {
+    if (credentials && auth.credentials === credentials) return startup.run(credentials);
+  });
+  context.subscriptions.push(
+    auth.onDidChange((signedIn) => {
+      if (!signedIn) startup.reset();
+      else if (signedIn !== credentials) void restoring.then(() => startup.run(signedIn));
+    }),
+  );
   logger.info(`Tether ${(context.extension.packageJSON as { version?: string }).version ?? ''} activated`);
 }
 

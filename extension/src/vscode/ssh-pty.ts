@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
 import { ErrorCode, isTetherError } from '@tether/shared';
-import { describeStreamEnd, SshShell, type SshShellOptions } from '../core/index.js';
+import { describeStreamEnd, SshShell, VSCODE_HINTS, type SshShellOptions } from '../core/index.js';
 
 export interface SshPtyOptions {
   tunnel: string;
@@ -47,6 +47,8 @@ export class SshPty implements vscode.Pseudoterminal {
   private lastError: Error | undefined;
   private passphrase: string | undefined;
   private passphraseAsked = false;
+  /** The terminal had a session that was lost: a failed attempt to reconnect leaves it retryable. */
+  private hadSession = false;
 
   constructor(private readonly options: SshPtyOptions) {}
 
@@ -77,6 +79,13 @@ export class SshPty implements vscode.Pseudoterminal {
           return this.start();
         }
       }
+      if (this.hadSession) {
+        // A reconnect that failed (the relay is still down, say): Enter tries again.
+        this.lost = true;
+        this.writeEmitter.fire(`${red(crlf((err as Error).message))}\r\n${yellow('Press Enter to try again, or any other key to close this terminal.')}\r\n`);
+        this.options.onLost?.((err as Error).message);
+        return;
+      }
       this.failed = true;
       this.writeEmitter.fire(`${red(crlf((err as Error).message))}\r\n\r\nPress any key to close this terminal.\r\n`);
       this.options.onFailure(err);
@@ -87,6 +96,7 @@ export class SshPty implements vscode.Pseudoterminal {
       return;
     }
     this.shell = shell;
+    this.hadSession = true;
     shell.on('data', (chunk) => this.writeEmitter.fire(this.decoder.write(chunk)));
     shell.on('error', (err) => {
       this.lastError = err;
@@ -142,7 +152,7 @@ export class SshPty implements vscode.Pseudoterminal {
   private lostReason(): string {
     const err = this.lastError;
     // The stream's own ending (resume gave up, host gone) in words; an SSH-level error as it is.
-    if (err && isTetherError(err)) return `${STREAM_ENDS.has(err.code) ? describeStreamEnd(this.options.tunnel, err) : err.message} [${err.code}]`;
+    if (err && isTetherError(err)) return `${STREAM_ENDS.has(err.code) ? describeStreamEnd(this.options.tunnel, err, VSCODE_HINTS) : err.message} [${err.code}]`;
     if (err) return err.message;
     return 'the connection closed without an exit status (the share was stopped, or the relay or the host went away)';
   }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startRelay, type RunningRelay } from '@tether/relay';
-import { ErrorCode, isTetherError, MuxDuplex, type ErrorCodeString } from '@tether/shared';
+import { createError, ErrorCode, isTetherError, MuxDuplex, type ErrorCodeString } from '@tether/shared';
 import { Connector } from '../connector.js';
 import { HostAgent } from '../host-agent.js';
 import { RelayApi } from '../relay-api.js';
@@ -138,6 +138,19 @@ describe('SshShell over a tunnel to a real sshd', () => {
     assert.deepEqual((await closed).exit, [null, null]);
     assert.equal(errors.length, 1);
     assert.ok(isTetherError(errors[0], ErrorCode.CONNECTION_LOST));
+  });
+
+  test('a stream that ends with its own coded error (resume gave up) reports that error, code and all', async () => {
+    const sock = await tunnelSock();
+    const shell = await open({ sock });
+    const errors: unknown[] = [];
+    shell.on('error', (err) => errors.push(err));
+    const closed = untilClose(shell);
+    sock.destroy(createError(ErrorCode.RESUME_TIMEOUT, 'stream not resumed within 6000 ms (connection to relay lost)'));
+    assert.deepEqual((await closed).exit, [null, null]);
+    assert.equal(errors.length, 1);
+    assert.ok(isTetherError(errors[0], ErrorCode.RESUME_TIMEOUT));
+    assert.match((errors[0] as Error).message, /^stream not resumed within 6000 ms/);
   });
 });
 

@@ -192,8 +192,10 @@ export class SshShell extends EventEmitter<SshShellEvents> {
       const lost = !this.exited && !this.closing;
       this.later(() => {
         if (lost && this.listenerCount('error') > 0) {
+          // The stream's own ending (resume gave up, the host went away) keeps its code, so the
+          // terminal can say it in words; anything else is the SSH connection lost.
           const why = lastError ? `: ${lastError.message}` : '';
-          this.emit('error', createError(ErrorCode.CONNECTION_LOST, `SSH connection to ${label} lost${why}`));
+          this.emit('error', isTetherError(lastError) ? lastError : createError(ErrorCode.CONNECTION_LOST, `SSH connection to ${label} lost${why}`));
         }
         this.finishExit();
         this.emit('close');
