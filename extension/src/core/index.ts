@@ -50,4 +50,12 @@ export {
   type TunnelNode,
 } from './tunnel-list.js';
 export { writeManagedHost, type WriteResult } from './ssh-config-writer.js';
+export {
+  chooseSshUser,
+  readSshUserMemory,
+  rememberSshUser,
+  sshUserProblem,
+  type SshUserChoice,
+  type SshUserMemory,
+} from './ssh-user.js';
 export * from './ssh/index.js';
