@@ -190,7 +190,11 @@ describe('Tether in a real VS Code: Open in Browser and Copy Address for an HTTP
     await vscode.pickItem(BOX, { prompt: /Tunnel/ });
     // No input box: the quick input closes, and a new terminal opens by itself.
     await vscode.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
-    await vscode.page.waitForFunction((n) => document.querySelectorAll('.terminal-tabs-entry').length > n, terminals);
+    const deadline = Date.now() + UI_TIMEOUT_MS;
+    while ((await tabs.count()) <= terminals) {
+      if (Date.now() > deadline) throw new Error('no new terminal opened');
+      await vscode.page.waitForTimeout(100);
+    }
     await vscode.waitForTerminalText(new RegExp(`Connecting to root@${BOX} through Tether`));
     await vscode.waitForTerminalText(/[#$] ?$/);
     await vscode.typeInTerminal('echo "second-$((40 + 2)) $(whoami)"');
