@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import os from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createUser, Processes, requirePrograms, startRelay, startShare, startSshd, tempDir } from '../e2e/fixtures.mjs';
@@ -85,6 +85,8 @@ describe('Tether in a real VS Code: Open in Browser and Copy Address for an HTTP
   });
 
   const withLogs = (step) => vscode.withLogs(step);
+  /** The Host entries Open in Remote-SSH writes, in VS Code's own HOME. */
+  const managedFile = () => join(vscode.home, '.ssh/tether/config');
 
   /** Clicks a side bar row and picks one of the actions it offers; returns every label offered. */
   async function rowAction(row, action) {
@@ -183,7 +185,7 @@ describe('Tether in a real VS Code: Open in Browser and Copy Address for an HTTP
     await vscode.screenshot('ssh-terminal-asked-user');
   }));
 
-  test('a second terminal to the same tunnel does not ask again, and Copy SSH Command uses the same user', () => withLogs(async () => {
+  test('a second terminal to the same tunnel does not ask again; Copy SSH Command and the Remote-SSH Host entry use the same user', () => withLogs(async () => {
     const tabs = vscode.page.locator('.terminal-tabs-entry');
     const terminals = await tabs.count();
     await vscode.runCommand('Tether: Open SSH Terminal');
@@ -208,15 +210,23 @@ describe('Tether in a real VS Code: Open in Browser and Copy Address for an HTTP
     const copied = await vscode.waitForToast(/Copied: ssh /);
     assert.match(await copied.innerText(), new RegExp(` root@tether-${BOX} \\(`));
     await vscode.clearToasts();
+
+    // Remote-SSH's Host entry too (code-server has no Remote-SSH: the entry is written all the same).
+    await vscode.runCommand('Tether: Open in Remote-SSH Window');
+    await vscode.pickItem(BOX, { prompt: /Tunnel/ });
+    await vscode.waitForToast(/Remote-SSH is not installed/);
+    assert.match(readFileSync(managedFile(), 'utf8'), new RegExp(`^Host tether-${BOX}\\n  HostName 127\\.0\\.0\\.1\\n  Port \\d+\\n  User root\\n`, 'm'));
+    await vscode.clearToasts();
   }));
 
-  test('Change SSH User… asks again: the new user is used, and a refused login names Change SSH User…', () => withLogs(async () => {
+  test('Change SSH User… asks again: the new user is used (the Host entry follows), and a refused login names Change SSH User…', () => withLogs(async () => {
     const labels = await rowAction(new RegExp(`${BOX}\\s*online · yours`), 'Change SSH User…');
     assert.ok(labels.includes('Change SSH User…'));
     await vscode.waitForQuickInput(new RegExp(`SSH user for ${BOX}`));
     assert.equal(await vscode.page.locator('.quick-input-widget input.input').inputValue(), 'root', 'the tunnel\'s user is offered');
     await vscode.answerInput('nosuch-user', { prompt: new RegExp(`SSH user for ${BOX}`) });
-    await vscode.waitForToast(new RegExp(`SSH to ${BOX} logs in as "nosuch-user" from now on`));
+    await vscode.waitForToast(new RegExp(`SSH to ${BOX} logs in as "nosuch-user" from now on .*; Host tether-${BOX} in ~/\\.ssh/tether/config says so too\\.`));
+    assert.match(readFileSync(managedFile(), 'utf8'), new RegExp(`^Host tether-${BOX}\\n(  .*\\n)*  User nosuch-user\\n`, 'm'));
     await vscode.screenshot('ssh-user-changed');
     await vscode.clearToasts();
 

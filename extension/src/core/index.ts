@@ -49,7 +49,7 @@ export {
   type StatusSummary,
   type TunnelNode,
 } from './tunnel-list.js';
-export { writeManagedHost, type WriteResult } from './ssh-config-writer.js';
+export { setManagedHostUser, writeManagedHost, type WriteResult } from './ssh-config-writer.js';
 export {
   chooseSshUser,
   readSshUserMemory,

@@ -1,9 +1,11 @@
+import os from 'node:os';
 import * as vscode from 'vscode';
-import { chooseSshUser, readSshUserMemory, rememberSshUser, sshUserProblem } from '../core/index.js';
+import { chooseSshUser, readSshUserMemory, rememberSshUser, setManagedHostUser, sshUserProblem } from '../core/index.js';
 import type { Auth, Credentials } from './auth.js';
 import type { Config } from './config.js';
 import { Cancelled, guarded, type Notifier } from './notify.js';
 import { pickTunnel } from './pick-tunnel.js';
+import { hostAlias } from './ssh-command.js';
 
 /** globalState key of the per-tunnel SSH users (SshUserMemory): per machine, across workspaces. */
 const MEMORY_KEY = 'tether.sshUsers';
@@ -71,7 +73,13 @@ export function registerSshUserCommand(auth: Auth, config: Config, users: SshUse
       return;
     }
     const { user } = await users.forTunnel(credentials, tunnel, { reask: true });
-    notifier.info(`Tether: SSH to ${tunnel} logs in as "${user}" from now on (new terminals, copied commands, Remote-SSH).`);
+    // A Host entry Open in Remote-SSH wrote earlier follows, so `ssh tether-NAME` agrees.
+    const alias = hostAlias(tunnel);
+    const rewritten = await setManagedHostUser(alias, user, os.homedir());
+    notifier.info(
+      `Tether: SSH to ${tunnel} logs in as "${user}" from now on (new terminals, copied commands, Remote-SSH)` +
+        (rewritten ? `; Host ${alias} in ~/.ssh/tether/config says so too.` : '.'),
+    );
   });
   return [vscode.commands.registerCommand('tether.changeSshUser', command)];
 }
