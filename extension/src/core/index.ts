@@ -50,5 +50,13 @@ export {
   type StatusSummary,
   type TunnelNode,
 } from './tunnel-list.js';
-export { writeManagedHost, type WriteResult } from './ssh-config-writer.js';
+export { setManagedHostUser, writeManagedHost, type WriteResult } from './ssh-config-writer.js';
+export {
+  chooseSshUser,
+  readSshUserMemory,
+  rememberSshUser,
+  sshUserProblem,
+  type SshUserChoice,
+  type SshUserMemory,
+} from './ssh-user.js';
 export * from './ssh/index.js';

@@ -14,6 +14,7 @@ describe('readSettings', () => {
       relays: [],
       failover: FAILOVER_DEFAULTS,
       sshUser: 'alice',
+      sshUserSet: false,
       sshTargetPort: 22,
       identityFile: undefined,
       agent: { type: 'auto', forward: false, socketPath: undefined, timeoutMs: 30_000 },
@@ -36,6 +37,7 @@ describe('readSettings', () => {
     // relayUrl comes first; the list is normalized to the http form and deduplicated.
     assert.deepEqual(settings.relayUrls, ['https://relay.example.com', 'http://127.0.0.1:8080']);
     assert.equal(settings.sshUser, 'root');
+    assert.equal(settings.sshUserSet, true);
     assert.equal(settings.sshTargetPort, 2222);
     assert.equal(settings.identityFile, '/home/alice/.ssh/id_ed25519');
     assert.equal(settings.logLevel, 'debug');
@@ -47,6 +49,7 @@ describe('readSettings', () => {
     assert.deepEqual(settings.relayUrls, []);
     assert.equal(settings.identityFile, undefined);
     assert.equal(settings.sshUser, 'alice');
+    assert.equal(settings.sshUserSet, false);
   });
 
   const bad: [what: string, values: Record<string, unknown>, key: string, field: string, fallback: unknown][] = [

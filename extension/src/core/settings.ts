@@ -63,8 +63,13 @@ export interface TetherSettings {
   /** Relay endpoints to fail over between (`tether.relays`); empty: the signed-in relay alone. */
   relays: RelayEndpoint[];
   failover: FailoverSettings;
-  /** User name for SSH (terminal, copied commands, Remote-SSH). */
+  /** User name for SSH (terminal, copied commands, Remote-SSH): the setting, else the local user. */
   sshUser: string;
+  /**
+   * True when `tether.ssh.user` holds a valid name: it wins for every tunnel. False: the VS Code
+   * layer asks per tunnel and remembers the answer (sshUser is then only the local user).
+   */
+  sshUserSet: boolean;
   /** Port of the local SSH server that "Share Local SSH Server" shares. */
   sshTargetPort: number;
   /** Private key for the SSH terminal, `~` expanded; undefined means the agent and default keys. */
@@ -186,8 +191,12 @@ export function readSettings(get: (key: string) => unknown, env: SettingsEnviron
   };
 
   let sshUser = env.user;
+  let sshUserSet = false;
   const user = get(SettingKey.sshUser);
-  if (typeof user === 'string' && SSH_USER.test(user)) sshUser = user;
+  if (typeof user === 'string' && SSH_USER.test(user)) {
+    sshUser = user;
+    sshUserSet = true;
+  }
   else if (user !== undefined && user !== '') problem(SettingKey.sshUser, `invalid SSH user name ${JSON.stringify(user)}`);
 
   let sshTargetPort = 22;
@@ -222,7 +231,7 @@ export function readSettings(get: (key: string) => unknown, env: SettingsEnviron
   const startup = readStartupShares(get(SettingKey.shareOnStartup), sshTargetPort);
   for (const message of startup.problems) problem(SettingKey.shareOnStartup, message);
 
-  return { settings: { relayUrls, relays, failover, sshUser, sshTargetPort, identityFile, agent, logLevel, startupShares: startup.shares }, problems };
+  return { settings: { relayUrls, relays, failover, sshUser, sshUserSet, sshTargetPort, identityFile, agent, logLevel, startupShares: startup.shares }, problems };
 }
 
 /** What a HostAgent or Connector of the extension is given: see `relayClientOptions`. */

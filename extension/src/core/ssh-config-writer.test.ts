@@ -12,7 +12,9 @@ import {
   removeManagedEntry,
   removeManagedHost,
   renderHostEntry,
+  setManagedHostUser,
   upsertManagedEntry,
+  withEntryUser,
   writeManagedHost,
   type HostEntry,
 } from './ssh-config-writer.js';
@@ -172,5 +174,36 @@ describe('writeManagedHost', () => {
     await writeManagedHost(entry({ alias: 'tether-b' }), home);
     await removeManagedHost('tether-laptop', home);
     assert.deepEqual([...parseManagedEntries(await readFile(managedFile, 'utf8')).keys()], ['tether-b']);
+  });
+});
+
+describe('the user of a managed entry (Change SSH User…)', () => {
+  const two = upsertManagedEntry(upsertManagedEntry(undefined, entry()), entry({ alias: 'tether-b', user: 'bob' }));
+
+  test('replaces the User line of that entry only, keeping its other lines and the other entries', () => {
+    const updated = withEntryUser(two, 'tether-laptop', 'deploy') ?? '';
+    assert.equal(updated, upsertManagedEntry(two, entry({ user: 'deploy' })));
+    assert.equal(parseManagedEntries(updated).get('tether-b'), parseManagedEntries(two).get('tether-b'));
+  });
+
+  test('adds a User line after Port to an entry written without one', () => {
+    const without = upsertManagedEntry(undefined, entry({ user: undefined }));
+    assert.equal(withEntryUser(without, 'tether-laptop', 'deploy'), upsertManagedEntry(undefined, entry({ user: 'deploy' })));
+  });
+
+  test('no entry, or the same user already: nothing to write', () => {
+    assert.equal(withEntryUser(two, 'tether-other', 'deploy'), undefined);
+    assert.equal(withEntryUser(undefined, 'tether-laptop', 'deploy'), undefined);
+    assert.equal(withEntryUser(two, 'tether-laptop', 'alice'), undefined);
+  });
+
+  test('setManagedHostUser rewrites the file only when the entry exists', async () => {
+    const home = await tempHome();
+    assert.equal(await setManagedHostUser('tether-laptop', 'deploy', home), false, 'no file yet');
+    const { managedFile } = await writeManagedHost(entry(), home);
+    assert.equal(await setManagedHostUser('tether-laptop', 'deploy', home), true);
+    assert.match(await readFile(managedFile, 'utf8'), /Port 40022\n {2}User deploy\n/);
+    assert.equal((await stat(managedFile)).mode & 0o777, 0o600);
+    assert.equal(await setManagedHostUser('tether-laptop', 'deploy', home), false, 'already so');
   });
 });

@@ -76,6 +76,24 @@ export function upsertManagedEntry(existing: string | undefined, entry: HostEntr
   return renderManaged(blocks);
 }
 
+/**
+ * The managed file with the `User` of the entry for `alias` set to `user` (its other lines kept),
+ * or undefined when the file has no such entry or it already says so.
+ */
+export function withEntryUser(existing: string | undefined, alias: string, user: string): string | undefined {
+  const blocks = parseManagedEntries(existing ?? '');
+  const block = blocks.get(alias);
+  if (block === undefined) return undefined;
+  const line = `  User ${quote(user, 'user')}`;
+  const lines = block.replace(/\n$/, '').split('\n');
+  const at = lines.findIndex((l) => /^\s*User(\s|=)/i.test(l));
+  if (at >= 0 && lines[at] === line) return undefined;
+  if (at >= 0) lines[at] = line;
+  else lines.splice(Math.max(1, lines.findIndex((l) => /^\s*Port(\s|=)/i.test(l)) + 1), 0, line);
+  blocks.set(alias, `${lines.join('\n')}\n`);
+  return renderManaged(blocks);
+}
+
 /** The managed file without the entry for `alias`. */
 export function removeManagedEntry(existing: string | undefined, alias: string): string {
   const blocks = parseManagedEntries(existing ?? '');
@@ -173,4 +191,19 @@ export async function removeManagedHost(alias: string, home: string): Promise<vo
   const current = await readOptional(managedFile);
   if (current === undefined) return;
   await writeFile(managedFile, removeManagedEntry(current, alias), { mode: 0o600 });
+}
+
+/**
+ * Sets the user of the managed entry for `alias`, when there is one (so `ssh tether-NAME` and a
+ * Remote-SSH window opened from its history log in as the user just chosen). True when the file
+ * changed.
+ */
+export async function setManagedHostUser(alias: string, user: string, home: string): Promise<boolean> {
+  const { managedFile } = sshConfigPaths(home);
+  const updated = withEntryUser(await readOptional(managedFile), alias, user);
+  if (updated === undefined) return false;
+  const temp = `${managedFile}.${process.pid}.tmp`;
+  await writeFile(temp, updated, { mode: 0o600 });
+  await rename(temp, managedFile);
+  return true;
 }

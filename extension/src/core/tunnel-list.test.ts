@@ -313,4 +313,23 @@ describe('tunnelActions', () => {
   test('an online tunnel offers the SSH terminal first', () => {
     assert.equal(tunnelActions(ContextValue.reachableOnline)[0].command, 'tether.openSshTerminal');
   });
+
+  test('a local listener offers Open in Browser and Copy Address; an online tunnel Open in Browser (it connects first)', () => {
+    const commands = (value: string) => tunnelActions(value).map((a) => a.command);
+    assert.ok(commands(ContextValue.listener).includes('tether.openInBrowser'));
+    assert.ok(commands(ContextValue.listener).includes('tether.copyAddress'));
+    assert.ok(commands(ContextValue.reachableOnline).includes('tether.openInBrowser'));
+    // Nothing to open on an offline tunnel, a terminal's stream or a tunnel this window shares.
+    for (const value of [ContextValue.reachableOffline, ContextValue.terminal, ContextValue.shared]) {
+      assert.ok(!commands(value).includes('tether.openInBrowser'), value);
+      assert.ok(!commands(value).includes('tether.copyAddress'), value);
+    }
+  });
+
+  test('Change SSH User… is offered on every tunnel one can SSH to, not on one this window shares', () => {
+    for (const value of [ContextValue.reachableOnline, ContextValue.reachableOffline, ContextValue.listener, ContextValue.terminal]) {
+      assert.ok(tunnelActions(value).some((a) => a.command === 'tether.changeSshUser'), value);
+    }
+    assert.ok(!tunnelActions(ContextValue.shared).some((a) => a.command === 'tether.changeSshUser'));
+  });
 });

@@ -340,17 +340,29 @@ export function tunnelActions(contextValue: string): TunnelAction[] {
   const terminal = { label: '$(terminal) Open SSH Terminal', command: 'tether.openSshTerminal' };
   const remote = { label: '$(remote-explorer) Open in Remote-SSH Window', command: 'tether.openRemoteSsh' };
   const copy = { label: '$(copy) Copy SSH Command', command: 'tether.copySshCommand' };
+  // Whether a tunnel serves HTTP is not known (the relay does not look): offered on every one
+  // that has, or can get, a local port.
+  const browser = { label: '$(globe) Open in Browser', command: 'tether.openInBrowser' };
+  const user = { label: '$(account) Change SSH User…', command: 'tether.changeSshUser' };
   switch (contextValue) {
     case ContextValue.shared:
       return [{ label: '$(debug-stop) Stop Sharing', command: 'tether.stopSharing' }, { label: '$(debug-restart) Toggle Share on Startup', command: 'tether.toggleShareOnStartup' }, copy];
     case ContextValue.reachableOnline:
-      return [terminal, { label: '$(plug) Connect (local port)', command: 'tether.connect' }, remote, copy];
+      return [terminal, { label: '$(plug) Connect (local port)', command: 'tether.connect' }, browser, remote, copy, user];
     case ContextValue.reachableOffline:
-      return [terminal, remote, copy];
+      return [terminal, remote, copy, user];
     case ContextValue.listener:
-      return [terminal, remote, copy, { label: '$(debug-disconnect) Disconnect', command: 'tether.disconnect' }];
+      return [
+        terminal,
+        browser,
+        remote,
+        { label: '$(clippy) Copy Address', command: 'tether.copyAddress' },
+        copy,
+        user,
+        { label: '$(debug-disconnect) Disconnect', command: 'tether.disconnect' },
+      ];
     case ContextValue.terminal:
-      return [terminal, remote, copy];
+      return [terminal, remote, copy, user];
     default:
       return [];
   }

@@ -10,6 +10,7 @@ import { guarded, type Notifier } from './notify.js';
 import { pickTunnel } from './pick-tunnel.js';
 import type { SavedSessions } from './saved-sessions.js';
 import { localPortCommand, proxyCommand } from './ssh-command.js';
+import type { SshUsers } from './ssh-users.js';
 
 /**
  * How to run the tether CLI in a ProxyCommand: through the shim at ~/.ssh/tether/bin/tether,
@@ -29,6 +30,7 @@ export function registerConnectCommands(
   auth: Auth,
   config: Config,
   connections: Connections,
+  users: SshUsers,
   notifier: Notifier,
   saved: SavedSessions,
 ): vscode.Disposable[] {
@@ -45,8 +47,14 @@ export function registerConnectCommands(
       },
     );
     saved.snapshot();
-    const line = localPortCommand({ tunnel, user: config.settings.sshUser, port, identityFile: config.settings.identityFile });
-    const copy = { title: 'Copy SSH Command', run: () => vscode.env.clipboard.writeText(line) };
+    // The user is asked (when it is not known yet) only if the command is copied.
+    const copy = {
+      title: 'Copy SSH Command',
+      run: async () => {
+        const { user } = await users.forTunnel(credentials, tunnel);
+        await vscode.env.clipboard.writeText(localPortCommand({ tunnel, user, port, identityFile: config.settings.identityFile }));
+      },
+    };
     if (!online) {
       notifier.warn(`Tether: ${tunnel} is offline (no host is sharing it now). 127.0.0.1:${port} is ready for it, but connections fail until it is shared again.`, copy);
       return;
@@ -79,7 +87,7 @@ export function registerConnectCommands(
   const copy = guarded(notifier, 'Copying the SSH command', async (arg?: unknown) => {
     const credentials = await auth.require();
     const tunnel = await pickTunnel(credentials, 'Tether: Copy SSH Command', arg);
-    const { sshUser: user, identityFile } = config.settings;
+    const { identityFile } = config.settings;
     const form = await vscode.window.showQuickPick(
       [
         { label: 'Local port', detail: 'ssh -p PORT … @127.0.0.1 — works while this window keeps the tunnel connected', id: 'local' as const },
@@ -88,6 +96,7 @@ export function registerConnectCommands(
       { title: `Tether: Copy SSH Command for ${tunnel}` },
     );
     if (!form) return;
+    const { user } = await users.forTunnel(credentials, tunnel);
     let line: string;
     if (form.id === 'local') {
       const { port } = await connections.connect(credentials, tunnel);

@@ -7,6 +7,7 @@ import type { Connections } from './connections.js';
 import { guarded, type Notifier } from './notify.js';
 import { pickTunnel } from './pick-tunnel.js';
 import { hostAlias } from './ssh-command.js';
+import type { SshUsers } from './ssh-users.js';
 
 const REMOTE_SSH = 'ms-vscode-remote.remote-ssh';
 
@@ -14,14 +15,15 @@ const REMOTE_SSH = 'ms-vscode-remote.remote-ssh';
  * Tether: Open in Remote-SSH Window. The managed Host entry points at this window's loopback
  * listener (no token on disk), so the new window works while this one keeps the tunnel open.
  */
-export function registerRemoteCommand(auth: Auth, config: Config, connections: Connections, notifier: Notifier): vscode.Disposable[] {
+export function registerRemoteCommand(auth: Auth, config: Config, connections: Connections, users: SshUsers, notifier: Notifier): vscode.Disposable[] {
   const command = guarded(notifier, 'Opening in Remote-SSH', async (arg?: unknown) => {
     const credentials = await auth.require();
     const tunnel = await pickTunnel(credentials, 'Tether: Open in Remote-SSH Window', arg);
+    const { user } = await users.forTunnel(credentials, tunnel);
     const { port } = await connections.connect(credentials, tunnel);
     const alias = hostAlias(tunnel);
-    const { sshUser, identityFile } = config.settings;
-    const written = await writeManagedHost({ alias, hostName: '127.0.0.1', port, user: sshUser, identityFile, hostKeyAlias: alias }, os.homedir());
+    const { identityFile } = config.settings;
+    const written = await writeManagedHost({ alias, hostName: '127.0.0.1', port, user, identityFile, hostKeyAlias: alias }, os.homedir());
     const where = `Host ${alias} is in ${written.managedFile}${written.includeAdded ? ` (and ${written.userConfig} now includes it)` : ''}.`;
     if (vscode.extensions.getExtension(REMOTE_SSH)) {
       notifier.info(`Tether: ${where}`);

@@ -13,6 +13,7 @@ import { guarded, type Notifier } from './notify.js';
 import { pickTunnel } from './pick-tunnel.js';
 import { hostAlias } from './ssh-command.js';
 import { SshPty } from './ssh-pty.js';
+import type { SshUsers, TunnelSshUser } from './ssh-users.js';
 
 /** The key to offer: the setting, else the first of OpenSSH's default key files that exists. */
 function identityFile(configured: string | undefined): string | undefined {
@@ -25,10 +26,13 @@ function identityFile(configured: string | undefined): string | undefined {
  * A refused login, with the settings that decide it: the user name and the key are VS Code
  * settings here, not ssh options.
  */
-function withSettingHint(err: unknown, user: string, identity: string | undefined): unknown {
+function withSettingHint(err: unknown, tunnel: string, user: TunnelSshUser, identity: string | undefined): unknown {
   if (!isTetherError(err, ErrorCode.SSH_AUTH_FAILED)) return err;
   const key = identity ? `the key ${identity} (tether.ssh.identityFile)` : 'the agent and ~/.ssh/id_* keys (set one with tether.ssh.identityFile)';
-  return createError(err.code, `${err.message.replace(/\.$/, '')}; the SSH user is "${user}" (tether.ssh.user) and the login uses ${key}`);
+  const where = user.source === 'setting'
+    ? 'tether.ssh.user'
+    : `the user chosen for ${tunnel}: "Tether: Change SSH User…" picks another, or set tether.ssh.user for every tunnel`;
+  return createError(err.code, `${err.message.replace(/\.$/, '')}; the SSH user is "${user.user}" (${where}) and the login uses ${key}`);
 }
 
 /** How a user of VS Code picks the agent, for the advice when none is found. */
@@ -36,7 +40,7 @@ const AGENT_SETTINGS = { agent: 'the tether.agent.type setting', socket: 'the te
 
 
 /** Tether: Open SSH Terminal. */
-export function registerTerminalCommand(auth: Auth, config: Config, connections: Connections, notifier: Notifier, logger: Logger): vscode.Disposable[] {
+export function registerTerminalCommand(auth: Auth, config: Config, connections: Connections, users: SshUsers, notifier: Notifier, logger: Logger): vscode.Disposable[] {
   /** The agent the settings ask for; a missing one is a warning only when it was asked for. */
   const findAgent = async (): Promise<FoundAgent | undefined> => {
     const { agent } = config.settings;
@@ -51,13 +55,14 @@ export function registerTerminalCommand(auth: Auth, config: Config, connections:
   };
 
   const openTerminal = async (credentials: Credentials, tunnel: string, passphrase?: string): Promise<void> => {
-    const { sshUser, identityFile: configured, agent } = config.settings;
+    const { identityFile: configured, agent } = config.settings;
+    const sshUser = await users.forTunnel(credentials, tunnel);
     const found = await findAgent();
     const pty = new SshPty({
       tunnel,
       open: () => connections.openStream(credentials, tunnel),
       shell: {
-        username: sshUser,
+        username: sshUser.user,
         hostLabel: hostAlias(tunnel),
         knownHostsFile: join(os.homedir(), '.ssh', 'known_hosts'),
         identityFile: identityFile(configured),
@@ -72,7 +77,7 @@ export function registerTerminalCommand(auth: Auth, config: Config, connections:
       },
       askPassphrase: async () =>
         vscode.window.showInputBox({ title: `Passphrase for ${identityFile(configured) ?? 'the key'}`, prompt: `SSH to ${tunnel}`, password: true, ignoreFocusOut: true }),
-      onFailure: (err) => notifier.failure(withSettingHint(err, sshUser, configured), `SSH to ${tunnel}`, () => openTerminal(credentials, tunnel, passphrase)),
+      onFailure: (err) => notifier.failure(withSettingHint(err, tunnel, sshUser, configured), `SSH to ${tunnel}`, () => openTerminal(credentials, tunnel, passphrase)),
       onLost: (reason) => logger.warn(`SSH terminal to ${tunnel}: ${reason}`),
     });
     const terminal = vscode.window.createTerminal({ name: `SSH: ${tunnel}`, pty, iconPath: new vscode.ThemeIcon('remote') });

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { TunnelNode } from '../core/index.js';
 import { Auth } from './auth.js';
 import { registerAuthCommands } from './commands-auth.js';
+import { registerBrowserCommands } from './commands-browser.js';
 import { registerConnectCommands } from './commands-connect.js';
 import { registerRemoteCommand } from './commands-remote.js';
 import { registerShareCommands } from './commands-share.js';
@@ -12,6 +13,7 @@ import { Logger } from './logger.js';
 import { Notifier } from './notify.js';
 import { SavedSessions } from './saved-sessions.js';
 import { Sharing } from './sharing.js';
+import { registerSshUserCommand, SshUsers } from './ssh-users.js';
 import { StateModel } from './state.js';
 import { registerStartupShareCommand, StartupShares } from './startup-shares.js';
 import { showStatusMenu, StatusBar } from './status-bar.js';
@@ -29,6 +31,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const saved = new SavedSessions(context.workspaceState, auth, sharing, connections, logger);
   const startup = new StartupShares(config, sharing, notifier, logger, saved);
   const tree = new TunnelTreeProvider(model);
+  const users = new SshUsers(context.globalState, config);
   context.subscriptions.push(sharing, connections, model, tree, auth, config, logger);
 
   context.subscriptions.push(
@@ -37,9 +40,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     auth.onDidChange((credentials) => void vscode.commands.executeCommand('setContext', 'tether.signedIn', credentials !== undefined)),
     ...registerAuthCommands(auth, sharing, connections, notifier, saved),
     ...registerShareCommands(auth, config, sharing, notifier, saved),
-    ...registerConnectCommands(context, auth, config, connections, notifier, saved),
-    ...registerTerminalCommand(auth, config, connections, notifier, logger),
-    ...registerRemoteCommand(auth, config, connections, notifier),
+    ...registerConnectCommands(context, auth, config, connections, users, notifier, saved),
+    ...registerBrowserCommands(auth, connections, notifier, saved),
+    ...registerTerminalCommand(auth, config, connections, users, notifier, logger),
+    ...registerRemoteCommand(auth, config, connections, users, notifier),
+    ...registerSshUserCommand(auth, config, users, notifier),
     ...registerStartupShareCommand(auth, sharing, notifier),
     vscode.commands.registerCommand('tether.refresh', () => model.refreshReachable()),
     vscode.commands.registerCommand('tether.showLog', () => logger.show()),

@@ -44,7 +44,8 @@ export class Notifier {
     kind(message, ...actions.map((a) => a.title)).then(
       (choice) => {
         const action = actions.find((a) => a.title === choice);
-        if (action) void Promise.resolve().then(action.run).catch((e: unknown) => this.failure(e, choice ?? 'Action'));
+        // An action that asks something (the SSH user, say) and is dismissed just stops.
+        if (action) void Promise.resolve().then(action.run).catch((e: unknown) => e instanceof Cancelled || this.failure(e, choice ?? 'Action'));
       },
       () => undefined,
     );
