@@ -97,13 +97,14 @@ describe('shell completion', HANG_GUARD, () => {
     }
   });
 
-  const commands = ['completion', 'connect', 'help', 'proxy', 'relay', 'share', 'ssh', 'status', 'tunnel', 'tunnels', 'user'];
+  const commands = ['completion', 'connect', 'help', 'proxy', 'relay', 'service', 'share', 'ssh', 'status', 'tunnel', 'tunnels', 'user'];
   const cases = [
     ['a command', 'tether sh', ['share']],
     ['every command', 'tether ', commands],
     ['a sub-action', 'tether user ', ['create', 'delete', 'list', 'token']],
     ['a sub-action after an option of its group', 'tether user --token x c', ['create']],
     ['the only action of tunnel', 'tether tunnel ', ['delete']],
+    ['the actions of service', 'tether service ', ['install', 'list', 'uninstall']],
     ['an option of a sub-action', 'tether user create --t', ['--token']],
     ['choices of an option', 'tether relay --log-format ', ['json', 'pretty']],
     ['choices of ssh --agent', 'tether ssh --agent ', ['auto', 'gpg-agent', 'pageant', 'ssh-agent']],
