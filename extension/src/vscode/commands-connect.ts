@@ -10,6 +10,7 @@ import { guarded, type Notifier } from './notify.js';
 import { pickTunnel } from './pick-tunnel.js';
 import type { SavedSessions } from './saved-sessions.js';
 import { localPortCommand, proxyCommand } from './ssh-command.js';
+import { copyTokenExport } from './token-copy.js';
 
 /**
  * How to run the tether CLI in a ProxyCommand: through the shim at ~/.ssh/tether/bin/tether,
@@ -97,7 +98,14 @@ export function registerConnectCommands(
       line = proxyCommand({ tunnel, user, identityFile, relay: credentials.relay, cli: cliCommand(context.extensionPath) });
     }
     await vscode.env.clipboard.writeText(line);
-    notifier.info(form.id === 'proxy' ? `Copied: ${line} (the tether CLI reads the token from TETHER_TOKEN)` : `Copied: ${line}`);
+    if (form.id === 'proxy') {
+      notifier.info(`Copied: ${line} (the tether CLI reads the token from TETHER_TOKEN)`, {
+        title: 'Copy TETHER_TOKEN Export',
+        run: () => copyTokenExport(credentials, notifier),
+      });
+    } else {
+      notifier.info(`Copied: ${line}`);
+    }
   });
 
   return [
