@@ -61,18 +61,19 @@ describe('Tether in VS Code\'s Accounts menu, Copy Token, Delete Tunnel, the off
     await page.keyboard.press('Escape');
     // The item, not its icon: a badge ("Sign in requested") lies over the icon.
     await page.locator('.part.activitybar .action-item').filter({ has: page.locator('a.action-label[aria-label^="Accounts"]') }).first().click();
-    await page.locator('.monaco-menu .action-item').first().waitFor();
+    await page.locator('.monaco-menu .action-item:visible').first().waitFor();
     return menuLabels();
   }
 
   /** The labels of every open menu's items (the Accounts menu and an open submenu). */
   async function menuLabels() {
-    return (await vscode.page.locator('.monaco-menu .action-item .action-label').allInnerTexts()).map((l) => l.trim()).filter(Boolean);
+    return (await vscode.page.locator('.monaco-menu .action-item:visible .action-label').allInnerTexts()).map((l) => l.trim()).filter(Boolean);
   }
 
   /** Waits until an open menu shows an item matching `label`; returns its locator. */
   async function menuItem(label) {
-    const item = vscode.page.locator('.monaco-menu .action-item').filter({ has: vscode.page.locator('.action-label', { hasText: label }) }).first();
+    // Visible ones only: closed menus may stay in the page, hidden.
+    const item = vscode.page.locator('.monaco-menu .action-item:visible').filter({ has: vscode.page.locator('.action-label', { hasText: label }) }).first();
     try {
       await item.waitFor();
     } catch (err) {
@@ -93,9 +94,12 @@ describe('Tether in VS Code\'s Accounts menu, Copy Token, Delete Tunnel, the off
     }
   }
 
-  /** The labels of the focused menu items (a submenu's parent stays focused while it is open). */
+  /**
+   * The labels of the focused menu items (a submenu's parent stays focused while it is open, and
+   * holds the submenu: each item's own label is its first).
+   */
   async function focusedMenuLabels() {
-    return (await vscode.page.locator('.monaco-menu .action-item.focused .action-label').allInnerTexts()).map((l) => l.trim());
+    return vscode.page.locator('.monaco-menu .action-item.focused:visible').evaluateAll((items) => items.map((el) => el.querySelector('.action-label')?.textContent.trim() ?? ''));
   }
 
   /** Moves the menu's focus down (the keyboard's way) until the item matching `label` has it. */
@@ -121,7 +125,7 @@ describe('Tether in VS Code\'s Accounts menu, Copy Token, Delete Tunnel, the off
   async function closeMenu() {
     await vscode.page.keyboard.press('Escape');
     await vscode.page.keyboard.press('Escape');
-    await vscode.page.locator('.monaco-menu').first().waitFor({ state: 'hidden' });
+    await vscode.page.locator('.monaco-menu:visible').first().waitFor({ state: 'detached' });
   }
 
   /** Clicks the button `label` of the dialog whose text matches `text` (without waiting for it to close). */
@@ -229,8 +233,24 @@ describe('Tether in VS Code\'s Accounts menu, Copy Token, Delete Tunnel, the off
     await vscode.waitForSideBarRow(/Tunnels I can reach\s*2\b/);
   }));
 
+  test('Delete Tunnel… on my tunnel this window shares: stop sharing first, nothing deleted', () => withLogs(async () => {
+    // The relay's own port stands in for a local service: something listens there.
+    await vscode.runCommand('Tether: Share Local Port…');
+    await vscode.answerInput(relayHost, { prompt: /Local service to share/ });
+    await vscode.answerInput('spare', { prompt: /Tunnel name for/ });
+    await vscode.waitForToast(/sharing .* as "spare"/);
+    await vscode.clearToasts();
+    await vscode.clickSideBarRow(/spare\s*online · yours/);
+    await vscode.pickItem(/Delete Tunnel…$/, { prompt: /Action/ });
+    const toast = await vscode.waitForToast(/this window shares spare\. Stop sharing it first, then delete it\./);
+    assert.deepEqual(await vscode.toastActions(toast), ['Stop Sharing']);
+    await vscode.screenshot('delete-tunnel-shared-here');
+    assert.deepEqual(await relayTunnelNames(relay.url, token), ['live', 'spare']);
+    await vscode.clearToasts();
+  }));
+
   test('Sign Out in the Accounts menu asks what Tether: Sign Out asks when something would stop', () => withLogs(async () => {
-    // Something to stop: a local listener for the live tunnel.
+    // Something to stop: the share from the step before, and a local listener for the live tunnel.
     await vscode.runCommand('Tether: Connect to Tunnel…');
     await vscode.pickItem('live', { prompt: /Tunnel/ });
     await vscode.waitForToast(/live is on 127\.0\.0\.1:\d+/);
@@ -243,17 +263,16 @@ describe('Tether in VS Code\'s Accounts menu, Copy Token, Delete Tunnel, the off
       await clickDialogButton(new RegExp(`Sign out of '${escape(`alice @ ${relayHost}`)}'|has been used by`), 'Sign Out');
     };
     await signOut();
-    const asked = await vscode.waitForDialog(/Signing out closes a connection\. Continue\?/);
+    await vscode.waitForDialog(/Signing out stops sharing spare and closes a connection\. Continue\?/);
     await vscode.screenshot('accounts-sign-out-confirm');
-    assert.match(asked, /Signing out closes a connection/);
     await vscode.answerDialog('Cancel');
     // Declined: still signed in, in the status bar and the Accounts menu.
-    await vscode.waitForStatusBarItem(/Tether: connected/);
+    await vscode.waitForStatusBarItem(/Tether: sharing 1 · connected/);
     assert.ok((await openAccountsMenu()).includes(account), 'still in the Accounts menu');
     await closeMenu();
 
     await signOut();
-    await clickDialogButton(/Signing out closes a connection\. Continue\?/, 'Sign Out');
+    await clickDialogButton(/Signing out stops sharing spare and closes a connection\. Continue\?/, 'Sign Out');
     await vscode.waitForStatusBarItem(/Tether: not signed in/);
     const labels = await waitForAccountsMenu((l) => l.some((x) => /^Sign in with Tether to use Tether/.test(x)), 'offered Sign in with Tether again');
     assert.ok(!labels.includes(account), `signed out, yet the Accounts menu shows ${account}`);

@@ -50,4 +50,5 @@ export {
   type TunnelNode,
 } from './tunnel-list.js';
 export { writeManagedHost, type WriteResult } from './ssh-config-writer.js';
+export { accountLabel, accountSession, sessionChange, type AccountSession, type SessionChange, type SignedIn } from './account-session.js';
 export * from './ssh/index.js';

@@ -1,24 +1,15 @@
 import * as vscode from 'vscode';
+import { accountSession, sessionChange } from '../core/index.js';
 import type { Auth, Credentials } from './auth.js';
 import type { Logger } from './logger.js';
 
 export const PROVIDER_ID = 'tether';
 
-/** "alice @ relay.example.com:8080": who is signed in where, as the Accounts menu shows it. */
-export function accountLabel(credentials: Credentials): string {
-  const host = credentials.relay.replace(/^[a-z]+:\/\//, '');
-  return credentials.user ? `${credentials.user} @ ${host}` : host;
-}
-
-function toSession(credentials: Credentials): vscode.AuthenticationSession {
-  const label = accountLabel(credentials);
-  return { id: `${credentials.relay}#${credentials.user}`, accessToken: credentials.token, account: { id: label, label }, scopes: [] };
-}
-
 /**
  * The Tether identity in VS Code's Accounts menu. A thin adapter: Auth (SecretStorage) stays the
  * source of truth, and signing in or out here runs the Tether: Sign In / Sign Out commands, with
- * their prompts and their confirmation when shares or connections would stop.
+ * their prompts and their confirmation when shares or connections would stop. VS Code offers no
+ * way to add items (such as "Change Relay") to an account there: Sign In to Relay does that.
  */
 export class TetherAuthProvider implements vscode.AuthenticationProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<vscode.AuthenticationProviderAuthenticationSessionsChangeEvent>();
@@ -27,7 +18,7 @@ export class TetherAuthProvider implements vscode.AuthenticationProvider, vscode
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(auth: Auth, private readonly logger: Logger) {
-    this.session = auth.credentials && toSession(auth.credentials);
+    this.session = auth.credentials && accountSession(auth.credentials);
     this.subscriptions = [
       auth.onDidChange((credentials) => this.update(credentials)),
       vscode.authentication.registerAuthenticationProvider(PROVIDER_ID, 'Tether', this, { supportsMultipleAccounts: false }),
@@ -65,15 +56,11 @@ export class TetherAuthProvider implements vscode.AuthenticationProvider, vscode
   }
 
   private update(credentials: Credentials | undefined): void {
-    const next = credentials && toSession(credentials);
-    const previous = this.session;
-    if (previous?.id === next?.id && previous?.accessToken === next?.accessToken) return;
+    const next = credentials && accountSession(credentials);
+    const change = sessionChange(this.session, next);
+    if (!change) return;
     this.session = next;
-    const event: vscode.AuthenticationProviderAuthenticationSessionsChangeEvent =
-      previous && next && previous.id === next.id
-        ? { added: [], removed: [], changed: [next] }
-        : { added: next ? [next] : [], removed: previous ? [previous] : [], changed: [] };
-    this.changed.fire(event);
+    this.changed.fire(change);
     if (!next) void this.offerSignIn();
   }
 

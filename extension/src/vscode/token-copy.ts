@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Auth, Credentials } from './auth.js';
-import { accountLabel } from './auth-provider.js';
+import { accountLabel } from '../core/index.js';
 import { guarded, type Notifier } from './notify.js';
 import { tokenExport } from './ssh-command.js';
 
@@ -12,7 +12,7 @@ export async function confirmTokenCopy(credentials: Credentials, what: string): 
   const host = credentials.relay.replace(/^[a-z]+:\/\//, '');
   const who = credentials.user || 'you';
   const choice = await vscode.window.showWarningMessage(
-    `Copy ${what} for ${accountLabel(credentials)}?`,
+    `Copy ${what} for ${accountLabel(credentials.relay, credentials.user)}?`,
     {
       modal: true,
       detail: `Anyone holding it can act as ${who} on ${host}. Paste it only where you would type a password.${credentials.user ? ` A relay admin can replace it with "tether user token ${credentials.user}".` : ''}`,
@@ -35,7 +35,7 @@ export function registerTokenCommands(auth: Auth, notifier: Notifier): vscode.Di
     const credentials = await auth.require();
     if (!(await confirmTokenCopy(credentials, 'the token'))) return;
     await vscode.env.clipboard.writeText(credentials.token);
-    notifier.info(`Tether: the token for ${accountLabel(credentials)} is on the clipboard.`);
+    notifier.info(`Tether: the token for ${accountLabel(credentials.relay, credentials.user)} is on the clipboard.`);
   });
   return [vscode.commands.registerCommand('tether.copyToken', copyToken)];
 }
