@@ -207,9 +207,16 @@ describe('Tether in VS Code\'s Accounts menu, Copy Token, Delete Tunnel, the off
     await vscode.clearToasts();
   }));
 
-  test('Delete Tunnel… on a tunnel shared elsewhere: the relay\'s refusal, as a sentence', () => withLogs(async () => {
+  test('Delete Tunnel… from the palette on a tunnel shared elsewhere: the relay\'s refusal, as a sentence', () => withLogs(async () => {
+    // An online tunnel's menu does not offer Delete (the relay would refuse): the palette asks anyway.
     await vscode.clickSideBarRow(/live\s*online · yours/);
-    await vscode.pickItem(/Delete Tunnel…$/, { prompt: /Action/ });
+    await vscode.waitForQuickInput(/Action/);
+    assert.deepEqual((await vscode.quickPickLabels()).map((l) => l.trim()), ['Open SSH Terminal', 'Connect (local port)', 'Open in Remote-SSH Window', 'Copy SSH Command']);
+    await vscode.closeQuickInput();
+    await vscode.runCommand('Tether: Delete Tunnel…');
+    await vscode.waitForQuickInput(/Tunnel you own/);
+    assert.deepEqual(await vscode.quickPickLabels(), ['live', 'spare']);
+    await vscode.pickItem('live');
     await vscode.waitForDialog(/Delete tunnel live on/);
     await vscode.answerDialog('Delete');
     const toast = await vscode.waitForToast(/Tunnel live is being shared right now: stop sharing it first\./);
@@ -233,15 +240,16 @@ describe('Tether in VS Code\'s Accounts menu, Copy Token, Delete Tunnel, the off
     await vscode.waitForSideBarRow(/Tunnels I can reach\s*2\b/);
   }));
 
-  test('Delete Tunnel… on my tunnel this window shares: stop sharing first, nothing deleted', () => withLogs(async () => {
+  test('Delete Tunnel… from the palette on my tunnel this window shares: stop sharing first, nothing deleted', () => withLogs(async () => {
     // The relay's own port stands in for a local service: something listens there.
     await vscode.runCommand('Tether: Share Local Port…');
     await vscode.answerInput(relayHost, { prompt: /Local service to share/ });
     await vscode.answerInput('spare', { prompt: /Tunnel name for/ });
     await vscode.waitForToast(/sharing .* as "spare"/);
     await vscode.clearToasts();
-    await vscode.clickSideBarRow(/spare\s*online · yours/);
-    await vscode.pickItem(/Delete Tunnel…$/, { prompt: /Action/ });
+    await vscode.waitForSideBarRow(/spare\s*online · yours/);
+    await vscode.runCommand('Tether: Delete Tunnel…');
+    await vscode.pickItem('spare', { prompt: /Tunnel you own/ });
     const toast = await vscode.waitForToast(/this window shares spare\. Stop sharing it first, then delete it\./);
     assert.deepEqual(await vscode.toastActions(toast), ['Stop Sharing']);
     await vscode.screenshot('delete-tunnel-shared-here');
@@ -288,6 +296,8 @@ describe('Tether in VS Code\'s Accounts menu, Copy Token, Delete Tunnel, the off
     await vscode.waitForToast(/signed in to .* as alice/);
     await vscode.waitForStatusBarItem(`Tether: ${relayHost}`);
     assert.ok((await openAccountsMenu()).includes(`alice @ ${relayHost} (Tether)`));
+    // The mouse on the account (not on the activity bar, whose tooltip would hide it).
+    await (await menuItem(`alice @ ${relayHost} (Tether)`)).hover();
     await vscode.screenshot('accounts-menu-signed-in-from-menu');
     await closeMenu();
     await procs.stop(liveShare);

@@ -122,12 +122,12 @@ describe('buildTunnelTree', () => {
     );
     const items = tree[1].children ?? [];
     assert.deepEqual(items.map((i) => i.label), ['a-on', 'z-on', 'b-off']);
-    assert.deepEqual(items.map((i) => i.contextValue), [ContextValue.reachableOnline, ContextValue.reachableOnlineMine, ContextValue.reachableOffline]);
+    assert.deepEqual(items.map((i) => i.contextValue), [ContextValue.reachableOnline, ContextValue.reachableOnline, ContextValue.reachableOffline]);
     assert.equal(items[1].description, 'online · yours');
     assert.equal(items[2].description, 'offline · bob');
   });
 
-  test('marks the tunnels I own, online or offline, so they can be deleted', () => {
+  test('marks the offline tunnels I own, so they can be deleted (an online one cannot be)', () => {
     const tree = buildTunnelTree(
       state({
         reachable: [
@@ -137,7 +137,7 @@ describe('buildTunnelTree', () => {
         ],
       }),
     );
-    assert.deepEqual(tree[1].children?.map((i) => i.contextValue), [ContextValue.reachableOnlineMine, ContextValue.reachableOfflineMine, ContextValue.reachableOffline]);
+    assert.deepEqual(tree[1].children?.map((i) => i.contextValue), [ContextValue.reachableOnline, ContextValue.reachableOfflineMine, ContextValue.reachableOffline]);
     // An unknown user name (restored without one) owns nothing.
     const unknown = buildTunnelTree(state({ user: '', reachable: [{ name: 'x', owner: '', online: false }] }));
     assert.equal(unknown[1].children?.[0].contextValue, ContextValue.reachableOffline);
@@ -356,17 +356,16 @@ describe('tunnelActions', () => {
     });
   }
 
-  test('only tunnels I own offer Delete Tunnel…, last', () => {
+  test('only offline tunnels I own offer Delete Tunnel…, last', () => {
     for (const value of Object.values(ContextValue)) {
-      const mine = value === ContextValue.reachableOnlineMine || value === ContextValue.reachableOfflineMine;
-      assert.equal(tunnelActions(value).some((a) => a.command === 'tether.deleteTunnel'), mine, value);
-      if (mine) assert.equal(tunnelActions(value).at(-1)?.command, 'tether.deleteTunnel');
+      const deletable = value === ContextValue.reachableOfflineMine;
+      assert.equal(tunnelActions(value).some((a) => a.command === 'tether.deleteTunnel'), deletable, value);
     }
+    assert.equal(tunnelActions(ContextValue.reachableOfflineMine).at(-1)?.command, 'tether.deleteTunnel');
   });
 
-  test('my own tunnels keep every item of the same tunnel owned by someone else', () => {
+  test('an offline tunnel of mine keeps every item of one owned by someone else', () => {
     const commands = (v: string): string[] => tunnelActions(v).map((a) => a.command);
-    assert.deepEqual(commands(ContextValue.reachableOnlineMine).slice(0, -1), commands(ContextValue.reachableOnline));
     assert.deepEqual(commands(ContextValue.reachableOfflineMine).slice(0, -1), commands(ContextValue.reachableOffline));
   });
 

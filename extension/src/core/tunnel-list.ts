@@ -128,8 +128,10 @@ export const ContextValue = {
   shared: 'tether.shared',
   reachableOnline: 'tether.reachable.online',
   reachableOffline: 'tether.reachable.offline',
-  /** Tunnels the signed-in user owns: these can be deleted too. */
-  reachableOnlineMine: 'tether.reachable.online.mine',
+  /**
+   * An offline tunnel the signed-in user owns: it can be deleted. (An online one cannot: the relay
+   * refuses while it is shared, so its menu does not offer what would only be refused.)
+   */
   reachableOfflineMine: 'tether.reachable.offline.mine',
   listener: 'tether.connection.listener',
   terminal: 'tether.connection.terminal',
@@ -196,9 +198,7 @@ function sharedNode(t: SharedTunnel): TunnelNode {
 function reachableNode(t: ReachableTunnel, user: string | undefined): TunnelNode {
   const mine = user !== undefined && user !== '' && t.owner === user;
   const owner = mine ? 'yours' : t.owner;
-  const contextValue = t.online
-    ? mine ? ContextValue.reachableOnlineMine : ContextValue.reachableOnline
-    : mine ? ContextValue.reachableOfflineMine : ContextValue.reachableOffline;
+  const contextValue = t.online ? ContextValue.reachableOnline : mine ? ContextValue.reachableOfflineMine : ContextValue.reachableOffline;
   return {
     id: `reachable/${t.name}`,
     label: t.name,
@@ -360,8 +360,6 @@ export function tunnelActions(contextValue: string): TunnelAction[] {
       return [{ label: '$(debug-stop) Stop Sharing', command: 'tether.stopSharing' }, copy];
     case ContextValue.reachableOnline:
       return [terminal, connect, remote, copy];
-    case ContextValue.reachableOnlineMine:
-      return [terminal, connect, remote, copy, remove];
     case ContextValue.reachableOffline:
       return [terminal, remote, copy];
     case ContextValue.reachableOfflineMine:

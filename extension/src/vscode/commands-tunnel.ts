@@ -27,7 +27,7 @@ async function pickOwnTunnel(api: RelayApi, credentials: Credentials, notifier: 
 /** "tunnel web is being shared right now: stop sharing it first" → "Tunnel web … first." */
 const sentence = (text: string): string => `${text.charAt(0).toUpperCase()}${text.slice(1).replace(/\.?$/, '.')}`;
 
-/** Tether: Delete Tunnel… (the CLI's `tether tunnel delete NAME`), from the view or the palette. */
+/** Tether: Delete Tunnel… (the CLI's `tether tunnel delete NAME`): from the view on an offline tunnel I own, or from the palette on any I own. */
 export function registerTunnelCommands(auth: Auth, sharing: Sharing, model: StateModel, notifier: Notifier): vscode.Disposable[] {
   const deleteTunnel = guarded(notifier, 'Deleting the tunnel', async (arg?: unknown) => {
     const credentials = await auth.require();
