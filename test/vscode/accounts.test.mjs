@@ -289,7 +289,16 @@ describe('Tether in VS Code\'s Accounts menu, Copy Token, Delete Tunnel, the off
   }));
 
   test('Sign in with Tether in the Accounts menu runs the Tether sign-in', () => withLogs(async () => {
+    // Cancelled at the first box: nothing said, and the offer stays.
     await openAccountsMenu();
+    await runMenuItem(/^Sign in with Tether to use Tether/);
+    await vscode.waitForQuickInput(/Relay URL/);
+    await vscode.closeQuickInput();
+    await vscode.page.waitForTimeout(1000);
+    assert.deepEqual(await vscode.toastTexts(), [], 'a cancelled sign-in shows no notification');
+    await vscode.waitForStatusBarItem(/Tether: not signed in/);
+
+    await waitForAccountsMenu((l) => l.some((x) => /^Sign in with Tether to use Tether/.test(x)), 'kept the offer after a cancelled sign-in');
     await runMenuItem(/^Sign in with Tether to use Tether/);
     await vscode.answerInput(relay.url, { prompt: /Relay URL/ });
     await vscode.answerInput(token, { prompt: /Token for/ });

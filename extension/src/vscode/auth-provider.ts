@@ -29,10 +29,14 @@ export class TetherAuthProvider implements vscode.AuthenticationProvider, vscode
     return Promise.resolve(this.session ? [this.session] : []);
   }
 
-  /** "Sign in with Tether" in the Accounts menu: the same flow as Tether: Sign In to Relay. */
+  /**
+   * "Sign in with Tether" in the Accounts menu: the same flow as Tether: Sign In to Relay. Cancelled
+   * or failed (the flow has said why), it rejects with a CancellationError: the user's choice or a
+   * failure already shown, not a new one.
+   */
   async createSession(): Promise<vscode.AuthenticationSession> {
     await vscode.commands.executeCommand('tether.signIn');
-    if (!this.session) throw new Error('Not signed in to Tether: the sign-in was cancelled or failed.');
+    if (!this.session) throw new vscode.CancellationError();
     return this.session;
   }
 
