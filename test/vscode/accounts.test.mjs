@@ -226,7 +226,7 @@ describe('Tether in VS Code\'s Accounts menu, Copy Token, Delete Tunnel, the off
     await vscode.clearToasts();
   }));
 
-  test('Hide Offline Tunnels: the offline one goes, the group says how many are hidden; Show brings it back', () => withLogs(async () => {
+  test('Hide Offline Tunnels: the offline one goes, the group says how many are hidden, also after a reload; Show brings it back', () => withLogs(async () => {
     await vscode.waitForSideBarRow(/spare\s*offline · yours/);
     await vscode.page.locator('.part.sidebar .composite.title .action-label[aria-label="Hide Offline Tunnels"]').click();
     await vscode.waitForSideBarRow(/Tunnels I can reach\s*1 · 1 offline hidden/);
@@ -234,6 +234,12 @@ describe('Tether in VS Code\'s Accounts menu, Copy Token, Delete Tunnel, the off
     await vscode.waitForSideBarRow(/live\s*online · yours/);
     await vscode.screenshot('offline-hidden');
     // The title now offers the opposite, and the palette too.
+    await vscode.page.locator('.part.sidebar .composite.title .action-label[aria-label="Show Offline Tunnels"]').waitFor();
+    // Remembered: after Developer: Reload Window the view still hides them, and says so.
+    await vscode.runCommand('Developer: Reload Window');
+    await vscode.waitForStatusBarItem(`Tether: ${relayHost}`);
+    // The reloaded workbench reopens the Tether view (a click on its icon would close it).
+    await vscode.waitForSideBarRow(/Tunnels I can reach\s*1 · 1 offline hidden/);
     await vscode.page.locator('.part.sidebar .composite.title .action-label[aria-label="Show Offline Tunnels"]').waitFor();
     await vscode.runCommand('Tether: Show Offline Tunnels');
     await vscode.waitForSideBarRow(/spare\s*offline · yours/);
