@@ -59,4 +59,5 @@ export {
   type SshUserChoice,
   type SshUserMemory,
 } from './ssh-user.js';
+export { accountLabel, accountSession, sessionChange, type AccountSession, type SessionChange, type SignedIn } from './account-session.js';
 export * from './ssh/index.js';

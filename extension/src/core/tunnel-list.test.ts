@@ -127,6 +127,52 @@ describe('buildTunnelTree', () => {
     assert.equal(items[2].description, 'offline · bob');
   });
 
+  test('marks the offline tunnels I own, so they can be deleted (an online one cannot be)', () => {
+    const tree = buildTunnelTree(
+      state({
+        reachable: [
+          { name: 'a', owner: 'alice', online: true },
+          { name: 'b', owner: 'alice', online: false },
+          { name: 'c', owner: 'bob', online: false },
+        ],
+      }),
+    );
+    assert.deepEqual(tree[1].children?.map((i) => i.contextValue), [ContextValue.reachableOnline, ContextValue.reachableOfflineMine, ContextValue.reachableOffline]);
+    // An unknown user name (restored without one) owns nothing.
+    const unknown = buildTunnelTree(state({ user: '', reachable: [{ name: 'x', owner: '', online: false }] }));
+    assert.equal(unknown[1].children?.[0].contextValue, ContextValue.reachableOffline);
+  });
+
+  describe('hiding offline tunnels', () => {
+    const reachable = [
+      { name: 'on', owner: 'bob', online: true },
+      { name: 'off1', owner: 'bob', online: false },
+      { name: 'off2', owner: 'alice', online: false },
+    ];
+    test('leaves them out and says how many are hidden', () => {
+      const [, group] = buildTunnelTree(state({ reachable, hideOffline: true }));
+      assert.deepEqual(group.children?.map((i) => i.label), ['on']);
+      assert.equal(group.description, '1 · 2 offline hidden');
+    });
+    test('when every tunnel is offline, the placeholder says where they went', () => {
+      const [, group] = buildTunnelTree(state({ reachable: reachable.slice(1), hideOffline: true }));
+      assert.equal(group.children?.length, 1);
+      assert.equal(group.children?.[0].contextValue, ContextValue.message);
+      assert.match(group.children?.[0].label ?? '', /No online tunnels \(Show Offline Tunnels lists the others\)/);
+      assert.equal(group.description, '2 offline hidden');
+    });
+    test('shows everything, with no note, when off or when nothing is offline', () => {
+      assert.equal(buildTunnelTree(state({ reachable, hideOffline: false }))[1].description, '3');
+      assert.equal(buildTunnelTree(state({ reachable: reachable.slice(0, 1), hideOffline: true }))[1].description, '1');
+      assert.equal(buildTunnelTree(state({ hideOffline: true }))[1].children?.[0].label, 'No tunnels on this relay yet');
+    });
+    test('a listing error is shown as is, with no count', () => {
+      const [, group] = buildTunnelTree(state({ reachable, hideOffline: true, reachableError: 'relay unreachable' }));
+      assert.equal(group.description, undefined);
+      assert.match(group.children?.[0].label ?? '', /relay unreachable/);
+    });
+  });
+
   test('shows why the reachable list is missing', () => {
     const tree = buildTunnelTree(state({ reachable: [{ name: 'x', owner: 'a', online: true }], reachableError: 'relay unreachable' }));
     assert.equal(tree[1].children?.length, 1);
@@ -309,6 +355,19 @@ describe('tunnelActions', () => {
       assert.deepEqual(tunnelActions(value).map((a) => a.command).sort(), menuCommands(value));
     });
   }
+
+  test('only offline tunnels I own offer Delete Tunnel…, last', () => {
+    for (const value of Object.values(ContextValue)) {
+      const deletable = value === ContextValue.reachableOfflineMine;
+      assert.equal(tunnelActions(value).some((a) => a.command === 'tether.deleteTunnel'), deletable, value);
+    }
+    assert.equal(tunnelActions(ContextValue.reachableOfflineMine).at(-1)?.command, 'tether.deleteTunnel');
+  });
+
+  test('an offline tunnel of mine keeps every item of one owned by someone else', () => {
+    const commands = (v: string): string[] => tunnelActions(v).map((a) => a.command);
+    assert.deepEqual(commands(ContextValue.reachableOfflineMine).slice(0, -1), commands(ContextValue.reachableOffline));
+  });
 
   test('an online tunnel offers the SSH terminal first', () => {
     assert.equal(tunnelActions(ContextValue.reachableOnline)[0].command, 'tether.openSshTerminal');

@@ -60,6 +60,8 @@ export interface ClientState {
   /** The relay did not answer the last request at all (it is down, or the network is). */
   relayDown?: boolean;
   connections: ActiveConnection[];
+  /** Offline tunnels are left out of the reachable group (which says how many). */
+  hideOffline?: boolean;
   /**
    * The connector's session to the relay, which local listeners and SSH terminals need;
    * undefined while nothing needs it.
@@ -126,6 +128,11 @@ export const ContextValue = {
   shared: 'tether.shared',
   reachableOnline: 'tether.reachable.online',
   reachableOffline: 'tether.reachable.offline',
+  /**
+   * An offline tunnel the signed-in user owns: it can be deleted. (An online one cannot: the relay
+   * refuses while it is shared, so its menu does not offer what would only be refused.)
+   */
+  reachableOfflineMine: 'tether.reachable.offline.mine',
   listener: 'tether.connection.listener',
   terminal: 'tether.connection.terminal',
   message: 'tether.message',
@@ -189,13 +196,15 @@ function sharedNode(t: SharedTunnel): TunnelNode {
 }
 
 function reachableNode(t: ReachableTunnel, user: string | undefined): TunnelNode {
-  const owner = t.owner === user ? 'yours' : t.owner;
+  const mine = user !== undefined && user !== '' && t.owner === user;
+  const owner = mine ? 'yours' : t.owner;
+  const contextValue = t.online ? ContextValue.reachableOnline : mine ? ContextValue.reachableOfflineMine : ContextValue.reachableOffline;
   return {
     id: `reachable/${t.name}`,
     label: t.name,
     description: `${t.online ? 'online' : 'offline'} · ${owner}`,
     tooltip: `${t.name}: ${t.online ? 'online' : 'offline'}, shared by ${t.owner}`,
-    contextValue: t.online ? ContextValue.reachableOnline : ContextValue.reachableOffline,
+    contextValue,
     icon: t.online ? 'vm-running' : 'vm-outline',
     tunnel: t.name,
   };
@@ -226,21 +235,25 @@ function message(id: string, label: string): TunnelNode {
 export function buildTunnelTree(state: ClientState): TunnelNode[] {
   if (!state.relay) return [];
   const shared = [...state.shared].sort(byName).map(sharedNode);
+  const shown = state.hideOffline ? state.reachable.filter((t) => t.online) : state.reachable;
+  const hidden = state.reachableError ? 0 : state.reachable.length - shown.length;
   const reachable = state.reachableError
     ? [message('reachable/error', `Could not list tunnels: ${state.reachableError}`)]
-    : [...state.reachable].sort((a, b) => Number(b.online) - Number(a.online) || byName(a, b)).map((t) => reachableNode(t, state.user));
+    : [...shown].sort((a, b) => Number(b.online) - Number(a.online) || byName(a, b)).map((t) => reachableNode(t, state.user));
   const connections = [...state.connections].sort((a, b) => a.tunnel.localeCompare(b.tunnel) || a.id.localeCompare(b.id)).map((c) => connectionNode(c, state.link));
-  const group = (id: string, label: string, children: TunnelNode[], empty: string): TunnelNode => ({
+  const group = (id: string, label: string, children: TunnelNode[], empty: string, note?: string): TunnelNode => ({
     id,
     label,
-    description: children.length && children[0].contextValue !== ContextValue.message ? String(children.length) : undefined,
+    description: [children.length && children[0].contextValue !== ContextValue.message ? String(children.length) : undefined, note].filter(Boolean).join(' · ') || undefined,
     contextValue: ContextValue.group,
     icon: '',
     children: children.length ? children : [message(`${id}/empty`, empty)],
   });
+  // Hidden tunnels are counted, so nothing vanishes without a word.
+  const hiddenNote = hidden ? `${hidden} offline hidden` : undefined;
   return [
     group('shared', 'My shared tunnels', shared, 'Nothing shared yet'),
-    group('reachable', 'Tunnels I can reach', reachable, 'No tunnels on this relay yet'),
+    group('reachable', 'Tunnels I can reach', reachable, hidden ? 'No online tunnels (Show Offline Tunnels lists the others)' : 'No tunnels on this relay yet', hiddenNote),
     group('connections', 'Active connections', connections, 'No active connections'),
   ];
 }
@@ -344,13 +357,17 @@ export function tunnelActions(contextValue: string): TunnelAction[] {
   // that has, or can get, a local port.
   const browser = { label: '$(globe) Open in Browser', command: 'tether.openInBrowser' };
   const user = { label: '$(account) Change SSH User…', command: 'tether.changeSshUser' };
+  const connect = { label: '$(plug) Connect (local port)', command: 'tether.connect' };
+  const remove = { label: '$(trash) Delete Tunnel…', command: 'tether.deleteTunnel' };
   switch (contextValue) {
     case ContextValue.shared:
       return [{ label: '$(debug-stop) Stop Sharing', command: 'tether.stopSharing' }, { label: '$(debug-restart) Toggle Share on Startup', command: 'tether.toggleShareOnStartup' }, copy];
     case ContextValue.reachableOnline:
-      return [terminal, { label: '$(plug) Connect (local port)', command: 'tether.connect' }, browser, remote, copy, user];
+      return [terminal, connect, browser, remote, copy, user];
     case ContextValue.reachableOffline:
       return [terminal, remote, copy, user];
+    case ContextValue.reachableOfflineMine:
+      return [terminal, remote, copy, user, remove];
     case ContextValue.listener:
       return [
         terminal,

@@ -11,6 +11,7 @@ import { pickTunnel } from './pick-tunnel.js';
 import type { SavedSessions } from './saved-sessions.js';
 import { localPortCommand, proxyCommand } from './ssh-command.js';
 import type { SshUsers } from './ssh-users.js';
+import { copyTokenExport } from './token-copy.js';
 
 /**
  * How to run the tether CLI in a ProxyCommand: through the shim at ~/.ssh/tether/bin/tether,
@@ -106,7 +107,14 @@ export function registerConnectCommands(
       line = proxyCommand({ tunnel, user, identityFile, relay: credentials.relay, cli: cliCommand(context.extensionPath) });
     }
     await vscode.env.clipboard.writeText(line);
-    notifier.info(form.id === 'proxy' ? `Copied: ${line} (the tether CLI reads the token from TETHER_TOKEN)` : `Copied: ${line}`);
+    if (form.id === 'proxy') {
+      notifier.info(`Copied: ${line} (the tether CLI reads the token from TETHER_TOKEN)`, {
+        title: 'Copy TETHER_TOKEN Export',
+        run: () => copyTokenExport(credentials, notifier),
+      });
+    } else {
+      notifier.info(`Copied: ${line}`);
+    }
   });
 
   return [

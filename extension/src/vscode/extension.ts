@@ -1,22 +1,26 @@
 import * as vscode from 'vscode';
 import type { TunnelNode } from '../core/index.js';
 import { Auth } from './auth.js';
+import { TetherAuthProvider } from './auth-provider.js';
 import { registerAuthCommands } from './commands-auth.js';
 import { registerBrowserCommands } from './commands-browser.js';
 import { registerConnectCommands } from './commands-connect.js';
 import { registerRemoteCommand } from './commands-remote.js';
 import { registerShareCommands } from './commands-share.js';
 import { registerTerminalCommand } from './commands-terminal.js';
+import { registerTunnelCommands } from './commands-tunnel.js';
 import { Config } from './config.js';
 import { Connections } from './connections.js';
 import { Logger } from './logger.js';
 import { Notifier } from './notify.js';
+import { registerOfflineFilter } from './offline-filter.js';
 import { SavedSessions } from './saved-sessions.js';
 import { Sharing } from './sharing.js';
 import { registerSshUserCommand, SshUsers } from './ssh-users.js';
 import { StateModel } from './state.js';
 import { registerStartupShareCommand, StartupShares } from './startup-shares.js';
 import { showStatusMenu, StatusBar } from './status-bar.js';
+import { registerTokenCommands } from './token-copy.js';
 import { showTunnelActions, TunnelTreeProvider } from './tree.js';
 
 /** The composition root: builds every service and hands each disposable to VS Code. */
@@ -46,6 +50,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerRemoteCommand(auth, config, connections, users, notifier),
     ...registerSshUserCommand(auth, config, users, notifier),
     ...registerStartupShareCommand(auth, sharing, notifier),
+    ...registerTunnelCommands(auth, sharing, model, notifier),
+    ...registerTokenCommands(auth, notifier),
+    ...registerOfflineFilter(context, model),
     vscode.commands.registerCommand('tether.refresh', () => model.refreshReachable()),
     vscode.commands.registerCommand('tether.showLog', () => logger.show()),
     vscode.commands.registerCommand('tether.statusMenu', () => showStatusMenu(model)),
@@ -58,6 +65,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   } catch (err) {
     notifier.failure(err, 'Restoring the sign-in', () => auth.restore());
   }
+  // The Accounts menu: the Tether identity with Sign Out, or "Sign in with Tether" while signed out.
+  // Registered after restore() so VS Code's first question already finds the stored session.
+  const accounts = new TetherAuthProvider(auth, logger);
+  context.subscriptions.push(accounts);
+  void accounts.offerSignIn();
   // What this window shared and listened for before a reload or restart comes back (in the
   // background: activation does not wait for relays).
   // Then tether.shareOnStartup: what this machine shares whenever VS Code starts signed in (what

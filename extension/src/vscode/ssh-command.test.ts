@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { localPortCommand, proxyCommand, shellQuote } from './ssh-command.js';
+import { localPortCommand, proxyCommand, shellQuote, tokenExport } from './ssh-command.js';
 
 /** What a POSIX shell makes of a line: its words, one per line. */
 const words = (line: string): string[] => execFileSync('sh', ['-c', `printf '%s\\n' ${line.replace(/^ssh /, '')}`], { encoding: 'utf8' }).trimEnd().split('\n');
@@ -29,4 +29,15 @@ describe('ssh command lines', () => {
     ['$HOME', "'$HOME'"],
   ];
   for (const [input, expected] of quoted) test(`quotes ${input}`, () => assert.equal(shellQuote(input), expected));
+});
+
+describe('tokenExport', () => {
+  test('a relay token (tth_ + base64url) is exported as is', () => {
+    assert.equal(tokenExport('tth_AbC-12_x'), 'export TETHER_TOKEN=tth_AbC-12_x');
+  });
+  test('a token a shell would split or expand reaches the variable intact', () => {
+    const token = "a b$HOME'c";
+    const value = execFileSync('sh', ['-c', `${tokenExport(token)}; printf '%s' "$TETHER_TOKEN"`], { encoding: 'utf8' });
+    assert.equal(value, token);
+  });
 });

@@ -33,3 +33,8 @@ export function proxyCommand(o: SshCommandOptions & { cli: string[]; relay: stri
   words.push(`${o.user}@${hostAlias(o.tunnel)}`);
   return words.map(shellQuote).join(' ');
 }
+
+/** `export TETHER_TOKEN=…`: the line that lets the tether CLI in a ProxyCommand act as you. */
+export function tokenExport(token: string): string {
+  return `export TETHER_TOKEN=${shellQuote(token)}`;
+}

@@ -22,6 +22,7 @@ export class StateModel implements vscode.Disposable {
   private pending: NodeJS.Timeout | undefined;
   private sharedKey = '';
   private ticks = 0;
+  private hideOffline = false;
 
   constructor(
     private readonly auth: Auth,
@@ -70,7 +71,14 @@ export class StateModel implements vscode.Disposable {
       relayDown: this.relayDown,
       connections: this.connections.list(),
       link: this.connections.link,
+      hideOffline: this.hideOffline,
     };
+  }
+
+  /** Leaves offline tunnels out of the view (which counts them). */
+  setHideOffline(hide: boolean): void {
+    this.hideOffline = hide;
+    this.fire();
   }
 
   /** Coalesces bursts of changes into one render. */
