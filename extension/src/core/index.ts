@@ -50,6 +50,7 @@ export {
   type StatusSummary,
   type TunnelNode,
 } from './tunnel-list.js';
+export { reconcileTree } from './tree-update.js';
 export { setManagedHostUser, writeManagedHost, type WriteResult } from './ssh-config-writer.js';
 export {
   chooseSshUser,

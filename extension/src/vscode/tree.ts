@@ -1,19 +1,30 @@
 import * as vscode from 'vscode';
-import { buildTunnelTree, tunnelActions, type TunnelNode } from '../core/index.js';
+import { buildTunnelTree, reconcileTree, tunnelActions, type TunnelNode } from '../core/index.js';
 import type { StateModel } from './state.js';
 
 /** The Tether view: my shared tunnels, tunnels I can reach, active connections. */
 export class TunnelTreeProvider implements vscode.TreeDataProvider<TunnelNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly changed = new vscode.EventEmitter<TunnelNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscription: vscode.Disposable;
+  /** The rows VS Code shows: kept, and updated in place, while only their texts change. */
+  private roots: TunnelNode[] | undefined;
 
   constructor(private readonly model: StateModel) {
-    this.subscription = model.onDidChange(() => this.changed.fire());
+    this.subscription = model.onDidChange(() => {
+      // The model ticks every 2 s while anything is active: only rows whose text changed are
+      // re-rendered, so a click on another row is never lost to a refresh of the whole view.
+      const { roots, changed } = reconcileTree(this.roots, buildTunnelTree(this.model.state));
+      this.roots = roots;
+      if (changed === 'all') this.changed.fire(undefined);
+      else if (changed.length > 0) this.changed.fire(changed);
+    });
   }
 
   getChildren(element?: TunnelNode): TunnelNode[] {
-    return element ? (element.children ?? []) : buildTunnelTree(this.model.state);
+    if (element) return element.children ?? [];
+    this.roots ??= buildTunnelTree(this.model.state);
+    return this.roots;
   }
 
   getTreeItem(node: TunnelNode): vscode.TreeItem {
