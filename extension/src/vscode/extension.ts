@@ -69,7 +69,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   // Registered after restore() so VS Code's first question already finds the stored session.
   const accounts = new TetherAuthProvider(auth, logger);
   context.subscriptions.push(accounts);
-  void accounts.offerSignIn();
+  // The offer puts a badge on the Accounts icon: only for someone who uses Tether here (a relay
+  // in the settings, or a sign-in before), not for everyone who merely has it installed.
+  const EVER_SIGNED_IN = 'tether.everSignedIn';
+  context.subscriptions.push(auth.onDidChange((signedIn) => {
+    if (signedIn) void context.globalState.update(EVER_SIGNED_IN, true);
+  }));
+  if (config.settings.relayUrls.length > 0 || context.globalState.get<boolean>(EVER_SIGNED_IN)) void accounts.offerSignIn();
   // What this window shared and listened for before a reload or restart comes back (in the
   // background: activation does not wait for relays).
   // Then tether.shareOnStartup: what this machine shares whenever VS Code starts signed in (what
