@@ -453,6 +453,25 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     await vscode.clearToasts();
   }));
 
+  test('Reload Window while the relay is down: one warning instead of failures, and everything comes back once the relay is up', () => withLogs(async () => {
+    await vscode.clearToasts();
+    await procs.stop(relay.proc);
+    await vscode.runCommand('Developer: Reload Window');
+    await vscode.waitForToast(/does not answer yet: what this window shared and connected to comes back once it does/, { timeout: 90_000 });
+    await vscode.waitForStatusBarState(/Tether:/, /relay unreachable/, { warning: true });
+    assert.ok(!(await vscode.toastTexts()).some((t) => /failed/i.test(t)), 'no failure notification while the relay is down');
+    await vscode.screenshot('reload-relay-down-waiting');
+    await restartRelay();
+    const restored = await (await vscode.waitForToast(/Tether: restored /, { timeout: 60_000 })).innerText();
+    assert.match(restored, new RegExp(`sharing ${TUNNEL}`));
+    assert.match(restored, new RegExp(`${TUNNEL} on 127\\.0\\.0\\.1:${listenPort}`));
+    await vscode.waitForStatusBarState(/Tether:/, /Tether: sharing 1 · connected( · [\d.]+ ms)?$/, { warning: false });
+    assert.equal((await relayTunnel(relay.url, token, TUNNEL)).online, true);
+    assert.match(await banner(listenPort), /^SSH-2\.0-OpenSSH/);
+    await vscode.screenshot('reload-relay-back-restored');
+    await vscode.clearToasts();
+  }));
+
   test('sign out while sharing: asked first; Cancel keeps everything, Sign Out stops it and the status bar says not signed in', () => withLogs(async () => {
     await vscode.runCommand('Tether: Sign Out');
     assert.match(await vscode.waitForDialog(/Signing out/), new RegExp(`Signing out stops sharing ${TUNNEL} and closes (a connection|\\d+ connections)\\. Continue\\?`));

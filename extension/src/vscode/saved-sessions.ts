@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { ErrorCode, isTetherError } from '@tether/shared';
+import { RelayApi } from '../core/index.js';
 import type { Auth, Credentials } from './auth.js';
 import type { Connections } from './connections.js';
 import type { Logger } from './logger.js';
@@ -12,6 +14,10 @@ export interface SavedSession {
 }
 
 const KEY = 'tether.savedSessions';
+const RELAY_POLL_MS = 2000;
+
+/** The relay is not there (yet): a restore waits for it instead of failing. */
+const RELAY_NOT_THERE = new Set<string>([ErrorCode.RELAY_UNREACHABLE, ErrorCode.NO_RELAY, ErrorCode.TIMEOUT, ErrorCode.CONNECTION_LOST]);
 
 /**
  * The shares and local listeners of this window, per relay, in the workspace state (another
@@ -56,29 +62,64 @@ export class SavedSessions {
     const saved = this.load(credentials.relay);
     if (saved.shares.length === 0 && saved.listeners.length === 0) return;
     const back: string[] = [];
+    let waiting: Promise<boolean> | undefined;
+    /**
+     * Runs one restore; while the relay is not there yet (VS Code started before the network or
+     * the relay), waits for it, saying so once, instead of one failure per share.
+     */
+    const restoreOne = async (what: string, run: () => Promise<string>): Promise<void> => {
+      for (;;) {
+        try {
+          back.push(await run());
+          return;
+        } catch (err) {
+          if (!(isTetherError(err) && RELAY_NOT_THERE.has(err.code))) {
+            notifier.failure(err, what, run);
+            return;
+          }
+          if (!waiting) {
+            this.logger.info(`restore: ${err.message}; waiting for the relay`);
+            notifier.warn(`Tether: ${credentials.relay} does not answer yet: what this window shared and connected to comes back once it does.`);
+            waiting = this.relayAnswers(credentials);
+          }
+          if (!(await waiting)) return; // signed out or switched meanwhile: nothing to restore
+          waiting = undefined;
+        }
+      }
+    };
     await Promise.all([
-      ...saved.shares.map(async ({ name, host, port }) => {
-        const start = (): Promise<void> => this.sharing.start(credentials, name, { host, port });
-        try {
-          await start();
-          back.push(`sharing ${name}`);
-        } catch (err) {
-          notifier.failure(err, `Restoring the share ${name}`, start);
-        }
-      }),
-      ...saved.listeners.map(async (tunnel) => {
-        const connect = (): Promise<unknown> => this.connections.connect(credentials, tunnel);
-        try {
+      ...saved.shares.map(({ name, host, port }) =>
+        restoreOne(`Restoring the share ${name}`, async () => {
+          await this.sharing.start(credentials, name, { host, port });
+          return `sharing ${name}`;
+        }),
+      ),
+      ...saved.listeners.map((tunnel) =>
+        restoreOne(`Restoring the connection to ${tunnel}`, async () => {
           const { port } = await this.connections.connect(credentials, tunnel);
-          back.push(`${tunnel} on 127.0.0.1:${port}`);
-        } catch (err) {
-          notifier.failure(err, `Restoring the connection to ${tunnel}`, connect);
-        }
-      }),
+          return `${tunnel} on 127.0.0.1:${port}`;
+        }),
+      ),
     ]);
     if (back.length > 0) {
       this.logger.info(`restored: ${back.join(', ')}`);
       notifier.info(`Tether: restored ${back.join(', ')} (tether.restoreSessions).`);
+    }
+  }
+
+  /** Resolves true once the relay answers, false when the sign-in changed first (asked every 2 s). */
+  private async relayAnswers(credentials: Credentials): Promise<boolean> {
+    const api = new RelayApi(credentials.relay, credentials.token, 5000);
+    for (;;) {
+      if (this.auth.credentials !== credentials) return false;
+      try {
+        await api.whoami();
+        return true;
+      } catch (err) {
+        // Another answer (a refused token, say) is for the restore itself to report.
+        if (!(isTetherError(err) && RELAY_NOT_THERE.has(err.code))) return true;
+      }
+      await new Promise((resolve) => setTimeout(resolve, RELAY_POLL_MS));
     }
   }
 
