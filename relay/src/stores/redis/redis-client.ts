@@ -92,6 +92,12 @@ export function describeTarget(target: RedisTarget): string {
  */
 export async function connectRedis(client: RedisClient, target: RedisTarget, timeoutMs = 5000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  // The connection's own error (ECONNREFUSED, a bad password) says more than connect()'s rejection.
+  let cause: Error | undefined;
+  const remember = (err: Error): void => {
+    cause ??= err;
+  };
+  client.on('error', remember);
   try {
     await Promise.race([
       client.connect(),
@@ -101,8 +107,9 @@ export async function connectRedis(client: RedisClient, target: RedisTarget, tim
     ]);
   } catch (err) {
     client.disconnect();
-    throw createError(ErrorCode.STORE_UNAVAILABLE, `cannot reach Redis at ${describeTarget(target)}: ${(err as Error).message}`);
+    throw createError(ErrorCode.STORE_UNAVAILABLE, `cannot reach Redis at ${describeTarget(target)}: ${(cause ?? (err as Error)).message}`);
   } finally {
     clearTimeout(timer);
+    client.off('error', remember);
   }
 }
