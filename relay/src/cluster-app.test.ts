@@ -26,7 +26,7 @@ test('two relay apps on one Redis share users: created on one, signed in on the 
   const token = await createUser(one, 'carol');
   assert.equal(await whoami(two, token), 200);
   const list = await two.app.inject({ method: 'GET', url: '/v1/users', headers: bearer(ADMIN_TOKEN) });
-  assert.ok((list.json() as { users: { name: string }[] }).users.some((u) => u.name === 'carol'));
+  assert.ok(list.json<{ users: { name: string }[] }>().users.some((u) => u.name === 'carol'));
   const again = await two.app.inject({ method: 'POST', url: '/v1/users', headers: bearer(ADMIN_TOKEN), payload: { name: 'carol' } });
   assert.equal(again.json<{ code: string }>().code, ErrorCode.USER_EXISTS);
   const rekey = await two.app.inject({ method: 'POST', url: '/v1/users/carol/token', headers: bearer(ADMIN_TOKEN) });

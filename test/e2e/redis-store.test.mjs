@@ -61,7 +61,7 @@ describe('two relays on one Redis', HANG_GUARD, () => {
     await startShare(procs, { url: two.url, token: carol, tunnel: 'e2e-shared-name', targetPort: port });
     const r = await run(process.execPath, [CLI, 'share', 'e2e-shared-name', '--target', `127.0.0.1:${port}`], { env: cleanEnv({ TETHER_RELAY: one.url, TETHER_TOKEN: dave }) });
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /\[TETHER_ERR_TUNNEL_(FORBIDDEN|IN_USE)\]/);
+    assert.match(r.stderr, /tunnel e2e-shared-name belongs to another user.*\[TETHER_ERR_TUNNEL_FORBIDDEN\]/);
     const owner = await tether(['tunnels'], { relay: one.url, token: ADMIN_TOKEN });
     assert.match(owner.stdout, /e2e-shared-name.*carol/);
   });
