@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startRedis } from '../../relay/dist/test-support/redis-server.js';
+import { startRedis, startRedisCluster } from '../../relay/dist/test-support/redis-server.js';
 import { CLI, cleanEnv, createUser, HANG_GUARD, Processes, requirePrograms, run, startRelay, startShare, tempDir, tether } from './fixtures.mjs';
 
 const ADMIN_TOKEN = 'e2e-admin-token-shared-by-nodes';
@@ -71,5 +71,29 @@ describe('two relays on one Redis', HANG_GUARD, () => {
     assert.equal(r.code, 1);
     assert.equal(r.stderr, 'tether: a relay on Redis needs --cluster-secret (or TETHER_CLUSTER_SECRET): give every node of the cluster the same secret of at least 16 characters [TETHER_ERR_INVALID_CONFIG]\n');
     assert.equal(r.stdout, '');
+  });
+});
+
+describe('a relay on a Redis Cluster', HANG_GUARD, () => {
+  const procs = new Processes();
+  const tmp = tempDir();
+  let cluster;
+  after(async () => {
+    await procs.stopAll();
+    await cluster?.stop();
+    tmp.dispose();
+  });
+
+  test('TETHER_REDIS_CLUSTER with two seed nodes of six: users created on one relay sign in on another', async () => {
+    requirePrograms();
+    cluster = await startRedisCluster();
+    const seeds = cluster.servers.slice(0, 2).map((s) => s.url).join(',');
+    const node = (name) => startRelay(procs, tmp.path, { dataDir: join(tmp.path, name), env: { TETHER_REDIS_CLUSTER: seeds, TETHER_CLUSTER_SECRET: SECRET }, adminToken: ADMIN_TOKEN });
+    const one = await node('one');
+    const two = await node('two');
+    await one.proc.waitFor('stderr', /^Users, tokens and tunnel names in Redis at cluster redis:\/\/127\.0\.0\.1:\d+,redis:\/\/127\.0\.0\.1:\d+/);
+    const erin = await createUser(one, 'erin');
+    const r = await tether(['tunnels', '--relay', two.url], { token: erin });
+    assert.equal(r.code, 0, r.stderr);
   });
 });
