@@ -68,6 +68,15 @@ export class RedisProcess {
     });
   }
 
+  /** SIGSTOP: the server keeps its connections open but answers nothing (a hung Redis). */
+  pause(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.proc?.kill('SIGCONT');
+  }
+
   /** Stops it by PID (SIGKILL: the harshest outage) and waits until it is gone. */
   async stop(): Promise<void> {
     const proc = this.proc;

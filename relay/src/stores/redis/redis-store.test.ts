@@ -55,6 +55,18 @@ test('a stopped Redis fails calls with STORE_UNAVAILABLE within 2 s, and the sam
   assert.deepEqual(await store.findUserByTokenHash('b'.repeat(64)), bob);
 });
 
+test('a Redis that stops answering (SIGSTOP) fails calls with STORE_UNAVAILABLE within 2 s, and they work once it answers again', async (t) => {
+  const store = await openStore(redis!.server);
+  t.after(() => store.close());
+  redis!.server.pause();
+  t.after(() => redis!.server.resume());
+  const started = Date.now();
+  await assert.rejects(store.findUserByName('alice'), { code: ErrorCode.STORE_UNAVAILABLE, message: /timed out/ });
+  assert.ok(Date.now() - started < 2000, `failed after ${Date.now() - started} ms`);
+  redis!.server.resume();
+  assert.equal(await store.findUserByName('alice'), undefined);
+});
+
 test('connecting to a Redis that is not there fails with STORE_UNAVAILABLE naming it, without the password', async () => {
   const target = { url: `redis://user:secret@127.0.0.1:1` };
   await assert.rejects(connectRedis(createRedisClient(target), target, 1500), (err: { code: string; message: string }) => {
