@@ -55,7 +55,7 @@ test('a relay whose Redis is unreachable at start fails with STORE_UNAVAILABLE',
   });
 });
 
-test('Redis down: /readyz answers 503 and a request that needs the store 503 STORE_UNAVAILABLE, fast; both recover', async (t) => {
+test('Redis down: /readyz, a request and a WebSocket upgrade that need the store answer 503 STORE_UNAVAILABLE, fast; all recover', async (t) => {
   const relay = await node(t);
   const token = await createUser(relay, 'dave');
   await redis!.server.stop();
@@ -67,6 +67,13 @@ test('Redis down: /readyz answers 503 and a request that needs the store 503 STO
   const res = await relay.app.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(token) });
   assert.equal(res.statusCode, 503, res.body);
   assert.equal(res.json<{ code: string }>().code, ErrorCode.STORE_UNAVAILABLE);
+  const upgrade = await relay.app.inject({
+    method: 'GET',
+    url: '/v1/connect',
+    headers: { ...bearer(token), connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': 'tether.v1' },
+  });
+  assert.equal(upgrade.statusCode, 503, upgrade.body);
+  assert.equal(upgrade.json<{ code: string }>().code, ErrorCode.STORE_UNAVAILABLE);
   assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
   await redis!.server.start();
   const deadline = Date.now() + 5000;
