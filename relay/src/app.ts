@@ -4,7 +4,7 @@ import { MAX_FRAME_SIZE_HEADER, SUBPROTOCOL } from '@tether/shared';
 import { randomUUID } from 'node:crypto';
 import { Auditor } from './audit/auditor.js';
 import { authPlugin } from './auth.js';
-import { resolveLimits, type RelayLimits, type RelayOptions } from './config.js';
+import { resolveCluster, resolveLimits, type RelayLimits, type RelayOptions } from './config.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http-errors.js';
 import { RateLimiter } from './limits/rate-limiter.js';
 import { Policy } from './policy/policy.js';
@@ -15,7 +15,7 @@ import { healthRoutes } from './routes/health.js';
 import { tunnelRoutes } from './routes/tunnels.js';
 import { tunnelSocketRoutes } from './routes/tunnel-ws.js';
 import { userRoutes } from './routes/users.js';
-import { resolvePorts } from './single-node.js';
+import { openClusterStore, resolvePorts } from './single-node.js';
 
 export interface RelayApp {
   app: FastifyInstance;
@@ -54,8 +54,8 @@ function loggerOptions(logger: boolean | Record<string, unknown> | undefined): b
  */
 export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const limits = resolveLimits(options.limits);
-  const { ports, closeOwned } = resolvePorts(options, limits);
-  const { store, registry, clock, metrics } = ports;
+  // Refused before any connection is made: a Redis relay without its cluster secret.
+  resolveCluster(options);
   const nodeId = options.nodeId ?? `node-${randomUUID()}`;
   const app = Fastify({
     ...(isLoggerInstance(options.logger) ? { loggerInstance: options.logger } : {}),
@@ -73,6 +73,15 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     ...(isLoggerInstance(options.logger) ? {} : { logger: loggerOptions(options.logger) }),
   });
   app.server.headersTimeout = limits.handshakeTimeoutMs;
+  let clusterStore: Store | undefined;
+  try {
+    clusterStore = await openClusterStore(options, app.log);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  const { ports, closeOwned } = resolvePorts(options, limits, clusterStore);
+  const { store, registry, clock, metrics } = ports;
   const auditor = new Auditor(ports.audit, clock);
   const policy = new Policy(store, auditor, { maxTunnelsPerUser: limits.maxTunnelsPerUser, clock });
   const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId });

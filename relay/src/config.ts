@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { createError, Defaults, ErrorCode, MAX_FRAME_SIZE_CEILING } from '@tether/shared';
 import type { RelayPorts } from './ports/index.js';
+import type { RedisTarget } from './stores/redis/redis-client.js';
 
 /** Limits the relay enforces; every one has a default. */
 export interface RelayLimits {
@@ -54,6 +55,34 @@ export interface RelayOptions extends Partial<RelayPorts> {
   logger?: boolean | Record<string, unknown> | FastifyBaseLogger;
   /** This node's id in the tunnel registry (a random one by default). */
   nodeId?: string;
+  /**
+   * Keep users, tokens and tunnel names in this Redis (standalone or Redis Cluster) instead of
+   * SQLite, shared with every relay node given the same Redis (ignored when `store` is given).
+   */
+  redis?: RedisTarget;
+  /** Required with `redis`: the secret every node of the cluster is given (see resolveCluster). */
+  clusterSecret?: string;
+}
+
+/** Shortest cluster secret accepted: the same floor as the admin token. */
+export const MIN_CLUSTER_SECRET_LENGTH = 16;
+
+/**
+ * The cluster settings, checked: undefined without Redis; with Redis, a cluster secret is
+ * required. Nodes will authenticate each other with it once they talk to each other
+ * (cross-node routing, a later slice); it is required from the first slice on so that a
+ * deployment never runs without one.
+ */
+export function resolveCluster(options: { redis?: RedisTarget; clusterSecret?: string }): { redis: RedisTarget; clusterSecret: string } | undefined {
+  if (!options.redis) return undefined;
+  const secret = options.clusterSecret;
+  if (secret === undefined || secret === '') {
+    throw createError(ErrorCode.INVALID_CONFIG, 'a relay on Redis needs --cluster-secret (or TETHER_CLUSTER_SECRET): give every node of the cluster the same secret of at least 16 characters');
+  }
+  if (secret.length < MIN_CLUSTER_SECRET_LENGTH) {
+    throw createError(ErrorCode.INVALID_CONFIG, `the cluster secret must be at least ${MIN_CLUSTER_SECRET_LENGTH} characters`);
+  }
+  return { redis: options.redis, clusterSecret: secret };
 }
 
 export const defaultLimits: RelayLimits = {

@@ -17,6 +17,7 @@ const STATUS: Partial<Record<ErrorCodeString, number>> = {
   [ErrorCode.TIMEOUT]: 408,
   [ErrorCode.QUOTA_EXCEEDED]: 429,
   [ErrorCode.GOING_AWAY]: 503,
+  [ErrorCode.STORE_UNAVAILABLE]: 503,
 };
 
 /** HTTP status for a coded error (500 for anything unexpected). */

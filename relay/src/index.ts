@@ -7,6 +7,8 @@ export { Policy } from './policy/policy.js';
 export { decide } from './policy/decide.js';
 export type { Action, Decision, Resource } from './policy/decision.js';
 export { SqliteStore } from './stores/sqlite/sqlite-store.js';
+export { RedisStore } from './stores/redis/redis-store.js';
+export { connectRedis, createRedisClient, type RedisClient, type RedisTarget } from './stores/redis/redis-client.js';
 export { MemoryTunnelRegistry } from './registry/memory-registry.js';
 export { AuditEventCode } from './audit/event-codes.js';
 export { MemoryAuditSink } from './audit/memory-sink.js';

@@ -2,8 +2,9 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rea
 import { dirname, join, resolve } from 'node:path';
 import { createError, ErrorCode } from '@tether/shared';
 import { buildApp, type RelayApp } from './app.js';
-import { resolveLimits, type RelayLimits } from './config.js';
+import { resolveCluster, resolveLimits, type RelayLimits } from './config.js';
 import { JsonLinesAuditSink } from './audit/json-lines-sink.js';
+import { describeTarget, type RedisTarget } from './stores/redis/redis-client.js';
 import { generateToken } from './tokens.js';
 
 export interface StartRelayOptions {
@@ -17,6 +18,12 @@ export interface StartRelayOptions {
   logger?: boolean | Record<string, unknown>;
   /** Appends every audit event to this file as JSON lines (mode 0600); none when absent. */
   auditFile?: string;
+  /**
+   * Users, tokens and tunnel names in this Redis, shared by every node given it, instead of
+   * SQLite in the data folder (which is then not used). Needs `clusterSecret` and `adminToken`.
+   */
+  redis?: RedisTarget;
+  clusterSecret?: string;
 }
 
 export interface RunningRelay extends RelayApp {
@@ -27,6 +34,8 @@ export interface RunningRelay extends RelayApp {
   adminTokenGenerated: boolean;
   /** Where audit events go, when an audit file was asked for. */
   auditFile: string | undefined;
+  /** The Redis the store is in (password left out), when the relay is a cluster node. */
+  redis: string | undefined;
 }
 
 /**
@@ -95,10 +104,18 @@ export function resolveAdminToken(dataDir: string, given: string | undefined): {
   return { token, file, generated: true };
 }
 
-/** Starts a relay on the embedded store and listens. */
-export async function startRelay(options: StartRelayOptions = {}): Promise<RunningRelay> {
-  // A bad limit is refused before anything is created on disk.
-  resolveLimits(options.limits);
+/**
+ * Where the relay keeps its state: SQLite in the data folder, or (a cluster node) Redis. With
+ * Redis every node must accept the same admin token, so it is never generated into one node's
+ * data folder: it must be given (--admin-token or TETHER_ADMIN_TOKEN, the same on every node).
+ */
+function prepareState(options: StartRelayOptions): { databaseFile: string | undefined; admin: ReturnType<typeof resolveAdminToken> } {
+  if (resolveCluster(options)) {
+    if (options.adminToken === undefined || options.adminToken === '') {
+      throw createError(ErrorCode.INVALID_CONFIG, 'a relay on Redis needs the admin token given with --admin-token or TETHER_ADMIN_TOKEN, the same on every node (one generated into a data folder would be that node\'s alone)');
+    }
+    return { databaseFile: undefined, admin: resolveAdminToken('', options.adminToken) };
+  }
   const dataDir = resolve(options.dataDir ?? 'tether-data');
   try {
     makeDataDir(dataDir);
@@ -111,7 +128,14 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   // SQLite creates its -wal and -shm files with the database file's mode: create it 0600 first.
   if (!existsSync(databaseFile)) closeSync(openSync(databaseFile, 'a', 0o600));
   for (const file of [databaseFile, `${databaseFile}-wal`, `${databaseFile}-shm`]) makePrivate(file, 0o600);
-  const admin = resolveAdminToken(dataDir, options.adminToken);
+  return { databaseFile, admin: resolveAdminToken(dataDir, options.adminToken) };
+}
+
+/** Starts a relay on the embedded store (or on Redis, as a cluster node) and listens. */
+export async function startRelay(options: StartRelayOptions = {}): Promise<RunningRelay> {
+  // A bad limit or cluster setting is refused before anything is created on disk.
+  resolveLimits(options.limits);
+  const { databaseFile, admin } = prepareState(options);
   const auditFile = options.auditFile === undefined ? undefined : resolve(options.auditFile);
   // Built here, not by buildApp, so the app leaves it open: closed below once the app is.
   const audit = auditFile === undefined ? undefined : new JsonLinesAuditSink(auditFile, (err) => relay.app.log.error({ err, auditFile }, 'audit file unwritable: audit events are dropped'));
@@ -121,6 +145,8 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     limits: options.limits,
     logger: options.logger ?? true,
     audit,
+    redis: options.redis,
+    clusterSecret: options.clusterSecret,
   });
   if (audit) relay.app.addHook('onClose', () => audit.close());
   const host = options.host ?? '127.0.0.1';
@@ -136,5 +162,5 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   const address = relay.app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port ?? 8080;
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  return { ...relay, url: `http://${shownHost}:${port}`, adminTokenFile: admin.file, adminTokenGenerated: admin.generated, auditFile };
+  return { ...relay, url: `http://${shownHost}:${port}`, adminTokenFile: admin.file, adminTokenGenerated: admin.generated, auditFile, redis: options.redis && describeTarget(options.redis) };
 }

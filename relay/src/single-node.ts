@@ -1,9 +1,12 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { noopAuditSink } from './audit/noop-sink.js';
-import type { RelayLimits, RelayOptions } from './config.js';
+import { resolveCluster, type RelayLimits, type RelayOptions } from './config.js';
 import { noopMetrics } from './metrics/noop-metrics.js';
 import { systemClock } from './ports/clock.js';
 import type { RelayPorts } from './ports/index.js';
 import { MemoryTunnelRegistry } from './registry/memory-registry.js';
+import type { Store } from './ports/store.js';
+import { openRedisStore } from './stores/redis/open-redis-store.js';
 import { SqliteStore } from './stores/sqlite/sqlite-store.js';
 
 export interface ResolvedPorts {
@@ -13,12 +16,14 @@ export interface ResolvedPorts {
 }
 
 /**
- * The one place the single-node defaults are built: SQLite in `databaseFile`, tunnel leases in
- * memory, no audit sink, no metrics exporter, the system clock. Injected ports are used as given.
+ * The one place the default ports are built: the store in Redis when `options.redis` names one
+ * (a cluster node: opened by `openClusterStore`, passed as `clusterStore`), else SQLite in
+ * `databaseFile`; tunnel leases in memory, no audit sink, no
+ * metrics exporter, the system clock. Injected ports are used as given.
  */
-export function resolvePorts(options: RelayOptions, limits: RelayLimits): ResolvedPorts {
+export function resolvePorts(options: RelayOptions, limits: RelayLimits, clusterStore?: Store): ResolvedPorts {
   const clock = options.clock ?? systemClock;
-  const store = options.store ?? new SqliteStore(options.databaseFile ?? ':memory:');
+  const store = options.store ?? clusterStore ?? new SqliteStore(options.databaseFile ?? ':memory:');
   const registry = options.registry ?? new MemoryTunnelRegistry(clock, limits.tunnelLeaseMs);
   const ports: RelayPorts = { store, registry, clock, audit: options.audit ?? noopAuditSink, metrics: options.metrics ?? noopMetrics };
   return {
@@ -29,4 +34,18 @@ export function resolvePorts(options: RelayOptions, limits: RelayLimits): Resolv
       if (!options.store) await store.close();
     },
   };
+}
+
+/**
+ * The Redis store when `options.redis` names one and no store is injected (connected, or
+ * failing with STORE_UNAVAILABLE); undefined otherwise. Async, unlike the rest: it connects.
+ */
+export async function openClusterStore(options: RelayOptions, log: FastifyBaseLogger): Promise<Store | undefined> {
+  const cluster = resolveCluster(options);
+  if (!cluster || options.store) return undefined;
+  const store = await openRedisStore(cluster.redis, log);
+  // Said at every start until cross-node routing exists: two nodes share users and tunnel
+  // names, but a connector reaches only hosts linked to its own node (docs/cluster.md).
+  log.warn('cluster mode is partial: users, tokens and tunnel names are shared through Redis, but streams are not routed between nodes yet, so a connector reaches only hosts linked to the same relay node (docs/cluster.md)');
+  return store;
 }

@@ -53,6 +53,7 @@ const expected: Record<ErrorCodeName, ErrorClass> = {
   SSH_CONNECT_FAILED: 'final',
   IDENTITY_UNREADABLE: 'final',
   SERVICE_FAILED: 'final',
+  STORE_UNAVAILABLE: 'retryable',
 };
 
 /** The helpers each class answers yes to. */

@@ -72,6 +72,8 @@ const CLASS_OF: Readonly<Record<ErrorCodeString, ErrorClass>> = {
   [ErrorCode.SSH_CONNECT_FAILED]: 'final',
   [ErrorCode.IDENTITY_UNREADABLE]: 'final',
   [ErrorCode.SERVICE_FAILED]: 'final',
+  // The store comes back by itself (the client reconnects): trying again later may succeed.
+  [ErrorCode.STORE_UNAVAILABLE]: 'retryable',
 };
 
 /** Anything with a code: a TetherError, or a status record that kept only the code. */

@@ -90,6 +90,8 @@ export const ErrorCode = {
   IDENTITY_UNREADABLE: 'TETHER_ERR_IDENTITY_UNREADABLE',
   /** The service manager (systemd) refused or could not run a `tether service` action. */
   SERVICE_FAILED: 'TETHER_ERR_SERVICE_FAILED',
+  /** The relay's shared store (Redis) does not answer: the request may succeed once it is back. */
+  STORE_UNAVAILABLE: 'TETHER_ERR_STORE_UNAVAILABLE',
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;
 export type ErrorCodeString = (typeof ErrorCode)[ErrorCodeName];

@@ -288,17 +288,20 @@ export async function startSshd(procs, dir) {
  * `tether relay` as a process on 127.0.0.1, port 0, at its default log level. Its first line
  * on stdout must be the URL (scripts read it). Returns `{ url, adminToken, proc, dataDir }`.
  * Several relays may share one `dataDir` (one SQLite file: the same tokens work on each), and a
- * relay restarted with the same `port` comes back at the same URL.
+ * relay restarted with the same `port` comes back at the same URL. `args` are more flags and
+ * `env` more variables; `adminToken`, when given, is passed as TETHER_ADMIN_TOKEN and returned
+ * instead of the data folder's (a relay on Redis needs it given).
  */
-export async function startRelay(procs, dir, { dataDir = join(dir, 'relay-data'), port = 0 } = {}) {
-  const proc = procs.start(process.execPath, [CLI, 'relay', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir], { env: cleanEnv() });
+export async function startRelay(procs, dir, { dataDir = join(dir, 'relay-data'), port = 0, args = [], env = {}, adminToken } = {}) {
+  const proc = procs.start(process.execPath, [CLI, 'relay', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir, ...args], {
+    env: cleanEnv({ ...env, ...(adminToken && { TETHER_ADMIN_TOKEN: adminToken }) }),
+  });
   const url = await proc.waitFor('stdout', /^/);
   if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(url) || !proc.stdout.text.startsWith(`${url}\n`)) {
     await procs.stop(proc);
     throw new Error(`tether relay: the first line on stdout should be its URL; stdout was:\n${proc.stdout.text}`);
   }
-  const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
-  return { url, adminToken, proc, dataDir };
+  return { url, adminToken: adminToken ?? readFileSync(join(dataDir, 'admin-token'), 'utf8').trim(), proc, dataDir };
 }
 
 /** Runs `tether ARGS` to completion with TETHER_RELAY/TETHER_TOKEN set. */

@@ -61,7 +61,7 @@ function addRelayCommand(program: Command, ctx: RunContext): void {
   const relay = program
     .command('relay')
     .summary('run a relay')
-    .description('Run a relay: its HTTP API and WebSocket endpoints on one port, users and tunnels in SQLite in a data folder.\nThe first line on stdout is a URL clients can use; logs go to stderr.')
+    .description('Run a relay: its HTTP API and WebSocket endpoints on one port, users and tunnels in SQLite in a data folder, or in Redis shared by several relays (--redis).\nThe first line on stdout is a URL clients can use; logs go to stderr.')
     .addOption(new FlagOption('--host <host>', 'address to listen on; 0.0.0.0 is every interface', { default: '127.0.0.1', env: 'TETHER_HOST' }))
     .addOption(new FlagOption('--port <port>', 'port to listen on; 0 picks a free one', { default: 8080, env: 'TETHER_PORT' }))
     .addOption(new FlagOption('--data <dir>', 'data folder (created with mode 0700)', { default: './tether-data', env: 'TETHER_DATA', path: true }))
@@ -76,12 +76,17 @@ function addRelayCommand(program: Command, ctx: RunContext): void {
       env: 'TETHER_LOG_FORMAT',
     }))
     .addOption(new FlagOption('--audit-file <file>', 'append every audit event to FILE as JSON lines (mode 0600)', { env: 'TETHER_AUDIT_FILE', path: true }))
-    .addOption(new FlagOption('--limit <name=n>', 'set one of the limits of docs/relay.md, e.g. maxLinksPerUser=100', { repeatable: true }));
+    .addOption(new FlagOption('--limit <name=n>', 'set one of the limits of docs/relay.md, e.g. maxLinksPerUser=100', { repeatable: true }))
+    .optionsGroup('Cluster options (docs/cluster.md):')
+    .addOption(new FlagOption('--redis <url>', 'keep users, tokens and tunnel names in this Redis, shared by every node given it, instead of SQLite; needs --cluster-secret and --admin-token', { env: 'TETHER_REDIS_URL' }))
+    .addOption(new FlagOption('--redis-cluster <urls>', 'the same in a Redis Cluster: comma-separated seed node URLs', { env: 'TETHER_REDIS_CLUSTER' }))
+    .addOption(new FlagOption('--cluster-secret <secret>', 'required with Redis: the same secret (16+ characters) on every node; a flag shows in ps, prefer the variable', { env: 'TETHER_CLUSTER_SECRET' }));
   examples(relay, [
     ['tether relay', 'on 127.0.0.1:8080, data in ./tether-data'],
     ['tether relay --host 0.0.0.0 --port 443', 'reachable from other machines'],
     ['tether relay --log-format json 2>relay.log', 'JSON log lines for a collector'],
     ['tether relay --limit maxLinksPerUser=100', 'raise a limit'],
+    ['TETHER_ADMIN_TOKEN=… TETHER_CLUSTER_SECRET=… tether relay --redis redis://10.0.0.5:6379', 'a node of a cluster on one Redis'],
   ]);
   // Loaded on demand: the relay pulls in fastify and SQLite, which every `tether proxy` run
   // (started by ssh for each connection) would otherwise pay for at startup.

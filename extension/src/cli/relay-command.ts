@@ -13,6 +13,23 @@ export interface RelayValues {
   'log-format'?: string;
   'audit-file'?: string;
   limit?: string[];
+  redis?: string;
+  'redis-cluster'?: string;
+  'cluster-secret'?: string;
+}
+
+/**
+ * Where the relay's state is shared, from --redis / --redis-cluster or, when neither flag is
+ * given, TETHER_REDIS_URL / TETHER_REDIS_CLUSTER: a standalone URL, or Redis Cluster seed URLs.
+ */
+export function redisTarget(values: RelayValues, env: NodeJS.ProcessEnv = process.env): { url: string } | { clusterUrls: string[] } | undefined {
+  const fromFlags = values.redis !== undefined || values['redis-cluster'] !== undefined;
+  const url = fromFlags ? values.redis : env.TETHER_REDIS_URL || undefined;
+  const cluster = fromFlags ? values['redis-cluster'] : env.TETHER_REDIS_CLUSTER || undefined;
+  if (url !== undefined && cluster !== undefined) throw new UsageError('give --redis (one Redis server) or --redis-cluster (Redis Cluster seed nodes), not both');
+  if (url !== undefined) return { url };
+  if (cluster !== undefined) return { clusterUrls: cluster.split(',').map((u) => u.trim()).filter((u) => u !== '') };
+  return undefined;
 }
 
 /** Addresses that mean "every interface": fine to listen on, useless to connect to. */
@@ -61,6 +78,8 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     dataDir: values.data ?? process.env.TETHER_DATA,
     adminToken: values['admin-token'] ?? process.env.TETHER_ADMIN_TOKEN,
     auditFile: values['audit-file'] ?? process.env.TETHER_AUDIT_FILE,
+    redis: redisTarget(values),
+    clusterSecret: values['cluster-secret'] ?? process.env.TETHER_CLUSTER_SECRET,
     // Logs go to stderr: stdout carries only the URL line that scripts and tests read.
     logger: { level, stream: await logStream(format) },
   });
@@ -76,6 +95,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
 
   const urls = clientUrls(host, relay.url);
   info(`Tether relay listening on ${relay.url}${urls.remote ? ' (every interface)' : ''}`);
+  if (relay.redis) info(`Users, tokens and tunnel names in Redis at ${relay.redis}, shared with the other nodes (docs/cluster.md)`);
   if (relay.auditFile) info(`Audit events appended to ${relay.auditFile} (JSON lines, mode 0600)`);
   if (relay.adminTokenFile) {
     info(`Admin token ${relay.adminTokenGenerated ? 'generated and saved' : 'read from'}: ${relay.adminTokenFile} (mode 0600)`);
