@@ -3,8 +3,10 @@ import websocket from '@fastify/websocket';
 import { MAX_FRAME_SIZE_HEADER, SUBPROTOCOL } from '@tether/shared';
 import { randomUUID } from 'node:crypto';
 import { Auditor } from './audit/auditor.js';
+import { AuditEventCode } from './audit/event-codes.js';
+import { createError, ErrorCode } from '@tether/shared';
 import { authPlugin } from './auth.js';
-import { resolveCluster, resolveLimits, type RelayLimits, type RelayOptions } from './config.js';
+import { checkAdvertise, resolveCluster, resolveLimits, type RelayLimits, type RelayOptions } from './config.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http-errors.js';
 import { RateLimiter } from './limits/rate-limiter.js';
 import { Policy } from './policy/policy.js';
@@ -16,6 +18,10 @@ import { tunnelRoutes } from './routes/tunnels.js';
 import { tunnelSocketRoutes } from './routes/tunnel-ws.js';
 import { userRoutes } from './routes/users.js';
 import { openClusterStore, resolvePorts } from './single-node.js';
+import { clusterRoutes } from './cluster/cluster-plugin.js';
+import { localOnly, RedisInvalidations, type Invalidation, type InvalidationPublisher } from './cluster/invalidation.js';
+import { NodeRegistry } from './cluster/node-registry.js';
+import type { RedisStore } from './stores/redis/redis-store.js';
 
 export interface RelayApp {
   app: FastifyInstance;
@@ -27,6 +33,8 @@ export interface RelayApp {
   policy: Policy;
   limits: RelayLimits;
   nodeId: string;
+  /** With Redis: the cluster's node registry (this node heartbeats into it once listening). */
+  nodes: NodeRegistry | undefined;
   /** GOAWAY to every link, wait for streams to drain (bounded), then close the app. */
   shutdown(): Promise<void>;
 }
@@ -56,6 +64,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const limits = resolveLimits(options.limits);
   // Refused before any connection is made: a Redis relay without its cluster secret.
   resolveCluster(options);
+  if (options.advertise !== undefined) checkAdvertise(options.advertise);
   const nodeId = options.nodeId ?? `node-${randomUUID()}`;
   const app = Fastify({
     ...(isLoggerInstance(options.logger) ? { loggerInstance: options.logger } : {}),
@@ -73,7 +82,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     ...(isLoggerInstance(options.logger) ? {} : { logger: loggerOptions(options.logger) }),
   });
   app.server.headersTimeout = limits.handshakeTimeoutMs;
-  let clusterStore: Store | undefined;
+  let clusterStore: RedisStore | undefined;
   try {
     clusterStore = await openClusterStore(options, app.log);
   } catch (err) {
@@ -87,6 +96,51 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId });
 
   installErrorHandlers(app);
+
+  // Cluster (Redis): the node registry and invalidation over pub/sub. Only when the store is the
+  // Redis one built here; an injected store (tests) runs as a single node.
+  let nodes: NodeRegistry | undefined;
+  let invalidations: InvalidationPublisher = localOnly;
+  let subscriber: RedisInvalidations | undefined;
+  if (clusterStore) {
+    const client = clusterStore.client;
+    const startedAt = new Date().toISOString();
+    let advertise = options.advertise;
+    nodes = new NodeRegistry(
+      client,
+      () => ({ id: nodeId, advertise: advertise ?? '', version: options.version ?? 'unknown', startedAt, links: router.linkCount(), streams: router.stats().streams }),
+      app.log,
+      { heartbeatMs: options.heartbeat?.intervalMs, ttlMs: options.heartbeat?.ttlMs },
+    );
+    const apply = (message: Invalidation): void => {
+      if (message.kind === 'tunnel-deleted') {
+        policy.forgetTunnel(message.name);
+        return;
+      }
+      if (message.deleted) policy.forgetUsers();
+      const closed = router.disconnectIdentity(message.userId, message.reason);
+      if (closed > 0) auditor.record(AuditEventCode.LINKS_REVOKED, null, 'users.manage', `user:${message.user}`, { reason: message.reason, detail: { closed, origin: message.origin } });
+      app.log.info({ user: message.user, origin: message.origin, closed }, 'revocation from another node applied');
+    };
+    subscriber = new RedisInvalidations(client, nodeId, { apply, resubscribed: () => policy.forgetUsers() }, app.log);
+    try {
+      await subscriber.start();
+    } catch (err) {
+      await subscriber.close();
+      await closeOwnedAfterFailure(app, closeOwned);
+      throw createError(ErrorCode.STORE_UNAVAILABLE, `cannot subscribe to invalidations in Redis: ${(err as Error).message}`);
+    }
+    invalidations = subscriber;
+    const registry = nodes;
+    // The first heartbeat once the address is known; the advertise URL defaults to it.
+    app.addHook('onListen', async () => {
+      if (advertise === undefined) {
+        const address = app.server.address();
+        if (typeof address === 'object' && address) advertise = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+      }
+      await registry.start();
+    });
+  }
 
   await app.register(websocket, {
     options: {
@@ -103,11 +157,15 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   });
   await app.register(authPlugin, { store, adminToken: options.adminToken, policy, auditor });
   await app.register(healthRoutes, { router, store, policy });
-  await app.register(userRoutes, { store, router, auditor, policy });
-  await app.register(tunnelRoutes, { policy, registry });
+  await app.register(userRoutes, { store, router, auditor, policy, invalidations, nodeId });
+  await app.register(tunnelRoutes, { policy, registry, invalidations, nodeId });
+  await app.register(clusterRoutes, { nodes });
   await app.register(tunnelSocketRoutes, { policy, router, registrations: new RateLimiter<number>(limits.maxRegistrationsPerMinute, clock) });
 
   app.addHook('onClose', async () => {
+    // Leaves the registry at once (others stop listing it), before the store's client closes.
+    await nodes?.stop();
+    await subscriber?.close();
     router.close();
     await closeOwned();
   });
@@ -121,5 +179,11 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     })();
     return shuttingDown;
   };
-  return { app, router, store, ports, policy, limits, nodeId, shutdown };
+  return { app, router, store, ports, policy, limits, nodeId, nodes, shutdown };
+}
+
+/** A build that failed after the ports were made: close the app and them. */
+async function closeOwnedAfterFailure(app: FastifyInstance, closeOwned: () => Promise<void>): Promise<void> {
+  await app.close();
+  await closeOwned();
 }

@@ -62,7 +62,32 @@ export interface RelayOptions extends Partial<RelayPorts> {
   redis?: RedisTarget;
   /** Required with `redis`: the secret every node of the cluster is given (see resolveCluster). */
   clusterSecret?: string;
+  /**
+   * With `redis`: how other nodes reach this one (http:// or https:// URL), listed in the node
+   * registry. Default: http://HOST:PORT of the address the app listens on.
+   */
+  advertise?: string;
+  /** The version this node reports in the node registry. */
+  version?: string;
+  /** With `redis`: heartbeat period and TTL of the node registry (default 2000 and 6000 ms). */
+  heartbeat?: { intervalMs?: number; ttlMs?: number };
 }
+
+/** An advertise URL, checked: http(s), with a host that is not a wildcard address. */
+export function checkAdvertise(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw createError(ErrorCode.INVALID_CONFIG, `--advertise takes a URL like http://10.0.0.5:8080, got ${JSON.stringify(url)}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw createError(ErrorCode.INVALID_CONFIG, `--advertise takes an http:// or https:// URL, got ${JSON.stringify(url)}`);
+  if (WILDCARD_HOSTS.has(parsed.hostname)) throw createError(ErrorCode.INVALID_CONFIG, `--advertise must name an address other nodes can connect to, not ${parsed.hostname}`);
+  return url.replace(/\/+$/, '');
+}
+
+/** Addresses that mean "every interface": fine to listen on, useless to connect to. */
+export const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', '']);
 
 /** Shortest cluster secret accepted: the same floor as the admin token. */
 export const MIN_CLUSTER_SECRET_LENGTH = 16;

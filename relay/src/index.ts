@@ -19,3 +19,4 @@ export { noopMetrics } from './metrics/noop-metrics.js';
 export * from './ports/index.js';
 export type { Identity } from './identity.js';
 export { generateToken, hashToken } from './tokens.js';
+export { NodeRegistry, type LiveNode, type NodeInfo } from './cluster/node-registry.js';

@@ -2,7 +2,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rea
 import { dirname, join, resolve } from 'node:path';
 import { createError, ErrorCode } from '@tether/shared';
 import { buildApp, type RelayApp } from './app.js';
-import { resolveCluster, resolveLimits, type RelayLimits } from './config.js';
+import { resolveCluster, resolveLimits, WILDCARD_HOSTS, type RelayLimits } from './config.js';
 import { JsonLinesAuditSink } from './audit/json-lines-sink.js';
 import { describeTarget, type RedisTarget } from './stores/redis/redis-client.js';
 import { generateToken } from './tokens.js';
@@ -24,6 +24,12 @@ export interface StartRelayOptions {
    */
   redis?: RedisTarget;
   clusterSecret?: string;
+  /** With `redis`: this node's id in the node registry (default: a random one per process). */
+  nodeId?: string;
+  /** With `redis`: how other nodes reach this one; required when listening on every interface. */
+  advertise?: string;
+  /** The version this node reports in the node registry. */
+  version?: string;
 }
 
 export interface RunningRelay extends RelayApp {
@@ -131,10 +137,21 @@ function prepareState(options: StartRelayOptions): { databaseFile: string | unde
   return { databaseFile, admin: resolveAdminToken(dataDir, options.adminToken) };
 }
 
+/** A node id as given (letters, digits, '.', '_', '-'; 1-64 characters), or undefined for a random one. */
+function checkNodeId(id: string | undefined): string | undefined {
+  if (id === undefined || id === '') return undefined;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw createError(ErrorCode.INVALID_CONFIG, `--node-id takes 1 to 64 letters, digits, '.', '_' or '-', got ${JSON.stringify(id)}`);
+  return id;
+}
+
 /** Starts a relay on the embedded store (or on Redis, as a cluster node) and listens. */
 export async function startRelay(options: StartRelayOptions = {}): Promise<RunningRelay> {
   // A bad limit or cluster setting is refused before anything is created on disk.
   resolveLimits(options.limits);
+  const nodeId = checkNodeId(options.nodeId);
+  if (options.redis && options.advertise === undefined && WILDCARD_HOSTS.has(options.host ?? '127.0.0.1')) {
+    throw createError(ErrorCode.INVALID_CONFIG, `a relay on Redis listening on every interface (--host ${options.host}) needs --advertise URL (or TETHER_ADVERTISE_URL): the address other nodes reach it at, e.g. http://10.0.0.5:8080`);
+  }
   const { databaseFile, admin } = prepareState(options);
   const auditFile = options.auditFile === undefined ? undefined : resolve(options.auditFile);
   // Built here, not by buildApp, so the app leaves it open: closed below once the app is.
@@ -147,6 +164,9 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     audit,
     redis: options.redis,
     clusterSecret: options.clusterSecret,
+    nodeId,
+    advertise: options.advertise,
+    version: options.version,
   });
   if (audit) relay.app.addHook('onClose', () => audit.close());
   const host = options.host ?? '127.0.0.1';

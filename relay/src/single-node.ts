@@ -6,6 +6,7 @@ import { systemClock } from './ports/clock.js';
 import type { RelayPorts } from './ports/index.js';
 import { MemoryTunnelRegistry } from './registry/memory-registry.js';
 import type { Store } from './ports/store.js';
+import type { RedisStore } from './stores/redis/redis-store.js';
 import { openRedisStore } from './stores/redis/open-redis-store.js';
 import { SqliteStore } from './stores/sqlite/sqlite-store.js';
 
@@ -40,7 +41,7 @@ export function resolvePorts(options: RelayOptions, limits: RelayLimits, cluster
  * The Redis store when `options.redis` names one and no store is injected (connected, or
  * failing with STORE_UNAVAILABLE); undefined otherwise. Async, unlike the rest: it connects.
  */
-export async function openClusterStore(options: RelayOptions, log: FastifyBaseLogger): Promise<Store | undefined> {
+export async function openClusterStore(options: RelayOptions, log: FastifyBaseLogger): Promise<RedisStore | undefined> {
   const cluster = resolveCluster(options);
   if (!cluster || options.store) return undefined;
   const store = await openRedisStore(cluster.redis, log);

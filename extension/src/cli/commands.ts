@@ -80,7 +80,9 @@ function addRelayCommand(program: Command, ctx: RunContext): void {
     .optionsGroup('Cluster options (docs/cluster.md):')
     .addOption(new FlagOption('--redis <url>', 'keep users, tokens and tunnel names in this Redis, shared by every node given it, instead of SQLite; needs --cluster-secret and --admin-token', { env: 'TETHER_REDIS_URL' }))
     .addOption(new FlagOption('--redis-cluster <urls>', 'the same in a Redis Cluster: comma-separated seed node URLs', { env: 'TETHER_REDIS_CLUSTER' }))
-    .addOption(new FlagOption('--cluster-secret <secret>', 'required with Redis: the same secret (16+ characters) on every node; a flag shows in ps, prefer the variable', { env: 'TETHER_CLUSTER_SECRET' }));
+    .addOption(new FlagOption('--cluster-secret <secret>', 'required with Redis: the same secret (16+ characters) on every node; a flag shows in ps, prefer the variable', { env: 'TETHER_CLUSTER_SECRET' }))
+    .addOption(new FlagOption('--node-id <id>', "with Redis: this node's id in the node registry (letters, digits, . _ -)", { default: 'a random one at every start', env: 'TETHER_NODE_ID' }))
+    .addOption(new FlagOption('--advertise <url>', 'with Redis: how other nodes reach this one; required with --host 0.0.0.0', { default: 'http://HOST:PORT', env: 'TETHER_ADVERTISE_URL' }));
   examples(relay, [
     ['tether relay', 'on 127.0.0.1:8080, data in ./tether-data'],
     ['tether relay --host 0.0.0.0 --port 443', 'reachable from other machines'],
@@ -118,6 +120,18 @@ function addUserCommands(program: Command, ctx: RunContext): void {
   const remove = addClientOptions(user.command('delete').description('Delete a user and the tunnels it owns.').argument('<name>', 'user name'), token);
   examples(remove, [['tether user delete alice', 'alice and her tunnels']]);
   action(ctx, remove, async ([name]) => (await import('./user-command.js')).userDeleteCommand(name, flagValues(remove)));
+}
+
+function addClusterCommands(program: Command, ctx: RunContext): void {
+  const token = 'the admin token';
+  const cluster = addClientOptions(program.command('cluster').summary('see the nodes of a relay cluster (with the admin token)'), token)
+    .description('See the relay nodes that share one Redis (with the admin token; docs/cluster.md).');
+  group(cluster, 'cluster action');
+  examples(cluster, [['tether cluster status', 'every live node, one per line']]);
+
+  const status = addClientOptions(cluster.command('status').description('List the live nodes: id, advertise URL, version, links, streams and the age of the last heartbeat, tab-separated.'), token);
+  examples(status, [['TETHER_RELAY=http://10.0.0.5:8080 tether cluster status', 'e.g. node-a  http://10.0.0.5:8080  0.1.0  3  5  1.2s']]);
+  action(ctx, status, async () => (await import('./cluster-command.js')).clusterStatusCommand(flagValues(status)));
 }
 
 function addClientCommands(program: Command, ctx: RunContext): void {
@@ -260,6 +274,7 @@ export function addCommands(program: Command, ctx: RunContext): void {
   addRelayCommand(program, ctx);
   program.commandsGroup('Admin (with the admin token):');
   addUserCommands(program, ctx);
+  addClusterCommands(program, ctx);
   program.commandsGroup('Share and reach tunnels:');
   addClientCommands(program, ctx);
   addServiceCommands(program, ctx);

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { addCommands, addCompletionCommand, commandPath, examples, type RunContext } from './commands.js';
 import { EXIT_USAGE, UsageError } from './output.js';
+import { version } from './version.js';
 
 /** Where help, completion scripts and the parser's own output go. */
 export interface Io {
@@ -24,18 +23,6 @@ const processIo: Io = {
   },
   err: (text) => process.stderr.write(text),
 };
-
-/** The package's version: its package.json is beside the bundled cli.js of the .vsix, or two folders above dist/cli. */
-function version(): string {
-  for (const dir of [__dirname, join(__dirname, '..', '..')]) {
-    try {
-      return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-    } catch {
-      // Not there: the other layout.
-    }
-  }
-  return 'unknown';
-}
 
 /** "Did you mean …?" as commander words it, when it has a suggestion. */
 function suggestion(message: string): string {

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { startRelay } from '@tether/relay';
 import { LOG_FORMATS, LOG_LEVELS } from './flags.js';
 import { info, UsageError } from './output.js';
+import { version } from './version.js';
 
 /** The flags of `tether relay`, as given (unset ones fall back to TETHER_* variables, then defaults). */
 export interface RelayValues {
@@ -16,6 +17,8 @@ export interface RelayValues {
   redis?: string;
   'redis-cluster'?: string;
   'cluster-secret'?: string;
+  'node-id'?: string;
+  advertise?: string;
 }
 
 /**
@@ -80,6 +83,9 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     auditFile: values['audit-file'] ?? process.env.TETHER_AUDIT_FILE,
     redis: redisTarget(values),
     clusterSecret: values['cluster-secret'] ?? process.env.TETHER_CLUSTER_SECRET,
+    nodeId: values['node-id'] ?? process.env.TETHER_NODE_ID,
+    advertise: values.advertise ?? (process.env.TETHER_ADVERTISE_URL || undefined),
+    version: version(),
     // Logs go to stderr: stdout carries only the URL line that scripts and tests read.
     logger: { level, stream: await logStream(format) },
   });
@@ -95,7 +101,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
 
   const urls = clientUrls(host, relay.url);
   info(`Tether relay listening on ${relay.url}${urls.remote ? ' (every interface)' : ''}`);
-  if (relay.redis) info(`Users, tokens and tunnel names in Redis at ${relay.redis}, shared with the other nodes (docs/cluster.md)`);
+  if (relay.redis) info(`Users, tokens and tunnel names in Redis at ${relay.redis}, shared with the other nodes (docs/cluster.md); this node is ${relay.nodeId}`);
   if (relay.auditFile) info(`Audit events appended to ${relay.auditFile} (JSON lines, mode 0600)`);
   if (relay.adminTokenFile) {
     info(`Admin token ${relay.adminTokenGenerated ? 'generated and saved' : 'read from'}: ${relay.adminTokenFile} (mode 0600)`);

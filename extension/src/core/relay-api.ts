@@ -102,4 +102,20 @@ export class RelayApi {
   async deleteUser(name: string): Promise<void> {
     await this.request('DELETE', `/v1/users/${encodeURIComponent(userName(name))}`);
   }
+  /** The live nodes of a relay cluster (admin); a single relay answers TETHER_ERR_NOT_FOUND. */
+  async clusterNodes(): Promise<ClusterNode[]> {
+    return (await this.request<{ nodes: ClusterNode[] }>('GET', '/v1/cluster/nodes')).nodes;
+  }
+}
+
+/** One live relay node, from its last heartbeat. */
+export interface ClusterNode {
+  id: string;
+  advertise: string;
+  version: string;
+  startedAt: string;
+  links: number;
+  streams: number;
+  /** Milliseconds since its last heartbeat reached Redis. */
+  ageMs: number;
 }

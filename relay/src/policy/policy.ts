@@ -44,6 +44,11 @@ export class Policy {
     return this.decided(subject, action, resource, tunnel);
   }
 
+  /** A tunnel was deleted (on another node): its cached record may not be used again. */
+  forgetTunnel(name: string): void {
+    this.cache.invalidate(name);
+  }
+
   /** A user and the tunnels it owned are gone: nothing cached about them may be used again. */
   forgetUsers(): void {
     this.cache.clear();

@@ -4,6 +4,7 @@ import { refusal } from '../policy/decision.js';
 import type { Policy } from '../policy/policy.js';
 import type { TunnelRecord } from '../ports/store.js';
 import type { TunnelRegistry } from '../ports/tunnel-registry.js';
+import type { InvalidationPublisher } from '../cluster/invalidation.js';
 
 const view = (t: TunnelRecord, online: boolean) => ({
   name: t.name,
@@ -14,7 +15,10 @@ const view = (t: TunnelRecord, online: boolean) => ({
 });
 
 /** Tunnels the caller may use, and one tunnel's status (what `tether connect` checks first). */
-export const tunnelRoutes: FastifyPluginAsync<{ policy: Policy; registry: TunnelRegistry }> = async (app, { policy, registry }) => {
+export const tunnelRoutes: FastifyPluginAsync<{ policy: Policy; registry: TunnelRegistry; invalidations: InvalidationPublisher; nodeId: string }> = async (
+  app,
+  { policy, registry, invalidations, nodeId },
+) => {
   app.addHook('onRequest', app.requireIdentity);
 
   app.get('/v1/whoami', async (request) => ({ name: request.identity?.name, admin: request.identity?.admin }));
@@ -47,6 +51,8 @@ export const tunnelRoutes: FastifyPluginAsync<{ policy: Policy; registry: Tunnel
     // A name in use is not pulled from under its host: its host would only claim it again.
     if (await registry.lookup(name)) throw createError(ErrorCode.TUNNEL_IN_USE, `tunnel ${name} is being shared right now: stop sharing it first`);
     await policy.releaseTunnel(request.identity!, name);
+    // Every other node drops the name from its one-second tunnel cache.
+    invalidations.publish({ kind: 'tunnel-deleted', origin: nodeId, name });
     return reply.code(204).send();
   });
 };

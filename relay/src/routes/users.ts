@@ -5,6 +5,7 @@ import type { Auditor } from '../audit/auditor.js';
 import type { Policy } from '../policy/policy.js';
 import type { Store } from '../ports/store.js';
 import type { Router } from '../routing/router.js';
+import type { InvalidationPublisher } from '../cluster/invalidation.js';
 import { generateToken, hashToken } from '../tokens.js';
 
 const nameParam = {
@@ -14,12 +15,17 @@ const nameParam = {
 } as const;
 
 /** Admin API for users. A token is shown once, when it is created or rotated. */
-export const userRoutes: FastifyPluginAsync<{ store: Store; router: Router; auditor: Auditor; policy: Policy }> = async (app, { store, router, auditor, policy }) => {
+export const userRoutes: FastifyPluginAsync<{ store: Store; router: Router; auditor: Auditor; policy: Policy; invalidations: InvalidationPublisher; nodeId: string }> = async (
+  app,
+  { store, router, auditor, policy, invalidations, nodeId },
+) => {
   app.addHook('onRequest', app.requireAdmin);
 
   /** Closes the links of a credential that stopped being valid, and says so in the audit log. */
-  const revoke = (by: Parameters<Auditor['record']>[1], user: { id: number; name: string }, why: string): number => {
+  const revoke = (by: Parameters<Auditor['record']>[1], user: { id: number; name: string }, why: string, deleted: boolean): number => {
     const closed = router.disconnectIdentity(user.id, why);
+    // Every other node closes its links of this user too (cluster: over Redis pub/sub).
+    invalidations.publish({ kind: 'user-revoked', origin: nodeId, userId: user.id, user: user.name, reason: why, deleted });
     if (closed > 0) auditor.record(AuditEventCode.LINKS_REVOKED, by, 'users.manage', `user:${user.name}`, { reason: why, detail: { closed } });
     return closed;
   };
@@ -52,7 +58,7 @@ export const userRoutes: FastifyPluginAsync<{ store: Store; router: Router; audi
     const token = generateToken();
     await store.rotateUserToken(user.name, hashToken(token));
     auditor.record(AuditEventCode.USER_TOKEN_ROTATED, request.identity, 'users.manage', `user:${user.name}`);
-    const closed = revoke(request.identity, user, 'token replaced');
+    const closed = revoke(request.identity, user, 'token replaced', false);
     request.log.info({ user: user.name, by: request.identity?.name, closed }, 'user token rotated');
     return { name: request.params.name, token };
   });
@@ -63,7 +69,7 @@ export const userRoutes: FastifyPluginAsync<{ store: Store; router: Router; audi
     await store.deleteUser(user.name);
     policy.forgetUsers();
     auditor.record(AuditEventCode.USER_DELETED, request.identity, 'users.manage', `user:${user.name}`);
-    const closed = revoke(request.identity, user, 'user deleted');
+    const closed = revoke(request.identity, user, 'user deleted', true);
     request.log.info({ user: user.name, by: request.identity?.name, closed }, 'user deleted');
     return reply.code(204).send();
   });

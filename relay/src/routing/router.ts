@@ -117,6 +117,11 @@ export class Router {
     return this.served.get(tunnel);
   }
 
+  /** Open links (host and connector) on this node. */
+  linkCount(): number {
+    return this.links.size;
+  }
+
   stats(): RouterStats {
     let bytesIn = this.closedBytesIn;
     let bytesOut = this.closedBytesOut;

@@ -48,7 +48,7 @@ export class RedisStore implements Store {
   private readonly keys: DirectoryKeys;
   private readonly scripts: Scripts;
 
-  constructor(private readonly client: RedisClient, options: { prefix?: string } = {}) {
+  constructor(readonly client: RedisClient, options: { prefix?: string } = {}) {
     this.keys = directoryKeys(options.prefix);
     for (const [name, script, numberOfKeys] of SCRIPTS) client.defineCommand(name, { lua: script, numberOfKeys });
     this.scripts = client as unknown as Scripts;

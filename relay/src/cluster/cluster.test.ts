@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { after, before, test, type TestContext } from 'node:test';
+import { Redis } from 'ioredis';
+import WebSocket from 'ws';
+import { ErrorCode } from '@tether/shared';
+import { buildApp, type RelayApp } from '../app.js';
+import type { RelayOptions } from '../config.js';
+import { startRelay } from '../server.js';
+import { startRedis } from '../test-support/redis-server.js';
+import { ADMIN_TOKEN, bearer, createTestRelay, createUser, openLink, waitFor, type TestRelay } from '../test-support/testing.js';
+import { invalidationChannel, parseInvalidation, RedisInvalidations } from './invalidation.js';
+import { NodeRegistry, type LiveNode } from './node-registry.js';
+
+const SECRET = 'cluster-secret-for-tests-01';
+let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
+before(async () => {
+  redis = await startRedis();
+});
+after(() => redis?.stop());
+
+/** A relay node on the test Redis, listening on 127.0.0.1, closed after the test. */
+async function node(t: TestContext, extra: Partial<RelayOptions> = {}): Promise<TestRelay> {
+  const relay = await buildApp({ adminToken: ADMIN_TOKEN, logger: false, redis: { url: redis!.server.url }, clusterSecret: SECRET, version: '9.9.9', heartbeat: { intervalMs: 100, ttlMs: 1000 }, ...extra });
+  const clients = new Set<WebSocket>();
+  const testRelay: TestRelay = {
+    ...relay,
+    wsUrl: '',
+    clients,
+    async listen() {
+      testRelay.wsUrl = (await relay.app.listen({ host: '127.0.0.1', port: 0 })).replace(/^http/, 'ws');
+      return testRelay.wsUrl;
+    },
+  };
+  t.after(async () => {
+    for (const ws of clients) ws.terminate();
+    await relay.app.close();
+  });
+  await testRelay.listen();
+  return testRelay;
+}
+
+async function listNodes(relay: RelayApp, token = ADMIN_TOKEN): Promise<LiveNode[]> {
+  const res = await relay.app.inject({ method: 'GET', url: '/v1/cluster/nodes', headers: bearer(token) });
+  assert.equal(res.statusCode, 200, res.body);
+  return res.json<{ nodes: LiveNode[] }>().nodes;
+}
+
+const since = (started: number): number => Date.now() - started;
+
+test('two nodes on one Redis list each other with id, advertise URL, version and load; a closed node leaves at once', async (t) => {
+  const one = await node(t, { nodeId: 'node-one' });
+  const two = await node(t, { nodeId: 'node-two', advertise: 'http://relay-two.example:8443' });
+  for (const relay of [one, two]) {
+    const nodes = await listNodes(relay);
+    assert.deepEqual(nodes.map((n) => n.id), ['node-one', 'node-two']);
+    assert.equal(nodes[0].advertise, one.wsUrl.replace(/^ws/, 'http'));
+    assert.equal(nodes[1].advertise, 'http://relay-two.example:8443');
+    for (const n of nodes) {
+      assert.equal(n.version, '9.9.9');
+      assert.ok(n.ageMs >= 0 && n.ageMs < 1000, `heartbeat age ${n.ageMs} ms`);
+      assert.ok(!Number.isNaN(Date.parse(n.startedAt)));
+    }
+  }
+  // Load: a host link on node two shows in its next heartbeat.
+  const token = await createUser(one, 'lois');
+  await openLink(two, '/v1/host?tunnel=lois-web', token);
+  let seen: LiveNode | undefined;
+  while (seen?.links !== 1) {
+    await new Promise((r) => setTimeout(r, 50));
+    seen = (await listNodes(one)).find((x) => x.id === 'node-two');
+  }
+  assert.equal(seen.streams, 0);
+
+  await two.app.close();
+  assert.deepEqual((await listNodes(one)).map((n) => n.id), ['node-one']);
+});
+
+test('a node that dies without leaving disappears once its heartbeat expires', async (t) => {
+  const client = new Redis(redis!.server.url, { lazyConnect: false });
+  t.after(() => client.quit());
+  const log = { warn: () => undefined, info: () => undefined } as never;
+  const info = { id: 'crashed', advertise: 'http://10.1.1.1:8080', version: '1', startedAt: new Date().toISOString(), links: 2, streams: 3 };
+  const dying = new NodeRegistry(client, () => info, log, { heartbeatMs: 100, ttlMs: 500 });
+  const watcher = new NodeRegistry(client, () => ({ ...info, id: 'watcher' }), log, { heartbeatMs: 100, ttlMs: 500 });
+  await dying.start();
+  const listed = (await watcher.list()).find((n) => n.id === 'crashed');
+  assert.deepEqual({ ...listed, ageMs: 0 }, { ...info, ageMs: 0 });
+  await dying.stop(false); // heartbeats stop, the entry stays: as after kill -9
+  const started = Date.now();
+  while ((await watcher.list()).some((n) => n.id === 'crashed')) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(since(started) <= 650, `gone after ${since(started)} ms (TTL 500 ms)`);
+  // The expired entry is pruned, not only skipped: the hash no longer holds it after a heartbeat.
+  await watcher.beat();
+  assert.equal(await client.hget('tether:{nodes}:info', 'crashed'), null);
+  await watcher.stop();
+});
+
+test('a single SQLite relay has no cluster: 404 NOT_FOUND saying so; the list is the admin\'s only', async (t) => {
+  const single = await createTestRelay(t);
+  const res = await single.app.inject({ method: 'GET', url: '/v1/cluster/nodes', headers: bearer(ADMIN_TOKEN) });
+  assert.equal(res.statusCode, 404);
+  assert.equal(res.json<{ code: string }>().code, ErrorCode.NOT_FOUND);
+  assert.match(res.json<{ message: string }>().message, /single node .*--redis/);
+  const one = await node(t);
+  const token = await createUser(one, 'mallory');
+  const denied = await one.app.inject({ method: 'GET', url: '/v1/cluster/nodes', headers: bearer(token) });
+  assert.equal(denied.statusCode, 403, denied.body);
+});
+
+test('user deleted on node A: its links on node B are closed with UNAUTHORIZED within 1 s', async (t) => {
+  const [a, b] = [await node(t), await node(t)];
+  const token = await createUser(a, 'bob');
+  const host = await openLink(b, '/v1/host?tunnel=bobs', token);
+  const connector = await openLink(b, '/v1/connect', token);
+  const started = Date.now();
+  assert.equal((await a.app.inject({ method: 'DELETE', url: '/v1/users/bob', headers: bearer(ADMIN_TOKEN) })).statusCode, 204);
+  assert.deepEqual(await host.closed, { code: 1008, reason: ErrorCode.UNAUTHORIZED });
+  assert.deepEqual(await connector.closed, { code: 1008, reason: ErrorCode.UNAUTHORIZED });
+  assert.ok(since(started) < 1000, `closed after ${since(started)} ms`);
+  await waitFor(() => b.router.linkCount() === 0);
+});
+
+test('token rotated on node A: the old token is refused on node B at once, and its link on B is closed', async (t) => {
+  const [a, b] = [await node(t), await node(t)];
+  const token = await createUser(a, 'erin');
+  const host = await openLink(b, '/v1/host?tunnel=erins', token);
+  const started = Date.now();
+  assert.equal((await a.app.inject({ method: 'POST', url: '/v1/users/erin/token', headers: bearer(ADMIN_TOKEN) })).statusCode, 200);
+  assert.equal((await b.app.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(token) })).statusCode, 401);
+  assert.deepEqual(await host.closed, { code: 1008, reason: ErrorCode.UNAUTHORIZED });
+  assert.ok(since(started) < 1000, `closed after ${since(started)} ms`);
+  await assert.rejects(openLink(b, '/v1/host?tunnel=erins', token), /refused with 401/);
+});
+
+test('tunnel deleted on node A: node B drops it from its tunnel cache', async (t) => {
+  const [a, b] = [await node(t), await node(t)];
+  const token = await createUser(a, 'fay');
+  const host = await openLink(a, '/v1/host?tunnel=fays', token);
+  host.ws.close();
+  await waitFor(() => a.router.linkCount() === 0);
+  const forgotten: string[] = [];
+  const forget = b.policy.forgetTunnel.bind(b.policy);
+  b.policy.forgetTunnel = (name: string) => {
+    forgotten.push(name);
+    forget(name);
+  };
+  const started = Date.now();
+  let res = await a.app.inject({ method: 'DELETE', url: '/v1/tunnels/fays', headers: bearer(token) });
+  while (res.statusCode === 409) res = await a.app.inject({ method: 'DELETE', url: '/v1/tunnels/fays', headers: bearer(token) });
+  assert.equal(res.statusCode, 204, res.body);
+  await waitFor(() => forgotten.length > 0);
+  assert.deepEqual(forgotten, ['fays']);
+  assert.ok(since(started) < 1000);
+});
+
+test('a malformed invalidation message is ignored and logged; the node keeps acting on the next good one', async (t) => {
+  const warnings: string[] = [];
+  const logger = { level: 'warn', stream: { write: (line: string) => warnings.push(line) } };
+  const [a, b] = [await node(t), await node(t, { logger })];
+  const token = await createUser(a, 'gus');
+  const host = await openLink(b, '/v1/host?tunnel=guss', token);
+  const publisher = new Redis(redis!.server.url);
+  t.after(() => publisher.quit());
+  const channel = invalidationChannel();
+  for (const bad of ['not json', '{"kind":"user-revoked","origin":"x","userId":"1"}', '{"kind":"explode"}', '[]', 'null', 'x'.repeat(10_000)]) await publisher.publish(channel, bad);
+  await waitFor(() => warnings.filter((w) => w.includes('malformed invalidation')).length === 6);
+  assert.equal(b.router.linkCount(), 1);
+  assert.equal((await a.app.inject({ method: 'DELETE', url: '/v1/users/gus', headers: bearer(ADMIN_TOKEN) })).statusCode, 204);
+  assert.deepEqual(await host.closed, { code: 1008, reason: ErrorCode.UNAUTHORIZED });
+});
+
+test('invalidation messages are checked field by field', () => {
+  assert.deepEqual(parseInvalidation('{"kind":"tunnel-deleted","origin":"n1","name":"web","extra":1}'), { kind: 'tunnel-deleted', origin: 'n1', name: 'web' });
+  assert.equal(parseInvalidation('{"kind":"tunnel-deleted","origin":"n1","name":""}'), undefined);
+  assert.equal(parseInvalidation('{"kind":"user-revoked","origin":"n1","userId":-1,"user":"a","reason":"r","deleted":true}'), undefined);
+  assert.equal(parseInvalidation('{"kind":"user-revoked","origin":"n1","userId":3,"user":"a","reason":"r","deleted":"yes"}'), undefined);
+  assert.equal(parseInvalidation('{"kind":"user-revoked","userId":3,"user":"a","reason":"r","deleted":true}'), undefined);
+});
+
+test('Redis down: a publish fails with a warning (the local action stands); once Redis is back the node drops its caches', async (t) => {
+  const lines: string[] = [];
+  const logger = { level: 'info', stream: { write: (line: string) => lines.push(line) } };
+  const a = await node(t, { logger });
+  let dropped = 0;
+  const forgetUsers = a.policy.forgetUsers.bind(a.policy);
+  a.policy.forgetUsers = () => {
+    dropped++;
+    forgetUsers();
+  };
+  const client = new Redis(redis!.server.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+  client.on('error', () => undefined);
+  t.after(() => client.disconnect());
+  await new Promise((resolve) => client.once('ready', resolve));
+  const warnings: string[] = [];
+  const log = { warn: (_o: unknown, m: string) => warnings.push(m), info: () => undefined, error: () => undefined } as never;
+  const publisher = new RedisInvalidations(client, 'other', { apply: () => undefined, resubscribed: () => undefined }, log);
+
+  await redis!.server.stop();
+  t.after(() => redis!.server.start().catch(() => undefined));
+  publisher.publish({ kind: 'tunnel-deleted', origin: 'other', name: 'web' });
+  await waitFor(() => warnings.length > 0);
+  assert.match(warnings[0], /could not tell the other nodes \(Redis unreachable\): acted on this node only/);
+  await waitFor(() => lines.some((w) => w.includes('invalidation subscription lost')));
+  assert.equal(dropped, 0);
+  await redis!.server.start();
+  await waitFor(() => dropped > 0);
+  assert.ok(lines.some((w) => w.includes('invalidation subscription back')));
+});
+
+test('with Redis, listening on every interface needs an advertise URL; bad advertise URLs and node ids are refused', async () => {
+  await assert.rejects(startRelay({ adminToken: ADMIN_TOKEN, logger: false, host: '0.0.0.0', port: 0, redis: { url: 'redis://127.0.0.1:1' }, clusterSecret: SECRET }), {
+    code: ErrorCode.INVALID_CONFIG,
+    message: /listening on every interface \(--host 0\.0\.0\.0\) needs --advertise URL/,
+  });
+  await assert.rejects(buildApp({ adminToken: ADMIN_TOKEN, logger: false, redis: { url: 'redis://127.0.0.1:1' }, clusterSecret: SECRET, advertise: 'http://0.0.0.0:80' }), {
+    code: ErrorCode.INVALID_CONFIG,
+    message: /--advertise must name an address other nodes can connect to/,
+  });
+  await assert.rejects(buildApp({ adminToken: ADMIN_TOKEN, logger: false, redis: { url: 'redis://127.0.0.1:1' }, clusterSecret: SECRET, advertise: 'ftp://x' }), { code: ErrorCode.INVALID_CONFIG, message: /http:\/\/ or https:\/\// });
+  await assert.rejects(startRelay({ adminToken: ADMIN_TOKEN, logger: false, port: 0, nodeId: 'bad id!', redis: { url: 'redis://127.0.0.1:1' }, clusterSecret: SECRET }), { code: ErrorCode.INVALID_CONFIG, message: /--node-id takes/ });
+});

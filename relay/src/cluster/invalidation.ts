@@ -1,0 +1,130 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from '../stores/redis/redis-client.js';
+
+/**
+ * What one node tells the others so that every node acts on it within a second:
+ * - `user-revoked`: the user's token was replaced or the user deleted; close its links.
+ *   `deleted` also means the tunnels it owned are gone (drop the tunnel cache).
+ * - `tunnel-deleted`: the tunnel's name was released; drop it from the tunnel cache.
+ */
+export type Invalidation =
+  | { kind: 'user-revoked'; origin: string; userId: number; user: string; reason: string; deleted: boolean }
+  | { kind: 'tunnel-deleted'; origin: string; name: string };
+
+/** Something that tells the other nodes (a no-op on a single relay). */
+export interface InvalidationPublisher {
+  publish(message: Invalidation): void;
+}
+
+export const localOnly: InvalidationPublisher = { publish: () => undefined };
+
+/** The channel's name. Regular (not sharded) pub/sub: in a Redis Cluster PUBLISH reaches every node. */
+export const invalidationChannel = (prefix = 'tether'): string => `${prefix}:{nodes}:invalidate`;
+
+const MAX_MESSAGE = 4096;
+
+/** The message, checked field by field, or undefined when it is not one this relay sends. */
+export function parseInvalidation(text: string): Invalidation | undefined {
+  if (text.length > MAX_MESSAGE) return undefined;
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null || typeof v.origin !== 'string') return undefined;
+  if (v.kind === 'user-revoked') {
+    if (typeof v.userId !== 'number' || !Number.isSafeInteger(v.userId) || v.userId <= 0) return undefined;
+    if (typeof v.user !== 'string' || typeof v.reason !== 'string' || typeof v.deleted !== 'boolean') return undefined;
+    return { kind: 'user-revoked', origin: v.origin, userId: v.userId, user: v.user, reason: v.reason, deleted: v.deleted };
+  }
+  if (v.kind === 'tunnel-deleted') {
+    if (typeof v.name !== 'string' || v.name === '') return undefined;
+    return { kind: 'tunnel-deleted', origin: v.origin, name: v.name };
+  }
+  return undefined;
+}
+
+export interface InvalidationHandlers {
+  /** A message from another node. */
+  apply(message: Invalidation): void;
+  /** The subscription came back after an outage: messages may have been missed. */
+  resubscribed(): void;
+}
+
+/**
+ * Invalidation over Redis pub/sub. Publishing goes through the store's client (it fails at once
+ * while Redis is down: the local action has already happened, a warning is logged). Receiving
+ * needs a connection of its own (a subscribed connection takes no other commands): a duplicate
+ * of the store's client, which resubscribes by itself after a reconnect.
+ */
+export class RedisInvalidations implements InvalidationPublisher {
+  private readonly channel: string;
+  private subscriber: RedisClient | undefined;
+  private lost = false;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly nodeId: string,
+    private readonly handlers: InvalidationHandlers,
+    private readonly log: FastifyBaseLogger,
+    prefix?: string,
+  ) {
+    this.channel = invalidationChannel(prefix);
+  }
+
+  async start(): Promise<void> {
+    const sub: RedisClient = this.client instanceof Cluster ? this.client.duplicate() : this.client.duplicate();
+    this.subscriber = sub;
+    sub.on('error', () => {
+      // The store's client already logs the outage; a lost subscription is logged on 'close'.
+    });
+    sub.on('close', () => {
+      if (this.lost || this.subscriber !== sub) return;
+      this.lost = true;
+      this.log.warn('invalidation subscription lost (Redis unreachable): revocations made on other nodes reach this one only through their effects on the store until it is back');
+    });
+    sub.on('ready', () => {
+      if (!this.lost) return;
+      this.lost = false;
+      this.log.info('invalidation subscription back: caches dropped, messages sent meanwhile may have been missed');
+      this.handlers.resubscribed();
+    });
+    sub.on('message', (_channel: string, text: string) => this.receive(text));
+    await sub.connect();
+    await sub.subscribe(this.channel);
+  }
+
+  receive(text: string): void {
+    const message = parseInvalidation(text);
+    if (!message) {
+      this.log.warn({ length: text.length }, 'ignored a malformed invalidation message');
+      return;
+    }
+    // This node acted before it published.
+    if (message.origin === this.nodeId) return;
+    try {
+      this.handlers.apply(message);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, kind: message.kind }, 'acting on an invalidation message failed');
+    }
+  }
+
+  publish(message: Invalidation): void {
+    this.client.publish(this.channel, JSON.stringify(message)).catch((err: Error) => {
+      this.log.warn({ kind: message.kind, err: err.message }, 'could not tell the other nodes (Redis unreachable): acted on this node only; others see the change in the store but keep open links of a revoked identity');
+    });
+  }
+
+  async close(): Promise<void> {
+    const sub = this.subscriber;
+    this.subscriber = undefined;
+    if (!sub) return;
+    try {
+      await sub.quit();
+    } catch {
+      sub.disconnect();
+    }
+  }
+}
