@@ -97,7 +97,7 @@ describe('shell completion', HANG_GUARD, () => {
     }
   });
 
-  const commands = ['completion', 'connect', 'help', 'proxy', 'relay', 'service', 'share', 'ssh', 'status', 'tunnel', 'tunnels', 'user'];
+  const commands = ['cluster', 'completion', 'connect', 'help', 'proxy', 'relay', 'service', 'share', 'ssh', 'status', 'tunnel', 'tunnels', 'user'];
   const cases = [
     ['a command', 'tether sh', ['share']],
     ['every command', 'tether ', commands],

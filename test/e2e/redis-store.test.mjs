@@ -1,5 +1,6 @@
 // Two `tether relay` processes on one real redis-server: users, tokens and tunnel names are
-// shared between them (the first slice of the Redis cluster, docs/cluster.md). Streams are not
+// shared between them, each lists the other (node registry), and a revocation on one reaches
+// the other (pub/sub) (docs/cluster.md). Streams are not
 // routed between nodes yet, so nothing here connects through one node to a host on the other.
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -23,7 +24,7 @@ describe('two relays on one Redis', HANG_GUARD, () => {
     redis = await startRedis();
     const node = (name) => startRelay(procs, tmp.path, {
       dataDir: join(tmp.path, name),
-      args: ['--redis', redis.server.url],
+      args: ['--redis', redis.server.url, '--node-id', `e2e-${name}`],
       env: { TETHER_CLUSTER_SECRET: SECRET },
       adminToken: ADMIN_TOKEN,
     });
@@ -64,6 +65,53 @@ describe('two relays on one Redis', HANG_GUARD, () => {
     assert.match(r.stderr, /tunnel e2e-shared-name belongs to another user.*\[TETHER_ERR_TUNNEL_FORBIDDEN\]/);
     const owner = await tether(['tunnels'], { relay: one.url, token: ADMIN_TOKEN });
     assert.match(owner.stdout, /e2e-shared-name.*carol/);
+  });
+
+  test('tether cluster status through either node lists both: id, advertise URL, version, links, streams, heartbeat age', async () => {
+    for (const relay of [one, two]) {
+      const r = await tether(['cluster', 'status'], { relay: relay.url, token: ADMIN_TOKEN });
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trimEnd().split('\n').map((l) => l.split('\t'));
+      assert.deepEqual(lines.map((l) => [l[0], l[1]]), [['e2e-one', one.url], ['e2e-two', two.url]]);
+      for (const l of lines) {
+        assert.equal(l.length, 6);
+        assert.match(l[2], /^\d+\.\d+\.\d+/);
+        assert.match(l[3], /^\d+$/);
+        assert.match(l[4], /^\d+$/);
+        assert.match(l[5], /^\d+\.\ds$/);
+        assert.ok(Number.parseFloat(l[5]) < 6, `heartbeat age ${l[5]}`);
+      }
+    }
+    const user = await createUser(one, 'erin');
+    const denied = await tether(['cluster', 'status'], { relay: one.url, token: user });
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /\[TETHER_ERR_FORBIDDEN\]$/m);
+  });
+
+  test("a user deleted through node 1 stops its share on node 2 within a few seconds (exit 1, the unauthorized line)", async () => {
+    const frank = await createUser(one, 'frank');
+    const proc = await startShare(procs, { url: two.url, token: frank, tunnel: 'e2e-frank', targetPort: target.address().port });
+    const started = Date.now();
+    const deleted = await tether(['user', 'delete', 'frank'], { relay: one.url, token: ADMIN_TOKEN });
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(await proc.exited, 1, proc.stderr.text);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 3000, `share exited ${elapsed} ms after the delete`);
+    assert.match(proc.stderr.text, /^tether: stopped sharing e2e-frank: .+ \[TETHER_ERR_UNAUTHORIZED\]$/m);
+    assert.doesNotMatch(proc.stderr.text, /^\s+at /m);
+  });
+
+  test('a single relay (SQLite) answers tether cluster status with one sentence: it has no cluster', async () => {
+    const single = await startRelay(procs, tmp.path, { dataDir: join(tmp.path, 'single') });
+    const r = await tether(['cluster', 'status'], { relay: single.url, token: single.adminToken });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^tether: this relay is a single node .* \[TETHER_ERR_NOT_FOUND\]\n$/);
+  });
+
+  test('a relay on Redis listening on every interface without --advertise exits 1 with one sentence', async () => {
+    const r = await run(process.execPath, [CLI, 'relay', '--host', '0.0.0.0', '--port', '0', '--redis', redis.server.url], { env: cleanEnv({ TETHER_ADMIN_TOKEN: ADMIN_TOKEN, TETHER_CLUSTER_SECRET: SECRET }) });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^tether: a relay on Redis listening on every interface \(--host 0\.0\.0\.0\) needs --advertise URL .*\[TETHER_ERR_INVALID_CONFIG\]\n$/);
   });
 
   test('a relay given --redis without a cluster secret exits 1 with one sentence', async () => {
