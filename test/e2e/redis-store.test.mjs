@@ -88,7 +88,7 @@ describe('two relays on one Redis', HANG_GUARD, () => {
     assert.match(denied.stderr, /\[TETHER_ERR_FORBIDDEN\]$/m);
   });
 
-  test("a user deleted through node 1 stops its share on node 2 within a few seconds (exit 1, the unauthorized line)", async () => {
+  test("a user deleted through node 1 stops its share on node 2 within a few seconds (exit 1, the unauthorized line)", async (t) => {
     const frank = await createUser(one, 'frank');
     const proc = await startShare(procs, { url: two.url, token: frank, tunnel: 'e2e-frank', targetPort: target.address().port });
     const started = Date.now();
@@ -96,6 +96,7 @@ describe('two relays on one Redis', HANG_GUARD, () => {
     assert.equal(deleted.code, 0, deleted.stderr);
     assert.equal(await proc.exited, 1, proc.stderr.text);
     const elapsed = Date.now() - started;
+    t.diagnostic(`share exited ${elapsed} ms after tether user delete was started`);
     assert.ok(elapsed < 3000, `share exited ${elapsed} ms after the delete`);
     assert.match(proc.stderr.text, /^tether: stopped sharing e2e-frank: .+ \[TETHER_ERR_UNAUTHORIZED\]$/m);
     assert.doesNotMatch(proc.stderr.text, /^\s+at /m);
@@ -132,16 +133,33 @@ describe('a relay on a Redis Cluster', HANG_GUARD, () => {
     tmp.dispose();
   });
 
-  test('TETHER_REDIS_CLUSTER with two seed nodes of six: users created on one relay sign in on another', async () => {
+  test('TETHER_REDIS_CLUSTER with two seed nodes of six: users created on one relay sign in on another; both are listed; a deletion on one stops a share on the other', async () => {
     requirePrograms();
     cluster = await startRedisCluster();
     const seeds = cluster.servers.slice(0, 2).map((s) => s.url).join(',');
-    const node = (name) => startRelay(procs, tmp.path, { dataDir: join(tmp.path, name), env: { TETHER_REDIS_CLUSTER: seeds, TETHER_CLUSTER_SECRET: SECRET }, adminToken: ADMIN_TOKEN });
+    const node = (name) => startRelay(procs, tmp.path, { dataDir: join(tmp.path, name), env: { TETHER_REDIS_CLUSTER: seeds, TETHER_CLUSTER_SECRET: SECRET, TETHER_NODE_ID: `rc-${name}` }, adminToken: ADMIN_TOKEN });
     const one = await node('one');
     const two = await node('two');
     await one.proc.waitFor('stderr', /^Users, tokens and tunnel names in Redis at cluster redis:\/\/127\.0\.0\.1:\d+,redis:\/\/127\.0\.0\.1:\d+/);
     const erin = await createUser(one, 'erin');
     const r = await tether(['tunnels', '--relay', two.url], { token: erin });
     assert.equal(r.code, 0, r.stderr);
+    const status = await tether(['cluster', 'status'], { relay: two.url, token: ADMIN_TOKEN });
+    assert.equal(status.code, 0, status.stderr);
+    assert.deepEqual(status.stdout.trimEnd().split('\n').map((l) => l.split('\t').slice(0, 2)), [['rc-one', one.url], ['rc-two', two.url]]);
+    // The publish goes through whichever Redis node the publisher uses; a regular PUBLISH is
+    // broadcast to every node of the Redis Cluster, so node two's subscriber hears it.
+    const target = net.createServer((s) => s.on('error', () => undefined).end('hello\n'));
+    target.listen(0, '127.0.0.1');
+    await new Promise((resolve) => target.once('listening', resolve));
+    try {
+      const share = await startShare(procs, { url: two.url, token: erin, tunnel: 'e2e-rc-erin', targetPort: target.address().port });
+      const deleted = await tether(['user', 'delete', 'erin'], { relay: one.url, token: ADMIN_TOKEN });
+      assert.equal(deleted.code, 0, deleted.stderr);
+      assert.equal(await share.exited, 1, share.stderr.text);
+      assert.match(share.stderr.text, /\[TETHER_ERR_UNAUTHORIZED\]$/m);
+    } finally {
+      target.close();
+    }
   });
 });
