@@ -121,6 +121,23 @@ describe('two relays on one Redis', HANG_GUARD, () => {
     assert.equal(r.stderr, 'tether: a relay on Redis needs --cluster-secret (or TETHER_CLUSTER_SECRET): give every node of the cluster the same secret of at least 16 characters [TETHER_ERR_INVALID_CONFIG]\n');
     assert.equal(r.stdout, '');
   });
+
+  test('SIGTERM: the node drains, exits 0 and leaves the registry at once; a kill -9 leaves it listed until its heartbeat expires (6 s)', async () => {
+    assert.equal(await procs.stop(two.proc), 0);
+    const r = await tether(['cluster', 'status'], { relay: one.url, token: ADMIN_TOKEN });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trimEnd().split('\n').map((l) => l.split('\t')[0]), ['e2e-one']);
+
+    const three = await startRelay(procs, tmp.path, { dataDir: join(tmp.path, 'three'), args: ['--redis', redis.server.url, '--node-id', 'e2e-three'], env: { TETHER_CLUSTER_SECRET: SECRET }, adminToken: ADMIN_TOKEN });
+    const ids = async () => (await tether(['cluster', 'status'], { relay: one.url, token: ADMIN_TOKEN })).stdout.trimEnd().split('\n').map((l) => l.split('\t')[0]);
+    assert.deepEqual(await ids(), ['e2e-one', 'e2e-three']);
+    await procs.stop(three.proc, 'SIGKILL');
+    const killed = Date.now();
+    assert.deepEqual(await ids(), ['e2e-one', 'e2e-three']);
+    while ((await ids()).includes('e2e-three')) await new Promise((resolve) => setTimeout(resolve, 200));
+    const gone = Date.now() - killed;
+    assert.ok(gone > 3500 && gone < 8000, `listed for ${gone} ms after kill -9 (TTL 6 s after its last heartbeat, every 2 s)`);
+  });
 });
 
 describe('a relay on a Redis Cluster', HANG_GUARD, () => {
