@@ -57,7 +57,7 @@ test('every resource (and the Secret template) validates against the Kubernetes 
 
 test('the validation is real: a broken Deployment is rejected', async () => {
   const { Deployment } = await import('kubernetes-models/apps/v1');
-  const broken = structuredClone(byKind('Deployment'));
+  const broken = JSON.parse(JSON.stringify(byKind('Deployment')));
   broken.spec.replicas = 'three';
   assert.throws(() => new Deployment(broken).validate(), /replicas must be integer/);
 });
