@@ -74,7 +74,7 @@ before(async () => {
   t = Date.now();
   const context = stagePrebuiltContext(root);
   try {
-    podman(['build', '--format', 'docker', ...RUN_FLAGS, '--build-arg', `BASE=${BASE_IMAGE}`, '--build-arg', 'BUILD=prebuilt',
+    podman(['build', '--format', 'docker', '--layers=false', ...RUN_FLAGS, '--build-arg', `BASE=${BASE_IMAGE}`, '--build-arg', 'BUILD=prebuilt',
       '-f', join(root, 'deploy', 'Dockerfile'), '-t', IMAGE, context]);
   } finally {
     rmSync(context, { recursive: true, force: true });
@@ -90,6 +90,13 @@ after(() => {
     podman(['rm', '-f', '-t', '0', NAME]);
   } catch {
     // Not started.
+  }
+  // Every run builds a new image (the context is a fresh copy): removing it keeps the disk from
+  // filling with untagged ones. --layers=false above leaves no intermediate stage images.
+  try {
+    podman(['rmi', IMAGE]);
+  } catch {
+    // Not built.
   }
   console.log(`timings: base image ${timings.base} ms, relay image build ${timings.build} ms, stop ${timings.stop} ms`);
 });
