@@ -57,6 +57,7 @@ export {
   readSshUserMemory,
   rememberSshUser,
   sshUserProblem,
+  sshUserWarning,
   type SshUserChoice,
   type SshUserMemory,
 } from './ssh-user.js';

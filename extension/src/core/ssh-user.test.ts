@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { chooseSshUser, readSshUserMemory, rememberSshUser, sshUserKey, sshUserProblem, EMPTY_SSH_USER_MEMORY, type SshUserInputs } from './ssh-user.js';
+import { chooseSshUser, readSshUserMemory, rememberSshUser, sshUserKey, sshUserProblem, sshUserWarning, EMPTY_SSH_USER_MEMORY, type SshUserInputs } from './ssh-user.js';
 
 describe('sshUserProblem', () => {
   for (const ok of ['root', 'alice', 'a.b_c-d', 'svc$', 'élodie', '_x', 'u'.repeat(64)]) {
@@ -10,7 +10,8 @@ describe('sshUserProblem', () => {
     ['empty', '', /Type the user name/],
     ['a space', 'bob smith', /no spaces/],
     ['a tab', 'bob\tsmith', /no spaces/],
-    ['user@host', 'bob@box', /without "@host"/],
+    ['a trailing @', 'bob@', /without "@host"/],
+    ['a leading @', '@box', /without "@host"/],
     ['a control character', 'bob\u0007', /no control characters/],
     ['a DEL', 'bob\u007f', /no control characters/],
     ['a leading dash', '-oProxyCommand=x', /cannot start with "-"/],
@@ -21,6 +22,18 @@ describe('sshUserProblem', () => {
   for (const [what, value, message] of bad) {
     test(`refuses ${what}, saying why`, () => assert.match(sshUserProblem(value) ?? '', message));
   }
+});
+
+describe('sshUserWarning', () => {
+  test('user@host or a domain account: a warning that can be accepted, not a refusal', () => {
+    assert.equal(sshUserProblem('bob@corp.example'), undefined);
+    assert.match(sshUserWarning('bob@corp.example') ?? '', /without "@host".*domain account \(user@domain\) is fine/);
+  });
+
+  test('a plain name, or one already refused: no warning', () => {
+    assert.equal(sshUserWarning('bob'), undefined);
+    assert.equal(sshUserWarning('bob smith@x'), undefined);
+  });
 });
 
 describe('sshUserKey', () => {

@@ -9,18 +9,18 @@ export const MAX_SSH_USER_LENGTH = 64;
 
 /**
  * Why `value` cannot be an SSH user name, as a sentence to show while it is typed; undefined
- * when it can. Besides no spaces, `@` or control characters, a name never starts with `-` (ssh
+ * when it can. Besides no spaces or control characters (and no `@` at either end), a name never starts with `-` (ssh
  * would read it as an option) and holds only characters that need no quoting in a shell or an
  * ssh_config file, so the copied command and the Host entry stay what they look like.
  */
 export function sshUserProblem(value: string): string | undefined {
   if (value === '') return 'Type the user name to log in as.';
   if (/\s/.test(value)) return 'A user name has no spaces.';
-  if (value.includes('@')) return 'Type the user name alone, without "@host": the tunnel is the host.';
+  if (value.startsWith('@') || value.endsWith('@')) return 'Type the user name alone, without "@host": the tunnel is the host.';
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) return 'A user name has no control characters.';
   if (value.startsWith('-')) return 'A user name cannot start with "-" (ssh would read it as an option).';
-  const bad = /[^\p{L}\p{N}._$-]/u.exec(value);
+  const bad = /[^\p{L}\p{N}._$@-]/u.exec(value);
   if (bad) return `"${bad[0]}" cannot be in a user name: use letters, digits, ".", "_", "-" or "$".`;
   if (value.length > MAX_SSH_USER_LENGTH) return `A user name is at most ${MAX_SSH_USER_LENGTH} characters.`;
   return undefined;
@@ -97,4 +97,13 @@ export function chooseSshUser(i: SshUserInputs): SshUserChoice {
   if (remembered && !i.reask) return { source: 'remembered', user: remembered };
   const local = sshUserProblem(i.localUser) === undefined ? i.localUser : '';
   return { source: 'ask', suggested: remembered ?? i.memory.last ?? local };
+}
+
+/**
+ * A user name with `@` inside is most often "user@host" typed by habit, but can be a domain
+ * account (user@domain, as Azure AD logins are): said as a warning the user may accept.
+ */
+export function sshUserWarning(value: string): string | undefined {
+  if (sshUserProblem(value) || !value.includes('@')) return undefined;
+  return 'Type the user name alone, without "@host": the tunnel is the host. A domain account (user@domain) is fine: press Enter to use it.';
 }

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import * as vscode from 'vscode';
-import { chooseSshUser, readSshUserMemory, rememberSshUser, setManagedHostUser, sshUserProblem } from '../core/index.js';
+import { chooseSshUser, readSshUserMemory, rememberSshUser, setManagedHostUser, sshUserProblem, sshUserWarning } from '../core/index.js';
 import type { Auth, Credentials } from './auth.js';
 import type { Config } from './config.js';
 import { Cancelled, guarded, type Notifier } from './notify.js';
@@ -50,7 +50,12 @@ export class SshUsers {
       prompt: `SSH user for ${tunnel}: remembered for this tunnel (Tether: Change SSH User… asks again; the tether.ssh.user setting, when set, is used for every tunnel)`,
       value: choice.suggested,
       ignoreFocusOut: true,
-      validateInput: (value) => sshUserProblem(value.trim()),
+      validateInput: (value) => {
+        const problem = sshUserProblem(value.trim());
+        if (problem) return problem;
+        const warning = sshUserWarning(value.trim());
+        return warning ? { message: warning, severity: vscode.InputBoxValidationSeverity.Warning } : undefined;
+      },
     });
     const user = typed?.trim();
     if (!user) throw new Cancelled();
