@@ -37,7 +37,7 @@ export const tunnelRoutes: FastifyPluginAsync<{ policy: Policy; registry: Tunnel
     if (invalid) throw invalid;
     const decision = await policy.authorize(request.identity!, 'tunnel.view', { kind: 'tunnel', name });
     if (!decision.allow) throw refusal(decision);
-    return view(decision.tunnel!, (await registry.lookup(name)) !== undefined);
+    return view(decision.tunnel!, (await registry.lookup(name)).length > 0);
   });
 
   app.delete<{ Params: { name: string } }>('/v1/tunnels/:name', {
@@ -49,7 +49,7 @@ export const tunnelRoutes: FastifyPluginAsync<{ policy: Policy; registry: Tunnel
     const decision = await policy.authorize(request.identity!, 'tunnel.delete', { kind: 'tunnel', name });
     if (!decision.allow) throw refusal(decision);
     // A name in use is not pulled from under its host: its host would only claim it again.
-    if (await registry.lookup(name)) throw createError(ErrorCode.TUNNEL_IN_USE, `tunnel ${name} is being shared right now: stop sharing it first`);
+    if ((await registry.lookup(name)).length > 0) throw createError(ErrorCode.TUNNEL_IN_USE, `tunnel ${name} is being shared right now: stop sharing it first`);
     await policy.releaseTunnel(request.identity!, name);
     // Every other node drops the name from its one-second tunnel cache.
     invalidations.publish({ kind: 'tunnel-deleted', origin: nodeId, name });

@@ -117,7 +117,7 @@ test('limits on waiting OPENs: past the pending limit STREAM_LIMIT, past the def
 test('a lease held by another node is not followed on this one: TUNNEL_OFFLINE', async (t) => {
   const s = await setup(t);
   // The host's lease moves to another node (as if the host had re-registered there).
-  const lease = await s.ports.registry.lookup('web');
+  const [lease] = await s.ports.registry.lookup('web');
   assert.ok(lease);
   await s.ports.registry.release('web', lease.nodeId, lease.linkId);
   await s.ports.registry.claim({ tunnel: 'web', nodeId: 'other-node', linkId: lease.linkId, hostId: alice.id });

@@ -519,8 +519,8 @@ export class Router {
   /** The asynchronous half of an OPEN: may this identity connect, and who serves the tunnel. */
   private async lookupOpen(link: Link, pending: PendingOpen): Promise<OpenLookup> {
     const decision = await this.deps.policy.authorize(link.identity, 'tunnel.connect', { kind: 'tunnel', name: pending.tunnel });
-    const lease = decision.allow ? await this.deps.registry.lookup(pending.tunnel) : undefined;
-    return { decision, lease };
+    const leases = decision.allow ? await this.deps.registry.lookup(pending.tunnel) : [];
+    return { decision, lease: leases.find((l) => l.nodeId === this.deps.nodeId) };
   }
 
   /** Applies a looked-up OPEN, in the order the link sent them, then the frames it held back. */
