@@ -21,6 +21,8 @@ import { openClusterStore, resolvePorts } from './single-node.js';
 import { clusterRoutes } from './cluster/cluster-plugin.js';
 import { localOnly, RedisInvalidations, type Invalidation, type InvalidationPublisher } from './cluster/invalidation.js';
 import { NodeRegistry } from './cluster/node-registry.js';
+import { PeerLinks } from './cluster/peer-links.js';
+import { peerRoutes } from './cluster/peer-route.js';
 import type { RedisStore } from './stores/redis/redis-store.js';
 
 export interface RelayApp {
@@ -63,7 +65,7 @@ function loggerOptions(logger: boolean | Record<string, unknown> | undefined): b
 export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const limits = resolveLimits(options.limits);
   // Refused before any connection is made: a Redis relay without its cluster secret.
-  resolveCluster(options);
+  const cluster = resolveCluster(options);
   if (options.advertise !== undefined) checkAdvertise(options.advertise);
   const nodeId = options.nodeId ?? `node-${randomUUID()}`;
   const app = Fastify({
@@ -102,7 +104,8 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   let nodes: NodeRegistry | undefined;
   let invalidations: InvalidationPublisher = localOnly;
   let subscriber: RedisInvalidations | undefined;
-  if (clusterStore) {
+  let peers: PeerLinks | undefined;
+  if (clusterStore && cluster) {
     const client = clusterStore.client;
     const startedAt = new Date().toISOString();
     let advertise = options.advertise;
@@ -132,6 +135,16 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     }
     invalidations = subscriber;
     const registry = nodes;
+    // Streams to tunnels held by other nodes go over peer links to them (docs/cluster.md).
+    peers = new PeerLinks({
+      selfId: nodeId,
+      secret: cluster.clusterSecret,
+      router,
+      resolve: async (id) => (await registry.list()).find((n) => n.id === id)?.advertise || undefined,
+      maxMessageSize: limits.maxMessageSize,
+      log: app.log,
+    });
+    router.usePeers(peers);
     // The first heartbeat once the address is known; the advertise URL defaults to it.
     app.addHook('onListen', async () => {
       if (advertise === undefined) {
@@ -160,6 +173,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   await app.register(userRoutes, { store, router, auditor, policy, invalidations, nodeId });
   await app.register(tunnelRoutes, { policy, registry, invalidations, nodeId });
   await app.register(clusterRoutes, { nodes });
+  if (peers && cluster) await app.register(peerRoutes, { selfId: nodeId, secret: cluster.clusterSecret, router });
   await app.register(tunnelSocketRoutes, { policy, router, registrations: new RateLimiter<number>(limits.maxRegistrationsPerMinute, clock) });
 
   app.addHook('onClose', async () => {
@@ -174,6 +188,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const shutdown = (): Promise<void> => {
     shuttingDown ??= (async () => {
       app.log.info('shutting down: GOAWAY sent, draining streams');
+      peers?.close();
       await router.drain();
       await app.close();
     })();

@@ -5,6 +5,16 @@ export interface Identity {
   /** Stable id: 0 for the admin, the user row id otherwise. */
   id: number;
   admin: boolean;
+  /**
+   * Another node of the cluster, authenticated by the cluster secret: it carries streams its own
+   * connectors opened (and it authorized) to hosts linked to this node.
+   */
+  peer?: true;
+}
+
+/** The identity of the cluster node `nodeId` on a peer link (never a user: id -1). */
+export function peerIdentity(nodeId: string): Identity {
+  return Object.freeze({ name: `node:${nodeId}`, id: -1, admin: false, peer: true as const });
 }
 
 export const ADMIN_IDENTITY: Identity = Object.freeze({ name: 'admin', id: 0, admin: true });

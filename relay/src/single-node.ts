@@ -44,9 +44,5 @@ export function resolvePorts(options: RelayOptions, limits: RelayLimits, cluster
 export async function openClusterStore(options: RelayOptions, log: FastifyBaseLogger): Promise<RedisStore | undefined> {
   const cluster = resolveCluster(options);
   if (!cluster || options.store) return undefined;
-  const store = await openRedisStore(cluster.redis, log);
-  // Said at every start until cross-node routing exists: two nodes share users and tunnel
-  // names, but a connector reaches only hosts linked to its own node (docs/cluster.md).
-  log.warn('cluster mode is partial: users, tokens and tunnel names are shared through Redis, but streams are not routed between nodes yet, so a connector reaches only hosts linked to the same relay node (docs/cluster.md)');
-  return store;
+  return openRedisStore(cluster.redis, log);
 }

@@ -38,6 +38,8 @@ export function decide(subject: Identity, action: Action, resource: Resource, fa
         return deny('no-such-tunnel', `no tunnel named ${name}`, ErrorCode.TUNNEL_UNKNOWN);
       }
       if (tunnel.ownerId === subject.id) return allow('owner', `${subject.name} owns tunnel ${name}`);
+      // A node of the cluster carries a stream its own connector opened: that node decided it.
+      if (action === 'tunnel.connect' && subject.peer) return allow('peer-node', `${subject.name} carries a stream it authorized`);
       // The name is taken: a host must be told so. Anyone else learns nothing about a tunnel
       // they hold no right on, not even that it exists.
       if (action === 'tunnel.host') return deny('not-owner', `tunnel ${name} belongs to another user`, ErrorCode.TUNNEL_FORBIDDEN);

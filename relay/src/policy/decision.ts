@@ -38,7 +38,8 @@ export type Rule =
   | 'not-owner'
   | 'not-visible'
   | 'quota'
-  | 'not-admin';
+  | 'not-admin'
+  | 'peer-node';
 
 /** The outcome of one access decision: allowed or not, by which rule, and why. */
 export interface Decision {

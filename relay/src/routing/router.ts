@@ -16,6 +16,7 @@ import { Link, type LinkWatch, type PendingOpen } from './link.js';
 import { LinkRoles, type LinkKind } from './link-roles.js';
 import type { LinkTransport } from './link-transport.js';
 import { OrderedQueue, type Settled } from './open-queue.js';
+import type { PeerDialer } from './peer-dialer.js';
 import { createRoute, type Route, type RouteEnd } from './route.js';
 import { RouterMetrics } from './router-metrics.js';
 
@@ -64,7 +65,12 @@ export interface RouterDeps {
 
 interface OpenLookup {
   decision: TunnelDecision;
-  lease: TunnelLease | undefined;
+  /** This node's lease of the tunnel, when a host link here serves it. */
+  lease?: TunnelLease;
+  /** Otherwise the peer link to a node that holds it (cluster). */
+  peer?: Link;
+  /** Holders on other nodes that could not be reached, and why (for the refusal's words). */
+  unreachable?: { nodes: string[]; why: string };
 }
 
 /**
@@ -88,6 +94,7 @@ export class Router {
   private readonly linksPerUser = new Map<number, number>();
   private readonly linksPerAddress = new Map<string, number>();
   private readonly pinger: NodeJS.Timeout;
+  private peers: PeerDialer | undefined;
   private streamCount = 0;
   private closedBytesIn = 0;
   private closedBytesOut = 0;
@@ -110,6 +117,14 @@ export class Router {
     };
     this.pinger = setInterval(() => this.pingAll(), this.limits.pingIntervalMs);
     this.pinger.unref();
+  }
+
+  /**
+   * Cluster: streams to tunnels held by other nodes are carried over peer links from `dialer`.
+   * Without one (a single relay), only hosts linked to this node are reachable.
+   */
+  usePeers(dialer: PeerDialer): void {
+    this.peers = dialer;
   }
 
   /** The host link of this node currently serving `tunnel`, if any. */
@@ -516,11 +531,30 @@ export class Router {
     queue.push(pending);
   }
 
-  /** The asynchronous half of an OPEN: may this identity connect, and who serves the tunnel. */
+  /**
+   * The asynchronous half of an OPEN: may this identity connect, and who serves the tunnel. A
+   * host linked here is preferred; otherwise (cluster) a node that holds the tunnel is reached
+   * over a peer link, trying each holder until one answers, those already linked first. An OPEN
+   * that came over a peer link is for local hosts only: it is never carried to a third node.
+   */
   private async lookupOpen(link: Link, pending: PendingOpen): Promise<OpenLookup> {
     const decision = await this.deps.policy.authorize(link.identity, 'tunnel.connect', { kind: 'tunnel', name: pending.tunnel });
-    const leases = decision.allow ? await this.deps.registry.lookup(pending.tunnel) : [];
-    return { decision, lease: leases.find((l) => l.nodeId === this.deps.nodeId) };
+    if (!decision.allow) return { decision };
+    const leases = await this.deps.registry.lookup(pending.tunnel);
+    const lease = leases.find((l) => l.nodeId === this.deps.nodeId);
+    const peers = this.peers;
+    if (lease || !peers || link.role.relayed || leases.length === 0) return { decision, lease };
+    const holders = [...leases].sort((a, b) => Number(peers.has(b.nodeId)) - Number(peers.has(a.nodeId)));
+    let why = '';
+    for (const holder of holders) {
+      try {
+        return { decision, peer: await peers.linkTo(holder.nodeId) };
+      } catch (err) {
+        why = (err as Error).message;
+        wire.debugLog('relay', 'peer unreachable', { node: holder.nodeId, tunnel: pending.tunnel, why });
+      }
+    }
+    return { decision, unreachable: { nodes: holders.map((h) => h.nodeId), why } };
   }
 
   /** Applies a looked-up OPEN, in the order the link sent them, then the frames it held back. */
@@ -540,25 +574,31 @@ export class Router {
     }
   }
 
-  private openRoute(link: Link, pending: PendingOpen, { decision, lease }: OpenLookup): void {
+  private openRoute(link: Link, pending: PendingOpen, { decision, lease, peer, unreachable }: OpenLookup): void {
     const { id, tunnel } = pending;
     if (this.draining || link.goingAway) return this.refuse(link, id, WireCode.GOING_AWAY, 'relay is shutting down');
     if (link.streams.size >= this.limits.maxStreamsPerConnection) {
       return this.refuse(link, id, WireCode.STREAM_LIMIT, `at most ${this.limits.maxStreamsPerConnection} streams per connection`);
     }
     if (!decision.allow) return this.refuse(link, id, refusal(decision).wireCode, decision.reason);
-    const host = lease?.nodeId === this.deps.nodeId ? this.links.get(lease.linkId) : undefined;
     // A host serves only the tunnel's current owner: when its user was deleted and the name
     // claimed again, the old host (still connected) must not receive the new owner's streams.
-    if (!host || host.closed || host.goingAway || !mayServe(host.identity.id, decision.tunnel)) {
-      return this.refuse(link, id, WireCode.TUNNEL_OFFLINE, `tunnel ${tunnel} is not being shared right now`);
+    // Over a peer link, the node holding the host checks that itself.
+    const local = lease?.nodeId === this.deps.nodeId ? this.links.get(lease.linkId) : undefined;
+    const host = peer ?? (local && mayServe(local.identity.id, decision.tunnel) ? local : undefined);
+    if (!host || host.closed || host.goingAway) {
+      const why = unreachable
+        ? `tunnel ${tunnel} is shared through relay node ${unreachable.nodes.join(', ')}, which this node cannot reach right now (${unreachable.why}); try again`
+        : `tunnel ${tunnel} is not being shared right now`;
+      return this.refuse(link, id, WireCode.TUNNEL_OFFLINE, why);
     }
+    const carrier = host === peer ? `the link to relay node ${peer.identity.name.slice('node:'.length)}` : `the host of tunnel ${tunnel}`;
     if (host.streams.size >= this.limits.maxStreamsPerConnection) {
-      return this.refuse(link, id, WireCode.STREAM_LIMIT, `tunnel ${tunnel} has reached its stream limit`);
+      return this.refuse(link, id, WireCode.STREAM_LIMIT, `${carrier} carries ${this.limits.maxStreamsPerConnection} streams already (the most)`);
     }
     // A host that does not read what it is sent gets no more OPENs (each one costs it memory here).
     if (host.congestedSince !== undefined) {
-      return this.refuse(link, id, WireCode.BUFFER_LIMIT, `the host of tunnel ${tunnel} is not reading; try again later`);
+      return this.refuse(link, id, WireCode.BUFFER_LIMIT, `${carrier} is not reading; try again later`);
     }
     const hostId = host.nextId;
     host.nextId += 2;
