@@ -32,6 +32,8 @@ export const WireCode = {
   RESUME_SECRET: 21,
   /** Resume refused: the offset asked for is outside what the replay buffer holds. */
   RESUME_OFFSET: 22,
+  /** A cluster node's shared store (Redis) does not answer: the open cannot be decided; retry. */
+  STORE_UNAVAILABLE: 23,
 } as const;
 export type WireCodeName = keyof typeof WireCode;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { CloseCode, encodeData, encodeOpen, encodeOpenOk, encodeReset, ErrorCode, FrameType, WireCode, type Frame } from '@tether/shared';
+import { classify, CloseCode, createError, encodeData, errorFromWire, encodeOpen, encodeOpenOk, encodeReset, ErrorCode, FrameType, WireCode, type Frame } from '@tether/shared';
 import { AuditEventCode } from '../audit/event-codes.js';
 import { MemoryAuditSink } from '../audit/memory-sink.js';
 import { MemoryMetrics } from '../metrics/memory-metrics.js';
@@ -87,6 +87,23 @@ test('a store that fails refuses that OPEN with INTERNAL and leaves the link and
   assert.equal(refused?.code, WireCode.INTERNAL);
   assert.doesNotMatch(refused?.message ?? '', /locked/, 'the store error stays in the relay log');
   assert.equal(s.connector.closedWith, undefined);
+  s.connector.receive(encodeData(1, Buffer.from('still fine')));
+  assert.equal(framesOf(s.host, FrameType.DATA).at(-1)?.streamId, hostId);
+});
+
+test('a store that is unavailable (Redis away) refuses that OPEN with STORE_UNAVAILABLE, retryable, in words; other streams flow', async (t) => {
+  const gated = gatedStore(t);
+  const s = await setup(t, {}, { store: gated });
+  const hostId = await openAccepted(s, 1);
+  gated.gate = true;
+  s.connector.receive(encodeOpen(3, 4096, 'web'));
+  await settle();
+  gated.lookups[0].release(createError(ErrorCode.STORE_UNAVAILABLE, "the relay's Redis store is unavailable: connect ECONNREFUSED"));
+  await settle();
+  const refused = framesOf(s.connector, FrameType.OPEN_ERR).find((f) => f.streamId === 3);
+  assert.equal(refused?.code, WireCode.STORE_UNAVAILABLE);
+  assert.equal(classify(errorFromWire(refused!.code, refused!.message).code), 'retryable');
+  assert.match(refused!.message, /cannot reach its shared store to open a stream to tunnel web; streams already open keep flowing; try again shortly/);
   s.connector.receive(encodeData(1, Buffer.from('still fine')));
   assert.equal(framesOf(s.host, FrameType.DATA).at(-1)?.streamId, hostId);
 });

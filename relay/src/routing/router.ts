@@ -565,8 +565,15 @@ export class Router {
     if (outcome.ok) {
       this.openRoute(link, pending, outcome.value);
     } else {
-      this.log.error({ err: outcome.error, link: link.label, tunnel: pending.tunnel }, 'open look-up failed');
-      this.refuse(link, pending.id, WireCode.INTERNAL, `the relay could not look up tunnel ${pending.tunnel}; try again`);
+      const err = outcome.error;
+      if (err instanceof TetherError && err.code === ErrorCode.STORE_UNAVAILABLE) {
+        // Expected while Redis is away: said once per open at warn, without a stack.
+        this.log.warn({ link: link.label, tunnel: pending.tunnel, reason: err.message }, 'open refused: the store is unavailable');
+        this.refuse(link, pending.id, WireCode.STORE_UNAVAILABLE, `the relay cannot reach its shared store to open a stream to tunnel ${pending.tunnel}; streams already open keep flowing; try again shortly`);
+      } else {
+        this.log.error({ err, link: link.label, tunnel: pending.tunnel }, 'open look-up failed');
+        this.refuse(link, pending.id, WireCode.INTERNAL, `the relay could not look up tunnel ${pending.tunnel}; try again`);
+      }
     }
     for (const d of pending.deferred) {
       if (link.closed) return;
