@@ -5,7 +5,7 @@ import { noopMetrics } from './metrics/noop-metrics.js';
 import { systemClock } from './ports/clock.js';
 import type { RelayPorts } from './ports/index.js';
 import { MemoryTunnelRegistry } from './registry/memory-registry.js';
-import type { Store } from './ports/store.js';
+import { RedisTunnelRegistry } from './registry/redis-registry.js';
 import type { RedisStore } from './stores/redis/redis-store.js';
 import { openRedisStore } from './stores/redis/open-redis-store.js';
 import { SqliteStore } from './stores/sqlite/sqlite-store.js';
@@ -19,13 +19,19 @@ export interface ResolvedPorts {
 /**
  * The one place the default ports are built: the store in Redis when `options.redis` names one
  * (a cluster node: opened by `openClusterStore`, passed as `clusterStore`), else SQLite in
- * `databaseFile`; tunnel leases in memory, no audit sink, no
- * metrics exporter, the system clock. Injected ports are used as given.
+ * `databaseFile`; tunnel leases in that same Redis for a cluster node (on the store's client and
+ * key prefix, so every node sees which nodes hold a tunnel), else in memory; no audit sink, no
+ * metrics exporter, the system clock. Injected ports are used as given. The Redis registry
+ * borrows the store's client: closing the registry leaves it to the store, closed last.
  */
-export function resolvePorts(options: RelayOptions, limits: RelayLimits, clusterStore?: Store): ResolvedPorts {
+export function resolvePorts(options: RelayOptions, limits: RelayLimits, clusterStore?: RedisStore): ResolvedPorts {
   const clock = options.clock ?? systemClock;
   const store = options.store ?? clusterStore ?? new SqliteStore(options.databaseFile ?? ':memory:');
-  const registry = options.registry ?? new MemoryTunnelRegistry(clock, limits.tunnelLeaseMs);
+  const registry =
+    options.registry ??
+    (clusterStore && !options.store
+      ? new RedisTunnelRegistry(clusterStore.client, clock, limits.tunnelLeaseMs, { prefix: clusterStore.prefix })
+      : new MemoryTunnelRegistry(clock, limits.tunnelLeaseMs));
   const ports: RelayPorts = { store, registry, clock, audit: options.audit ?? noopAuditSink, metrics: options.metrics ?? noopMetrics };
   return {
     ports,

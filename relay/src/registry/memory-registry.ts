@@ -62,7 +62,7 @@ export class MemoryTunnelRegistry implements TunnelRegistry {
 
   private put(claim: LeaseClaim): TunnelLease {
     let byNode = this.leases.get(claim.tunnel);
-    if (!byNode) this.leases.set(claim.tunnel, (byNode = new Map()));
+    if (!byNode) this.leases.set(claim.tunnel, (byNode = new Map<string, TunnelLease>()));
     const lease = { ...claim, expiresAt: this.clock.now() + this.leaseMs };
     // Map order is insertion order: a renewal keeps its place, so the oldest claim comes first.
     byNode.set(claim.nodeId, lease);

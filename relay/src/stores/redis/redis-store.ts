@@ -1,7 +1,8 @@
-import { createError, ErrorCode, TetherError } from '@tether/shared';
+import { createError, ErrorCode } from '@tether/shared';
 import type { Store, TunnelRecord, UserRecord } from '../../ports/store.js';
 import { directoryKeys, type DirectoryKeys } from './keys.js';
 import type { RedisClient } from './redis-client.js';
+import { callRedis } from './redis-errors.js';
 import * as lua from './scripts.js';
 
 interface StoredUser { id: number; name: string; tokenHash: string; createdAt: string }
@@ -28,9 +29,6 @@ const SCRIPTS: [keyof Scripts, string, number][] = [
   ['tetherDeleteTunnel', lua.DELETE_TUNNEL, 2],
 ];
 
-/** Errors Redis answers with while it cannot serve (a cluster reconfiguring, a replica syncing). */
-const UNAVAILABLE_REPLY = /^(CLUSTERDOWN|LOADING|TRYAGAIN|MASTERDOWN|READONLY|BUSY)\b/;
-
 /** Read-then-script operations retry this often when the record changed in between. */
 const MAX_ATTEMPTS = 5;
 
@@ -47,15 +45,18 @@ const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.n
 export class RedisStore implements Store {
   private readonly keys: DirectoryKeys;
   private readonly scripts: Scripts;
+  /** The key prefix (default `tether`): other ports sharing this client (the tunnel registry) key under it too. */
+  readonly prefix: string;
 
   constructor(readonly client: RedisClient, options: { prefix?: string } = {}) {
-    this.keys = directoryKeys(options.prefix);
+    this.prefix = options.prefix ?? 'tether';
+    this.keys = directoryKeys(this.prefix);
     for (const [name, script, numberOfKeys] of SCRIPTS) client.defineCommand(name, { lua: script, numberOfKeys });
     this.scripts = client as unknown as Scripts;
   }
 
   createUser(name: string, tokenHash: string): Promise<UserRecord> {
-    return this.call(async () => {
+    return callRedis(async () => {
       const k = this.keys;
       const [status, raw] = await this.scripts.tetherCreateUser(k.users, k.userIds, k.tokens, k.nextUserId, name, tokenHash, now());
       if (status === 'exists') throw createError(ErrorCode.USER_EXISTS, `user ${name} already exists`);
@@ -65,32 +66,32 @@ export class RedisStore implements Store {
   }
 
   findUserByTokenHash(tokenHash: string): Promise<UserRecord | undefined> {
-    return this.call(async () => {
+    return callRedis(async () => {
       const raw = await this.scripts.tetherUserByToken(this.keys.tokens, this.keys.users, tokenHash);
       return raw === null ? undefined : toUser(JSON.parse(raw) as StoredUser);
     });
   }
 
   findUserByName(name: string): Promise<UserRecord | undefined> {
-    return this.call(async () => {
+    return callRedis(async () => {
       const user = await this.storedUser(name);
       return user && toUser(user);
     });
   }
 
   listUsers(): Promise<UserRecord[]> {
-    return this.call(async () => {
+    return callRedis(async () => {
       const raws = await this.client.hvals(this.keys.users);
       return raws.map((raw) => toUser(JSON.parse(raw) as StoredUser)).sort(byName);
     });
   }
 
   rotateUserToken(name: string, tokenHash: string): Promise<boolean> {
-    return this.call(async () => (await this.scripts.tetherRotateToken(this.keys.users, this.keys.tokens, name, tokenHash)) === 1);
+    return callRedis(async () => (await this.scripts.tetherRotateToken(this.keys.users, this.keys.tokens, name, tokenHash)) === 1);
   }
 
   deleteUser(name: string): Promise<boolean> {
-    return this.call(async () => {
+    return callRedis(async () => {
       const k = this.keys;
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const user = await this.storedUser(name);
@@ -103,7 +104,7 @@ export class RedisStore implements Store {
   }
 
   getTunnel(name: string): Promise<TunnelRecord | undefined> {
-    return this.call(async () => {
+    return callRedis(async () => {
       const raw = await this.client.hget(this.keys.tunnels, name);
       if (raw === null) return undefined;
       const [record] = await this.withOwners([JSON.parse(raw) as StoredTunnel]);
@@ -112,7 +113,7 @@ export class RedisStore implements Store {
   }
 
   claimTunnel(name: string, ownerId: number): Promise<TunnelRecord> {
-    return this.call(async () => {
+    return callRedis(async () => {
       const raw = await this.scripts.tetherClaimTunnel(this.keys.tunnels, this.keys.owned(ownerId), name, String(ownerId), now());
       const [record] = await this.withOwners([JSON.parse(raw) as StoredTunnel]);
       return record;
@@ -120,13 +121,13 @@ export class RedisStore implements Store {
   }
 
   markTunnelHosted(name: string): Promise<void> {
-    return this.call(async () => {
+    return callRedis(async () => {
       await this.scripts.tetherMarkHosted(this.keys.tunnels, name, now());
     });
   }
 
   listTunnels(ownerId?: number): Promise<TunnelRecord[]> {
-    return this.call(async () => {
+    return callRedis(async () => {
       let raws: (string | null)[];
       if (ownerId === undefined) {
         raws = await this.client.hvals(this.keys.tunnels);
@@ -140,7 +141,7 @@ export class RedisStore implements Store {
   }
 
   deleteTunnel(name: string): Promise<boolean> {
-    return this.call(async () => {
+    return callRedis(async () => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const raw = await this.client.hget(this.keys.tunnels, name);
         if (raw === null) return false;
@@ -153,7 +154,7 @@ export class RedisStore implements Store {
   }
 
   ping(): Promise<void> {
-    return this.call(async () => {
+    return callRedis(async () => {
       // A cluster's PING goes to one node: readiness asks the node serving the directory's slot.
       await this.client.exists(this.keys.nextUserId);
     });
@@ -185,19 +186,6 @@ export class RedisStore implements Store {
       createdAt: t.createdAt,
       lastHostedAt: t.lastHostedAt ?? null,
     }));
-  }
-
-  /** Runs one operation; any failure that is not already coded becomes STORE_UNAVAILABLE or INTERNAL. */
-  private async call<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (err) {
-      if (err instanceof TetherError) throw err;
-      const message = (err as Error).message ?? String(err);
-      const isReply = (err as Error).name === 'ReplyError';
-      if (isReply && !UNAVAILABLE_REPLY.test(message)) throw createError(ErrorCode.INTERNAL, `Redis refused a store command: ${message}`);
-      throw createError(ErrorCode.STORE_UNAVAILABLE, `the relay's Redis store is unavailable: ${message}`);
-    }
   }
 }
 
