@@ -195,13 +195,22 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
   }
 
   reset(code: number = WireCode.CANCELLED, message = 'stream reset'): void {
+    this.abort(errorFromWire(code, message));
+  }
+
+  /**
+   * Ends the stream here with `err`, which need not have a wire form (a credential revoked
+   * everywhere, so no path can ever carry it again): whatever is attached is reset with the
+   * error's wire code, and the stream closes with `err` itself.
+   */
+  abort(err: TetherError): void {
     if (this.state === 'closed') return;
     const att = this.att;
     this.release();
-    att?.stream.reset(code, message);
-    this.opening?.reset(code, message);
-    this.awaitingOffset?.reset(code, message);
-    this.finish(errorFromWire(code, message));
+    att?.stream.reset(err.wireCode, err.message);
+    this.opening?.reset(err.wireCode, err.message);
+    this.awaitingOffset?.reset(err.wireCode, err.message);
+    this.finish(err);
   }
 
   consume(n: number): void {

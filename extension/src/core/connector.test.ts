@@ -166,6 +166,34 @@ describe('Connector (in-memory relay)', () => {
     connector.close();
   });
 
+  test('a detached stream that every relay now refuses for good (token revoked) ends at once with that code, not at the resume timeout', async () => {
+    const relay = memoryRelay(echoOrRefuse);
+    const connector = new Connector(relay.factory, { pool: { backoff: { baseMs: 10, maxMs: 20 } } });
+    const stream = (await connector.open('echo')) as ResumableStream;
+    // Every reconnect from now on is refused as a revoked token is.
+    for (let i = 0; i < 50; i++) relay.failures.push(createError(ErrorCode.UNAUTHORIZED, 'the relay refused the token'));
+    const started = Date.now();
+    relay.peers[0].destroy(createError(ErrorCode.UNAUTHORIZED, 'the relay closed the connection (close code 1008)'));
+    await until(() => stream.state === 'closed');
+    assert.equal(stream.error?.code, ErrorCode.UNAUTHORIZED);
+    assert.match(stream.error!.message, /refused the token/);
+    assert.ok(Date.now() - started < 2000, `closed after ${Date.now() - started} ms`);
+    assert.equal(stream.resumes, 0);
+    connector.close();
+  });
+
+  test('a detached stream keeps waiting while a relay is only unreachable (retryable), and resumes when it returns', async () => {
+    const relay = memoryRelay(echoOrRefuse);
+    const connector = new Connector(relay.factory, { pool: { backoff: { baseMs: 10, maxMs: 20 } } });
+    const stream = (await connector.open('echo')) as ResumableStream;
+    for (let i = 0; i < 5; i++) relay.failures.push(createError(ErrorCode.RELAY_UNREACHABLE, 'down'));
+    relay.peers[0].destroy(createError(ErrorCode.CONNECTION_LOST, 'relay died'));
+    await until(() => stream.resumes === 1);
+    assert.notEqual(stream.state, 'closed');
+    assert.ok(relay.calls.length >= 7, `${relay.calls.length} attempts`);
+    connector.close();
+  });
+
   test('plain streams (resumable: false) end with their session', async () => {
     const relay = memoryRelay(echoOrRefuse);
     const connector = new Connector(relay.factory, { resumable: false });

@@ -160,7 +160,11 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     if (this.pool) return Promise.resolve(this.pool);
     this.starting ??= (async () => {
       const pool = new RelayPool({ kind: 'connect', ...poolTargets(this.factory, this.options.endpoints), ...this.options.pool });
-      pool.on('state', (state) => this.emit('state', state));
+      pool.on('state', (state) => {
+        this.emit('state', state);
+        // A detached stream waiting for a relay checks again: one may have refused us for good.
+        this.retryDetached();
+      });
       pool.on('session', () => {
         this.retryDetached();
         this.moveOffDraining();
@@ -261,6 +265,12 @@ export class Connector extends EventEmitter<ConnectorEvents> {
         }
         if (!needed() || (moving && !stream.detached)) {
           trace('reattach: round over', { needed: needed(), detached: stream.detached });
+          return;
+        }
+        const refused = stream.detached ? this.pool?.refusedEverywhere() : undefined;
+        if (refused) {
+          trace('reattach: every relay refuses us', { code: refused.code });
+          stream.abort(refused);
           return;
         }
         trace('reattach: nothing took it, waiting');

@@ -204,6 +204,16 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
     this.changed();
   }
 
+  /**
+   * The error every endpoint refused the last attempt with, when each did so for a reason
+   * retrying cannot fix (a token revoked or replaced) and none is up or connecting: then no
+   * stream can open or resume anywhere, and waiting for one only delays saying so.
+   */
+  refusedEverywhere(): TetherError | undefined {
+    if (this.slots.some((s) => s.live || s.connecting || !s.refused)) return undefined;
+    return byRank(this.slots)[0]?.lastError;
+  }
+
   /** Closes live sessions beyond `size` that carry nothing and are not the active one, worst first. */
   private trim(): void {
     const up = byRank(this.slots).filter((s) => s.live);
