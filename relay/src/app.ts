@@ -171,7 +171,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   await app.register(authPlugin, { store, adminToken: options.adminToken, policy, auditor });
   await app.register(healthRoutes, { router, store, policy });
   await app.register(userRoutes, { store, router, auditor, policy, invalidations, nodeId });
-  await app.register(tunnelRoutes, { policy, registry, invalidations, nodeId });
+  await app.register(tunnelRoutes, { policy, registry, invalidations, nodeId, nodes });
   await app.register(clusterRoutes, { nodes });
   if (peers && cluster) await app.register(peerRoutes, { selfId: nodeId, secret: cluster.clusterSecret, router });
   await app.register(tunnelSocketRoutes, { policy, router, registrations: new RateLimiter<number>(limits.maxRegistrationsPerMinute, clock) });

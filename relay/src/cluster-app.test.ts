@@ -82,3 +82,23 @@ test('Redis down: /readyz, a request and a WebSocket upgrade that need the store
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 });
+
+test('GET /v1/tunnels/:name on a cluster node names the live nodes serving the tunnel (advertise URLs, oldest lease first)', async (t) => {
+  const [one, two] = [await node(t), await node(t)];
+  const urls: string[] = [];
+  for (const relay of [one, two]) urls.push(await relay.app.listen({ port: 0, host: '127.0.0.1' }));
+  const token = await createUser(one, 'erin');
+  const erin = (await one.store.findUserByName('erin'))!;
+  await one.store.claimTunnel('web', erin.id);
+  const status = async () => (await two.app.inject({ method: 'GET', url: '/v1/tunnels/web', headers: bearer(token) })).json<{ online: boolean; servedBy: string[] }>();
+  assert.deepEqual(await status(), { ...(await status()), online: false, servedBy: [] });
+  await one.ports.registry.claim({ tunnel: 'web', nodeId: one.nodeId, linkId: 1, hostId: erin.id });
+  await two.ports.registry.claim({ tunnel: 'web', nodeId: two.nodeId, linkId: 7, hostId: erin.id });
+  assert.deepEqual((await status()).servedBy, urls);
+  // A lease of a node that is not live (no heartbeat) gives no URL.
+  await one.ports.registry.release('web', one.nodeId, 1);
+  await one.ports.registry.claim({ tunnel: 'web', nodeId: 'gone-node', linkId: 3, hostId: erin.id });
+  const now = await status();
+  assert.equal(now.online, true);
+  assert.deepEqual(now.servedBy, [urls[1]]);
+});

@@ -157,6 +157,23 @@ describe('three relays on one Redis: streams routed between nodes', HANG_GUARD, 
     }
   });
 
+  test('tether connect given node 2 first and node 1 second prefers node 1, which serves the tunnel itself (the relay names it)', async () => {
+    const status = await fetch(`${nodes.two.url}/v1/tunnels/x-echo`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json());
+    assert.deepEqual(status.servedBy, [nodes.one.url]);
+    const connect = await startConnect(procs, { url: `${nodes.two.url} ${nodes.one.url}`, token, tunnel: 'x-echo' });
+    const socket = net.connect(connect.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    try {
+      socket.write('ping');
+      await new Promise((resolve) => socket.once('data', resolve));
+      assert.equal((await readyz(nodes.two)).streams, 0, 'nothing through node 2');
+      assert.ok((await readyz(nodes.one)).streams >= 1);
+    } finally {
+      socket.destroy();
+      await procs.stop(connect.proc);
+    }
+  });
+
   test("a user deleted through node 1: that user's stream through node 2 is closed within 1 s", async (t) => {
     const bob = await createUser(nodes.one, 'bob');
     await startShare(procs, { url: nodes.one.url, token: bob, tunnel: 'x-bob', targetPort: echo.address().port });

@@ -1,5 +1,5 @@
 import { assertTunnelName, createError, ErrorCode, type TetherError } from '@tether/shared';
-import { Connector, describePoolReason, describeStreamEnd, HostAgent, targetListens, parseHostPort, RelayApi, webSocketFactory, type PoolState } from '../core/index.js';
+import { Connector, describePoolReason, describeStreamEnd, HostAgent, preferServing, targetListens, parseHostPort, RelayApi, webSocketFactory, type PoolState, type RelayEndpoint } from '../core/index.js';
 import type { ClientValues, PoolValues } from './flags.js';
 import { info } from './output.js';
 import { runProxy } from './proxy-command.js';
@@ -33,8 +33,13 @@ function reportFailover(): (state: PoolState) => void {
 }
 
 /** A Connector over every --relay given, with the pool and resume flags. */
-function clientConnector(values: Parameters<typeof relayEndpointsAndToken>[0] & Parameters<typeof poolOptions>[0]): { connector: Connector; relay: string; token: string } {
-  const { endpoints, token } = relayEndpointsAndToken(values);
+function clientConnector(
+  values: Parameters<typeof relayEndpointsAndToken>[0] & Parameters<typeof poolOptions>[0],
+  prefer: (endpoints: RelayEndpoint[]) => RelayEndpoint[] = (e) => e,
+): { connector: Connector; relay: string; token: string } {
+  const parsed = relayEndpointsAndToken(values);
+  const token = parsed.token;
+  const endpoints = prefer(parsed.endpoints);
   const connector = new Connector(webSocketFactory({ relay: endpoints[0].url, token }), {
     endpoints,
     pool: poolOptions(values),
@@ -98,13 +103,15 @@ export async function shareCommand(tunnel: string, values: ClientValues & PoolVa
 export async function connectCommand(tunnel: string, values: ClientValues & PoolValues & { listen?: string }): Promise<void> {
   assertTunnelName(tunnel);
   const listen = parseHostPort(values.listen ?? '127.0.0.1:2222', '127.0.0.1', 0);
-  const { connector, relay, token } = clientConnector(values);
+  const first = relayEndpointsAndToken(values);
   // Fail fast, with the relay's own words, on a bad token or a tunnel we may not use.
-  const status = await new RelayApi(relay, token).tunnel(tunnel).catch((err: TetherError) => {
+  const status = await new RelayApi(first.endpoints[0].url, first.token).tunnel(tunnel).catch((err: TetherError) => {
     // The first relay may be the one that is down; the pool reaches the others.
     if (err.code !== 'TETHER_ERR_RELAY_UNREACHABLE') throw err;
     return undefined;
   });
+  // A cluster names the nodes that serve the tunnel: those of our relays are preferred.
+  const { connector, relay } = clientConnector(values, (endpoints) => preferServing(endpoints, status?.servedBy));
   let stopping = false;
   const failover = reportFailover();
   connector.on('state', (state) => {

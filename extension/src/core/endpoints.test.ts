@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCode, isTetherError } from '@tether/shared';
-import { parseEndpoint, parseEndpoints, type RelayEndpoint } from './endpoints.js';
+import { parseEndpoint, parseEndpoints, preferServing, type RelayEndpoint } from './endpoints.js';
 
 const invalid = (err: unknown): boolean => isTetherError(err, ErrorCode.INVALID_ARGUMENT);
 
@@ -59,4 +59,17 @@ describe('parseEndpoints', () => {
       (err: unknown) => invalid(err) && /http:\/\/a\.example:8080 is listed twice/.test((err as Error).message),
     );
   });
+});
+
+test('preferServing puts the relays that serve the tunnel ahead of the rest, keeping the others in order', () => {
+  const endpoints = parseEndpoints(['http://a:1', 'http://b:2', 'http://c:3,weight=3']);
+  const preferred = preferServing(endpoints, ['http://c:3/', 'http://elsewhere:9']);
+  assert.deepEqual(preferred.map((e) => [e.url, e.priority, e.weight]), [['http://a:1', 0, 1], ['http://b:2', 1, 1], ['http://c:3', -1, 3]]);
+  assert.deepEqual(endpoints.map((e) => e.priority), [0, 1, 2], 'the input is not changed');
+  assert.deepEqual(preferServing(endpoints, ['http://b:2', 'http://a:1']).map((e) => e.priority), [-1, -1, 2], 'several serving: equal, ahead of the rest');
+});
+
+test('preferServing without a usable hint leaves the endpoints as they were', () => {
+  const endpoints = parseEndpoints(['http://a:1', 'http://b:2']);
+  for (const hint of [undefined, [], ['http://x:1'], ['not a url', 'ftp://a:1']]) assert.deepEqual(preferServing(endpoints, hint), endpoints);
 });

@@ -57,3 +57,22 @@ export function parseEndpoints(specs: readonly string[]): RelayEndpoint[] {
   }
   return endpoints;
 }
+
+/**
+ * The endpoints with those that serve the tunnel themselves (`servedBy`, from a cluster's tunnel
+ * status) preferred over the rest: a stream through such a node needs no hop between nodes. The
+ * others keep their order and weights behind them, for failover. Unchanged when none matches.
+ */
+export function preferServing(endpoints: readonly RelayEndpoint[], servedBy: readonly string[] | undefined): RelayEndpoint[] {
+  const serving = new Set<string>();
+  for (const url of servedBy ?? []) {
+    try {
+      serving.add(parseRelayUrl(url).http);
+    } catch {
+      // Not a URL this client can use: no hint.
+    }
+  }
+  if (!endpoints.some((e) => serving.has(e.url))) return [...endpoints];
+  const best = Math.min(...endpoints.map((e) => e.priority));
+  return endpoints.map((e) => (serving.has(e.url) ? { ...e, priority: best - 1 } : { ...e }));
+}

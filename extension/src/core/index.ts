@@ -2,7 +2,7 @@ export { Connector, type ConnectorEvents } from './connector.js';
 export { HostAgent, type HostAgentOptions, type HostAgentEvents } from './host-agent.js';
 export { RelayApi, type TunnelInfo } from './relay-api.js';
 export { parseRelayUrl, parseHostPort, type RelayUrls } from './relay-url.js';
-export { parseEndpoint, parseEndpoints, type RelayEndpoint } from './endpoints.js';
+export { parseEndpoint, parseEndpoints, preferServing, type RelayEndpoint } from './endpoints.js';
 export { RelayPool, type RelayPoolEvents } from './relay-pool.js';
 export { FACTORY_ENDPOINT, poolTargets, type PoolTuning, type RelayPoolOptions } from './pool-options.js';
 export { PoolDefaults } from './pool-defaults.js';

@@ -8,6 +8,8 @@ export interface TunnelInfo {
   online: boolean;
   createdAt: string;
   lastHostedAt: string | null;
+  /** A relay cluster: the URLs of the nodes serving the tunnel now (no hop between nodes through them). */
+  servedBy?: string[];
 }
 
 /**

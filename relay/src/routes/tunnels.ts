@@ -5,6 +5,8 @@ import type { Policy } from '../policy/policy.js';
 import type { TunnelRecord } from '../ports/store.js';
 import type { TunnelRegistry } from '../ports/tunnel-registry.js';
 import type { InvalidationPublisher } from '../cluster/invalidation.js';
+import type { NodeRegistry } from '../cluster/node-registry.js';
+import type { TunnelLease } from '../ports/tunnel-registry.js';
 
 const view = (t: TunnelRecord, online: boolean) => ({
   name: t.name,
@@ -14,10 +16,21 @@ const view = (t: TunnelRecord, online: boolean) => ({
   lastHostedAt: t.lastHostedAt,
 });
 
+/**
+ * The advertise URLs of the live nodes holding `leases`, in lease order: the hint a client's pool
+ * uses to prefer a node that serves the tunnel itself (no hop between nodes). Best effort: a
+ * registry that cannot be read gives no hint rather than failing the status.
+ */
+async function servedBy(nodes: NodeRegistry, leases: readonly TunnelLease[]): Promise<string[]> {
+  if (leases.length === 0) return [];
+  const live = new Map((await nodes.list().catch(() => [])).map((n) => [n.id, n.advertise]));
+  return leases.map((l) => live.get(l.nodeId)).filter((url): url is string => Boolean(url));
+}
+
 /** Tunnels the caller may use, and one tunnel's status (what `tether connect` checks first). */
-export const tunnelRoutes: FastifyPluginAsync<{ policy: Policy; registry: TunnelRegistry; invalidations: InvalidationPublisher; nodeId: string }> = async (
+export const tunnelRoutes: FastifyPluginAsync<{ policy: Policy; registry: TunnelRegistry; invalidations: InvalidationPublisher; nodeId: string; nodes?: NodeRegistry }> = async (
   app,
-  { policy, registry, invalidations, nodeId },
+  { policy, registry, invalidations, nodeId, nodes },
 ) => {
   app.addHook('onRequest', app.requireIdentity);
 
@@ -37,7 +50,10 @@ export const tunnelRoutes: FastifyPluginAsync<{ policy: Policy; registry: Tunnel
     if (invalid) throw invalid;
     const decision = await policy.authorize(request.identity!, 'tunnel.view', { kind: 'tunnel', name });
     if (!decision.allow) throw refusal(decision);
-    return view(decision.tunnel!, (await registry.lookup(name)).length > 0);
+    const leases = await registry.lookup(name);
+    const status = view(decision.tunnel!, leases.length > 0);
+    // In a cluster: which nodes serve it now (their advertise URLs), so a pool can prefer one.
+    return nodes ? { ...status, servedBy: await servedBy(nodes, leases) } : status;
   });
 
   app.delete<{ Params: { name: string } }>('/v1/tunnels/:name', {
