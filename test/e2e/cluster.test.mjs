@@ -2,6 +2,7 @@
 // shared on one node, reached with real OpenSSH through another; nodes killed and drained and
 // Redis stopped under live transfers (docs/cluster.md). Nothing here is mocked.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, statSync } from 'node:fs';
 import net from 'node:net';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { RedisProcess, freePort as freeRedisPort } from '../../relay/dist/test-support/redis-server.js';
+import { RedisProcess, freePort as freeRedisPort, startRedisCluster } from '../../relay/dist/test-support/redis-server.js';
 import {
   createUser, freePort, HANG_GUARD, Processes, randomFile, requirePrograms, scp, sha256File, startConnect, startRelay, startShare, startSshd, tempDir, tether,
 } from './fixtures.mjs';
@@ -280,5 +281,87 @@ describe('three relays on one Redis: streams routed between nodes', HANG_GUARD, 
     socket.destroy();
     await procs.stop(connect.proc);
     for (const node of Object.values(nodes)) assert.equal(node.proc.child.exitCode, null, `node ${node.name} kept running`);
+  });
+});
+
+/** `redis-cli -p PORT ARGS…`, its output. */
+function redisCli(port, ...args) {
+  const r = spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', timeout: 10_000 });
+  return r.stdout ?? '';
+}
+
+/** The port of the master that serves `key`'s slot now, from CLUSTER NODES as seen by `port`. */
+function masterOf(port, key) {
+  const slot = Number(redisCli(port, 'CLUSTER', 'KEYSLOT', key).trim());
+  for (const line of redisCli(port, 'CLUSTER', 'NODES').trim().split('\n')) {
+    const fields = line.split(' ');
+    if (!fields[2].includes('master') || fields[2].includes('fail')) continue;
+    for (const range of fields.slice(8)) {
+      const [lo, hi = lo] = range.split('-').map(Number);
+      if (slot >= lo && slot <= hi) return Number(/:(\d+)@/.exec(fields[1])[1]);
+    }
+  }
+  throw new Error(`no master serves slot ${slot}`);
+}
+
+describe('two relays on a Redis Cluster: the master of the tunnel keys killed under a cross-node transfer', HANG_GUARD, () => {
+  const procs = new Processes();
+  const tmp = tempDir('tether-rc-');
+  let cluster;
+  after(async () => {
+    await procs.stopAll();
+    await cluster?.stop();
+    tmp.dispose();
+  });
+
+  test('the copy completes intact, and new opens work again within 10 s of the kill', async (t) => {
+    requirePrograms();
+    cluster = await startRedisCluster();
+    const seeds = cluster.servers.slice(0, 2).map((s) => s.url).join(',');
+    const node = (name) => startRelay(procs, tmp.path, { dataDir: join(tmp.path, name), env: { TETHER_REDIS_CLUSTER: seeds, TETHER_CLUSTER_SECRET: SECRET, TETHER_NODE_ID: `rc-${name}` }, adminToken: ADMIN_TOKEN });
+    const a = await node('a');
+    const b = await node('b');
+    const sshd = await startSshd(procs, tmp.path);
+    const token = await createUser(a, 'rita');
+    await startShare(procs, { url: a.url, token, tunnel: 'x-rc', targetPort: sshd.port });
+    const victimPort = masterOf(cluster.servers[0].port, 'tether:{lease:x-rc}:holders');
+    const victim = cluster.servers.find((s) => s.port === victimPort);
+    // Its replica must be in sync, or there is nothing to promote.
+    await until(() => /connected_slaves:1/.test(redisCli(victimPort, 'INFO', 'replication')) && /state=online/.test(redisCli(victimPort, 'INFO', 'replication')), 'the replica of the master to be in sync');
+
+    const connect = await startConnect(procs, { url: b.url, token, tunnel: 'x-rc', args: ['--queue-timeout-ms', '1500'] });
+    /** A new stream through node b: resolves true if sshd's banner comes back within 3 s. */
+    const opens = () => new Promise((resolve) => {
+      const socket = net.connect(connect.port, '127.0.0.1');
+      const timer = setTimeout(() => finish(false), 3000);
+      const finish = (ok) => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.on('data', (c) => finish(c.toString().startsWith('SSH-')));
+      socket.on('error', () => finish(false));
+      socket.on('close', () => finish(false));
+    });
+    assert.equal(await opens(), true, 'an open works before the kill');
+
+    const file = join(tmp.path, 'rc.bin');
+    const expected = await randomFile(file, 64 * MiB);
+    const remote = join(tmp.path, 'rc-remote.bin');
+    const copying = scp({ port: sshd.port, key: sshd.key, proxyTunnel: 'x-rc', relay: b.url, token }, file, `root@127.0.0.1:${remote}`);
+    await until(() => sizeOf(remote) > 12 * MiB, 'the copy to be under way');
+    await victim.stop();
+    const killedAt = Date.now();
+    let recovered;
+    while (recovered === undefined) {
+      if (await opens()) recovered = Date.now() - killedAt;
+      else if (Date.now() - killedAt > 20_000) assert.fail('no new open worked within 20 s of the kill');
+      else await sleep(200);
+    }
+    t.diagnostic(`new opens work again ${recovered} ms after kill -9 of the master of the tunnel's lease key`);
+    const r = await copying;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await sha256File(remote), expected);
+    assert.ok(recovered < 10_000, `new opens worked again ${recovered} ms after the kill`);
   });
 });
