@@ -176,7 +176,7 @@ describe('Connector (in-memory relay)', () => {
     relay.peers[0].destroy(createError(ErrorCode.UNAUTHORIZED, 'the relay closed the connection (close code 1008)'));
     await until(() => stream.state === 'closed');
     assert.equal(stream.error?.code, ErrorCode.UNAUTHORIZED);
-    assert.match(stream.error!.message, /refused the token/);
+    assert.match(stream.error.message, /refused the token/);
     assert.ok(Date.now() - started < 2000, `closed after ${Date.now() - started} ms`);
     assert.equal(stream.resumes, 0);
     connector.close();

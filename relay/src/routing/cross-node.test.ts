@@ -69,7 +69,7 @@ function cluster(t: TestContext, ids: string[], limits = {}) {
   }
   t.after(async () => {
     for (const n of nodes.values()) n.router.close();
-    store.close();
+    await store.close();
   });
   return { store, registry, nodes, unreachable, node: (id: string) => nodes.get(id)! };
 }
@@ -124,7 +124,7 @@ test('many streams from several connectors share one peer link; each stays separ
   await turns(10);
   const opens = framesOf(host, FrameType.OPEN);
   assert.equal(opens.length, 6);
-  for (const open of opens) host.receive(Buffer.concat([encodeOpenOk(open.streamId, 4096), encodeData(open.streamId, Buffer.from(`for ${Buffer.from(open.metadata!).toString()}`))]));
+  for (const open of opens) host.receive(Buffer.concat([encodeOpenOk(open.streamId, 4096), encodeData(open.streamId, Buffer.from(`for ${Buffer.from(open.metadata).toString()}`))]));
   await turns(10);
   for (const [i, conn] of connectors.entries()) {
     assert.deepEqual(framesOf(conn, FrameType.DATA).map((f) => [f.streamId, Buffer.from(f.payload).toString()]).sort(), [1, 3, 5].map((id) => [id, `for c${i}s${id}`]));

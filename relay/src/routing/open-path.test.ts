@@ -102,8 +102,8 @@ test('a store that is unavailable (Redis away) refuses that OPEN with STORE_UNAV
   await settle();
   const refused = framesOf(s.connector, FrameType.OPEN_ERR).find((f) => f.streamId === 3);
   assert.equal(refused?.code, WireCode.STORE_UNAVAILABLE);
-  assert.equal(classify(errorFromWire(refused!.code, refused!.message).code), 'retryable');
-  assert.match(refused!.message, /cannot reach its shared store to open a stream to tunnel web; streams already open keep flowing; try again shortly/);
+  assert.equal(classify(errorFromWire(refused.code, refused.message).code), 'retryable');
+  assert.match(refused.message, /cannot reach its shared store to open a stream to tunnel web; streams already open keep flowing; try again shortly/);
   s.connector.receive(encodeData(1, Buffer.from('still fine')));
   assert.equal(framesOf(s.host, FrameType.DATA).at(-1)?.streamId, hostId);
 });
