@@ -37,6 +37,12 @@ export interface RelayApp {
   nodeId: string;
   /** With Redis: the cluster's node registry (this node heartbeats into it once listening). */
   nodes: NodeRegistry | undefined;
+  /**
+   * Resolves once this node is in the cluster's registry (at once for a single relay, and
+   * before listening); rejects with INVALID_CONFIG when a live node at another address already
+   * uses this node id. `startRelay` awaits it after listening and gives up on a rejection.
+   */
+  joined(): Promise<void>;
   /** GOAWAY to every link, wait for streams to drain (bounded), then close the app. */
   shutdown(): Promise<void>;
 }
@@ -105,6 +111,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   let invalidations: InvalidationPublisher = localOnly;
   let subscriber: RedisInvalidations | undefined;
   let peers: PeerLinks | undefined;
+  let joining: Promise<void> = Promise.resolve();
   if (clusterStore && cluster) {
     const client = clusterStore.client;
     const startedAt = new Date().toISOString();
@@ -151,7 +158,10 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
         const address = app.server.address();
         if (typeof address === 'object' && address) advertise = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
       }
-      await registry.start();
+      joining = registry.start();
+      // Fastify ignores an onListen hook's failure: joined() hands it to startRelay; logged here
+      // too, for apps listened on directly (tests).
+      await joining.catch((err: unknown) => app.log.error({ err: (err as Error).message }, 'this node did not join the cluster'));
     });
   }
 
@@ -194,7 +204,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     })();
     return shuttingDown;
   };
-  return { app, router, store, ports, policy, limits, nodeId, nodes, shutdown };
+  return { app, router, store, ports, policy, limits, nodeId, nodes, shutdown, joined: () => joining };
 }
 
 /** A build that failed after the ports were made: close the app and them. */

@@ -179,6 +179,12 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     if (e.code === 'EADDRINUSE') throw createError(ErrorCode.ADDRESS_IN_USE, `port ${port} on ${host} is already in use: stop the other process or pass --port`);
     throw createError(ErrorCode.INVALID_CONFIG, `cannot listen on ${host}:${port}: ${e.code ?? e.message}`);
   }
+  try {
+    await relay.joined();
+  } catch (err) {
+    await relay.app.close();
+    throw err;
+  }
   const address = relay.app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port ?? 8080;
   const shownHost = host.includes(':') ? `[${host}]` : host;

@@ -220,3 +220,40 @@ test('with Redis, listening on every interface needs an advertise URL; bad adver
   await assert.rejects(buildApp({ adminToken: ADMIN_TOKEN, logger: false, redis: { url: 'redis://127.0.0.1:1' }, clusterSecret: SECRET, advertise: 'ftp://x' }), { code: ErrorCode.INVALID_CONFIG, message: /http:\/\/ or https:\/\// });
   await assert.rejects(startRelay({ adminToken: ADMIN_TOKEN, logger: false, port: 0, nodeId: 'bad id!', redis: { url: 'redis://127.0.0.1:1' }, clusterSecret: SECRET }), { code: ErrorCode.INVALID_CONFIG, message: /--node-id takes/ });
 });
+
+test('a node id already used by a live node elsewhere is refused at start; a restart at the same address takes its own id over', async (t) => {
+  const client = new Redis(redis!.server.url, { lazyConnect: false });
+  t.after(() => client.quit());
+  const errors: string[] = [];
+  const log = { warn: () => undefined, info: () => undefined, error: (_: unknown, msg: string) => errors.push(msg) } as never;
+  const info = (advertise: string) => () => ({ id: 'twin', advertise, version: '1', startedAt: new Date().toISOString(), links: 0, streams: 0 });
+  const first = new NodeRegistry(client, info('http://10.0.0.1:8080'), log, { heartbeatMs: 60_000, ttlMs: 5000 });
+  await first.start();
+  t.after(() => first.stop());
+  const twin = new NodeRegistry(client, info('http://10.0.0.2:8080'), log, { heartbeatMs: 60_000, ttlMs: 5000 });
+  await assert.rejects(twin.start(), {
+    code: ErrorCode.INVALID_CONFIG,
+    message: /^node id twin is in use by a live node \(http:\/\/10\.0\.0\.1:8080, started .+\): give every node its own --node-id/,
+  });
+  // The same address again: the first process was killed and this is its restart.
+  const restarted = new NodeRegistry(client, info('http://10.0.0.1:8080'), log, { heartbeatMs: 60_000, ttlMs: 5000 });
+  await restarted.start();
+  t.after(() => restarted.stop(false));
+  // The old process, still running after all (it was frozen), does not take the id back.
+  await first.beat();
+  assert.deepEqual(errors, ['another process heartbeats as this node id: this node is no longer listed; give every node its own --node-id']);
+  await first.beat();
+  assert.equal(errors.length, 1, 'said once');
+  const listed = JSON.parse((await client.hget('tether:{nodes}:info', 'twin'))!) as { instance: string };
+  assert.notEqual(listed.instance, undefined);
+  await restarted.beat();
+});
+
+test('startRelay with a node id a live node elsewhere uses exits with INVALID_CONFIG and closes what it opened', async (t) => {
+  const one = await node(t, { nodeId: 'dup-node', advertise: 'http://10.9.9.9:8080' });
+  assert.ok(one);
+  await assert.rejects(
+    startRelay({ port: 0, redis: { url: redis!.server.url }, clusterSecret: SECRET, adminToken: ADMIN_TOKEN, nodeId: 'dup-node', logger: false }),
+    { code: ErrorCode.INVALID_CONFIG, message: /node id dup-node is in use by a live node \(http:\/\/10\.9\.9\.9:8080/ },
+  );
+});

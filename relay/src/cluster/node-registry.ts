@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import { createError, ErrorCode } from '@tether/shared';
 import type { RedisClient } from '../stores/redis/redis-client.js';
 
 /** What a node says about itself at every heartbeat. */
@@ -26,16 +28,27 @@ export function nodeKeys(prefix = 'tether'): { live: string; info: string } {
 }
 
 // Redis's own clock (TIME) dates every heartbeat, so the nodes' clocks need not agree.
-// KEYS: live (sorted set id → expiry in ms), info (hash id → JSON). ARGV: id, JSON, ttl ms.
+// KEYS: live (sorted set id → expiry in ms), info (hash id → JSON). ARGV: id, JSON, ttl ms,
+// this process's instance id, its advertise URL, '1' on its first heartbeat.
+// Answers {now} once written, or {-1, JSON} when another live process heartbeats as this id: a
+// first heartbeat takes the id over only from an entry with the same advertise URL (its own
+// predecessor, killed: nothing else can listen there now); later ones never overwrite another.
 const HEARTBEAT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
 for _, id in ipairs(dead) do redis.call('HDEL', KEYS[2], id) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local current = redis.call('HGET', KEYS[2], ARGV[1])
+if current then
+  local ok, other = pcall(cjson.decode, current)
+  if ok and type(other) == 'table' and other.instance and other.instance ~= ARGV[4] then
+    if ARGV[6] ~= '1' or other.advertise ~= ARGV[5] then return { -1, current } end
+  end
+end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return now`;
+return { now }`;
 
 // Answers {now, id, expiry, JSON, id, expiry, JSON, …} for the nodes whose heartbeat has not expired.
 const LIST = `
@@ -57,7 +70,7 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 return 1`;
 
 interface Scripts {
-  tetherNodeHeartbeat(live: string, info: string, id: string, json: string, ttlMs: number): Promise<number>;
+  tetherNodeHeartbeat(live: string, info: string, id: string, json: string, ttlMs: number, instance: string, advertise: string, first: string): Promise<[number, string?]>;
   tetherNodeList(live: string, info: string): Promise<string[]>;
   tetherNodeRemove(live: string, info: string, id: string): Promise<number>;
 }
@@ -83,6 +96,9 @@ export class NodeRegistry {
   readonly ttlMs: number;
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
+  private clashing = false;
+  /** This process, as opposed to another one given the same node id. */
+  private readonly instance = randomUUID();
 
   constructor(
     private readonly client: RedisClient,
@@ -99,25 +115,45 @@ export class NodeRegistry {
     this.scripts = client as unknown as Scripts;
   }
 
-  /** Writes the first heartbeat now, then one every heartbeatMs until `stop`. */
-  start(): Promise<void> {
-    if (this.timer) return Promise.resolve();
+  /**
+   * Writes the first heartbeat now, then one every heartbeatMs until `stop`. Rejects with
+   * INVALID_CONFIG when another live node (at another address) already uses this node id.
+   */
+  async start(): Promise<void> {
+    if (this.timer) return;
+    await this.beat(true);
     this.timer = setInterval(() => void this.beat(), this.heartbeatMs);
     this.timer.unref();
-    return this.beat();
   }
 
-  /** One heartbeat. A failure (Redis down) is logged once per outage, never thrown. */
-  async beat(): Promise<void> {
+  /**
+   * One heartbeat. A failure (Redis down) is logged once per outage, never thrown; so is a later
+   * heartbeat finding that another process now heartbeats as this id (it is not overwritten).
+   */
+  async beat(first = false): Promise<void> {
     const info = this.self();
+    let answer: [number, string?];
     try {
-      await this.scripts.tetherNodeHeartbeat(this.keys.live, this.keys.info, info.id, JSON.stringify({ ...info, ttlMs: this.ttlMs }), this.ttlMs);
+      answer = await this.scripts.tetherNodeHeartbeat(this.keys.live, this.keys.info, info.id, JSON.stringify({ ...info, ttlMs: this.ttlMs, instance: this.instance }), this.ttlMs, this.instance, info.advertise, first ? '1' : '0');
       if (this.failing) this.log.info({ node: info.id }, 'node heartbeat written again');
       this.failing = false;
     } catch (err) {
       if (!this.failing) this.log.warn({ node: info.id, err: (err as Error).message }, 'node heartbeat failed: other nodes stop listing this node once its last heartbeat expires');
       this.failing = true;
+      return;
     }
+    if (answer[0] !== -1) {
+      if (this.clashing) this.log.info({ node: info.id }, 'node id is this node\'s alone again');
+      this.clashing = false;
+      return;
+    }
+    const other = parseInfo(answer[1]);
+    const where = other ? `${other.advertise}, started ${other.startedAt}` : 'another address';
+    if (first) {
+      throw createError(ErrorCode.INVALID_CONFIG, `node id ${info.id} is in use by a live node (${where}): give every node its own --node-id (or none, for a random one)`);
+    }
+    if (!this.clashing) this.log.error({ node: info.id, other: where }, 'another process heartbeats as this node id: this node is no longer listed; give every node its own --node-id');
+    this.clashing = true;
   }
 
   /** The live nodes, by id. Fails with STORE_UNAVAILABLE while Redis is down. */
