@@ -60,6 +60,8 @@ export class PeerLinks implements PeerDialer {
     if (link && !link.closed && !link.goingAway) return link;
     if (link) this.links.delete(nodeId);
     if (nodeId === this.options.selfId) throw createError(ErrorCode.INTERNAL, 'a node does not open a peer link to itself');
+    // Checked before the failure cache, which would answer a later call RELAY_UNREACHABLE.
+    if (this.closed) throw createError(ErrorCode.GOING_AWAY, 'this relay node is shutting down');
     const failed = this.failed.get(nodeId);
     if (failed && failed.until > Date.now()) throw createError(ErrorCode.RELAY_UNREACHABLE, failed.why);
     let dialing = this.dialing.get(nodeId);
