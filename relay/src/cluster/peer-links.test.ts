@@ -146,10 +146,9 @@ test('/v1/peer with a proof more than 60 s old (or ahead) is refused 401 with th
   await stillServes(t, b);
 });
 
-test('/v1/peer from a caller claiming the receiving node\'s own id is refused with INVALID_CONFIG; the node keeps serving', HANG_GUARD, async (t) => {
+test('/v1/peer from a caller claiming the receiving node\'s own id is refused 401 saying so; the node keeps serving', HANG_GUARD, async (t) => {
   const b = await node(t);
-  // INVALID_CONFIG has no HTTP status of its own: it is answered 500 (the code and message say what is wrong).
-  const message = await refused(b, peerAuthHeaders(SECRET, b.nodeId, b.nodeId), 500, ErrorCode.INVALID_CONFIG);
+  const message = await refused(b, peerAuthHeaders(SECRET, b.nodeId, b.nodeId), 401, ErrorCode.UNAUTHORIZED);
   assert.match(message, new RegExp(`a peer link from a node with this node's own id \\(${b.nodeId}\\): every node needs its own --node-id`));
   await stillServes(t, b);
 });

@@ -84,6 +84,11 @@ export class PeerLinks implements PeerDialer {
       const url = await this.options.resolve(nodeId);
       if (!url) throw createError(ErrorCode.RELAY_UNREACHABLE, `relay node ${nodeId} is not among the live nodes of the cluster`);
       const ws = await this.open(nodeId, url);
+      if (this.closed) {
+        // Shut down while the handshake ran: the router's drain is over, so nothing would close it.
+        ws.terminate();
+        throw createError(ErrorCode.GOING_AWAY, 'this relay node is shutting down');
+      }
       const link = this.options.router.attach(new WsTransport(ws), 'peerOut', peerIdentity(nodeId), undefined, url);
       this.links.set(nodeId, link);
       this.failed.delete(nodeId);

@@ -27,7 +27,7 @@ export const peerRoutes: FastifyPluginAsync<PeerRouteOptions> = async (app, { se
         request.log.warn({ reason: from.message }, 'peer link refused');
         throw from;
       }
-      if (from === selfId) throw createError(ErrorCode.INVALID_CONFIG, `a peer link from a node with this node's own id (${selfId}): every node needs its own --node-id`);
+      if (from === selfId) throw createError(ErrorCode.UNAUTHORIZED, `a peer link from a node with this node's own id (${selfId}): every node needs its own --node-id`);
       if (router.draining) throw createError(ErrorCode.GOING_AWAY, 'relay is shutting down');
       callers.set(request, from);
     },
