@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, test, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
@@ -8,7 +9,7 @@ import type { RelayOptions } from '../config.js';
 import { startRelay } from '../server.js';
 import { startRedis } from '../test-support/redis-server.js';
 import { ADMIN_TOKEN, bearer, createTestRelay, createUser, openLink, waitFor, type TestRelay } from '../test-support/testing.js';
-import { invalidationChannel, parseInvalidation, RedisInvalidations } from './invalidation.js';
+import { invalidationChannel, invalidationLog, parseInvalidation, RedisInvalidations, streamIdAfter, type Invalidation } from './invalidation.js';
 import { NodeRegistry, type LiveNode } from './node-registry.js';
 
 const SECRET = 'cluster-secret-for-tests-01';
@@ -256,4 +257,93 @@ test('startRelay with a node id a live node elsewhere uses exits with INVALID_CO
     startRelay({ port: 0, redis: { url: redis!.server.url }, clusterSecret: SECRET, adminToken: ADMIN_TOKEN, nodeId: 'dup-node', logger: false }),
     { code: ErrorCode.INVALID_CONFIG, message: /node id dup-node is in use by a live node \(http:\/\/10\.9\.9\.9:8080/ },
   );
+});
+
+/** A TCP proxy to `port` that the test can cut (every connection dropped, new ones refused) and mend. */
+async function cuttableProxy(t: TestContext, port: number): Promise<{ port: number; cut: () => void; mend: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let listenPort = 0;
+  const make = (): net.Server => net.createServer((client) => {
+    const upstream = net.connect(port, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  let server = make();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  listenPort = (server.address() as net.AddressInfo).port;
+  t.after(() => {
+    server.close();
+    for (const s of sockets) s.destroy();
+  });
+  return {
+    port: listenPort,
+    cut: () => {
+      server.close();
+      for (const s of sockets) s.destroy();
+    },
+    mend: async () => {
+      server = make();
+      await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
+    },
+  };
+}
+
+test('a node cut off from Redis while a user was revoked replays the messages it missed, in order, once it is back', { timeout: 20_000 }, async (t) => {
+  const quiet = { warn: () => undefined, info: () => undefined, error: () => undefined } as never;
+  const proxy = await cuttableProxy(t, redis!.server.port);
+  const direct = new Redis(redis!.server.url);
+  // Like the store's client: lazy (its duplicate, the subscriber, connects when told), fail fast.
+  const viaProxy = new Redis(`redis://127.0.0.1:${proxy.port}`, { lazyConnect: true, retryStrategy: () => 100, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  viaProxy.on('error', () => undefined);
+  await viaProxy.connect();
+  t.after(() => {
+    direct.disconnect();
+    viaProxy.disconnect();
+  });
+  const applied: Invalidation[] = [];
+  let resubscribed = 0;
+  const b = new RedisInvalidations(viaProxy, 'node-b', { apply: (m) => applied.push(m), resubscribed: () => resubscribed++ }, quiet);
+  const a = new RedisInvalidations(direct, 'node-a', { apply: () => undefined, resubscribed: () => undefined }, quiet);
+  t.after(() => b.close());
+  t.after(() => a.close());
+  // Something logged before B started is not replayed to it.
+  a.publish({ kind: 'tunnel-deleted', origin: 'node-a', name: 'before' });
+  while ((await direct.xlen(invalidationLog())) === 0) await new Promise((r) => setTimeout(r, 5));
+  await b.start();
+  a.publish({ kind: 'tunnel-deleted', origin: 'node-a', name: 'live' });
+  await waitFor(() => applied.length === 1);
+
+  proxy.cut();
+  await waitFor(() => viaProxy.status !== 'ready');
+  a.publish({ kind: 'user-revoked', origin: 'node-a', userId: 7, user: 'ivy', reason: 'user deleted', deleted: true });
+  a.publish({ kind: 'tunnel-deleted', origin: 'node-a', name: 'gone' });
+  b.publish({ kind: 'tunnel-deleted', origin: 'node-b', name: 'lost' }); // fails: B is cut off
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(applied.length, 1, 'nothing reaches B while it is cut off');
+  await proxy.mend();
+  await waitFor(() => applied.length === 3);
+  assert.deepEqual(applied.map((m) => (m.kind === 'user-revoked' ? m.user : m.name)), ['live', 'ivy', 'gone']);
+  assert.equal(resubscribed, 1);
+  // Live messages after the replay are acted on once each, in order.
+  a.publish({ kind: 'tunnel-deleted', origin: 'node-a', name: 'after' });
+  await waitFor(() => applied.length === 4);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(applied.length, 4);
+  assert.equal(await b.replay(), 0, 'a replay now finds nothing new');
+});
+
+test('stream ids compare as ms-seq numbers', () => {
+  assert.equal(streamIdAfter('1700000000001-0', '1700000000000-5'), true);
+  assert.equal(streamIdAfter('1700000000000-10', '1700000000000-9'), true);
+  assert.equal(streamIdAfter('1700000000000-9', '1700000000000-9'), false);
+  assert.equal(streamIdAfter('99-0', '100-0'), false);
+  assert.equal(streamIdAfter('x', '0-0'), false);
 });

@@ -22,6 +22,40 @@ export const localOnly: InvalidationPublisher = { publish: () => undefined };
 /** The channel's name. Regular (not sharded) pub/sub: in a Redis Cluster PUBLISH reaches every node. */
 export const invalidationChannel = (prefix = 'tether'): string => `${prefix}:{nodes}:invalidate`;
 
+/**
+ * The stream every message is also appended to (capped), so that a node whose subscription was
+ * cut replays what it missed. Same hash tag as the node registry: one slot, one script.
+ */
+export const invalidationLog = (prefix = 'tether'): string => `${prefix}:{nodes}:invalidations`;
+
+/** Messages the log keeps (about: MAXLEN ~): far more revocations than one outage sees. */
+const LOG_LENGTH = 10_000;
+
+// KEYS: the log. ARGV: the message, the channel, the log's length. Appends the message and
+// publishes it prefixed with its stream id and a newline, so receivers know how far they got.
+const PUBLISH = `
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'm', ARGV[1])
+redis.call('PUBLISH', ARGV[2], id .. '\\n' .. ARGV[1])
+return id`;
+
+interface Commands {
+  tetherInvalidate(log: string, message: string, channel: string, length: number): Promise<string>;
+}
+
+/** Stream ids (`ms-seq`) in order; undefined for something that is not one. */
+function streamId(text: string): [number, number] | undefined {
+  const m = /^(\d{1,16})-(\d{1,16})$/.exec(text);
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+/** True when stream id `a` comes after `b`. */
+export function streamIdAfter(a: string, b: string): boolean {
+  const x = streamId(a);
+  const y = streamId(b);
+  if (!x || !y) return false;
+  return x[0] > y[0] || (x[0] === y[0] && x[1] > y[1]);
+}
+
 const MAX_MESSAGE = 4096;
 
 /** The message, checked field by field, or undefined when it is not one this relay sends. */
@@ -61,8 +95,11 @@ export interface InvalidationHandlers {
  */
 export class RedisInvalidations implements InvalidationPublisher {
   private readonly channel: string;
+  private readonly logKey: string;
   private subscriber: RedisClient | undefined;
   private lost = false;
+  /** The id of the last logged message this node has acted on (or seen before it started). */
+  private cursor = '0-0';
 
   constructor(
     private readonly client: RedisClient,
@@ -72,6 +109,8 @@ export class RedisInvalidations implements InvalidationPublisher {
     prefix?: string,
   ) {
     this.channel = invalidationChannel(prefix);
+    this.logKey = invalidationLog(prefix);
+    client.defineCommand('tetherInvalidate', { lua: PUBLISH, numberOfKeys: 1 });
   }
 
   async start(): Promise<void> {
@@ -88,15 +127,57 @@ export class RedisInvalidations implements InvalidationPublisher {
     sub.on('ready', () => {
       if (!this.lost) return;
       this.lost = false;
-      this.log.info('invalidation subscription back: caches dropped, messages sent meanwhile may have been missed');
       this.handlers.resubscribed();
+      void this.replay();
     });
     sub.on('message', (_channel: string, text: string) => this.receive(text));
     await sub.connect();
     await sub.subscribe(this.channel);
+    // Where the log stands now: what came before this node started is not its business.
+    const [last] = await this.client.xrevrange(this.logKey, '+', '-', 'COUNT', 1);
+    if (last && streamIdAfter(last[0], this.cursor)) this.cursor = last[0];
   }
 
+  /** One message from the channel: `ID\nJSON` (or bare JSON, not logged). */
   receive(text: string): void {
+    const newline = text.indexOf('\n');
+    const id = newline > 0 ? text.slice(0, newline) : '';
+    if (streamId(id)) {
+      // Already acted on (a replay got there first).
+      if (!streamIdAfter(id, this.cursor)) return;
+      this.cursor = id;
+      this.act(text.slice(newline + 1));
+    } else {
+      this.act(text);
+    }
+  }
+
+  /**
+   * After an outage of this node's subscription: acts on every logged message it missed, in
+   * order (a user revoked meanwhile has its links here closed now, not left open), then says so.
+   */
+  async replay(): Promise<number> {
+    let count = 0;
+    try {
+      for (;;) {
+        const entries = await this.client.xrange(this.logKey, `(${this.cursor}`, '+', 'COUNT', 500);
+        for (const [id, fields] of entries) {
+          if (!streamIdAfter(id, this.cursor)) continue;
+          this.cursor = id;
+          const text = fields[fields.indexOf('m') + 1];
+          if (typeof text === 'string') this.act(text);
+          count++;
+        }
+        if (entries.length < 500) break;
+      }
+      this.log.info({ replayed: count }, 'invalidation subscription back: caches dropped, messages sent meanwhile replayed from the log');
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'invalidation subscription back, but the log of missed messages could not be read: revocations made meanwhile close links here only when they reconnect');
+    }
+    return count;
+  }
+
+  private act(text: string): void {
     const message = parseInvalidation(text);
     if (!message) {
       this.log.warn({ length: text.length }, 'ignored a malformed invalidation message');
@@ -112,7 +193,7 @@ export class RedisInvalidations implements InvalidationPublisher {
   }
 
   publish(message: Invalidation): void {
-    this.client.publish(this.channel, JSON.stringify(message)).catch((err: Error) => {
+    (this.client as unknown as Commands).tetherInvalidate(this.logKey, JSON.stringify(message), this.channel, LOG_LENGTH).catch((err: Error) => {
       this.log.warn({ kind: message.kind, err: err.message }, 'could not tell the other nodes (Redis unreachable): acted on this node only; others see the change in the store but keep open links of a revoked identity');
     });
   }
