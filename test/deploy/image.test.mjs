@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -44,9 +44,9 @@ async function waitFor(what, fn, ms = 20_000) {
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}\n${logs()}`);
 }
 
-/** The container's output: the URL line on stdout, pino's JSON lines on stderr. */
-function logs() {
-  const result = spawnSync('podman', ['logs', NAME], { encoding: 'utf8' });
+/** A container's output: the URL line on stdout, pino's JSON lines on stderr. */
+function logs(name = NAME) {
+  const result = spawnSync('podman', ['logs', name], { encoding: 'utf8' });
   return `${result.stdout ?? ''}${result.stderr ?? ''}`;
 }
 
@@ -141,4 +141,59 @@ test('podman stop (SIGTERM) drains and exits 0 well within the grace period', as
   assert.equal(state.ExitCode, 0, logs());
   assert.ok(timings.stop < 45_000, `took ${timings.stop} ms`);
   assert.match(logs(), /shutting down: GOAWAY sent/);
+});
+
+test('three containers of the image on one Redis form a cluster: a connector on container 2 reaches a host linked to container 1', async (t) => {
+  const { startRedis } = await import('../../relay/dist/test-support/redis-server.js');
+  const redis = await startRedis();
+  const names = [];
+  const procs = [];
+  t.after(async () => {
+    for (const p of procs) p.kill('SIGTERM');
+    for (const name of names) {
+      try {
+        podman(['rm', '-f', '-t', '0', name]);
+      } catch {
+        // Not started.
+      }
+    }
+    await redis.stop();
+  });
+  const secret = 'deploy-test-cluster-secret-0123456789';
+  const ports = [await freePort(), await freePort(), await freePort()];
+  for (const [i, p] of ports.entries()) {
+    const name = `${NAME}-node${i + 1}`;
+    names.push(name);
+    podman(['run', '-d', '--name', name, '--no-healthcheck', ...RUN_FLAGS,
+      '-e', `TETHER_PORT=${p}`, '-e', `TETHER_ADMIN_TOKEN=${ADMIN}`, '-e', `TETHER_REDIS_URL=${redis.server.url}`,
+      '-e', `TETHER_CLUSTER_SECRET=${secret}`, '-e', `TETHER_NODE_ID=container-${i + 1}`, '-e', `TETHER_ADVERTISE_URL=http://127.0.0.1:${p}`, IMAGE]);
+  }
+  const url = (i) => `http://127.0.0.1:${ports[i]}`;
+  for (const i of [0, 1, 2]) await waitFor(`container ${i + 1} /readyz`, async () => (await fetch(`${url(i)}/readyz`)).ok);
+  const status = execFileSync(process.execPath, [tether, 'cluster', 'status', '--relay', url(2), '--token', ADMIN], { encoding: 'utf8' });
+  assert.deepEqual(status.trimEnd().split('\n').map((l) => l.split('\t').slice(0, 2)), [0, 1, 2].map((i) => [`container-${i + 1}`, url(i)]));
+
+  const token = execFileSync(process.execPath, [tether, 'user', 'create', 'carla', '--relay', url(0), '--token', ADMIN], { encoding: 'utf8' }).trim();
+  const echo = createServer((s) => s.pipe(s).on('error', () => undefined)).listen(0, '127.0.0.1');
+  t.after(() => echo.close());
+  await new Promise((resolve) => echo.once('listening', resolve));
+  const env = { ...process.env, TETHER_TOKEN: token };
+  const share = spawn(process.execPath, [tether, 'share', 'box', '--target', `127.0.0.1:${echo.address().port}`, '--relay', url(0)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  procs.push(share);
+  const listen = await freePort();
+  await waitFor('the share to be online', async () => execFileSync(process.execPath, [tether, 'tunnels', '--relay', url(1), '--token', token], { encoding: 'utf8' }).includes('box\tonline'));
+  const connect = spawn(process.execPath, [tether, 'connect', 'box', '--listen', `127.0.0.1:${listen}`, '--relay', url(1)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  procs.push(connect);
+  const reply = await waitFor('an echo through container 2', () => new Promise((resolve) => {
+    const socket = createConnection(listen, '127.0.0.1', () => socket.write('across the cluster'));
+    socket.on('data', (d) => {
+      socket.destroy();
+      resolve(d.toString());
+    });
+    socket.on('error', () => resolve(undefined));
+  }));
+  assert.equal(reply, 'across the cluster');
+  const [one, two] = [0, 1].map((i) => logs(names[i]));
+  assert.match(two, /peer link opened/);
+  assert.match(one, /peer link accepted/);
 });
