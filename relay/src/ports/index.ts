@@ -17,4 +17,6 @@ export type { AuditEvent, AuditSink, AuditSubject } from './audit-sink.js';
 export { systemClock, type Clock } from './clock.js';
 export type { Counter, Gauge, Histogram, HistogramDefinition, Labels, MetricDefinition, Metrics } from './metrics.js';
 export type { Store, TunnelRecord, UserRecord } from './store.js';
+export { DEFAULT_TUNNEL_SETTINGS, TUNNEL_ROLES } from './team-store.js';
+export type { AccessRequestInput, AccessRequestRecord, AccessReview, GrantInput, GrantRecord, InviteInput, InviteRecord, InviteRefusal, ReviewOutcome, TeamStore, TunnelRole, TunnelSettings } from './team-store.js';
 export type { ClaimResult, LeaseClaim, TunnelLease, TunnelRegistry } from './tunnel-registry.js';

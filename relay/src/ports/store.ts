@@ -13,25 +13,31 @@ export interface TunnelRecord {
   lastHostedAt: string | null;
 }
 
+import type { TeamStore } from './team-store.js';
+
 /**
  * Persistent state of a relay, behind promises so a networked store (Redis for a cluster) can
  * implement it. The embedded default is SQLite (`stores/sqlite`). Grants (who may do what on a
  * tunnel) are read only by the policy module: a lint rule keeps everyone else out.
  */
-export interface Store {
+export interface Store extends TeamStore {
   createUser(name: string, tokenHash: string): Promise<UserRecord>;
   findUserByTokenHash(tokenHash: string): Promise<UserRecord | undefined>;
   findUserByName(name: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
   /** Replaces a user's token hash; false when there is no such user. */
   rotateUserToken(name: string, tokenHash: string): Promise<boolean>;
-  /** Deletes the user and the tunnel names it owns; false when there is no such user. */
+  /**
+   * Deletes the user, the tunnel names it owns (with their grants, invites and requests), and its
+   * own grants and requests on other tunnels; false when there is no such user.
+   */
   deleteUser(name: string): Promise<boolean>;
   getTunnel(name: string): Promise<TunnelRecord | undefined>;
   /** Claims `name` for `ownerId` if nobody owns it yet; resolves the (possibly existing) record. */
   claimTunnel(name: string, ownerId: number): Promise<TunnelRecord>;
   markTunnelHosted(name: string): Promise<void>;
   listTunnels(ownerId?: number): Promise<TunnelRecord[]>;
+  /** Deletes the tunnel name with its grants, invites and requests. */
   deleteTunnel(name: string): Promise<boolean>;
   /** Resolves when the store answers (readiness); rejects when it cannot. */
   ping(): Promise<void>;
