@@ -24,7 +24,10 @@ test('decide: owners act on their tunnels, others are refused with a code and a 
     ['other user hosts', bob, 'tunnel.host', web, tunnelOf(alice), ErrorCode.TUNNEL_FORBIDDEN, 'not-owner'],
     ['other user connects', bob, 'tunnel.connect', web, tunnelOf(alice), ErrorCode.TUNNEL_UNKNOWN, 'not-visible'],
     ['other user views', bob, 'tunnel.view', web, tunnelOf(alice), ErrorCode.TUNNEL_UNKNOWN, 'not-visible'],
-    ['admin connects to a user tunnel', ADMIN_IDENTITY, 'tunnel.connect', web, tunnelOf(alice), ErrorCode.TUNNEL_UNKNOWN, 'not-visible'],
+    ['admin connects to a user tunnel', ADMIN_IDENTITY, 'tunnel.connect', web, tunnelOf(alice), undefined, 'admin'],
+    ['admin views a user tunnel', ADMIN_IDENTITY, 'tunnel.view', web, tunnelOf(alice), undefined, 'admin'],
+    ['admin manages a user tunnel', ADMIN_IDENTITY, 'tunnel.manage', web, tunnelOf(alice), undefined, 'admin'],
+    ['admin hosts a user tunnel', ADMIN_IDENTITY, 'tunnel.host', web, tunnelOf(alice), ErrorCode.TUNNEL_FORBIDDEN, 'not-owner'],
     ['admin uses its own tunnel', ADMIN_IDENTITY, 'tunnel.connect', web, tunnelOf(ADMIN_IDENTITY), undefined, 'owner'],
     ['owner deletes', alice, 'tunnel.delete', web, tunnelOf(alice), undefined, 'owner'],
     ['admin deletes a user tunnel', ADMIN_IDENTITY, 'tunnel.delete', web, tunnelOf(alice), undefined, 'admin'],
@@ -75,8 +78,9 @@ test('decide (property): every decision is well formed and follows ownership', (
     } else if (action.startsWith('tunnel.')) {
       const owns = tunnel !== undefined && tunnel.ownerId === subject.id;
       const claimable = tunnel === undefined && action === 'tunnel.host';
-      // Only the owner (or the first host of a free name) acts on a tunnel; no role overrides it yet.
-      assert.equal(decision.allow, owns || claimable);
+      // Without grants: only the owner (or the first host of a free name) acts on a tunnel, and the
+      // relay admin on every tunnel but as its host.
+      assert.equal(decision.allow, owns || claimable || (subject.admin && tunnel !== undefined && action !== 'tunnel.host'));
       // Only a host is told that a name is taken; a refusal never tells anyone else the tunnel exists.
       if (!decision.allow) assert.equal(decision.code, tunnel && action === 'tunnel.host' ? ErrorCode.TUNNEL_FORBIDDEN : ErrorCode.TUNNEL_UNKNOWN);
     }

@@ -1,6 +1,7 @@
 import { createError, type ErrorCodeString, type TetherError } from '@tether/shared';
 import type { Identity } from '../identity.js';
 import type { TunnelRecord } from '../ports/store.js';
+import type { GrantRecord, TunnelRole } from '../ports/team-store.js';
 
 /** Every action the relay decides on. */
 export type Action =
@@ -19,13 +20,21 @@ export type Action =
   /** Create, list, rotate or delete users. */
   | 'users.manage'
   /** See the relay's counts (hosts, connectors, streams, bytes) in /readyz. */
-  | 'relay.stats';
+  | 'relay.stats'
+  /** Manage a tunnel's sharing: members, invites, reviews of access requests, settings. */
+  | 'tunnel.manage'
+  /** Ask for a role on a tunnel (an access request). */
+  | 'tunnel.request';
 
 export type Resource = { kind: 'relay' } | { kind: 'tunnel'; name: string };
 
 /** What the policy knows when it decides: the facts it read from the store. */
 export interface Facts {
   tunnel?: TunnelRecord;
+  /** The subject's grant on the tunnel, if any (live or not: `now` decides). */
+  grant?: GrantRecord;
+  /** Wall-clock ms the decision is made at (grant expiry). */
+  now?: number;
 }
 
 export type Rule =
@@ -39,7 +48,11 @@ export type Rule =
   | 'not-visible'
   | 'quota'
   | 'not-admin'
-  | 'peer-node';
+  | 'peer-node'
+  | 'member'
+  | 'role'
+  | 'blocked'
+  | 'not-member';
 
 /** The outcome of one access decision: allowed or not, by which rule, and why. */
 export interface Decision {
@@ -55,6 +68,10 @@ export interface Decision {
 /** A decision together with the tunnel it was about, when there was one. */
 export interface TunnelDecision extends Decision {
   tunnel?: TunnelRecord;
+  /** The subject's role on the tunnel when it is allowed through one. */
+  role?: TunnelRole | 'owner' | 'relay-admin';
+  /** An allow through a grant that lapses: when (ms). Streams opened under it end then. */
+  until?: number;
 }
 
 /** The coded error a refusal is reported as. */

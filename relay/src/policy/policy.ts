@@ -4,7 +4,9 @@ import type { Auditor } from '../audit/auditor.js';
 import type { Store, TunnelRecord } from '../ports/store.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import { decide } from './decide.js';
-import { TunnelCache } from './tunnel-cache.js';
+import { GrantCache, TunnelCache } from './tunnel-cache.js';
+import type { GrantRecord, TunnelRole } from '../ports/team-store.js';
+import { liveGrant } from './roles.js';
 import { describeResource, type Action, type Decision, type Identity, type Resource, type TunnelDecision } from './decision.js';
 
 export interface PolicyOptions {
@@ -26,12 +28,16 @@ export class Policy {
 
   private readonly maxTunnelsPerUser: number;
   private readonly cache: TunnelCache;
+  private readonly grants: GrantCache;
+  private readonly clock: Clock;
 
   constructor(store: Store, auditor: Auditor, options: PolicyOptions = {}) {
     this.store = store;
     this.auditor = auditor;
     this.maxTunnelsPerUser = options.maxTunnelsPerUser ?? Infinity;
-    this.cache = new TunnelCache(store, options.clock ?? systemClock, options.cacheMs ?? 1000);
+    this.clock = options.clock ?? systemClock;
+    this.cache = new TunnelCache(store, this.clock, options.cacheMs ?? 1000);
+    this.grants = new GrantCache(store, this.clock, options.cacheMs ?? 1000);
   }
 
   /**
@@ -40,8 +46,21 @@ export class Policy {
    */
   async authorize(subject: Identity, action: Action, resource: Resource): Promise<TunnelDecision> {
     let tunnel: TunnelRecord | undefined;
-    if (resource.kind === 'tunnel') tunnel = action === 'tunnel.connect' ? await this.cache.get(resource.name) : await this.store.getTunnel(resource.name);
-    return this.decided(subject, action, resource, tunnel);
+    let grant: GrantRecord | undefined;
+    if (resource.kind === 'tunnel') {
+      const hot = action === 'tunnel.connect';
+      tunnel = hot ? await this.cache.get(resource.name) : await this.store.getTunnel(resource.name);
+      // A member's standing matters only to someone who is neither the owner nor the admin.
+      if (tunnel && tunnel.ownerId !== subject.id && !subject.admin && !subject.peer && action !== 'tunnel.host') {
+        grant = hot ? await this.grants.get(GrantCache.key(resource.name, subject.id)) : await this.store.getGrant(resource.name, subject.id);
+      }
+    }
+    return this.decided(subject, action, resource, tunnel, grant);
+  }
+
+  /** A grant on `tunnel` changed (here or on another node): its cached copy may not be used again. */
+  forgetGrant(tunnel: string, userId: number): void {
+    this.grants.invalidate(GrantCache.key(tunnel, userId));
   }
 
   /** A tunnel was deleted (on another node): its cached record may not be used again. */
@@ -52,6 +71,7 @@ export class Policy {
   /** A user and the tunnels it owned are gone: nothing cached about them may be used again. */
   forgetUsers(): void {
     this.cache.clear();
+    this.grants.clear();
   }
 
   /**
@@ -79,17 +99,31 @@ export class Policy {
   async releaseTunnel(subject: Identity, name: string): Promise<void> {
     const deleted = await this.store.deleteTunnel(name);
     this.cache.invalidate(name);
+    this.grants.clear();
     if (deleted) this.auditor.record(AuditEventCode.TUNNEL_DELETED, subject, 'tunnel.delete', `tunnel:${name}`);
   }
 
-  /** The tunnels `subject` may see in a listing (the decision is audited like any other). */
-  async visibleTunnels(subject: Identity): Promise<TunnelRecord[]> {
+  /**
+   * The tunnels `subject` may see in a listing, each with the subject's role on it: its own, and
+   * those it holds a live, unblocked grant on (the admin: all). Audited like any decision.
+   */
+  async visibleTunnels(subject: Identity): Promise<(TunnelRecord & { role: TunnelRole | 'owner' | 'relay-admin' })[]> {
     const decision = this.decided(subject, 'tunnels.list', { kind: 'relay' }, undefined);
-    return this.store.listTunnels(decision.scope === 'all' ? undefined : subject.id);
+    if (decision.scope === 'all') return (await this.store.listTunnels()).map((t) => ({ ...t, role: t.ownerId === subject.id ? 'owner' : 'relay-admin' }));
+    const now = this.clock.now();
+    const [own, grants] = await Promise.all([this.store.listTunnels(subject.id), this.store.listGrantsOfUser(subject.id)]);
+    const shared = await Promise.all(
+      grants.filter((g) => liveGrant(g, now) && !g.blocked).map(async (g) => {
+        const tunnel = await this.store.getTunnel(g.tunnel);
+        return tunnel ? { ...tunnel, role: g.role } : undefined;
+      }),
+    );
+    const all = [...own.map((t) => ({ ...t, role: 'owner' as const })), ...shared.filter((t) => t !== undefined)];
+    return all.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  private decided(subject: Identity, action: Action, resource: Resource, tunnel: TunnelRecord | undefined): TunnelDecision {
-    const decision: Decision = decide(subject, action, resource, { tunnel });
+  private decided(subject: Identity, action: Action, resource: Resource, tunnel: TunnelRecord | undefined, grant?: GrantRecord): TunnelDecision {
+    const decision: Decision = decide(subject, action, resource, { tunnel, grant, now: this.clock.now() });
     this.auditor.record(decision.allow ? AuditEventCode.ACCESS_GRANTED : AuditEventCode.ACCESS_DENIED, subject, action, describeResource(resource), {
       rule: decision.rule,
       reason: decision.reason,
