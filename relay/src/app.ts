@@ -127,6 +127,11 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
         policy.forgetTunnel(message.name);
         return;
       }
+      if (message.kind === 'grant-changed') {
+        policy.forgetGrant(message.tunnel, message.userId);
+        router.recheckAccess(message.userId, message.tunnel, message.reason).catch((err: unknown) => app.log.warn({ err, tunnel: message.tunnel }, 'could not decide access again after a grant changed'));
+        return;
+      }
       if (message.deleted) policy.forgetUsers();
       const closed = router.disconnectIdentity(message.userId, message.reason);
       if (closed > 0) auditor.record(AuditEventCode.LINKS_REVOKED, null, 'users.manage', `user:${message.user}`, { reason: message.reason, detail: { closed, origin: message.origin } });

@@ -18,6 +18,13 @@ const STATUS: Partial<Record<ErrorCodeString, number>> = {
   [ErrorCode.QUOTA_EXCEEDED]: 429,
   [ErrorCode.GOING_AWAY]: 503,
   [ErrorCode.STORE_UNAVAILABLE]: 503,
+  [ErrorCode.INVITE_INVALID]: 400,
+  [ErrorCode.INVITE_REVOKED]: 410,
+  [ErrorCode.INVITE_EXPIRED]: 410,
+  [ErrorCode.INVITE_USED_UP]: 410,
+  [ErrorCode.INVITE_NOT_FOR_YOU]: 403,
+  [ErrorCode.REQUEST_CLOSED]: 409,
+  [ErrorCode.REVIEW_REFUSED]: 403,
 };
 
 /** HTTP status for a coded error (500 for anything unexpected). */

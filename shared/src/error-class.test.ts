@@ -54,6 +54,13 @@ const expected: Record<ErrorCodeName, ErrorClass> = {
   IDENTITY_UNREADABLE: 'final',
   SERVICE_FAILED: 'final',
   STORE_UNAVAILABLE: 'retryable',
+  INVITE_INVALID: 'refusal',
+  INVITE_REVOKED: 'refusal',
+  INVITE_EXPIRED: 'refusal',
+  INVITE_USED_UP: 'refusal',
+  INVITE_NOT_FOR_YOU: 'refusal',
+  REQUEST_CLOSED: 'final',
+  REVIEW_REFUSED: 'refusal',
 };
 
 /** The helpers each class answers yes to. */

@@ -72,6 +72,13 @@ const CLASS_OF: Readonly<Record<ErrorCodeString, ErrorClass>> = {
   [ErrorCode.SSH_CONNECT_FAILED]: 'final',
   [ErrorCode.IDENTITY_UNREADABLE]: 'final',
   [ErrorCode.SERVICE_FAILED]: 'final',
+  [ErrorCode.INVITE_INVALID]: 'refusal',
+  [ErrorCode.INVITE_REVOKED]: 'refusal',
+  [ErrorCode.INVITE_EXPIRED]: 'refusal',
+  [ErrorCode.INVITE_USED_UP]: 'refusal',
+  [ErrorCode.INVITE_NOT_FOR_YOU]: 'refusal',
+  [ErrorCode.REQUEST_CLOSED]: 'final',
+  [ErrorCode.REVIEW_REFUSED]: 'refusal',
   // The store comes back by itself (the client reconnects): trying again later may succeed.
   [ErrorCode.STORE_UNAVAILABLE]: 'retryable',
 };

@@ -92,6 +92,19 @@ export const ErrorCode = {
   IDENTITY_UNREADABLE: 'TETHER_ERR_IDENTITY_UNREADABLE',
   /** The service manager (systemd) refused or could not run a `tether service` action. */
   SERVICE_FAILED: 'TETHER_ERR_SERVICE_FAILED',
+  /** An invite code that is not one: malformed, truncated, or not signed by this relay. */
+  INVITE_INVALID: 'TETHER_ERR_INVITE_INVALID',
+  /** An invite that was revoked by the tunnel's owner or an admin. */
+  INVITE_REVOKED: 'TETHER_ERR_INVITE_REVOKED',
+  INVITE_EXPIRED: 'TETHER_ERR_INVITE_EXPIRED',
+  /** An invite accepted as many times as it allows. */
+  INVITE_USED_UP: 'TETHER_ERR_INVITE_USED_UP',
+  /** An invite bound to another user. */
+  INVITE_NOT_FOR_YOU: 'TETHER_ERR_INVITE_NOT_FOR_YOU',
+  /** An access request that is approved or denied already. */
+  REQUEST_CLOSED: 'TETHER_ERR_REQUEST_CLOSED',
+  /** A reviewer reviewing their own request, or one they reviewed already. */
+  REVIEW_REFUSED: 'TETHER_ERR_REVIEW_REFUSED',
   /** The relay's shared store (Redis) does not answer: the request may succeed once it is back. */
   STORE_UNAVAILABLE: 'TETHER_ERR_STORE_UNAVAILABLE',
 } as const;

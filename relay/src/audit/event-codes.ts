@@ -24,6 +24,27 @@ export const AuditEventCode = {
   TUNNEL_OFFLINE: 'tunnel.offline',
   /** A silent host link was replaced by a new connection of the same identity. */
   HOST_REPLACED: 'tunnel.host_replaced',
+  /** A tunnel's sharing settings (approval, approvals needed, longest grant) were changed. */
+  TUNNEL_SETTINGS_CHANGED: 'tunnel.settings_changed',
+  /** A member was given a role (directly, by an invite, or by an approved request) or had it changed. */
+  MEMBER_GRANTED: 'member.granted',
+  /** A member's grant was removed. */
+  MEMBER_REMOVED: 'member.removed',
+  /** A member was blocked on a tunnel (an explicit deny), or unblocked. */
+  MEMBER_BLOCKED: 'member.blocked',
+  MEMBER_UNBLOCKED: 'member.unblocked',
+  /** Streams were reset because their access ended (grant removed, blocked, lapsed). */
+  STREAMS_REVOKED: 'streams.revoked',
+  INVITE_CREATED: 'invite.created',
+  INVITE_REVOKED: 'invite.revoked',
+  INVITE_ACCEPTED: 'invite.accepted',
+  /** An invite code was refused (malformed, forged, revoked, expired, used up, someone else's). */
+  INVITE_REFUSED: 'invite.refused',
+  REQUEST_CREATED: 'request.created',
+  /** One reviewer approved or denied a request (the request may still need more approvals). */
+  REQUEST_REVIEWED: 'request.reviewed',
+  REQUEST_APPROVED: 'request.approved',
+  REQUEST_DENIED: 'request.denied',
 } as const;
 
 export type AuditEventCode = (typeof AuditEventCode)[keyof typeof AuditEventCode];

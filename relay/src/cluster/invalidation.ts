@@ -7,10 +7,13 @@ import type { RedisClient } from '../stores/redis/redis-client.js';
  * - `user-revoked`: the user's token was replaced or the user deleted; close its links.
  *   `deleted` also means the tunnels it owned are gone (drop the tunnel cache).
  * - `tunnel-deleted`: the tunnel's name was released; drop it from the tunnel cache.
+ * - `grant-changed`: a member's grant on a tunnel was removed, blocked, changed or replaced;
+ *   drop it from the grant cache and decide that user's open streams to the tunnel again.
  */
 export type Invalidation =
   | { kind: 'user-revoked'; origin: string; userId: number; user: string; reason: string; deleted: boolean }
-  | { kind: 'tunnel-deleted'; origin: string; name: string };
+  | { kind: 'tunnel-deleted'; origin: string; name: string }
+  | { kind: 'grant-changed'; origin: string; tunnel: string; userId: number; reason: string };
 
 /** Something that tells the other nodes (a no-op on a single relay). */
 export interface InvalidationPublisher {
@@ -76,6 +79,11 @@ export function parseInvalidation(text: string): Invalidation | undefined {
   if (v.kind === 'tunnel-deleted') {
     if (typeof v.name !== 'string' || v.name === '') return undefined;
     return { kind: 'tunnel-deleted', origin: v.origin, name: v.name };
+  }
+  if (v.kind === 'grant-changed') {
+    if (typeof v.tunnel !== 'string' || v.tunnel === '' || typeof v.reason !== 'string') return undefined;
+    if (typeof v.userId !== 'number' || !Number.isSafeInteger(v.userId) || v.userId <= 0) return undefined;
+    return { kind: 'grant-changed', origin: v.origin, tunnel: v.tunnel, userId: v.userId, reason: v.reason };
   }
   return undefined;
 }

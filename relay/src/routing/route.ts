@@ -27,6 +27,8 @@ export interface Route {
   /** The end the relay opened the stream towards. */
   acceptor: RouteEnd;
   openTimer: NodeJS.Timeout | undefined;
+  /** Opened under a grant that lapses: the access is decided again then (and the stream reset if it no longer holds). */
+  accessTimer?: NodeJS.Timeout;
 }
 
 /**

@@ -245,6 +245,49 @@ export class Router {
     return count;
   }
 
+  /**
+   * Decides again whether identity `userId` may connect to `tunnel` (a grant of it was removed,
+   * blocked, changed or lapsed, here or on another node) and resets the streams it opened to the
+   * tunnel on this node if not, with TUNNEL_FORBIDDEN and `why` plus the policy's reason.
+   * Resolves the number of streams reset.
+   */
+  async recheckAccess(userId: number, tunnel: string, why: string): Promise<number> {
+    const routes: Route[] = [];
+    for (const link of this.links.values()) {
+      if (link.identity.id !== userId || !link.role.opens || link.role.relayed) continue;
+      for (const end of link.streams.values()) if (end === end.route.opener && end.route.tunnel === tunnel) routes.push(end.route);
+    }
+    if (routes.length === 0) return 0;
+    const identity = routes[0].opener.link.identity;
+    const decision = await this.deps.policy.authorize(identity, 'tunnel.connect', { kind: 'tunnel', name: tunnel });
+    let reset = 0;
+    for (const route of routes) {
+      // Gone meanwhile (closed, or reset by an earlier check).
+      if (!route.opener.link.streams.has(route.opener.id)) continue;
+      if (decision.allow) {
+        clearTimeout(route.accessTimer);
+        route.accessTimer = undefined;
+        if (decision.until !== undefined) this.armAccessTimer(route, decision.until);
+        continue;
+      }
+      this.resetRoute(route, WireCode.TUNNEL_FORBIDDEN, `${why}: ${decision.reason}`);
+      reset++;
+    }
+    if (reset > 0) this.log.info({ user: identity.name, tunnel, reset, why }, 'streams reset: access ended');
+    return reset;
+  }
+
+  private armAccessTimer(route: Route, until: number): void {
+    // setTimeout's limit is about 24.8 days: a later expiry is checked again then.
+    const delay = Math.min(Math.max(0, until - this.deps.clock.now()), 2 ** 31 - 1);
+    const user = route.opener.link.identity;
+    route.accessTimer = setTimeout(() => {
+      route.accessTimer = undefined;
+      this.recheckAccess(user.id, route.tunnel, 'access lapsed').catch((err: unknown) => this.log.warn({ err, tunnel: route.tunnel }, 'could not decide a lapsed access again'));
+    }, delay + 5);
+    route.accessTimer.unref();
+  }
+
   /** Stops the timers (the app is closing). */
   close(): void {
     clearInterval(this.pinger);
@@ -621,6 +664,8 @@ export class Router {
     host.streams.set(hostId, route.acceptor);
     this.streamCount++;
     this.metrics.streamOpened();
+    // A member's grant that lapses: the access is decided again when it does.
+    if (decision.until !== undefined) this.armAccessTimer(route, decision.until);
     host.queue(wire.encodeOpen(hostId, window, tunnel, pending.metadata));
     wire.debugLog('relay', 'open routed', { link: link.label, id, host: host.label, hostId, window, hostBuffered: host.buffered, hostCongested: host.congestedSince !== undefined, waitedMs: this.deps.clock.monotonic() - pending.arrivedAt });
   }
@@ -649,6 +694,8 @@ export class Router {
   private removeRoute(route: Route): void {
     if (route.openTimer) clearTimeout(route.openTimer);
     route.openTimer = undefined;
+    clearTimeout(route.accessTimer);
+    route.accessTimer = undefined;
     const removedOpener = route.opener.link.streams.delete(route.opener.id);
     const removedAcceptor = route.acceptor.link.streams.delete(route.acceptor.id);
     if (removedOpener || removedAcceptor) {
