@@ -17,6 +17,8 @@ import { healthRoutes } from './routes/health.js';
 import { tunnelRoutes } from './routes/tunnels.js';
 import { tunnelSocketRoutes } from './routes/tunnel-ws.js';
 import { userRoutes } from './routes/users.js';
+import { sharingRoutes } from './routes/sharing.js';
+import { Sharing } from './policy/sharing.js';
 import { openClusterStore, resolvePorts } from './single-node.js';
 import { clusterRoutes } from './cluster/cluster-plugin.js';
 import { localOnly, RedisInvalidations, type Invalidation, type InvalidationPublisher } from './cluster/invalidation.js';
@@ -187,6 +189,8 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   await app.register(healthRoutes, { router, store, policy });
   await app.register(userRoutes, { store, router, auditor, policy, invalidations, nodeId });
   await app.register(tunnelRoutes, { policy, registry, invalidations, nodeId, nodes });
+  const sharing = new Sharing({ store, policy, auditor, clock, invalidations, nodeId, recheck: (userId, tunnel, why) => router.recheckAccess(userId, tunnel, why) });
+  await app.register(sharingRoutes, { sharing });
   await app.register(clusterRoutes, { nodes });
   if (peers && cluster) await app.register(peerRoutes, { selfId: nodeId, secret: cluster.clusterSecret, router });
   await app.register(tunnelSocketRoutes, { policy, router, registrations: new RateLimiter<number>(limits.maxRegistrationsPerMinute, clock) });

@@ -330,7 +330,7 @@ test('a node cut off from Redis while a user was revoked replays the messages it
   assert.equal(applied.length, 1, 'nothing reaches B while it is cut off');
   await proxy.mend();
   await waitFor(() => applied.length === 3);
-  assert.deepEqual(applied.map((m) => (m.kind === 'user-revoked' ? m.user : m.name)), ['live', 'ivy', 'gone']);
+  assert.deepEqual(applied.map((m) => (m.kind === 'user-revoked' ? m.user : m.kind === 'tunnel-deleted' ? m.name : m.tunnel)), ['live', 'ivy', 'gone']);
   assert.equal(resubscribed, 1);
   // Live messages after the replay are acted on once each, in order.
   a.publish({ kind: 'tunnel-deleted', origin: 'node-a', name: 'after' });

@@ -8,12 +8,14 @@ import type { InvalidationPublisher } from '../cluster/invalidation.js';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { TunnelLease } from '../ports/tunnel-registry.js';
 
-const view = (t: TunnelRecord, online: boolean) => ({
+const view = (t: TunnelRecord, online: boolean, role: string | undefined) => ({
   name: t.name,
   owner: t.ownerName,
   online,
   createdAt: t.createdAt,
   lastHostedAt: t.lastHostedAt,
+  /** The caller's role: owner, admin, connect, view, or relay-admin. */
+  role,
 });
 
 /**
@@ -39,7 +41,7 @@ export const tunnelRoutes: FastifyPluginAsync<{ policy: Policy; registry: Tunnel
   app.get('/v1/tunnels', async (request) => {
     const records = await policy.visibleTunnels(request.identity!);
     const leases = await registry.lookupMany(records.map((t) => t.name));
-    return { tunnels: records.map((t) => view(t, leases.has(t.name))) };
+    return { tunnels: records.map((t) => view(t, leases.has(t.name), t.role)) };
   });
 
   app.get<{ Params: { name: string } }>('/v1/tunnels/:name', {
@@ -51,7 +53,7 @@ export const tunnelRoutes: FastifyPluginAsync<{ policy: Policy; registry: Tunnel
     const decision = await policy.authorize(request.identity!, 'tunnel.view', { kind: 'tunnel', name });
     if (!decision.allow) throw refusal(decision);
     const leases = await registry.lookup(name);
-    const status = view(decision.tunnel!, leases.length > 0);
+    const status = view(decision.tunnel!, leases.length > 0, decision.role);
     // In a cluster: which nodes serve it now (their advertise URLs), so a pool can prefer one.
     return nodes ? { ...status, servedBy: await servedBy(nodes, leases) } : status;
   });
