@@ -203,7 +203,7 @@ test('invites: revoked, expired-by-record, bound to another user, malformed and 
   assert.deepEqual(listed.body.invites.map((i) => [i.state, i.uses, i.user]), [['active', 1, 'ned'], ['revoked', 0, null]]);
   // Nothing was granted to mia by any of it.
   assert.equal((await s.call<{ members: { user: string }[] }>(s.owner, 'GET', '/v1/tunnels/web/members')).body.members.some((m) => m.user === 'mia'), false);
-  for (const [payload, message] of [[{ expiresInMs: 31 * 86_400_000 }, /expiresInMs/], [{ uses: 0 }, /uses/], [{ role: 'owner' }, /role/], [{ extra: 1 }, /extra|unknown/i]] as const) {
+  for (const [payload, message] of [[{ expiresInMs: 31 * 86_400_000 }, /invite lifetime must be <= 2592000000/], [{ uses: 0 }, /uses/], [{ role: 'owner' }, /role/], [{ extra: 1 }, /extra|unknown/i]] as const) {
     const res = await s.call<{ code: string; message: string }>(s.owner, 'POST', '/v1/tunnels/web/invites', payload);
     assert.equal(res.status, 400, JSON.stringify(payload));
     assert.match(`${res.body.code} ${res.body.message}`, message);
