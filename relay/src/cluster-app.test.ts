@@ -93,6 +93,8 @@ test('GET /v1/tunnels/:name on a cluster node names the live nodes serving the t
   const status = async () => (await two.app.inject({ method: 'GET', url: '/v1/tunnels/web', headers: bearer(token) })).json<{ online: boolean; servedBy: string[] }>();
   assert.deepEqual(await status(), { ...(await status()), online: false, servedBy: [] });
   await one.ports.registry.claim({ tunnel: 'web', nodeId: one.nodeId, linkId: 1, hostId: erin.id });
+  // Claims in one millisecond are ordered by node id (random here): one later, so one is older.
+  await new Promise((r) => setTimeout(r, 5));
   await two.ports.registry.claim({ tunnel: 'web', nodeId: two.nodeId, linkId: 7, hostId: erin.id });
   assert.deepEqual((await status()).servedBy, urls);
   // A lease of a node that is not live (no heartbeat) gives no URL.

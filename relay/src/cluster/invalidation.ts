@@ -167,6 +167,9 @@ export class RedisInvalidations implements InvalidationPublisher {
   async replay(): Promise<number> {
     let count = 0;
     try {
+      // The subscriber and the client that reads the log reconnect on their own schedules: the
+      // log is read once the client is back too (a few tries, then the warning below).
+      for (let attempt = 0; this.client.status !== 'ready' && attempt < 20; attempt++) await new Promise((resolve) => setTimeout(resolve, 250));
       for (;;) {
         const entries = await this.client.xrange(this.logKey, `(${this.cursor}`, '+', 'COUNT', 500);
         for (const [id, fields] of entries) {
