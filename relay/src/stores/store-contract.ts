@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCode } from '@tether/shared';
 import type { Store } from '../ports/store.js';
+import { teamStoreContract, type StoreTwin } from './team-store-contract.js';
 
 /** Makes a fresh, empty store for one test; the contract closes it afterwards. */
 export type StoreFactory = () => Promise<Store>;
@@ -12,8 +13,9 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 /**
  * The behaviour every `Store` implementation must have, as node:test tests: one suite run by
  * the SQLite store's test file and again by the Redis store's (standalone and Redis Cluster).
+ * `twin` opens a second store on the same database, for what must agree across relay nodes.
  */
-export function storeContract(name: string, factory: StoreFactory): void {
+export function storeContract(name: string, factory: StoreFactory, twin: StoreTwin): void {
   const withStore = (title: string, body: (store: Store) => Promise<void>): void => {
     test(title, async (t) => {
       const store = await factory();
@@ -140,4 +142,6 @@ export function storeContract(name: string, factory: StoreFactory): void {
       await store.ping();
     });
   });
+
+  teamStoreContract(name, withStore, twin);
 }

@@ -13,9 +13,11 @@ before(async () => {
 });
 after(() => cluster?.stop());
 
-storeContract('Redis Cluster (3 masters, 3 replicas)', async () => {
+async function openStore(prefix = `test-${randomUUID()}`): Promise<RedisStore> {
   const target = { clusterUrls: cluster!.servers.slice(0, 2).map((s) => s.url) };
   const client = createRedisClient(target);
   await connectRedis(client, target);
-  return new RedisStore(client, { prefix: `test-${randomUUID()}` });
-});
+  return new RedisStore(client, { prefix });
+}
+
+storeContract('Redis Cluster (3 masters, 3 replicas)', () => openStore(), (store) => openStore((store as RedisStore).prefix));

@@ -13,15 +13,15 @@ before(async () => {
 });
 after(() => redis?.stop());
 
-async function openStore(server: RedisProcess): Promise<RedisStore> {
+async function openStore(server: RedisProcess, prefix = `test-${randomUUID()}`): Promise<RedisStore> {
   const target = { url: server.url };
   const client = createRedisClient(target);
   await connectRedis(client, target);
   // A prefix per store: the tests share one server and never see each other's keys.
-  return new RedisStore(client, { prefix: `test-${randomUUID()}` });
+  return new RedisStore(client, { prefix });
 }
 
-storeContract('Redis (standalone)', () => openStore(redis!.server));
+storeContract('Redis (standalone)', () => openStore(redis!.server), (store) => openStore(redis!.server, (store as RedisStore).prefix));
 
 test('a stopped Redis fails calls with STORE_UNAVAILABLE within 2 s, and the same store works again once it is back', async (t) => {
   const store = await openStore(redis!.server);

@@ -1,8 +1,8 @@
 import { createError, ErrorCode } from '@tether/shared';
 import type { Store, TunnelRecord, UserRecord } from '../../ports/store.js';
-import { directoryKeys, type DirectoryKeys } from './keys.js';
 import type { RedisClient } from './redis-client.js';
 import { callRedis } from './redis-errors.js';
+import { RedisTeamStore } from './redis-team-store.js';
 import * as lua from './scripts.js';
 
 interface StoredUser { id: number; name: string; tokenHash: string; createdAt: string }
@@ -13,10 +13,10 @@ interface Scripts {
   tetherCreateUser(users: string, userIds: string, tokens: string, nextId: string, name: string, tokenHash: string, createdAt: string): Promise<[string, string?]>;
   tetherUserByToken(tokens: string, users: string, tokenHash: string): Promise<string | null>;
   tetherRotateToken(users: string, tokens: string, name: string, tokenHash: string): Promise<number>;
-  tetherDeleteUser(users: string, userIds: string, tokens: string, tunnels: string, owned: string, name: string, id: string): Promise<number>;
+  tetherDeleteUser(users: string, userIds: string, tokens: string, tunnels: string, owned: string, name: string, id: string, base: string): Promise<number>;
   tetherClaimTunnel(tunnels: string, owned: string, name: string, ownerId: string, createdAt: string): Promise<string>;
   tetherMarkHosted(tunnels: string, name: string, hostedAt: string): Promise<number>;
-  tetherDeleteTunnel(tunnels: string, owned: string, name: string, ownerId: string): Promise<number>;
+  tetherDeleteTunnel(tunnels: string, owned: string, name: string, ownerId: string, base: string): Promise<number>;
 }
 
 const SCRIPTS: [keyof Scripts, string, number][] = [
@@ -40,17 +40,15 @@ const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.n
  * every relay node. Changes that must be all-or-nothing are Lua scripts over keys of one hash
  * slot (keys.ts, scripts.ts). A Redis that is down or silent fails each call within about a
  * second with STORE_UNAVAILABLE (see redis-client.ts); the client reconnects on its own.
- * The store owns the client: `close()` quits it.
+ * The store owns the client: `close()` quits it. The team methods come from RedisTeamStore;
+ * `prefix` (default `tether`) is the key prefix, which other ports sharing this client (the
+ * tunnel registry) key under too.
  */
-export class RedisStore implements Store {
-  private readonly keys: DirectoryKeys;
+export class RedisStore extends RedisTeamStore implements Store {
   private readonly scripts: Scripts;
-  /** The key prefix (default `tether`): other ports sharing this client (the tunnel registry) key under it too. */
-  readonly prefix: string;
 
-  constructor(readonly client: RedisClient, options: { prefix?: string } = {}) {
-    this.prefix = options.prefix ?? 'tether';
-    this.keys = directoryKeys(this.prefix);
+  constructor(client: RedisClient, options: { prefix?: string } = {}) {
+    super(client, options.prefix ?? 'tether');
     for (const [name, script, numberOfKeys] of SCRIPTS) client.defineCommand(name, { lua: script, numberOfKeys });
     this.scripts = client as unknown as Scripts;
   }
@@ -96,7 +94,7 @@ export class RedisStore implements Store {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const user = await this.storedUser(name);
         if (!user) return false;
-        const result = await this.scripts.tetherDeleteUser(k.users, k.userIds, k.tokens, k.tunnels, k.owned(user.id), name, String(user.id));
+        const result = await this.scripts.tetherDeleteUser(k.users, k.userIds, k.tokens, k.tunnels, k.owned(user.id), name, String(user.id), k.base);
         if (result >= 0) return result === 1;
       }
       throw createError(ErrorCode.INTERNAL, `user ${name} kept changing while being deleted`);
@@ -146,7 +144,7 @@ export class RedisStore implements Store {
         const raw = await this.client.hget(this.keys.tunnels, name);
         if (raw === null) return false;
         const { ownerId } = JSON.parse(raw) as StoredTunnel;
-        const result = await this.scripts.tetherDeleteTunnel(this.keys.tunnels, this.keys.owned(ownerId), name, String(ownerId));
+        const result = await this.scripts.tetherDeleteTunnel(this.keys.tunnels, this.keys.owned(ownerId), name, String(ownerId), this.keys.base);
         if (result >= 0) return result === 1;
       }
       throw createError(ErrorCode.INTERNAL, `tunnel ${name} kept changing while being deleted`);

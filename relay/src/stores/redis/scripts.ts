@@ -5,6 +5,8 @@
  * all share the `{dir}` hash tag (keys.ts). Records are JSON; cjson keeps null as null.
  */
 
+import { PURGE_FUNCTIONS } from './team-scripts.js';
+
 /** KEYS: users, userIds, tokens, nextUserId. ARGV: name, tokenHash, createdAt. */
 export const CREATE_USER = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return {'exists'} end
@@ -37,11 +39,12 @@ return 1
 `;
 
 /**
- * KEYS: users, userIds, tokens, tunnels, owned(id). ARGV: name, id (as read just before).
- * 1 deleted, 0 no such user, -1 the name now belongs to another id (deleted and re-created
- * between the read and this script: the caller reads again).
+ * KEYS: users, userIds, tokens, tunnels, owned(id). ARGV: name, id (as read just before), base
+ * (keys.ts). 1 deleted, 0 no such user, -1 the name now belongs to another id (deleted and
+ * re-created between the read and this script: the caller reads again). The owned tunnels go
+ * with their grants, invites, requests and settings, and the user's own grants and requests too.
  */
-export const DELETE_USER = `
+export const DELETE_USER = `${PURGE_FUNCTIONS}
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
 local user = cjson.decode(raw)
@@ -50,8 +53,12 @@ redis.call('HDEL', KEYS[3], user.tokenHash)
 redis.call('HDEL', KEYS[2], ARGV[2])
 redis.call('HDEL', KEYS[1], ARGV[1])
 local owned = redis.call('SMEMBERS', KEYS[5])
-for _, tunnel in ipairs(owned) do redis.call('HDEL', KEYS[4], tunnel) end
+for _, tunnel in ipairs(owned) do
+  redis.call('HDEL', KEYS[4], tunnel)
+  purge_tunnel(ARGV[3], tunnel)
+end
 redis.call('DEL', KEYS[5])
+purge_user(ARGV[3], ARGV[2])
 return 1
 `;
 
@@ -79,14 +86,16 @@ return 1
 `;
 
 /**
- * KEYS: tunnels, owned(ownerId). ARGV: name, ownerId (as read just before). 1 deleted, 0 no
- * such tunnel, -1 it now has another owner (the caller reads again).
+ * KEYS: tunnels, owned(ownerId). ARGV: name, ownerId (as read just before), base (keys.ts).
+ * 1 deleted (with its grants, invites, requests and settings), 0 no such tunnel, -1 it now has
+ * another owner (the caller reads again).
  */
-export const DELETE_TUNNEL = `
+export const DELETE_TUNNEL = `${PURGE_FUNCTIONS}
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
 if tostring(cjson.decode(raw).ownerId) ~= ARGV[2] then return -1 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('SREM', KEYS[2], ARGV[1])
+purge_tunnel(ARGV[3], ARGV[1])
 return 1
 `;

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { createError, ErrorCode } from '@tether/shared';
 import type { Store, TunnelRecord, UserRecord } from '../../ports/store.js';
+import { SqliteTeamStore } from './sqlite-team-store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
@@ -33,23 +34,30 @@ const toTunnel = (r: TunnelRow): TunnelRecord => ({
 const TUNNEL_SELECT = `SELECT t.name, t.owner_id, u.name AS owner_name, t.created_at, t.last_hosted_at
   FROM tunnels t LEFT JOIN users u ON u.id = t.owner_id`;
 
+/** Opens the file with the users and tunnels tables; the team tables are SqliteTeamStore's. */
+function openDatabase(file: string): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+  } catch (err) {
+    throw createError(ErrorCode.INVALID_CONFIG, `cannot open database ${file}: ${(err as Error).message}`);
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+  return db;
+}
+
 /**
  * The embedded store: one SQLite file (or ':memory:'), WAL mode, prepared statements. better-sqlite3
  * is synchronous and fast (microseconds per lookup); the methods are async only to fit the port.
+ * The team methods (grants, invites, requests, settings, secrets) come from SqliteTeamStore.
  */
-export class SqliteStore implements Store {
-  private readonly db: Database.Database;
+export class SqliteStore extends SqliteTeamStore implements Store {
   private readonly stmts;
 
   constructor(file: string) {
-    try {
-      this.db = new Database(file);
-    } catch (err) {
-      throw createError(ErrorCode.INVALID_CONFIG, `cannot open database ${file}: ${(err as Error).message}`);
-    }
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    super(openDatabase(file));
     this.stmts = {
       insertUser: this.db.prepare<[string, string], UserRow>('INSERT INTO users (name, token_hash) VALUES (?, ?) RETURNING id, name, created_at'),
       userByHash: this.db.prepare<[string], UserRow>('SELECT id, name, created_at FROM users WHERE token_hash = ?'),
@@ -97,6 +105,8 @@ export class SqliteStore implements Store {
     const user = this.stmts.userByName.get(name);
     if (!user) return false;
     this.db.transaction(() => {
+      for (const tunnel of this.stmts.tunnelsOf.all(user.id)) this.purgeTunnelTeam(tunnel.name);
+      this.purgeUserTeam(user.id);
       this.stmts.deleteUserTunnels.run(user.id);
       this.stmts.deleteUser.run(name);
     })();
@@ -125,7 +135,10 @@ export class SqliteStore implements Store {
   }
 
   async deleteTunnel(name: string): Promise<boolean> {
-    return this.stmts.deleteTunnel.run(name).changes > 0;
+    return this.db.transaction(() => {
+      this.purgeTunnelTeam(name);
+      return this.stmts.deleteTunnel.run(name).changes > 0;
+    })();
   }
 
   async ping(): Promise<void> {
