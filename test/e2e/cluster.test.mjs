@@ -122,7 +122,7 @@ describe('three relays on one Redis: streams routed between nodes', HANG_GUARD, 
   test('a user created through node 1 signs in on node 3 and sees its tunnels online there, though they are shared on node 1', async () => {
     const r = await tether(['tunnels'], { relay: nodes.three.url, token });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.stdout.trimEnd().split('\n').sort(), ['x-box\tonline\talice', 'x-echo\tonline\talice']);
+    assert.deepEqual(r.stdout.trimEnd().split('\n').sort(), ['x-box\tonline\talice\towner', 'x-echo\tonline\talice\towner']);
     assert.equal((await readyz(nodes.three)).hosts, 0);
   });
 

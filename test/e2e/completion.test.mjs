@@ -97,13 +97,16 @@ describe('shell completion', HANG_GUARD, () => {
     }
   });
 
-  const commands = ['cluster', 'completion', 'connect', 'help', 'proxy', 'relay', 'service', 'share', 'ssh', 'status', 'tunnel', 'tunnels', 'user'];
+  const commands = ['access', 'cluster', 'completion', 'connect', 'help', 'invite', 'members', 'proxy', 'relay', 'service', 'share', 'ssh', 'status', 'tunnel', 'tunnels', 'user'];
   const cases = [
     ['a command', 'tether sh', ['share']],
     ['every command', 'tether ', commands],
     ['a sub-action', 'tether user ', ['create', 'delete', 'list', 'token']],
     ['a sub-action after an option of its group', 'tether user --token x c', ['create']],
-    ['the only action of tunnel', 'tether tunnel ', ['delete']],
+    ['the actions of tunnel', 'tether tunnel ', ['delete', 'set']],
+    ['the actions of invite', 'tether invite ', ['accept', 'create', 'list', 'revoke']],
+    ['the actions of access', 'tether access ', ['approve', 'deny', 'list', 'request']],
+    ['the roles of invite create --role', 'tether invite create --role ', ['admin', 'connect', 'view']],
     ['the actions of service', 'tether service ', ['install', 'list', 'uninstall']],
     ['an option of a sub-action', 'tether user create --t', ['--token']],
     ['choices of an option', 'tether relay --log-format ', ['json', 'pretty']],

@@ -60,11 +60,11 @@ describe('tether share and its relay', HANG_GUARD, () => {
     await proc.waitFor('stderr', /^reconnected to relay: sharing again$/);
     // The relay's tunnel list may lag its registry by its cache's second: ask until it agrees.
     let listed = '';
-    for (let i = 0; i < 50 && !/^e2e-wait\tonline\terin$/m.test(listed); i++) {
+    for (let i = 0; i < 50 && !/^e2e-wait\tonline\terin\towner$/m.test(listed); i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, 200));
       listed = (await tether(['tunnels'], { relay: relay.url, token })).stdout;
     }
-    assert.match(listed, /^e2e-wait\tonline\terin$/m);
+    assert.match(listed, /^e2e-wait\tonline\terin\towner$/m);
     assert.equal(await procs.stop(proc, 'SIGTERM'), 0, proc.stderr.text);
     assert.doesNotMatch(proc.stderr.text, /^\s+at /m);
   });

@@ -190,7 +190,7 @@ describe('tether CLI against a relay it started', () => {
     const listed = await tether(['tunnels', ...as('alice')]);
     assert.equal(listed.code, 0, listed.stderr);
     const lines = listed.stdout.toString().trim().split('\n').sort();
-    assert.deepEqual(lines, ['alice-closed\tonline\talice', 'alice-echo\tonline\talice']);
+    assert.deepEqual(lines, ['alice-closed\tonline\talice\towner', 'alice-echo\tonline\talice\towner']);
   });
 
   test('tunnel delete releases a name that is not being shared, and refuses one that is', async () => {

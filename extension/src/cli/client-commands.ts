@@ -3,6 +3,8 @@ import { Connector, describePoolReason, describeStreamEnd, HostAgent, preferServ
 import type { ClientValues, PoolValues } from './flags.js';
 import { info } from './output.js';
 import { runProxy } from './proxy-command.js';
+import { printListing } from './sharing-commands.js';
+import { tunnelsTable } from './sharing-format.js';
 import { reportShare } from './share-report.js';
 import { poolOptions, relayEndpointsAndToken, resumableOptions } from './options.js';
 
@@ -164,19 +166,12 @@ export async function tunnelDeleteCommand(name: string, values: ClientValues): P
 }
 
 /**
- * `tether tunnels`: one tab-separated line per tunnel on stdout (NAME, online|offline, OWNER),
- * for scripts and shell completion; a header only on a terminal, and a hint on stderr when
- * there is nothing to list.
+ * `tether tunnels`: one tab-separated line per tunnel on stdout (NAME, online|offline, OWNER,
+ * ROLE), for scripts and shell completion (which read the first column); a header only on a
+ * terminal, and a hint on stderr when there is nothing to list. `--json`: the relay's answer.
  */
-export async function tunnelsCommand(values: ClientValues): Promise<void> {
+export async function tunnelsCommand(values: ClientValues & { json?: boolean }): Promise<void> {
   const { endpoints, token } = relayEndpointsAndToken(values);
   const tunnels = await new RelayApi(endpoints[0].url, token).tunnels();
-  if (tunnels.length === 0) {
-    info("No tunnels yet: share one with 'tether share NAME'");
-    return;
-  }
-  if (process.stdout.isTTY) process.stdout.write('NAME\tSTATE\tOWNER\n');
-  for (const t of tunnels) {
-    process.stdout.write(`${t.name}\t${t.online ? 'online' : 'offline'}\t${t.owner}\n`);
-  }
+  printListing(values, { tunnels }, tunnelsTable(tunnels), "No tunnels yet: share one with 'tether share NAME'");
 }

@@ -3,6 +3,7 @@ import { Argument, type Command } from 'commander';
 import { AGENT_CHOICES } from '../core/ssh/agent-discovery.js';
 import { addClientOptions, addPoolOptions, FlagOption, flagValues, LOG_FORMATS, LOG_LEVELS } from './flags.js';
 import { UsageError } from './output.js';
+import { addSharingCommands, addTunnelSetCommand } from './sharing-program.js';
 import type { SshValues } from './ssh-command.js';
 
 /** What a command's action sees besides its own arguments. */
@@ -33,7 +34,7 @@ export function examples(cmd: Command, lines: [command: string, what: string][])
  * Runs `fn` with the command's arguments as an action of `cmd`: an extra argument is a usage
  * error naming it, and a usage error from `fn` points at this command's help.
  */
-function action(ctx: RunContext, cmd: Command, fn: (args: string[]) => Promise<void | number>): Command {
+export function action(ctx: RunContext, cmd: Command, fn: (args: string[]) => Promise<void | number>): Command {
   return cmd.action(async () => {
     const declared = cmd.registeredArguments;
     const extra = declared.at(-1)?.variadic ? [] : cmd.args.slice(declared.length);
@@ -48,7 +49,7 @@ function action(ctx: RunContext, cmd: Command, fn: (args: string[]) => Promise<v
 }
 
 /** A command that only groups sub-actions: run alone or with an unknown action, a usage error. */
-function group(cmd: Command, what: string): Command {
+export function group(cmd: Command, what: string): Command {
   return cmd.action(() => {
     const names = cmd.commands.map((c) => c.name());
     const given = cmd.args[0];
@@ -208,22 +209,28 @@ function addClientCommands(program: Command, ctx: RunContext): void {
   const tunnels = addClientOptions(program
     .command('tunnels')
     .summary('list the tunnels you may use')
-    .description('List the tunnels you may use, one per line: NAME, online or offline, OWNER (tab-separated; a header only on a terminal).'));
+    .description('List the tunnels you may use, one per line: NAME, online or offline, OWNER, your ROLE (owner, admin, connect, view or relay-admin); tab-separated, a header only on a terminal.')
+    .addOption(new FlagOption('--json', "the relay's answer as one JSON document, for scripts")));
   examples(tunnels, [
     ['tether tunnels', 'every tunnel you may use'],
     ["tether tunnels | awk '$2 == \"online\" { print $1 }'", 'the names of those online'],
+    ["tether tunnels --json | jq -r '.tunnels[] | select(.role == \"owner\") | .name'", 'the names of your own'],
   ]);
   action(ctx, tunnels, async () => (await import('./client-commands.js')).tunnelsCommand(flagValues(tunnels)));
 
-  const tunnel = addClientOptions(program.command('tunnel').summary('release a tunnel name').description('Manage a tunnel name.'));
+  const tunnel = addClientOptions(program.command('tunnel').summary("release a tunnel name, or change its sharing settings").description('Manage a tunnel name and its sharing settings.'));
   group(tunnel, 'tunnel action');
-  examples(tunnel, [['tether tunnel delete web', 'release the name web']]);
+  examples(tunnel, [
+    ['tether tunnel delete web', 'release the name web'],
+    ['tether tunnel set laptop --approval required', 'newcomers need approval'],
+  ]);
   const remove = addClientOptions(tunnel
     .command('delete')
     .description("Release a tunnel name you own (the admin: anyone's), so that anyone may share it; not while it is shared.")
     .argument('<name>', TUNNEL_ARGUMENT));
   examples(remove, [['tether tunnel delete web', 'web is free again']]);
   action(ctx, remove, async ([name]) => (await import('./client-commands.js')).tunnelDeleteCommand(name, flagValues(remove)));
+  addTunnelSetCommand(tunnel, ctx);
 
   const status = addClientOptions(program
     .command('status')
@@ -278,6 +285,8 @@ export function addCommands(program: Command, ctx: RunContext): void {
   program.commandsGroup('Share and reach tunnels:');
   addClientCommands(program, ctx);
   addServiceCommands(program, ctx);
+  program.commandsGroup('Share with your team:');
+  addSharingCommands(program, ctx);
 }
 
 /** `tether completion SHELL` */

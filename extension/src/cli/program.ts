@@ -85,7 +85,12 @@ export function buildProgram(ctx: RunContext = { argv: [], code: 0 }, io: Io = p
       // Defaults, variables and choices are in each option's description (FlagOption).
       optionDescription: (option) => option.description,
       // `share <name>`, `user create|list|token|delete`: what to type, without [options].
-      subcommandTerm: (cmd) => `${cmd.name()} ${cmd.commands.length > 0 ? cmd.commands.map((c) => c.name()).join('|') : cmd.usage().replace(/^\[options\] ?/, '')}`.trimEnd(),
+      // `members <name>|remove|…`: a group that also runs on its own shows its argument first.
+      subcommandTerm: (cmd) => {
+        const usage = cmd.usage().replace(/^\[options\] ?/, '').replace(/\[command\] ?/, '');
+        if (cmd.commands.length === 0) return `${cmd.name()} ${usage}`.trimEnd();
+        return `${cmd.name()} ${[...(cmd.registeredArguments.length > 0 ? [usage.trim()] : []), ...cmd.commands.map((c) => c.name())].join('|')}`;
+      },
     });
   addCommands(program, ctx);
 

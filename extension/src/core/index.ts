@@ -1,6 +1,8 @@
 export { Connector, type ConnectorEvents } from './connector.js';
 export { HostAgent, type HostAgentOptions, type HostAgentEvents } from './host-agent.js';
 export { RelayApi, type TunnelInfo } from './relay-api.js';
+export * from './sharing-types.js';
+export { inviteIdOf } from './invite-code.js';
 export { parseRelayUrl, parseHostPort, type RelayUrls } from './relay-url.js';
 export { parseEndpoint, parseEndpoints, preferServing, type RelayEndpoint } from './endpoints.js';
 export { RelayPool, type RelayPoolEvents } from './relay-pool.js';

@@ -101,6 +101,14 @@ describe('RelayApi', () => {
     'POST /v1/users/bob/token': () => [200, JSON.stringify({ name: 'bob', token: 'tok-2' })],
     'DELETE /v1/users/bob': () => [204, ''],
     'GET /v1/html': () => [200, '<html>a web server, not a relay</html>', 'text/html'],
+    'POST /v1/requests/req_1/approve': () => [200, '{"id":"req_1"}'],
+    'POST /v1/requests/req_1/deny': () => [200, '{"id":"req_1"}'],
+    'GET /v1/requests?pending=true': () => [200, '{"requests":[]}'],
+    'GET /v1/requests': () => [200, '{"requests":[{"id":"req_1"}]}'],
+    'PUT /v1/tunnels/a%20b/members/bob/block': () => [200, '{"blocked":true}'],
+    'DELETE /v1/tunnels/box/members/bob/block': () => [200, '{"blocked":false}'],
+    'DELETE /v1/invites/inv_1': () => [204, ''],
+    'POST /v1/invites/accept': () => [200, '{"tunnel":"box","role":"view","granted":{},"request":null}'],
   });
   let base = '';
 
@@ -133,6 +141,25 @@ describe('RelayApi', () => {
     assert.deepEqual(await api.rotateUserToken('bob'), { name: 'bob', token: 'tok-2' });
     assert.equal(await api.deleteUser('bob'), undefined);
     assert.equal(seen.at(-1)?.method, 'DELETE');
+  });
+
+  test('sharing: a review sends {} without a reason, the reason with one', async () => {
+    const api = new RelayApi(base, 't');
+    await api.reviewRequest('req_1', 'approve');
+    assert.deepEqual([seen.at(-1)?.body, seen.at(-1)?.contentType], ['{}', 'application/json']);
+    await api.reviewRequest('req_1', 'deny', 'no');
+    assert.equal(seen.at(-1)?.body, '{"reason":"no"}');
+  });
+
+  test('sharing: paths, methods and query as the relay routes them', async () => {
+    const api = new RelayApi(base, 't');
+    assert.deepEqual(await api.accessRequests(true), []);
+    assert.deepEqual(await api.accessRequests(), [{ id: 'req_1' }]);
+    assert.deepEqual(await api.blockMember('a b', 'bob', true), { blocked: true });
+    assert.deepEqual(await api.blockMember('box', 'bob', false), { blocked: false });
+    assert.equal(await api.revokeInvite('inv_1'), undefined);
+    assert.equal((await api.acceptInvite('  a.b.c\n')).tunnel, 'box');
+    assert.equal(seen.at(-1)?.body, '{"code":"a.b.c"}');
   });
 
   test('encodes names in paths', async () => {

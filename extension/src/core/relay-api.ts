@@ -1,6 +1,9 @@
 import { checkUserName, createError, isErrorCode, type TetherError } from '@tether/shared';
 import { describeConnectError, describeForeignAnswer, type Asked } from './connect-error.js';
 import { parseRelayUrl } from './relay-url.js';
+import type {
+  AcceptedInvite, AccessRequestInfo, AccessRequestOptions, CallerRole, CreatedInvite, InviteInfo, InviteOptions, MemberInfo, MemberList, TunnelRole, TunnelSettings,
+} from './sharing-types.js';
 
 export interface TunnelInfo {
   name: string;
@@ -10,6 +13,8 @@ export interface TunnelInfo {
   lastHostedAt: string | null;
   /** A relay cluster: the URLs of the nodes serving the tunnel now (no hop between nodes through them). */
   servedBy?: string[];
+  /** The caller's role on it (relays before sharing leave it out). */
+  role?: CallerRole;
 }
 
 /**
@@ -34,6 +39,9 @@ function userName(name: string): string {
   if (invalid) throw invalid;
   return name;
 }
+
+/** A path segment: tunnel and user names, ids. */
+const seg = encodeURIComponent;
 
 /** The relay's HTTP API, with coded errors. */
 export class RelayApi {
@@ -107,6 +115,55 @@ export class RelayApi {
   /** The live nodes of a relay cluster (admin); a single relay answers TETHER_ERR_NOT_FOUND. */
   async clusterNodes(): Promise<ClusterNode[]> {
     return (await this.request<{ nodes: ClusterNode[] }>('GET', '/v1/cluster/nodes')).nodes;
+  }
+
+  // --- sharing a tunnel (owner and admins; requests and invites: anyone) ---
+
+  members(tunnel: string): Promise<MemberList> {
+    return this.request('GET', `/v1/tunnels/${seg(tunnel)}/members`);
+  }
+  /** Gives `user` a role on the tunnel, or changes it; `expiresAt` null: until removed. */
+  setMember(tunnel: string, user: string, role: TunnelRole, expiresAt: string | null = null): Promise<MemberInfo> {
+    return this.request('PUT', `/v1/tunnels/${seg(tunnel)}/members/${seg(user)}`, { role, expiresAt });
+  }
+  /** Takes the member's role away; its open streams to the tunnel are reset at once. */
+  async removeMember(tunnel: string, user: string): Promise<void> {
+    await this.request('DELETE', `/v1/tunnels/${seg(tunnel)}/members/${seg(user)}`);
+  }
+  /** Blocks (beats every role and every later invite) or unblocks `user` on the tunnel. */
+  blockMember(tunnel: string, user: string, blocked: boolean): Promise<MemberInfo> {
+    return this.request(blocked ? 'PUT' : 'DELETE', `/v1/tunnels/${seg(tunnel)}/members/${seg(user)}/block`);
+  }
+  tunnelSettings(tunnel: string): Promise<TunnelSettings> {
+    return this.request('GET', `/v1/tunnels/${seg(tunnel)}/settings`);
+  }
+  /** Changes the settings given, keeps the others; resolves with all of them. */
+  updateTunnelSettings(tunnel: string, patch: Partial<TunnelSettings>): Promise<TunnelSettings> {
+    return this.request('PATCH', `/v1/tunnels/${seg(tunnel)}/settings`, patch);
+  }
+  createInvite(tunnel: string, options: InviteOptions = {}): Promise<CreatedInvite> {
+    return this.request('POST', `/v1/tunnels/${seg(tunnel)}/invites`, options);
+  }
+  async invites(tunnel: string): Promise<InviteInfo[]> {
+    return (await this.request<{ invites: InviteInfo[] }>('GET', `/v1/tunnels/${seg(tunnel)}/invites`)).invites;
+  }
+  async revokeInvite(id: string): Promise<void> {
+    await this.request('DELETE', `/v1/invites/${seg(id)}`);
+  }
+  /** Access now, or (on a tunnel that requires approval) an access request to wait for. */
+  acceptInvite(code: string): Promise<AcceptedInvite> {
+    return this.request('POST', '/v1/invites/accept', { code: code.trim() });
+  }
+  requestAccess(tunnel: string, options: AccessRequestOptions = {}): Promise<AccessRequestInfo> {
+    return this.request('POST', `/v1/tunnels/${seg(tunnel)}/requests`, options);
+  }
+  /** The caller's own requests and those it may review, newest first. */
+  async accessRequests(pendingOnly = false): Promise<AccessRequestInfo[]> {
+    return (await this.request<{ requests: AccessRequestInfo[] }>('GET', `/v1/requests${pendingOnly ? '?pending=true' : ''}`)).requests;
+  }
+  /** Approves or denies; the relay takes `{}` when there is no reason (its schema allows no null). */
+  reviewRequest(id: string, decision: 'approve' | 'deny', reason?: string): Promise<AccessRequestInfo> {
+    return this.request('POST', `/v1/requests/${seg(id)}/${decision}`, reason === undefined ? {} : { reason });
   }
 }
 
