@@ -1,3 +1,4 @@
+import type * as Jose from 'jose' with { 'resolution-mode': 'import' };
 import { createError, ErrorCode } from '@tether/shared';
 import type { InviteRecord, TunnelRole } from '../ports/team-store.js';
 import { TUNNEL_ROLES } from '../ports/team-store.js';
@@ -18,8 +19,7 @@ const TYPE = 'tether-invite+jwt';
 const MAX_CODE = 2048;
 
 // jose is ECMAScript-only; this package compiles to CommonJS, so it is loaded with import().
-type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
-const jose = (): Promise<Jose> => import('jose');
+const jose = (): Promise<typeof Jose> => import('jose');
 
 const keyOf = (secret: string): Uint8Array => new TextEncoder().encode(secret);
 

@@ -87,7 +87,7 @@ const REFUSED: Record<InviteRefusal, [TetherError['code'], string]> = {
 function checkReason(reason: string | undefined): string {
   const text = (reason ?? '').trim();
   if (text.length > REASON_MAX) throw createError(ErrorCode.INVALID_ARGUMENT, `a reason is at most ${REASON_MAX} characters`);
-  if (/[\u0000-\u001f\u007f]/.test(text)) throw createError(ErrorCode.INVALID_ARGUMENT, 'a reason is one line of text without control characters');
+  if ([...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) throw createError(ErrorCode.INVALID_ARGUMENT, 'a reason is one line of text without control characters');
   return text;
 }
 

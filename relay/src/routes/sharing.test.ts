@@ -39,7 +39,7 @@ async function team(t: TestContext): Promise<Team> {
     const res = await relay.app.inject({ method: method as 'GET', url, headers: bearer(token), ...(payload === undefined ? {} : { payload }) });
     return { status: res.statusCode, body: (res.body ? res.json() : {}) as T };
   };
-  return { relay, audit, owner, users, call: call as Team['call'] };
+  return { relay, audit, owner, users, call };
 }
 
 /** olga's host link for `web`, answering OPENs. */
