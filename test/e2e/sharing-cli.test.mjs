@@ -150,6 +150,25 @@ describe('sharing a tunnel with tether invite, access and members', HANG_GUARD, 
     assert.notEqual((await sshAs('bob', 'true')).code, 0, 'bob no longer gets in');
   });
 
+  test("an approved request's end cuts a live ssh session within 1 s of it", async () => {
+    const requested = await as('erin', ['access', 'request', TUNNEL, '--for', '6s', '--reason', 'a quick look']);
+    assert.equal(requested.code, 0, requested.stderr);
+    const id = requested.stdout.trim();
+    assert.equal((await as('alice', ['access', 'approve', id])).code, 0);
+    const listed = JSON.parse((await as('erin', ['access', 'list', '--json'])).stdout);
+    const until = Date.parse(listed.requests.find((q) => q.id === id).grantedUntil);
+    const session = procs.start('/usr/bin/ssh', ['-p', String(sshd.port), ...sshOptions({ key: sshd.key, proxyTunnel: TUNNEL }), 'root@127.0.0.1', 'echo started; exec sleep 60'], {
+      env: cleanEnv({ TETHER_RELAY: relay.url, TETHER_TOKEN: tokens.erin }),
+    });
+    await session.waitFor('stdout', /^started$/);
+    assert.ok(Date.now() < until, 'the session started before the access ends');
+    await session.exited;
+    const late = Date.now() - until;
+    console.log(`# request end: ssh ended ${late} ms after the access lapsed`);
+    assert.ok(late >= -50 && late < 1000, `the session ended ${late} ms after the access lapsed`);
+    assert.notEqual((await sshAs('erin', 'true')).code, 0, 'erin no longer gets in');
+  });
+
   test('block, unblock, set; tunnel set prints the settings', async () => {
     const blocked = await as('alice', ['members', 'block', TUNNEL, 'dave']);
     assert.equal(blocked.code, 0, blocked.stderr);
