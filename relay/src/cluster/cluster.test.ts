@@ -3,7 +3,7 @@ import net from 'node:net';
 import { after, before, test, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
-import { encodeOpen, ErrorCode, FrameType, WireCode } from '@tether/shared';
+import { encodeOpen, encodeOpenOk, ErrorCode, FrameType, WireCode } from '@tether/shared';
 import { buildApp, type RelayApp } from '../app.js';
 import type { RelayOptions } from '../config.js';
 import { startRelay } from '../server.js';
@@ -347,4 +347,27 @@ test('stream ids compare as ms-seq numbers', () => {
   assert.equal(streamIdAfter('1700000000000-9', '1700000000000-9'), false);
   assert.equal(streamIdAfter('99-0', '100-0'), false);
   assert.equal(streamIdAfter('x', '0-0'), false);
+});
+
+test("a member removed through node A: its stream through node B (to a host on B) is reset within 1 s with TUNNEL_FORBIDDEN", async (t) => {
+  const [a, b] = [await node(t), await node(t)];
+  const owner = await createUser(a, 'otto');
+  const member = await createUser(a, 'mona');
+  const host = await openLink(b, '/v1/host?tunnel=ottos', owner);
+  const put = await a.app.inject({ method: 'PUT', url: '/v1/tunnels/ottos/members/mona', headers: bearer(owner), payload: { role: 'connect' } });
+  assert.equal(put.statusCode, 200, put.body);
+  const connector = await openLink(b, '/v1/connect', member);
+  connector.send(encodeOpen(1, 65_536, 'ottos'));
+  const open = await host.nextOf(FrameType.OPEN);
+  host.send(encodeOpenOk(open.streamId, 65_536));
+  await connector.nextOf(FrameType.OPEN_OK, 1);
+  const started = Date.now();
+  assert.equal((await a.app.inject({ method: 'DELETE', url: '/v1/tunnels/ottos/members/mona', headers: bearer(owner) })).statusCode, 204);
+  const reset = await connector.nextOf(FrameType.RESET, 1);
+  assert.ok(since(started) < 1000, `reset after ${since(started)} ms`);
+  assert.equal(reset.code, WireCode.TUNNEL_FORBIDDEN);
+  assert.match(reset.message, /^removed from the tunnel: /);
+  // Node B decides from the store, not a stale cache: a new open is refused at once.
+  connector.send(encodeOpen(3, 65_536, 'ottos'));
+  assert.equal((await connector.nextOf(FrameType.OPEN_ERR, 3)).code, WireCode.TUNNEL_UNKNOWN);
 });

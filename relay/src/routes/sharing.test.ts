@@ -245,3 +245,25 @@ test('a user without the admin role tries every management call on someone else\
   assert.equal((await s.call<{ role: string }>(ADMIN_TOKEN, 'GET', '/v1/tunnels/web')).body.role, 'relay-admin');
   assert.equal((await s.call(ADMIN_TOKEN, 'GET', '/v1/tunnels/web/members')).status, 200);
 });
+
+test('unknown ids and names: coded 404s, nothing changed', HANG_GUARD, async (t) => {
+  const s = await team(t);
+  await hostWeb(s);
+  const cases: [string, 'GET' | 'POST' | 'PUT' | 'DELETE', string, object | undefined, string][] = [
+    ['revoke an unknown invite', 'DELETE', '/v1/invites/inv_nope', undefined, ErrorCode.NOT_FOUND],
+    ['approve an unknown request', 'POST', '/v1/requests/req_nope/approve', {}, ErrorCode.NOT_FOUND],
+    ['deny an unknown request', 'POST', '/v1/requests/req_nope/deny', {}, ErrorCode.NOT_FOUND],
+    ['a member who is no user', 'PUT', '/v1/tunnels/web/members/ghost', { role: 'view' }, ErrorCode.NOT_FOUND],
+    ['remove a user who is no member', 'DELETE', '/v1/tunnels/web/members/pia', undefined, ErrorCode.NOT_FOUND],
+    ['members of a tunnel nobody holds', 'GET', '/v1/tunnels/nope/members', undefined, ErrorCode.TUNNEL_UNKNOWN],
+    ['request access to a tunnel nobody holds', 'POST', '/v1/tunnels/nope/requests', {}, ErrorCode.TUNNEL_UNKNOWN],
+  ];
+  for (const [what, method, url, payload, code] of cases) {
+    const res = await s.call<{ code: string; message: string }>(s.owner, method, url, payload);
+    assert.deepEqual([res.status, res.body.code], [404, code], what);
+    assert.ok(res.body.message.length > 0, what);
+  }
+  const bad = await s.call<{ code: string }>(s.owner, 'DELETE', '/v1/invites/has%20space');
+  assert.equal(bad.status, 400);
+  assert.deepEqual((await s.call<{ members: unknown[] }>(s.owner, 'GET', '/v1/tunnels/web/members')).body.members, []);
+});
