@@ -147,6 +147,8 @@ describe('sharing a tunnel with tether invite, access and members', HANG_GUARD, 
     console.log(`# members remove: ssh ended ${Math.round(ended - t0)} ms after the CLI started, ${Math.round(afterRemoveMs)} ms after it exited (the CLI ran ${Math.round(t1 - t0)} ms)`);
     assert.ok(afterRemoveMs < 1000, `the session ended ${afterRemoveMs} ms after members remove returned`);
     assert.notEqual(await session.exited, 0);
+    // What bob reads in his terminal, from tether proxy.
+    assert.match(session.stderr.text, /^tether: your access to e2e-team ended \(removed from the tunnel\), so the session is closed; ask its owner if you need it again \[TETHER_ERR_TUNNEL_FORBIDDEN\]$/m);
     assert.notEqual((await sshAs('bob', 'true')).code, 0, 'bob no longer gets in');
   });
 
@@ -164,6 +166,7 @@ describe('sharing a tunnel with tether invite, access and members', HANG_GUARD, 
     assert.ok(Date.now() < until, 'the session started before the access ends');
     await session.exited;
     const late = Date.now() - until;
+    assert.match(session.stderr.text, /your access to e2e-team ended \(the access lapsed\)/);
     console.log(`# request end: ssh ended ${late} ms after the access lapsed`);
     assert.ok(late >= -50 && late < 1000, `the session ended ${late} ms after the access lapsed`);
     assert.notEqual((await sshAs('erin', 'true')).code, 0, 'erin no longer gets in');

@@ -18,6 +18,7 @@ test('a refused resume names the cause', () => {
 
 test('an offline tunnel says the host went away', () => {
   assert.match(describeStreamEnd('web', createError(ErrorCode.TUNNEL_OFFLINE, 'offline')), /^the host sharing web went away/);
+  assert.equal(describeStreamEnd('web', createError(ErrorCode.TUNNEL_FORBIDDEN, 'removed from the tunnel')), 'your access to web ended (removed from the tunnel), so the session is closed; ask its owner if you need it again');
 });
 
 test('anything else keeps the error in its own words', () => {

@@ -25,6 +25,8 @@ export function describeStreamEnd(tunnel: string, err: TetherError, hints: Strea
     case ErrorCode.RESUME_SECRET:
     case ErrorCode.RESUME_OFFSET:
       return `the connection to ${tunnel} was lost and could not be resumed (${err.message}): the sharing host restarted or dropped it; connect again`;
+    case ErrorCode.TUNNEL_FORBIDDEN:
+      return `your access to ${tunnel} ended (${err.message}), so the session is closed; ask its owner if you need it again`;
     case ErrorCode.TUNNEL_OFFLINE:
       return `the host sharing ${tunnel} went away, so the session is closed; connect again once it shares the tunnel again (${hints.tunnels})`;
     default:

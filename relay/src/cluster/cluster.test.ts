@@ -366,7 +366,7 @@ test("a member removed through node A: its stream through node B (to a host on B
   const reset = await connector.nextOf(FrameType.RESET, 1);
   assert.ok(since(started) < 1000, `reset after ${since(started)} ms`);
   assert.equal(reset.code, WireCode.TUNNEL_FORBIDDEN);
-  assert.match(reset.message, /^removed from the tunnel: /);
+  assert.equal(reset.message, 'removed from the tunnel');
   // Node B decides from the store, not a stale cache: a new open is refused at once.
   connector.send(encodeOpen(3, 65_536, 'ottos'));
   assert.equal((await connector.nextOf(FrameType.OPEN_ERR, 3)).code, WireCode.TUNNEL_UNKNOWN);

@@ -86,6 +86,11 @@ test('a view member sees the tunnel but cannot open a stream; a role change to c
   assert.equal(refused.message, 'mia holds the view role on tunnel web, which does not allow connecting');
   await s.call(s.owner, 'PUT', '/v1/tunnels/web/members/mia', { role: 'connect' });
   await openStream({ host, connector }, 3);
+  // Back to view: the open stream ends, and says why.
+  await s.call(s.owner, 'PUT', '/v1/tunnels/web/members/mia', { role: 'view' });
+  const narrowed = await connector.nextOf(FrameType.RESET, 3);
+  assert.equal(narrowed.code, WireCode.TUNNEL_FORBIDDEN);
+  assert.equal(narrowed.message, 'role changed: mia holds the view role on tunnel web, which does not allow connecting');
 });
 
 test('removing a member or blocking it resets its open streams at once with TUNNEL_FORBIDDEN; the owner is not a member', HANG_GUARD, async (t) => {
@@ -101,9 +106,9 @@ test('removing a member or blocking it resets its open streams at once with TUNN
   const reset = await mia.nextOf(FrameType.RESET, 1);
   assert.ok(Date.now() - started < 1000);
   assert.equal(reset.code, WireCode.TUNNEL_FORBIDDEN);
-  assert.match(reset.message, /^removed from the tunnel: no tunnel named web$/);
+  assert.equal(reset.message, 'removed from the tunnel');
   assert.equal((await s.call(s.owner, 'PUT', '/v1/tunnels/web/members/ned/block')).status, 200);
-  assert.match((await ned.nextOf(FrameType.RESET, 1)).message, /^blocked on the tunnel: ned is blocked on tunnel web: ask its owner$/);
+  assert.equal((await ned.nextOf(FrameType.RESET, 1)).message, 'blocked on the tunnel');
   // A blocked user cannot come back through an invite.
   const invite = await s.call<{ code: string }>(s.owner, 'POST', '/v1/tunnels/web/invites', { uses: 5 });
   const blocked = await s.call<{ code: string; message: string }>(s.users.ned, 'POST', '/v1/invites/accept', { code: invite.body.code });
@@ -123,7 +128,7 @@ test('a grant that lapses ends the streams opened under it when it does', HANG_G
   const reset = await mia.nextOf(FrameType.RESET, 1);
   const late = Date.now() - Date.parse(expiresAt);
   assert.ok(late >= 0 && late < 1000, `reset ${late} ms after the grant lapsed`);
-  assert.match(reset.message, /^access lapsed: /);
+  assert.equal(reset.message, 'the access lapsed');
   mia.send(encodeOpen(3, 4096, 'web'));
   assert.equal((await mia.nextOf(FrameType.OPEN_ERR, 3)).code, WireCode.TUNNEL_UNKNOWN);
 });

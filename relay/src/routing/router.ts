@@ -270,7 +270,9 @@ export class Router {
         if (decision.until !== undefined) this.armAccessTimer(route, decision.until);
         continue;
       }
-      this.resetRoute(route, WireCode.TUNNEL_FORBIDDEN, `${why}: ${decision.reason}`);
+      // What ended it; the policy's words only when they add something (a narrower role), since
+      // a removed member is told "no tunnel named …" like a stranger.
+      this.resetRoute(route, WireCode.TUNNEL_FORBIDDEN, decision.rule === 'role' ? `${why}: ${decision.reason}` : why);
       reset++;
     }
     if (reset > 0) this.log.info({ user: identity.name, tunnel, reset, why }, 'streams reset: access ended');
@@ -283,7 +285,7 @@ export class Router {
     const user = route.opener.link.identity;
     route.accessTimer = setTimeout(() => {
       route.accessTimer = undefined;
-      this.recheckAccess(user.id, route.tunnel, 'access lapsed').catch((err: unknown) => this.log.warn({ err, tunnel: route.tunnel }, 'could not decide a lapsed access again'));
+      this.recheckAccess(user.id, route.tunnel, 'the access lapsed').catch((err: unknown) => this.log.warn({ err, tunnel: route.tunnel }, 'could not decide a lapsed access again'));
     }, delay + 5);
     route.accessTimer.unref();
   }
