@@ -5,6 +5,7 @@ import { TetherAuthProvider } from './auth-provider.js';
 import { registerAuthCommands } from './commands-auth.js';
 import { registerBrowserCommands } from './commands-browser.js';
 import { registerConnectCommands } from './commands-connect.js';
+import { registerInviteCommands } from './commands-invites.js';
 import { registerRemoteCommand } from './commands-remote.js';
 import { registerShareCommands } from './commands-share.js';
 import { registerTerminalCommand } from './commands-terminal.js';
@@ -14,6 +15,7 @@ import { Connections } from './connections.js';
 import { Logger } from './logger.js';
 import { Notifier } from './notify.js';
 import { registerOfflineFilter } from './offline-filter.js';
+import { RequestNotifications } from './request-notifications.js';
 import { SavedSessions } from './saved-sessions.js';
 import { Sharing } from './sharing.js';
 import { registerSshUserCommand, SshUsers } from './ssh-users.js';
@@ -36,7 +38,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const startup = new StartupShares(config, sharing, notifier, logger, saved);
   const tree = new TunnelTreeProvider(model);
   const users = new SshUsers(context.globalState, config);
-  context.subscriptions.push(sharing, connections, model, tree, auth, config, logger);
+  const requests = new RequestNotifications(auth, notifier, logger);
+  context.subscriptions.push(requests, sharing, connections, model, tree, auth, config, logger);
 
   context.subscriptions.push(
     vscode.window.registerTreeDataProvider('tether.tunnels', tree),
@@ -52,6 +55,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerStartupShareCommand(auth, sharing, notifier),
     ...registerTunnelCommands(auth, sharing, model, notifier),
     ...registerTokenCommands(auth, notifier),
+    ...registerInviteCommands(auth, model, notifier),
     ...registerOfflineFilter(context, model),
     vscode.commands.registerCommand('tether.refresh', () => model.refreshReachable()),
     vscode.commands.registerCommand('tether.showLog', () => logger.show()),
