@@ -408,9 +408,18 @@ describe('tunnelActions', () => {
     assert.equal(tunnelActions(ContextValue.reachableOfflineMine).at(-1)?.command, 'tether.deleteTunnel');
   });
 
-  test('an offline tunnel of mine keeps every item of one owned by someone else', () => {
+  test('an offline tunnel of mine keeps every item of one I administer, and that one every item of one I may only connect to', () => {
     const commands = (v: string): string[] => tunnelActions(v).map((a) => a.command);
-    assert.deepEqual(commands(ContextValue.reachableOfflineMine).slice(0, -1), commands(ContextValue.reachableOffline));
+    assert.deepEqual(commands(ContextValue.reachableOfflineMine).slice(0, -1), commands(ContextValue.reachableOfflineManaged));
+    assert.deepEqual(commands(ContextValue.reachableOfflineManaged).slice(0, -1), commands(ContextValue.reachableOffline));
+    assert.deepEqual(commands(ContextValue.reachableOnlineManaged).slice(0, -1), commands(ContextValue.reachableOnline));
+  });
+
+  test('Manage Sharing… on what I own or administer, never on what I may only connect to or view', () => {
+    const managed = [ContextValue.shared, ContextValue.reachableOnlineManaged, ContextValue.reachableOfflineManaged, ContextValue.reachableOfflineMine];
+    for (const value of Object.values(ContextValue)) {
+      assert.equal(tunnelActions(value).some((a) => a.command === 'tether.manageSharing'), (managed as string[]).includes(value), value);
+    }
   });
 
   test('a view-only tunnel offers no way to connect, only Request Access…', () => {

@@ -385,20 +385,21 @@ export function tunnelActions(contextValue: string): TunnelAction[] {
   const user = { label: '$(account) Change SSH User…', command: 'tether.changeSshUser' };
   const connect = { label: '$(plug) Connect (local port)', command: 'tether.connect' };
   const remove = { label: '$(trash) Delete Tunnel…', command: 'tether.deleteTunnel' };
+  const manage = { label: '$(organization) Manage Sharing…', command: 'tether.manageSharing' };
   const request = { label: '$(key) Request Access…', command: 'tether.requestAccess' };
   switch (contextValue) {
     case ContextValue.shared:
-      return [{ label: '$(debug-stop) Stop Sharing', command: 'tether.stopSharing' }, { label: '$(debug-restart) Toggle Share on Startup', command: 'tether.toggleShareOnStartup' }, copy];
+      return [{ label: '$(debug-stop) Stop Sharing', command: 'tether.stopSharing' }, { label: '$(debug-restart) Toggle Share on Startup', command: 'tether.toggleShareOnStartup' }, copy, manage];
     case ContextValue.reachableOnline:
       return [terminal, connect, browser, remote, copy, user];
     case ContextValue.reachableOnlineManaged:
-      return [terminal, connect, browser, remote, copy, user];
+      return [terminal, connect, browser, remote, copy, user, manage];
     case ContextValue.reachableOffline:
       return [terminal, remote, copy, user];
     case ContextValue.reachableOfflineManaged:
-      return [terminal, remote, copy, user];
+      return [terminal, remote, copy, user, manage];
     case ContextValue.reachableOfflineMine:
-      return [terminal, remote, copy, user, remove];
+      return [terminal, remote, copy, user, manage, remove];
     case ContextValue.viewOnly:
       // Seen, not connectable: asking for more is all there is to do.
       return [request];

@@ -18,6 +18,7 @@ import { registerOfflineFilter } from './offline-filter.js';
 import { RequestNotifications } from './request-notifications.js';
 import { SavedSessions } from './saved-sessions.js';
 import { Sharing } from './sharing.js';
+import { SharingPanels } from './sharing-panel.js';
 import { registerSshUserCommand, SshUsers } from './ssh-users.js';
 import { StateModel } from './state.js';
 import { registerStartupShareCommand, StartupShares } from './startup-shares.js';
@@ -39,7 +40,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const tree = new TunnelTreeProvider(model);
   const users = new SshUsers(context.globalState, config);
   const requests = new RequestNotifications(auth, notifier, logger);
-  context.subscriptions.push(requests, sharing, connections, model, tree, auth, config, logger);
+  const panels = new SharingPanels(context.extensionUri, auth, notifier, logger, requests);
+  context.subscriptions.push(panels, requests, sharing, connections, model, tree, auth, config, logger);
 
   context.subscriptions.push(
     vscode.window.registerTreeDataProvider('tether.tunnels', tree),
@@ -56,6 +58,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerTunnelCommands(auth, sharing, model, notifier),
     ...registerTokenCommands(auth, notifier),
     ...registerInviteCommands(auth, model, notifier),
+    ...panels.register(),
     ...registerOfflineFilter(context, model),
     vscode.commands.registerCommand('tether.refresh', () => model.refreshReachable()),
     vscode.commands.registerCommand('tether.showLog', () => logger.show()),

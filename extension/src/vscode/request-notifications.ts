@@ -6,7 +6,8 @@ import type { Notifier } from './notify.js';
 
 /**
  * One notification per new access request the signed-in user may review (as the tunnel's owner
- * or an admin): checked at sign-in and every 30 s while signed in, with Approve and Deny. The watching itself (what is new, when to ask) is core's RequestWatcher.
+ * or an admin): checked at sign-in and every 30 s while signed in, with Approve, Deny and Open
+ * Panel. The watching itself (what is new, when to ask) is core's RequestWatcher.
  */
 export class RequestNotifications implements vscode.Disposable {
   private watcher: RequestWatcher | undefined;
@@ -58,6 +59,7 @@ export class RequestNotifications implements vscode.Disposable {
       describePendingRequest(request),
       { title: 'Approve', run: review('approve') },
       { title: 'Deny', run: review('deny') },
+      { title: 'Open Panel', run: () => vscode.commands.executeCommand('tether.manageSharing', request.tunnel) },
     );
   }
 
