@@ -22,6 +22,7 @@ import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { describeMs, readDuration } from '../../extension/src/core/duration-text.js';
 import type { PanelRequest, PanelState, PanelUpdate } from '../../extension/src/core/sharing-panel-protocol.js';
+import { readableTime } from '../../extension/src/core/sharing-text.js';
 import type { AccessRequestInfo, InviteInfo, MemberInfo, TunnelRole } from '../../extension/src/core/sharing-types.js';
 
 declare function acquireVsCodeApi(): { postMessage(message: PanelRequest): void };
@@ -49,8 +50,7 @@ const post = (request: PanelRequest): void => {
   draw();
 };
 
-/** "2026-12-02T10:00:00.000Z" → "2026-12-02 10:00 UTC": the time as the relay keeps it, readable. */
-const when = (iso: string | null): string => (iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : 'never');
+const when = readableTime;
 
 const valueOf = (e: Event): string => (e.target as HTMLInputElement).value;
 
@@ -135,22 +135,22 @@ function invitesTab(s: PanelState): TemplateResult {
     ${table(['20%', '10%', '12%', '10%', '24%', '24%'], ['ID', 'Role', 'State', 'Used', 'Expires', ''], s.invites.map((i) => inviteRow(s, i)), 'No invites yet.')}`;
 }
 
-function requestRow(r: AccessRequestInfo): TemplateResult {
-  return html`<vscode-table-row data-request=${r.id}>
-    <vscode-table-cell>${r.user}</vscode-table-cell>
-    <vscode-table-cell>${r.role} for ${describeMs(r.durationMs)}</vscode-table-cell>
-    <vscode-table-cell>${r.reason || html`<span class="muted">no reason given</span>`}</vscode-table-cell>
-    <vscode-table-cell>${r.approvals}/${r.approvalsNeeded}</vscode-table-cell>
-    <vscode-table-cell class="actions">
-      <vscode-textfield placeholder="reason (optional)" aria-label=${`Reason for ${r.user}'s request`} .value=${reasons.get(r.id) ?? ''} @input=${(e: Event) => reasons.set(r.id, valueOf(e))}></vscode-textfield>
+/** One pending request: who asks for what and why, then a reason of one's own and the two decisions. */
+function requestCard(r: AccessRequestInfo): TemplateResult {
+  return html`<section class="request" data-request=${r.id}>
+    <p><strong>${r.user}</strong> asks for <strong>${r.role}</strong> for ${describeMs(r.durationMs)}${r.reason ? html`: “${r.reason}”` : html` <span class="muted">(no reason given)</span>`}
+      <span class="muted">· ${r.approvals}/${r.approvalsNeeded} approvals · ${r.id} · ${when(r.createdAt)}</span></p>
+    <div class="form">
+      <vscode-textfield class="reason" placeholder="your reason (optional: ${r.user} sees it)" aria-label=${`Reason for ${r.user}'s request`} .value=${reasons.get(r.id) ?? ''} @input=${(e: Event) => reasons.set(r.id, valueOf(e))}></vscode-textfield>
       <vscode-button ?disabled=${busy} @click=${() => post({ type: 'review', id: r.id, decision: 'approve', reason: reasons.get(r.id) ?? '' })}>Approve</vscode-button>
       <vscode-button secondary ?disabled=${busy} @click=${() => post({ type: 'review', id: r.id, decision: 'deny', reason: reasons.get(r.id) ?? '' })}>Deny</vscode-button>
-    </vscode-table-cell>
-  </vscode-table-row>`;
+    </div>
+  </section>`;
 }
 
 function requestsTab(s: PanelState): TemplateResult {
-  return table(['14%', '16%', '24%', '8%', '38%'], ['User', 'Asks for', 'Reason', 'Approvals', ''], s.requests.map(requestRow), 'No pending access requests.');
+  if (s.requests.length === 0) return html`<p class="empty">No pending access requests.</p>`;
+  return html`${s.requests.map(requestCard)}`;
 }
 
 function settingsTab(s: PanelState): TemplateResult {
@@ -162,7 +162,6 @@ function settingsTab(s: PanelState): TemplateResult {
   const longestOk = longest !== undefined;
   const save = (): void => {
     if (!approvalsOk || longest === undefined) return;
-    settingsForm = undefined;
     post({ type: 'updateSettings', patch: { approval: form.approval ? 'required' : 'none', approvals, maxDurationMs: longest } });
   };
   return html`<div class="settings">
@@ -228,7 +227,9 @@ const CSS = `
   vscode-textfield.short { width: 120px; }
   vscode-table-cell vscode-single-select { width: 110px; }
   .actions { white-space: nowrap; }
-  .actions vscode-textfield { width: 160px; vertical-align: middle; }
+  .request { border-bottom: 1px solid var(--vscode-widget-border, var(--vscode-editorGroup-border)); padding: 4px 0 12px; }
+  .request p { margin: 8px 0; }
+  .form vscode-textfield.reason { width: 320px; }
   .created { margin: 12px 0; padding: 8px 12px; background: var(--vscode-textBlockQuote-background); border-left: 4px solid var(--vscode-textLink-foreground); }
   .created vscode-textfield { width: 100%; margin-bottom: 8px; font-family: var(--vscode-editor-font-family); }
   .settings { display: flex; flex-direction: column; gap: 14px; max-width: 560px; padding-top: 8px; }
@@ -245,6 +246,8 @@ window.addEventListener('message', (event: MessageEvent<PanelUpdate>) => {
   const update = event.data;
   switch (update.type) {
     case 'state':
+      // The settings form shows what the relay has, once it answers with something new.
+      if (JSON.stringify(update.state.settings) !== JSON.stringify(state?.settings)) settingsForm = undefined;
       state = update.state;
       break;
     case 'busy':
@@ -260,5 +263,7 @@ window.addEventListener('message', (event: MessageEvent<PanelUpdate>) => {
   draw();
 });
 
+// The page's "Loading…" line goes: lit renders into an empty container from here on.
+app.replaceChildren();
 draw();
 vscode.postMessage({ type: 'ready' });

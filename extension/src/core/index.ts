@@ -71,5 +71,5 @@ export { accountLabel, accountSession, sessionChange, type AccountSession, type 
 export * from './ssh/index.js';
 export { describeMs, readDuration } from './duration-text.js';
 export { describePendingRequest, REQUEST_POLL_MS, RequestWatcher, type RequestWatchOptions } from './request-watch.js';
-export { describeAcceptedInvite, describeReviewed, describeSentRequest } from './sharing-text.js';
+export { describeAcceptedInvite, describeReviewed, describeSentRequest, readableTime } from './sharing-text.js';
 export { PANEL_LIMITS, readPanelMessage, type PanelRequest, type PanelState, type PanelUpdate } from './sharing-panel-protocol.js';

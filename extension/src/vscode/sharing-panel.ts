@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import {
-  describeReviewed, readPanelMessage, RelayApi, roleManages, type PanelRequest, type PanelState, type PanelUpdate,
+  describeReviewed, readableTime, readPanelMessage, RelayApi, roleManages, type PanelRequest, type PanelState, type PanelUpdate,
 } from '../core/index.js';
 import type { Auth, Credentials } from './auth.js';
 import { describeFailure } from './failures.js';
@@ -40,8 +40,7 @@ class SharingPanel implements vscode.Disposable {
   constructor(
     readonly panel: vscode.WebviewPanel,
     readonly tunnel: string,
-    private readonly credentials: Credentials,
-    private readonly notifier: Notifier,
+    readonly credentials: Credentials,
     private readonly logger: Logger,
     private readonly requests: RequestNotifications,
   ) {
@@ -104,7 +103,7 @@ class SharingPanel implements vscode.Disposable {
         return undefined;
       case 'setMember': {
         const m = await api.setMember(tunnel, message.user, message.role, message.expiresAt);
-        return `${m.user} is now ${m.role} on ${tunnel}.`;
+        return `${m.user} is now ${m.role} on ${tunnel}${m.expiresAt ? ` until ${readableTime(m.expiresAt)}` : ''}.`;
       }
       case 'removeMember':
         await api.removeMember(tunnel, message.user);
@@ -115,7 +114,7 @@ class SharingPanel implements vscode.Disposable {
       case 'createInvite': {
         const { code, invite } = await api.createInvite(tunnel, { role: message.role, expiresInMs: message.expiresInMs, uses: message.uses });
         this.created.unshift({ id: invite.id, code, link: inviteLink(code) });
-        return `Invite ${invite.id} created: ${invite.role}, ${invite.maxUses} use${invite.maxUses === 1 ? '' : 's'}, until ${invite.expiresAt}.`;
+        return `Invite ${invite.id} created: ${invite.role}, ${invite.maxUses} use${invite.maxUses === 1 ? '' : 's'}, until ${readableTime(invite.expiresAt)}.`;
       }
       case 'copyInviteLink': {
         const invite = this.created.find((c) => c.id === message.id);
@@ -145,6 +144,7 @@ class SharingPanel implements vscode.Disposable {
 /** Tether: Manage Sharing…: one panel per tunnel (opened again, it comes to the front). */
 export class SharingPanels implements vscode.Disposable {
   private readonly panels = new Map<string, SharingPanel>();
+  private readonly subscription: vscode.Disposable;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -152,7 +152,12 @@ export class SharingPanels implements vscode.Disposable {
     private readonly notifier: Notifier,
     private readonly logger: Logger,
     private readonly requests: RequestNotifications,
-  ) {}
+  ) {
+    // A panel acts as the identity that opened it: signed out, or in as someone else, it closes.
+    this.subscription = auth.onDidChange((credentials) => {
+      for (const view of [...this.panels.values()]) if (view.credentials !== credentials) view.panel.dispose();
+    });
+  }
 
   register(): vscode.Disposable[] {
     const manage = guarded(this.notifier, 'Opening the sharing panel', async (arg?: unknown) => {
@@ -194,7 +199,7 @@ export class SharingPanels implements vscode.Disposable {
       localResourceRoots: [root],
       retainContextWhenHidden: true,
     });
-    const view = new SharingPanel(panel, tunnel, credentials, this.notifier, this.logger, this.requests);
+    const view = new SharingPanel(panel, tunnel, credentials, this.logger, this.requests);
     this.panels.set(tunnel, view);
     panel.onDidDispose(() => {
       view.dispose();
@@ -230,7 +235,8 @@ export class SharingPanels implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const view of this.panels.values()) view.panel.dispose();
+    this.subscription.dispose();
+    for (const view of [...this.panels.values()]) view.panel.dispose();
     this.panels.clear();
   }
 }
