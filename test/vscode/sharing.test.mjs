@@ -165,8 +165,25 @@ describe('Team sharing in a real VS Code: the sharing panel, request notificatio
     await openTab('Members');
     const bobRow = panel().locator('vscode-table-row[data-user="bob"]');
     await bobRow.waitFor();
-    await panel().locator('vscode-table-row[data-user="mia"]').waitFor();
+    const miaRow = panel().locator('vscode-table-row[data-user="mia"]');
+    await miaRow.waitFor();
     await vscode.screenshot('panel-members');
+    // The role select in the table: its list opens over the rows (not clipped), and a pick is a PUT.
+    await miaRow.locator('vscode-single-select').click();
+    await vscode.screenshot('panel-role-select-open');
+    // connect, view, admin: one down from connect, as someone on the keyboard would.
+    await vscode.press('ArrowDown');
+    await vscode.press('Enter');
+    await panel().locator('.notice', { hasText: new RegExp(`mia is now view on ${WEB} until `) }).waitFor();
+    const members = JSON.parse((await as('alice', ['members', WEB, '--json'])).stdout).members;
+    assert.equal(members.find((m) => m.user === 'mia').role, 'view');
+    assert.notEqual(members.find((m) => m.user === 'mia').expiresAt, null, 'the expiry the request gave is kept');
+    // A refusal shows in the panel as a sentence with its code.
+    await panel().locator('vscode-textfield[aria-label="User name"] input').fill('nobody');
+    await panel().locator('.form vscode-button', { hasText: 'Add' }).click();
+    const error = await panel().locator('.error').innerText();
+    assert.match(error, /^Adding nobody to web failed: .+ \[TETHER_ERR_[A-Z_]+\]$/);
+    await vscode.screenshot('panel-error');
     await bobRow.locator('vscode-button', { hasText: 'Remove' }).click();
     const ended = await Promise.race([session.exited.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 5000))]);
     assert.ok(ended, "bob's ssh session ended after Remove");

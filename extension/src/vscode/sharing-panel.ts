@@ -17,9 +17,9 @@ export const inviteLink = (code: string): string => `vscode://tether-dev.tether/
 const SCRIPT = ['webview', 'sharing.js'];
 
 /** What each panel message does, for error sentences ("Removing mia failed: …"). */
-function doing(message: PanelRequest, tunnel: string): string {
+function doing(message: PanelRequest, tunnel: string, members: ReadonlySet<string>): string {
   switch (message.type) {
-    case 'setMember': return `Changing ${message.user}'s role on ${tunnel}`;
+    case 'setMember': return members.has(message.user) ? `Changing ${message.user}'s role on ${tunnel}` : `Adding ${message.user} to ${tunnel}`;
     case 'removeMember': return `Removing ${message.user} from ${tunnel}`;
     case 'blockMember': return `${message.blocked ? 'Blocking' : 'Unblocking'} ${message.user} on ${tunnel}`;
     case 'createInvite': return `Creating an invite to ${tunnel}`;
@@ -34,6 +34,8 @@ function doing(message: PanelRequest, tunnel: string): string {
 /** One tunnel's sharing panel: the webview shows, the extension host asks the relay. */
 class SharingPanel implements vscode.Disposable {
   private readonly created: PanelState['created'] = [];
+  /** The members the panel shows (as last loaded): whether a role change adds someone. */
+  private members = new Set<string>();
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly api: RelayApi;
 
@@ -72,6 +74,7 @@ class SharingPanel implements vscode.Disposable {
       this.api.tunnelSettings(this.tunnel),
       this.api.accessRequests(true),
     ]);
+    this.members = new Set(list.members.map((m) => m.user));
     const mine = requests.filter((r) => r.tunnel === this.tunnel && r.status === 'pending' && r.user !== this.credentials.user);
     this.post({
       type: 'state',
@@ -86,7 +89,7 @@ class SharingPanel implements vscode.Disposable {
       if (notice) this.post({ type: 'notice', message: notice });
       if (message.type !== 'copyInviteLink') await this.load();
     } catch (err) {
-      const advice = describeFailure(err, doing(message, this.tunnel), false);
+      const advice = describeFailure(err, doing(message, this.tunnel, this.members), false);
       this.logger.error(advice.message);
       this.post({ type: 'error', message: advice.message });
     } finally {
