@@ -190,6 +190,11 @@ describe('Team sharing in a real VS Code: the sharing panel, request notificatio
     await panel().locator('.notice', { hasText: /Removed bob/ }).waitFor();
     await bobRow.waitFor({ state: 'detached' });
     await vscode.screenshot('panel-member-removed');
+    // The panel follows the theme (--vscode-* colours): the same panel in a dark theme.
+    await vscode.updateSettings({ 'workbench.colorTheme': 'Default Dark Modern' });
+    await openTab('Members');
+    await panel().locator('vscode-table-row[data-user="mia"]').waitFor();
+    await vscode.screenshot('panel-dark-theme');
     assert.notEqual((await sshAs('bob', 'true')).code, 0, 'bob no longer gets in');
     await vscode.runCommand('View: Close All Editors');
   }));

@@ -44,7 +44,6 @@ export class RequestNotifications implements vscode.Disposable {
       list: () => api.accessRequests(true),
       onRequest: (request) => {
         if (this.auth.credentials !== credentials) return;
-        this.logger.info(`access request ${request.id}: ${describePendingRequest(request)}`);
         this.announce(credentials, request);
         this.seen.fire(request);
       },
