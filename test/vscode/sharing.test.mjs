@@ -184,6 +184,10 @@ describe('Team sharing in a real VS Code: the sharing panel, request notificatio
     const error = await panel().locator('.error').innerText();
     assert.match(error, /^Adding nobody to web failed: .+ \[TETHER_ERR_[A-Z_]+\]$/);
     await vscode.screenshot('panel-error');
+    // A name the relay would refuse never leaves the extension host: the panel is told.
+    await panel().locator('vscode-textfield[aria-label="User name"] input').fill('no body');
+    await panel().locator('.form vscode-button', { hasText: 'Add' }).click();
+    await panel().locator('.error', { hasText: /nothing was sent \[TETHER_ERR_INVALID_ARGUMENT\]/ }).waitFor();
     await bobRow.locator('vscode-button', { hasText: 'Remove' }).click();
     const ended = await Promise.race([session.exited.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 5000))]);
     assert.ok(ended, "bob's ssh session ended after Remove");

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { checkTunnelName } from '@tether/shared';
 import {
-  describeAcceptedInvite, describeSentRequest, inviteClaimsOf, inviteCodeFrom, readDuration, RelayApi, TUNNEL_ROLES, type TunnelRole,
+  describeAcceptedInvite, describeSentRequest, inviteClaimsOf, inviteCodeFrom, readDuration, RelayApi, type TunnelRole,
 } from '../core/index.js';
 import type { Auth } from './auth.js';
 import { Cancelled, guarded, type Notifier } from './notify.js';
@@ -83,7 +83,7 @@ export function registerInviteCommands(auth: Auth, model: StateModel, notifier: 
       validateInput: (v) => (v.trim() ? checkTunnelName(v.trim())?.message : 'Enter the tunnel name'),
     }));
     const role = await vscode.window.showQuickPick(
-      (['connect', 'view', 'admin'] as const).filter((r) => TUNNEL_ROLES.includes(r)).map((r) => ({ label: r, description: ROLE_DETAILS[r] })),
+      (['connect', 'view', 'admin'] as const).map((r) => ({ label: r, description: ROLE_DETAILS[r] })),
       { title: `${title} (2/4) ${tunnel}`, placeHolder: 'Role to ask for', ignoreFocusOut: true },
     );
     if (!role) throw new Cancelled();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { ErrorCode } from '@tether/shared';
 import {
   describeReviewed, readableTime, readPanelMessage, RelayApi, roleManages, type PanelRequest, type PanelState, type PanelUpdate,
 } from '../core/index.js';
@@ -51,7 +52,9 @@ class SharingPanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((raw: unknown) => {
         const message = readPanelMessage(raw);
         if (!message) {
+          // Nothing is sent to the relay; the panel is told, in case a person typed something odd.
           this.logger.warn(`sharing panel ${tunnel}: dropped a message that is not part of the protocol`);
+          this.post({ type: 'error', message: `The panel asked for something the extension does not accept (a user name the relay would refuse, say): nothing was sent [${ErrorCode.INVALID_ARGUMENT}]` });
           return;
         }
         void this.handle(message);
