@@ -58,14 +58,34 @@ export function options(outdir) {
   };
 }
 
+/**
+ * The webviews (webview/src: browser code, with @vscode-elements/elements and lit inside) into
+ * OUTDIR/webview, which the extension loads with webview.asWebviewUri (its only local resource root).
+ */
+export function webviewOptions(outdir) {
+  return {
+    entryPoints: { sharing: join(here, '../webview/src/sharing.ts') },
+    outdir: join(outdir, 'webview'),
+    bundle: true,
+    platform: 'browser',
+    target: 'chrome120',
+    format: 'iife',
+    sourcemap: false,
+    minify: true,
+    // Nothing is fetched at run time: no remote content, as the panel's CSP requires.
+    logLevel: 'warning',
+    legalComments: 'none',
+  };
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const outdir = resolve(process.argv[2] ?? join(here, 'dist-vsix'));
   if (process.argv.includes('--watch')) {
-    const ctx = await context(options(outdir));
-    await ctx.watch();
+    const contexts = [await context(options(outdir)), await context(webviewOptions(outdir))];
+    await Promise.all(contexts.map((ctx) => ctx.watch()));
     console.error(`esbuild: watching, writing to ${outdir}`);
   } else {
-    await build(options(outdir));
-    console.error(`esbuild: wrote ${outdir}/extension.js and ${outdir}/cli.js`);
+    await Promise.all([build(options(outdir)), build(webviewOptions(outdir))]);
+    console.error(`esbuild: wrote ${outdir}/extension.js, ${outdir}/cli.js and ${outdir}/webview/sharing.js`);
   }
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { options } from './esbuild.mjs';
+import { options, webviewOptions } from './esbuild.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
@@ -22,15 +22,15 @@ function vsixManifest(source) {
   manifest.description = 'Share SSH and any TCP port through a WebSocket relay; reach them from a terminal, ssh or Remote-SSH.';
   manifest.engines = { vscode: source.engines.vscode };
   manifest.main = './extension.js';
-  manifest.files = ['extension.js', 'cli.js', 'media/**', 'README.md', 'CHANGELOG.md', 'LICENSE'];
+  manifest.files = ['extension.js', 'cli.js', 'webview/**', 'media/**', 'README.md', 'CHANGELOG.md', 'LICENSE'];
   return manifest;
 }
 
 const stage = mkdtempSync(join(tmpdir(), 'tether-vsix-'));
 try {
-  const { metafile } = await build({ ...options(stage), metafile: true });
+  const [{ metafile }, { metafile: webviews }] = await Promise.all([build({ ...options(stage), metafile: true }), build({ ...webviewOptions(stage), metafile: true })]);
   // Test fixtures live in src/test-support (and tests beside the code): none may reach the package.
-  const testCode = Object.keys(metafile.inputs).filter((input) => /(^|\/)test-support\/|\.test\.[cm]?[jt]s$/.test(input));
+  const testCode = [...Object.keys(metafile.inputs), ...Object.keys(webviews.inputs)].filter((input) => /(^|\/)test-support\/|\.test\.[cm]?[jt]s$/.test(input));
   if (testCode.length > 0) throw new Error(`test code would ship in the .vsix: ${testCode.join(', ')}`);
   writeFileSync(join(stage, 'package.json'), `${JSON.stringify(vsixManifest(pkg), null, 2)}\n`);
   for (const file of ['README.md', 'CHANGELOG.md', 'LICENSE']) cpSync(join(here, file), join(stage, file));

@@ -194,7 +194,7 @@ describe('Tether in VS Code\'s Accounts menu, Copy Token, Delete Tunnel, the off
     await vscode.waitForSideBarRow(/old-box\s*offline · yours/);
     await vscode.clickSideBarRow(/old-box\s*offline · yours/);
     await vscode.waitForQuickInput(/Action/);
-    assert.deepEqual((await vscode.quickPickLabels()).map((l) => l.trim()), ['Open SSH Terminal', 'Open in Remote-SSH Window', 'Copy SSH Command', 'Change SSH User…', 'Delete Tunnel…']);
+    assert.deepEqual((await vscode.quickPickLabels()).map((l) => l.trim()), ['Open SSH Terminal', 'Open in Remote-SSH Window', 'Copy SSH Command', 'Change SSH User…', 'Manage Sharing…', 'Delete Tunnel…']);
     await vscode.pickItem(/Delete Tunnel…$/);
     const text = await vscode.waitForDialog(/Delete tunnel old-box on/);
     assert.match(text, /anyone may claim it afterwards/);
@@ -211,7 +211,7 @@ describe('Tether in VS Code\'s Accounts menu, Copy Token, Delete Tunnel, the off
     // An online tunnel's menu does not offer Delete (the relay would refuse): the palette asks anyway.
     await vscode.clickSideBarRow(/live\s*online · yours/);
     await vscode.waitForQuickInput(/Action/);
-    assert.deepEqual((await vscode.quickPickLabels()).map((l) => l.trim()), ['Open SSH Terminal', 'Connect (local port)', 'Open in Browser', 'Open in Remote-SSH Window', 'Copy SSH Command', 'Change SSH User…']);
+    assert.deepEqual((await vscode.quickPickLabels()).map((l) => l.trim()), ['Open SSH Terminal', 'Connect (local port)', 'Open in Browser', 'Open in Remote-SSH Window', 'Copy SSH Command', 'Change SSH User…', 'Manage Sharing…']);
     await vscode.closeQuickInput();
     await vscode.runCommand('Tether: Delete Tunnel…');
     await vscode.waitForQuickInput(/Tunnel you own/);

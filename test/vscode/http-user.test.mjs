@@ -114,7 +114,7 @@ describe('Tether in a real VS Code: Open in Browser and Copy Address for an HTTP
     // The reachable tunnel's actions: Open in Browser among them, and Copy Address not (no port yet).
     const tab = await nextBrowserTab(async () => {
       const labels = await rowAction(new RegExp(`${WEB}\\s*online · yours`), 'Open in Browser');
-      assert.deepEqual(labels, ['Open SSH Terminal', 'Connect (local port)', 'Open in Browser', 'Open in Remote-SSH Window', 'Copy SSH Command', 'Change SSH User…']);
+      assert.deepEqual(labels, ['Open SSH Terminal', 'Connect (local port)', 'Open in Browser', 'Open in Remote-SSH Window', 'Copy SSH Command', 'Change SSH User…', 'Manage Sharing…']);
     });
     // code-server gives the browser an address it can reach: its proxy to the extension's port.
     const listener = await vscode.waitForSideBarRow(new RegExp(`${WEB}.*127\\.0\\.0\\.1:\\d+`));

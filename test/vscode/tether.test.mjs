@@ -136,7 +136,7 @@ describe('Tether in a real VS Code: sign in, share, connect, SSH terminal, stop,
     await vscode.closeQuickInput();
     await vscode.press('Enter');
     await vscode.waitForQuickInput(/Action/);
-    assert.deepEqual((await vscode.quickPickLabels()).map((l) => l.trim()), ['Open SSH Terminal', 'Connect (local port)', 'Open in Browser', 'Open in Remote-SSH Window', 'Copy SSH Command', 'Change SSH User…']);
+    assert.deepEqual((await vscode.quickPickLabels()).map((l) => l.trim()), ['Open SSH Terminal', 'Connect (local port)', 'Open in Browser', 'Open in Remote-SSH Window', 'Copy SSH Command', 'Change SSH User…', 'Manage Sharing…']);
     await vscode.screenshot('tunnel-actions');
     await vscode.closeQuickInput();
     assert.equal((await relayTunnel(relay.url, token, TUNNEL)).online, true);

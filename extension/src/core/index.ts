@@ -2,7 +2,7 @@ export { Connector, type ConnectorEvents } from './connector.js';
 export { HostAgent, type HostAgentOptions, type HostAgentEvents } from './host-agent.js';
 export { RelayApi, type TunnelInfo } from './relay-api.js';
 export * from './sharing-types.js';
-export { inviteIdOf } from './invite-code.js';
+export { inviteClaimsOf, inviteCodeFrom, inviteIdOf, type InviteClaims } from './invite-code.js';
 export { parseRelayUrl, parseHostPort, type RelayUrls } from './relay-url.js';
 export { parseEndpoint, parseEndpoints, preferServing, type RelayEndpoint } from './endpoints.js';
 export { RelayPool, type RelayPoolEvents } from './relay-pool.js';
@@ -38,6 +38,10 @@ export {
 } from './settings.js';
 export {
   buildTunnelTree,
+  ContextValue,
+  reachableContextValue,
+  roleConnects,
+  roleManages,
   statusSummary,
   spokenText,
   tunnelActions,
@@ -65,3 +69,7 @@ export {
 } from './ssh-user.js';
 export { accountLabel, accountSession, sessionChange, type AccountSession, type SessionChange, type SignedIn } from './account-session.js';
 export * from './ssh/index.js';
+export { describeMs, readDuration } from './duration-text.js';
+export { describePendingRequest, REQUEST_POLL_MS, RequestWatcher, type RequestWatchOptions } from './request-watch.js';
+export { describeAcceptedInvite, describeReviewed, describeSentRequest, readableTime } from './sharing-text.js';
+export { PANEL_LIMITS, readPanelMessage, type PanelRequest, type PanelState, type PanelUpdate } from './sharing-panel-protocol.js';

@@ -122,7 +122,7 @@ describe('buildTunnelTree', () => {
     );
     const items = tree[1].children ?? [];
     assert.deepEqual(items.map((i) => i.label), ['a-on', 'z-on', 'b-off']);
-    assert.deepEqual(items.map((i) => i.contextValue), [ContextValue.reachableOnline, ContextValue.reachableOnline, ContextValue.reachableOffline]);
+    assert.deepEqual(items.map((i) => i.contextValue), [ContextValue.reachableOnline, ContextValue.reachableOnlineManaged, ContextValue.reachableOffline]);
     assert.equal(items[1].description, 'online · yours');
     assert.equal(items[2].description, 'offline · bob');
   });
@@ -137,7 +137,7 @@ describe('buildTunnelTree', () => {
         ],
       }),
     );
-    assert.deepEqual(tree[1].children?.map((i) => i.contextValue), [ContextValue.reachableOnline, ContextValue.reachableOfflineMine, ContextValue.reachableOffline]);
+    assert.deepEqual(tree[1].children?.map((i) => i.contextValue), [ContextValue.reachableOnlineManaged, ContextValue.reachableOfflineMine, ContextValue.reachableOffline]);
     // An unknown user name (restored without one) owns nothing.
     const unknown = buildTunnelTree(state({ user: '', reachable: [{ name: 'x', owner: '', online: false }] }));
     assert.equal(unknown[1].children?.[0].contextValue, ContextValue.reachableOffline);
@@ -334,6 +334,50 @@ describe('relay use', () => {
   });
 });
 
+describe('tunnels shared with me: role in the description, actions by role', () => {
+  const tree = (reachable: ClientState['reachable']) => buildTunnelTree(state({ reachable }))[1].children ?? [];
+
+  test('another owner\'s tunnel shows the owner and my role; mine says yours', () => {
+    const [a, b, c] = tree([
+      { name: 'web', owner: 'bob', online: true, role: 'connect' },
+      { name: 'db', owner: 'bob', online: true, role: 'admin' },
+      { name: 'own', owner: 'alice', online: true, role: 'owner' },
+    ]);
+    assert.deepEqual([a.label, a.description], ['db', 'online · bob · admin']);
+    assert.deepEqual([b.label, b.description], ['own', 'online · yours']);
+    assert.deepEqual([c.label, c.description], ['web', 'online · bob · connect']);
+    assert.equal(a.contextValue, ContextValue.reachableOnlineManaged);
+    assert.equal(b.contextValue, ContextValue.reachableOnlineManaged);
+    assert.equal(c.contextValue, ContextValue.reachableOnline);
+  });
+
+  test('a view-only tunnel has no connect actions, online or not, and says why in its tooltip', () => {
+    for (const online of [true, false]) {
+      const [node] = tree([{ name: 'web', owner: 'bob', online, role: 'view' }]);
+      assert.equal(node.description, `${online ? 'online' : 'offline'} · bob · view`);
+      assert.equal(node.contextValue, ContextValue.viewOnly);
+      assert.match(node.tooltip ?? '', /cannot connect/);
+      assert.ok(!tunnelActions(node.contextValue).some((a) => /openSshTerminal|connect$|openRemoteSsh|copySshCommand/.test(a.command)));
+    }
+  });
+
+  test('an admin of someone else\'s offline tunnel manages it but cannot delete it', () => {
+    const [node] = tree([{ name: 'web', owner: 'bob', online: false, role: 'admin' }]);
+    assert.equal(node.contextValue, ContextValue.reachableOfflineManaged);
+    assert.ok(!tunnelActions(node.contextValue).some((a) => a.command === 'tether.deleteTunnel'));
+  });
+
+  test('a relay without roles: as before (connectable; mine by owner name)', () => {
+    const [other, mine] = tree([
+      { name: 'a', owner: 'alice', online: false },
+      { name: 'b', owner: 'bob', online: true },
+    ]);
+    assert.equal(mine.contextValue, ContextValue.reachableOfflineMine);
+    assert.equal(other.contextValue, ContextValue.reachableOnline);
+    assert.equal(other.description, 'online · bob');
+  });
+});
+
 describe('tunnelActions', () => {
   // The manifest's context menus, which Enter on a view item must offer too.
   const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
@@ -364,9 +408,22 @@ describe('tunnelActions', () => {
     assert.equal(tunnelActions(ContextValue.reachableOfflineMine).at(-1)?.command, 'tether.deleteTunnel');
   });
 
-  test('an offline tunnel of mine keeps every item of one owned by someone else', () => {
+  test('an offline tunnel of mine keeps every item of one I administer, and that one every item of one I may only connect to', () => {
     const commands = (v: string): string[] => tunnelActions(v).map((a) => a.command);
-    assert.deepEqual(commands(ContextValue.reachableOfflineMine).slice(0, -1), commands(ContextValue.reachableOffline));
+    assert.deepEqual(commands(ContextValue.reachableOfflineMine).slice(0, -1), commands(ContextValue.reachableOfflineManaged));
+    assert.deepEqual(commands(ContextValue.reachableOfflineManaged).slice(0, -1), commands(ContextValue.reachableOffline));
+    assert.deepEqual(commands(ContextValue.reachableOnlineManaged).slice(0, -1), commands(ContextValue.reachableOnline));
+  });
+
+  test('Manage Sharing… on what I own or administer, never on what I may only connect to or view', () => {
+    const managed = [ContextValue.shared, ContextValue.reachableOnlineManaged, ContextValue.reachableOfflineManaged, ContextValue.reachableOfflineMine];
+    for (const value of Object.values(ContextValue)) {
+      assert.equal(tunnelActions(value).some((a) => a.command === 'tether.manageSharing'), (managed as string[]).includes(value), value);
+    }
+  });
+
+  test('a view-only tunnel offers no way to connect, only Request Access…', () => {
+    assert.deepEqual(tunnelActions(ContextValue.viewOnly).map((a) => a.command), ['tether.requestAccess']);
   });
 
   test('an online tunnel offers the SSH terminal first', () => {

@@ -5,6 +5,7 @@
 
 import { describePoolReason, type PoolReason } from './pool-reason.js';
 import type { PoolState } from './pool-state.js';
+import type { CallerRole } from './sharing-types.js';
 
 export type ShareState = 'connecting' | 'online' | 'reconnecting' | 'failed';
 
@@ -31,7 +32,15 @@ export interface ReachableTunnel {
   name: string;
   owner: string;
   online: boolean;
+  /** The caller's role on it (a relay from before sharing leaves it out: then as before, connect). */
+  role?: CallerRole;
 }
+
+/** Whether the role lets its holder connect (every role but view; unknown: a relay from before roles). */
+export const roleConnects = (role: CallerRole | undefined): boolean => role !== 'view';
+
+/** Whether the role may manage the tunnel's sharing (members, invites, requests, settings). */
+export const roleManages = (role: CallerRole | undefined): boolean => role === 'owner' || role === 'admin' || role === 'relay-admin';
 
 /** A local listener or an SSH terminal that reaches a tunnel. */
 export interface ActiveConnection {
@@ -127,12 +136,18 @@ export const ContextValue = {
   group: 'tether.group',
   shared: 'tether.shared',
   reachableOnline: 'tether.reachable.online',
+  /** An online tunnel whose sharing I manage (I own it, or am its admin). */
+  reachableOnlineManaged: 'tether.reachable.online.managed',
   reachableOffline: 'tether.reachable.offline',
+  /** An offline tunnel someone else owns whose sharing I manage (its admin). */
+  reachableOfflineManaged: 'tether.reachable.offline.managed',
   /**
    * An offline tunnel the signed-in user owns: it can be deleted. (An online one cannot: the relay
    * refuses while it is shared, so its menu does not offer what would only be refused.)
    */
   reachableOfflineMine: 'tether.reachable.offline.mine',
+  /** A tunnel shared with me with the view role: listed, not connectable (online or not). */
+  viewOnly: 'tether.viewOnly',
   listener: 'tether.connection.listener',
   terminal: 'tether.connection.terminal',
   message: 'tether.message',
@@ -195,17 +210,28 @@ function sharedNode(t: SharedTunnel): TunnelNode {
   };
 }
 
+/** The context value of a listed tunnel: what its menu offers follows whether it is online and my role. */
+export function reachableContextValue(t: ReachableTunnel, user: string | undefined): string {
+  const mine = t.role === 'owner' || (user !== undefined && user !== '' && t.owner === user);
+  if (!mine && !roleConnects(t.role)) return ContextValue.viewOnly;
+  const manages = mine || roleManages(t.role);
+  if (t.online) return manages ? ContextValue.reachableOnlineManaged : ContextValue.reachableOnline;
+  return mine ? ContextValue.reachableOfflineMine : manages ? ContextValue.reachableOfflineManaged : ContextValue.reachableOffline;
+}
+
 function reachableNode(t: ReachableTunnel, user: string | undefined): TunnelNode {
-  const mine = user !== undefined && user !== '' && t.owner === user;
-  const owner = mine ? 'yours' : t.owner;
-  const contextValue = t.online ? ContextValue.reachableOnline : mine ? ContextValue.reachableOfflineMine : ContextValue.reachableOffline;
+  const mine = t.role === 'owner' || (user !== undefined && user !== '' && t.owner === user);
+  // Someone else's tunnel: its owner, and my role on it ("alice · connect").
+  const owner = mine ? 'yours' : [t.owner, t.role].filter(Boolean).join(' · ');
+  const contextValue = reachableContextValue(t, user);
+  const role = !mine && t.role ? `; your role: ${t.role}${t.role === 'view' ? ' (you see it, you cannot connect: request access to connect)' : ''}` : '';
   return {
     id: `reachable/${t.name}`,
     label: t.name,
     description: `${t.online ? 'online' : 'offline'} · ${owner}`,
-    tooltip: `${t.name}: ${t.online ? 'online' : 'offline'}, shared by ${t.owner}`,
+    tooltip: `${t.name}: ${t.online ? 'online' : 'offline'}, shared by ${t.owner}${role}`,
     contextValue,
-    icon: t.online ? 'vm-running' : 'vm-outline',
+    icon: contextValue === ContextValue.viewOnly ? 'eye' : t.online ? 'vm-running' : 'vm-outline',
     tunnel: t.name,
   };
 }
@@ -359,15 +385,24 @@ export function tunnelActions(contextValue: string): TunnelAction[] {
   const user = { label: '$(account) Change SSH User…', command: 'tether.changeSshUser' };
   const connect = { label: '$(plug) Connect (local port)', command: 'tether.connect' };
   const remove = { label: '$(trash) Delete Tunnel…', command: 'tether.deleteTunnel' };
+  const manage = { label: '$(organization) Manage Sharing…', command: 'tether.manageSharing' };
+  const request = { label: '$(key) Request Access…', command: 'tether.requestAccess' };
   switch (contextValue) {
     case ContextValue.shared:
-      return [{ label: '$(debug-stop) Stop Sharing', command: 'tether.stopSharing' }, { label: '$(debug-restart) Toggle Share on Startup', command: 'tether.toggleShareOnStartup' }, copy];
+      return [{ label: '$(debug-stop) Stop Sharing', command: 'tether.stopSharing' }, { label: '$(debug-restart) Toggle Share on Startup', command: 'tether.toggleShareOnStartup' }, copy, manage];
     case ContextValue.reachableOnline:
       return [terminal, connect, browser, remote, copy, user];
+    case ContextValue.reachableOnlineManaged:
+      return [terminal, connect, browser, remote, copy, user, manage];
     case ContextValue.reachableOffline:
       return [terminal, remote, copy, user];
+    case ContextValue.reachableOfflineManaged:
+      return [terminal, remote, copy, user, manage];
     case ContextValue.reachableOfflineMine:
-      return [terminal, remote, copy, user, remove];
+      return [terminal, remote, copy, user, manage, remove];
+    case ContextValue.viewOnly:
+      // Seen, not connectable: asking for more is all there is to do.
+      return [request];
     case ContextValue.listener:
       return [
         terminal,

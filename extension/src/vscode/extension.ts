@@ -5,6 +5,7 @@ import { TetherAuthProvider } from './auth-provider.js';
 import { registerAuthCommands } from './commands-auth.js';
 import { registerBrowserCommands } from './commands-browser.js';
 import { registerConnectCommands } from './commands-connect.js';
+import { registerInviteCommands } from './commands-invites.js';
 import { registerRemoteCommand } from './commands-remote.js';
 import { registerShareCommands } from './commands-share.js';
 import { registerTerminalCommand } from './commands-terminal.js';
@@ -14,8 +15,10 @@ import { Connections } from './connections.js';
 import { Logger } from './logger.js';
 import { Notifier } from './notify.js';
 import { registerOfflineFilter } from './offline-filter.js';
+import { RequestNotifications } from './request-notifications.js';
 import { SavedSessions } from './saved-sessions.js';
 import { Sharing } from './sharing.js';
+import { SharingPanels } from './sharing-panel.js';
 import { registerSshUserCommand, SshUsers } from './ssh-users.js';
 import { StateModel } from './state.js';
 import { registerStartupShareCommand, StartupShares } from './startup-shares.js';
@@ -36,7 +39,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const startup = new StartupShares(config, sharing, notifier, logger, saved);
   const tree = new TunnelTreeProvider(model);
   const users = new SshUsers(context.globalState, config);
-  context.subscriptions.push(sharing, connections, model, tree, auth, config, logger);
+  const requests = new RequestNotifications(auth, notifier, logger);
+  const panels = new SharingPanels(context.extensionUri, auth, notifier, logger, requests);
+  context.subscriptions.push(panels, requests, sharing, connections, model, tree, auth, config, logger);
 
   context.subscriptions.push(
     vscode.window.registerTreeDataProvider('tether.tunnels', tree),
@@ -52,6 +57,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerStartupShareCommand(auth, sharing, notifier),
     ...registerTunnelCommands(auth, sharing, model, notifier),
     ...registerTokenCommands(auth, notifier),
+    ...registerInviteCommands(auth, model, notifier),
+    ...panels.register(),
     ...registerOfflineFilter(context, model),
     vscode.commands.registerCommand('tether.refresh', () => model.refreshReachable()),
     vscode.commands.registerCommand('tether.showLog', () => logger.show()),

@@ -13,6 +13,8 @@ describe('describeFailure', () => {
     ['a port in use', createError(ErrorCode.INVALID_ARGUMENT, 'address already in use'), true, ['Retry', 'Show Log']],
     ['a refused target', createError(ErrorCode.TARGET_REFUSED, 'refused'), true, ['Retry', 'Show Log']],
     ['a bad tunnel name', createError(ErrorCode.INVALID_TUNNEL_NAME, 'bad'), true, ['Show Log']],
+    ['a used-up invite (the same code fails the same way)', createError(ErrorCode.INVITE_USED_UP, 'used up'), true, ['Show Log']],
+    ['an expired invite', createError(ErrorCode.INVITE_EXPIRED, 'expired'), true, ['Show Log']],
     ['a failure that cannot be retried', createError(ErrorCode.RELAY_UNREACHABLE, 'down'), false, ['Show Log']],
     ['a plain error', new Error('boom'), true, ['Retry', 'Show Log']],
     ['a thrown string', 'boom', true, ['Retry', 'Show Log']],

@@ -13,7 +13,16 @@ export interface FailureAdvice {
   code?: string;
 }
 
-const CANNOT_RETRY = new Set(['TETHER_ERR_INVALID_TUNNEL_NAME', 'TETHER_ERR_RELAY_REJECTED']);
+const CANNOT_RETRY = new Set([
+  'TETHER_ERR_INVALID_TUNNEL_NAME',
+  'TETHER_ERR_RELAY_REJECTED',
+  // An invite that is not valid, revoked, expired, used up or someone else's stays so: a new one is needed.
+  'TETHER_ERR_INVITE_INVALID',
+  'TETHER_ERR_INVITE_REVOKED',
+  'TETHER_ERR_INVITE_EXPIRED',
+  'TETHER_ERR_INVITE_USED_UP',
+  'TETHER_ERR_INVITE_NOT_FOR_YOU',
+]);
 /** Fixed by signing in again: with another token, or (not a relay at that URL) another URL. */
 const SIGN_IN_FIXES = new Set(['TETHER_ERR_UNAUTHORIZED', 'TETHER_ERR_RELAY_REJECTED']);
 

@@ -97,7 +97,7 @@ export class StateModel implements vscode.Disposable {
     try {
       const tunnels = await new RelayApi(credentials.relay, credentials.token).tunnels();
       if (this.auth.credentials !== credentials) return;
-      this.reachable = tunnels.map(({ name, owner, online }) => ({ name, owner, online }));
+      this.reachable = tunnels.map(({ name, owner, online, role }) => ({ name, owner, online, role }));
       this.reachableError = undefined;
       this.relayDown = false;
     } catch (err) {
