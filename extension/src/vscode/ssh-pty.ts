@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
-import { ErrorCode, isTetherError } from '@tether/shared';
+import { ErrorCode, isRefusal, isTetherError } from '@tether/shared';
 import { describeStreamEnd, SshShell, VSCODE_HINTS, type SshShellOptions } from '../core/index.js';
 
 export interface SshPtyOptions {
@@ -24,7 +24,7 @@ export interface SshPtyOptions {
 export const needsPassphrase = (err: unknown): boolean => isTetherError(err) && /passphrase|encrypted/i.test(err.message);
 
 /** Codes of a stream that ended under the session, which describeStreamEnd words. */
-const STREAM_ENDS = new Set<string>([ErrorCode.RESUME_TIMEOUT, ErrorCode.RESUME_UNKNOWN, ErrorCode.RESUME_SECRET, ErrorCode.RESUME_OFFSET, ErrorCode.TUNNEL_OFFLINE]);
+const STREAM_ENDS = new Set<string>([ErrorCode.RESUME_TIMEOUT, ErrorCode.RESUME_UNKNOWN, ErrorCode.RESUME_SECRET, ErrorCode.RESUME_OFFSET, ErrorCode.TUNNEL_OFFLINE, ErrorCode.TUNNEL_FORBIDDEN]);
 
 const red = (text: string): string => `\x1b[31m${text}\x1b[0m`;
 const yellow = (text: string): string => `\x1b[33m${text}\x1b[0m`;
@@ -117,8 +117,12 @@ export class SshPty implements vscode.Pseudoterminal {
       }
       // The connection went: keep the terminal and its scrollback, say why, offer to reconnect.
       const reason = this.lostReason();
-      this.lost = true;
-      this.writeEmitter.fire(`\r\n${yellow(crlf(`[Tether] The SSH session to ${this.options.tunnel} ended: ${reason}`))}\r\n${yellow('Press Enter to reconnect, or any other key to close this terminal.')}\r\n`);
+      // Refused for good (access removed or blocked): reconnecting cannot help, so it is not offered.
+      const refused = this.lastError !== undefined && isTetherError(this.lastError) && isRefusal(this.lastError);
+      if (refused) this.failed = true;
+      else this.lost = true;
+      const next = refused ? 'Press any key to close this terminal.' : 'Press Enter to reconnect, or any other key to close this terminal.';
+      this.writeEmitter.fire(`\r\n${yellow(crlf(`[Tether] The SSH session to ${this.options.tunnel} ended: ${reason}`))}\r\n${yellow(next)}\r\n`);
       this.options.onLost?.(reason);
     });
     // The panel may have been resized while connecting.
