@@ -3,6 +3,8 @@ import websocket from '@fastify/websocket';
 import { MAX_FRAME_SIZE_HEADER, SUBPROTOCOL } from '@tether/shared';
 import { randomUUID } from 'node:crypto';
 import { Auditor } from './audit/auditor.js';
+import type { ChainedAuditLog } from './audit/chained-log.js';
+import { auditRoutes } from './routes/audit.js';
 import { AuditEventCode } from './audit/event-codes.js';
 import { createError, ErrorCode } from '@tether/shared';
 import { authPlugin } from './auth.js';
@@ -33,6 +35,8 @@ export interface RelayApp {
   store: Store;
   /** Every port the relay runs on, as wired (defaults or injected). */
   ports: RelayPorts;
+  /** The signed audit log, when the relay keeps one. */
+  auditLog: ChainedAuditLog | undefined;
   /** The one place access is decided. */
   policy: Policy;
   limits: RelayLimits;
@@ -99,9 +103,9 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     await app.close();
     throw err;
   }
-  const { ports, closeOwned } = resolvePorts(options, limits, clusterStore);
+  const { ports, closeOwned, auditLog } = resolvePorts(options, limits, clusterStore, { nodeId, log: app.log });
   const { store, registry, clock, metrics } = ports;
-  const auditor = new Auditor(ports.audit, clock);
+  const auditor = new Auditor(ports.audit, clock, options.auditLog?.keys.salt);
   const policy = new Policy(store, auditor, { maxTunnelsPerUser: limits.maxTunnelsPerUser, clock });
   const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId });
 
@@ -192,6 +196,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const sharing = new Sharing({ store, policy, auditor, clock, invalidations, nodeId, recheck: (userId, tunnel, why) => router.recheckAccess(userId, tunnel, why) });
   await app.register(sharingRoutes, { sharing });
   await app.register(clusterRoutes, { nodes });
+  await app.register(auditRoutes, { log: auditLog });
   if (peers && cluster) await app.register(peerRoutes, { selfId: nodeId, secret: cluster.clusterSecret, router });
   await app.register(tunnelSocketRoutes, { policy, router, registrations: new RateLimiter<number>(limits.maxRegistrationsPerMinute, clock) });
 
@@ -213,7 +218,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     })();
     return shuttingDown;
   };
-  return { app, router, store, ports, policy, limits, nodeId, nodes, shutdown, joined: () => joining };
+  return { app, router, store, ports, auditLog, policy, limits, nodeId, nodes, shutdown, joined: () => joining };
 }
 
 /** A build that failed after the ports were made: close the app and them. */

@@ -1,3 +1,4 @@
+import type { AuditKeyring } from './audit/audit-keys.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { createError, Defaults, ErrorCode, MAX_FRAME_SIZE_CEILING } from '@tether/shared';
 import type { RelayPorts } from './ports/index.js';
@@ -71,6 +72,12 @@ export interface RelayOptions extends Partial<RelayPorts> {
   version?: string;
   /** With `redis`: heartbeat period and TTL of the node registry (default 2000 and 6000 ms). */
   heartbeat?: { intervalMs?: number; ttlMs?: number };
+  /**
+   * The signed, hash-chained audit log (docs/audit.md), in the store, under these keys (every
+   * node of a cluster given the same). Without it (and without an injected `audit` sink) there is
+   * no audit log. Ignored when `audit` is given.
+   */
+  auditLog?: { keys: AuditKeyring; checkpointIntervalMs?: number };
 }
 
 /** An advertise URL, checked: http(s), with a host that is not a wildcard address. */

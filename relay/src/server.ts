@@ -4,6 +4,7 @@ import { createError, ErrorCode } from '@tether/shared';
 import { buildApp, type RelayApp } from './app.js';
 import { resolveCluster, resolveLimits, WILDCARD_HOSTS, type RelayLimits } from './config.js';
 import { JsonLinesAuditSink } from './audit/json-lines-sink.js';
+import { loadOrCreateAuditKeyring } from './audit/audit-keys.js';
 import { describeTarget, type RedisTarget } from './stores/redis/redis-client.js';
 import { generateToken } from './tokens.js';
 
@@ -30,6 +31,14 @@ export interface StartRelayOptions {
   advertise?: string;
   /** The version this node reports in the node registry. */
   version?: string;
+  /**
+   * The audit log's keys file (created, mode 0600, when missing). Default: audit-keys.json in the
+   * data folder. On Redis there is no default: give every node the same file to keep the signed
+   * log; without one a cluster node keeps none.
+   */
+  auditKeys?: string;
+  /** How often a checkpoint of the audit log is signed when it grew (default 60 s). */
+  auditCheckpointMs?: number;
 }
 
 export interface RunningRelay extends RelayApp {
@@ -42,6 +51,8 @@ export interface RunningRelay extends RelayApp {
   auditFile: string | undefined;
   /** The Redis the store is in (password left out), when the relay is a cluster node. */
   redis: string | undefined;
+  /** The signed audit log's keys file, and whether it was just created; undefined without one. */
+  auditKeys: { file: string; created: boolean } | undefined;
 }
 
 /**
@@ -115,12 +126,12 @@ export function resolveAdminToken(dataDir: string, given: string | undefined): {
  * Redis every node must accept the same admin token, so it is never generated into one node's
  * data folder: it must be given (--admin-token or TETHER_ADMIN_TOKEN, the same on every node).
  */
-function prepareState(options: StartRelayOptions): { databaseFile: string | undefined; admin: ReturnType<typeof resolveAdminToken> } {
+function prepareState(options: StartRelayOptions): { databaseFile: string | undefined; admin: ReturnType<typeof resolveAdminToken>; auditKeysFile: string | undefined } {
   if (resolveCluster(options)) {
     if (options.adminToken === undefined || options.adminToken === '') {
       throw createError(ErrorCode.INVALID_CONFIG, 'a relay on Redis needs the admin token given with --admin-token or TETHER_ADMIN_TOKEN, the same on every node (one generated into a data folder would be that node\'s alone)');
     }
-    return { databaseFile: undefined, admin: resolveAdminToken('', options.adminToken) };
+    return { databaseFile: undefined, admin: resolveAdminToken('', options.adminToken), auditKeysFile: options.auditKeys ? resolve(options.auditKeys) : undefined };
   }
   const dataDir = resolve(options.dataDir ?? 'tether-data');
   try {
@@ -134,7 +145,8 @@ function prepareState(options: StartRelayOptions): { databaseFile: string | unde
   // SQLite creates its -wal and -shm files with the database file's mode: create it 0600 first.
   if (!existsSync(databaseFile)) closeSync(openSync(databaseFile, 'a', 0o600));
   for (const file of [databaseFile, `${databaseFile}-wal`, `${databaseFile}-shm`]) makePrivate(file, 0o600);
-  return { databaseFile, admin: resolveAdminToken(dataDir, options.adminToken) };
+  const auditKeysFile = options.auditKeys ? resolve(options.auditKeys) : join(dataDir, 'audit-keys.json');
+  return { databaseFile, admin: resolveAdminToken(dataDir, options.adminToken), auditKeysFile };
 }
 
 /** A node id as given (letters, digits, '.', '_', '-'; 1-64 characters), or undefined for a random one. */
@@ -152,7 +164,8 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   if (options.redis && options.advertise === undefined && WILDCARD_HOSTS.has(options.host ?? '127.0.0.1')) {
     throw createError(ErrorCode.INVALID_CONFIG, `a relay on Redis listening on every interface (--host ${options.host}) needs --advertise URL (or TETHER_ADVERTISE_URL): the address other nodes reach it at, e.g. http://10.0.0.5:8080`);
   }
-  const { databaseFile, admin } = prepareState(options);
+  const { databaseFile, admin, auditKeysFile } = prepareState(options);
+  const keys = auditKeysFile === undefined ? undefined : loadOrCreateAuditKeyring(auditKeysFile);
   const auditFile = options.auditFile === undefined ? undefined : resolve(options.auditFile);
   // Built here, not by buildApp, so the app leaves it open: closed below once the app is.
   const audit = auditFile === undefined ? undefined : new JsonLinesAuditSink(auditFile, (err) => relay.app.log.error({ err, auditFile }, 'audit file unwritable: audit events are dropped'));
@@ -167,6 +180,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     nodeId,
     advertise: options.advertise,
     version: options.version,
+    auditLog: keys && { keys: keys.ring, checkpointIntervalMs: options.auditCheckpointMs },
   });
   if (audit) relay.app.addHook('onClose', () => audit.close());
   const host = options.host ?? '127.0.0.1';
@@ -188,5 +202,5 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   const address = relay.app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port ?? 8080;
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  return { ...relay, url: `http://${shownHost}:${port}`, adminTokenFile: admin.file, adminTokenGenerated: admin.generated, auditFile, redis: options.redis && describeTarget(options.redis) };
+  return { ...relay, url: `http://${shownHost}:${port}`, adminTokenFile: admin.file, adminTokenGenerated: admin.generated, auditFile, redis: options.redis && describeTarget(options.redis), auditKeys: keys && auditKeysFile ? { file: auditKeysFile, created: keys.created } : undefined };
 }

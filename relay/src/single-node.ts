@@ -1,5 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { ChainedAuditLog } from './audit/chained-log.js';
 import { noopAuditSink } from './audit/noop-sink.js';
+import { TeeAuditSink } from './audit/tee-sink.js';
 import { resolveCluster, type RelayLimits, type RelayOptions } from './config.js';
 import { noopMetrics } from './metrics/noop-metrics.js';
 import { systemClock } from './ports/clock.js';
@@ -10,8 +12,12 @@ import type { RedisStore } from './stores/redis/redis-store.js';
 import { openRedisStore } from './stores/redis/open-redis-store.js';
 import { SqliteStore } from './stores/sqlite/sqlite-store.js';
 
+const silentLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
 export interface ResolvedPorts {
   ports: RelayPorts;
+  /** The signed audit log, when `auditLog` asked for one (also inside `ports.audit`). */
+  auditLog: ChainedAuditLog | undefined;
   /** Closes the ports built here (not the injected ones), store last. */
   closeOwned: () => Promise<void>;
 }
@@ -20,11 +26,12 @@ export interface ResolvedPorts {
  * The one place the default ports are built: the store in Redis when `options.redis` names one
  * (a cluster node: opened by `openClusterStore`, passed as `clusterStore`), else SQLite in
  * `databaseFile`; tunnel leases in that same Redis for a cluster node (on the store's client and
- * key prefix, so every node sees which nodes hold a tunnel), else in memory; no audit sink, no
- * metrics exporter, the system clock. Injected ports are used as given. The Redis registry
+ * key prefix, so every node sees which nodes hold a tunnel), else in memory; the signed audit log
+ * in the store when `auditLog` gives its keys (else no audit sink); no metrics exporter; the
+ * system clock. Injected ports are used as given. The Redis registry
  * borrows the store's client: closing the registry leaves it to the store, closed last.
  */
-export function resolvePorts(options: RelayOptions, limits: RelayLimits, clusterStore?: RedisStore): ResolvedPorts {
+export function resolvePorts(options: RelayOptions, limits: RelayLimits, clusterStore?: RedisStore, context?: { nodeId: string; log: FastifyBaseLogger }): ResolvedPorts {
   const clock = options.clock ?? systemClock;
   const store = options.store ?? clusterStore ?? new SqliteStore(options.databaseFile ?? ':memory:');
   const registry =
@@ -32,11 +39,17 @@ export function resolvePorts(options: RelayOptions, limits: RelayLimits, cluster
     (clusterStore && !options.store
       ? new RedisTunnelRegistry(clusterStore.client, clock, limits.tunnelLeaseMs, { prefix: clusterStore.prefix })
       : new MemoryTunnelRegistry(clock, limits.tunnelLeaseMs));
-  const ports: RelayPorts = { store, registry, clock, audit: options.audit ?? noopAuditSink, metrics: options.metrics ?? noopMetrics };
+  const auditLog = options.auditLog
+    ? new ChainedAuditLog({ store: store.auditLog, keys: options.auditLog.keys, clock, nodeId: context?.nodeId ?? 'relay', log: context?.log ?? silentLog, checkpointIntervalMs: options.auditLog.checkpointIntervalMs })
+    : undefined;
+  // An injected sink gets every event as well as the signed log (a JSON lines mirror, a test's memory sink).
+  const audit = auditLog && options.audit ? new TeeAuditSink([auditLog, options.audit]) : (auditLog ?? options.audit ?? noopAuditSink);
+  const ports: RelayPorts = { store, registry, clock, audit, metrics: options.metrics ?? noopMetrics };
   return {
     ports,
+    auditLog,
     closeOwned: async () => {
-      if (!options.audit) await ports.audit.close();
+      await auditLog?.close();
       if (!options.registry) await registry.close();
       if (!options.store) await store.close();
     },

@@ -76,7 +76,12 @@ function addRelayCommand(program: Command, ctx: RunContext): void {
       default: 'pretty on a terminal, else json',
       env: 'TETHER_LOG_FORMAT',
     }))
-    .addOption(new FlagOption('--audit-file <file>', 'append every audit event to FILE as JSON lines (mode 0600)', { env: 'TETHER_AUDIT_FILE', path: true }))
+    .addOption(new FlagOption('--audit-file <file>', 'also append every audit event to FILE as plain JSON lines (mode 0600)', { env: 'TETHER_AUDIT_FILE', path: true }))
+    .addOption(new FlagOption('--audit-keys <file>', 'keys of the signed audit log (created when missing, mode 0600); on Redis give every node the same file', {
+      default: 'DIR/audit-keys.json; none on Redis',
+      env: 'TETHER_AUDIT_KEYS',
+      path: true,
+    }))
     .addOption(new FlagOption('--limit <name=n>', 'set one of the limits of docs/relay.md, e.g. maxLinksPerUser=100', { repeatable: true }))
     .optionsGroup('Cluster options (docs/cluster.md):')
     .addOption(new FlagOption('--redis <url>', 'keep users, tokens and tunnel names in this Redis, shared by every node given it, instead of SQLite; needs --cluster-secret and --admin-token', { env: 'TETHER_REDIS_URL' }))

@@ -13,6 +13,7 @@ export interface RelayValues {
   'log-level'?: string;
   'log-format'?: string;
   'audit-file'?: string;
+  'audit-keys'?: string;
   limit?: string[];
   redis?: string;
   'redis-cluster'?: string;
@@ -81,6 +82,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     dataDir: values.data ?? process.env.TETHER_DATA,
     adminToken: values['admin-token'] ?? process.env.TETHER_ADMIN_TOKEN,
     auditFile: values['audit-file'] ?? process.env.TETHER_AUDIT_FILE,
+    auditKeys: values['audit-keys'] ?? (process.env.TETHER_AUDIT_KEYS || undefined),
     redis: redisTarget(values),
     clusterSecret: values['cluster-secret'] ?? process.env.TETHER_CLUSTER_SECRET,
     nodeId: values['node-id'] ?? process.env.TETHER_NODE_ID,
@@ -102,7 +104,9 @@ export async function relayCommand(values: RelayValues): Promise<void> {
   const urls = clientUrls(host, relay.url);
   info(`Tether relay listening on ${relay.url}${urls.remote ? ' (every interface)' : ''}`);
   if (relay.redis) info(`Users, tokens and tunnel names in Redis at ${relay.redis}, shared with the other nodes (docs/cluster.md); this node is ${relay.nodeId}`);
-  if (relay.auditFile) info(`Audit events appended to ${relay.auditFile} (JSON lines, mode 0600)`);
+  if (relay.auditKeys) info(`Signed audit log in the ${relay.redis ? 'Redis store' : 'database'}; keys ${relay.auditKeys.created ? 'generated into' : 'read from'} ${relay.auditKeys.file} (mode 0600, keep a backup)`);
+  else info('No signed audit log: a relay on Redis keeps one when every node is given the same --audit-keys FILE');
+  if (relay.auditFile) info(`Audit events also appended to ${relay.auditFile} (JSON lines, mode 0600)`);
   if (relay.adminTokenFile) {
     info(`Admin token ${relay.adminTokenGenerated ? 'generated and saved' : 'read from'}: ${relay.adminTokenFile} (mode 0600)`);
     info(`  export TETHER_RELAY=${urls.local} TETHER_TOKEN=$(cat ${relay.adminTokenFile})`);

@@ -1,17 +1,26 @@
+import { randomBytes } from 'node:crypto';
 import type { AuditEvent, AuditSink, AuditSubject } from '../ports/audit-sink.js';
 import type { Clock } from '../ports/clock.js';
+import { redactSecrets } from './details-cipher.js';
 import type { AuditEventCode } from './event-codes.js';
 
-export type AuditFields = Pick<AuditEvent, 'rule' | 'reason' | 'detail'>;
+export type AuditFields = Pick<AuditEvent, 'rule' | 'reason' | 'detail' | 'outcome'>;
 
-/** Stamps events with the clock and the subject's public fields, and hands them to the sink. */
+/**
+ * Stamps events with the clock and the subject's public fields, replaces secrets in `detail`
+ * (fields named like token, secret, password or code) by their keyed HMAC, and hands them to the
+ * sink. Every sink, not only the signed log, gets the redacted event.
+ */
 export class Auditor {
   private readonly sink: AuditSink;
   private readonly clock: Clock;
+  private readonly salt: Buffer;
 
-  constructor(sink: AuditSink, clock: Clock) {
+  /** `salt` keys the HMAC of secrets: the deployment's (audit keyring) so fingerprints compare across restarts. */
+  constructor(sink: AuditSink, clock: Clock, salt: Buffer = randomBytes(32)) {
     this.sink = sink;
     this.clock = clock;
+    this.salt = salt;
   }
 
   record(code: AuditEventCode, subject: AuditSubject | null, action: string, resource: string, fields: AuditFields = {}): void {
@@ -22,6 +31,7 @@ export class Auditor {
       action,
       resource,
       ...fields,
+      ...(fields.detail ? { detail: redactSecrets(fields.detail, this.salt) } : {}),
     };
     this.sink.record(event);
   }

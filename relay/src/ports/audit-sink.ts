@@ -18,6 +18,8 @@ export interface AuditEvent {
   action: string;
   /** What it was done to, e.g. `tunnel:web`, `user:alice`, `relay`. */
   resource: string;
+  /** Whether what was tried happened; derived from the code when absent (refusals are failures). */
+  outcome?: 'success' | 'failure';
   /** For access decisions: the rule that decided. */
   rule?: string;
   /** For people: why. */

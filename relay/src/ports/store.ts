@@ -13,6 +13,7 @@ export interface TunnelRecord {
   lastHostedAt: string | null;
 }
 
+import type { AuditLogStore } from './audit-log.js';
 import type { TeamStore } from './team-store.js';
 
 /**
@@ -21,6 +22,8 @@ import type { TeamStore } from './team-store.js';
  * tunnel) are read only by the policy module: a lint rule keeps everyone else out.
  */
 export interface Store extends TeamStore {
+  /** The append-only audit log (docs/audit.md), in the same database. */
+  readonly auditLog: AuditLogStore;
   createUser(name: string, tokenHash: string): Promise<UserRecord>;
   findUserByTokenHash(tokenHash: string): Promise<UserRecord | undefined>;
   findUserByName(name: string): Promise<UserRecord | undefined>;

@@ -1,0 +1,108 @@
+import { GENESIS_HASH, type Checkpoint } from '@tether/shared/audit';
+import type { AuditFilter, AuditHead, AuditLogEntry, AuditLogStore } from '../../ports/audit-log.js';
+import type { RedisClient } from './redis-client.js';
+import { callRedis } from './redis-errors.js';
+
+/**
+ * Compare-and-append: KEYS head, lines, leaves; ARGV expected head ("size hash"), new head, then
+ * line and leaf (hex) of each record in order. Writes nothing unless the head is as expected, so
+ * every node of a cluster appends to the one chain without forking it.
+ */
+const APPEND = `
+local head = redis.call('GET', KEYS[1]) or ('0 ' .. '${GENESIS_HASH}')
+if head ~= ARGV[1] then return 0 end
+local lines, leaves = {}, {}
+for i = 3, #ARGV, 2 do
+  lines[#lines + 1] = ARGV[i]
+  leaves[#leaves + 1] = ARGV[i + 1]
+end
+if #lines > 0 then
+  redis.call('RPUSH', KEYS[2], unpack(lines))
+  redis.call('RPUSH', KEYS[3], unpack(leaves))
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+`;
+
+interface AuditScripts {
+  tetherAuditAppend(head: string, lines: string, leaves: string, ...args: string[]): Promise<number>;
+}
+
+const SCAN_CHUNK = 500;
+
+/**
+ * The cluster's one audit log in Redis: the records and their leaf hashes in two lists whose
+ * positions are the indexes, and the head, all under the `{audit}` hash tag so a Redis Cluster
+ * keeps them in one slot and the append script is atomic. Queries scan in chunks and filter here.
+ */
+export class RedisAuditLog implements AuditLogStore {
+  private readonly keys;
+  private readonly scripts: AuditScripts;
+
+  constructor(private readonly client: RedisClient, prefix = 'tether') {
+    const base = `${prefix}:{audit}:`;
+    this.keys = { head: `${base}head`, lines: `${base}lines`, leaves: `${base}leaves`, checkpoints: `${base}checkpoints` };
+    client.defineCommand('tetherAuditAppend', { lua: APPEND, numberOfKeys: 3 });
+    this.scripts = client as unknown as AuditScripts;
+  }
+
+  head(): Promise<AuditHead> {
+    return callRedis(async () => {
+      const raw = await this.client.get(this.keys.head);
+      if (!raw) return { size: 0, hash: GENESIS_HASH };
+      const [size, hash] = raw.split(' ');
+      return { size: Number(size), hash };
+    });
+  }
+
+  append(expected: AuditHead, entries: readonly AuditLogEntry[]): Promise<boolean> {
+    const last = entries[entries.length - 1];
+    const next = last ? `${last.index + 1} ${last.hash}` : `${expected.size} ${expected.hash}`;
+    const args = entries.flatMap((e) => [e.line, e.leaf.toString('hex')]);
+    return callRedis(async () => (await this.scripts.tetherAuditAppend(this.keys.head, this.keys.lines, this.keys.leaves, `${expected.size} ${expected.hash}`, next, ...args)) === 1);
+  }
+
+  read(from: number, to: number): Promise<string[]> {
+    if (to <= from) return Promise.resolve([]);
+    return callRedis(() => this.client.lrange(this.keys.lines, from, to - 1));
+  }
+
+  leaves(from: number, to: number): Promise<Buffer[]> {
+    if (to <= from) return Promise.resolve([]);
+    return callRedis(async () => (await this.client.lrange(this.keys.leaves, from, to - 1)).map((hex) => Buffer.from(hex, 'hex')));
+  }
+
+  async query(filter: AuditFilter, after: number, limit: number): Promise<string[]> {
+    const found: string[] = [];
+    const { size } = await this.head();
+    for (let from = after + 1; from < size && found.length < limit; from += SCAN_CHUNK) {
+      for (const line of await this.read(from, Math.min(size, from + SCAN_CHUNK))) {
+        if (matches(JSON.parse(line) as Record<string, string>, filter)) found.push(line);
+        if (found.length >= limit) break;
+      }
+    }
+    return found;
+  }
+
+  addCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    return callRedis(async () => {
+      await this.client.rpush(this.keys.checkpoints, JSON.stringify(checkpoint));
+    });
+  }
+
+  checkpoints(limit = 1000): Promise<Checkpoint[]> {
+    return callRedis(async () => (await this.client.lrange(this.keys.checkpoints, -limit, -1)).map((body) => JSON.parse(body) as Checkpoint));
+  }
+}
+
+/** Whether a record's clear fields match the filter (the same test SQLite's WHERE makes). */
+export function matches(record: Record<string, string>, filter: AuditFilter): boolean {
+  return (
+    (filter.actor === undefined || record.actor === filter.actor) &&
+    (filter.event === undefined || record.event === filter.event) &&
+    (filter.target === undefined || record.target === filter.target) &&
+    (filter.outcome === undefined || record.outcome === filter.outcome) &&
+    (filter.from === undefined || record.time >= filter.from) &&
+    (filter.to === undefined || record.time < filter.to)
+  );
+}

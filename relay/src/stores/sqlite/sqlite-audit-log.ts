@@ -1,0 +1,102 @@
+import type Database from 'better-sqlite3';
+import { GENESIS_HASH, type Checkpoint } from '@tether/shared/audit';
+import type { AuditFilter, AuditHead, AuditLogEntry, AuditLogStore } from '../../ports/audit-log.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS audit_log (
+  idx INTEGER PRIMARY KEY,
+  line TEXT NOT NULL,
+  leaf BLOB NOT NULL,
+  hash TEXT NOT NULL,
+  time TEXT NOT NULL,
+  event TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  target TEXT NOT NULL,
+  outcome TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_log_time ON audit_log(time);
+CREATE INDEX IF NOT EXISTS audit_log_event ON audit_log(event, idx);
+CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, idx);
+CREATE INDEX IF NOT EXISTS audit_log_target ON audit_log(target, idx);
+CREATE TABLE IF NOT EXISTS audit_checkpoints (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  body TEXT NOT NULL
+);
+`;
+
+/**
+ * The audit log in the relay's SQLite file. An append checks the head and inserts in one
+ * IMMEDIATE transaction, so two processes on the same file cannot fork the chain.
+ */
+export class SqliteAuditLog implements AuditLogStore {
+  private readonly stmts;
+  private readonly appendAll;
+
+  constructor(private readonly db: Database.Database) {
+    db.exec(SCHEMA);
+    this.stmts = {
+      last: db.prepare<[], { idx: number; hash: string }>('SELECT idx, hash FROM audit_log ORDER BY idx DESC LIMIT 1'),
+      insert: db.prepare<[number, string, Buffer, string, string, string, string, string, string]>(
+        'INSERT INTO audit_log (idx, line, leaf, hash, time, event, actor, target, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      read: db.prepare<[number, number], { line: string }>('SELECT line FROM audit_log WHERE idx >= ? AND idx < ? ORDER BY idx'),
+      leaves: db.prepare<[number, number], { leaf: Buffer }>('SELECT leaf FROM audit_log WHERE idx >= ? AND idx < ? ORDER BY idx'),
+      addCheckpoint: db.prepare<[string]>('INSERT INTO audit_checkpoints (body) VALUES (?)'),
+      checkpoints: db.prepare<[number], { body: string }>('SELECT body FROM (SELECT seq, body FROM audit_checkpoints ORDER BY seq DESC LIMIT ?) ORDER BY seq'),
+    };
+    this.appendAll = db.transaction((expected: AuditHead, entries: readonly AuditLogEntry[]): boolean => {
+      const head = this.headNow();
+      if (head.size !== expected.size || head.hash !== expected.hash) return false;
+      for (const e of entries) this.stmts.insert.run(e.index, e.line, e.leaf, e.hash, e.time, e.event, e.actor, e.target, e.outcome);
+      return true;
+    });
+  }
+
+  private headNow(): AuditHead {
+    const last = this.stmts.last.get();
+    return last ? { size: last.idx + 1, hash: last.hash } : { size: 0, hash: GENESIS_HASH };
+  }
+
+  async head(): Promise<AuditHead> {
+    return this.headNow();
+  }
+
+  async append(expected: AuditHead, entries: readonly AuditLogEntry[]): Promise<boolean> {
+    return this.appendAll.immediate(expected, entries);
+  }
+
+  async read(from: number, to: number): Promise<string[]> {
+    return this.stmts.read.all(from, to).map((r) => r.line);
+  }
+
+  async leaves(from: number, to: number): Promise<Buffer[]> {
+    return this.stmts.leaves.all(from, to).map((r) => r.leaf);
+  }
+
+  async query(filter: AuditFilter, after: number, limit: number): Promise<string[]> {
+    const where = ['idx > ?'];
+    const params: (string | number)[] = [after];
+    const add = (clause: string, value: string | undefined): void => {
+      if (value === undefined) return;
+      where.push(clause);
+      params.push(value);
+    };
+    add('actor = ?', filter.actor);
+    add('event = ?', filter.event);
+    add('target = ?', filter.target);
+    add('outcome = ?', filter.outcome);
+    add('time >= ?', filter.from);
+    add('time < ?', filter.to);
+    params.push(limit);
+    const rows = this.db.prepare(`SELECT line FROM audit_log WHERE ${where.join(' AND ')} ORDER BY idx LIMIT ?`).all(...params) as { line: string }[];
+    return rows.map((r) => r.line);
+  }
+
+  async addCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    this.stmts.addCheckpoint.run(JSON.stringify(checkpoint));
+  }
+
+  async checkpoints(limit = 1000): Promise<Checkpoint[]> {
+    return this.stmts.checkpoints.all(limit).map((r) => JSON.parse(r.body) as Checkpoint);
+  }
+}
