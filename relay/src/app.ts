@@ -200,7 +200,16 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   if (peers && cluster) await app.register(peerRoutes, { selfId: nodeId, secret: cluster.clusterSecret, router });
   await app.register(tunnelSocketRoutes, { policy, router, registrations: new RateLimiter<number>(limits.maxRegistrationsPerMinute, clock) });
 
+  // The relay's own start and stop are audited, with the settings it runs with (limits changed
+  // from their defaults), so a configuration change shows in the log.
+  const self = { id: -2, name: `node:${nodeId}`, admin: false };
+  const defaults = resolveLimits(undefined);
+  const changed = Object.fromEntries(Object.entries(limits).filter(([k, v]) => defaults[k as keyof RelayLimits] !== v).map(([k, v]) => [`limit.${k}`, v as number]));
+  app.addHook('onReady', async () => {
+    auditor.record(AuditEventCode.RELAY_STARTED, self, 'relay.start', 'relay', { detail: { version: options.version ?? 'unknown', store: clusterStore ? 'redis' : 'sqlite', ...changed } });
+  });
   app.addHook('onClose', async () => {
+    auditor.record(AuditEventCode.RELAY_STOPPED, self, 'relay.stop', 'relay');
     // Leaves the registry at once (others stop listing it), before the store's client closes.
     await nodes?.stop();
     await subscriber?.close();

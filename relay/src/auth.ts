@@ -48,10 +48,12 @@ export const authPlugin = fp<AuthOptions>(async (app, { store, adminToken, polic
   app.decorateRequest('identity', null);
 
   /** Audits `reason`; the caller is told `message` (what to do as well), or the reason itself. */
-  const failed = (request: FastifyRequest, reason: string, message = reason): Error => {
+  const failed = (request: FastifyRequest, reason: string, message = reason, token?: string): Error => {
     auditor.record(AuditEventCode.AUTH_FAILED, null, `${request.method} ${request.routeOptions.url ?? 'unknown route'}`, 'relay', {
       reason,
-      detail: { address: request.ip },
+      // The token refused is kept only as its keyed HMAC (the auditor replaces it): repeated
+      // tries with one token can be told apart from many tokens, and the value never stored.
+      detail: token === undefined ? { address: request.ip } : { address: request.ip, token },
     });
     return createError(ErrorCode.UNAUTHORIZED, message);
   };
@@ -70,7 +72,7 @@ export const authPlugin = fp<AuthOptions>(async (app, { store, adminToken, polic
     const match = typeof header === 'string' ? /^Bearer\s+(\S{1,512})\s*$/i.exec(header) : null;
     if (!match) throw failed(request, 'missing bearer token (Authorization: Bearer <token>)');
     const identity = await authenticate(match[1]);
-    if (!identity) throw failed(request, 'invalid token', 'the relay does not accept this token (mistyped, replaced, or its user deleted); get a new one from the relay admin');
+    if (!identity) throw failed(request, 'invalid token', 'the relay does not accept this token (mistyped, replaced, or its user deleted); get a new one from the relay admin', match[1]);
     request.identity = identity;
   };
   app.decorate('requireIdentity', requireIdentity);

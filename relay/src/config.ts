@@ -78,6 +78,8 @@ export interface RelayOptions extends Partial<RelayPorts> {
    * no audit log. Ignored when `audit` is given.
    */
   auditLog?: { keys: AuditKeyring; checkpointIntervalMs?: number };
+  /** Close the injected `audit` sink with the app, after its last event (a sink built for this app alone). */
+  closeAudit?: boolean;
 }
 
 /** An advertise URL, checked: http(s), with a host that is not a wildcard address. */

@@ -99,7 +99,7 @@ test('an audit file gets every decision and event as JSON lines, and is closed w
   assert.equal((await fetch(`${relay.url}/v1/users`, { headers: { authorization: 'Bearer admin-token-0123456789' } })).status, 200);
   await relay.app.close();
   const events = readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { code: string; action: string });
-  assert.deepEqual(events.map((e) => [e.code, e.action]), [['auth.failed', 'GET /v1/tunnels'], ['access.granted', 'users.manage']]);
+  assert.deepEqual(events.map((e) => [e.code, e.action]), [['relay.started', 'relay.start'], ['auth.failed', 'GET /v1/tunnels'], ['access.granted', 'users.manage'], ['relay.stopped', 'relay.stop']]);
   assert.equal(statSync(auditFile).mode & 0o777, 0o600);
 });
 

@@ -167,7 +167,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   const { databaseFile, admin, auditKeysFile } = prepareState(options);
   const keys = auditKeysFile === undefined ? undefined : loadOrCreateAuditKeyring(auditKeysFile);
   const auditFile = options.auditFile === undefined ? undefined : resolve(options.auditFile);
-  // Built here, not by buildApp, so the app leaves it open: closed below once the app is.
+  // Built here and closed by the app after its last event (closeAudit).
   const audit = auditFile === undefined ? undefined : new JsonLinesAuditSink(auditFile, (err) => relay.app.log.error({ err, auditFile }, 'audit file unwritable: audit events are dropped'));
   const relay = await buildApp({
     databaseFile,
@@ -175,6 +175,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     limits: options.limits,
     logger: options.logger ?? true,
     audit,
+    closeAudit: true,
     redis: options.redis,
     clusterSecret: options.clusterSecret,
     nodeId,
@@ -182,7 +183,6 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     version: options.version,
     auditLog: keys && { keys: keys.ring, checkpointIntervalMs: options.auditCheckpointMs },
   });
-  if (audit) relay.app.addHook('onClose', () => audit.close());
   const host = options.host ?? '127.0.0.1';
   try {
     await relay.app.listen({ host, port: options.port ?? 8080 });

@@ -50,6 +50,7 @@ export function resolvePorts(options: RelayOptions, limits: RelayLimits, cluster
     auditLog,
     closeOwned: async () => {
       await auditLog?.close();
+      if (options.closeAudit) await options.audit?.close();
       if (!options.registry) await registry.close();
       if (!options.store) await store.close();
     },

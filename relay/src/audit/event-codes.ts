@@ -35,6 +35,12 @@ export const AuditEventCode = {
   MEMBER_UNBLOCKED: 'member.unblocked',
   /** Streams were reset because their access ended (grant removed, blocked, lapsed). */
   STREAMS_REVOKED: 'streams.revoked',
+  /** An open stream ended (closed, reset, or its link gone): bytes each way and how long it lasted. */
+  STREAM_CLOSED: 'stream.closed',
+  /** The relay started (its version, node id and the limits it runs with). */
+  RELAY_STARTED: 'relay.started',
+  /** The relay stopped (drained and closed). */
+  RELAY_STOPPED: 'relay.stopped',
   INVITE_CREATED: 'invite.created',
   INVITE_REVOKED: 'invite.revoked',
   INVITE_ACCEPTED: 'invite.accepted',

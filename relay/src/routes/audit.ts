@@ -7,7 +7,7 @@ import type { AuditFilter } from '../ports/audit-log.js';
 const TEXT = { type: 'string', maxLength: 200 } as const;
 const TIME = { type: 'string', maxLength: 40, format: 'date-time' } as const;
 /** Query strings are text (no coercion): whole numbers are checked by pattern and read with Number. */
-const INDEX = { type: 'string', pattern: '^[0-9]{1,15}$', title: 'a whole number' } as const;
+const whole = (title: string) => ({ type: 'string', pattern: '^[0-9]{1,15}$', title: `${title} (a whole number)` }) as const;
 const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
 
 const filterProperties = {
@@ -64,7 +64,7 @@ export const auditRoutes: FastifyPluginAsync<{ log: ChainedAuditLog | undefined 
     admin.addHook('onRequest', admin.requireAdmin);
 
     admin.get<{ Querystring: FilterQuery & { after?: string; limit?: string } }>('/v1/audit', {
-      schema: { querystring: { type: 'object', additionalProperties: false, properties: { ...filterProperties, after: INDEX, limit: INDEX } } },
+      schema: { querystring: { type: 'object', additionalProperties: false, properties: { ...filterProperties, after: whole('after'), limit: whole('limit') } } },
     }, async (request) => {
       const limit = num(request.query.limit) ?? 100;
       if (limit < 1 || limit > 1000) throw createError(ErrorCode.INVALID_ARGUMENT, 'limit must be 1 to 1000');
@@ -92,11 +92,11 @@ export const auditRoutes: FastifyPluginAsync<{ log: ChainedAuditLog | undefined 
     admin.post('/v1/audit/checkpoint', async () => theLog().checkpoint());
 
     admin.get<{ Querystring: { limit?: string } }>('/v1/audit/checkpoints', {
-      schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: INDEX } } },
+      schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: whole('limit') } } },
     }, async (request) => ({ checkpoints: await theLog().checkpoints(Math.max(1, Math.min(num(request.query.limit) ?? 1000, 10_000))) }));
 
     admin.get<{ Querystring: { index: string; size?: string } }>('/v1/audit/proof', {
-      schema: { querystring: { type: 'object', additionalProperties: false, required: ['index'], properties: { index: INDEX, size: INDEX } } },
+      schema: { querystring: { type: 'object', additionalProperties: false, required: ['index'], properties: { index: whole('index'), size: whole('size') } } },
     }, async (request) => {
       const chained = theLog();
       const current = await chained.size();
@@ -109,7 +109,7 @@ export const auditRoutes: FastifyPluginAsync<{ log: ChainedAuditLog | undefined 
     });
 
     admin.get<{ Querystring: { from: string; to?: string } }>('/v1/audit/consistency', {
-      schema: { querystring: { type: 'object', additionalProperties: false, required: ['from'], properties: { from: INDEX, to: INDEX } } },
+      schema: { querystring: { type: 'object', additionalProperties: false, required: ['from'], properties: { from: whole('from'), to: whole('to') } } },
     }, async (request) => {
       const chained = theLog();
       const current = await chained.size();

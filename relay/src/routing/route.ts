@@ -29,14 +29,19 @@ export interface Route {
   openTimer: NodeJS.Timeout | undefined;
   /** Opened under a grant that lapses: the access is decided again then (and the stream reset if it no longer holds). */
   accessTimer?: NodeJS.Timeout;
+  /** Payload bytes from the opener to the acceptor (up) and back (down), for the audit record of its end. */
+  up: number;
+  down: number;
+  /** Monotonic time the OPEN was routed. */
+  startedAt: number;
 }
 
 /**
  * Builds the two cross-linked ends of a new stream, both without credit: the router grants the
  * acceptor the opener's window, and the opener the acceptor's when its OPEN_OK arrives.
  */
-export function createRoute(tunnel: string, opener: Link, openerId: number, acceptor: Link, acceptorId: number): Route {
-  const route = { tunnel, openTimer: undefined } as Route;
+export function createRoute(tunnel: string, opener: Link, openerId: number, acceptor: Link, acceptorId: number, startedAt = 0): Route {
+  const route = { tunnel, openTimer: undefined, up: 0, down: 0, startedAt } as Route;
   const openerEnd = { link: opener, id: openerId, credit: 0, withheld: 0, open: false, fin: false, route } as RouteEnd;
   const acceptorEnd: RouteEnd = { link: acceptor, id: acceptorId, peer: openerEnd, credit: 0, withheld: 0, open: false, fin: false, route };
   openerEnd.peer = acceptorEnd;

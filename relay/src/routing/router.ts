@@ -431,10 +431,12 @@ export class Router {
         const n = frame.payload.length;
         if (n > here.credit) return this.resetRoute(here.route, WireCode.FLOW_CONTROL, `sent ${n} bytes with ${here.credit} of credit`);
         this.credit.consume(here, n);
+        if (here === here.route.opener) here.route.up += n;
+        else here.route.down += n;
         this.forward(link, here, message, start, end);
         if (frame.fin) {
           here.fin = true;
-          if (here.peer.fin) this.removeRoute(here.route);
+          if (here.peer.fin) this.removeRoute(here.route, 'closed');
         }
         return;
       }
@@ -458,7 +460,7 @@ export class Router {
       case FrameType.RESET:
         wire.debugLog('relay', 'reset forwarded', { from: link.label, id: frame.streamId, to: here.peer.link.label, code: frame.code, message: frame.message });
         this.forward(link, here, message, start, end);
-        this.removeRoute(here.route);
+        this.removeRoute(here.route, `reset by the ${here === here.route.opener ? 'opener' : 'host'} (code ${frame.code})`);
         return;
       case FrameType.OPEN_OK: {
         if (here !== here.route.acceptor || here.open) return this.closeLink(link, createError(ErrorCode.PROTOCOL_ERROR, `unexpected OPEN_OK on stream ${frame.streamId}`));
@@ -477,7 +479,7 @@ export class Router {
         if (here !== here.route.acceptor || here.open) return this.closeLink(link, createError(ErrorCode.PROTOCOL_ERROR, `unexpected OPEN_ERR on stream ${frame.streamId}`));
         here.peer.link.queue(wire.encodeOpenErr(here.peer.id, frame.code, frame.message));
         wire.debugLog('relay', 'open err', { host: link.label, opener: here.peer.link.label, id: here.peer.id, code: frame.code, message: frame.message });
-        this.removeRoute(here.route);
+        this.removeRoute(here.route, `refused by the host (code ${frame.code})`);
         return;
     }
   }
@@ -654,13 +656,13 @@ export class Router {
     }
     const hostId = host.nextId;
     host.nextId += 2;
-    const route = createRoute(tunnel, link, id, host, hostId);
+    const route = createRoute(tunnel, link, id, host, hostId, this.deps.clock.monotonic());
     const window = this.credit.grant(route.acceptor, Math.min(pending.window, this.limits.maxBufferedBytesPerStream), FIRST_WINDOW_FLOOR);
     route.openTimer = setTimeout(() => {
       route.openTimer = undefined;
       link.queue(wire.encodeOpenErr(id, WireCode.TIMEOUT, `host did not answer within ${this.limits.openTimeoutMs} ms`));
       host.queue(wire.encodeReset(hostId, WireCode.TIMEOUT, 'open timed out'));
-      this.removeRoute(route);
+      this.removeRoute(route, 'open timed out');
     }, this.limits.openTimeoutMs);
     link.streams.set(id, route.opener);
     host.streams.set(hostId, route.acceptor);
@@ -690,10 +692,11 @@ export class Router {
     const { opener, acceptor } = route;
     opener.link.queue(opener.open ? wire.encodeReset(opener.id, code, message) : wire.encodeOpenErr(opener.id, code, message));
     acceptor.link.queue(wire.encodeReset(acceptor.id, code, message));
-    this.removeRoute(route);
+    this.removeRoute(route, `reset by the relay (code ${code}): ${message}`);
   }
 
-  private removeRoute(route: Route): void {
+  /** Forgets a stream; one that was open is audited (`stream.closed`) with its bytes, duration and how it ended. */
+  private removeRoute(route: Route, how: string): void {
     if (route.openTimer) clearTimeout(route.openTimer);
     route.openTimer = undefined;
     clearTimeout(route.accessTimer);
@@ -704,6 +707,12 @@ export class Router {
       this.streamCount--;
       this.credit.forget(route.opener);
       this.credit.forget(route.acceptor);
+      // Audited where the connector is: the node holding the host sees a peer node as the opener.
+      const opener = route.opener.link.identity;
+      if (route.opener.open && !opener.peer) {
+        const durationMs = Math.round(this.deps.clock.monotonic() - route.startedAt);
+        this.deps.auditor.record(AuditEventCode.STREAM_CLOSED, opener, 'tunnel.connect', `tunnel:${route.tunnel}`, { reason: how, detail: { up: route.up, down: route.down, durationMs } });
+      }
     }
   }
 
@@ -744,7 +753,7 @@ export class Router {
           : wire.encodeReset(peer.id, WireCode.PEER_GONE, link.role.goneReason);
         peer.link.queue(notice);
       }
-      this.removeRoute(end.route);
+      this.removeRoute(end.route, `${link === end.route.opener.link ? 'the opener' : 'the host'} left (${reason})`);
     }
     for (const source of link.blocked) source.resume();
     link.blocked.clear();

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { ErrorCode } from '@tether/shared';
 import type { Store } from '../ports/store.js';
 import { teamStoreContract, type StoreTwin } from './team-store-contract.js';
+import { auditLogContract } from './audit-log-contract.js';
 
 /** Makes a fresh, empty store for one test; the contract closes it afterwards. */
 export type StoreFactory = () => Promise<Store>;
@@ -144,4 +145,5 @@ export function storeContract(name: string, factory: StoreFactory, twin: StoreTw
   });
 
   teamStoreContract(name, withStore, twin);
+  auditLogContract(name, withStore, twin);
 }

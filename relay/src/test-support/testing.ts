@@ -7,7 +7,7 @@ import type { TestContext } from 'node:test';
 import { WebSocket } from 'ws';
 import { decodeFrames, encodeOpen, encodeOpenOk, encodePing, encodePong, FrameType, SUBPROTOCOL, type Frame } from '@tether/shared';
 import { buildApp, type RelayApp } from '../app.js';
-import type { RelayLimits } from '../config.js';
+import type { RelayLimits, RelayOptions } from '../config.js';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0001';
 
@@ -25,8 +25,8 @@ export interface TestRelay extends RelayApp {
 }
 
 /** A relay on an in-memory (or given) database, closed after the test. */
-export async function createTestRelay(t: TestContext, limits: Partial<RelayLimits> = {}, databaseFile = ':memory:'): Promise<TestRelay> {
-  const relay = await buildApp({ databaseFile, adminToken: ADMIN_TOKEN, logger: false, limits });
+export async function createTestRelay(t: TestContext, limits: Partial<RelayLimits> = {}, databaseFile = ':memory:', more: Partial<RelayOptions> = {}): Promise<TestRelay> {
+  const relay = await buildApp({ databaseFile, adminToken: ADMIN_TOKEN, logger: false, limits, ...more });
   const clients = new Set<WebSocket>();
   const testRelay: TestRelay = {
     ...relay,

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ErrorCode } from '@tether/shared';
+import { exportLines, parsePublicKeys, verifyConsistency, verifyInclusion, verifyLog, type Checkpoint } from '@tether/shared/audit';
+import { generateAuditKeyring, type AuditKeyring } from '../audit/audit-keys.js';
+import { fingerprint } from '../audit/details-cipher.js';
+import { ADMIN_TOKEN, bearer, createTestRelay, createUser } from '../test-support/testing.js';
+
+const admin = bearer(ADMIN_TOKEN);
+
+async function auditedRelay(t: Parameters<typeof createTestRelay>[0], keys: AuditKeyring = generateAuditKeyring()) {
+  return createTestRelay(t, {}, ':memory:', { auditLog: { keys, checkpointIntervalMs: 0 } });
+}
+
+test('the admin reads the log with filters and pages, the details opened; a bad token is kept only as its HMAC', async (t) => {
+  const keys = generateAuditKeyring();
+  const relay = await auditedRelay(t, keys);
+  await createUser(relay, 'alice');
+  await createUser(relay, 'bob');
+  const badToken = 'tth_not-a-real-token-at-all-0000000000000000000';
+  assert.equal((await relay.app.inject({ method: 'GET', url: '/v1/tunnels', headers: bearer(badToken) })).statusCode, 401);
+
+  const created = await relay.app.inject({ method: 'GET', url: '/v1/audit?event=user.created', headers: admin });
+  assert.equal(created.statusCode, 200);
+  const body = created.json<{ entries: { index: number; actor: string; target: string; details: { action: string } }[]; next: number | null }>();
+  assert.deepEqual(body.entries.map((e) => [e.actor, e.target, e.details.action]), [['admin', 'user:alice', 'users.manage'], ['admin', 'user:bob', 'users.manage']]);
+  assert.equal(body.next, null);
+
+  const page = (await relay.app.inject({ method: 'GET', url: '/v1/audit?limit=2', headers: admin })).json<{ entries: { index: number }[]; next: number }>();
+  assert.deepEqual(page.entries.map((e) => e.index), [0, 1]);
+  assert.equal(page.next, 1);
+  const second = (await relay.app.inject({ method: 'GET', url: `/v1/audit?limit=2&after=${page.next}`, headers: admin })).json<{ entries: { index: number }[] }>();
+  assert.deepEqual(second.entries.map((e) => e.index), [2, 3]);
+
+  const failed = (await relay.app.inject({ method: 'GET', url: '/v1/audit?outcome=failure&event=auth.failed', headers: admin })).json<{ entries: { details: { detail: Record<string, string> } }[] }>();
+  assert.equal(failed.entries.length, 1);
+  assert.equal(failed.entries[0].details.detail.token, fingerprint(badToken, keys.salt));
+  const exported = await relay.app.inject({ method: 'GET', url: '/v1/audit/export', headers: admin });
+  assert.doesNotMatch(exported.body, /not-a-real-token/);
+});
+
+test('export, keys and checkpoints verify offline; proofs check against the checkpoint roots', async (t) => {
+  const relay = await auditedRelay(t);
+  for (const name of ['a1', 'a2', 'a3']) await createUser(relay, name);
+  const first = (await relay.app.inject({ method: 'POST', url: '/v1/audit/checkpoint', headers: admin })).json<Checkpoint>();
+  for (const name of ['b1', 'b2']) await createUser(relay, name);
+  const second = (await relay.app.inject({ method: 'POST', url: '/v1/audit/checkpoint', headers: admin })).json<Checkpoint>();
+  assert.ok(second.size > first.size);
+
+  const alice = await createUser(relay, 'alice');
+  const keys = await relay.app.inject({ method: 'GET', url: '/v1/audit/keys', headers: bearer(alice) });
+  assert.equal(keys.statusCode, 200, 'any signed-in user may fetch the public keys');
+  const pem = keys.json<{ pem: string; keys: { kid: string; active: boolean }[] }>();
+  assert.equal(pem.keys.length, 1);
+  assert.equal(pem.keys[0].kid, first.kid);
+
+  const exported = await relay.app.inject({ method: 'GET', url: '/v1/audit/export?format=jsonl', headers: admin });
+  assert.match(exported.headers['content-type'] as string, /application\/x-ndjson/);
+  const lines = exportLines(exported.body);
+  const stored = (await relay.app.inject({ method: 'GET', url: '/v1/audit/checkpoints', headers: admin })).json<{ checkpoints: Checkpoint[] }>().checkpoints;
+  assert.deepEqual(stored, [first, second]);
+  const verdict = verifyLog(lines, { keys: parsePublicKeys(pem.pem), checkpoints: stored });
+  assert.equal(verdict.ok, true, verdict.problem?.message);
+  assert.equal(verdict.checkpointsChecked, 2);
+
+  for (const index of [0, 2, first.size - 1]) {
+    const proof = (await relay.app.inject({ method: 'GET', url: `/v1/audit/proof?index=${index}&size=${first.size}`, headers: admin })).json<{ leaf: string; root: string; proof: string[] }>();
+    assert.equal(proof.root, first.root);
+    assert.ok(verifyInclusion(index, first.size, Buffer.from(proof.leaf, 'hex'), proof.proof.map((h) => Buffer.from(h, 'hex')), Buffer.from(first.root, 'hex')));
+  }
+  const consistency = (await relay.app.inject({ method: 'GET', url: `/v1/audit/consistency?from=${first.size}&to=${second.size}`, headers: admin })).json<{ oldRoot: string; newRoot: string; proof: string[] }>();
+  assert.equal(consistency.oldRoot, first.root);
+  assert.equal(consistency.newRoot, second.root);
+  assert.ok(verifyConsistency(first.size, second.size, Buffer.from(first.root, 'hex'), Buffer.from(second.root, 'hex'), consistency.proof.map((h) => Buffer.from(h, 'hex'))));
+});
+
+test('bad audit queries get coded 4xx answers; users are refused; a relay without a log says how to get one', async (t) => {
+  const relay = await auditedRelay(t);
+  const alice = await createUser(relay, 'alice');
+  const cases: [string, number, string][] = [
+    ['/v1/audit?limit=0', 400, 'limit must be 1 to 1000'],
+    ['/v1/audit?limit=abc', 400, 'limit'],
+    ['/v1/audit?outcome=maybe', 400, 'outcome'],
+    ['/v1/audit?from=yesterday', 400, 'from'],
+    ['/v1/audit?tunnel=web&target=relay', 400, 'tunnel or target'],
+    ['/v1/audit?colour=red', 400, 'colour'],
+    ['/v1/audit/proof?index=999', 400, 'not in a tree'],
+    ['/v1/audit/proof?index=0&size=999', 400, 'fewer than size'],
+    ['/v1/audit/consistency?from=0', 400, 'at least 1'],
+    ['/v1/audit/export?format=cef', 400, 'format'],
+  ];
+  for (const [url, status, message] of cases) {
+    const res = await relay.app.inject({ method: 'GET', url, headers: admin });
+    assert.equal(res.statusCode, status, url);
+    const body = res.json<{ code: string; message: string }>();
+    assert.equal(body.code, ErrorCode.INVALID_ARGUMENT, url);
+    assert.ok(body.message.includes(message), `${url}: ${body.message}`);
+  }
+  const refused = await relay.app.inject({ method: 'GET', url: '/v1/audit', headers: bearer(alice) });
+  assert.equal(refused.statusCode, 403);
+  const none = await createTestRelay(t);
+  const missing = await none.app.inject({ method: 'GET', url: '/v1/audit', headers: admin });
+  assert.equal(missing.statusCode, 404);
+  assert.match(missing.json<{ message: string }>().message, /keeps no audit log/);
+});

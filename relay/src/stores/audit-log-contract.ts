@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { exportLines, parsePublicKeys, verifyLog, type AuditRecord } from '@tether/shared/audit';
+import { generateAuditKeyring, publicKeysPem, rotateAuditKeyring } from '../audit/audit-keys.js';
+import { Auditor } from '../audit/auditor.js';
+import { ChainedAuditLog } from '../audit/chained-log.js';
+import { AuditEventCode } from '../audit/event-codes.js';
+import type { Store } from '../ports/store.js';
+import type { StoreTwin } from './team-store-contract.js';
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const clock = { now: () => Date.now(), monotonic: () => performance.now() };
+const alice = { id: 7, name: 'alice', admin: false };
+
+/**
+ * The signed audit log on every store (SQLite, Redis, Redis Cluster): what the relay writes
+ * verifies offline, two nodes on one database write one chain, and reads open the details.
+ */
+export function auditLogContract(name: string, withStore: (title: string, body: (store: Store) => Promise<void>) => void, twin: StoreTwin): void {
+  describe(`Audit log contract: ${name}`, () => {
+    withStore('events become a chain that verifies with the public key and a signed checkpoint', async (store) => {
+      const keys = generateAuditKeyring();
+      const log = new ChainedAuditLog({ store: store.auditLog, keys, clock, nodeId: 'n1', log: quiet, checkpointIntervalMs: 0 });
+      const auditor = new Auditor(log, clock, keys.salt);
+      for (let i = 0; i < 600; i++) auditor.record(i % 2 ? AuditEventCode.ACCESS_GRANTED : AuditEventCode.AUTH_FAILED, i % 2 ? alice : null, 'tunnel.connect', `tunnel:t${i % 3}`, { rule: 'owner', detail: { n: i } });
+      const checkpoint = await log.checkpoint();
+      assert.equal(checkpoint.size, 600);
+      const lines: string[] = [];
+      for await (const line of log.lines(0, 600)) lines.push(line);
+      const verdict = verifyLog(exportLines(`${lines.join('\n')}\n`), { keys: parsePublicKeys(publicKeysPem(keys)), checkpoints: await log.checkpoints() });
+      assert.equal(verdict.ok, true, verdict.problem?.message);
+      assert.equal(verdict.root, checkpoint.root);
+      const first = JSON.parse(lines[1]) as AuditRecord;
+      assert.deepEqual([first.event, first.actor, first.target, first.outcome, first.node], ['access.granted', 'user:alice', 'tunnel:t1', 'success', 'n1']);
+      assert.doesNotMatch(lines[1], /owner/, 'details are sealed');
+      assert.deepEqual(log.view(lines[1]).details, { action: 'tunnel.connect', subject: { id: 7, admin: false }, rule: 'owner', detail: { n: 1 } });
+      assert.equal(log.view(lines[0]).outcome, 'failure');
+      await log.close();
+    });
+
+    withStore('queries filter on actor, event, target, outcome and time, and page after an index', async (store) => {
+      const keys = generateAuditKeyring();
+      let now = Date.parse('2026-12-01T10:00:00.000Z');
+      const stepping = { now: () => (now += 1000), monotonic: () => now };
+      const log = new ChainedAuditLog({ store: store.auditLog, keys, clock: stepping, nodeId: 'n1', log: quiet, checkpointIntervalMs: 0 });
+      const auditor = new Auditor(log, stepping, keys.salt);
+      for (let i = 0; i < 30; i++) auditor.record(i % 3 ? AuditEventCode.ACCESS_GRANTED : AuditEventCode.ACCESS_DENIED, i % 2 ? alice : null, 'tunnel.connect', `tunnel:t${i % 2}`);
+      const indexes = async (filter: Parameters<ChainedAuditLog['query']>[0], after = -1, limit = 100) => (await log.query(filter, after, limit)).map((e) => e.index);
+      assert.deepEqual(await indexes({ actor: 'user:alice', target: 'tunnel:t1' }), [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29]);
+      assert.deepEqual(await indexes({ event: 'access.denied', outcome: 'failure' }), [0, 3, 6, 9, 12, 15, 18, 21, 24, 27]);
+      assert.deepEqual(await indexes({ outcome: 'failure' }, 10, 3), [12, 15, 18]);
+      assert.deepEqual(await indexes({ from: '2026-12-01T10:00:05.000Z', to: '2026-12-01T10:00:08.000Z' }), [4, 5, 6]);
+      assert.deepEqual(await indexes({ actor: 'nobody' }), []);
+      await log.close();
+    });
+
+    withStore('two nodes writing at once make one chain, and a rotated key still opens old records', async (store) => {
+      const keys = generateAuditKeyring();
+      const other = await twin(store);
+      const a = new ChainedAuditLog({ store: store.auditLog, keys, clock, nodeId: 'a', log: quiet, checkpointIntervalMs: 0 });
+      const rotated = rotateAuditKeyring(keys);
+      const b = new ChainedAuditLog({ store: other.auditLog, keys: rotated, clock, nodeId: 'b', log: quiet, checkpointIntervalMs: 0 });
+      const writes: Promise<void>[] = [];
+      for (let i = 0; i < 200; i++) {
+        writes.push(a.append({ code: AuditEventCode.USER_CREATED, at: new Date().toISOString(), subject: null, action: 'users.manage', resource: `user:a${i}` }));
+        writes.push(b.append({ code: AuditEventCode.USER_CREATED, at: new Date().toISOString(), subject: null, action: 'users.manage', resource: `user:b${i}` }));
+      }
+      await Promise.all(writes);
+      const checkpoint = await b.checkpoint();
+      assert.equal(checkpoint.size, 400);
+      const lines: string[] = [];
+      for await (const line of b.lines(0, 400)) lines.push(line);
+      const verdict = verifyLog(lines, { keys: parsePublicKeys(publicKeysPem(rotated)), checkpoints: [checkpoint] });
+      assert.equal(verdict.ok, true, verdict.problem?.message);
+      const nodes = new Set(lines.map((l) => (JSON.parse(l) as AuditRecord).node));
+      assert.deepEqual([...nodes].sort(), ['a', 'b']);
+      // b holds both details keys; a only the old one, so it cannot open what b sealed.
+      assert.ok(lines.every((l) => b.view(l).details !== null));
+      assert.ok(lines.some((l) => a.view(l).details === null));
+      await a.close();
+      await b.close();
+      await other.close();
+    });
+  });
+}
