@@ -107,9 +107,19 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const { store, registry, clock, metrics } = ports;
   const auditor = new Auditor(ports.audit, clock, options.auditLog?.keys.salt);
   const policy = new Policy(store, auditor, { maxTunnelsPerUser: limits.maxTunnelsPerUser, clock });
-  const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId });
+  const failClosed = auditLog && options.auditLog?.failClosed ? auditLog : undefined;
+  const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId, auditWritable: failClosed && (() => failClosed.writable) });
 
   installErrorHandlers(app);
+  if (failClosed) {
+    // Before any handler acts (upgrades included): what is queued must be written, and the log writable.
+    app.addHook('preHandler', async (request) => {
+      if (request.url.startsWith('/healthz') || request.url.startsWith('/readyz')) return;
+      if (!(await failClosed.settle(2000))) {
+        throw createError(ErrorCode.STORE_UNAVAILABLE, "the relay's audit log cannot be written and the relay is set to fail closed (--audit-fail-closed): nothing was done; try again shortly");
+      }
+    });
+  }
 
   // Cluster (Redis): the node registry and invalidation over pub/sub. Only when the store is the
   // Redis one built here; an injected store (tests) runs as a single node.

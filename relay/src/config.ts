@@ -77,7 +77,15 @@ export interface RelayOptions extends Partial<RelayPorts> {
    * node of a cluster given the same). Without it (and without an injected `audit` sink) there is
    * no audit log. Ignored when `audit` is given.
    */
-  auditLog?: { keys: AuditKeyring; checkpointIntervalMs?: number };
+  auditLog?: {
+    keys: AuditKeyring;
+    checkpointIntervalMs?: number;
+    /**
+     * Fail closed: while the log cannot be written, HTTP requests (WebSocket upgrades included)
+     * are refused with STORE_UNAVAILABLE before they act, and stream opens too.
+     */
+    failClosed?: boolean;
+  };
   /** Close the injected `audit` sink with the app, after its last event (a sink built for this app alone). */
   closeAudit?: boolean;
 }

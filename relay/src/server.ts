@@ -39,6 +39,8 @@ export interface StartRelayOptions {
   auditKeys?: string;
   /** How often a checkpoint of the audit log is signed when it grew (default 60 s). */
   auditCheckpointMs?: number;
+  /** Refuse requests and stream opens while the audit log cannot be written. */
+  auditFailClosed?: boolean;
 }
 
 export interface RunningRelay extends RelayApp {
@@ -165,6 +167,9 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     throw createError(ErrorCode.INVALID_CONFIG, `a relay on Redis listening on every interface (--host ${options.host}) needs --advertise URL (or TETHER_ADVERTISE_URL): the address other nodes reach it at, e.g. http://10.0.0.5:8080`);
   }
   const { databaseFile, admin, auditKeysFile } = prepareState(options);
+  if (options.auditFailClosed && auditKeysFile === undefined) {
+    throw createError(ErrorCode.INVALID_CONFIG, '--audit-fail-closed needs the signed audit log: on Redis, give every node the same --audit-keys FILE');
+  }
   const keys = auditKeysFile === undefined ? undefined : loadOrCreateAuditKeyring(auditKeysFile);
   const auditFile = options.auditFile === undefined ? undefined : resolve(options.auditFile);
   // Built here and closed by the app after its last event (closeAudit).
@@ -181,7 +186,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     nodeId,
     advertise: options.advertise,
     version: options.version,
-    auditLog: keys && { keys: keys.ring, checkpointIntervalMs: options.auditCheckpointMs },
+    auditLog: keys && { keys: keys.ring, checkpointIntervalMs: options.auditCheckpointMs, failClosed: options.auditFailClosed },
   });
   const host = options.host ?? '127.0.0.1';
   try {

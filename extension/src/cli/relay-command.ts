@@ -14,6 +14,7 @@ export interface RelayValues {
   'log-format'?: string;
   'audit-file'?: string;
   'audit-keys'?: string;
+  'audit-fail-closed'?: boolean;
   limit?: string[];
   redis?: string;
   'redis-cluster'?: string;
@@ -83,6 +84,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     adminToken: values['admin-token'] ?? process.env.TETHER_ADMIN_TOKEN,
     auditFile: values['audit-file'] ?? process.env.TETHER_AUDIT_FILE,
     auditKeys: values['audit-keys'] ?? (process.env.TETHER_AUDIT_KEYS || undefined),
+    auditFailClosed: values['audit-fail-closed'] ?? ['1', 'true', 'yes'].includes((process.env.TETHER_AUDIT_FAIL_CLOSED ?? '').toLowerCase()),
     redis: redisTarget(values),
     clusterSecret: values['cluster-secret'] ?? process.env.TETHER_CLUSTER_SECRET,
     nodeId: values['node-id'] ?? process.env.TETHER_NODE_ID,

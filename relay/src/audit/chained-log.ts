@@ -94,6 +94,26 @@ export class ChainedAuditLog implements AuditSink {
     }
   }
 
+  /** False from a failed write until the next one succeeds, and once closing. */
+  get writable(): boolean {
+    return !this.failing && !this.closing;
+  }
+
+  /**
+   * Waits (up to `timeoutMs`) for what is queued to be written; true when it was and the log is
+   * writable. What fail-closed asks before it lets a request act.
+   */
+  async settle(timeoutMs: number): Promise<boolean> {
+    if (!this.writing) return this.writable;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const done = await Promise.race([this.flush().then(() => true), timedOut]);
+    clearTimeout(timer);
+    return done && this.writable;
+  }
+
   /** Records waiting to be written (the lag a sink reports). */
   get pending(): number {
     return this.queue.length;

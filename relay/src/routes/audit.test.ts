@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { ErrorCode } from '@tether/shared';
 import { exportLines, parsePublicKeys, verifyConsistency, verifyInclusion, verifyLog, type Checkpoint } from '@tether/shared/audit';
 import { generateAuditKeyring, type AuditKeyring } from '../audit/audit-keys.js';
@@ -102,4 +106,34 @@ test('bad audit queries get coded 4xx answers; users are refused; a relay withou
   const missing = await none.app.inject({ method: 'GET', url: '/v1/audit', headers: admin });
   assert.equal(missing.statusCode, 404);
   assert.match(missing.json<{ message: string }>().message, /keeps no audit log/);
+});
+
+test('fail closed: while the audit log cannot be written, requests are refused before they act, and served again once it can', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tether-audit-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'tether.db');
+  const relay = await createTestRelay(t, {}, file, { auditLog: { keys: generateAuditKeyring(), checkpointIntervalMs: 0, failClosed: true } });
+  await createUser(relay, 'alice');
+  const side = new Database(file);
+  t.after(() => side.close());
+  // The log's table moved away behind the relay's back: every append fails from now on.
+  side.exec('ALTER TABLE audit_log RENAME TO audit_log_away');
+  const first = await relay.app.inject({ method: 'POST', url: '/v1/users', headers: admin, payload: { name: 'bob' } });
+  const refused = await relay.app.inject({ method: 'POST', url: '/v1/users', headers: admin, payload: { name: 'carol' } });
+  assert.equal(refused.statusCode, 503, `bob: ${first.statusCode}`);
+  assert.equal(refused.json<{ code: string }>().code, ErrorCode.STORE_UNAVAILABLE);
+  assert.match(refused.json<{ message: string }>().message, /fail closed.*nothing was done/);
+  const users = (await relay.app.inject({ method: 'GET', url: '/v1/users', headers: admin }));
+  assert.equal(users.statusCode, 503);
+  side.exec('ALTER TABLE audit_log_away RENAME TO audit_log');
+  let status = 0;
+  for (let i = 0; i < 40 && status !== 201; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    status = (await relay.app.inject({ method: 'POST', url: '/v1/users', headers: admin, payload: { name: 'carol' } })).statusCode;
+  }
+  assert.equal(status, 201, 'served again once the log is writable');
+  const exported = await relay.app.inject({ method: 'GET', url: '/v1/audit/export', headers: admin });
+  const verdict = verifyLog(exportLines(exported.body));
+  assert.equal(verdict.ok, true, verdict.problem?.message);
+  assert.ok(exported.body.includes('"event":"user.created"'));
 });

@@ -61,6 +61,8 @@ export interface RouterDeps {
   log: FastifyBaseLogger;
   /** This relay node's id in the tunnel registry. */
   nodeId: string;
+  /** Fail-closed audit: false while the audit log cannot be written, and opens are refused then. */
+  auditWritable?: () => boolean;
 }
 
 interface OpenLookup {
@@ -635,6 +637,9 @@ export class Router {
       return this.refuse(link, id, WireCode.STREAM_LIMIT, `at most ${this.limits.maxStreamsPerConnection} streams per connection`);
     }
     if (!decision.allow) return this.refuse(link, id, refusal(decision).wireCode, decision.reason);
+    if (this.deps.auditWritable && !this.deps.auditWritable()) {
+      return this.refuse(link, id, WireCode.STORE_UNAVAILABLE, "the relay's audit log cannot be written and the relay is set to fail closed; try again shortly");
+    }
     // A host serves only the tunnel's current owner: when its user was deleted and the name
     // claimed again, the old host (still connected) must not receive the new owner's streams.
     // Over a peer link, the node holding the host checks that itself.
