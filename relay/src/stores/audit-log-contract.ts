@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe } from 'node:test';
 import { exportLines, parsePublicKeys, verifyLog, type AuditRecord } from '@tether/shared/audit';
 import { generateAuditKeyring, publicKeysPem, rotateAuditKeyring } from '../audit/audit-keys.js';
 import { Auditor } from '../audit/auditor.js';

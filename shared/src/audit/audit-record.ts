@@ -90,7 +90,7 @@ export function recordShapeProblem(value: unknown): string | undefined {
   const d = r.details as Record<string, unknown> | null;
   if (typeof d !== 'object' || d === null) return 'details are missing';
   if (d.alg !== 'A256GCM' || typeof d.kid !== 'string') return 'details are not sealed with A256GCM';
-  for (const k of ['iv', 'ct', 'tag'] as const) if (typeof d[k] !== 'string' || !B64URL.test(d[k] as string)) return `details.${k} is not base64url`;
+  for (const k of ['iv', 'ct', 'tag'] as const) if (typeof d[k] !== 'string' || !B64URL.test(d[k])) return `details.${k} is not base64url`;
   if (Object.keys(d).length !== 5) return 'details have unknown fields';
   return undefined;
 }

@@ -54,7 +54,7 @@ export function parsePublicKeys(pem: string): Map<string, KeyObject> {
 export function checkpointSignatureProblem(c: Checkpoint, keys: ReadonlyMap<string, KeyObject>): string | undefined {
   const key = keys.get(c.kid);
   if (!key) return `signed by an unknown key ${c.kid}`;
-  let ok = false;
+  let ok: boolean;
   try {
     ok = verify(null, checkpointSigningBytes(c), key, Buffer.from(c.sig, 'base64url'));
   } catch {

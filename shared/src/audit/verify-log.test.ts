@@ -76,7 +76,7 @@ describe('verifyLog', () => {
       assert.equal(verdict.ok, false, kind);
       assert.equal(verdict.problem?.kind, kind, verdict.problem?.message);
       assert.equal(verdict.problem?.index, index, verdict.problem?.message);
-      return verdict.problem!.message;
+      return verdict.problem.message;
     };
     check([...lines.slice(0, 4), ...lines.slice(5)], 'gap', 4);
     check([...lines.slice(0, 4), lines[5], lines[4], ...lines.slice(6)], 'gap', 4);
