@@ -82,6 +82,13 @@ describe('tether audit: export, checkpoints and offline verify against a real re
     assert.deepEqual(toStdout.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l).target), ['user:alice', 'user:bob']);
     assert.match(toStdout.stderr, /^Exported 2 records \(\d+\.\.\d+\)\n$/);
 
+    // Only the admin reads the log: a user is refused in one coded line, and no file is left.
+    const refused = await tether(['audit', 'export', '--out', file('alice.jsonl')], { relay: relay.url, token: tokens.alice });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^tether: .+ \[TETHER_ERR_[A-Z_]+\]\n$/);
+    assert.throws(() => statSync(file('alice.jsonl')), { code: 'ENOENT' });
+    assert.throws(() => statSync(file('alice.jsonl.tmp')), { code: 'ENOENT' });
+
     const key = await tether(['audit', 'key', '--out', file('audit.pem')], { relay: relay.url, token: tokens.alice });
     assert.equal(key.code, 0, key.stderr);
     assert.match(readFileSync(file('audit.pem'), 'utf8'), /^-----BEGIN PUBLIC KEY-----\n[\s\S]+-----END PUBLIC KEY-----\n$/);
@@ -192,6 +199,15 @@ describe('tether audit: export, checkpoints and offline verify against a real re
     const paged = await admin(['audit', 'log', '--limit', '2']);
     assert.equal(paged.stdout.split('\n').filter(Boolean).length, 2);
     assert.match(paged.stderr, /^More records: tether audit log --after 1 /m);
+    // Time filters reach the relay as UTC: a day that has not come yet has no records, the last hour has.
+    const future = await admin(['audit', 'export', '--from', '2999-01-01']);
+    assert.equal(future.code, 0, future.stderr);
+    assert.equal(future.stdout, '');
+    assert.equal(future.stderr, 'No records match: nothing exported\n');
+    const hour = 3_600_000;
+    const since = await admin(['audit', 'log', '--from', new Date(Date.now() - hour).toISOString(), '--to', new Date(Date.now() + hour).toISOString(), '--event', 'auth.failed', '--json']);
+    assert.equal(since.code, 0, since.stderr);
+    assert.ok(JSON.parse(since.stdout).entries.length >= 1);
   });
 
   test('rotate-keys on the stopped relay, restart on the same data: old and new records and checkpoints verify', async () => {

@@ -40,7 +40,7 @@ export function addAuditCommands(program: Command, ctx: RunContext): void {
     .addOption(outFlag('the records', ' (mode 0600)')), ADMIN));
   examples(exporter, [
     ['tether audit export --out audit.jsonl', 'the whole log'],
-    ['tether audit export --tunnel laptop --from 2026-12-01 --outcome failure', 'refusals on laptop since December 1st (a filtered export verifies only from record 0 on)'],
+    ['tether audit export --tunnel laptop --from 2026-12-01 --outcome failure', 'refusals on laptop since December 1st (for reading: verify needs the whole log)'],
   ]);
   action(ctx, exporter, async () => (await load()).exportCommand(flagValues(exporter)));
 
