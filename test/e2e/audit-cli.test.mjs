@@ -137,7 +137,7 @@ describe('tether audit: export, checkpoints and offline verify against a real re
     assertNotIntact(await verifyTampered('swapped.jsonl', (lines) => {
       [lines[K], lines[K + 1]] = [lines[K + 1], lines[K]];
       return lines;
-    }), new RegExp(`^record ${K}: `));
+    }), new RegExp(`^record ${K}: is out of place: found record ${K + 1} there`));
     const inserted = await verifyTampered('inserted.jsonl', (lines) => {
       lines.splice(K + 1, 0, lines[K]);
       return lines;
