@@ -109,7 +109,13 @@ export async function exportCommand(values: ExportValues): Promise<void> {
   const counter = new RecordCounter();
   const source = Readable.fromWeb(body);
   if (values.out === undefined) {
-    await pipeline(source, counter, process.stdout as Writable, { end: false });
+    try {
+      await pipeline(source, counter, process.stdout as Writable, { end: false });
+    } catch (err) {
+      // A reader that went away (`tether audit export | head`) is not an error.
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE') return;
+      throw err;
+    }
   } else {
     const temporary = `${values.out}.tmp`;
     try {
