@@ -44,6 +44,23 @@ export function addAuditCommands(program: Command, ctx: RunContext): void {
   ]);
   action(ctx, exporter, async () => (await load()).exportCommand(flagValues(exporter)));
 
+  const verify = audit.command('verify')
+    .summary('verify an export offline: exit 0 intact, 1 not intact, 2 could not verify')
+    .description([
+      'Verify an export offline (no relay, no token): every record matches its hash, the indexes run on, each record chains to the one before, and each checkpoint is signed by one of the keys and matches the records it covers (so records removed from the end are noticed).',
+      'Intact: a summary on stdout. Not: the first bad record, or the checkpoint that does not hold, on stderr.',
+      'Exit codes: 0 intact; 1 not intact (changed, removed, reordered or inserted records, truncation, a bad or unknown checkpoint signature); 2 could not verify (a command line, file or key that cannot be used).',
+    ].join('\n'))
+    .argument('<file>', 'the export (tether audit export --out FILE)')
+    .addOption(new FlagOption('--key <pemfile>', 'the public key(s), PEM (tether audit key --out FILE)', { path: true }))
+    .addOption(new FlagOption('--checkpoint <file>', 'one checkpoint, or a JSON array of them oldest first (tether audit checkpoint(s) --out FILE); needs --key', { path: true }))
+    .addOption(new FlagOption('--json', 'the verdict as one JSON document: ok, first, records, root, checkpointsChecked, problem {kind, index, message}'));
+  examples(verify, [
+    ['tether audit verify audit.jsonl --key audit.pem --checkpoint checkpoints.json', 'e.g. intact: 1234 records (0..1233), root 9f2c…, 2 checkpoints verified'],
+    ['tether audit verify audit.jsonl --json | jq .problem', 'e.g. {"kind":"hash","index":17,"message":"record 17 does not match its hash: its content was changed"}'],
+  ]);
+  action(ctx, verify, async ([file]) => (await load()).verifyCommand(file, flagValues(verify)));
+
   const log = addFilterOptions(addClientOptions(audit.command('log')
     .description('List records, oldest first, one per line: INDEX, TIME, EVENT, ACTOR, TARGET, OUTCOME (tab-separated; a header only on a terminal); --json adds their details.')
     .addOption(new FlagOption('--after <index>', 'only records after INDEX (the next page: the index stderr names)'))
@@ -72,23 +89,6 @@ export function addAuditCommands(program: Command, ctx: RunContext): void {
     .addOption(outFlag('them')), ADMIN);
   examples(checkpoints, [['tether audit checkpoints --out checkpoints.json', 'then verify --checkpoint checkpoints.json']]);
   action(ctx, checkpoints, async () => (await load()).checkpointsCommand(flagValues(checkpoints)));
-
-  const verify = audit.command('verify')
-    .summary('verify an export offline: exit 0 intact, 1 not intact, 2 could not verify')
-    .description([
-      'Verify an export offline (no relay, no token): every record matches its hash, the indexes run on, each record chains to the one before, and each checkpoint is signed by one of the keys and matches the records it covers (so records removed from the end are noticed).',
-      'Intact: a summary on stdout. Not: the first bad record, or the checkpoint that does not hold, on stderr.',
-      'Exit codes: 0 intact; 1 not intact (changed, removed, reordered or inserted records, truncation, a bad or unknown checkpoint signature); 2 could not verify (a command line, file or key that cannot be used).',
-    ].join('\n'))
-    .argument('<file>', 'the export (tether audit export --out FILE)')
-    .addOption(new FlagOption('--key <pemfile>', 'the public key(s), PEM (tether audit key --out FILE)', { path: true }))
-    .addOption(new FlagOption('--checkpoint <file>', 'one checkpoint, or a JSON array of them oldest first (tether audit checkpoint(s) --out FILE); needs --key', { path: true }))
-    .addOption(new FlagOption('--json', 'the verdict as one JSON document: ok, first, records, root, checkpointsChecked, problem {kind, index, message}'));
-  examples(verify, [
-    ['tether audit verify audit.jsonl --key audit.pem --checkpoint checkpoints.json', 'e.g. intact: 1234 records (0..1233), root 9f2c…, 2 checkpoints verified'],
-    ['tether audit verify audit.jsonl --json | jq .problem', 'e.g. {"kind":"hash","index":17,"message":"record 17 does not match its hash: its content was changed"}'],
-  ]);
-  action(ctx, verify, async ([file]) => (await load()).verifyCommand(file, flagValues(verify)));
 
   const rotate = audit.command('rotate-keys')
     .summary('add new audit keys to a keys file, offline (then restart the relay)')
