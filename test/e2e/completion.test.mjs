@@ -124,6 +124,11 @@ describe('shell completion', HANG_GUARD, () => {
       });
     }
 
+    test(`${shell}: a file argument: the export audit verify reads, completed as a path`, async () => {
+      // zsh offers what follows the folder already typed; bash and fish the whole path.
+      assert.deepEqual(await complete(shell, `tether audit verify ${ROOT}/READM`), [shell === 'zsh' ? 'README.md' : `${ROOT}/README.md`]);
+    });
+
     test(`${shell}: the options of share, and none of another command`, async () => {
       const offered = await complete(shell, 'tether share --');
       for (const flag of ['--target', '--relay', '--token', '--pool', '--detect-ms', '--no-resume', '--help']) assert.ok(offered.includes(flag), `${flag} in ${offered}`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples, group, type RunContext } from './commands.js';
-import { addClientOptions, FlagOption, flagValues } from './flags.js';
+import { addClientOptions, FlagOption, flagValues, pathArgument } from './flags.js';
 
 // The audit log's commands: export, log, key, checkpoint(s) against a relay; verify and
 // rotate-keys offline. Their actions load on demand (audit-commands.ts), as every other command's.
@@ -51,7 +51,7 @@ export function addAuditCommands(program: Command, ctx: RunContext): void {
       'Intact: a summary on stdout. Not: the first bad record, or the checkpoint that does not hold, on stderr.',
       'Exit codes: 0 intact; 1 not intact (changed, removed, reordered or inserted records, truncation, a bad or unknown checkpoint signature); 2 could not verify (a command line, file or key that cannot be used).',
     ].join('\n'))
-    .argument('<file>', 'the export (tether audit export --out FILE)')
+    .addArgument(pathArgument('<file>', 'the export (tether audit export --out FILE)'))
     .addOption(new FlagOption('--key <pemfile>', 'the public key(s), PEM (tether audit key --out FILE)', { path: true }))
     .addOption(new FlagOption('--checkpoint <file>', 'one checkpoint, or a JSON array of them oldest first (tether audit checkpoint(s) --out FILE); needs --key', { path: true }))
     .addOption(new FlagOption('--json', 'the verdict as one JSON document: ok, first, records, root, checkpointsChecked, problem {kind, index, message}'));
