@@ -14,6 +14,7 @@ export { AuditEventCode } from './audit/event-codes.js';
 export { MemoryAuditSink } from './audit/memory-sink.js';
 export { JsonLinesAuditSink } from './audit/json-lines-sink.js';
 export { noopAuditSink } from './audit/noop-sink.js';
+export { generateAuditKeyring, loadAuditKeyring, rotateAuditKeyring, saveAuditKeyring, publicKeysPem, activeSigningKey, activeDetailsKey, type AuditKeyring } from './audit/audit-keys.js';
 export { MemoryMetrics } from './metrics/memory-metrics.js';
 export { noopMetrics } from './metrics/noop-metrics.js';
 export * from './ports/index.js';

@@ -97,7 +97,7 @@ describe('shell completion', HANG_GUARD, () => {
     }
   });
 
-  const commands = ['access', 'cluster', 'completion', 'connect', 'help', 'invite', 'members', 'proxy', 'relay', 'service', 'share', 'ssh', 'status', 'tunnel', 'tunnels', 'user'];
+  const commands = ['access', 'audit', 'cluster', 'completion', 'connect', 'help', 'invite', 'members', 'proxy', 'relay', 'service', 'share', 'ssh', 'status', 'tunnel', 'tunnels', 'user'];
   const cases = [
     ['a command', 'tether sh', ['share']],
     ['every command', 'tether ', commands],
@@ -108,6 +108,8 @@ describe('shell completion', HANG_GUARD, () => {
     ['the actions of access', 'tether access ', ['approve', 'deny', 'list', 'request']],
     ['the roles of invite create --role', 'tether invite create --role ', ['admin', 'connect', 'view']],
     ['the actions of service', 'tether service ', ['install', 'list', 'uninstall']],
+    ['the actions of audit', 'tether audit ', ['checkpoint', 'checkpoints', 'export', 'key', 'log', 'rotate-keys', 'verify']],
+    ['the outcomes of audit export --outcome', 'tether audit export --outcome ', ['failure', 'success']],
     ['an option of a sub-action', 'tether user create --t', ['--token']],
     ['choices of an option', 'tether relay --log-format ', ['json', 'pretty']],
     ['choices of ssh --agent', 'tether ssh --agent ', ['auto', 'gpg-agent', 'pageant', 'ssh-agent']],
@@ -121,6 +123,11 @@ describe('shell completion', HANG_GUARD, () => {
         assert.deepEqual(await complete(shell, line), expected);
       });
     }
+
+    test(`${shell}: a file argument: the export audit verify reads, completed as a path`, async () => {
+      // zsh offers what follows the folder already typed; bash and fish the whole path.
+      assert.deepEqual(await complete(shell, `tether audit verify ${ROOT}/READM`), [shell === 'zsh' ? 'README.md' : `${ROOT}/README.md`]);
+    });
 
     test(`${shell}: the options of share, and none of another command`, async () => {
       const offered = await complete(shell, 'tether share --');

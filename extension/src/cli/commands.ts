@@ -3,6 +3,7 @@ import { Argument, type Command } from 'commander';
 import { AGENT_CHOICES } from '../core/ssh/agent-discovery.js';
 import { addClientOptions, addPoolOptions, FlagOption, flagValues, LOG_FORMATS, LOG_LEVELS } from './flags.js';
 import { UsageError } from './output.js';
+import { addAuditCommands } from './audit-program.js';
 import { addSharingCommands, addTunnelSetCommand } from './sharing-program.js';
 import type { SshValues } from './ssh-command.js';
 
@@ -288,6 +289,7 @@ export function addCommands(program: Command, ctx: RunContext): void {
   program.commandsGroup('Admin (with the admin token):');
   addUserCommands(program, ctx);
   addClusterCommands(program, ctx);
+  addAuditCommands(program, ctx);
   program.commandsGroup('Share and reach tunnels:');
   addClientCommands(program, ctx);
   addServiceCommands(program, ctx);

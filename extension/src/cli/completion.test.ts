@@ -43,6 +43,12 @@ describe('completion scripts', () => {
     assert.match(completionScript(program, 'fish'), /set -q TETHER_TOKEN; or return 0\n {4}command tether tunnels 2>\/dev\/null/);
   });
 
+  test('a path argument (audit verify <file>) is completed as files', () => {
+    assert.ok(completionScript(program, 'bash').includes(`'audit verify') COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null ;;`));
+    assert.match(completionScript(program, 'zsh'), /_tether__audit_verify\(\) \{\n {2}_arguments .* '1:file:_files'\n/);
+    assert.ok(completionScript(program, 'fish').includes(`complete -c tether -n '__tether_at '\\''audit verify'\\'' 0' -F`));
+  });
+
   test('zsh: loads as a file of $fpath and from eval', () => {
     const script = completionScript(program, 'zsh');
     assert.match(script, /^#compdef tether\n/);

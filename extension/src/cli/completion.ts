@@ -1,6 +1,6 @@
 import type { Command, Option } from 'commander';
 import { TUNNEL_ARGUMENT } from './commands.js';
-import { FlagOption } from './flags.js';
+import { FlagOption, isPathArgument } from './flags.js';
 
 export type Shell = 'bash' | 'zsh' | 'fish';
 
@@ -24,8 +24,8 @@ interface CommandSpec {
   description: string;
   subcommands: CommandSpec[];
   flags: FlagSpec[];
-  /** What the first argument is: tunnel names come from `tether tunnels`. */
-  argument?: { tunnel: true } | { choices: readonly string[] };
+  /** What the first argument is: tunnel names come from `tether tunnels`; a path is completed as files. */
+  argument?: { tunnel: true } | { path: true } | { choices: readonly string[] };
 }
 
 const HELP: FlagSpec = { short: '-h', long: '--help', description: 'show help', takesValue: false, valueName: '', path: false, repeatable: false };
@@ -51,7 +51,7 @@ function commandSpec(cmd: Command, path: string): CommandSpec {
     description: cmd.summary() || cmd.description().split('\n')[0],
     subcommands: cmd.commands.map((sub) => commandSpec(sub, path ? `${path} ${sub.name()}` : sub.name())),
     flags: [...cmd.options.map(flagSpec), HELP],
-    argument: first?.description === TUNNEL_ARGUMENT ? { tunnel: true } : first?.argChoices ? { choices: first.argChoices } : undefined,
+    argument: first?.description === TUNNEL_ARGUMENT ? { tunnel: true } : isPathArgument(first) ? { path: true } : first?.argChoices ? { choices: first.argChoices } : undefined,
   };
 }
 
@@ -75,6 +75,7 @@ function bash(commands: CommandSpec[]): string {
       return `    ${names(f).map((n) => quote(`${c.path}|${n}`)).join(' | ')}) ${action}; return 0 ;;`;
     }));
   const argumentCases = commands.filter((c) => c.argument).map((c) => {
+    if (c.argument && 'path' in c.argument) return `    ${quote(c.path)}) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null ;;`;
     const words = c.argument && 'choices' in c.argument ? quote(c.argument.choices.join(' ')) : '"$(__tether_tunnel_names "${words[0]}")"';
     return `    ${quote(c.path)}) COMPREPLY=($(compgen -W ${words} -- "$cur")) ;;`;
   });
@@ -178,7 +179,10 @@ ${cases}
 }
 `;
     }
-    const argument = spec.argument && 'tunnel' in spec.argument ? `'1:tunnel name:__tether_tunnel_names'` : spec.argument ? quote(`1:${spec.path}:(${spec.argument.choices.join(' ')})`) : '';
+    const argument = !spec.argument ? ''
+      : 'tunnel' in spec.argument ? `'1:tunnel name:__tether_tunnel_names'`
+      : 'path' in spec.argument ? `'1:file:_files'`
+      : quote(`1:${spec.path}:(${spec.argument.choices.join(' ')})`);
     const rest = spec.path === 'ssh' ? ` '*::remote command:_normal'` : '';
     return `${zshFunction(spec)}() {\n  _arguments ${[...flags, argument].filter(Boolean).join(' ')}${rest}\n}\n`;
   });
@@ -222,7 +226,9 @@ function fish(commands: CommandSpec[]): string {
       parts.push(`-d ${quote(flag.description)}`);
       lines.push(parts.join(' '));
     }
-    if (spec.argument) {
+    if (spec.argument && 'path' in spec.argument) {
+      lines.push(`complete -c tether ${at(0)} -F`);
+    } else if (spec.argument) {
       const words = 'tunnel' in spec.argument ? quote('(__tether_tunnel_names)') : quote(spec.argument.choices.join(' '));
       lines.push(`complete -c tether ${at(0)} -a ${words}`);
     }

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
 import { ResumeDefaults } from '@tether/shared';
 // The defaults' own modules, not core/index.js: help and completion must not load the client core.
 import { PoolDefaults } from '../core/pool-defaults.js';
@@ -40,6 +40,17 @@ export class FlagOption extends Option {
     if (shown.repeatable) this.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
   }
 }
+
+const pathArguments = new WeakSet<Argument>();
+
+/** An argument that is a file or folder (shells complete paths), e.g. `audit verify <file>`. */
+export function pathArgument(name: string, description: string): Argument {
+  const argument = new Argument(name, description);
+  pathArguments.add(argument);
+  return argument;
+}
+
+export const isPathArgument = (argument: Argument | undefined): boolean => argument !== undefined && pathArguments.has(argument);
 
 /** --relay (repeatable) and --token, as given. */
 export interface ClientValues {

@@ -63,6 +63,9 @@ export function usageErrorFrom(err: CommanderError, cmd: Command): UsageError {
   return new UsageError(message, where);
 }
 
+/** The widest a command's term may be in the help's list of commands. */
+const TERM_WIDTH = 40;
+
 /** Every command below `cmd`, `cmd` first. */
 function commandTree(cmd: Command): Command[] {
   return [cmd, ...cmd.commands.flatMap(commandTree)];
@@ -89,7 +92,9 @@ export function buildProgram(ctx: RunContext = { argv: [], code: 0 }, io: Io = p
       subcommandTerm: (cmd) => {
         const usage = cmd.usage().replace(/^\[options\] ?/, '').replace(/\[command\] ?/, '');
         if (cmd.commands.length === 0) return `${cmd.name()} ${usage}`.trimEnd();
-        return `${cmd.name()} ${[...(cmd.registeredArguments.length > 0 ? [usage.trim()] : []), ...cmd.commands.map((c) => c.name())].join('|')}`;
+        // A long list (audit's seven actions) is cut so the descriptions keep their column.
+        const term = `${cmd.name()} ${[...(cmd.registeredArguments.length > 0 ? [usage.trim()] : []), ...cmd.commands.map((c) => c.name())].join('|')}`;
+        return term.length <= TERM_WIDTH ? term : `${term.slice(0, term.lastIndexOf('|', TERM_WIDTH - 2))}|…`;
       },
     });
   addCommands(program, ctx);

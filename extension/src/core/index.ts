@@ -73,3 +73,4 @@ export { describeMs, readDuration } from './duration-text.js';
 export { describePendingRequest, REQUEST_POLL_MS, RequestWatcher, type RequestWatchOptions } from './request-watch.js';
 export { describeAcceptedInvite, describeReviewed, describeSentRequest, readableTime } from './sharing-text.js';
 export { PANEL_LIMITS, readPanelMessage, type PanelRequest, type PanelState, type PanelUpdate } from './sharing-panel-protocol.js';
+export { AuditApi, auditQuery, type AuditEntry, type AuditFilterOptions, type AuditKeys, type AuditPage } from './audit-api.js';

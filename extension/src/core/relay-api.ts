@@ -87,6 +87,33 @@ export class RelayApi {
     }
   }
 
+  /**
+   * A GET whose answer is read as a stream (the audit export): the timeout covers the answer's
+   * headers only, so a long body takes as long as it takes; an answer that is not `contentType`
+   * came from something that is not a relay.
+   */
+  async stream(path: string, contentType: string): Promise<ReadableStream<Uint8Array>> {
+    const asked: Asked = { url: this.base, request: `GET ${path}` };
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), this.timeoutMs);
+    let response: Response;
+    try {
+      response = await fetch(`${this.base}${path}`, { headers: { authorization: `Bearer ${this.token}` }, signal: abort.signal });
+    } catch (err) {
+      throw describeConnectError(err, this.base, this.timeoutMs);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response.ok && response.body && (response.headers.get('content-type') ?? '').startsWith(contentType)) return response.body;
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (err) {
+      throw describeConnectError(err, this.base, this.timeoutMs);
+    }
+    throw response.ok ? describeForeignAnswer(response.status, text, asked) : errorFromBody(response.status, text, asked);
+  }
+
   whoami(): Promise<{ name: string; admin: boolean }> {
     return this.request('GET', '/v1/whoami');
   }

@@ -79,7 +79,7 @@ describe('verifyLog', () => {
       return verdict.problem.message;
     };
     check([...lines.slice(0, 4), ...lines.slice(5)], 'gap', 4);
-    check([...lines.slice(0, 4), lines[5], lines[4], ...lines.slice(6)], 'gap', 4);
+    check([...lines.slice(0, 4), lines[5], lines[4], ...lines.slice(6)], 'order', 4);
     check([...lines.slice(0, 5), lines[4], ...lines.slice(5)], 'order', 5);
     const rewritten = JSON.parse(lines[3]) as AuditRecord;
     rewritten.prev = 'f'.repeat(64);
