@@ -50,6 +50,10 @@ export interface AuditLogStore {
   leaves(from: number, to: number): Promise<Buffer[]>;
   /** Up to `limit` lines of records after index `after` (-1: from the start) that match, in order. */
   query(filter: AuditFilter, after: number, limit: number): Promise<string[]>;
+  /** The persisted position of a named reader (a SIEM sink): the next index it will send, 0 when never set. */
+  getCursor(name: string): Promise<number>;
+  /** Moves a reader's cursor forward (never back: a lower value is ignored), atomically. */
+  setCursor(name: string, next: number): Promise<void>;
   addCheckpoint(checkpoint: Checkpoint): Promise<void>;
   /** Signed checkpoints, oldest first (at most `limit`, the newest ones). */
   checkpoints(limit?: number): Promise<Checkpoint[]>;

@@ -54,6 +54,18 @@ export function auditLogContract(name: string, withStore: (title: string, body: 
       await log.close();
     });
 
+    withStore('a reader cursor starts at 0, moves forward only, and is seen by every node', async (store) => {
+      const other = await twin(store);
+      assert.equal(await store.auditLog.getCursor('syslog'), 0);
+      await store.auditLog.setCursor('syslog', 41);
+      await other.auditLog.setCursor('syslog', 12);
+      assert.equal(await other.auditLog.getCursor('syslog'), 41);
+      await Promise.all([store.auditLog.setCursor('hec', 5), other.auditLog.setCursor('hec', 9), store.auditLog.setCursor('hec', 7)]);
+      assert.equal(await store.auditLog.getCursor('hec'), 9);
+      assert.equal(await store.auditLog.getCursor('syslog'), 41);
+      await other.close();
+    });
+
     withStore('two nodes writing at once make one chain, and a rotated key still opens old records', async (store) => {
       const keys = generateAuditKeyring();
       const other = await twin(store);

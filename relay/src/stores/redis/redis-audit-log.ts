@@ -24,8 +24,16 @@ redis.call('SET', KEYS[1], ARGV[2])
 return 1
 `;
 
+/** KEYS cursors hash; ARGV name, next: the cursor moves forward only. */
+const SET_CURSOR = `
+local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if tonumber(ARGV[2]) > current then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return 1
+`;
+
 interface AuditScripts {
   tetherAuditAppend(head: string, lines: string, leaves: string, ...args: string[]): Promise<number>;
+  tetherAuditCursor(cursors: string, name: string, next: string): Promise<number>;
 }
 
 const SCAN_CHUNK = 500;
@@ -41,8 +49,9 @@ export class RedisAuditLog implements AuditLogStore {
 
   constructor(private readonly client: RedisClient, prefix = 'tether') {
     const base = `${prefix}:{audit}:`;
-    this.keys = { head: `${base}head`, lines: `${base}lines`, leaves: `${base}leaves`, checkpoints: `${base}checkpoints` };
+    this.keys = { head: `${base}head`, lines: `${base}lines`, leaves: `${base}leaves`, checkpoints: `${base}checkpoints`, cursors: `${base}cursors` };
     client.defineCommand('tetherAuditAppend', { lua: APPEND, numberOfKeys: 3 });
+    client.defineCommand('tetherAuditCursor', { lua: SET_CURSOR, numberOfKeys: 1 });
     this.scripts = client as unknown as AuditScripts;
   }
 
@@ -82,6 +91,16 @@ export class RedisAuditLog implements AuditLogStore {
       }
     }
     return found;
+  }
+
+  getCursor(name: string): Promise<number> {
+    return callRedis(async () => Number((await this.client.hget(this.keys.cursors, name)) ?? 0));
+  }
+
+  setCursor(name: string, next: number): Promise<void> {
+    return callRedis(async () => {
+      await this.scripts.tetherAuditCursor(this.keys.cursors, name, String(next));
+    });
   }
 
   addCheckpoint(checkpoint: Checkpoint): Promise<void> {

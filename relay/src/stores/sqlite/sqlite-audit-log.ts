@@ -18,6 +18,10 @@ CREATE INDEX IF NOT EXISTS audit_log_time ON audit_log(time);
 CREATE INDEX IF NOT EXISTS audit_log_event ON audit_log(event, idx);
 CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, idx);
 CREATE INDEX IF NOT EXISTS audit_log_target ON audit_log(target, idx);
+CREATE TABLE IF NOT EXISTS audit_cursors (
+  name TEXT PRIMARY KEY,
+  next INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit_checkpoints (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   body TEXT NOT NULL
@@ -42,6 +46,8 @@ export class SqliteAuditLog implements AuditLogStore {
       read: db.prepare<[number, number], { line: string }>('SELECT line FROM audit_log WHERE idx >= ? AND idx < ? ORDER BY idx'),
       leaves: db.prepare<[number, number], { leaf: Buffer }>('SELECT leaf FROM audit_log WHERE idx >= ? AND idx < ? ORDER BY idx'),
       addCheckpoint: db.prepare<[string]>('INSERT INTO audit_checkpoints (body) VALUES (?)'),
+      getCursor: db.prepare<[string], { next: number }>('SELECT next FROM audit_cursors WHERE name = ?'),
+      setCursor: db.prepare<[string, number]>('INSERT INTO audit_cursors (name, next) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET next = max(next, excluded.next)'),
       checkpoints: db.prepare<[number], { body: string }>('SELECT body FROM (SELECT seq, body FROM audit_checkpoints ORDER BY seq DESC LIMIT ?) ORDER BY seq'),
     };
     this.appendAll = db.transaction((expected: AuditHead, entries: readonly AuditLogEntry[]): boolean => {
@@ -90,6 +96,14 @@ export class SqliteAuditLog implements AuditLogStore {
     params.push(limit);
     const rows = this.db.prepare(`SELECT line FROM audit_log WHERE ${where.join(' AND ')} ORDER BY idx LIMIT ?`).all(...params) as { line: string }[];
     return rows.map((r) => r.line);
+  }
+
+  async getCursor(name: string): Promise<number> {
+    return this.stmts.getCursor.get(name)?.next ?? 0;
+  }
+
+  async setCursor(name: string, next: number): Promise<void> {
+    this.stmts.setCursor.run(name, next);
   }
 
   async addCheckpoint(checkpoint: Checkpoint): Promise<void> {
