@@ -85,6 +85,10 @@ export interface RelayOptions extends Partial<RelayPorts> {
      * are refused with STORE_UNAVAILABLE before they act, and stream opens too.
      */
     failClosed?: boolean;
+    /** Retention: records older than this many ms are archived and pruned (hourly). */
+    retentionMs?: number;
+    /** Where pruned records go first (see ChainedAuditLog's `archive`). */
+    archive?: (from: number, to: number, lines: AsyncIterable<string>) => Promise<string>;
   };
   /** Close the injected `audit` sink with the app, after its last event (a sink built for this app alone). */
   closeAudit?: boolean;

@@ -5,6 +5,7 @@ import { buildApp, type RelayApp } from './app.js';
 import { resolveCluster, resolveLimits, WILDCARD_HOSTS, type RelayLimits } from './config.js';
 import { JsonLinesAuditSink } from './audit/json-lines-sink.js';
 import { loadOrCreateAuditKeyring } from './audit/audit-keys.js';
+import { archiveToFolder } from './audit/archive-files.js';
 import { describeTarget, type RedisTarget } from './stores/redis/redis-client.js';
 import { generateToken } from './tokens.js';
 
@@ -41,6 +42,10 @@ export interface StartRelayOptions {
   auditCheckpointMs?: number;
   /** Refuse requests and stream opens while the audit log cannot be written. */
   auditFailClosed?: boolean;
+  /** Retention of audit records in ms: older ones are archived and pruned. Default: kept for ever. */
+  auditRetentionMs?: number;
+  /** Where pruned records are archived (JSONL files). Default DIR/audit-archive; required on Redis with a retention. */
+  auditArchive?: string;
 }
 
 export interface RunningRelay extends RelayApp {
@@ -170,6 +175,10 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   if (options.auditFailClosed && auditKeysFile === undefined) {
     throw createError(ErrorCode.INVALID_CONFIG, '--audit-fail-closed needs the signed audit log: on Redis, give every node the same --audit-keys FILE');
   }
+  const archiveDir = options.auditArchive ? resolve(options.auditArchive) : databaseFile ? join(dirname(databaseFile), 'audit-archive') : undefined;
+  if (options.auditRetentionMs !== undefined && archiveDir === undefined) {
+    throw createError(ErrorCode.INVALID_CONFIG, '--audit-retention on Redis needs --audit-archive DIR: pruned records are archived there first (give it to one node)');
+  }
   const keys = auditKeysFile === undefined ? undefined : loadOrCreateAuditKeyring(auditKeysFile);
   const auditFile = options.auditFile === undefined ? undefined : resolve(options.auditFile);
   // Built here and closed by the app after its last event (closeAudit).
@@ -186,7 +195,13 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     nodeId,
     advertise: options.advertise,
     version: options.version,
-    auditLog: keys && { keys: keys.ring, checkpointIntervalMs: options.auditCheckpointMs, failClosed: options.auditFailClosed },
+    auditLog: keys && {
+      keys: keys.ring,
+      checkpointIntervalMs: options.auditCheckpointMs,
+      failClosed: options.auditFailClosed,
+      retentionMs: options.auditRetentionMs,
+      archive: archiveDir === undefined ? undefined : archiveToFolder(archiveDir),
+    },
   });
   const host = options.host ?? '127.0.0.1';
   try {

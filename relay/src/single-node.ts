@@ -40,7 +40,7 @@ export function resolvePorts(options: RelayOptions, limits: RelayLimits, cluster
       ? new RedisTunnelRegistry(clusterStore.client, clock, limits.tunnelLeaseMs, { prefix: clusterStore.prefix })
       : new MemoryTunnelRegistry(clock, limits.tunnelLeaseMs));
   const auditLog = options.auditLog
-    ? new ChainedAuditLog({ store: store.auditLog, keys: options.auditLog.keys, clock, nodeId: context?.nodeId ?? 'relay', log: context?.log ?? silentLog, checkpointIntervalMs: options.auditLog.checkpointIntervalMs })
+    ? new ChainedAuditLog({ store: store.auditLog, keys: options.auditLog.keys, clock, nodeId: context?.nodeId ?? 'relay', log: context?.log ?? silentLog, checkpointIntervalMs: options.auditLog.checkpointIntervalMs, retentionMs: options.auditLog.retentionMs, archive: options.auditLog.archive })
     : undefined;
   // An injected sink gets every event as well as the signed log (a JSON lines mirror, a test's memory sink).
   const audit = auditLog && options.audit ? new TeeAuditSink([auditLog, options.audit]) : (auditLog ?? options.audit ?? noopAuditSink);

@@ -3,7 +3,7 @@ import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { exportLines, parsePublicKeys, verifyLog, type LogVerdict } from '@tether/shared/audit';
 import { AuditApi } from '../core/audit-api.js';
-import { auditFilter, auditTable, exportFormat, intactLine, problemLine, VERIFY_EXIT, verdictJson, type AuditFilterValues } from './audit-format.js';
+import { auditFilter, auditTable, exportFormat, intactLine, parseTime, problemLine, VERIFY_EXIT, verdictJson, type AuditFilterValues } from './audit-format.js';
 import { parseCount } from './duration.js';
 import type { ClientValues } from './flags.js';
 import { info, UsageError } from './output.js';
@@ -149,6 +149,18 @@ export async function checkpointCommand(values: OutValues): Promise<void> {
   const checkpoint = await api(values).checkpoint();
   writeOut(values.out, `${JSON.stringify(checkpoint)}\n`);
   info(`Checkpoint of ${checkpoint.size} record${checkpoint.size === 1 ? '' : 's'} signed ${checkpoint.time} by key ${checkpoint.kid}${values.out ? `, written to ${values.out}` : ''}`);
+}
+
+/** `tether audit prune --before T`: archive and prune the records older than T. */
+export async function pruneCommand(values: ClientValues & { before?: string }): Promise<void> {
+  if (values.before === undefined) throw new UsageError('tether audit prune needs --before TIME (records older than it are archived, then pruned)');
+  const answer = await api(values).prune(parseTime(values.before, '--before'));
+  if (answer.pruned === 0) {
+    info(`Nothing to prune: no record before ${values.before} is still stored`);
+    return;
+  }
+  process.stdout.write(`${answer.from}\t${answer.to}\t${answer.archive ?? '-'}\n`);
+  info(`Pruned records ${answer.from}..${answer.to}${answer.archive ? `, archived in the relay's archive folder as ${answer.archive}` : ''}; a prune checkpoint keeps the rest verifiable (tether audit checkpoints)`);
 }
 
 /** `tether audit checkpoints [--out FILE]`: every stored checkpoint, oldest first, as a JSON array. */

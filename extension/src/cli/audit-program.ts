@@ -90,6 +90,12 @@ export function addAuditCommands(program: Command, ctx: RunContext): void {
   examples(checkpoints, [['tether audit checkpoints --out checkpoints.json', 'then verify --checkpoint checkpoints.json']]);
   action(ctx, checkpoints, async () => (await load()).checkpointsCommand(flagValues(checkpoints)));
 
+  const prune = addClientOptions(audit.command('prune')
+    .description("Archive the records older than TIME into the relay's archive folder (DIR/audit-archive or --audit-archive), then prune them; a prune checkpoint keeps what remains verifiable on its own. Prints FROM, TO and the archive's name (tab-separated). The relay does this by itself with --audit-retention.")
+    .addOption(new FlagOption('--before <time>', 'records older than this are pruned (ISO 8601, e.g. 2026-01-01)')), ADMIN);
+  examples(prune, [['tether audit prune --before 2026-01-01', 'keep this year in the log; what came before is in the archive file']]);
+  action(ctx, prune, async () => (await load()).pruneCommand(flagValues(prune)));
+
   const rotate = audit.command('rotate-keys')
     .summary('add new audit keys to a keys file, offline (then restart the relay)')
     .description("Add a new signing key and details key to a relay's audit keys file, offline, where the file lives; the old keys stay (old checkpoints still verify, old records stay readable). The new key ids go to stdout; restart the relay(s) to use them.")

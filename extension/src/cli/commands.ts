@@ -84,6 +84,8 @@ function addRelayCommand(program: Command, ctx: RunContext): void {
       path: true,
     }))
     .addOption(new FlagOption('--audit-fail-closed', 'refuse requests and stream opens while the audit log cannot be written', { env: 'TETHER_AUDIT_FAIL_CLOSED' }))
+    .addOption(new FlagOption('--audit-retention <duration>', 'archive, then prune audit records older than this (e.g. 365d), hourly', { default: 'kept for ever', env: 'TETHER_AUDIT_RETENTION' }))
+    .addOption(new FlagOption('--audit-archive <dir>', 'where pruned audit records are archived as JSON lines', { default: 'DIR/audit-archive; required on Redis with a retention', env: 'TETHER_AUDIT_ARCHIVE', path: true }))
     .addOption(new FlagOption('--limit <name=n>', 'set one of the limits of docs/relay.md, e.g. maxLinksPerUser=100', { repeatable: true }))
     .optionsGroup('Cluster options (docs/cluster.md):')
     .addOption(new FlagOption('--redis <url>', 'keep users, tokens and tunnel names in this Redis, shared by every node given it, instead of SQLite; needs --cluster-secret and --admin-token', { env: 'TETHER_REDIS_URL' }))

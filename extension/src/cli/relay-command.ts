@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { startRelay } from '@tether/relay';
+import { parseDuration } from './duration.js';
 import { LOG_FORMATS, LOG_LEVELS } from './flags.js';
 import { info, UsageError } from './output.js';
 import { version } from './version.js';
@@ -15,6 +16,8 @@ export interface RelayValues {
   'audit-file'?: string;
   'audit-keys'?: string;
   'audit-fail-closed'?: boolean;
+  'audit-retention'?: string;
+  'audit-archive'?: string;
   limit?: string[];
   redis?: string;
   'redis-cluster'?: string;
@@ -76,6 +79,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     limits[match[1]] = Number(match[2]);
   }
   const host = values.host ?? process.env.TETHER_HOST ?? '127.0.0.1';
+  const retention = values['audit-retention'] ?? (process.env.TETHER_AUDIT_RETENTION || undefined);
   const relay = await startRelay({
     limits,
     host,
@@ -84,6 +88,8 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     adminToken: values['admin-token'] ?? process.env.TETHER_ADMIN_TOKEN,
     auditFile: values['audit-file'] ?? process.env.TETHER_AUDIT_FILE,
     auditKeys: values['audit-keys'] ?? (process.env.TETHER_AUDIT_KEYS || undefined),
+    auditRetentionMs: retention === undefined ? undefined : parseDuration(retention, '--audit-retention'),
+    auditArchive: values['audit-archive'] ?? (process.env.TETHER_AUDIT_ARCHIVE || undefined),
     auditFailClosed: values['audit-fail-closed'] ?? ['1', 'true', 'yes'].includes((process.env.TETHER_AUDIT_FAIL_CLOSED ?? '').toLowerCase()),
     redis: redisTarget(values),
     clusterSecret: values['cluster-secret'] ?? process.env.TETHER_CLUSTER_SECRET,

@@ -70,6 +70,11 @@ export class AuditApi {
     return this.api.request('POST', '/v1/audit/checkpoint');
   }
 
+  /** Archives and prunes the records older than `before` (ISO time). */
+  prune(before: string): Promise<{ pruned: number; from?: number; to?: number; archive?: string | null }> {
+    return this.api.request('POST', '/v1/audit/prune', { before });
+  }
+
   /** The stored checkpoints, oldest first. */
   async checkpoints(limit = 10_000): Promise<Checkpoint[]> {
     return (await this.api.request<{ checkpoints: Checkpoint[] }>('GET', `/v1/audit/checkpoints${auditQuery({ limit })}`)).checkpoints;

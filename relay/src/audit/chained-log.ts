@@ -55,6 +55,13 @@ export interface ChainedAuditLogOptions {
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void; info(obj: object, msg: string): void };
   /** Signs a checkpoint this often when records were added (default 60 s; 0: only on demand and at close). */
   checkpointIntervalMs?: number;
+  /**
+   * Retention: where records are written before they are pruned (resolves to what to call the
+   * archive, e.g. its file name). Without it records are pruned without an archive.
+   */
+  archive?: (from: number, to: number, lines: AsyncIterable<string>) => Promise<string>;
+  /** Retention: records older than this are archived and pruned, checked hourly (and a minute after start). */
+  retentionMs?: number;
   /** Records per append (default 256). */
   batchSize?: number;
   /** Records held while the store cannot be written; beyond it new events are dropped and counted (default 100,000). */
@@ -77,6 +84,7 @@ export class ChainedAuditLog implements AuditSink {
   private readonly tree = new MerkleFrontier();
   private lastCheckpointSize = -1;
   private timer: NodeJS.Timeout | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** At close: a write that fails is given up on instead of retried. */
   private closing = false;
@@ -91,6 +99,19 @@ export class ChainedAuditLog implements AuditSink {
         this.checkpointIfGrown().catch((err: unknown) => options.log.warn({ err: (err as Error).message }, 'audit checkpoint not written; retried at the next interval'));
       }, interval);
       this.timer.unref();
+    }
+    const retention = options.retentionMs;
+    if (retention !== undefined && retention > 0) {
+      const self = { id: -2, name: `node:${options.nodeId}`, admin: false };
+      const run = (): void => {
+        this.prune(new Date(options.clock.now() - retention).toISOString(), self).catch((err: unknown) => options.log.warn({ err: (err as Error).message }, 'audit retention: nothing pruned this time; retried in an hour'));
+      };
+      this.retentionTimer = setTimeout(() => {
+        run();
+        this.retentionTimer = setInterval(run, 3_600_000);
+        this.retentionTimer.unref();
+      }, 60_000);
+      this.retentionTimer.unref();
     }
   }
 
@@ -239,6 +260,64 @@ export class ChainedAuditLog implements AuditSink {
     if (size !== this.lastCheckpointSize && size > 0) await this.checkpoint();
   }
 
+  /**
+   * Retention: archives and prunes every record older than `cutoff` (ISO time), up to the first
+   * record at or after it. First a prune checkpoint is signed at that size, carrying the hash of
+   * the last pruned record and the tree's frontier, so what remains verifies on its own as the
+   * same chain and tree; then the records' content is dropped (their leaf hashes stay), and an
+   * `audit.pruned` record says what was pruned, by whom, and where it was archived.
+   */
+  async prune(cutoff: string, by: AuditEvent['subject']): Promise<{ from: number; to: number; archive: string | undefined; checkpoint: Checkpoint } | undefined> {
+    await this.flush();
+    const store = this.options.store;
+    const from = await store.prunedBefore();
+    const { size } = await store.head();
+    const kept = await store.query({ from: cutoff }, from - 1, 1);
+    const to = kept.length > 0 ? (JSON.parse(kept[0]) as AuditRecord).index : size;
+    if (to <= from) return undefined;
+    const archive = this.options.archive ? await this.options.archive(from, to, this.lines(from, to)) : undefined;
+    const frontier = new MerkleFrontier();
+    for (let at = 0; at < to; at += 10_000) for (const leaf of await store.leaves(at, Math.min(to, at + 10_000))) frontier.append(leaf);
+    const [last] = await store.read(to - 1, to);
+    const key = activeSigningKey(this.options.keys);
+    const checkpoint = signCheckpoint(
+      {
+        v: 1,
+        log: this.options.keys.logId,
+        size: to,
+        root: frontier.root().toString('hex'),
+        time: new Date(this.options.clock.now()).toISOString(),
+        kid: key.kid,
+        prev: (JSON.parse(last) as AuditRecord).hash,
+        frontier: frontier.nodes().map((h) => h.toString('hex')),
+      },
+      key.privateKey,
+    );
+    await store.addCheckpoint(checkpoint);
+    await store.prune(to);
+    await this.append({
+      code: AuditEventCode.AUDIT_PRUNED,
+      at: new Date(this.options.clock.now()).toISOString(),
+      subject: by,
+      action: 'audit.prune',
+      resource: 'relay',
+      reason: `records older than ${cutoff}`,
+      detail: { from, to: to - 1, root: checkpoint.root, ...(archive ? { archive } : {}) },
+    });
+    this.options.log.info({ from, to: to - 1, archive }, 'audit records pruned');
+    return { from, to, archive, checkpoint };
+  }
+
+  /** Whether pruned records are archived first. */
+  get archives(): boolean {
+    return this.options.archive !== undefined;
+  }
+
+  /** The first index still stored (records before it were pruned). */
+  prunedBefore(): Promise<number> {
+    return this.options.store.prunedBefore();
+  }
+
   /** Every signing public key, PEM. */
   publicKeys(): string {
     return publicKeysPem(this.options.keys);
@@ -306,6 +385,8 @@ export class ChainedAuditLog implements AuditSink {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.timer) clearInterval(this.timer);
+    clearTimeout(this.retentionTimer);
+    clearInterval(this.retentionTimer);
     this.closing = true;
     await this.flush();
     try {

@@ -41,6 +41,8 @@ export const AuditEventCode = {
   RELAY_STARTED: 'relay.started',
   /** The relay stopped (drained and closed). */
   RELAY_STOPPED: 'relay.stopped',
+  /** Records older than the retention period were archived and pruned (a prune checkpoint keeps the tree going). */
+  AUDIT_PRUNED: 'audit.pruned',
   INVITE_CREATED: 'invite.created',
   INVITE_REVOKED: 'invite.revoked',
   INVITE_ACCEPTED: 'invite.accepted',

@@ -44,7 +44,7 @@ export interface AuditLogStore {
    * log's head is still `expected`; false, writing nothing, when another writer got there first.
    */
   append(expected: AuditHead, entries: readonly AuditLogEntry[]): Promise<boolean>;
-  /** Stored lines of records `from` (inclusive) to `to` (exclusive), in order. */
+  /** Stored lines of records `from` (inclusive) to `to` (exclusive), in order; pruned ones left out. */
   read(from: number, to: number): Promise<string[]>;
   /** Leaf hashes of records `from` to `to` (exclusive), in order. */
   leaves(from: number, to: number): Promise<Buffer[]>;
@@ -54,6 +54,13 @@ export interface AuditLogStore {
   getCursor(name: string): Promise<number>;
   /** Moves a reader's cursor forward (never back: a lower value is ignored), atomically. */
   setCursor(name: string, next: number): Promise<void>;
+  /**
+   * Drops the content of records before index `before` (retention), keeping their leaf hashes
+   * so the Merkle tree and its proofs go on; reads and queries skip them from then on.
+   */
+  prune(before: number): Promise<void>;
+  /** The first index whose record is still stored (0 until something is pruned). */
+  prunedBefore(): Promise<number>;
   addCheckpoint(checkpoint: Checkpoint): Promise<void>;
   /** Signed checkpoints, oldest first (at most `limit`, the newest ones). */
   checkpoints(limit?: number): Promise<Checkpoint[]>;

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { ErrorCode } from '@tether/shared';
 import { exportLines, parsePublicKeys, verifyConsistency, verifyInclusion, verifyLog, type Checkpoint } from '@tether/shared/audit';
+import { archiveToFolder } from '../audit/archive-files.js';
 import { generateAuditKeyring, type AuditKeyring } from '../audit/audit-keys.js';
 import { fingerprint } from '../audit/details-cipher.js';
 import { ADMIN_TOKEN, bearer, createTestRelay, createUser } from '../test-support/testing.js';
@@ -136,4 +137,59 @@ test('fail closed: while the audit log cannot be written, requests are refused b
   const verdict = verifyLog(exportLines(exported.body));
   assert.equal(verdict.ok, true, verdict.problem?.message);
   assert.ok(exported.body.includes('"event":"user.created"'));
+});
+
+test('prune archives the old records, a prune checkpoint keeps the rest verifiable on its own, and archive + rest verify whole', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tether-prune-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const archiveDir = join(dir, 'archive');
+  const keys = generateAuditKeyring();
+  const relay = await createTestRelay(t, {}, join(dir, 'tether.db'), { auditLog: { keys, checkpointIntervalMs: 0, archive: archiveToFolder(archiveDir) } });
+  for (let i = 0; i < 8; i++) await createUser(relay, `u${i}`);
+  const before = (await relay.app.inject({ method: 'POST', url: '/v1/audit/checkpoint', headers: admin })).json<Checkpoint>();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const cutoff = new Date().toISOString();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  for (let i = 0; i < 4; i++) await createUser(relay, `v${i}`);
+
+  const answer = (await relay.app.inject({ method: 'POST', url: '/v1/audit/prune', headers: admin, payload: { before: cutoff } })).json<{ pruned: number; from: number; to: number; archive: string }>();
+  assert.equal(answer.from, 0);
+  assert.equal(answer.to, before.size - 1, 'every record before the cutoff, and none after');
+  assert.equal(answer.archive, `audit-0-${before.size - 1}.jsonl`);
+  const again = (await relay.app.inject({ method: 'POST', url: '/v1/audit/prune', headers: admin, payload: { before: cutoff } })).json<{ pruned: number }>();
+  assert.equal(again.pruned, 0, 'a second prune finds nothing');
+  for (let i = 0; i < 3; i++) await createUser(relay, `w${i}`);
+  await relay.app.inject({ method: 'POST', url: '/v1/audit/checkpoint', headers: admin });
+
+  const rest = exportLines((await relay.app.inject({ method: 'GET', url: '/v1/audit/export', headers: admin })).body);
+  assert.equal((JSON.parse(rest[0]) as { index: number }).index, before.size, 'the export starts after the pruned records');
+  const entries = (await relay.app.inject({ method: 'GET', url: '/v1/audit?event=user.created', headers: admin })).json<{ entries: { target: string }[] }>().entries;
+  assert.ok(entries.every((e) => !/^user:u/.test(e.target)), 'pruned records are not listed');
+  assert.ok(entries.some((e) => e.target === 'user:w2'));
+  const pruned = (await relay.app.inject({ method: 'GET', url: '/v1/audit?event=audit.pruned', headers: admin })).json<{ entries: { actor: string; details: { detail: { from: number; to: number; archive: string } } }[] }>().entries;
+  assert.deepEqual(pruned.map((e) => [e.actor, e.details.detail.from, e.details.detail.to, e.details.detail.archive]), [['admin', 0, before.size - 1, answer.archive]]);
+
+  const checkpoints = (await relay.app.inject({ method: 'GET', url: '/v1/audit/checkpoints', headers: admin })).json<{ checkpoints: Checkpoint[] }>().checkpoints;
+  const publicKeys = parsePublicKeys((await relay.app.inject({ method: 'GET', url: '/v1/audit/keys', headers: admin })).json<{ pem: string }>().pem);
+  const alone = verifyLog(rest, { keys: publicKeys, checkpoints });
+  assert.equal(alone.ok, true, alone.problem?.message);
+  assert.equal(alone.first, before.size);
+  assert.equal(alone.checkpointsChecked, 2, 'the one of the same size as the prune, and the one after');
+  const archived = exportLines(readFileSync(join(archiveDir, answer.archive), 'utf8'));
+  assert.equal(archived.length, before.size);
+  const whole = verifyLog([...archived, ...rest], { keys: publicKeys, checkpoints });
+  assert.equal(whole.ok, true, whole.problem?.message);
+  assert.equal(whole.checkpointsChecked, 3, 'the one before the prune, the prune checkpoint, and the one after');
+  const withoutPrune = verifyLog(rest, { keys: publicKeys, checkpoints: checkpoints.filter((c) => c.frontier === undefined) });
+  assert.equal(withoutPrune.problem?.kind, 'gap', 'without the prune checkpoint the missing start is a gap');
+  const tampered = [...rest];
+  tampered[0] = tampered[0].replace('"outcome":"success"', '"outcome":"failure"');
+  assert.equal(verifyLog(tampered, { keys: publicKeys, checkpoints }).problem?.index, before.size);
+
+  const refusals = await createTestRelay(t, {}, ':memory:', { auditLog: { keys: generateAuditKeyring(), checkpointIntervalMs: 0 } });
+  const noArchive = await refusals.app.inject({ method: 'POST', url: '/v1/audit/prune', headers: admin, payload: { before: cutoff } });
+  assert.equal(noArchive.statusCode, 400);
+  assert.match(noArchive.json<{ message: string }>().message, /--audit-archive/);
+  const future = await relay.app.inject({ method: 'POST', url: '/v1/audit/prune', headers: admin, payload: { before: '2999-01-01T00:00:00Z' } });
+  assert.equal(future.statusCode, 400);
 });

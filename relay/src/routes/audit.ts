@@ -91,6 +91,17 @@ export const auditRoutes: FastifyPluginAsync<{ log: ChainedAuditLog | undefined 
 
     admin.post('/v1/audit/checkpoint', async () => theLog().checkpoint());
 
+    admin.post<{ Body: { before: string } }>('/v1/audit/prune', {
+      schema: { body: { type: 'object', additionalProperties: false, required: ['before'], properties: { before: { ...TIME, title: 'before' } } } },
+    }, async (request) => {
+      const chained = theLog();
+      if (!chained.archives) throw createError(ErrorCode.INVALID_ARGUMENT, 'this relay has no audit archive folder, and pruning without one would lose the records: start it with --audit-archive DIR');
+      const before = new Date(request.body.before);
+      if (before.getTime() > Date.now()) throw createError(ErrorCode.INVALID_ARGUMENT, 'before must not be in the future');
+      const pruned = await chained.prune(before.toISOString(), request.identity);
+      return pruned ? { pruned: pruned.to - pruned.from, from: pruned.from, to: pruned.to - 1, archive: pruned.archive ?? null, checkpoint: pruned.checkpoint } : { pruned: 0 };
+    });
+
     admin.get<{ Querystring: { limit?: string } }>('/v1/audit/checkpoints', {
       schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: whole('limit') } } },
     }, async (request) => ({ checkpoints: await theLog().checkpoints(Math.max(1, Math.min(num(request.query.limit) ?? 1000, 10_000))) }));

@@ -54,6 +54,29 @@ export function auditLogContract(name: string, withStore: (title: string, body: 
       await log.close();
     });
 
+    withStore('prune drops the content of old records but keeps their leaves, so the tree and the next appends go on', async (store) => {
+      const keys = generateAuditKeyring();
+      const log = new ChainedAuditLog({ store: store.auditLog, keys, clock, nodeId: 'n1', log: quiet, checkpointIntervalMs: 0 });
+      for (let i = 0; i < 30; i++) await log.append({ code: AuditEventCode.USER_CREATED, at: new Date(Date.parse('2026-01-01T00:00:00Z') + i * 60_000).toISOString(), subject: null, action: 'users.manage', resource: `user:u${i}` });
+      const whole = await log.checkpoint();
+      const result = await log.prune('2026-01-01T00:10:00.000Z', null);
+      assert.deepEqual([result?.from, result?.to, result?.archive], [0, 10, undefined]);
+      assert.equal(await store.auditLog.prunedBefore(), 10);
+      assert.deepEqual((await store.auditLog.read(0, 12)).map((l) => (JSON.parse(l) as AuditRecord).index), [10, 11]);
+      assert.equal((await store.auditLog.leaves(0, 30)).length, 30, 'leaf hashes stay');
+      assert.deepEqual((await log.query({ event: 'user.created' }, -1, 3)).map((e) => e.index), [10, 11, 12]);
+      const after = await log.checkpoint();
+      assert.equal(after.size, 31, 'the audit.pruned record was appended to the same chain');
+      const lines: string[] = [];
+      for await (const line of log.lines(0, after.size)) lines.push(line);
+      const verdict = verifyLog(lines, { keys: parsePublicKeys(publicKeysPem(keys)), checkpoints: await log.checkpoints() });
+      assert.equal(verdict.ok, true, verdict.problem?.message);
+      assert.equal(verdict.first, 10);
+      assert.deepEqual(await log.inclusion(3, whole.size).then((p) => p.root), whole.root, 'proofs still reach pruned leaves');
+      assert.equal(await log.prune('2026-01-01T00:05:00.000Z', null), undefined, 'nothing older left');
+      await log.close();
+    });
+
     withStore('a reader cursor starts at 0, moves forward only, and is seen by every node', async (store) => {
       const other = await twin(store);
       assert.equal(await store.auditLog.getCursor('syslog'), 0);

@@ -17,6 +17,14 @@ export interface Checkpoint {
   time: string;
   /** Id of the Ed25519 key that signed (keyId of its public key). */
   kid: string;
+  /**
+   * Only in a prune checkpoint (signed just before records 0..size-1 were pruned): the hash of
+   * record size-1 and the Merkle frontier of the first `size` leaves (hex, largest subtree
+   * first), so the records that remain verify on their own as a continuation of the same chain
+   * and tree.
+   */
+  prev?: string;
+  frontier?: string[];
   /** base64url Ed25519 signature over the canonical JSON of the fields above. */
   sig: string;
 }
@@ -25,8 +33,8 @@ export type UnsignedCheckpoint = Omit<Checkpoint, 'sig'>;
 
 /** The bytes a checkpoint's signature covers. */
 export function checkpointSigningBytes(c: UnsignedCheckpoint): Buffer {
-  const { v, log, size, root, time, kid } = c;
-  return canonicalBytes({ v, log, size, root, time, kid });
+  const { v, log, size, root, time, kid, prev, frontier } = c;
+  return canonicalBytes({ v, log, size, root, time, kid, ...(prev !== undefined ? { prev } : {}), ...(frontier !== undefined ? { frontier } : {}) });
 }
 
 /** A public key's id: the first 16 hex digits of SHA-256 over its SubjectPublicKeyInfo (DER). */
@@ -71,5 +79,8 @@ export function checkpointShapeProblem(value: unknown): string | undefined {
   if (!Number.isSafeInteger(c.size) || (c.size as number) < 0) return 'size is not a whole number';
   if (typeof c.root !== 'string' || !/^[0-9a-f]{64}$/.test(c.root)) return 'root is not a SHA-256 hash';
   for (const k of ['log', 'time', 'kid', 'sig'] as const) if (typeof c[k] !== 'string') return `${k} is not text`;
+  if (c.prev !== undefined && (typeof c.prev !== 'string' || !/^[0-9a-f]{64}$/.test(c.prev))) return 'prev is not a SHA-256 hash';
+  if (c.frontier !== undefined && (!Array.isArray(c.frontier) || !c.frontier.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)))) return 'frontier is not a list of SHA-256 hashes';
+  if ((c.prev === undefined) !== (c.frontier === undefined)) return 'a prune checkpoint needs both prev and frontier';
   return undefined;
 }

@@ -203,6 +203,27 @@ export class MerkleFrontier {
   root(): Buffer {
     return foldRight(this.#nodes);
   }
+
+  /** The subtree roots of the right edge, largest first (copies): what a prune checkpoint carries. */
+  nodes(): Buffer[] {
+    return this.#nodes.map((n) => Buffer.from(n));
+  }
+
+  /**
+   * The frontier of a tree of `size` leaves from its subtree roots (as `nodes()` gave them), so a
+   * log whose first records were pruned can go on growing the same tree. Throws RangeError when
+   * the count of roots is not the number of set bits of `size`, or a root is not 32 bytes.
+   */
+  static from(size: number, nodes: readonly Uint8Array[]): MerkleFrontier {
+    if (!isIndex(size)) throw new RangeError(`MerkleFrontier.from: size ${size} is not a whole number`);
+    let bits = 0;
+    for (let n = size; n > 0; n = half(n)) if (isOdd(n)) bits++;
+    if (nodes.length !== bits || !nodes.every(isHash)) throw new RangeError(`MerkleFrontier.from: a tree of ${size} leaves has ${bits} subtree roots of ${HASH_SIZE} bytes`);
+    const frontier = new MerkleFrontier();
+    for (const n of nodes) frontier.#nodes.push(Buffer.from(n));
+    frontier.#size = size;
+    return frontier;
+  }
 }
 
 // Appends `leaf` to a compact range of `count` leaves (one root per set bit of count, leftmost first),

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { encodeRecord, GENESIS_HASH, recordHash, recordShapeProblem, type AuditRecord } from './audit-record.js';
 import { checkpointShapeProblem, checkpointSignatureProblem, type Checkpoint } from './checkpoint.js';
-import { leafHash, rootFromLeafHashes } from './merkle.js';
+import { leafHash, MerkleFrontier } from './merkle.js';
 
 /** What is wrong with a log, named the way `tether audit verify` reports it. */
 export type LogProblemKind =
@@ -54,15 +54,23 @@ export function verifyLog(lines: readonly string[], options: VerifyOptions = {})
   const records: AuditRecord[] = [];
   const leaves: Buffer[] = [];
   let first = 0;
-  const verdict = (problem?: LogProblem): LogVerdict => ({
-    ok: problem === undefined,
-    first,
-    records: records.length,
-    root: first === 0 && problem === undefined ? rootFromLeafHashes(leaves).toString('hex') : null,
-    checkpointsChecked,
-    ...(problem ? { problem } : {}),
-  });
   let checkpointsChecked = 0;
+  // A log whose first records were pruned starts where a prune checkpoint says: its frontier
+  // continues the tree and its prev the chain.
+  const start = pruneStart(lines, checkpoints);
+  if (start) first = start.size;
+  const tree = start ? MerkleFrontier.from(start.size, start.frontier.map((h) => Buffer.from(h, 'hex'))) : new MerkleFrontier();
+  if (start && tree.root().toString('hex') !== start.root) {
+    return { ok: false, first, records: 0, root: null, checkpointsChecked, problem: { kind: 'checkpoint', index: null, message: `the prune checkpoint of size ${start.size} does not hold together: its frontier does not hash to its root` } };
+  }
+  const verdict = (problem?: LogProblem): LogVerdict => {
+    let root: string | null = null;
+    if (problem === undefined && (first === 0 || start)) {
+      while (tree.size < first + leaves.length) tree.append(leaves[tree.size - first]);
+      root = tree.root().toString('hex');
+    }
+    return { ok: problem === undefined, first, records: records.length, root, checkpointsChecked, ...(problem ? { problem } : {}) };
+  };
 
   for (let p = 0; p < lines.length; p++) {
     const line = lines[p];
@@ -83,7 +91,7 @@ export function verifyLog(lines: readonly string[], options: VerifyOptions = {})
     if (recordHash(record) !== record.hash) return verdict({ kind: 'hash', index: at, message: `record ${at} does not match its hash: its content was changed` });
     if (record.index > at && !laterLineHasIndex(lines, p + 1, at)) return verdict({ kind: 'gap', index: at, message: `record ${at} is missing (the next record found is ${record.index})` });
     if (record.index !== at) return verdict({ kind: 'order', index: at, message: `record ${at} is out of place: found record ${record.index} there (reordered, duplicated or inserted)` });
-    const prev = p === 0 ? (at === 0 ? GENESIS_HASH : record.prev) : records[p - 1].hash;
+    const prev = p === 0 ? (at === 0 ? GENESIS_HASH : (start?.prev ?? record.prev)) : records[p - 1].hash;
     if (record.prev !== prev) return verdict({ kind: 'chain', index: at, message: `record ${at} does not follow record ${at - 1}: its prev hash differs (a record was replaced, inserted or rewritten)` });
     records.push(record);
     leaves.push(leafHash(Buffer.from(line, 'utf8')));
@@ -93,30 +101,48 @@ export function verifyLog(lines: readonly string[], options: VerifyOptions = {})
     return verdict({ kind: 'checkpoint', index: null, message: 'checkpoints need the public key to be checked (--key)' });
   }
   let before: Checkpoint | undefined;
-  let verifiedSize = 0;
+  let verifiedSize = first;
   for (const [n, value] of checkpoints.entries()) {
     const shape = checkpointShapeProblem(value);
     if (shape) return verdict({ kind: 'checkpoint', index: null, message: `checkpoint ${n + 1} is malformed: ${shape}` });
     const c = value as Checkpoint;
     const signature = checkpointSignatureProblem(c, options.keys!);
     if (signature) return verdict({ kind: signature.startsWith('signed by an unknown') ? 'unknown-key' : 'signature', index: null, message: `checkpoint ${n + 1} (size ${c.size}): ${signature}` });
-    if (before && (c.log !== before.log || c.size < before.size || c.time < before.time)) {
-      const why = c.log !== before.log ? 'is of another log' : 'is older than the one before it (checkpoints out of order)';
-      return verdict({ kind: 'checkpoint', index: null, message: `checkpoint ${n + 1} (size ${c.size}) ${why}` });
+    if (before && c.log !== before.log) return verdict({ kind: 'checkpoint', index: null, message: `checkpoint ${n + 1} (size ${c.size}) is of another log` });
+    // A prune checkpoint is signed when records are pruned, after bigger checkpoints: it is out of the order check.
+    const isPrune = c.frontier !== undefined;
+    if (!isPrune && before && (c.size < before.size || c.time < before.time)) {
+      return verdict({ kind: 'checkpoint', index: null, message: `checkpoint ${n + 1} (size ${c.size}) is older than the one before it (checkpoints out of order)` });
     }
-    before = c;
+    if (!isPrune || !before) before = c;
+    // Checkpoints of the pruned part were checked when it was whole (its archive verifies against them).
+    if (c.size < first || (start && c === start)) continue;
     const end = first + records.length;
     if (c.size > end) {
       return verdict({ kind: 'truncated', index: end, message: `the log ends after record ${end - 1} but a checkpoint signed ${c.time} covers ${c.size} records: records ${end}..${c.size - 1} were removed` });
     }
-    const root = rootFromLeafHashes(leaves.slice(0, c.size)).toString('hex');
-    if (root !== c.root) {
+    while (tree.size < c.size) tree.append(leaves[tree.size - first]);
+    if (tree.root().toString('hex') !== c.root) {
       return verdict({ kind: 'root', index: verifiedSize, message: `records ${verifiedSize}..${c.size - 1} do not match the checkpoint signed ${c.time}: a record from ${verifiedSize} on was changed and the chain rewritten after it` });
     }
     verifiedSize = c.size;
     checkpointsChecked++;
   }
   return verdict();
+}
+
+/** The prune checkpoint a file starting after record 0 begins at, when the checkpoints hold one. */
+function pruneStart(lines: readonly string[], checkpoints: readonly unknown[]): (Checkpoint & { prev: string; frontier: string[] }) | undefined {
+  if (checkpoints.length === 0 || lines.length === 0) return undefined;
+  let index: unknown;
+  try {
+    index = (JSON.parse(lines[0]) as { index?: unknown }).index;
+  } catch {
+    return undefined;
+  }
+  if (typeof index !== 'number' || index === 0) return undefined;
+  const found = checkpoints.find((c) => checkpointShapeProblem(c) === undefined && (c as Checkpoint).size === index && (c as Checkpoint).frontier !== undefined);
+  return found as (Checkpoint & { prev: string; frontier: string[] }) | undefined;
 }
 
 /** Whether a line from `from` on holds record `index`: then a record ahead of its place was moved, not a gap. */

@@ -31,7 +31,16 @@ if tonumber(ARGV[2]) > current then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]
 return 1
 `;
 
+/** KEYS lines, cursors; ARGV from, to (exclusive): empties the lines in [from, to) and moves the prune mark. */
+const PRUNE = `
+for i = tonumber(ARGV[1]), tonumber(ARGV[2]) - 1 do redis.call('LSET', KEYS[1], i, '') end
+local current = tonumber(redis.call('HGET', KEYS[2], '#pruned') or '0')
+if tonumber(ARGV[2]) > current then redis.call('HSET', KEYS[2], '#pruned', ARGV[2]) end
+return 1
+`;
+
 interface AuditScripts {
+  tetherAuditPrune(lines: string, cursors: string, from: string, to: string): Promise<number>;
   tetherAuditAppend(head: string, lines: string, leaves: string, ...args: string[]): Promise<number>;
   tetherAuditCursor(cursors: string, name: string, next: string): Promise<number>;
 }
@@ -52,6 +61,7 @@ export class RedisAuditLog implements AuditLogStore {
     this.keys = { head: `${base}head`, lines: `${base}lines`, leaves: `${base}leaves`, checkpoints: `${base}checkpoints`, cursors: `${base}cursors` };
     client.defineCommand('tetherAuditAppend', { lua: APPEND, numberOfKeys: 3 });
     client.defineCommand('tetherAuditCursor', { lua: SET_CURSOR, numberOfKeys: 1 });
+    client.defineCommand('tetherAuditPrune', { lua: PRUNE, numberOfKeys: 2 });
     this.scripts = client as unknown as AuditScripts;
   }
 
@@ -73,7 +83,19 @@ export class RedisAuditLog implements AuditLogStore {
 
   read(from: number, to: number): Promise<string[]> {
     if (to <= from) return Promise.resolve([]);
-    return callRedis(() => this.client.lrange(this.keys.lines, from, to - 1));
+    return callRedis(async () => (await this.client.lrange(this.keys.lines, from, to - 1)).filter((line) => line !== ''));
+  }
+
+  async prune(before: number): Promise<void> {
+    // In chunks, so one script never holds Redis for long.
+    for (let from = await this.prunedBefore(); from < before; from += 1000) {
+      const to = Math.min(before, from + 1000);
+      await callRedis(() => this.scripts.tetherAuditPrune(this.keys.lines, this.keys.cursors, String(from), String(to)));
+    }
+  }
+
+  prunedBefore(): Promise<number> {
+    return this.getCursor('#pruned');
   }
 
   leaves(from: number, to: number): Promise<Buffer[]> {
@@ -84,7 +106,7 @@ export class RedisAuditLog implements AuditLogStore {
   async query(filter: AuditFilter, after: number, limit: number): Promise<string[]> {
     const found: string[] = [];
     const { size } = await this.head();
-    for (let from = after + 1; from < size && found.length < limit; from += SCAN_CHUNK) {
+    for (let from = Math.max(after + 1, await this.prunedBefore()); from < size && found.length < limit; from += SCAN_CHUNK) {
       for (const line of await this.read(from, Math.min(size, from + SCAN_CHUNK))) {
         if (matches(JSON.parse(line) as Record<string, string>, filter)) found.push(line);
         if (found.length >= limit) break;

@@ -28,6 +28,9 @@ CREATE TABLE IF NOT EXISTS audit_checkpoints (
 );
 `;
 
+/** The cursor that records how far the log was pruned (a name no sink can take: sinks are URLs). */
+const PRUNED = '#pruned';
+
 /**
  * The audit log in the relay's SQLite file. An append checks the head and inserts in one
  * IMMEDIATE transaction, so two processes on the same file cannot fork the chain.
@@ -43,7 +46,8 @@ export class SqliteAuditLog implements AuditLogStore {
       insert: db.prepare<[number, string, Buffer, string, string, string, string, string, string]>(
         'INSERT INTO audit_log (idx, line, leaf, hash, time, event, actor, target, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      read: db.prepare<[number, number], { line: string }>('SELECT line FROM audit_log WHERE idx >= ? AND idx < ? ORDER BY idx'),
+      read: db.prepare<[number, number], { line: string }>("SELECT line FROM audit_log WHERE idx >= ? AND idx < ? AND line != '' ORDER BY idx"),
+      prune: db.prepare<[number]>("UPDATE audit_log SET line = '', event = '', actor = '', target = '', outcome = '' WHERE idx < ? AND line != ''"),
       leaves: db.prepare<[number, number], { leaf: Buffer }>('SELECT leaf FROM audit_log WHERE idx >= ? AND idx < ? ORDER BY idx'),
       addCheckpoint: db.prepare<[string]>('INSERT INTO audit_checkpoints (body) VALUES (?)'),
       getCursor: db.prepare<[string], { next: number }>('SELECT next FROM audit_cursors WHERE name = ?'),
@@ -80,7 +84,7 @@ export class SqliteAuditLog implements AuditLogStore {
   }
 
   async query(filter: AuditFilter, after: number, limit: number): Promise<string[]> {
-    const where = ['idx > ?'];
+    const where = ["idx > ?", "line != ''"];
     const params: (string | number)[] = [after];
     const add = (clause: string, value: string | undefined): void => {
       if (value === undefined) return;
@@ -104,6 +108,17 @@ export class SqliteAuditLog implements AuditLogStore {
 
   async setCursor(name: string, next: number): Promise<void> {
     this.stmts.setCursor.run(name, next);
+  }
+
+  async prune(before: number): Promise<void> {
+    this.db.transaction(() => {
+      this.stmts.prune.run(before);
+      this.stmts.setCursor.run(PRUNED, before);
+    }).immediate();
+  }
+
+  async prunedBefore(): Promise<number> {
+    return this.stmts.getCursor.get(PRUNED)?.next ?? 0;
   }
 
   async addCheckpoint(checkpoint: Checkpoint): Promise<void> {
