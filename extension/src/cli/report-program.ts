@@ -14,8 +14,12 @@ export function addReportCommands(program: Command, ctx: RunContext): void {
   const report = program.command('report').summary('compliance reports from the audit log')
     .description("Reports made from the relay's audit log, verified where they are made (with the admin token).");
   group(report, 'report kind');
+  examples(report, [
+    ['tether report compliance --framework soc2 --out soc2.html', 'the last 90 days of evidence for SOC 2, as HTML'],
+  ]);
 
   const compliance = addClientOptions(report.command('compliance')
+    .summary('evidence for SOC 2, ISO 27001 or HIPAA controls, with the gaps found (HTML, JSON, PDF)')
     .description([
       "Evidence for the controls of a framework that Tether's audit log speaks to (SOC 2 CC6.1-CC6.3, CC6.6, CC7.2; ISO/IEC 27001:2022 A.5.15, A.5.16, A.5.18, A.8.5, A.8.15, A.8.16; HIPAA §164.312(a)(1), (b), (c)(1), (d)): who holds access to what and since when, grants and removals, reviews and their approvers, failed sign-ins, sessions per tunnel and admin actions over the period, the log verified here with the relay's public keys and checkpoints, and the gaps found.",
       'HTML for people (no scripts), JSON for tools, PDF printed from the HTML by headless Chromium. Written to FILE with mode 0600: it names people and addresses.',

@@ -69,10 +69,12 @@ function sections(r: ComplianceReport): Record<SectionId, string> {
     : `<p class="bad">No verified checkpoint covers the period's last record.</p>`;
   return {
     integrity: `${verdict}${e.records.last === null ? '' : covering}
-<dl><dt>Records in the period</dt><dd>${e.records.inPeriod}${e.records.first === null ? '' : ` (indexes ${e.records.first}..${e.records.last})`}</dd>
-<dt>Records replayed for access held</dt><dd>${e.records.replayed} (from index 0 to the period's end)</dd>
-<dt>Records whose details could not be opened</dt><dd>${e.records.unreadable}</dd>
-<dt>Records shown by the relay that differ from the verified log</dt><dd>${i.mismatched.length}</dd></dl>`,
+<table class="meta"><tbody>
+<tr><td>Records in the period</td><td>${e.records.inPeriod}${e.records.first === null ? '' : ` (indexes ${e.records.first}..${e.records.last})`}</td></tr>
+<tr><td>Records replayed for access held</td><td>${e.records.replayed} (from index 0 to the period's end)</td></tr>
+<tr><td>Details unreadable</td><td>${e.records.unreadable} (records whose details key is no longer on the relay)</td></tr>
+<tr><td>Differing from the log</td><td>${i.mismatched.length} (records the relay showed whose fields differ from the verified export)</td></tr>
+</tbody></table>`,
     accessHolders: `<p>Replayed from the log's first record to the end of the period: owners from tunnel claims, members from grants, less removals, blocks, expiries and deletions.</p>${table('Access held at the end of the period', ['Tunnel', 'User', 'Role', 'How given', 'Since', 'Last changed', 'Expires', 'Granted by'], e.accessHolders.map((h) => [h.tunnel, h.user, h.role, h.source, timeText(h.since), timeText(h.changedAt), timeText(h.expiresAt), h.grantedBy]), 'Nobody holds access.')}`,
     grants: table('Grants in the period', ['Record', 'Time', 'Tunnel', 'User', 'Role', 'How given', 'Expires', 'By'], e.grants.map((g) => [g.index, timeText(g.time), g.tunnel, g.user, g.role, g.source, timeText(g.expiresAt), g.by]), 'No access was granted in the period.', [0]),
     removals: table('Access ended in the period', ['Record', 'Time', 'Tunnel', 'User', 'Role', 'How', 'By'], e.removals.map((x) => [x.index ?? '-', timeText(x.time), x.tunnel, x.user, x.role, x.how, x.by]), 'No access ended in the period.', [0]),
@@ -93,13 +95,12 @@ table{border-collapse:collapse;width:100%;margin:.4em 0 1em;font-size:.92em}
 caption{text-align:left;font-weight:bold;padding:.2em 0}
 th,td{border:1px solid #999;padding:.25em .45em;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#e8e8e8}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-.meta td:first-child{width:11em;font-weight:bold}
+.meta{break-inside:avoid}.meta td:first-child{width:13em;font-weight:bold}
 .ok{color:#0a5d1a;font-weight:bold}.bad{color:#a00000;font-weight:bold}
 .gap{color:#a00000}.nogap{color:#0a5d1a}
 .control{border:1px solid #bbb;padding:.2em .9em .6em;margin:.8em 0;break-inside:avoid}
 .asks{font-style:italic}.empty{color:#555;font-style:italic}
 code{font-size:.85em;overflow-wrap:anywhere}
-dl{display:grid;grid-template-columns:max-content auto;gap:.1em 1em}dt{font-weight:bold}dd{margin:0}
 footer{margin-top:2em;color:#555;font-size:.85em}
 @page{size:A4;margin:14mm 12mm}
 @media print{body{margin:0;max-width:none;padding:0}a{color:inherit;text-decoration:none}h2{break-after:avoid}tr,.control{break-inside:avoid}thead{display:table-header-group}}
