@@ -93,7 +93,7 @@ h1{font-size:1.6em;margin:0 0 .2em}h2{font-size:1.25em;border-bottom:2px solid #
 h3{font-size:1.05em;margin:1.2em 0 .3em}
 table{border-collapse:collapse;width:100%;margin:.4em 0 1em;font-size:.92em}
 caption{text-align:left;font-weight:bold;padding:.2em 0}
-th,td{border:1px solid #999;padding:.25em .45em;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border:1px solid #999;padding:.25em .45em;text-align:left;vertical-align:top;overflow-wrap:break-word}
 th{background:#e8e8e8}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .meta{break-inside:avoid}.meta td:first-child{width:13em;font-weight:bold}
 .ok{color:#0a5d1a;font-weight:bold}.bad{color:#a00000;font-weight:bold}
@@ -101,7 +101,6 @@ th{background:#e8e8e8}td.num,th.num{text-align:right;font-variant-numeric:tabula
 .control{border:1px solid #bbb;padding:.2em .9em .6em;margin:.8em 0;break-inside:avoid}
 .asks{font-style:italic}.empty{color:#555;font-style:italic}
 code{font-size:.85em;overflow-wrap:anywhere}
-footer{margin-top:2em;color:#555;font-size:.85em}
 @page{size:A4;margin:14mm 12mm}
 @media print{body{margin:0;max-width:none;padding:0}a{color:inherit;text-decoration:none}h2{break-after:avoid}tr,.control{break-inside:avoid}thead{display:table-header-group}}
 `;
@@ -141,6 +140,7 @@ ${c.gaps.length === 0 ? '<p class="nogap">No gap found in the period.</p>' : `<p
 <tr><td>Generated</td><td>${escapeHtml(timeText(r.generatedAt))}</td></tr>
 <tr><td>Audit log</td><td class="${r.integrity.ok ? 'ok' : 'bad'}">${r.integrity.ok ? 'verified intact' : 'did not verify'}</td></tr>
 <tr><td>Controls with gaps</td><td>${r.controlsWithGaps} of ${r.controls.length}</td></tr>
+<tr><td>Made by</td><td>tether report compliance (${escapeHtml(r.format)})</td></tr>
 </tbody></table>
 <p>Every figure below is counted from Tether's signed, hash-chained audit log for the period; the log was verified where this report was made, not by the relay. The control descriptions are summaries, not the framework's text.</p>
 </header>
@@ -151,7 +151,6 @@ ${summary}
 ${controls}
 ${order.map((id) => `<section id="${id}">\n<h2>${escapeHtml(TITLES[id])}</h2>\n${body[id]}\n</section>`).join('\n')}
 </main>
-<footer>Made by tether report compliance (${escapeHtml(r.format)}).</footer>
 </body>
 </html>
 `;
