@@ -65,7 +65,7 @@ const FRAMEWORKS: Record<FrameworkId, Framework> = {
     id: 'hipaa',
     name: 'HIPAA Security Rule, technical safeguards (45 CFR §164.312)',
     controls: [
-      { id: '§164.312(a)(1)', title: 'Access control', asks: 'Only the people and programs that have been given access rights may reach systems holding electronic protected health information.', sections: ['accessHolders', 'grants', 'removals', 'denied'], gaps: ['grants-without-expiry', 'no-access-review'] },
+      { id: '§164.312(a)(1)', title: 'Access control', asks: 'Only the people and programs that have been given access rights may reach systems holding electronic protected health information.', sections: ['accessHolders', 'grants', 'removals', 'reviews', 'denied'], gaps: ['grants-without-expiry'] },
       { id: '§164.312(b)', title: 'Audit controls', asks: 'Activity in systems holding electronic protected health information is recorded and can be examined.', sections: ['integrity', 'sessions', 'adminActions'], gaps: ['details-unreadable', 'no-records', ...LOG] },
       { id: '§164.312(c)(1)', title: 'Integrity', asks: 'Electronic protected health information is protected from being changed or destroyed without authority.', scope: "Tether carries connections; it does not hold the information itself. The evidence here is the integrity of the access record (the audit log), not of the data behind the tunnels.", sections: ['integrity'], gaps: LOG },
       { id: '§164.312(d)', title: 'Person or entity authentication', asks: 'Anyone seeking access is verified to be who they claim to be.', sections: ['signIns', 'failedSignIns'], gaps: ['failed-sign-ins-without-follow-up'] },
