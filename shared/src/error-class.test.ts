@@ -53,6 +53,7 @@ const expected: Record<ErrorCodeName, ErrorClass> = {
   SSH_CONNECT_FAILED: 'final',
   IDENTITY_UNREADABLE: 'final',
   SERVICE_FAILED: 'final',
+  PDF_RENDER_FAILED: 'final',
   STORE_UNAVAILABLE: 'retryable',
   INVITE_INVALID: 'refusal',
   INVITE_REVOKED: 'refusal',

@@ -72,6 +72,7 @@ const CLASS_OF: Readonly<Record<ErrorCodeString, ErrorClass>> = {
   [ErrorCode.SSH_CONNECT_FAILED]: 'final',
   [ErrorCode.IDENTITY_UNREADABLE]: 'final',
   [ErrorCode.SERVICE_FAILED]: 'final',
+  [ErrorCode.PDF_RENDER_FAILED]: 'final',
   [ErrorCode.INVITE_INVALID]: 'refusal',
   [ErrorCode.INVITE_REVOKED]: 'refusal',
   [ErrorCode.INVITE_EXPIRED]: 'refusal',

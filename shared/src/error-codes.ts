@@ -107,6 +107,8 @@ export const ErrorCode = {
   REVIEW_REFUSED: 'TETHER_ERR_REVIEW_REFUSED',
   /** The relay's shared store (Redis) does not answer: the request may succeed once it is back. */
   STORE_UNAVAILABLE: 'TETHER_ERR_STORE_UNAVAILABLE',
+  /** A PDF could not be made: no headless Chromium found, or it failed. */
+  PDF_RENDER_FAILED: 'TETHER_ERR_PDF_RENDER_FAILED',
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;
 export type ErrorCodeString = (typeof ErrorCode)[ErrorCodeName];

@@ -97,7 +97,7 @@ describe('shell completion', HANG_GUARD, () => {
     }
   });
 
-  const commands = ['access', 'audit', 'cluster', 'completion', 'connect', 'help', 'invite', 'members', 'proxy', 'relay', 'service', 'share', 'ssh', 'status', 'tunnel', 'tunnels', 'user'];
+  const commands = ['access', 'audit', 'cluster', 'completion', 'connect', 'help', 'invite', 'members', 'proxy', 'relay', 'report', 'service', 'share', 'ssh', 'status', 'tunnel', 'tunnels', 'user'];
   const cases = [
     ['a command', 'tether sh', ['share']],
     ['every command', 'tether ', commands],
@@ -109,6 +109,7 @@ describe('shell completion', HANG_GUARD, () => {
     ['the roles of invite create --role', 'tether invite create --role ', ['admin', 'connect', 'view']],
     ['the actions of service', 'tether service ', ['install', 'list', 'uninstall']],
     ['the actions of audit', 'tether audit ', ['checkpoint', 'checkpoints', 'export', 'key', 'log', 'rotate-keys', 'verify']],
+    ['the frameworks of report compliance --framework', 'tether report compliance --framework ', ['hipaa', 'iso27001', 'soc2']],
     ['the outcomes of audit export --outcome', 'tether audit export --outcome ', ['failure', 'success']],
     ['an option of a sub-action', 'tether user create --t', ['--token']],
     ['choices of an option', 'tether relay --log-format ', ['json', 'pretty']],
