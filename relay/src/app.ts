@@ -219,6 +219,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     auditor.record(AuditEventCode.RELAY_STARTED, self, 'relay.start', 'relay', { detail: { version: options.version ?? 'unknown', store: clusterStore ? 'redis' : 'sqlite', ...changed } });
   });
   app.addHook('onClose', async () => {
+    auditor.flushBursts();
     auditor.record(AuditEventCode.RELAY_STOPPED, self, 'relay.stop', 'relay');
     // Leaves the registry at once (others stop listing it), before the store's client closes.
     await nodes?.stop();

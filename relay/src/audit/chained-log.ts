@@ -178,6 +178,8 @@ export class ChainedAuditLog implements AuditSink {
         if (this.failing) this.options.log.info({ pending: this.queue.length }, 'audit log writable again');
         this.failing = false;
         backoff = 100;
+        // SQLite appends synchronously: between batches, let the event loop serve everyone else.
+        if (this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
       } catch (err) {
         if (!this.failing) this.options.log.error({ err: (err as Error).message, pending: this.queue.length }, 'audit records cannot be written; retrying');
         this.failing = true;

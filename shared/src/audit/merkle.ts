@@ -215,7 +215,7 @@ export class MerkleFrontier {
    * the count of roots is not the number of set bits of `size`, or a root is not 32 bytes.
    */
   static from(size: number, nodes: readonly Uint8Array[]): MerkleFrontier {
-    if (!isIndex(size)) throw new RangeError(`MerkleFrontier.from: size ${size} is not a whole number`);
+    if (!isIndex(size)) throw new RangeError(`MerkleFrontier.from: size ${String(size)} is not a whole number`);
     let bits = 0;
     for (let n = size; n > 0; n = half(n)) if (isOdd(n)) bits++;
     if (nodes.length !== bits || !nodes.every(isHash)) throw new RangeError(`MerkleFrontier.from: a tree of ${size} leaves has ${bits} subtree roots of ${HASH_SIZE} bytes`);
