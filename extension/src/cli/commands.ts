@@ -84,6 +84,13 @@ function addRelayCommand(program: Command, ctx: RunContext): void {
       path: true,
     }))
     .addOption(new FlagOption('--audit-fail-closed', 'refuse requests and stream opens while the audit log cannot be written', { env: 'TETHER_AUDIT_FAIL_CLOSED' }))
+    .addOption(new FlagOption('--audit-syslog <url>', 'forward the audit log to a syslog collector: tcp://HOST:PORT or tls://HOST:PORT (RFC 5424, octet-counted)', { env: 'TETHER_AUDIT_SYSLOG' }))
+    .addOption(new FlagOption('--audit-syslog-format <format>', 'the messages sent to --audit-syslog', { choices: ['rfc5424', 'cef'], default: 'rfc5424', env: 'TETHER_AUDIT_SYSLOG_FORMAT' }))
+    .addOption(new FlagOption('--audit-syslog-ca <file>', "with tls://: the PEM of the CA that signed the collector's certificate", { default: "the system's CAs", env: 'TETHER_AUDIT_SYSLOG_CA', path: true }))
+    .addOption(new FlagOption('--audit-hec <url>', 'forward the audit log to a Splunk HTTP Event Collector, e.g. https://splunk:8088', { env: 'TETHER_AUDIT_HEC' }))
+    .addOption(new FlagOption('--audit-hec-token <token>', "the collector's token; a flag shows in ps, prefer the variable", { env: 'TETHER_AUDIT_HEC_TOKEN' }))
+    .addOption(new FlagOption('--audit-hec-ca <file>', "with https://: the PEM of the CA that signed the collector's certificate", { default: "the system's CAs", env: 'TETHER_AUDIT_HEC_CA', path: true }))
+    .addOption(new FlagOption('--audit-hec-index <index>', 'the Splunk index of the events', { default: "the token's", env: 'TETHER_AUDIT_HEC_INDEX' }))
     .addOption(new FlagOption('--limit <name=n>', 'set one of the limits of docs/relay.md, e.g. maxLinksPerUser=100', { repeatable: true }))
     .optionsGroup('Cluster options (docs/cluster.md):')
     .addOption(new FlagOption('--redis <url>', 'keep users, tokens and tunnel names in this Redis, shared by every node given it, instead of SQLite; needs --cluster-secret and --admin-token', { env: 'TETHER_REDIS_URL' }))
