@@ -63,6 +63,7 @@ export function decisionOf(entry: AuditEntryView): { action?: string; rule?: str
 }
 
 /** Control characters (newlines included) as spaces: one record stays one line wherever it goes. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const oneLine = (value: string): string => value.replace(/[\u0000-\u001f\u007f]+/g, ' ');
 
 /** e.g. `access.denied: user:bob on tunnel:web, failure (rule not-owner; reason …) [#41]`. */

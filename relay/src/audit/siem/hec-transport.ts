@@ -38,6 +38,9 @@ export class HecTransport implements SiemTransport {
     return this.ok;
   }
 
+  /** Each answer acknowledges its batch: nothing to lose between requests. */
+  readonly connection = 0;
+
   send(messages: readonly Buffer[]): Promise<void> {
     const body = Buffer.concat(messages);
     const client = this.endpoint.protocol === 'https:' ? https : http;

@@ -26,6 +26,11 @@ export interface SiemForwarderOptions {
   pollMs?: number;
   /** First and longest wait after a failure (defaults 100 ms and 30 s; doubling). */
   backoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * How long the connection a batch was written on must stay up before the batch counts as
+   * delivered (default 500 ms; 0 for a transport that acknowledges, like HEC).
+   */
+  confirmMs?: number;
   /** The lag gauge, labelled by sink (tether_audit_sink_lag_records). */
   lagGauge?: Gauge;
   logger: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
@@ -60,7 +65,12 @@ export class SiemForwarder {
   /** Waiting for new records (an append may wake it), not backing off after a failure. */
   private idle = false;
   private unsubscribe: (() => void) | undefined;
-  private cursor: number | undefined;
+  /** What the store's cursor says: every record before it was delivered. */
+  private delivered: number | undefined;
+  /** The next record to send (ahead of `delivered` by the batches waiting to be confirmed). */
+  private next: number | undefined;
+  /** Batches written and not yet confirmed: the cursor after each, when, and on which connection. */
+  private unconfirmed: { next: number; at: number; connection: number }[] = [];
   private size: number | undefined;
   private lastError: string | null = null;
   private sent = 0;
@@ -72,7 +82,7 @@ export class SiemForwarder {
   }
 
   status(): SinkStatus {
-    const lag = this.cursor === undefined || this.size === undefined ? null : Math.max(0, this.size - this.cursor);
+    const lag = this.delivered === undefined || this.size === undefined ? null : Math.max(0, this.size - this.delivered);
     return { name: this.options.name, lag, connected: this.options.transport.connected, lastError: this.lastError, sent: this.sent };
   }
 
@@ -114,9 +124,10 @@ export class SiemForwarder {
         this.lastError = null;
         backoff = initial;
         if (!more) {
-          if (this.stopping) return;
+          if (this.stopping && this.unconfirmed.length === 0) return;
           this.idle = true;
-          await this.pause(this.options.pollMs ?? 1000);
+          const poll = this.options.pollMs ?? 1000;
+          await this.pause(this.unconfirmed.length > 0 ? Math.min(poll, this.confirmMs) : poll);
           this.idle = false;
         }
       } catch (err) {
@@ -124,33 +135,64 @@ export class SiemForwarder {
         const message = (err as Error).message || String(err);
         if (this.lastError === null) this.options.logger.warn({ sink: this.options.name, err: message }, 'audit sink unreachable: records wait in the log and are retried with backoff');
         this.lastError = message;
-        // Reread the cursor after a failure: another node may have moved it.
-        this.cursor = undefined;
+        // Resend what was not confirmed, from the stored cursor (another node may have moved it).
+        this.next = undefined;
+        this.unconfirmed = [];
         await this.pause(backoff);
         backoff = Math.min(backoff * 2, max);
       }
     }
   }
 
+  private get confirmMs(): number {
+    return this.options.confirmMs ?? 500;
+  }
+
   /** Sends one batch; false when there was nothing to send. */
   private async step(): Promise<boolean> {
     const { store, log, transport } = this.options;
-    this.cursor ??= await store.getCursor(this.options.name);
+    if (this.next === undefined) {
+      this.delivered = await store.getCursor(this.options.name);
+      this.next = this.delivered;
+    }
+    await this.confirm();
     this.size = (await store.head()).size;
     this.report();
-    const from = this.cursor;
+    const from = this.next;
     if (from >= this.size) return false;
     const to = Math.min(this.size, from + (this.options.batchSize ?? 500));
     const messages: Buffer[] = [];
     for await (const line of log.lines(from, to)) messages.push(this.options.format(log.view(line)));
     if (messages.length === 0) return false;
     await transport.send(messages);
-    const next = from + messages.length;
-    await store.setCursor(this.options.name, next);
-    this.cursor = next;
+    this.next = from + messages.length;
+    this.unconfirmed.push({ next: this.next, at: Date.now(), connection: transport.connection });
     this.sent += messages.length;
-    this.report();
+    await this.confirm();
     return true;
+  }
+
+  /**
+   * Moves the stored cursor past the batches the transport can vouch for: at once for one that
+   * acknowledges (HEC's 2xx, confirmMs 0), else once the connection they were written on stayed
+   * up `confirmMs` after. A connection lost before that means the collector may not have read
+   * them: they are sent again (a failure, so the loop backs off and rewinds to the cursor).
+   */
+  private async confirm(): Promise<void> {
+    const { transport, store } = this.options;
+    let upTo: number | undefined;
+    const now = Date.now();
+    while (this.unconfirmed.length > 0) {
+      const batch = this.unconfirmed[0];
+      if (batch.connection !== transport.connection || !transport.connected) throw new Error(transport.lastError ?? 'the connection was lost before the collector could have read the last records');
+      if (now - batch.at < this.confirmMs) break;
+      upTo = batch.next;
+      this.unconfirmed.shift();
+    }
+    if (upTo === undefined) return;
+    await store.setCursor(this.options.name, upTo);
+    this.delivered = upTo;
+    this.report();
   }
 
   private report(): void {

@@ -83,6 +83,7 @@ export function buildForwarders(sinks: readonly AuditSinkConfig[], context: Siem
       return new SiemForwarder({
         ...common,
         transport: new HecTransport({ url: sink.url, token: sink.token, ca: sink.ca }),
+        confirmMs: 0,
         format: (entry) => Buffer.from(JSON.stringify(formatHec(entry, { index: sink.index })), 'utf8'),
       });
     }

@@ -7,5 +7,9 @@ export interface SiemTransport {
   send(messages: readonly Buffer[]): Promise<void>;
   /** Whether the last connection or request succeeded. */
   readonly connected: boolean;
+  /** Which connection the last send went on (counts up at each new one): a change means one was lost. */
+  readonly connection: number;
+  /** Why the connection was lost, when it was. */
+  readonly lastError?: string;
   close(): void;
 }

@@ -28,8 +28,17 @@ export class SyslogTransport implements SiemTransport {
   private socket: net.Socket | undefined;
   private failure: Error | undefined;
   private closed = false;
+  private connections = 0;
 
   constructor(private readonly target: SyslogTarget, private readonly options: SyslogTransportOptions = {}) {}
+
+  get connection(): number {
+    return this.connections;
+  }
+
+  get lastError(): string | undefined {
+    return this.failure?.message;
+  }
 
   get connected(): boolean {
     return this.socket !== undefined && !this.socket.destroyed && this.failure === undefined;
@@ -57,6 +66,7 @@ export class SyslogTransport implements SiemTransport {
       ? tls.connect({ host, port, ca, servername: servername ?? (net.isIP(host) ? undefined : host) })
       : net.connect({ host, port });
     this.socket = socket;
+    this.connections++;
     // Every socket has an 'error' listener: a failure is kept for the forwarder, never thrown.
     socket.on('error', (err) => {
       this.failure ??= err;
@@ -70,7 +80,7 @@ export class SyslogTransport implements SiemTransport {
     const timeout = this.options.connectTimeoutMs ?? 10_000;
     socket.setTimeout(timeout, () => socket.destroy(new Error(`no connection within ${timeout} ms`)));
     try {
-      await Promise.race([once(socket, protocol === 'tls' ? 'secureConnect' : 'connect'), once(socket, 'close').then(() => Promise.reject(this.failure))]);
+      await Promise.race([once(socket, protocol === 'tls' ? 'secureConnect' : 'connect'), once(socket, 'close').then(() => Promise.reject(this.failure ?? new Error('the connection closed')))]);
     } catch (err) {
       socket.destroy();
       throw err;
