@@ -111,7 +111,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   if (options.auditSinks && options.auditSinks.length > 0) {
     try {
       if (!auditLog) throw createError(ErrorCode.INVALID_CONFIG, 'SIEM forwarding (--audit-syslog, --audit-hec) needs the signed audit log: on Redis, give every node the same --audit-keys FILE');
-      forwarders = buildForwarders(options.auditSinks, { log: auditLog, store: store.auditLog, metrics, version: options.version ?? 'unknown', logger: app.log, pollMs: options.auditSinkPollMs });
+      forwarders = buildForwarders(options.auditSinks, { log: auditLog, store: store.auditLog, metrics, version: options.version ?? 'unknown', logger: app.log, pollMs: options.auditSinkPollMs, leaseHolder: clusterStore ? nodeId : undefined });
     } catch (err) {
       await closeOwnedAfterFailure(app, closeOwned);
       throw err;

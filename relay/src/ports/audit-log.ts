@@ -54,6 +54,14 @@ export interface AuditLogStore {
   getCursor(name: string): Promise<number>;
   /** Moves a reader's cursor forward (never back: a lower value is ignored), atomically. */
   setCursor(name: string, next: number): Promise<void>;
+  /**
+   * Claims or renews the lease `name` for `holder` for `ttlMs`, atomically: true when `holder`
+   * holds it now (it was free, had lapsed, or was already its own). In a cluster one node per
+   * SIEM sink forwards; the others stand by and take over when its lease lapses.
+   */
+  claimLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up when `holder` holds it (a clean stop: another node takes over at once). */
+  releaseLease(name: string, holder: string): Promise<void>;
   addCheckpoint(checkpoint: Checkpoint): Promise<void>;
   /** Signed checkpoints, oldest first (at most `limit`, the newest ones). */
   checkpoints(limit?: number): Promise<Checkpoint[]>;

@@ -25,7 +25,7 @@ export const healthRoutes: FastifyPluginAsync<{ router: Router; store: Store; po
     const identity = await app.identify(request).catch(() => undefined);
     const isAdmin = identity !== undefined && (await policy.authorize(identity, 'relay.stats', { kind: 'relay' })).allow;
     const sinks = isAdmin ? (auditSinks?.() ?? []) : [];
-    const counts = isAdmin ? { ...stats, ...(sinks.length > 0 && { audit: { sinks: sinks.map(({ name, lag, connected, lastError }) => ({ name, lag, connected, lastError })) } }) } : {};
+    const counts = isAdmin ? { ...stats, ...(sinks.length > 0 && { audit: { sinks: sinks.map(({ name, lag, connected, lastError, standby }) => ({ name, lag, connected, lastError, ...(standby && { standby }) })) } }) } : {};
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', database, ...counts });
   });
 };

@@ -133,7 +133,7 @@ describe('SIEM forwarder', () => {
     await until(() => syslog.indexes.length >= 1200, '1200 records');
     await until(async () => (await log.store.auditLog.getCursor('syslog:test')) === 1200, 'the cursor at 1200');
     assert.deepEqual(syslog.indexes, range(0, 1200));
-    assert.deepEqual(f.status(), { name: 'syslog:test', lag: 0, connected: true, lastError: null, sent: 1200 });
+    assert.deepEqual(f.status(), { name: 'syslog:test', lag: 0, connected: true, lastError: null, sent: 1200, standby: false });
     assert.equal(metrics.value('tether_audit_sink_lag_records', { sink: 'syslog:test' }), 0);
     // An append wakes it (the poll is a minute away).
     await log.add(3);
@@ -214,6 +214,27 @@ describe('SIEM forwarder', () => {
     await until(async () => (await log.store.auditLog.getCursor('syslog:test')) === 10, 'the cursor moved after confirmMs');
     assert.equal(f.status().lag, 0);
     await f.stop();
+  });
+
+  test('with a lease, one of two nodes forwards; the other takes over when it stops', async () => {
+    const log = await auditLog(50);
+    const syslog = await collector();
+    cleanups.push(log.close, syslog.close);
+    const target = { protocol: 'tcp', host: '127.0.0.1', port: syslog.port } as const;
+    const [a, b] = ['node-a', 'node-b'].map((holder) => forwarder(log, new SyslogTransport(target), { lease: { holder, ttlMs: 300 }, pollMs: 50, confirmMs: 50 }));
+    a.start();
+    b.start();
+    await until(async () => (await log.store.auditLog.getCursor('syslog:test')) === 50, 'the first fifty');
+    await sleep(200);
+    const [active, standby] = a.status().sent > 0 ? [a, b] : [b, a];
+    assert.deepEqual([active.status().sent, active.status().standby, standby.status().sent, standby.status().standby], [50, false, 0, true]);
+    assert.equal(standby.status().lag, 0, 'the standby reports the lag from the store');
+    await active.stop(2000);
+    await log.add(10);
+    await until(() => standby.status().sent === 10, 'the standby taking over');
+    assert.equal(standby.status().standby, false);
+    assert.deepEqual(syslog.indexes, range(0, 60));
+    await standby.stop();
   });
 
   test('a connection dropped mid-batch: records repeated, never skipped', async () => {

@@ -16,7 +16,13 @@ export interface SiemForwarderOptions {
   name: string;
   log: ForwardedLog;
   /** Where the log's head and the cursor are kept (shared by every node of a cluster). */
-  store: Pick<AuditLogStore, 'head' | 'getCursor' | 'setCursor'>;
+  store: Pick<AuditLogStore, 'head' | 'getCursor' | 'setCursor' | 'claimLease' | 'releaseLease'>;
+  /**
+   * In a cluster: forward only while holding the sink's lease in the store (as `holder`, the
+   * node id), renewed every third of `ttlMs` (default 15 s); otherwise stand by. Without it
+   * (a single relay) the forwarder always forwards.
+   */
+  lease?: { holder: string; ttlMs?: number };
   transport: SiemTransport;
   /** One record as the bytes the transport sends (framed for syslog, JSON for HEC). */
   format(entry: AuditEntryView): Buffer;
@@ -45,6 +51,8 @@ export interface SinkStatus {
   lastError: string | null;
   /** Records acknowledged since this relay started. */
   sent: number;
+  /** In a cluster: another node holds the sink's lease and forwards; this one stands by. */
+  standby: boolean;
 }
 
 /**
@@ -72,10 +80,15 @@ export class SiemForwarder {
   /** Batches written and not yet confirmed: the cursor after each, when, and on which connection. */
   private unconfirmed: { next: number; at: number; connection: number }[] = [];
   private size: number | undefined;
+  /** Holds the lease (always, without one), and when it was last claimed. */
+  private leased: boolean;
+  private claimedAt = 0;
   private lastError: string | null = null;
   private sent = 0;
 
-  constructor(private readonly options: SiemForwarderOptions) {}
+  constructor(private readonly options: SiemForwarderOptions) {
+    this.leased = options.lease === undefined;
+  }
 
   get name(): string {
     return this.options.name;
@@ -83,7 +96,7 @@ export class SiemForwarder {
 
   status(): SinkStatus {
     const lag = this.delivered === undefined || this.size === undefined ? null : Math.max(0, this.size - this.delivered);
-    return { name: this.options.name, lag, connected: this.options.transport.connected, lastError: this.lastError, sent: this.sent };
+    return { name: this.options.name, lag, connected: this.options.transport.connected, lastError: this.lastError, sent: this.sent, standby: !this.leased };
   }
 
   start(): void {
@@ -111,6 +124,9 @@ export class SiemForwarder {
     clearTimeout(timer);
     this.stopped = true;
     this.options.transport.close();
+    if (this.options.lease && this.leased) {
+      await this.options.store.releaseLease(this.options.name, this.options.lease.holder).catch(() => undefined);
+    }
   }
 
   private async loop(): Promise<void> {
@@ -148,9 +164,35 @@ export class SiemForwarder {
     return this.options.confirmMs ?? 500;
   }
 
+  /** Claims or renews the lease when one is due; false while another node holds it. */
+  private async holdLease(): Promise<boolean> {
+    const lease = this.options.lease;
+    if (!lease) return true;
+    const ttl = lease.ttlMs ?? 15_000;
+    if (this.leased && Date.now() - this.claimedAt < ttl / 3) return true;
+    const was = this.leased;
+    const at = Date.now();
+    this.leased = await this.options.store.claimLease(this.options.name, lease.holder, ttl);
+    if (this.leased) this.claimedAt = at;
+    if (this.leased !== was) {
+      this.options.logger.info({ sink: this.options.name, holder: lease.holder }, this.leased ? 'this node forwards the audit log to the sink (lease taken)' : 'another node forwards the audit log to the sink: standing by');
+      // Whoever forwarded before moved the cursor: start again from the stored one.
+      this.next = undefined;
+      this.unconfirmed = [];
+    }
+    return this.leased;
+  }
+
   /** Sends one batch; false when there was nothing to send. */
   private async step(): Promise<boolean> {
     const { store, log, transport } = this.options;
+    if (!(await this.holdLease())) {
+      // Standing by: the lag is the forwarding node's, read from the store.
+      this.delivered = await store.getCursor(this.options.name);
+      this.size = (await store.head()).size;
+      this.report();
+      return false;
+    }
     if (this.next === undefined) {
       this.delivered = await store.getCursor(this.options.name);
       this.next = this.delivered;

@@ -71,6 +71,8 @@ export interface SiemContext {
   version: string;
   logger: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   pollMs?: number;
+  /** In a cluster: forward under a lease held as this node id (one node per sink forwards). */
+  leaseHolder?: string;
 }
 
 /** One forwarder per sink, not started. */
@@ -78,7 +80,8 @@ export function buildForwarders(sinks: readonly AuditSinkConfig[], context: Siem
   checkSinks(sinks);
   const lagGauge = context.metrics.gauge({ name: 'tether_audit_sink_lag_records', help: 'Audit records not yet acknowledged by a SIEM sink', labelNames: ['sink'] });
   return sinks.map((sink) => {
-    const common = { name: sinkName(sink), log: context.log, store: context.store, lagGauge, logger: context.logger, pollMs: context.pollMs };
+    const lease = context.leaseHolder === undefined ? undefined : { holder: context.leaseHolder };
+    const common = { name: sinkName(sink), log: context.log, store: context.store, lagGauge, logger: context.logger, pollMs: context.pollMs, lease };
     if (sink.kind === 'hec') {
       return new SiemForwarder({
         ...common,
