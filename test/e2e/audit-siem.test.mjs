@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -356,6 +357,33 @@ describe('audit log to SIEMs: a real rsyslog over TCP and TLS (RFC 5424, CEF) an
       assert.equal(failed.event.source.ip, '127.0.0.1');
       assert.equal(failed.event['@timestamp'], new Date(failed.time * 1000).toISOString());
       assert.equal(received.find((e) => e.event.event.action === 'user.created' && e.event.user?.target?.name === 'hec-bob')?.event.event.category[0], 'iam');
+      await procs.stop(relay.proc);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('--audit-hec https:// with --audit-hec-ca: the private CA is trusted, the events arrive', async () => {
+    const received = [];
+    const server = https.createServer({ cert: readFileSync(file('server.pem')), key: readFileSync(file('server-key.pem')) }, (req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        if (req.headers.authorization === 'Splunk tls-token-5678') received.push(...splitJson(body));
+        res.writeHead(req.headers.authorization === 'Splunk tls-token-5678' ? 200 : 401).end('{}');
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const relay = await startRelay(procs, tmp.path, {
+        dataDir: file('relay-hec-tls'),
+        args: ['--audit-hec', `https://localhost:${server.address().port}`, '--audit-hec-ca', file('ca.pem'), '--audit-hec-token', 'tls-token-5678'],
+      });
+      await createUser(relay, 'tls-user');
+      await until(() => received.some((e) => e.event.event.action === 'user.created'), 'user.created at the collector');
+      assert.deepEqual(received.map((e) => e.event.event.sequence), received.map((_, i) => i));
       await procs.stop(relay.proc);
     } finally {
       server.close();
