@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { Auditor } from './audit/auditor.js';
 import type { ChainedAuditLog } from './audit/chained-log.js';
 import { auditRoutes } from './routes/audit.js';
+import { buildForwarders } from './audit/siem/siem-sinks.js';
+import type { SiemForwarder } from './audit/siem/siem-forwarder.js';
 import { AuditEventCode } from './audit/event-codes.js';
 import { createError, ErrorCode } from '@tether/shared';
 import { authPlugin } from './auth.js';
@@ -105,6 +107,16 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   }
   const { ports, closeOwned, auditLog } = resolvePorts(options, limits, clusterStore, { nodeId, log: app.log });
   const { store, registry, clock, metrics } = ports;
+  let forwarders: SiemForwarder[] = [];
+  if (options.auditSinks && options.auditSinks.length > 0) {
+    try {
+      if (!auditLog) throw createError(ErrorCode.INVALID_CONFIG, 'SIEM forwarding (--audit-syslog, --audit-hec) needs the signed audit log: on Redis, give every node the same --audit-keys FILE');
+      forwarders = buildForwarders(options.auditSinks, { log: auditLog, store: store.auditLog, metrics, version: options.version ?? 'unknown', logger: app.log, pollMs: options.auditSinkPollMs, leaseHolder: clusterStore ? nodeId : undefined });
+    } catch (err) {
+      await closeOwnedAfterFailure(app, closeOwned);
+      throw err;
+    }
+  }
   const auditor = new Auditor(ports.audit, clock, options.auditLog?.keys.salt);
   const policy = new Policy(store, auditor, { maxTunnelsPerUser: limits.maxTunnelsPerUser, clock });
   const failClosed = auditLog && options.auditLog?.failClosed ? auditLog : undefined;
@@ -200,13 +212,13 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     headers.push(`${MAX_FRAME_SIZE_HEADER}: ${limits.maxFrameSize}`);
   });
   await app.register(authPlugin, { store, adminToken: options.adminToken, policy, auditor });
-  await app.register(healthRoutes, { router, store, policy });
+  await app.register(healthRoutes, { router, store, policy, auditSinks: () => forwarders.map((f) => f.status()) });
   await app.register(userRoutes, { store, router, auditor, policy, invalidations, nodeId });
   await app.register(tunnelRoutes, { policy, registry, invalidations, nodeId, nodes });
   const sharing = new Sharing({ store, policy, auditor, clock, invalidations, nodeId, recheck: (userId, tunnel, why) => router.recheckAccess(userId, tunnel, why) });
   await app.register(sharingRoutes, { sharing });
   await app.register(clusterRoutes, { nodes });
-  await app.register(auditRoutes, { log: auditLog });
+  await app.register(auditRoutes, { log: auditLog, version: options.version });
   if (peers && cluster) await app.register(peerRoutes, { selfId: nodeId, secret: cluster.clusterSecret, router });
   await app.register(tunnelSocketRoutes, { policy, router, registrations: new RateLimiter<number>(limits.maxRegistrationsPerMinute, clock) });
 
@@ -217,6 +229,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const changed = Object.fromEntries(Object.entries(limits).filter(([k, v]) => defaults[k as keyof RelayLimits] !== v).map(([k, v]) => [`limit.${k}`, v as number]));
   app.addHook('onReady', async () => {
     auditor.record(AuditEventCode.RELAY_STARTED, self, 'relay.start', 'relay', { detail: { version: options.version ?? 'unknown', store: clusterStore ? 'redis' : 'sqlite', ...changed } });
+    for (const forwarder of forwarders) forwarder.start();
   });
   app.addHook('onClose', async () => {
     auditor.flushBursts();
@@ -225,6 +238,12 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     await nodes?.stop();
     await subscriber?.close();
     router.close();
+    // Before the store closes, the sinks get up to 2 s to catch up (relay.stopped included);
+    // whatever is left is sent from the cursor at the next start.
+    if (forwarders.length > 0) {
+      await auditLog?.flush();
+      await Promise.all(forwarders.map((f) => f.stop(2000)));
+    }
     await closeOwned();
   });
 

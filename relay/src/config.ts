@@ -1,4 +1,5 @@
 import type { AuditKeyring } from './audit/audit-keys.js';
+import type { AuditSinkConfig } from './audit/siem/siem-sinks.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { createError, Defaults, ErrorCode, MAX_FRAME_SIZE_CEILING } from '@tether/shared';
 import type { RelayPorts } from './ports/index.js';
@@ -90,6 +91,13 @@ export interface RelayOptions extends Partial<RelayPorts> {
     /** Where pruned records go first (see ChainedAuditLog's `archive`). */
     archive?: (from: number, to: number, lines: AsyncIterable<string>) => Promise<string>;
   };
+  /**
+   * SIEMs the signed audit log is forwarded to, at least once, from a cursor kept in the store
+   * (docs/audit.md, "SIEM export"). Needs `auditLog`. A sink that is down never blocks the relay.
+   */
+  auditSinks?: readonly AuditSinkConfig[];
+  /** How often a forwarder looks for records written by other nodes (default 1000 ms). */
+  auditSinkPollMs?: number;
   /** Close the injected `audit` sink with the app, after its last event (a sink built for this app alone). */
   closeAudit?: boolean;
 }

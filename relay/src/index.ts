@@ -11,6 +11,7 @@ export { RedisStore } from './stores/redis/redis-store.js';
 export { connectRedis, createRedisClient, type RedisClient, type RedisTarget } from './stores/redis/redis-client.js';
 export { MemoryTunnelRegistry } from './registry/memory-registry.js';
 export { AuditEventCode } from './audit/event-codes.js';
+export { type AuditSinkConfig } from './audit/siem/siem-sinks.js';
 export { MemoryAuditSink } from './audit/memory-sink.js';
 export { JsonLinesAuditSink } from './audit/json-lines-sink.js';
 export { noopAuditSink } from './audit/noop-sink.js';

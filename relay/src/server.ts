@@ -6,6 +6,7 @@ import { resolveCluster, resolveLimits, WILDCARD_HOSTS, type RelayLimits } from 
 import { JsonLinesAuditSink } from './audit/json-lines-sink.js';
 import { loadOrCreateAuditKeyring } from './audit/audit-keys.js';
 import { archiveToFolder } from './audit/archive-files.js';
+import { checkSinks, sinkName, type AuditSinkConfig } from './audit/siem/siem-sinks.js';
 import { describeTarget, type RedisTarget } from './stores/redis/redis-client.js';
 import { generateToken } from './tokens.js';
 
@@ -46,6 +47,8 @@ export interface StartRelayOptions {
   auditRetentionMs?: number;
   /** Where pruned records are archived (JSONL files). Default DIR/audit-archive; required on Redis with a retention. */
   auditArchive?: string;
+  /** SIEMs the audit log is forwarded to (docs/audit.md); a `caFile` is read into `ca`. */
+  auditSinks?: readonly (AuditSinkConfig & { caFile?: string })[];
 }
 
 export interface RunningRelay extends RelayApp {
@@ -60,6 +63,8 @@ export interface RunningRelay extends RelayApp {
   redis: string | undefined;
   /** The signed audit log's keys file, and whether it was just created; undefined without one. */
   auditKeys: { file: string; created: boolean } | undefined;
+  /** The SIEM sinks the audit log is forwarded to, by name (`syslog:tls://h:p`, `hec:URL`). */
+  auditSinks: string[];
 }
 
 /**
@@ -163,11 +168,26 @@ function checkNodeId(id: string | undefined): string | undefined {
   return id;
 }
 
+/** The sinks with their CA files read; INVALID_CONFIG naming the file that cannot be. */
+function readSinkCas(sinks: StartRelayOptions['auditSinks']): AuditSinkConfig[] {
+  return (sinks ?? []).map(({ caFile, ...sink }) => {
+    if (caFile === undefined) return sink;
+    try {
+      return { ...sink, ca: readFileSync(resolve(caFile), 'utf8') };
+    } catch (err) {
+      const flag = sink.kind === 'hec' ? '--audit-hec-ca' : '--audit-syslog-ca';
+      throw createError(ErrorCode.INVALID_CONFIG, `cannot read ${flag} ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; give the PEM file of the CA that signed the collector's certificate`);
+    }
+  });
+}
+
 /** Starts a relay on the embedded store (or on Redis, as a cluster node) and listens. */
 export async function startRelay(options: StartRelayOptions = {}): Promise<RunningRelay> {
   // A bad limit or cluster setting is refused before anything is created on disk.
   resolveLimits(options.limits);
   const nodeId = checkNodeId(options.nodeId);
+  const auditSinks = readSinkCas(options.auditSinks);
+  checkSinks(auditSinks);
   if (options.redis && options.advertise === undefined && WILDCARD_HOSTS.has(options.host ?? '127.0.0.1')) {
     throw createError(ErrorCode.INVALID_CONFIG, `a relay on Redis listening on every interface (--host ${options.host}) needs --advertise URL (or TETHER_ADVERTISE_URL): the address other nodes reach it at, e.g. http://10.0.0.5:8080`);
   }
@@ -178,6 +198,9 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   const archiveDir = options.auditArchive ? resolve(options.auditArchive) : databaseFile ? join(dirname(databaseFile), 'audit-archive') : undefined;
   if (options.auditRetentionMs !== undefined && archiveDir === undefined) {
     throw createError(ErrorCode.INVALID_CONFIG, '--audit-retention on Redis needs --audit-archive DIR: pruned records are archived there first (give it to one node)');
+  }
+  if (auditSinks.length > 0 && auditKeysFile === undefined) {
+    throw createError(ErrorCode.INVALID_CONFIG, 'SIEM forwarding (--audit-syslog, --audit-hec) needs the signed audit log: on Redis, give every node the same --audit-keys FILE');
   }
   const keys = auditKeysFile === undefined ? undefined : loadOrCreateAuditKeyring(auditKeysFile);
   const auditFile = options.auditFile === undefined ? undefined : resolve(options.auditFile);
@@ -202,6 +225,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
       retentionMs: options.auditRetentionMs,
       archive: archiveDir === undefined ? undefined : archiveToFolder(archiveDir),
     },
+    auditSinks,
   });
   const host = options.host ?? '127.0.0.1';
   try {
@@ -222,5 +246,5 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   const address = relay.app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port ?? 8080;
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  return { ...relay, url: `http://${shownHost}:${port}`, adminTokenFile: admin.file, adminTokenGenerated: admin.generated, auditFile, redis: options.redis && describeTarget(options.redis), auditKeys: keys && auditKeysFile ? { file: auditKeysFile, created: keys.created } : undefined };
+  return { ...relay, url: `http://${shownHost}:${port}`, adminTokenFile: admin.file, adminTokenGenerated: admin.generated, auditFile, redis: options.redis && describeTarget(options.redis), auditKeys: keys && auditKeysFile ? { file: auditKeysFile, created: keys.created } : undefined, auditSinks: auditSinks.map(sinkName) };
 }

@@ -86,16 +86,26 @@ class RecordCounter extends Transform {
   private see(line: string): void {
     if (line.length === 0) return;
     this.count++;
-    let index: unknown;
-    try {
-      index = (JSON.parse(line) as { index?: unknown }).index;
-    } catch {
-      return;
-    }
-    if (typeof index !== 'number') return;
+    const index = recordIndex(line);
+    if (index === undefined) return;
     this.first ??= index;
     this.last = index;
   }
+}
+
+/** The record index an exported line carries: JSONL `index`, HEC `event.event.sequence`, syslog `index="N"`, CEF `cn1=N`. */
+function recordIndex(line: string): number | undefined {
+  if (line.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(line) as { index?: unknown; event?: { event?: { sequence?: unknown } } };
+      const index = parsed.index ?? parsed.event?.event?.sequence;
+      return typeof index === 'number' ? index : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  const match = / index="(\d+)"| cn1=(\d+)/.exec(line);
+  return match ? Number(match[1] ?? match[2]) : undefined;
 }
 
 /**
@@ -103,9 +113,9 @@ class RecordCounter extends Transform {
  * (mode 0600, through FILE.tmp) or stdout; how many and which on stderr.
  */
 export async function exportCommand(values: ExportValues): Promise<void> {
-  exportFormat(values.format);
+  const format = exportFormat(values.format);
   const filter = auditFilter(values);
-  const body = await api(values).export(filter);
+  const body = await api(values).export(filter, format);
   const counter = new RecordCounter();
   const source = Readable.fromWeb(body);
   if (values.out === undefined) {

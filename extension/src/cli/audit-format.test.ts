@@ -23,10 +23,10 @@ describe('audit times and filters', () => {
     assert.deepEqual(auditFilter({ from: '2026-12-01', tunnel: 'box', outcome: 'failure' }), { from: '2026-12-01T00:00:00.000Z', tunnel: 'box', outcome: 'failure' });
   });
 
-  test('--format: jsonl; the SIEM formats say they come later', () => {
+  test('--format: jsonl by default, or a SIEM format; anything else is a usage error', () => {
     assert.equal(exportFormat(undefined), 'jsonl');
-    assert.equal(exportFormat('jsonl'), 'jsonl');
-    assert.throws(() => exportFormat('hec'), /--format hec comes with SIEM export/);
+    for (const format of ['jsonl', 'syslog', 'cef', 'hec']) assert.equal(exportFormat(format), format);
+    assert.throws(() => exportFormat('xml'), /--format must be one of jsonl, syslog, cef, hec, got "xml"/);
   });
 });
 

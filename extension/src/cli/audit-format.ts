@@ -1,5 +1,5 @@
 import type { LogVerdict } from '@tether/shared/audit';
-import type { AuditEntry, AuditFilterOptions } from '../core/audit-api.js';
+import { AUDIT_EXPORT_FORMATS, type AuditEntry, type AuditExportFormat, type AuditFilterOptions } from '../core/audit-api.js';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './output.js';
 import type { Table } from './sharing-format.js';
 
@@ -9,8 +9,6 @@ import type { Table } from './sharing-format.js';
  */
 export const VERIFY_EXIT = { intact: 0, notIntact: EXIT_FAILURE, cannotVerify: EXIT_USAGE } as const;
 
-/** Formats `--format` names that come with SIEM export. */
-export const LATER_FORMATS = ['syslog', 'cef', 'hec'] as const;
 
 /** `2026-12-01`, `2026-12-01T10:00`, `…T10:00:00.5Z`, `…T10:00:00+02:00`. */
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
@@ -47,11 +45,11 @@ export function auditFilter(values: AuditFilterValues): AuditFilterOptions {
   return filter;
 }
 
-/** `--format`: jsonl only, for now. */
-export function exportFormat(format: string | undefined): 'jsonl' {
-  if (format === undefined || format === 'jsonl') return 'jsonl';
-  if ((LATER_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format ${format} comes with SIEM export, which is not there yet: export jsonl for now`);
-  throw new UsageError(`--format must be jsonl, got ${JSON.stringify(format)}`);
+/** `--format`: jsonl (what verify checks), or syslog, cef or hec for a SIEM. */
+export function exportFormat(format: string | undefined): AuditExportFormat {
+  if (format === undefined) return 'jsonl';
+  if ((AUDIT_EXPORT_FORMATS as readonly string[]).includes(format)) return format as AuditExportFormat;
+  throw new UsageError(`--format must be one of ${AUDIT_EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
 }
 
 /** Tabs or newlines in a value would break the columns; empty fields are `-`. */

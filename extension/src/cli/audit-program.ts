@@ -35,8 +35,8 @@ export function addAuditCommands(program: Command, ctx: RunContext): void {
   ]);
 
   const exporter = addFilterOptions(addClientOptions(audit.command('export')
-    .description('Export the stored records, one per line (JSONL, exactly as the relay keeps them: what verify checks), to FILE or stdout; how many and their indexes go to stderr.')
-    .addOption(new FlagOption('--format <format>', 'jsonl (syslog, cef and hec come with SIEM export)', { default: 'jsonl' }))
+    .description('Export the stored records, one per line (JSONL, exactly as the relay keeps them: what verify checks; or, with --format, as syslog, CEF or Splunk HEC events for a SIEM), to FILE or stdout; how many and their indexes go to stderr.')
+    .addOption(new FlagOption('--format <format>', 'jsonl: the stored records (what verify checks); syslog (RFC 5424), cef or hec (Splunk HEC events, ECS fields): the same records for a SIEM, one per line', { default: 'jsonl' }))
     .addOption(outFlag('the records', ' (mode 0600)')), ADMIN));
   examples(exporter, [
     ['tether audit export --out audit.jsonl', 'the whole log'],

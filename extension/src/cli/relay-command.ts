@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { startRelay } from '@tether/relay';
+import { startRelay, type StartRelayOptions } from '@tether/relay';
 import { parseDuration } from './duration.js';
 import { LOG_FORMATS, LOG_LEVELS } from './flags.js';
 import { info, UsageError } from './output.js';
@@ -18,6 +18,13 @@ export interface RelayValues {
   'audit-fail-closed'?: boolean;
   'audit-retention'?: string;
   'audit-archive'?: string;
+  'audit-syslog'?: string;
+  'audit-syslog-format'?: string;
+  'audit-syslog-ca'?: string;
+  'audit-hec'?: string;
+  'audit-hec-token'?: string;
+  'audit-hec-ca'?: string;
+  'audit-hec-index'?: string;
   limit?: string[];
   redis?: string;
   'redis-cluster'?: string;
@@ -38,6 +45,27 @@ export function redisTarget(values: RelayValues, env: NodeJS.ProcessEnv = proces
   if (url !== undefined) return { url };
   if (cluster !== undefined) return { clusterUrls: cluster.split(',').map((u) => u.trim()).filter((u) => u !== '') };
   return undefined;
+}
+
+/**
+ * The SIEM sinks from --audit-syslog / --audit-hec (or TETHER_AUDIT_SYSLOG / TETHER_AUDIT_HEC and
+ * their companions). The relay checks the URLs and the format (INVALID_CONFIG with a sentence).
+ */
+export function auditSinks(values: RelayValues, env: NodeJS.ProcessEnv = process.env): NonNullable<StartRelayOptions['auditSinks']> {
+  const pick = (flag: keyof RelayValues, name: string): string | undefined => (values[flag] as string | undefined) ?? (env[name] || undefined);
+  const sinks: NonNullable<StartRelayOptions['auditSinks']>[number][] = [];
+  const syslog = pick('audit-syslog', 'TETHER_AUDIT_SYSLOG');
+  const format = pick('audit-syslog-format', 'TETHER_AUDIT_SYSLOG_FORMAT');
+  const syslogCa = pick('audit-syslog-ca', 'TETHER_AUDIT_SYSLOG_CA');
+  if (syslog !== undefined) sinks.push({ kind: 'syslog', url: syslog, format: format as 'rfc5424' | 'cef' | undefined, caFile: syslogCa });
+  else if (format !== undefined || syslogCa !== undefined) throw new UsageError('--audit-syslog-format and --audit-syslog-ca go with --audit-syslog tcp://HOST:PORT|tls://HOST:PORT');
+  const hec = pick('audit-hec', 'TETHER_AUDIT_HEC');
+  const token = pick('audit-hec-token', 'TETHER_AUDIT_HEC_TOKEN');
+  const hecCa = pick('audit-hec-ca', 'TETHER_AUDIT_HEC_CA');
+  const index = pick('audit-hec-index', 'TETHER_AUDIT_HEC_INDEX');
+  if (hec !== undefined) sinks.push({ kind: 'hec', url: hec, token: token ?? '', caFile: hecCa, index });
+  else if (values['audit-hec-token'] !== undefined || hecCa !== undefined || index !== undefined) throw new UsageError('--audit-hec-token, --audit-hec-ca and --audit-hec-index go with --audit-hec URL');
+  return sinks;
 }
 
 /** Addresses that mean "every interface": fine to listen on, useless to connect to. */
@@ -91,6 +119,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     auditRetentionMs: retention === undefined ? undefined : parseDuration(retention, '--audit-retention'),
     auditArchive: values['audit-archive'] ?? (process.env.TETHER_AUDIT_ARCHIVE || undefined),
     auditFailClosed: values['audit-fail-closed'] ?? ['1', 'true', 'yes'].includes((process.env.TETHER_AUDIT_FAIL_CLOSED ?? '').toLowerCase()),
+    auditSinks: auditSinks(values),
     redis: redisTarget(values),
     clusterSecret: values['cluster-secret'] ?? process.env.TETHER_CLUSTER_SECRET,
     nodeId: values['node-id'] ?? process.env.TETHER_NODE_ID,
@@ -114,6 +143,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
   if (relay.redis) info(`Users, tokens and tunnel names in Redis at ${relay.redis}, shared with the other nodes (docs/cluster.md); this node is ${relay.nodeId}`);
   if (relay.auditKeys) info(`Signed audit log in the ${relay.redis ? 'Redis store' : 'database'}; keys ${relay.auditKeys.created ? 'generated into' : 'read from'} ${relay.auditKeys.file} (mode 0600, keep a backup)`);
   else info('No signed audit log: a relay on Redis keeps one when every node is given the same --audit-keys FILE');
+  for (const sink of relay.auditSinks) info(`Audit log forwarded to ${sink} (at least once, from a cursor kept in the ${relay.redis ? 'Redis store' : 'database'})`);
   if (relay.auditFile) info(`Audit events also appended to ${relay.auditFile} (JSON lines, mode 0600)`);
   if (relay.adminTokenFile) {
     info(`Admin token ${relay.adminTokenGenerated ? 'generated and saved' : 'read from'}: ${relay.adminTokenFile} (mode 0600)`);

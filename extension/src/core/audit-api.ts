@@ -2,6 +2,10 @@ import type { Checkpoint } from '@tether/shared/audit';
 import { RelayApi } from './relay-api.js';
 
 /** The filters of `GET /v1/audit` and its export (left out when undefined). */
+/** `GET /v1/audit/export?format=`: the stored lines, or them as SIEM messages. */
+export const AUDIT_EXPORT_FORMATS = ['jsonl', 'syslog', 'cef', 'hec'] as const;
+export type AuditExportFormat = (typeof AUDIT_EXPORT_FORMATS)[number];
+
 export interface AuditFilterOptions {
   actor?: string;
   event?: string;
@@ -80,8 +84,11 @@ export class AuditApi {
     return (await this.api.request<{ checkpoints: Checkpoint[] }>('GET', `/v1/audit/checkpoints${auditQuery({ limit })}`)).checkpoints;
   }
 
-  /** The JSONL export as a stream of bytes, one stored record per line (no timeout once it flows). */
-  export(filter: AuditFilterOptions = {}): Promise<ReadableStream<Uint8Array>> {
-    return this.api.stream(`/v1/audit/export${auditQuery({ ...filter, format: 'jsonl' })}`, 'application/x-ndjson');
+  /**
+   * The export as a stream of bytes, one record per line (no timeout once it flows): the stored
+   * JSONL, or the same records as syslog (RFC 5424), CEF or Splunk HEC events.
+   */
+  export(filter: AuditFilterOptions = {}, format: AuditExportFormat = 'jsonl'): Promise<ReadableStream<Uint8Array>> {
+    return this.api.stream(`/v1/audit/export${auditQuery({ ...filter, format })}`, format === 'jsonl' || format === 'hec' ? 'application/x-ndjson' : 'text/plain');
   }
 }

@@ -39,7 +39,7 @@ test('flush records what open windows counted, and a window with nothing held ba
   for (let i = 0; i < BURST_LIMIT; i++) bursts.offer(denied('tunnel:a', 1));
   for (let i = 0; i < BURST_LIMIT + 3; i++) bursts.offer(denied('tunnel:b', 2));
   bursts.flush();
-  assert.deepEqual(out.map((e) => e.detail?.repeated ?? 0), [...Array(2 * BURST_LIMIT).fill(0), 3]);
+  assert.deepEqual(out.map((e) => e.detail?.repeated ?? 0), [...new Array<number>(2 * BURST_LIMIT).fill(0), 3]);
   bursts.flush();
   assert.equal(out.length, 2 * BURST_LIMIT + 1);
 });

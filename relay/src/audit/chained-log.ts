@@ -91,6 +91,8 @@ export class ChainedAuditLog implements AuditSink {
   private failing = false;
   /** Events dropped because the queue was full while the store could not be written. */
   dropped = 0;
+  /** Told the new size after each append of this node (SIEM forwarders wake on it). */
+  private readonly appendListeners = new Set<(size: number) => void>();
 
   constructor(private readonly options: ChainedAuditLogOptions) {
     const interval = options.checkpointIntervalMs ?? 60_000;
@@ -113,6 +115,15 @@ export class ChainedAuditLog implements AuditSink {
       }, 60_000);
       this.retentionTimer.unref();
     }
+  }
+
+  /**
+   * Calls `listener` with the log's size after every batch this node appends; returns the
+   * function that stops it. Records of other nodes are not seen here: a reader polls for those.
+   */
+  onAppend(listener: (size: number) => void): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
   }
 
   /** False from a failed write until the next one succeeds, and once closing. */
@@ -201,6 +212,7 @@ export class ChainedAuditLog implements AuditSink {
       if (await this.options.store.append(head, entries)) {
         const last = entries[entries.length - 1];
         this.head = { size: last.index + 1, hash: last.hash };
+        for (const listener of this.appendListeners) listener(this.head.size);
         return;
       }
       this.head = undefined;

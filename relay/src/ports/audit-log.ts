@@ -61,6 +61,14 @@ export interface AuditLogStore {
   prune(before: number): Promise<void>;
   /** The first index whose record is still stored (0 until something is pruned). */
   prunedBefore(): Promise<number>;
+  /**
+   * Claims or renews the lease `name` for `holder` for `ttlMs`, atomically: true when `holder`
+   * holds it now (it was free, had lapsed, or was already its own). In a cluster one node per
+   * SIEM sink forwards; the others stand by and take over when its lease lapses.
+   */
+  claimLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up when `holder` holds it (a clean stop: another node takes over at once). */
+  releaseLease(name: string, holder: string): Promise<void>;
   addCheckpoint(checkpoint: Checkpoint): Promise<void>;
   /** Signed checkpoints, oldest first (at most `limit`, the newest ones). */
   checkpoints(limit?: number): Promise<Checkpoint[]>;

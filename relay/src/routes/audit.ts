@@ -3,6 +3,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { createError, ErrorCode, NAME_MAX_LENGTH } from '@tether/shared';
 import type { ChainedAuditLog } from '../audit/chained-log.js';
 import type { AuditFilter } from '../ports/audit-log.js';
+import { formatCef } from '../audit/siem/cef.js';
+import { formatHec } from '../audit/siem/hec.js';
+import { formatRfc5424 } from '../audit/siem/rfc5424.js';
 
 const TEXT = { type: 'string', maxLength: 200 } as const;
 const TIME = { type: 'string', maxLength: 40, format: 'date-time' } as const;
@@ -49,7 +52,7 @@ function toFilter(q: FilterQuery): AuditFilter {
  * the public keys, signed checkpoints, and Merkle proofs. Reading the log is the relay admin's;
  * the public keys are for anyone signed in, since verifying needs nothing more.
  */
-export const auditRoutes: FastifyPluginAsync<{ log: ChainedAuditLog | undefined }> = async (app, { log }) => {
+export const auditRoutes: FastifyPluginAsync<{ log: ChainedAuditLog | undefined; version?: string }> = async (app, { log, version = 'unknown' }) => {
   const theLog = (): ChainedAuditLog => {
     if (!log) throw createError(ErrorCode.NOT_FOUND, 'this relay keeps no audit log: start it with a data folder (tether relay --data DIR), or on Redis with --audit-keys FILE');
     return log;
@@ -73,20 +76,28 @@ export const auditRoutes: FastifyPluginAsync<{ log: ChainedAuditLog | undefined 
     });
 
     admin.get<{ Querystring: FilterQuery & { format?: string } }>('/v1/audit/export', {
-      schema: { querystring: { type: 'object', additionalProperties: false, properties: { ...filterProperties, format: { type: 'string', enum: ['jsonl'] } } } },
+      schema: { querystring: { type: 'object', additionalProperties: false, properties: { ...filterProperties, format: { type: 'string', enum: ['jsonl', 'syslog', 'cef', 'hec'] } } } },
     }, async (request, reply) => {
       const chained = theLog();
       const filter = toFilter(request.query);
+      // The SIEM formats are those the forwarders send (no framing: one message per line).
+      const formats: Record<string, ((line: string) => string) | undefined> = {
+        syslog: (line) => formatRfc5424(chained.view(line)),
+        cef: (line) => formatCef(chained.view(line), version),
+        hec: (line) => JSON.stringify(formatHec(chained.view(line))),
+      };
+      const format = formats[request.query.format ?? 'jsonl'];
       async function* lines(): AsyncGenerator<string> {
         let after = -1;
         for (;;) {
           const page = await chained.queryLines(filter, after, 1000);
-          for (const { line } of page) yield `${line}\n`;
+          for (const { line } of page) yield `${format ? format(line) : line}\n`;
           if (page.length < 1000) return;
           after = page[page.length - 1].index;
         }
       }
-      return reply.type('application/x-ndjson; charset=utf-8').send(Readable.from(lines()));
+      const text = request.query.format === 'syslog' || request.query.format === 'cef';
+      return reply.type(text ? 'text/plain; charset=utf-8' : 'application/x-ndjson; charset=utf-8').send(Readable.from(lines()));
     });
 
     admin.post('/v1/audit/checkpoint', async () => theLog().checkpoint());

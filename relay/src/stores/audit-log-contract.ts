@@ -77,6 +77,21 @@ export function auditLogContract(name: string, withStore: (title: string, body: 
       await log.close();
     });
 
+    withStore('a lease: one holder at a time, renewed by it, taken over once lapsed or released', async (store) => {
+      const other = await twin(store);
+      assert.equal(await store.auditLog.claimLease('syslog', 'n1', 300), true);
+      assert.equal(await other.auditLog.claimLease('syslog', 'n2', 300), false);
+      assert.equal(await store.auditLog.claimLease('syslog', 'n1', 300), true, 'renewed by its holder');
+      assert.equal(await other.auditLog.claimLease('hec', 'n2', 300), true, 'leases are per name');
+      await other.auditLog.releaseLease('syslog', 'n2');
+      assert.equal(await other.auditLog.claimLease('syslog', 'n2', 300), false, 'only the holder releases');
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      assert.equal(await other.auditLog.claimLease('syslog', 'n2', 60_000), true, 'lapsed: taken over');
+      assert.equal(await store.auditLog.claimLease('syslog', 'n1', 300), false);
+      await other.auditLog.releaseLease('syslog', 'n2');
+      assert.equal(await store.auditLog.claimLease('syslog', 'n1', 300), true, 'released: free at once');
+    });
+
     withStore('a reader cursor starts at 0, moves forward only, and is seen by every node', async (store) => {
       const other = await twin(store);
       assert.equal(await store.auditLog.getCursor('syslog'), 0);

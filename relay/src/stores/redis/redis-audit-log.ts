@@ -39,8 +39,24 @@ if tonumber(ARGV[2]) > current then redis.call('HSET', KEYS[2], '#pruned', ARGV[
 return 1
 `;
 
+/** KEYS lease; ARGV holder, ttl ms: taken when free (lapsed keys expire), renewed by its holder. */
+const CLAIM_LEASE = `
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
+/** KEYS lease; ARGV holder: deleted only by its holder. */
+const RELEASE_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`;
+
 interface AuditScripts {
   tetherAuditPrune(lines: string, cursors: string, from: string, to: string): Promise<number>;
+  tetherAuditClaimLease(lease: string, holder: string, ttlMs: string): Promise<number>;
+  tetherAuditReleaseLease(lease: string, holder: string): Promise<number>;
   tetherAuditAppend(head: string, lines: string, leaves: string, ...args: string[]): Promise<number>;
   tetherAuditCursor(cursors: string, name: string, next: string): Promise<number>;
 }
@@ -58,10 +74,12 @@ export class RedisAuditLog implements AuditLogStore {
 
   constructor(private readonly client: RedisClient, prefix = 'tether') {
     const base = `${prefix}:{audit}:`;
-    this.keys = { head: `${base}head`, lines: `${base}lines`, leaves: `${base}leaves`, checkpoints: `${base}checkpoints`, cursors: `${base}cursors` };
+    this.keys = { base, head: `${base}head`, lines: `${base}lines`, leaves: `${base}leaves`, checkpoints: `${base}checkpoints`, cursors: `${base}cursors` };
     client.defineCommand('tetherAuditAppend', { lua: APPEND, numberOfKeys: 3 });
     client.defineCommand('tetherAuditCursor', { lua: SET_CURSOR, numberOfKeys: 1 });
     client.defineCommand('tetherAuditPrune', { lua: PRUNE, numberOfKeys: 2 });
+    client.defineCommand('tetherAuditClaimLease', { lua: CLAIM_LEASE, numberOfKeys: 1 });
+    client.defineCommand('tetherAuditReleaseLease', { lua: RELEASE_LEASE, numberOfKeys: 1 });
     this.scripts = client as unknown as AuditScripts;
   }
 
@@ -122,6 +140,16 @@ export class RedisAuditLog implements AuditLogStore {
   setCursor(name: string, next: number): Promise<void> {
     return callRedis(async () => {
       await this.scripts.tetherAuditCursor(this.keys.cursors, name, String(next));
+    });
+  }
+
+  claimLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    return callRedis(async () => (await this.scripts.tetherAuditClaimLease(`${this.keys.base}lease:${name}`, holder, String(Math.max(1, Math.round(ttlMs))))) === 1);
+  }
+
+  releaseLease(name: string, holder: string): Promise<void> {
+    return callRedis(async () => {
+      await this.scripts.tetherAuditReleaseLease(`${this.keys.base}lease:${name}`, holder);
     });
   }
 

@@ -22,6 +22,11 @@ CREATE TABLE IF NOT EXISTS audit_cursors (
   name TEXT PRIMARY KEY,
   next INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS audit_leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  expires INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit_checkpoints (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   body TEXT NOT NULL
@@ -52,6 +57,11 @@ export class SqliteAuditLog implements AuditLogStore {
       addCheckpoint: db.prepare<[string]>('INSERT INTO audit_checkpoints (body) VALUES (?)'),
       getCursor: db.prepare<[string], { next: number }>('SELECT next FROM audit_cursors WHERE name = ?'),
       setCursor: db.prepare<[string, number]>('INSERT INTO audit_cursors (name, next) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET next = max(next, excluded.next)'),
+      // Taken when free or lapsed, renewed by its holder; no row changes otherwise.
+      claimLease: db.prepare<[string, string, number, number]>(
+        'INSERT INTO audit_leases (name, holder, expires) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires WHERE audit_leases.holder = excluded.holder OR audit_leases.expires <= ?',
+      ),
+      releaseLease: db.prepare<[string, string]>('DELETE FROM audit_leases WHERE name = ? AND holder = ?'),
       checkpoints: db.prepare<[number], { body: string }>('SELECT body FROM (SELECT seq, body FROM audit_checkpoints ORDER BY seq DESC LIMIT ?) ORDER BY seq'),
     };
     this.appendAll = db.transaction((expected: AuditHead, entries: readonly AuditLogEntry[]): boolean => {
@@ -119,6 +129,15 @@ export class SqliteAuditLog implements AuditLogStore {
 
   async prunedBefore(): Promise<number> {
     return this.stmts.getCursor.get(PRUNED)?.next ?? 0;
+  }
+
+  async claimLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    return this.stmts.claimLease.run(name, holder, now + ttlMs, now).changes > 0;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.stmts.releaseLease.run(name, holder);
   }
 
   async addCheckpoint(checkpoint: Checkpoint): Promise<void> {
