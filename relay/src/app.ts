@@ -220,7 +220,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   await app.register(clusterRoutes, { nodes });
   await app.register(auditRoutes, { log: auditLog, version: options.version });
   if (peers && cluster) await app.register(peerRoutes, { selfId: nodeId, secret: cluster.clusterSecret, router });
-  await app.register(tunnelSocketRoutes, { policy, router, registrations: new RateLimiter<number>(limits.maxRegistrationsPerMinute, clock) });
+  await app.register(tunnelSocketRoutes, { policy, router, registrations: new RateLimiter<number>(limits.maxRegistrationsPerMinute, clock), auditor });
 
   // The relay's own start and stop are audited, with the settings it runs with (limits changed
   // from their defaults), so a configuration change shows in the log.

@@ -2,7 +2,7 @@ import type { AuditEvent } from '../ports/audit-sink.js';
 import { AuditEventCode } from './event-codes.js';
 
 /** Decisions a client can make the relay take by the thousand (a flood of OPENs or requests). */
-const SUMMARIZED: ReadonlySet<string> = new Set([AuditEventCode.ACCESS_GRANTED, AuditEventCode.ACCESS_DENIED, AuditEventCode.AUTH_FAILED]);
+const SUMMARIZED: ReadonlySet<string> = new Set([AuditEventCode.ACCESS_GRANTED, AuditEventCode.ACCESS_DENIED, AuditEventCode.AUTH_FAILED, AuditEventCode.LIMIT_REFUSED]);
 
 /** How many alike events in a window are recorded one by one before the rest are counted. */
 export const BURST_LIMIT = 10;

@@ -18,7 +18,7 @@ import { openDetails, sealDetails, type PlainDetails } from './details-cipher.js
 import { AuditEventCode } from './event-codes.js';
 
 /** Events whose outcome is a refusal. */
-const FAILURES: ReadonlySet<string> = new Set([AuditEventCode.ACCESS_DENIED, AuditEventCode.AUTH_FAILED, AuditEventCode.INVITE_REFUSED]);
+const FAILURES: ReadonlySet<string> = new Set([AuditEventCode.ACCESS_DENIED, AuditEventCode.AUTH_FAILED, AuditEventCode.INVITE_REFUSED, AuditEventCode.LIMIT_REFUSED]);
 
 /** How the log names who acted: `user:NAME`, `admin`, `node:ID` (a peer node) or `anonymous`. */
 export function actorOf(subject: AuditEvent['subject']): string {

@@ -9,7 +9,7 @@ import { exportLines, parsePublicKeys, verifyConsistency, verifyInclusion, verif
 import { archiveToFolder } from '../audit/archive-files.js';
 import { generateAuditKeyring, type AuditKeyring } from '../audit/audit-keys.js';
 import { fingerprint } from '../audit/details-cipher.js';
-import { ADMIN_TOKEN, bearer, createTestRelay, createUser } from '../test-support/testing.js';
+import { ADMIN_TOKEN, bearer, createTestRelay, createUser, openLink } from '../test-support/testing.js';
 
 const admin = bearer(ADMIN_TOKEN);
 
@@ -215,4 +215,17 @@ test('prune archives the old records, a prune checkpoint keeps the rest verifiab
   assert.match(noArchive.json<{ message: string }>().message, /--audit-archive/);
   const future = await relay.app.inject({ method: 'POST', url: '/v1/audit/prune', headers: admin, payload: { before: '2999-01-01T00:00:00Z' } });
   assert.equal(future.statusCode, 400);
+});
+
+test('a limit that refuses a connection is audited as limit.refused, a failure with the address', async (t) => {
+  const relay = await createTestRelay(t, { maxLinksPerUser: 1 }, ':memory:', { auditLog: { keys: generateAuditKeyring(), checkpointIntervalMs: 0 } });
+  const alice = await createUser(relay, 'alice');
+  await relay.listen();
+  await openLink(relay, '/v1/connect', alice);
+  await assert.rejects(openLink(relay, '/v1/connect', alice), /refused with 429/);
+  const entries = (await relay.app.inject({ method: 'GET', url: '/v1/audit?event=limit.refused', headers: admin })).json<{ entries: { actor: string; target: string; outcome: string; details: { action: string; reason: string; detail: { address: string } } }[] }>().entries;
+  assert.equal(entries.length, 1);
+  assert.deepEqual([entries[0].actor, entries[0].target, entries[0].outcome, entries[0].details.action], ['user:alice', 'relay', 'failure', 'relay.connect']);
+  assert.match(entries[0].details.reason, /already has 1 connections/);
+  assert.equal(entries[0].details.detail.address, '127.0.0.1');
 });

@@ -5,6 +5,8 @@ import type { Policy } from '../policy/policy.js';
 import type { Router } from '../routing/router.js';
 import { WsTransport } from '../routing/ws-transport.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
+import type { Auditor } from '../audit/auditor.js';
+import { AuditEventCode } from '../audit/event-codes.js';
 
 /** Refuses an unknown protocol version before the upgrade, with a code. */
 function requireSubprotocol(request: FastifyRequest): void {
@@ -25,10 +27,24 @@ export interface TunnelSocketOptions {
   router: Router;
   /** Host registrations per identity and minute. */
   registrations: RateLimiter<number>;
+  auditor: Auditor;
 }
 
-export const tunnelSocketRoutes: FastifyPluginAsync<TunnelSocketOptions> = async (app, { policy, router, registrations }) => {
+export const tunnelSocketRoutes: FastifyPluginAsync<TunnelSocketOptions> = async (app, { policy, router, registrations, auditor }) => {
   app.addHook('onRequest', app.requireIdentity);
+
+  /** A limit refused the connection: audited (`limit.refused`), then the coded error is thrown. */
+  const limited = (request: FastifyRequest, action: string, resource: string, err: Error): never => {
+    auditor.record(AuditEventCode.LIMIT_REFUSED, request.identity, action, resource, { reason: err.message, detail: { address: request.ip } });
+    throw err;
+  };
+  const admit = (request: FastifyRequest, action: string, resource: string): void => {
+    try {
+      router.admit(request.identity!, request.ip);
+    } catch (err) {
+      limited(request, action, resource, err as Error);
+    }
+  };
   app.addHook('preValidation', async (request) => requireSubprotocol(request));
 
   app.get<{ Querystring: { tunnel: string } }>('/v1/host', {
@@ -39,10 +55,10 @@ export const tunnelSocketRoutes: FastifyPluginAsync<TunnelSocketOptions> = async
       const invalid = checkTunnelName(name);
       if (invalid) throw invalid;
       const identity = request.identity!;
-      router.admit(identity, request.ip);
+      admit(request, 'tunnel.host', `tunnel:${name}`);
       if (!identity.admin && !registrations.take(identity.id)) {
         const seconds = Math.ceil(registrations.retryAfterMs(identity.id) / 1000);
-        throw createError(ErrorCode.QUOTA_EXCEEDED, `${identity.name} registered tunnels too often: try again in ${seconds} s`);
+        limited(request, 'tunnel.host', `tunnel:${name}`, createError(ErrorCode.QUOTA_EXCEEDED, `${identity.name} registered tunnels too often: try again in ${seconds} s`));
       }
       const decision = await policy.authorizeHost(identity, name);
       if (!decision.allow) throw refusal(decision);
@@ -61,7 +77,7 @@ export const tunnelSocketRoutes: FastifyPluginAsync<TunnelSocketOptions> = async
     preHandler: async (request) => {
       const decision = await policy.authorize(request.identity!, 'relay.connect', { kind: 'relay' });
       if (!decision.allow) throw refusal(decision);
-      router.admit(request.identity!, request.ip);
+      admit(request, 'relay.connect', 'relay');
       if (router.draining) throw createError(ErrorCode.GOING_AWAY, 'relay is shutting down');
     },
   }, (socket, request) => {
