@@ -108,7 +108,7 @@ describe('shell completion', HANG_GUARD, () => {
     ['the actions of access', 'tether access ', ['approve', 'deny', 'list', 'request']],
     ['the roles of invite create --role', 'tether invite create --role ', ['admin', 'connect', 'view']],
     ['the actions of service', 'tether service ', ['install', 'list', 'uninstall']],
-    ['the actions of audit', 'tether audit ', ['checkpoint', 'checkpoints', 'export', 'key', 'log', 'rotate-keys', 'verify']],
+    ['the actions of audit', 'tether audit ', ['checkpoint', 'checkpoints', 'export', 'key', 'log', 'prune', 'rotate-keys', 'verify']],
     ['the frameworks of report compliance --framework', 'tether report compliance --framework ', ['hipaa', 'iso27001', 'soc2']],
     ['the outcomes of audit export --outcome', 'tether audit export --outcome ', ['failure', 'success']],
     ['an option of a sub-action', 'tether user create --t', ['--token']],

@@ -28,7 +28,7 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 
 describe('audit commands: usage errors, before anything is sent', () => {
   const cases: [argv: string[], line: string, help: string][] = [
-    [['audit'], 'missing audit action: export, verify, log, key, checkpoint, checkpoints or rotate-keys', 'audit'],
+    [['audit'], 'missing audit action: export, verify, log, key, checkpoint, checkpoints, prune or rotate-keys', 'audit'],
     [['audit', 'export', '--from', 'yesterday'], '--from must be an ISO 8601 time such as 2026-12-01 or 2026-12-01T09:30:00Z, got "yesterday"', 'audit export'],
     [['audit', 'export', '--to', '2026-13-45'], '--to must be an ISO 8601 time such as 2026-12-01 or 2026-12-01T09:30:00Z, got "2026-13-45"', 'audit export'],
     [['audit', 'export', '--from', '2026-12-02', '--to', '2026-12-01'], '--from (2026-12-02) is after --to (2026-12-01)', 'audit export'],
