@@ -165,9 +165,19 @@ export class ChainedAuditLog implements AuditSink {
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ event, resolve, reject });
-      this.writing ??= this.drain().finally(() => {
-        this.writing = undefined;
-      });
+      this.kick();
+    });
+  }
+
+  /**
+   * Starts the writer unless it runs. An event queued by code that ran when the writer resolved
+   * the batch before it (after the writer's last look at the queue) starts it again as it ends.
+   */
+  private kick(): void {
+    if (this.writing) return;
+    this.writing = this.drain().finally(() => {
+      this.writing = undefined;
+      if (this.queue.length > 0) this.kick();
     });
   }
 

@@ -91,6 +91,7 @@ export function auditLogContract(name: string, withStore: (title: string, body: 
       assert.equal(await store.auditLog.claimLease('syslog', 'n1', 300), false);
       await other.auditLog.releaseLease('syslog', 'n2');
       assert.equal(await store.auditLog.claimLease('syslog', 'n1', 300), true, 'released: free at once');
+      await other.close();
     });
 
     withStore('a reader cursor starts at 0, moves forward only, and is seen by every node', async (store) => {
