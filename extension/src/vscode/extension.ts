@@ -38,13 +38,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const saved = new SavedSessions(context.workspaceState, auth, sharing, connections, logger);
   const startup = new StartupShares(config, sharing, notifier, logger, saved);
   const tree = new TunnelTreeProvider(model);
+  const treeView = vscode.window.createTreeView('tether.tunnels', { treeDataProvider: tree });
   const users = new SshUsers(context.globalState, config);
   const requests = new RequestNotifications(auth, notifier, logger);
   const panels = new SharingPanels(context.extensionUri, auth, notifier, logger, requests);
   context.subscriptions.push(panels, requests, sharing, connections, model, tree, auth, config, logger);
 
   context.subscriptions.push(
-    vscode.window.registerTreeDataProvider('tether.tunnels', tree),
+    treeView,
     new StatusBar(model),
     auth.onDidChange((credentials) => void vscode.commands.executeCommand('setContext', 'tether.signedIn', credentials !== undefined)),
     ...registerAuthCommands(auth, sharing, connections, notifier, saved),
@@ -63,7 +64,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('tether.refresh', () => model.refreshReachable()),
     vscode.commands.registerCommand('tether.showLog', () => logger.show()),
     vscode.commands.registerCommand('tether.statusMenu', () => showStatusMenu(model)),
-    vscode.commands.registerCommand('tether.tunnelActions', (node: TunnelNode) => showTunnelActions(node)),
+    vscode.commands.registerCommand('tether.tunnelActions', (node?: TunnelNode) => showTunnelActions(node, treeView)),
   );
 
   await vscode.commands.executeCommand('setContext', 'tether.signedIn', false);

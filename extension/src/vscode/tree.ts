@@ -34,9 +34,13 @@ export class TunnelTreeProvider implements vscode.TreeDataProvider<TunnelNode>, 
     item.tooltip = node.tooltip;
     item.contextValue = node.contextValue;
     if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon);
-    // Enter (or a click) on a tunnel or connection offers what its context menu offers.
+    // Enter (or a click) on a tunnel or connection offers what its context menu offers. The
+    // command carries no arguments on purpose: VS Code wraps a command with arguments in a
+    // handle that dies when the row is re-rendered, and rows with traffic and round-trip time
+    // re-render every 2 s, so a click landing at that moment did nothing. The handler reads
+    // the row from the view's selection instead, which the click sets first.
     if (tunnelActions(node.contextValue).length > 0) {
-      item.command = { command: 'tether.tunnelActions', title: 'Actions', arguments: [node] };
+      item.command = { command: 'tether.tunnelActions', title: 'Actions' };
       item.accessibilityInformation = { label: [node.label, node.description].filter(Boolean).join(', '), role: 'treeitem' };
     }
     return item;
@@ -48,8 +52,13 @@ export class TunnelTreeProvider implements vscode.TreeDataProvider<TunnelNode>, 
   }
 }
 
-/** tether.tunnelActions: the actions of a view item in a quick pick (its default action). */
-export async function showTunnelActions(node: TunnelNode): Promise<void> {
+/**
+ * tether.tunnelActions: the actions of a view item in a quick pick (its default action): the
+ * node given, or else the row selected in the view (a click or Enter on a row).
+ */
+export async function showTunnelActions(given: TunnelNode | undefined, view: vscode.TreeView<TunnelNode>): Promise<void> {
+  const node = given ?? view.selection[0];
+  if (!node) return;
   const actions = tunnelActions(node.contextValue);
   if (actions.length === 0) return;
   const pick = await vscode.window.showQuickPick(actions, { title: `Tether: ${node.label}`, placeHolder: 'Action' });
