@@ -362,8 +362,11 @@ export class VSCode {
 
   /** Clicks the button `label` of the dialog that shows. */
   async answerDialog(label) {
-    await this.page.locator('.monaco-dialog-box .monaco-button', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }).click();
-    await this.page.locator('.monaco-dialog-box').waitFor({ state: 'hidden' });
+    const button = this.page.locator('.monaco-button', { hasText: new RegExp(`^${escapeRegExp(label)}$`) });
+    // This dialog's own element: the next dialog may show before a poll sees none at all.
+    const box = await this.page.locator('.monaco-dialog-box').filter({ has: button }).first().elementHandle({ timeout: UI_TIMEOUT_MS });
+    await this.page.locator('.monaco-dialog-box').locator(button).first().click();
+    await box.waitForElementState('hidden', { timeout: UI_TIMEOUT_MS });
   }
 
   /** Opens the view container whose activity bar entry is labelled `title` (e.g. "Tether"). */
