@@ -59,7 +59,8 @@ export function fitHoltWinters(values: readonly number[], spec: HoltWintersSpec)
       best = x;
     }
   }
-  const found = nelderMead(sse, best, { initialStep: 1, tolerance: 1e-10 });
+  // A fit whose errors are all at rounding level (a noise-free series) cannot improve: stop there.
+  const found = nelderMead(sse, best, { initialStep: 1, tolerance: 1e-10, good: 1e-20 * sumOfSquares(values) });
   const x = found.value < bestValue ? found.x : best;
   const params = toParams(x);
   const state = copyState(start);
@@ -68,6 +69,12 @@ export function fitHoltWinters(values: readonly number[], spec: HoltWintersSpec)
   const k = 1 + (spec.trend ? 2 : 1) + spec.seasons.length + (spec.seasons.length > 0 ? spec.seasons[spec.seasons.length - 1] : 0);
   const sigma = Math.sqrt(total / Math.max(1, values.length - k));
   return { spec, params, state, n: values.length, sse: total, sigma, residuals };
+}
+
+function sumOfSquares(values: readonly number[]): number {
+  let sum = 0;
+  for (const v of values) sum += v * v;
+  return sum;
 }
 
 /** The start grid: every combination of the per-parameter grids, parameters in the order alpha, beta, gammas. */

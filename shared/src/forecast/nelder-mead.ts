@@ -9,10 +9,12 @@
 export interface NelderMeadOptions {
   /** Edge of the initial simplex along each axis (default 1). */
   readonly initialStep?: number;
-  /** Stop after this many evaluations of `f` (default 200 per dimension). */
+  /** Stop after about this many evaluations of `f` (default 200 per dimension); the last iteration is finished, which may take dim + 1 more. */
   readonly maxEvaluations?: number;
   /** Stop when the simplex's values differ by less than this, relative to the best (default 1e-8). */
   readonly tolerance?: number;
+  /** Stop when the best value is at or below this (default 0): there is nothing left to win. */
+  readonly good?: number;
 }
 
 export interface NelderMeadResult {
@@ -26,6 +28,7 @@ export function nelderMead(f: (x: readonly number[]) => number, start: readonly 
   const step = options.initialStep ?? 1;
   const maxEvaluations = options.maxEvaluations ?? 200 * Math.max(1, dim);
   const tolerance = options.tolerance ?? 1e-8;
+  const good = options.good ?? 0;
   let evaluations = 0;
   const evaluate = (x: number[]): number => {
     evaluations++;
@@ -56,7 +59,7 @@ export function nelderMead(f: (x: readonly number[]) => number, start: readonly 
   order();
   while (evaluations < maxEvaluations) {
     const spread = Math.abs(values[dim] - values[0]);
-    if (spread <= tolerance * (Math.abs(values[0]) + 1e-30)) break;
+    if (spread <= tolerance * (Math.abs(values[0]) + 1e-30) || values[0] <= good) break;
     const centroid = new Array<number>(dim).fill(0);
     for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) centroid[j] += simplex[i][j] / dim;
     const worst = simplex[dim];
