@@ -65,4 +65,6 @@ test('a backtest asking for more than the series holds, or nonsense, is refused'
   assert.throws(() => backtest(series, { horizon: 24, folds: 0 }), invalid(/folds/));
   assert.throws(() => backtest(series, { horizon: 24, folds: 1, stride: 0 }), invalid(/stride/));
   assert.throws(() => backtest({ step: HOUR_MS, points: [] }, { horizon: 24, folds: 1 }), invalid(/no points/));
+  const brokenActual = { step: series.step, points: series.points.map((p, i) => (i === 99 ? { t: p.t, value: Infinity } : p)) };
+  assert.throws(() => backtest(brokenActual, { horizon: 24, folds: 1 }), invalid(/is Infinity/));
 });

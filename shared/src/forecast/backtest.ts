@@ -14,7 +14,7 @@
 import { forecastWithTraining, type ForecastOptions } from './forecast.js';
 import { invalidArgument } from './invalid.js';
 import { AccuracyTally, seasonalNaiveMae } from './metrics.js';
-import { checkStep, type TimeSeries } from './series.js';
+import { checkStep, regularise, type TimeSeries } from './series.js';
 
 export interface BacktestOptions extends Omit<ForecastOptions, 'start'> {
   /** How many origins (a positive whole number). */
@@ -56,7 +56,8 @@ export function backtest(series: TimeSeries, options: BacktestOptions): Backtest
   const stride = options.stride ?? horizon;
   if (!Number.isSafeInteger(folds) || folds < 1) throw invalidArgument(`folds is a whole number, at least 1; got ${folds}`);
   if (!Number.isSafeInteger(stride) || stride < 1) throw invalidArgument(`stride is a whole number of steps, at least 1; got ${stride}`);
-  if (points.length === 0) throw invalidArgument('the series has no points');
+  // Every point is checked up front, the scored ones too (each fold's forecast reads only its own past).
+  regularise(series, { fillGaps: options.fillGaps });
   const byTime = new Map<number, number>();
   for (const p of points) byTime.set(p.t, p.value);
   const end = points[points.length - 1].t + step;
