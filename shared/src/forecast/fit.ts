@@ -10,7 +10,9 @@
  * which offsets the too-small errors of the two cycles the initial state was computed from.
  */
 import { copyState, filter, initialState, type HoltWintersParams, type HoltWintersSpec, type HoltWintersState } from './holt-winters.js';
+import { invalidArgument } from './invalid.js';
 import { nelderMead } from './nelder-mead.js';
+import { checkSeasons } from './seasons.js';
 
 export interface FittedHoltWinters {
   readonly spec: HoltWintersSpec;
@@ -36,11 +38,18 @@ const GAMMA_GRID = [0.01, 0.1, 0.4];
 const logistic = (x: number): number => 1 / (1 + Math.exp(-Math.max(-LOGIT_LIMIT, Math.min(LOGIT_LIMIT, x))));
 const logit = (p: number): number => Math.log(p / (1 - p));
 
+/** Fewest values fitHoltWinters takes with no season (with seasons: two cycles of the longest). */
+export const MIN_POINTS = 4;
+
 /**
- * Fits the model to `values` (evenly spaced, finite; the caller has checked there are at least two cycles of
- * the longest period, or 4 values with no season).
+ * Fits the model to `values` (evenly spaced and finite: forecast() gets them from regularise()). Throws
+ * INVALID_ARGUMENT when there are fewer than two cycles of the longest period (MIN_POINTS with no season).
  */
 export function fitHoltWinters(values: readonly number[], spec: HoltWintersSpec): FittedHoltWinters {
+  checkSeasons(spec.seasons);
+  const needed = spec.seasons.length > 0 ? 2 * spec.seasons[spec.seasons.length - 1] : MIN_POINTS;
+  if (values.length < needed) throw invalidArgument(`fitting needs at least ${needed} values, got ${values.length}`);
+  if (!values.every(Number.isFinite)) throw invalidArgument('fitting needs finite values; regularise() the series first');
   const start = initialState(values, spec);
   const toParams = (x: readonly number[]): HoltWintersParams => ({
     alpha: logistic(x[0]),

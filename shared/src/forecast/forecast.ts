@@ -3,7 +3,7 @@
  * the forecast's start (so a backtest, or a forecast "as of last Monday", sees exactly what it would have
  * seen then; later points are not even read, gap filling included).
  */
-import { fitHoltWinters } from './fit.js';
+import { MIN_POINTS, fitHoltWinters } from './fit.js';
 import { invalidArgument } from './invalid.js';
 import { predict } from './predict.js';
 import { checkSeasons, chooseSeasons, defaultSeasons } from './seasons.js';
@@ -59,8 +59,6 @@ export interface Forecast {
   readonly notes: readonly string[];
 }
 
-/** Fewest training points with no season at all. */
-export const MIN_POINTS = 4;
 /** Longest horizon accepted, in steps (about two years per minute). */
 export const MAX_HORIZON = 1_000_000;
 export const DEFAULT_COVERAGE = 0.8;

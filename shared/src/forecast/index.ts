@@ -4,7 +4,7 @@
  */
 export * from './backtest.js';
 export * from './capacity.js';
-export { DEFAULT_COVERAGE, MAX_HORIZON, MIN_POINTS, forecast, type Forecast, type ForecastModel, type ForecastOptions, type ForecastPoint } from './forecast.js';
+export { DEFAULT_COVERAGE, MAX_HORIZON, forecast, type Forecast, type ForecastModel, type ForecastOptions, type ForecastPoint } from './forecast.js';
 export * from './fit.js';
 export type { HoltWintersParams, HoltWintersSpec, HoltWintersState } from './holt-winters.js';
 export * from './metrics.js';

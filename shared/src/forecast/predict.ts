@@ -15,6 +15,7 @@
  */
 import type { FittedHoltWinters } from './fit.js';
 import { pointForecasts } from './holt-winters.js';
+import { invalidArgument } from './invalid.js';
 import { normalQuantile } from './normal.js';
 
 export interface Prediction {
@@ -27,6 +28,8 @@ export interface Prediction {
 
 /** Forecasts for steps 1..horizon after the last training value, with intervals at `coverage` (0 < c < 1). */
 export function predict(model: FittedHoltWinters, horizon: number, coverage: number): Prediction {
+  if (!Number.isSafeInteger(horizon) || horizon < 1) throw invalidArgument(`horizon is a whole number of steps, at least 1; got ${horizon}`);
+  if (!(coverage > 0 && coverage < 1)) throw invalidArgument(`coverage is a fraction strictly between 0 and 1 (e.g. 0.8); got ${coverage}`);
   const values = pointForecasts(model.state, model.spec, horizon);
   const { alpha, beta, gammas } = model.params;
   const { seasons } = model.spec;
