@@ -47,9 +47,7 @@ const EPSILON = 1e-6;
  * never seen, or expired). `now` and `tat` are on one clock, in milliseconds.
  */
 export function gcraDecide(rule: RateRule, now: number, tat: number | undefined, cost = 1): GcraDecision {
-  if (!(cost >= 0) || cost > rule.burst) {
-    throw createError(ErrorCode.INVALID_ARGUMENT, `a take of ${cost} can never pass a bucket of burst ${rule.burst}`);
-  }
+  checkCost(rule, cost);
   const { interval, tolerance, admit } = gcraParams(rule);
   const base = tat === undefined || tat < now ? now : tat;
   let next = base + cost * interval;
@@ -65,6 +63,13 @@ export function gcraDecide(rule: RateRule, now: number, tat: number | undefined,
   const lockout = rule.lockoutMs ?? 0;
   if (lockout > 0 && cost > 0 && next + interval - now > admit) next = Math.max(next, now + lockout + tolerance - interval);
   return { allowed: true, tat: next, retryAfterMs: 0, remaining: whole((tolerance - (next - now)) / interval), resetAfterMs: next - now };
+}
+
+/** A take larger than the burst (or negative) can never pass: INVALID_ARGUMENT, a caller's bug. */
+export function checkCost(rule: RateRule, cost: number): void {
+  if (!(cost >= 0) || cost > rule.burst) {
+    throw createError(ErrorCode.INVALID_ARGUMENT, `a take of ${cost} can never pass a bucket of burst ${rule.burst}`);
+  }
 }
 
 const whole = (events: number): number => Math.max(0, Math.floor(events + EPSILON));
