@@ -1,6 +1,6 @@
 import type { Clock } from '../ports/clock.js';
 import type { RateDecision, RateLimitStore, RateRule } from '../ports/rate-limit-store.js';
-import { gcraDecide } from './gcra.js';
+import { gcraDecide, gcraSchedule } from './gcra.js';
 
 export interface MemoryRateLimitStoreOptions {
   /**
@@ -43,6 +43,20 @@ export class MemoryRateLimitStore implements RateLimitStore {
       if (known === undefined) this.bound(now);
     }
     return { allowed: d.allowed, retryAfterMs: d.retryAfterMs, remaining: d.remaining, resetAfterMs: d.resetAfterMs, limit: rule.burst };
+  }
+
+  /**
+   * Shaping: takes `cost` whatever the bucket holds and returns how long to wait before acting
+   * (see gcraSchedule). Never refuses; debt past the burst is waited out.
+   */
+  schedule(key: string, rule: RateRule, cost: number): number {
+    const now = this.clock.monotonic();
+    const known = this.tats.get(key);
+    const s = gcraSchedule(rule, now, known, cost);
+    if (known !== undefined) this.tats.delete(key);
+    this.tats.set(key, s.tat);
+    if (known === undefined) this.bound(now);
+    return s.waitMs;
   }
 
   async take(key: string, rule: RateRule, cost = 1): Promise<RateDecision> {
