@@ -145,6 +145,15 @@ test('a Redis that stops answering (SIGSTOP) is an outage too: the rule\'s polic
   assert.deepEqual([d.allowed, d.degraded], [false, 'closed']);
 });
 
+test('a Redis that lost its scripts (SCRIPT FLUSH, a restart) gets the script again on NOSCRIPT: the take still decides', async () => {
+  const store = new RedisRateLimitStore(standalone, { prefix: `test-${randomUUID()}`, clock: new ManualClock() });
+  const rule: RateRule = { rate: 1, periodMs: 60_000, burst: 1 };
+  assert.equal((await store.take('k', rule)).allowed, true);
+  await standalone.script('FLUSH');
+  const d = await store.take('k', rule);
+  assert.deepEqual([d.allowed, d.degraded], [false, undefined]);
+});
+
 test('an impossible cost is refused before Redis is asked, with the memory store\'s code', async () => {
   const store = new RedisRateLimitStore(standalone, { prefix: `test-${randomUUID()}` });
   await assert.rejects(store.take('k', { rate: 1, periodMs: 1000, burst: 2 }, 3), { code: ErrorCode.INVALID_ARGUMENT });
