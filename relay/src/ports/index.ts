@@ -20,3 +20,4 @@ export type { Store, TunnelRecord, UserRecord } from './store.js';
 export { DEFAULT_TUNNEL_SETTINGS, TUNNEL_ROLES } from './team-store.js';
 export type { AccessRequestInput, AccessRequestRecord, AccessReview, GrantInput, GrantRecord, InviteInput, InviteRecord, InviteRefusal, ReviewOutcome, TeamStore, TunnelRole, TunnelSettings } from './team-store.js';
 export type { ClaimResult, LeaseClaim, TunnelLease, TunnelRegistry } from './tunnel-registry.js';
+export type { RateDecision, RateLimitStore, RateRule, StoreDownPolicy } from './rate-limit-store.js';
