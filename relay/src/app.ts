@@ -12,7 +12,8 @@ import { createError, ErrorCode } from '@tether/shared';
 import { authPlugin } from './auth.js';
 import { checkAdvertise, resolveCluster, resolveLimits, type RelayLimits, type RelayOptions } from './config.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http-errors.js';
-import { RateLimiter } from './limits/rate-limiter.js';
+import { buildRateLimits } from './limits/relay-rate-limits.js';
+import { rateLimitPlugin } from './limits/rate-limit-plugin.js';
 import { Policy } from './policy/policy.js';
 import type { RelayPorts } from './ports/index.js';
 import type { Store } from './ports/store.js';
@@ -120,7 +121,15 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const auditor = new Auditor(ports.audit, clock, options.auditLog?.keys.salt);
   const policy = new Policy(store, auditor, { maxTunnelsPerUser: limits.maxTunnelsPerUser, clock });
   const failClosed = auditLog && options.auditLog?.failClosed ? auditLog : undefined;
-  const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId, auditWritable: failClosed && (() => failClosed.writable) });
+  let rates: ReturnType<typeof buildRateLimits>;
+  try {
+    rates = buildRateLimits(options.rateLimits, { limits, clock, client: clusterStore?.client, log: app.log });
+  } catch (err) {
+    await closeOwnedAfterFailure(app, closeOwned);
+    throw err;
+  }
+  const shadow = options.rateLimitShadow === true;
+  const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId, auditWritable: failClosed && (() => failClosed.writable), rateLimits: rates?.limits, rateLimitShadow: shadow });
 
   installErrorHandlers(app);
   if (failClosed) {
@@ -211,7 +220,8 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   app.websocketServer.on('headers', (headers: string[]) => {
     headers.push(`${MAX_FRAME_SIZE_HEADER}: ${limits.maxFrameSize}`);
   });
-  await app.register(authPlugin, { store, adminToken: options.adminToken, policy, auditor });
+  await app.register(authPlugin, { store, adminToken: options.adminToken, policy, auditor, invalidToken: rates && ((request) => rates.limits.signInFailed(request.ip)) });
+  if (rates) await app.register(rateLimitPlugin, { limits: rates.limits, auditor, metrics, shadow });
   await app.register(healthRoutes, { router, store, policy, auditSinks: () => forwarders.map((f) => f.status()) });
   await app.register(userRoutes, { store, router, auditor, policy, invalidations, nodeId });
   await app.register(tunnelRoutes, { policy, registry, invalidations, nodeId, nodes });
@@ -220,7 +230,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   await app.register(clusterRoutes, { nodes });
   await app.register(auditRoutes, { log: auditLog, version: options.version });
   if (peers && cluster) await app.register(peerRoutes, { selfId: nodeId, secret: cluster.clusterSecret, router });
-  await app.register(tunnelSocketRoutes, { policy, router, registrations: new RateLimiter<number>(limits.maxRegistrationsPerMinute, clock), auditor });
+  await app.register(tunnelSocketRoutes, { policy, router, rateLimits: rates?.limits, shadow, auditor });
 
   // The relay's own start and stop are audited, with the settings it runs with (limits changed
   // from their defaults), so a configuration change shows in the log.
@@ -244,6 +254,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
       await auditLog?.flush();
       await Promise.all(forwarders.map((f) => f.stop(2000)));
     }
+    await rates?.store.close();
     await closeOwned();
   });
 

@@ -29,6 +29,8 @@ export interface AuthOptions {
   adminToken: string;
   policy: Policy;
   auditor: Auditor;
+  /** A request's token matched nobody (counted by the rate limits' sign-in failures). */
+  invalidToken?: (request: FastifyRequest) => Promise<void>;
 }
 
 /** Resolves a bearer token to an identity; undefined when the token is unknown. */
@@ -43,7 +45,7 @@ export function createAuthenticator(store: Store, adminToken: string): (token: s
 }
 
 /** Reads `Authorization: Bearer <token>`; runs before any WebSocket upgrade. */
-export const authPlugin = fp<AuthOptions>(async (app, { store, adminToken, policy, auditor }) => {
+export const authPlugin = fp<AuthOptions>(async (app, { store, adminToken, policy, auditor, invalidToken }) => {
   const authenticate = createAuthenticator(store, adminToken);
   app.decorateRequest('identity', null);
 
@@ -72,6 +74,7 @@ export const authPlugin = fp<AuthOptions>(async (app, { store, adminToken, polic
     const match = typeof header === 'string' ? /^Bearer\s+(\S{1,512})\s*$/i.exec(header) : null;
     if (!match) throw failed(request, 'missing bearer token (Authorization: Bearer <token>)');
     const identity = await authenticate(match[1]);
+    if (!identity) await invalidToken?.(request);
     if (!identity) throw failed(request, 'invalid token', 'the relay does not accept this token (mistyped, replaced, or its user deleted); get a new one from the relay admin', match[1]);
     request.identity = identity;
   };

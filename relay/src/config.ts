@@ -98,6 +98,13 @@ export interface RelayOptions extends Partial<RelayPorts> {
   auditSinks?: readonly AuditSinkConfig[];
   /** How often a forwarder looks for records written by other nodes (default 1000 ms). */
   auditSinkPollMs?: number;
+  /**
+   * Rate limits (docs/rate-limits.md): any subset of RateLimitRules over the defaults, or `false`
+   * for none. Enforced cluster-wide in Redis with `redis`, in this process's memory otherwise.
+   */
+  rateLimits?: unknown;
+  /** Shadow mode: rate limit decisions are counted, logged and audited, never enforced. */
+  rateLimitShadow?: boolean;
   /** Close the injected `audit` sink with the app, after its last event (a sink built for this app alone). */
   closeAudit?: boolean;
 }

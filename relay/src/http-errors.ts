@@ -16,6 +16,7 @@ const STATUS: Partial<Record<ErrorCodeString, number>> = {
   [ErrorCode.UNSUPPORTED_VERSION]: 400,
   [ErrorCode.TIMEOUT]: 408,
   [ErrorCode.QUOTA_EXCEEDED]: 429,
+  [ErrorCode.RATE_LIMITED]: 429,
   [ErrorCode.GOING_AWAY]: 503,
   [ErrorCode.STORE_UNAVAILABLE]: 503,
   [ErrorCode.INVITE_INVALID]: 400,
@@ -67,6 +68,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (err instanceof TetherError) {
       const status = statusFor(err.code);
       request.log.info({ code: err.code, status }, err.message);
+      if (err.retryAfterMs !== undefined) void reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
       return reply.code(status).send(errorBody(err.code, err.message));
     }
     const e = err as { validation?: ValidationIssue[]; validationContext?: RequestPart; statusCode?: number; message?: string };

@@ -55,6 +55,7 @@ const expected: Record<ErrorCodeName, ErrorClass> = {
   SERVICE_FAILED: 'final',
   PDF_RENDER_FAILED: 'final',
   STORE_UNAVAILABLE: 'retryable',
+  RATE_LIMITED: 'retryable',
   INVITE_INVALID: 'refusal',
   INVITE_REVOKED: 'refusal',
   INVITE_EXPIRED: 'refusal',

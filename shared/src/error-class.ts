@@ -82,6 +82,8 @@ const CLASS_OF: Readonly<Record<ErrorCodeString, ErrorClass>> = {
   [ErrorCode.REVIEW_REFUSED]: 'refusal',
   // The store comes back by itself (the client reconnects): trying again later may succeed.
   [ErrorCode.STORE_UNAVAILABLE]: 'retryable',
+  // Later, not at once: the error's retryAfterMs says when.
+  [ErrorCode.RATE_LIMITED]: 'retryable',
 };
 
 /** Anything with a code: a TetherError, or a status record that kept only the code. */

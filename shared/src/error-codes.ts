@@ -34,6 +34,8 @@ export const WireCode = {
   RESUME_OFFSET: 22,
   /** A cluster node's shared store (Redis) does not answer: the open cannot be decided; retry. */
   STORE_UNAVAILABLE: 23,
+  /** A rate limit of the relay refused the open; the message says when to try again (retry-after.ts). */
+  RATE_LIMITED: 24,
 } as const;
 export type WireCodeName = keyof typeof WireCode;
 
@@ -107,6 +109,8 @@ export const ErrorCode = {
   REVIEW_REFUSED: 'TETHER_ERR_REVIEW_REFUSED',
   /** The relay's shared store (Redis) does not answer: the request may succeed once it is back. */
   STORE_UNAVAILABLE: 'TETHER_ERR_STORE_UNAVAILABLE',
+  /** A rate limit of the relay refused the request; `retryAfterMs` (HTTP Retry-After) says when to try again. */
+  RATE_LIMITED: 'TETHER_ERR_RATE_LIMITED',
   /** A PDF could not be made: no headless Chromium found, or it failed. */
   PDF_RENDER_FAILED: 'TETHER_ERR_PDF_RENDER_FAILED',
 } as const;

@@ -6,6 +6,7 @@
  */
 import { isRetryable } from './error-class.js';
 import { CloseCode, ErrorCode, wireCodeName, wireCodeOf, type ErrorCodeString } from './error-codes.js';
+import { retryAfterOf, withRetryAfter } from './retry-after.js';
 
 export * from './error-codes.js';
 
@@ -15,6 +16,8 @@ export class TetherError extends Error {
   /** WebSocket close code to end a connection with, when this error ends one. */
   readonly closeCode: number;
   override readonly name = 'TetherError';
+  /** RATE_LIMITED: milliseconds before trying again is worth it (HTTP Retry-After, or the OPEN_ERR's message). */
+  retryAfterMs?: number;
 
   constructor(code: ErrorCodeString, message: string, closeCode: number = CloseCode.PROTOCOL_ERROR) {
     super(message);
@@ -44,7 +47,16 @@ export function errorFromWire(wire: number, message: string): TetherError {
   if (name === undefined || name === 'NO_ERROR') {
     return createError(ErrorCode.PROTOCOL_ERROR, message || `unknown error code ${wire}`);
   }
-  return createError(ErrorCode[name], message || name.toLowerCase().replace(/_/g, ' '));
+  const err = createError(ErrorCode[name], message || name.toLowerCase().replace(/_/g, ' '));
+  if (name === 'RATE_LIMITED') err.retryAfterMs = retryAfterOf(message);
+  return err;
+}
+
+/** A RATE_LIMITED error whose message ends with when to try again, in the form retryAfterOf reads. */
+export function rateLimited(message: string, retryAfterMs: number): TetherError {
+  const err = createError(ErrorCode.RATE_LIMITED, withRetryAfter(message, retryAfterMs));
+  err.retryAfterMs = Math.max(0, Math.ceil(retryAfterMs));
+  return err;
 }
 
 /** True when `err` is a TetherError, optionally with the given code. */

@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './retry-after.js';
 export * from './error-class.js';
 export * from './frame.js';
 export * from './codec.js';

@@ -11,6 +11,14 @@ export interface RateSubject {
   admin?: boolean;
 }
 
+/** A decision, with the rule that refused it (`opens.perTunnel`…) when one did. */
+export interface LimitDecision extends RateDecision {
+  scope?: string;
+}
+
+/** A bucket to take from: its key (none: skipped), its rule, and the rule's name in RateLimitRules. */
+type Check = readonly [string | undefined, RuleOrOff, string];
+
 /** The decision of a request nothing limits (the admin, or every rule off). */
 export const UNLIMITED: RateDecision = Object.freeze({ allowed: true, retryAfterMs: 0, remaining: Number.POSITIVE_INFINITY, resetAfterMs: 0, limit: Number.POSITIVE_INFINITY });
 
@@ -26,59 +34,59 @@ export class RateLimits {
   constructor(private readonly store: RateLimitStore, readonly rules: RateLimitRules) {}
 
   /** An HTTP API call to the route Fastify names `routeUrl` (`/v1/tunnels/:name`). */
-  api(subject: RateSubject, method: string, routeUrl: string): Promise<RateDecision> {
+  api(subject: RateSubject, method: string, routeUrl: string): Promise<LimitDecision> {
     if (subject.admin) return Promise.resolve(UNLIMITED);
     const { api } = this.rules;
     const id = subject.identityId;
     const route = api.perRoute[`${method.toUpperCase()} ${routeUrl}`] ?? false;
     return this.takeAll([
-      [RateKeys.apiAddress(subject.address), api.perAddress],
-      [id === undefined ? undefined : RateKeys.apiIdentity(id), api.perIdentity],
-      [id === undefined ? undefined : RateKeys.apiRoute(method, routeUrl, id), route],
+      [RateKeys.apiAddress(subject.address), api.perAddress, 'api.perAddress'],
+      [id === undefined ? undefined : RateKeys.apiIdentity(id), api.perIdentity, 'api.perIdentity'],
+      [id === undefined ? undefined : RateKeys.apiRoute(method, routeUrl, id), route, 'api.perRoute'],
     ]);
   }
 
   /** A WebSocket upgrade (host or connector link). */
-  upgrade(subject: RateSubject): Promise<RateDecision> {
+  upgrade(subject: RateSubject): Promise<LimitDecision> {
     if (subject.admin) return Promise.resolve(UNLIMITED);
     const { upgrades } = this.rules;
     const id = subject.identityId;
     return this.takeAll([
-      [RateKeys.upgradeAddress(subject.address), upgrades.perAddress],
-      [id === undefined ? undefined : RateKeys.upgradeIdentity(id), upgrades.perIdentity],
+      [RateKeys.upgradeAddress(subject.address), upgrades.perAddress, 'upgrades.perAddress'],
+      [id === undefined ? undefined : RateKeys.upgradeIdentity(id), upgrades.perIdentity, 'upgrades.perIdentity'],
     ]);
   }
 
   /** A stream OPEN of `tunnel` by the link's identity. */
-  open(subject: RateSubject, tunnel: string): Promise<RateDecision> {
+  open(subject: RateSubject, tunnel: string): Promise<LimitDecision> {
     if (subject.admin) return Promise.resolve(UNLIMITED);
     const { opens } = this.rules;
     const id = subject.identityId;
     return this.takeAll([
-      [RateKeys.openAddress(subject.address), opens.perAddress],
-      [id === undefined ? undefined : RateKeys.openIdentity(id), opens.perIdentity],
-      [RateKeys.openTunnel(tunnel), opens.perTunnel],
+      [RateKeys.openAddress(subject.address), opens.perAddress, 'opens.perAddress'],
+      [id === undefined ? undefined : RateKeys.openIdentity(id), opens.perIdentity, 'opens.perIdentity'],
+      [RateKeys.openTunnel(tunnel), opens.perTunnel, 'opens.perTunnel'],
     ]);
   }
 
   /** A host registration (share or reconnect). */
-  registration(subject: RateSubject): Promise<RateDecision> {
+  registration(subject: RateSubject): Promise<LimitDecision> {
     if (subject.admin || subject.identityId === undefined) return Promise.resolve(UNLIMITED);
-    return this.takeAll([[RateKeys.registration(subject.identityId), this.rules.registrations.perIdentity]]);
+    return this.takeAll([[RateKeys.registration(subject.identityId), this.rules.registrations.perIdentity, 'registrations.perIdentity']]);
   }
 
   /**
    * Before checking credentials: refused while the address (or the user name the request
    * claims) is locked out by earlier failures. Takes nothing.
    */
-  async signInAllowed(address: string, name?: string): Promise<RateDecision> {
+  async signInAllowed(address: string, name?: string): Promise<LimitDecision> {
     const { signInFailures } = this.rules;
-    const checks: [string | undefined, RuleOrOff][] = [[RateKeys.signInAddress(address), signInFailures.perAddress], [name === undefined ? undefined : RateKeys.signInName(name), signInFailures.perName]];
-    let least = UNLIMITED;
-    for (const [key, rule] of checks) {
+    const checks: Check[] = [[RateKeys.signInAddress(address), signInFailures.perAddress, 'signInFailures.perAddress'], [name === undefined ? undefined : RateKeys.signInName(name), signInFailures.perName, 'signInFailures.perName']];
+    let least: LimitDecision = UNLIMITED;
+    for (const [key, rule, scope] of checks) {
       if (key === undefined || rule === false) continue;
       const d = await this.store.peek(key, rule);
-      if (!d.allowed) return d;
+      if (!d.allowed) return { ...d, scope };
       if (d.remaining < least.remaining) least = d;
     }
     return least;
@@ -96,12 +104,12 @@ export class RateLimits {
     await this.store.reset(RateKeys.signInName(name));
   }
 
-  private async takeAll(checks: readonly [string | undefined, RuleOrOff][]): Promise<RateDecision> {
-    let least = UNLIMITED;
-    for (const [key, rule] of checks) {
+  private async takeAll(checks: readonly Check[]): Promise<LimitDecision> {
+    let least: LimitDecision = UNLIMITED;
+    for (const [key, rule, scope] of checks) {
       if (key === undefined || rule === false) continue;
       const d = await this.store.take(key, rule);
-      if (!d.allowed) return d;
+      if (!d.allowed) return { ...d, scope };
       if (d.remaining < least.remaining) least = d;
     }
     return least;

@@ -127,7 +127,7 @@ test('a host link that does not answer the probe is replaced by the same user\'s
   assert.equal((await fresh.nextOf(FrameType.OPEN)).tunnel, 'web');
 });
 
-test('quotas before the upgrade: links per identity and per address, tunnel names, registrations per minute (429 QUOTA_EXCEEDED)', HANG_GUARD, async (t) => {
+test('quotas before the upgrade: links per identity and per address, tunnel names, registrations per minute (429 QUOTA_EXCEEDED, RATE_LIMITED)', HANG_GUARD, async (t) => {
   const relay = await createTestRelay(t, { maxLinksPerUser: 2, maxLinksPerAddress: 3, maxTunnelsPerUser: 2, maxRegistrationsPerMinute: 4 });
   await relay.listen();
   const alice = await createUser(relay, 'alice');
@@ -165,6 +165,7 @@ test('quotas before the upgrade: links per identity and per address, tunnel name
   await again.closed;
   await waitFor(() => relay.router.hostFor('b2') === undefined);
   const tooOften = await upgradeRefusal(relay, '/v1/host?tunnel=b2', bearer(bob), [SUBPROTOCOL]);
-  assert.deepEqual([tooOften.status, tooOften.body.code], [429, ErrorCode.QUOTA_EXCEEDED]);
-  assert.match(tooOften.body.message, /try again in \d+ s/);
+  assert.deepEqual([tooOften.status, tooOften.body.code], [429, ErrorCode.RATE_LIMITED]);
+  assert.match(tooOften.body.message, /^bob shared tunnels too often \(retry in \d+(\.\d)? s\)$/);
+  assert.match(String(tooOften.headers['retry-after']), /^\d+$/);
 });

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { checkTunnelName, createError, ErrorCode, SUBPROTOCOL } from '@tether/shared';
+import { checkTunnelName, createError, ErrorCode, rateLimited, SUBPROTOCOL } from '@tether/shared';
 import { refusal } from '../policy/decision.js';
 import type { Policy } from '../policy/policy.js';
 import type { Router } from '../routing/router.js';
 import { WsTransport } from '../routing/ws-transport.js';
-import type { RateLimiter } from '../limits/rate-limiter.js';
+import type { RateLimits } from '../limits/rate-limits.js';
+import { limitMessage } from '../limits/limit-message.js';
 import type { Auditor } from '../audit/auditor.js';
 import { AuditEventCode } from '../audit/event-codes.js';
 
@@ -25,12 +26,14 @@ function requireSubprotocol(request: FastifyRequest): void {
 export interface TunnelSocketOptions {
   policy: Policy;
   router: Router;
-  /** Host registrations per identity and minute. */
-  registrations: RateLimiter<number>;
+  /** Host registrations per identity (none: not limited). */
+  rateLimits?: RateLimits;
+  /** Shadow mode: a registration past the limit is audited, not refused. */
+  shadow?: boolean;
   auditor: Auditor;
 }
 
-export const tunnelSocketRoutes: FastifyPluginAsync<TunnelSocketOptions> = async (app, { policy, router, registrations, auditor }) => {
+export const tunnelSocketRoutes: FastifyPluginAsync<TunnelSocketOptions> = async (app, { policy, router, rateLimits, shadow = false, auditor }) => {
   app.addHook('onRequest', app.requireIdentity);
 
   /** A limit refused the connection: audited (`limit.refused`), then the coded error is thrown. */
@@ -56,9 +59,9 @@ export const tunnelSocketRoutes: FastifyPluginAsync<TunnelSocketOptions> = async
       if (invalid) throw invalid;
       const identity = request.identity!;
       admit(request, 'tunnel.host', `tunnel:${name}`);
-      if (!identity.admin && !registrations.take(identity.id)) {
-        const seconds = Math.ceil(registrations.retryAfterMs(identity.id) / 1000);
-        limited(request, 'tunnel.host', `tunnel:${name}`, createError(ErrorCode.QUOTA_EXCEEDED, `${identity.name} registered tunnels too often: try again in ${seconds} s`));
+      const registration = await rateLimits?.registration({ identityId: identity.id, address: request.ip, admin: identity.admin });
+      if (registration && !registration.allowed && !shadow) {
+        limited(request, 'tunnel.host', `tunnel:${name}`, rateLimited(limitMessage(registration.scope, { address: request.ip, name: identity.name }), registration.retryAfterMs));
       }
       const decision = await policy.authorizeHost(identity, name);
       if (!decision.allow) throw refusal(decision);

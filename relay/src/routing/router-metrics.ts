@@ -1,4 +1,6 @@
 import type { Counter, Gauge, Histogram, Metrics } from '../ports/metrics.js';
+import { RateLimitCounter } from '../limits/rate-limit-counter.js';
+import type { LimitDecision } from '../limits/rate-limits.js';
 
 /** The router's instruments, created once from the metrics port. */
 export class RouterMetrics {
@@ -7,12 +9,14 @@ export class RouterMetrics {
   private readonly refused: Counter;
   private readonly lookup: Histogram;
   private readonly throttles: Counter;
+  private readonly rateDecisions: RateLimitCounter;
 
   constructor(metrics: Metrics) {
     this.links = metrics.gauge({ name: 'tether_links', help: 'Links attached to this relay, by role', labelNames: ['role'] });
     this.opened = metrics.counter({ name: 'tether_streams_opened_total', help: 'Streams routed to a host' });
     this.refused = metrics.counter({ name: 'tether_open_refused_total', help: 'OPENs refused by the relay, by wire code', labelNames: ['code'] });
     this.throttles = metrics.counter({ name: 'tether_link_throttled_total', help: 'Times a link was held back, by why', labelNames: ['kind'] });
+    this.rateDecisions = new RateLimitCounter(metrics);
     this.lookup = metrics.histogram({
       name: 'tether_open_lookup_seconds',
       help: 'Time from an OPEN arriving to its access decision and tunnel look-up being applied',
@@ -39,6 +43,11 @@ export class RouterMetrics {
 
   openRefused(wireCode: number): void {
     this.refused.inc({ code: String(wireCode) });
+  }
+
+  /** A rate limit decided an open. */
+  openRateDecision(decision: LimitDecision, shadow: boolean): void {
+    this.rateDecisions.count('open', decision, shadow);
   }
 
   openLookup(ms: number): void {

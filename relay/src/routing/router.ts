@@ -19,6 +19,8 @@ import { OrderedQueue, type Settled } from './open-queue.js';
 import type { PeerDialer } from './peer-dialer.js';
 import { createRoute, type Route, type RouteEnd } from './route.js';
 import { RouterMetrics } from './router-metrics.js';
+import { limitMessage } from '../limits/limit-message.js';
+import type { LimitDecision, RateLimits } from '../limits/rate-limits.js';
 
 /**
  * What one queued send is counted as on top of its bytes: ws and net keep a frame header, a
@@ -63,6 +65,10 @@ export interface RouterDeps {
   nodeId: string;
   /** Fail-closed audit: false while the audit log cannot be written, and opens are refused then. */
   auditWritable?: () => boolean;
+  /** Stream opens per opener, tunnel and address (none: not limited). */
+  rateLimits?: RateLimits;
+  /** Shadow mode: an open past a rate limit is counted and logged, not refused. */
+  rateLimitShadow?: boolean;
 }
 
 interface OpenLookup {
@@ -73,6 +79,8 @@ interface OpenLookup {
   peer?: Link;
   /** Holders on other nodes that could not be reached, and why (for the refusal's words). */
   unreachable?: { nodes: string[]; why: string };
+  /** A rate limit refused the open (decided after access, so strangers cannot use up a tunnel's opens). */
+  limited?: LimitDecision;
 }
 
 /**
@@ -589,6 +597,13 @@ export class Router {
   private async lookupOpen(link: Link, pending: PendingOpen): Promise<OpenLookup> {
     const decision = await this.deps.policy.authorize(link.identity, 'tunnel.connect', { kind: 'tunnel', name: pending.tunnel });
     if (!decision.allow) return { decision };
+    // An OPEN carried from another node was counted there.
+    const rates = link.role.relayed ? undefined : this.deps.rateLimits;
+    if (rates) {
+      const limited = await rates.open({ identityId: link.identity.id, address: link.address, admin: link.identity.admin }, pending.tunnel);
+      this.metrics.openRateDecision(limited, this.deps.rateLimitShadow === true);
+      if (!limited.allowed && !this.deps.rateLimitShadow) return { decision, limited };
+    }
     const leases = await this.deps.registry.lookup(pending.tunnel);
     const lease = leases.find((l) => l.nodeId === this.deps.nodeId);
     const peers = this.peers;
@@ -630,9 +645,14 @@ export class Router {
     }
   }
 
-  private openRoute(link: Link, pending: PendingOpen, { decision, lease, peer, unreachable }: OpenLookup): void {
+  private openRoute(link: Link, pending: PendingOpen, { decision, lease, peer, unreachable, limited }: OpenLookup): void {
     const { id, tunnel } = pending;
     if (this.draining || link.goingAway) return this.refuse(link, id, WireCode.GOING_AWAY, 'relay is shutting down');
+    if (limited) {
+      const message = wire.withRetryAfter(limitMessage(limited.scope, { address: link.address, name: link.identity.name, tunnel }), limited.retryAfterMs);
+      this.deps.auditor.record(AuditEventCode.LIMIT_REFUSED, link.identity, 'tunnel.connect', `tunnel:${tunnel}`, { reason: message, detail: { address: link.address, rule: limited.scope ?? '' } });
+      return this.refuse(link, id, WireCode.RATE_LIMITED, message);
+    }
     if (link.streams.size >= this.limits.maxStreamsPerConnection) {
       return this.refuse(link, id, WireCode.STREAM_LIMIT, `at most ${this.limits.maxStreamsPerConnection} streams per connection`);
     }

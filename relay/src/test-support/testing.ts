@@ -149,6 +149,7 @@ export function openLink(relay: TestRelay, path: string, token: string, protocol
 export interface Refusal {
   status: number;
   body: { code: string; message: string };
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /** Attempts an upgrade that must be refused; resolves with the HTTP status and JSON body. */
@@ -164,7 +165,7 @@ export function upgradeRefusal(relay: TestRelay, path: string, headers: Record<s
       res.on('end', () => {
         req.destroy();
         try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Refusal['body'] });
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Refusal['body'], headers: res.headers });
         } catch (err) {
           reject(err instanceof Error ? err : new Error(String(err)));
         }
