@@ -17,6 +17,7 @@ import type { RelayEndpoint } from './endpoints.js';
 import { poolTargets, type PoolTuning } from './pool-options.js';
 import type { PoolState } from './pool-state.js';
 import { RelayPool } from './relay-pool.js';
+import { OpenHoldOff } from './open-hold-off.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
 
 export interface ConnectorOptions {
@@ -56,6 +57,7 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   private readonly via = new Map<ResumableStream, RelaySession>();
   private readonly watched = new WeakSet<RelaySession>();
   private readonly reattaching = new Set<ResumableStream>();
+  private readonly holdOff = new OpenHoldOff();
 
   constructor(factory: SessionFactory, options: ConnectorOptions = {}) {
     super();
@@ -90,12 +92,19 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   /** Opens a stream to `tunnel`; resolves once the host accepted it, rejects with a coded error. */
   async open(tunnel: string): Promise<ByteStream> {
     assertTunnelName(tunnel);
+    // A relay that rate-limited opens to this tunnel is not asked again before it said.
+    this.holdOff.check(tunnel);
     const relay = await this.session();
-    if (this.options.resumable === false) return opened(relay.session.openStream(tunnel));
-    const stream = ResumableStream.open(relay.session, tunnel, this.options.resumable);
-    // Tracked at once: a path lost in the same batch as OPEN_OK must already find our listeners.
-    this.track(stream, relay);
-    return opened(stream);
+    try {
+      if (this.options.resumable === false) return await opened(relay.session.openStream(tunnel));
+      const stream = ResumableStream.open(relay.session, tunnel, this.options.resumable);
+      // Tracked at once: a path lost in the same batch as OPEN_OK must already find our listeners.
+      this.track(stream, relay);
+      return await opened(stream);
+    } catch (err) {
+      this.holdOff.failed(tunnel, err);
+      throw err;
+    }
   }
 
   /** Joins a new stream to `input`/`output` (stdio for ProxyCommand); resolves when it ends. */

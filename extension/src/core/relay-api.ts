@@ -1,4 +1,4 @@
-import { checkUserName, createError, isErrorCode, type TetherError } from '@tether/shared';
+import { checkUserName, createError, ErrorCode, isErrorCode, retryAfterHeaderMs, retryAfterOf, type TetherError } from '@tether/shared';
 import { describeConnectError, describeForeignAnswer, type Asked } from './connect-error.js';
 import { parseRelayUrl } from './relay-url.js';
 import type {
@@ -21,11 +21,14 @@ export interface TunnelInfo {
  * Reads a relay's `{ code, message }` error body into a TetherError; any other answer means
  * something that is not a relay answered what was `asked` (see describeForeignAnswer).
  */
-export function errorFromBody(status: number, body: string, asked: Asked): TetherError {
+export function errorFromBody(status: number, body: string, asked: Asked, retryAfter?: string | string[] | null): TetherError {
   try {
     const parsed = JSON.parse(body) as { code?: unknown; message?: unknown };
     if (isErrorCode(parsed.code)) {
-      return createError(parsed.code, typeof parsed.message === 'string' ? parsed.message : parsed.code);
+      const err = createError(parsed.code, typeof parsed.message === 'string' ? parsed.message : parsed.code);
+      // A rate limit says when to come back: the header, else the message's own "(retry in S s)".
+      if (err.code === ErrorCode.RATE_LIMITED) err.retryAfterMs = retryAfterHeaderMs(retryAfter ?? undefined) ?? retryAfterOf(err.message);
+      return err;
     }
   } catch {
     // not JSON: fall through
@@ -77,7 +80,7 @@ export class RelayApi {
     } catch (err) {
       throw describeConnectError(err, this.base, this.timeoutMs);
     }
-    if (!response.ok) throw errorFromBody(response.status, text, asked);
+    if (!response.ok) throw errorFromBody(response.status, text, asked, response.headers.get('retry-after'));
     if (!text) return undefined as T;
     try {
       return JSON.parse(text) as T;
@@ -111,7 +114,7 @@ export class RelayApi {
     } catch (err) {
       throw describeConnectError(err, this.base, this.timeoutMs);
     }
-    throw response.ok ? describeForeignAnswer(response.status, text, asked) : errorFromBody(response.status, text, asked);
+    throw response.ok ? describeForeignAnswer(response.status, text, asked) : errorFromBody(response.status, text, asked, response.headers.get('retry-after'));
   }
 
   whoami(): Promise<{ name: string; admin: boolean }> {

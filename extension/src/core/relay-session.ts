@@ -135,7 +135,7 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
       });
       const asked = { url: urls.http, request: `GET /v1/${options.endpoint}`, upgrade: true };
       res.on('end', () => {
-        reject(errorFromBody(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), asked));
+        reject(errorFromBody(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), asked, res.headers['retry-after']));
         ws.terminate();
       });
       res.on('error', () => reject(errorFromBody(res.statusCode ?? 0, '', asked)));

@@ -170,7 +170,9 @@ export class RelaySlot implements Candidate {
 
   /** A retry after a failure; an endpoint that refused us (a bad token there) only at the slowest pace, not hammered. */
   scheduleRetry(): void {
-    this.retry.schedule(this.refused);
+    // A relay that rate-limited us said when to come back: not before (and no health probe
+    // cuts that short: a busy relay is a healthy one).
+    this.retry.schedule(this.refused, this.lastError?.retryAfterMs ?? 0);
   }
 
   /** Closes the live session because the pool does not need it (reported lost with no error). */

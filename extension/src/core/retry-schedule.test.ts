@@ -91,6 +91,22 @@ describe('RetrySchedule', () => {
       assert.equal(checks(), 3);
     });
 
+    test("a relay's Retry-After longer than the backoff: waited in full, with no health watch cutting it short", async (t) => {
+      const { retry, dues, checks } = watched(t, () => true);
+      retry.schedule(false, 25_000);
+      assert.equal(retry.at, 25_000);
+      t.mock.timers.tick(24_999);
+      await settle();
+      assert.equal(checks(), 0);
+      assert.equal(dues(), 0);
+      t.mock.timers.tick(1);
+      assert.equal(dues(), 1);
+      // Shorter than the backoff: the backoff (and its watch) as usual.
+      retry.clear();
+      retry.schedule(false, 1000);
+      assert.equal(retry.at, 20_000);
+    });
+
     test('does not run for an endpoint that refused us, nor after clear()', async (t) => {
       const { retry, checks } = watched(t, () => true);
       retry.schedule(true);

@@ -29,14 +29,19 @@ export class RetrySchedule {
     return this.timer !== undefined;
   }
 
-  /** Sets the timer: the next backoff delay, or the slowest pace when `slowest`. */
-  schedule(slowest: boolean): void {
-    const delay = slowest ? this.maxMs : this.backoff.next();
+  /**
+   * Sets the timer: the next backoff delay, or the slowest pace when `slowest`; never sooner
+   * than `notBeforeMs` (a relay's Retry-After), and then without the health watch, which would
+   * fire at once on a relay that is up but limiting us.
+   */
+  schedule(slowest: boolean, notBeforeMs = 0): void {
+    const backoff = slowest ? this.maxMs : this.backoff.next();
+    const delay = Math.max(backoff, notBeforeMs);
     this.at = this.now() + delay;
     this.timer = setTimeout(() => this.fire(), delay);
     this.timer.unref();
     const watch = this.watch;
-    if (!slowest && watch && watch.everyMs > 0 && delay > watch.everyMs) {
+    if (!slowest && notBeforeMs <= backoff && watch && watch.everyMs > 0 && delay > watch.everyMs) {
       const timer = this.timer;
       this.watcher = setInterval(() => {
         watch.check().then(
