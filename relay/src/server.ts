@@ -1,3 +1,4 @@
+import { loadRateLimits } from './limits/rate-limit-file.js';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createError, ErrorCode } from '@tether/shared';
@@ -49,6 +50,10 @@ export interface StartRelayOptions {
   auditArchive?: string;
   /** SIEMs the audit log is forwarded to (docs/audit.md); a `caFile` is read into `ca`. */
   auditSinks?: readonly (AuditSinkConfig & { caFile?: string })[];
+  /** `off`, or a JSON file of rate limit rules over the defaults (docs/rate-limits.md). */
+  rateLimits?: string;
+  /** Rate limits counted and logged, not enforced. */
+  rateLimitShadow?: boolean;
 }
 
 export interface RunningRelay extends RelayApp {
@@ -206,7 +211,10 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   const auditFile = options.auditFile === undefined ? undefined : resolve(options.auditFile);
   // Built here and closed by the app after its last event (closeAudit).
   const audit = auditFile === undefined ? undefined : new JsonLinesAuditSink(auditFile, (err) => relay.app.log.error({ err, auditFile }, 'audit file unwritable: audit events are dropped'));
+  const rateLimits = loadRateLimits(options.rateLimits);
   const relay = await buildApp({
+    rateLimits,
+    rateLimitShadow: options.rateLimitShadow,
     databaseFile,
     adminToken: admin.token,
     limits: options.limits,

@@ -22,6 +22,8 @@ export interface RelayValues {
   'audit-syslog-format'?: string;
   'audit-syslog-ca'?: string;
   'audit-hec'?: string;
+  'rate-limits'?: string;
+  'rate-limit-shadow'?: boolean;
   'audit-hec-token'?: string;
   'audit-hec-ca'?: string;
   'audit-hec-index'?: string;
@@ -120,6 +122,8 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     auditArchive: values['audit-archive'] ?? (process.env.TETHER_AUDIT_ARCHIVE || undefined),
     auditFailClosed: values['audit-fail-closed'] ?? ['1', 'true', 'yes'].includes((process.env.TETHER_AUDIT_FAIL_CLOSED ?? '').toLowerCase()),
     auditSinks: auditSinks(values),
+    rateLimits: values['rate-limits'] ?? (process.env.TETHER_RATE_LIMITS || undefined),
+    rateLimitShadow: values['rate-limit-shadow'] ?? ['1', 'true', 'yes'].includes((process.env.TETHER_RATE_LIMIT_SHADOW ?? '').toLowerCase()),
     redis: redisTarget(values),
     clusterSecret: values['cluster-secret'] ?? process.env.TETHER_CLUSTER_SECRET,
     nodeId: values['node-id'] ?? process.env.TETHER_NODE_ID,
