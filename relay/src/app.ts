@@ -14,6 +14,9 @@ import { checkAdvertise, resolveCluster, resolveLimits, type RelayLimits, type R
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http-errors.js';
 import { buildRateLimits } from './limits/relay-rate-limits.js';
 import { rateLimitPlugin } from './limits/rate-limit-plugin.js';
+import { AdaptiveLimit } from './limits/adaptive-limit.js';
+import { watchOverload } from './limits/overload-watch.js';
+import { DEFAULT_ADAPTIVE_OPENS } from './config.js';
 import { Policy } from './policy/policy.js';
 import type { RelayPorts } from './ports/index.js';
 import type { Store } from './ports/store.js';
@@ -129,7 +132,9 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     throw err;
   }
   const shadow = options.rateLimitShadow === true;
-  const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId, auditWritable: failClosed && (() => failClosed.writable), rateLimits: rates?.limits, rateLimitShadow: shadow });
+  const adaptive = options.adaptiveOpens === false ? undefined : new AdaptiveLimit({ ...DEFAULT_ADAPTIVE_OPENS, shadow, ...options.adaptiveOpens });
+  const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId, auditWritable: failClosed && (() => failClosed.writable), rateLimits: rates?.limits, rateLimitShadow: shadow, adaptive });
+  const stopOverloadWatch = adaptive ? watchOverload(adaptive, metrics) : () => undefined;
 
   installErrorHandlers(app);
   if (failClosed) {
@@ -254,6 +259,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
       await auditLog?.flush();
       await Promise.all(forwarders.map((f) => f.stop(2000)));
     }
+    stopOverloadWatch();
     await rates?.store.close();
     await closeOwned();
   });

@@ -1,3 +1,4 @@
+import type { AdaptiveLimitOptions } from './limits/adaptive-limit.js';
 import type { AuditKeyring } from './audit/audit-keys.js';
 import type { AuditSinkConfig } from './audit/siem/siem-sinks.js';
 import type { FastifyBaseLogger } from 'fastify';
@@ -47,6 +48,13 @@ export interface RelayLimits {
  * What `buildApp` takes: settings, and the ports it runs on. A port left out gets its
  * single-node default (see single-node.ts); the app closes the ports it built, never injected ones.
  */
+/**
+ * The adaptive open limit's defaults: roomy enough that a healthy relay never meets it (it
+ * starts at 500 opens under way at once and grows while they are answered fast), cut by the
+ * event-loop delay (p99 past 100 ms) and by latency past 1.5× its baseline, never below 50.
+ */
+export const DEFAULT_ADAPTIVE_OPENS: AdaptiveLimitOptions = { initialLimit: 500, minLimit: 50, maxLimit: 20_000 };
+
 export interface RelayOptions extends Partial<RelayPorts> {
   /** Token of the admin identity (only its hash is kept in memory). */
   adminToken: string;
@@ -105,6 +113,11 @@ export interface RelayOptions extends Partial<RelayPorts> {
   rateLimits?: unknown;
   /** Shadow mode: rate limit decisions are counted, logged and audited, never enforced. */
   rateLimitShadow?: boolean;
+  /**
+   * The adaptive limit of stream opens under way at once (docs/rate-limits.md): over
+   * DEFAULT_ADAPTIVE_OPENS, or `false` for none. In shadow mode with `rateLimitShadow`.
+   */
+  adaptiveOpens?: AdaptiveLimitOptions | false;
   /** Close the injected `audit` sink with the app, after its last event (a sink built for this app alone). */
   closeAudit?: boolean;
 }

@@ -34,6 +34,8 @@ export interface Route {
   down: number;
   /** Monotonic time the OPEN was routed. */
   startedAt: number;
+  /** While its OPEN holds a place in the adaptive open limit: when the OPEN arrived (monotonic). */
+  admittedAt?: number;
 }
 
 /**

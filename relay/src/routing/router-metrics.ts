@@ -10,6 +10,7 @@ export class RouterMetrics {
   private readonly lookup: Histogram;
   private readonly throttles: Counter;
   private readonly rateDecisions: RateLimitCounter;
+  private readonly shed: Counter;
 
   constructor(metrics: Metrics) {
     this.links = metrics.gauge({ name: 'tether_links', help: 'Links attached to this relay, by role', labelNames: ['role'] });
@@ -17,6 +18,7 @@ export class RouterMetrics {
     this.refused = metrics.counter({ name: 'tether_open_refused_total', help: 'OPENs refused by the relay, by wire code', labelNames: ['code'] });
     this.throttles = metrics.counter({ name: 'tether_link_throttled_total', help: 'Times a link was held back, by why', labelNames: ['kind'] });
     this.rateDecisions = new RateLimitCounter(metrics);
+    this.shed = metrics.counter({ name: 'tether_opens_shed_total', help: 'Stream opens refused by the adaptive concurrency limit (relay overloaded)' });
     this.lookup = metrics.histogram({
       name: 'tether_open_lookup_seconds',
       help: 'Time from an OPEN arriving to its access decision and tunnel look-up being applied',
@@ -43,6 +45,11 @@ export class RouterMetrics {
 
   openRefused(wireCode: number): void {
     this.refused.inc({ code: String(wireCode) });
+  }
+
+  /** An open shed by the adaptive limit (overload). */
+  openShed(): void {
+    this.shed.inc();
   }
 
   /** A rate limit decided an open. */

@@ -21,6 +21,7 @@ import { createRoute, type Route, type RouteEnd } from './route.js';
 import { RouterMetrics } from './router-metrics.js';
 import { limitMessage } from '../limits/limit-message.js';
 import type { LimitDecision, RateLimits } from '../limits/rate-limits.js';
+import type { AdaptiveLimit } from '../limits/adaptive-limit.js';
 
 /**
  * What one queued send is counted as on top of its bytes: ws and net keep a frame header, a
@@ -51,6 +52,9 @@ export interface RouterStats {
 }
 
 /** The ports and settings a router works with; `buildApp` wires them. */
+/** How soon an open shed under overload is worth trying again. */
+const OVERLOAD_RETRY_MS = 1000;
+
 export interface RouterDeps {
   policy: Policy;
   /** Only to note when a tunnel was last hosted; access is the policy's. */
@@ -69,6 +73,8 @@ export interface RouterDeps {
   rateLimits?: RateLimits;
   /** Shadow mode: an open past a rate limit is counted and logged, not refused. */
   rateLimitShadow?: boolean;
+  /** How many opens may be under way at once, following the relay's health (none: no such limit). */
+  adaptive?: AdaptiveLimit;
 }
 
 interface OpenLookup {
@@ -479,6 +485,7 @@ export class Router {
         const window = this.credit.grant(here.peer, Math.min(frame.window, this.limits.maxBufferedBytesPerStream), FIRST_WINDOW_FLOOR);
         clearTimeout(here.route.openTimer);
         here.route.openTimer = undefined;
+        this.admitted(here.route, 'ok');
         here.peer.link.queue(wire.encodeOpenOk(here.peer.id, window));
         wire.debugLog('relay', 'open ok', { host: link.label, hostId: frame.streamId, opener: here.peer.link.label, id: here.peer.id, window, openerCongested: here.peer.link.congestedSince !== undefined });
         // What the opener granted this end at OPEN and the relay held back can go now.
@@ -679,9 +686,17 @@ export class Router {
     if (host.congestedSince !== undefined) {
       return this.refuse(link, id, WireCode.BUFFER_LIMIT, `${carrier} is not reading; try again later`);
     }
+    // Under overload new opens are shed (streams already open keep flowing); an OPEN carried
+    // from another node was admitted there.
+    const adaptive = link.role.relayed ? undefined : this.deps.adaptive;
+    if (adaptive && !adaptive.acquire()) {
+      this.metrics.openShed();
+      return this.refuse(link, id, WireCode.RATE_LIMITED, wire.withRetryAfter('the relay is overloaded and takes no new streams for a moment; streams already open are not affected', OVERLOAD_RETRY_MS));
+    }
     const hostId = host.nextId;
     host.nextId += 2;
     const route = createRoute(tunnel, link, id, host, hostId, this.deps.clock.monotonic());
+    if (adaptive) route.admittedAt = pending.arrivedAt;
     const window = this.credit.grant(route.acceptor, Math.min(pending.window, this.limits.maxBufferedBytesPerStream), FIRST_WINDOW_FLOOR);
     route.openTimer = setTimeout(() => {
       route.openTimer = undefined;
@@ -697,6 +712,13 @@ export class Router {
     if (decision.until !== undefined) this.armAccessTimer(route, decision.until);
     host.queue(wire.encodeOpen(hostId, window, tunnel, pending.metadata));
     wire.debugLog('relay', 'open routed', { link: link.label, id, host: host.label, hostId, window, hostBuffered: host.buffered, hostCongested: host.congestedSince !== undefined, waitedMs: this.deps.clock.monotonic() - pending.arrivedAt });
+  }
+
+  /** An admitted OPEN is answered (or gone): its place in the adaptive limit is given back, with its latency. */
+  private admitted(route: Route, outcome: 'ok' | 'ignore'): void {
+    if (route.admittedAt === undefined) return;
+    this.deps.adaptive?.release(this.deps.clock.monotonic() - route.admittedAt, outcome);
+    route.admittedAt = undefined;
   }
 
   private refuse(link: Link, id: number, code: number, message: string): void {
@@ -724,6 +746,9 @@ export class Router {
   private removeRoute(route: Route, how: string): void {
     if (route.openTimer) clearTimeout(route.openTimer);
     route.openTimer = undefined;
+    // Ended before its OPEN_OK (refused by the host, timed out, reset, a link lost): says
+    // nothing about this relay's health.
+    this.admitted(route, 'ignore');
     clearTimeout(route.accessTimer);
     route.accessTimer = undefined;
     const removedOpener = route.opener.link.streams.delete(route.opener.id);
