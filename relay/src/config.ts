@@ -2,6 +2,7 @@ import type { AuditKeyring } from './audit/audit-keys.js';
 import type { AuditSinkConfig } from './audit/siem/siem-sinks.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { createError, Defaults, ErrorCode, MAX_FRAME_SIZE_CEILING } from '@tether/shared';
+import type { PromMetricsOptions } from './metrics/prom-metrics.js';
 import type { RelayPorts } from './ports/index.js';
 import type { RedisTarget } from './stores/redis/redis-client.js';
 
@@ -100,6 +101,8 @@ export interface RelayOptions extends Partial<RelayPorts> {
   auditSinkPollMs?: number;
   /** Close the injected `audit` sink with the app, after its last event (a sink built for this app alone). */
   closeAudit?: boolean;
+  /** The default (prom-client) metrics port's options, when `metrics` is not injected (docs/metrics.md). */
+  metricsOptions?: PromMetricsOptions;
 }
 
 /** An advertise URL, checked: http(s), with a host that is not a wildcard address. */

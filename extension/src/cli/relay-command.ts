@@ -31,6 +31,8 @@ export interface RelayValues {
   'cluster-secret'?: string;
   'node-id'?: string;
   advertise?: string;
+  'metrics-host'?: string;
+  'metrics-port'?: string;
 }
 
 /**
@@ -107,6 +109,9 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     limits[match[1]] = Number(match[2]);
   }
   const host = values.host ?? process.env.TETHER_HOST ?? '127.0.0.1';
+  const metricsPortText = values['metrics-port'] ?? (process.env.TETHER_METRICS_PORT || undefined);
+  const metricsPort = metricsPortText === undefined ? undefined : Number(metricsPortText);
+  if (metricsPort !== undefined && (!/^\d+$/.test(metricsPortText!) || metricsPort > 65535)) throw new UsageError(`--metrics-port must be 0-65535, got ${metricsPortText}`);
   const retention = values['audit-retention'] ?? (process.env.TETHER_AUDIT_RETENTION || undefined);
   const relay = await startRelay({
     limits,
@@ -125,6 +130,8 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     nodeId: values['node-id'] ?? process.env.TETHER_NODE_ID,
     advertise: values.advertise ?? (process.env.TETHER_ADVERTISE_URL || undefined),
     version: version(),
+    metricsPort,
+    metricsHost: values['metrics-host'] ?? (process.env.TETHER_METRICS_HOST || undefined),
     // Logs go to stderr: stdout carries only the URL line that scripts and tests read.
     logger: { level, stream: await logStream(format) },
   });
@@ -144,6 +151,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
   if (relay.auditKeys) info(`Signed audit log in the ${relay.redis ? 'Redis store' : 'database'}; keys ${relay.auditKeys.created ? 'generated into' : 'read from'} ${relay.auditKeys.file} (mode 0600, keep a backup)`);
   else info('No signed audit log: a relay on Redis keeps one when every node is given the same --audit-keys FILE');
   for (const sink of relay.auditSinks) info(`Audit log forwarded to ${sink} (at least once, from a cursor kept in the ${relay.redis ? 'Redis store' : 'database'})`);
+  if (relay.metricsUrl) info(`Metrics for scrapers at ${relay.metricsUrl} (no authentication: keep it on loopback or a monitoring network; docs/metrics.md)`);
   if (relay.auditFile) info(`Audit events also appended to ${relay.auditFile} (JSON lines, mode 0600)`);
   if (relay.adminTokenFile) {
     info(`Admin token ${relay.adminTokenGenerated ? 'generated and saved' : 'read from'}: ${relay.adminTokenFile} (mode 0600)`);

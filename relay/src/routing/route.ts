@@ -34,6 +34,8 @@ export interface Route {
   down: number;
   /** Monotonic time the OPEN was routed. */
   startedAt: number;
+  /** Monotonic time the OPEN arrived (before its look-ups), for the open latency metric. */
+  openArrivedAt?: number;
 }
 
 /**
