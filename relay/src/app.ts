@@ -124,7 +124,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const auditor = new Auditor(ports.audit, clock, options.auditLog?.keys.salt);
   const policy = new Policy(store, auditor, { maxTunnelsPerUser: limits.maxTunnelsPerUser, clock });
   const failClosed = auditLog && options.auditLog?.failClosed ? auditLog : undefined;
-  const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId, auditWritable: failClosed && (() => failClosed.writable) });
+  const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId, auditWritable: failClosed && (() => failClosed.writable), metricsTunnelLabels: options.metricsTunnelLabels });
 
   installErrorHandlers(app);
   if (failClosed) {

@@ -103,6 +103,8 @@ export interface RelayOptions extends Partial<RelayPorts> {
   closeAudit?: boolean;
   /** The default (prom-client) metrics port's options, when `metrics` is not injected (docs/metrics.md). */
   metricsOptions?: PromMetricsOptions;
+  /** Also count stream opens and bytes per tunnel name, for at most this many tunnels (off when absent or 0). */
+  metricsTunnelLabels?: number;
 }
 
 /** An advertise URL, checked: http(s), with a host that is not a wildcard address. */

@@ -59,6 +59,8 @@ export interface StartRelayOptions {
   metricsHost?: string;
   /** Options of the prom-client metrics (label-set cap per metric…). */
   metricsOptions?: PromMetricsOptions;
+  /** Count stream opens and bytes per tunnel name too, for at most this many tunnels. */
+  metricsTunnelLabels?: number;
 }
 
 export interface RunningRelay extends RelayApp {
@@ -205,6 +207,10 @@ function listenMetricsOf(relay: RelayApp, host: string, port: number): Promise<M
 export async function startRelay(options: StartRelayOptions = {}): Promise<RunningRelay> {
   // A bad limit or cluster setting is refused before anything is created on disk.
   resolveLimits(options.limits);
+  const tunnelLabels = options.metricsTunnelLabels;
+  if (tunnelLabels !== undefined && (!Number.isInteger(tunnelLabels) || tunnelLabels < 0 || tunnelLabels > 10_000)) {
+    throw createError(ErrorCode.INVALID_CONFIG, `--metrics-tunnel-labels takes 0 to 10000 tunnels, got ${tunnelLabels}`);
+  }
   const nodeId = checkNodeId(options.nodeId);
   const auditSinks = readSinkCas(options.auditSinks);
   checkSinks(auditSinks);
@@ -247,6 +253,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     },
     auditSinks,
     metricsOptions: options.metricsOptions,
+    metricsTunnelLabels: options.metricsTunnelLabels,
   });
   const host = options.host ?? '127.0.0.1';
   let metricsListener: MetricsListener | undefined;

@@ -96,6 +96,7 @@ function addRelayCommand(program: Command, ctx: RunContext): void {
     .addOption(new FlagOption('--audit-hec-index <index>', 'the Splunk index of the events', { default: "the token's", env: 'TETHER_AUDIT_HEC_INDEX' }))
     .addOption(new FlagOption('--limit <name=n>', 'set one of the limits of docs/relay.md, e.g. maxLinksPerUser=100', { repeatable: true }))
     .addOption(new FlagOption('--metrics-port <port>', 'also serve GET /metrics WITHOUT authentication on this port, for Prometheus (docs/metrics.md); the main port serves it to the admin token only', { env: 'TETHER_METRICS_PORT' }))
+    .addOption(new FlagOption('--metrics-tunnel-labels <n>', 'also count stream opens and bytes per tunnel name, for at most N tunnels (the rest under _other): tunnel names then show in the metrics', { default: 'off', env: 'TETHER_METRICS_TUNNEL_LABELS' }))
     .addOption(new FlagOption('--metrics-host <host>', 'address of the --metrics-port listener: keep it on loopback or a monitoring network', { default: '127.0.0.1', env: 'TETHER_METRICS_HOST' }))
     .optionsGroup('Cluster options (docs/cluster.md):')
     .addOption(new FlagOption('--redis <url>', 'keep users, tokens and tunnel names in this Redis, shared by every node given it, instead of SQLite; needs --cluster-secret and --admin-token', { env: 'TETHER_REDIS_URL' }))

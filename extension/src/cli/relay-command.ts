@@ -33,6 +33,7 @@ export interface RelayValues {
   advertise?: string;
   'metrics-host'?: string;
   'metrics-port'?: string;
+  'metrics-tunnel-labels'?: string;
 }
 
 /**
@@ -112,6 +113,8 @@ export async function relayCommand(values: RelayValues): Promise<void> {
   const metricsPortText = values['metrics-port'] ?? (process.env.TETHER_METRICS_PORT || undefined);
   const metricsPort = metricsPortText === undefined ? undefined : Number(metricsPortText);
   if (metricsPort !== undefined && (!/^\d+$/.test(metricsPortText!) || metricsPort > 65535)) throw new UsageError(`--metrics-port must be 0-65535, got ${metricsPortText}`);
+  const tunnelLabelsText = values['metrics-tunnel-labels'] ?? (process.env.TETHER_METRICS_TUNNEL_LABELS || undefined);
+  if (tunnelLabelsText !== undefined && !/^\d{1,5}$/.test(tunnelLabelsText)) throw new UsageError(`--metrics-tunnel-labels takes a number of tunnels (0 is off), got ${tunnelLabelsText}`);
   const retention = values['audit-retention'] ?? (process.env.TETHER_AUDIT_RETENTION || undefined);
   const relay = await startRelay({
     limits,
@@ -132,6 +135,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     version: version(),
     metricsPort,
     metricsHost: values['metrics-host'] ?? (process.env.TETHER_METRICS_HOST || undefined),
+    metricsTunnelLabels: tunnelLabelsText === undefined ? undefined : Number(tunnelLabelsText),
     // Logs go to stderr: stdout carries only the URL line that scripts and tests read.
     logger: { level, stream: await logStream(format) },
   });

@@ -145,7 +145,8 @@ export class PromMetrics implements Metrics, MetricsExposition {
       return existing.instrument as T;
     }
     const labelNames = [...(definition.labelNames ?? [])];
-    const guard = new SeriesGuard(labelNames, this.cap, () => this.dropped.inc({ metric: definition.name }));
+    const cap = Math.min(definition.maxSeries ?? this.cap, this.cap);
+    const guard = new SeriesGuard(labelNames, cap, () => this.dropped.inc({ metric: definition.name }));
     const instrument = make(labelNames, guard);
     this.instruments.set(definition.name, { kind, instrument });
     return instrument;

@@ -33,8 +33,11 @@ export class RouterMetrics {
   private readonly resumed: Counter;
   private readonly crossNode: Counter;
   private readonly replaced: Counter;
+  private readonly tunnelOpened: Counter | undefined;
+  private readonly tunnelBytes: Counter | undefined;
 
-  constructor(metrics: Metrics) {
+  /** `tunnelLabels`: also count opens and bytes per tunnel name, for at most that many tunnels (off when 0 or absent). */
+  constructor(metrics: Metrics, tunnelLabels = 0) {
     this.links = metrics.gauge({ name: 'tether_links', help: 'Links attached to this relay, by role', labelNames: ['role'] });
     this.opened = metrics.counter({ name: 'tether_streams_opened_total', help: 'Streams routed to a host' });
     this.refused = metrics.counter({ name: 'tether_open_refused_total', help: 'OPENs refused by the relay, by wire code', labelNames: ['code'] });
@@ -53,6 +56,12 @@ export class RouterMetrics {
     this.resumed = metrics.counter({ name: 'tether_streams_resumed_total', help: 'Resumable streams re-attached through this relay (an OPEN carrying a RESUME hello) after their path failed' });
     this.crossNode = metrics.counter({ name: 'tether_cross_node_streams_total', help: 'Streams carried over a peer link: out (a connector here, the host on another node) or in (the other way)', labelNames: ['direction'] });
     this.replaced = metrics.counter({ name: 'tether_hosts_replaced_total', help: 'Silent host links replaced by a new connection of the same host (a host that failed over to a new network)' });
+    if (tunnelLabels > 0) {
+      // Opt-in (--metrics-tunnel-labels N): tunnel names are the users' and unbounded; past N
+      // tunnels the rest are counted under _other.
+      this.tunnelOpened = metrics.counter({ name: 'tether_tunnel_streams_opened_total', help: `Streams routed, by tunnel (at most ${tunnelLabels} tunnels, the rest under _other)`, labelNames: ['tunnel'], maxSeries: tunnelLabels });
+      this.tunnelBytes = metrics.counter({ name: 'tether_tunnel_stream_bytes_total', help: `Payload bytes routed, by tunnel and direction (at most ${tunnelLabels} tunnels, the rest under _other)`, labelNames: ['tunnel', 'direction'], maxSeries: 2 * tunnelLabels });
+    }
   }
 
   /** A link was held back: `work` (its backlog waits for its next turn) or `congested` (it does not read). */
@@ -68,8 +77,9 @@ export class RouterMetrics {
     this.links.dec({ role });
   }
 
-  streamOpened(): void {
+  streamOpened(tunnel: string): void {
     this.opened.inc();
+    this.tunnelOpened?.inc({ tunnel });
   }
 
   openRefused(wireCode: number): void {
@@ -90,8 +100,9 @@ export class RouterMetrics {
     this.tunnels.set(count);
   }
 
-  data(up: boolean, bytes: number): void {
+  data(up: boolean, bytes: number, tunnel: string): void {
     this.bytes.inc(up ? UP : DOWN, bytes);
+    this.tunnelBytes?.inc({ tunnel, direction: up ? 'up' : 'down' }, bytes);
   }
 
   /** An OPEN that arrived `ms` ago was accepted by its host. */

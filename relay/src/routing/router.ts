@@ -63,6 +63,8 @@ export interface RouterDeps {
   nodeId: string;
   /** Fail-closed audit: false while the audit log cannot be written, and opens are refused then. */
   auditWritable?: () => boolean;
+  /** Count opens and bytes per tunnel name too, for at most this many tunnels (docs/metrics.md); off by default. */
+  metricsTunnelLabels?: number;
 }
 
 interface OpenLookup {
@@ -106,7 +108,7 @@ export class Router {
     this.deps = deps;
     this.limits = deps.limits;
     this.log = deps.log;
-    this.metrics = new RouterMetrics(deps.metrics);
+    this.metrics = new RouterMetrics(deps.metrics, deps.metricsTunnelLabels);
     const limit = this.limits.maxBufferedBytesPerConnection;
     this.credit = new CreditLedger();
     this.watch = {
@@ -441,7 +443,7 @@ export class Router {
         this.credit.consume(here, n);
         if (here === here.route.opener) here.route.up += n;
         else here.route.down += n;
-        this.metrics.data(here === here.route.opener, n);
+        this.metrics.data(here === here.route.opener, n, here.route.tunnel);
         this.forward(link, here, message, start, end);
         if (frame.fin) {
           here.fin = true;
@@ -684,7 +686,7 @@ export class Router {
     link.streams.set(id, route.opener);
     host.streams.set(hostId, route.acceptor);
     this.streamCount++;
-    this.metrics.streamOpened();
+    this.metrics.streamOpened(tunnel);
     this.metrics.streams(this.streamCount);
     this.metrics.routedOpen(pending.metadata, host === peer ? 'out' : link.role.relayed ? 'in' : undefined);
     // A member's grant that lapses: the access is decided again when it does.
