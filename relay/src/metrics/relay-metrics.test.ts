@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { encodeData, encodeOpen, encodeReset, ErrorCode, FrameType, WireCode } from '@tether/shared';
+import { encodeData, encodeOpen, encodeOpenMetadata, encodeReset, ErrorCode, FrameType, newStreamIdentity, resumeHello, WireCode } from '@tether/shared';
 import { startRelay, type RunningRelay } from '../server.js';
 import { parseExposition, sample, type Exposition } from '../test-support/exposition.js';
 import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, hostAndConnector, openLink, openStream, waitFor, type TestRelay } from '../test-support/testing.js';
@@ -74,6 +74,22 @@ test('a stream through the relay shows in the instruments: links, tunnels, strea
   m = await scrape(relay);
   assert.equal(sample(m, 'tether_tunnels_online'), 0);
   assert.equal(sample(m, 'tether_links', { role: 'host' }), 0);
+});
+
+test('an OPEN carrying a RESUME hello counts as a resume; a NEW hello and malformed metadata do not', HANG_GUARD, async (t) => {
+  const relay = await createTestRelay(t);
+  await relay.listen();
+  const pair = await hostAndConnector(relay);
+  await waitFor(() => relay.router.hostFor('web') !== undefined);
+  const { id, secret } = newStreamIdentity();
+  const metas = [encodeOpenMetadata({ hello: { kind: 'new', id, secret } }), encodeOpenMetadata({ hello: resumeHello(id, secret, 1, 0) }), Buffer.from([1, 0])];
+  for (const [i, meta] of metas.entries()) {
+    pair.connector.send(encodeOpen(1 + 2 * i, 65_536, 'web', meta));
+    await pair.host.nextOf(FrameType.OPEN);
+  }
+  const m = await scrape(relay);
+  assert.equal(sample(m, 'tether_streams_resumed_total'), 1);
+  assert.equal(sample(m, 'tether_streams_opened_total'), 3);
 });
 
 test('a reset code a peer makes up is labelled other, so peers cannot mint series', HANG_GUARD, async (t) => {
