@@ -96,6 +96,20 @@ async function logStream(format: string): Promise<NodeJS.WritableStream> {
 }
 
 /** `tether relay`: runs until SIGINT/SIGTERM, then sends GOAWAY and drains. */
+/**
+ * The metrics flags (docs/metrics.md), else TETHER_METRICS_PORT / _HOST / _TUNNEL_LABELS: the
+ * unauthenticated admin listener's port and host, and the per-tunnel label cap.
+ */
+export function metricsSettings(values: RelayValues, env: NodeJS.ProcessEnv = process.env): Pick<StartRelayOptions, 'metricsPort' | 'metricsHost' | 'metricsTunnelLabels'> {
+  const port = values['metrics-port'] ?? (env.TETHER_METRICS_PORT || undefined);
+  if (port !== undefined && (!/^\d{1,5}$/.test(port) || Number(port) > 65535)) throw new UsageError(`--metrics-port must be 0-65535, got ${JSON.stringify(port)}`);
+  const labels = values['metrics-tunnel-labels'] ?? (env.TETHER_METRICS_TUNNEL_LABELS || undefined);
+  if (labels !== undefined && (!/^\d{1,5}$/.test(labels) || Number(labels) > 10_000)) throw new UsageError(`--metrics-tunnel-labels takes a number of tunnels from 0 (off) to 10000, got ${JSON.stringify(labels)}`);
+  const host = values['metrics-host'] ?? (env.TETHER_METRICS_HOST || undefined);
+  if (host !== undefined && port === undefined) throw new UsageError('--metrics-host needs --metrics-port (or TETHER_METRICS_PORT): the address of that listener');
+  return { metricsPort: port === undefined ? undefined : Number(port), metricsHost: host, metricsTunnelLabels: labels === undefined ? undefined : Number(labels) };
+}
+
 export async function relayCommand(values: RelayValues): Promise<void> {
   const port = values.port === undefined ? Number(process.env.TETHER_PORT ?? 8080) : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got ${values.port}`);
@@ -110,11 +124,6 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     limits[match[1]] = Number(match[2]);
   }
   const host = values.host ?? process.env.TETHER_HOST ?? '127.0.0.1';
-  const metricsPortText = values['metrics-port'] ?? (process.env.TETHER_METRICS_PORT || undefined);
-  const metricsPort = metricsPortText === undefined ? undefined : Number(metricsPortText);
-  if (metricsPort !== undefined && (!/^\d+$/.test(metricsPortText!) || metricsPort > 65535)) throw new UsageError(`--metrics-port must be 0-65535, got ${metricsPortText}`);
-  const tunnelLabelsText = values['metrics-tunnel-labels'] ?? (process.env.TETHER_METRICS_TUNNEL_LABELS || undefined);
-  if (tunnelLabelsText !== undefined && !/^\d{1,5}$/.test(tunnelLabelsText)) throw new UsageError(`--metrics-tunnel-labels takes a number of tunnels (0 is off), got ${tunnelLabelsText}`);
   const retention = values['audit-retention'] ?? (process.env.TETHER_AUDIT_RETENTION || undefined);
   const relay = await startRelay({
     limits,
@@ -133,9 +142,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     nodeId: values['node-id'] ?? process.env.TETHER_NODE_ID,
     advertise: values.advertise ?? (process.env.TETHER_ADVERTISE_URL || undefined),
     version: version(),
-    metricsPort,
-    metricsHost: values['metrics-host'] ?? (process.env.TETHER_METRICS_HOST || undefined),
-    metricsTunnelLabels: tunnelLabelsText === undefined ? undefined : Number(tunnelLabelsText),
+    ...metricsSettings(values),
     // Logs go to stderr: stdout carries only the URL line that scripts and tests read.
     logger: { level, stream: await logStream(format) },
   });
