@@ -22,6 +22,9 @@ import type { RelayPorts } from './ports/index.js';
 import type { Store } from './ports/store.js';
 import { Router } from './routing/router.js';
 import { healthRoutes } from './routes/health.js';
+import { isExposition } from './metrics/prom-metrics.js';
+import { metricsRoutes } from './metrics/metrics-routes.js';
+import { instrumentRedis } from './stores/redis/redis-metrics.js';
 import { tunnelRoutes } from './routes/tunnels.js';
 import { tunnelSocketRoutes } from './routes/tunnel-ws.js';
 import { userRoutes } from './routes/users.js';
@@ -111,6 +114,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   }
   const { ports, closeOwned, auditLog } = resolvePorts(options, limits, clusterStore, { nodeId, log: app.log });
   const { store, registry, clock, metrics } = ports;
+  if (clusterStore) instrumentRedis(clusterStore.client, metrics);
   let forwarders: SiemForwarder[] = [];
   if (options.auditSinks && options.auditSinks.length > 0) {
     try {
@@ -133,7 +137,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   }
   const shadow = options.rateLimitShadow === true;
   const adaptive = options.adaptiveOpens === false ? undefined : new AdaptiveLimit({ ...DEFAULT_ADAPTIVE_OPENS, shadow, ...options.adaptiveOpens });
-  const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId, auditWritable: failClosed && (() => failClosed.writable), rateLimits: rates?.limits, rateLimitShadow: shadow, adaptive });
+  const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId, auditWritable: failClosed && (() => failClosed.writable), rateLimits: rates?.limits, rateLimitShadow: shadow, adaptive, metricsTunnelLabels: options.metricsTunnelLabels });
   const stopOverloadWatch = adaptive ? watchOverload(adaptive, metrics) : () => undefined;
 
   installErrorHandlers(app);
@@ -197,6 +201,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
       resolve: async (id) => (await registry.list()).find((n) => n.id === id)?.advertise || undefined,
       maxMessageSize: limits.maxMessageSize,
       log: app.log,
+      metrics,
     });
     router.usePeers(peers);
     // The first heartbeat once the address is known; the advertise URL defaults to it.
@@ -234,6 +239,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   await app.register(sharingRoutes, { sharing });
   await app.register(clusterRoutes, { nodes });
   await app.register(auditRoutes, { log: auditLog, version: options.version });
+  if (isExposition(metrics)) await app.register(metricsRoutes, { exposition: metrics, policy });
   if (peers && cluster) await app.register(peerRoutes, { selfId: nodeId, secret: cluster.clusterSecret, router });
   await app.register(tunnelSocketRoutes, { policy, router, rateLimits: rates?.limits, shadow, auditor });
 

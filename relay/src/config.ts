@@ -3,6 +3,7 @@ import type { AuditKeyring } from './audit/audit-keys.js';
 import type { AuditSinkConfig } from './audit/siem/siem-sinks.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { createError, Defaults, ErrorCode, MAX_FRAME_SIZE_CEILING } from '@tether/shared';
+import type { PromMetricsOptions } from './metrics/prom-metrics.js';
 import type { RelayPorts } from './ports/index.js';
 import type { RedisTarget } from './stores/redis/redis-client.js';
 
@@ -120,6 +121,10 @@ export interface RelayOptions extends Partial<RelayPorts> {
   adaptiveOpens?: AdaptiveLimitOptions | false;
   /** Close the injected `audit` sink with the app, after its last event (a sink built for this app alone). */
   closeAudit?: boolean;
+  /** The default (prom-client) metrics port's options, when `metrics` is not injected (docs/metrics.md). */
+  metricsOptions?: PromMetricsOptions;
+  /** Also count stream opens and bytes per tunnel name, for at most this many tunnels (off when absent or 0). */
+  metricsTunnelLabels?: number;
 }
 
 /** An advertise URL, checked: http(s), with a host that is not a wildcard address. */

@@ -10,6 +10,8 @@ import { archiveToFolder } from './audit/archive-files.js';
 import { checkSinks, sinkName, type AuditSinkConfig } from './audit/siem/siem-sinks.js';
 import { describeTarget, type RedisTarget } from './stores/redis/redis-client.js';
 import { generateToken } from './tokens.js';
+import { listenMetrics, type MetricsListener } from './metrics/metrics-listener.js';
+import { isExposition, type PromMetricsOptions } from './metrics/prom-metrics.js';
 
 export interface StartRelayOptions {
   host?: string;
@@ -54,6 +56,16 @@ export interface StartRelayOptions {
   rateLimits?: string;
   /** Rate limits counted and logged, not enforced. */
   rateLimitShadow?: boolean;
+  /**
+   * Also serve GET /metrics WITHOUT authentication on this port of `metricsHost` (default
+   * 127.0.0.1): an admin-only listener for scrapers (docs/metrics.md). None when absent.
+   */
+  metricsPort?: number;
+  metricsHost?: string;
+  /** Options of the prom-client metrics (label-set cap per metric…). */
+  metricsOptions?: PromMetricsOptions;
+  /** Count stream opens and bytes per tunnel name too, for at most this many tunnels. */
+  metricsTunnelLabels?: number;
 }
 
 export interface RunningRelay extends RelayApp {
@@ -70,6 +82,8 @@ export interface RunningRelay extends RelayApp {
   auditKeys: { file: string; created: boolean } | undefined;
   /** The SIEM sinks the audit log is forwarded to, by name (`syslog:tls://h:p`, `hec:URL`). */
   auditSinks: string[];
+  /** http://host:port/metrics of the unauthenticated metrics listener, when one was asked for. */
+  metricsUrl: string | undefined;
 }
 
 /**
@@ -186,10 +200,22 @@ function readSinkCas(sinks: StartRelayOptions['auditSinks']): AuditSinkConfig[] 
   });
 }
 
+/** The metrics listener of `relay`, which must run on the default (prom-client) metrics. */
+function listenMetricsOf(relay: RelayApp, host: string, port: number): Promise<MetricsListener> {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw createError(ErrorCode.INVALID_CONFIG, `--metrics-port must be 0-65535, got ${port}`);
+  const metrics = relay.ports.metrics;
+  if (!isExposition(metrics)) throw createError(ErrorCode.INVALID_CONFIG, 'the metrics listener needs the default metrics (an injected metrics port cannot be scraped)');
+  return listenMetrics(metrics, host, port);
+}
+
 /** Starts a relay on the embedded store (or on Redis, as a cluster node) and listens. */
 export async function startRelay(options: StartRelayOptions = {}): Promise<RunningRelay> {
   // A bad limit or cluster setting is refused before anything is created on disk.
   resolveLimits(options.limits);
+  const tunnelLabels = options.metricsTunnelLabels;
+  if (tunnelLabels !== undefined && (!Number.isInteger(tunnelLabels) || tunnelLabels < 0 || tunnelLabels > 10_000)) {
+    throw createError(ErrorCode.INVALID_CONFIG, `--metrics-tunnel-labels takes 0 to 10000 tunnels, got ${tunnelLabels}`);
+  }
   const nodeId = checkNodeId(options.nodeId);
   const auditSinks = readSinkCas(options.auditSinks);
   checkSinks(auditSinks);
@@ -234,8 +260,22 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
       archive: archiveDir === undefined ? undefined : archiveToFolder(archiveDir),
     },
     auditSinks,
+    metricsOptions: options.metricsOptions,
+    metricsTunnelLabels: options.metricsTunnelLabels,
   });
   const host = options.host ?? '127.0.0.1';
+  let metricsListener: MetricsListener | undefined;
+  if (options.metricsPort !== undefined) {
+    try {
+      // Closed with the app: the hook is added before it starts (Fastify refuses hooks after).
+      metricsListener = await listenMetricsOf(relay, options.metricsHost ?? '127.0.0.1', options.metricsPort);
+      const listener = metricsListener;
+      relay.app.addHook('onClose', () => listener.close());
+    } catch (err) {
+      await relay.app.close();
+      throw err;
+    }
+  }
   try {
     await relay.app.listen({ host, port: options.port ?? 8080 });
   } catch (err) {
@@ -254,5 +294,5 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   const address = relay.app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port ?? 8080;
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  return { ...relay, url: `http://${shownHost}:${port}`, adminTokenFile: admin.file, adminTokenGenerated: admin.generated, auditFile, redis: options.redis && describeTarget(options.redis), auditKeys: keys && auditKeysFile ? { file: auditKeysFile, created: keys.created } : undefined, auditSinks: auditSinks.map(sinkName) };
+  return { ...relay, url: `http://${shownHost}:${port}`, adminTokenFile: admin.file, adminTokenGenerated: admin.generated, auditFile, redis: options.redis && describeTarget(options.redis), auditKeys: keys && auditKeysFile ? { file: auditKeysFile, created: keys.created } : undefined, auditSinks: auditSinks.map(sinkName), metricsUrl: metricsListener?.url };
 }

@@ -3,7 +3,7 @@ import { ChainedAuditLog } from './audit/chained-log.js';
 import { noopAuditSink } from './audit/noop-sink.js';
 import { TeeAuditSink } from './audit/tee-sink.js';
 import { resolveCluster, type RelayLimits, type RelayOptions } from './config.js';
-import { noopMetrics } from './metrics/noop-metrics.js';
+import { PromMetrics } from './metrics/prom-metrics.js';
 import { systemClock } from './ports/clock.js';
 import type { RelayPorts } from './ports/index.js';
 import { MemoryTunnelRegistry } from './registry/memory-registry.js';
@@ -27,8 +27,8 @@ export interface ResolvedPorts {
  * (a cluster node: opened by `openClusterStore`, passed as `clusterStore`), else SQLite in
  * `databaseFile`; tunnel leases in that same Redis for a cluster node (on the store's client and
  * key prefix, so every node sees which nodes hold a tunnel), else in memory; the signed audit log
- * in the store when `auditLog` gives its keys (else no audit sink); no metrics exporter; the
- * system clock. Injected ports are used as given. The Redis registry
+ * in the store when `auditLog` gives its keys (else no audit sink); metrics on a prom-client
+ * registry of this app's own (served at GET /metrics); the system clock. Injected ports are used as given. The Redis registry
  * borrows the store's client: closing the registry leaves it to the store, closed last.
  */
 export function resolvePorts(options: RelayOptions, limits: RelayLimits, clusterStore?: RedisStore, context?: { nodeId: string; log: FastifyBaseLogger }): ResolvedPorts {
@@ -44,7 +44,7 @@ export function resolvePorts(options: RelayOptions, limits: RelayLimits, cluster
     : undefined;
   // An injected sink gets every event as well as the signed log (a JSON lines mirror, a test's memory sink).
   const audit = auditLog && options.audit ? new TeeAuditSink([auditLog, options.audit]) : (auditLog ?? options.audit ?? noopAuditSink);
-  const ports: RelayPorts = { store, registry, clock, audit, metrics: options.metrics ?? noopMetrics };
+  const ports: RelayPorts = { store, registry, clock, audit, metrics: options.metrics ?? new PromMetrics(options.metricsOptions) };
   return {
     ports,
     auditLog,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { redisTarget } from './relay-command.js';
+import { metricsSettings, redisTarget } from './relay-command.js';
 import { UsageError } from './output.js';
 
 test('redisTarget: flags, else variables; a cluster list split on commas; both is a usage error', () => {
@@ -17,4 +17,23 @@ test('redisTarget: flags, else variables; a cluster list split on commas; both i
   for (const [values, env, expected] of cases) assert.deepEqual(redisTarget(values, env), expected, JSON.stringify({ values, env }));
   assert.throws(() => redisTarget({ redis: 'redis://a:1', 'redis-cluster': 'redis://b:2' }, {}), (err) => err instanceof UsageError && /not both/.test(err.message));
   assert.throws(() => redisTarget({}, { TETHER_REDIS_URL: 'redis://a:1', TETHER_REDIS_CLUSTER: 'redis://b:2' }), UsageError);
+});
+
+test('metricsSettings: flags, else variables; bad ports and caps are usage errors; a host without a port too', () => {
+  assert.deepEqual(metricsSettings({}, {}), { metricsPort: undefined, metricsHost: undefined, metricsTunnelLabels: undefined });
+  assert.deepEqual(metricsSettings({ 'metrics-port': '9464' }, { TETHER_METRICS_PORT: '1' }), { metricsPort: 9464, metricsHost: undefined, metricsTunnelLabels: undefined });
+  assert.deepEqual(
+    metricsSettings({}, { TETHER_METRICS_PORT: '0', TETHER_METRICS_HOST: '10.0.0.5', TETHER_METRICS_TUNNEL_LABELS: '50' }),
+    { metricsPort: 0, metricsHost: '10.0.0.5', metricsTunnelLabels: 50 },
+  );
+  for (const [values, pattern] of [
+    [{ 'metrics-port': '65536' }, /--metrics-port must be 0-65535, got "65536"/],
+    [{ 'metrics-port': '-1' }, /--metrics-port/],
+    [{ 'metrics-port': 'http' }, /--metrics-port/],
+    [{ 'metrics-port': '1', 'metrics-tunnel-labels': '10001' }, /--metrics-tunnel-labels takes/],
+    [{ 'metrics-tunnel-labels': 'all' }, /--metrics-tunnel-labels takes/],
+    [{ 'metrics-host': '0.0.0.0' }, /--metrics-host needs --metrics-port/],
+  ] as const) {
+    assert.throws(() => metricsSettings(values, {}), (err) => err instanceof UsageError && pattern.test(err.message), JSON.stringify(values));
+  }
 });

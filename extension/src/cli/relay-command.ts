@@ -33,6 +33,9 @@ export interface RelayValues {
   'cluster-secret'?: string;
   'node-id'?: string;
   advertise?: string;
+  'metrics-host'?: string;
+  'metrics-port'?: string;
+  'metrics-tunnel-labels'?: string;
 }
 
 /**
@@ -95,6 +98,20 @@ async function logStream(format: string): Promise<NodeJS.WritableStream> {
 }
 
 /** `tether relay`: runs until SIGINT/SIGTERM, then sends GOAWAY and drains. */
+/**
+ * The metrics flags (docs/metrics.md), else TETHER_METRICS_PORT / _HOST / _TUNNEL_LABELS: the
+ * unauthenticated admin listener's port and host, and the per-tunnel label cap.
+ */
+export function metricsSettings(values: RelayValues, env: NodeJS.ProcessEnv = process.env): Pick<StartRelayOptions, 'metricsPort' | 'metricsHost' | 'metricsTunnelLabels'> {
+  const port = values['metrics-port'] ?? (env.TETHER_METRICS_PORT || undefined);
+  if (port !== undefined && (!/^\d{1,5}$/.test(port) || Number(port) > 65535)) throw new UsageError(`--metrics-port must be 0-65535, got ${JSON.stringify(port)}`);
+  const labels = values['metrics-tunnel-labels'] ?? (env.TETHER_METRICS_TUNNEL_LABELS || undefined);
+  if (labels !== undefined && (!/^\d{1,5}$/.test(labels) || Number(labels) > 10_000)) throw new UsageError(`--metrics-tunnel-labels takes a number of tunnels from 0 (off) to 10000, got ${JSON.stringify(labels)}`);
+  const host = values['metrics-host'] ?? (env.TETHER_METRICS_HOST || undefined);
+  if (host !== undefined && port === undefined) throw new UsageError('--metrics-host needs --metrics-port (or TETHER_METRICS_PORT): the address of that listener');
+  return { metricsPort: port === undefined ? undefined : Number(port), metricsHost: host, metricsTunnelLabels: labels === undefined ? undefined : Number(labels) };
+}
+
 export async function relayCommand(values: RelayValues): Promise<void> {
   const port = values.port === undefined ? Number(process.env.TETHER_PORT ?? 8080) : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got ${values.port}`);
@@ -129,6 +146,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     nodeId: values['node-id'] ?? process.env.TETHER_NODE_ID,
     advertise: values.advertise ?? (process.env.TETHER_ADVERTISE_URL || undefined),
     version: version(),
+    ...metricsSettings(values),
     // Logs go to stderr: stdout carries only the URL line that scripts and tests read.
     logger: { level, stream: await logStream(format) },
   });
@@ -148,6 +166,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
   if (relay.auditKeys) info(`Signed audit log in the ${relay.redis ? 'Redis store' : 'database'}; keys ${relay.auditKeys.created ? 'generated into' : 'read from'} ${relay.auditKeys.file} (mode 0600, keep a backup)`);
   else info('No signed audit log: a relay on Redis keeps one when every node is given the same --audit-keys FILE');
   for (const sink of relay.auditSinks) info(`Audit log forwarded to ${sink} (at least once, from a cursor kept in the ${relay.redis ? 'Redis store' : 'database'})`);
+  if (relay.metricsUrl) info(`Metrics for scrapers at ${relay.metricsUrl} (no authentication: keep it on loopback or a monitoring network; docs/metrics.md)`);
   if (relay.auditFile) info(`Audit events also appended to ${relay.auditFile} (JSON lines, mode 0600)`);
   if (relay.adminTokenFile) {
     info(`Admin token ${relay.adminTokenGenerated ? 'generated and saved' : 'read from'}: ${relay.adminTokenFile} (mode 0600)`);

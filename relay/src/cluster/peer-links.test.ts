@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { after, before, test, type TestContext } from 'node:test';
 import { pino } from 'pino';
+import { MemoryMetrics } from '../metrics/memory-metrics.js';
 import WebSocket from 'ws';
 import { encodeData, encodeWindow, ErrorCode, FrameType, SUBPROTOCOL, TetherError } from '@tether/shared';
 import { buildApp } from '../app.js';
@@ -180,7 +181,8 @@ test('linkTo opens one peer link; a second call returns the same link; concurren
   const a = await node(t);
   const b = await node(t);
   const c = await node(t);
-  const links = peerLinks(a);
+  const metrics = new MemoryMetrics();
+  const links = peerLinks(a, { metrics });
   assert.equal(links.has(b.nodeId), false);
   const first = await links.linkTo(b.nodeId);
   assert.equal(first.closed, false);
@@ -198,6 +200,7 @@ test('linkTo opens one peer link; a second call returns the same link; concurren
   assert.equal(c.upgrades(), 1);
   assert.deepEqual(links.resolved, [b.nodeId, c.nodeId]);
   assert.equal(links.count(), 2);
+  assert.equal(metrics.value('tether_peer_dials_total', { outcome: 'opened' }), 2, 'one dial per node, however many calls');
 });
 
 test('a node id not among the live nodes fails RELAY_UNREACHABLE saying so', HANG_GUARD, async (t) => {
@@ -210,7 +213,8 @@ test('a node id not among the live nodes fails RELAY_UNREACHABLE saying so', HAN
 test('a node whose port refuses fails RELAY_UNREACHABLE naming the URL; within retryAfterMs it fails at once without dialling', HANG_GUARD, async (t) => {
   const a = await node(t);
   const url = `http://127.0.0.1:${await freePort()}`;
-  const links = peerLinks(a, { resolve: async () => url, retryAfterMs: 60_000 });
+  const metrics = new MemoryMetrics();
+  const links = peerLinks(a, { resolve: async () => url, retryAfterMs: 60_000, metrics });
   const err = await failure(links.linkTo('node-dead'));
   assert.equal(err.code, ErrorCode.RELAY_UNREACHABLE);
   assert.ok(err.message.startsWith(`relay node node-dead at ${url}: `), err.message);
@@ -221,6 +225,7 @@ test('a node whose port refuses fails RELAY_UNREACHABLE naming the URL; within r
   assert.equal(again.code, ErrorCode.RELAY_UNREACHABLE);
   assert.equal(again.message, err.message);
   assert.deepEqual(links.resolved, ['node-dead'], 'dialled again within retryAfterMs');
+  assert.equal(metrics.value('tether_peer_dials_total', { outcome: 'failed' }), 1, 'the failure cache answers without a dial');
 });
 
 test('once retryAfterMs has passed, a failed node is dialled again (and a success clears the failure)', HANG_GUARD, async (t) => {

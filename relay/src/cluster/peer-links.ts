@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import WebSocket from 'ws';
 import { createError, ErrorCode, SUBPROTOCOL } from '@tether/shared';
 import { peerIdentity } from '../identity.js';
+import type { Counter, Metrics } from '../ports/metrics.js';
 import type { Link } from '../routing/link.js';
 import type { PeerDialer } from '../routing/peer-dialer.js';
 import type { Router } from '../routing/router.js';
@@ -23,6 +24,8 @@ export interface PeerLinksOptions {
   dialTimeoutMs?: number;
   /** After a failed dial, opens through that node fail at once for this long (ms). */
   retryAfterMs?: number;
+  /** Counts dials (`tether_peer_dials_total`); none when absent. */
+  metrics?: Metrics;
 }
 
 /**
@@ -36,11 +39,13 @@ export class PeerLinks implements PeerDialer {
   private readonly links = new Map<string, Link>();
   private readonly dialing = new Map<string, Promise<Link>>();
   private readonly failed = new Map<string, { until: number; why: string }>();
-  private readonly options: Required<PeerLinksOptions>;
+  private readonly options: Required<Omit<PeerLinksOptions, 'metrics'>>;
+  private readonly dials: Counter | undefined;
   private closed = false;
 
   constructor(options: PeerLinksOptions) {
     this.options = { dialTimeoutMs: 3000, retryAfterMs: 2000, ...options };
+    this.dials = options.metrics?.counter({ name: 'tether_peer_dials_total', help: 'Peer links this node tried to open to other nodes, by outcome', labelNames: ['outcome'] });
   }
 
   has(nodeId: string): boolean {
@@ -96,11 +101,13 @@ export class PeerLinks implements PeerDialer {
         if (this.links.get(nodeId) === link) this.links.delete(nodeId);
       });
       log.info({ node: nodeId, url }, 'peer link opened');
+      this.dials?.inc({ outcome: 'opened' });
       return link;
     } catch (err) {
       const why = (err as Error).message;
       this.failed.set(nodeId, { until: Date.now() + retryAfterMs, why });
       log.warn({ node: nodeId, why }, 'cannot open a peer link');
+      this.dials?.inc({ outcome: 'failed' });
       throw err;
     }
   }

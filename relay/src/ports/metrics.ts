@@ -9,6 +9,11 @@ export interface MetricDefinition {
   name: string;
   help: string;
   labelNames?: readonly string[];
+  /**
+   * At most this many label sets (an exporter may cap them lower); past it new ones are folded
+   * into one. For labels from a large set (tunnel names), opted into by the operator.
+   */
+  maxSeries?: number;
 }
 
 export interface HistogramDefinition extends MetricDefinition {

@@ -10,7 +10,7 @@ import { peerIdentity } from '../identity.js';
 import { systemClock } from '../ports/clock.js';
 import { Policy } from '../policy/policy.js';
 import { MemoryTunnelRegistry } from '../registry/memory-registry.js';
-import { noopMetrics } from '../metrics/noop-metrics.js';
+import { MemoryMetrics } from '../metrics/memory-metrics.js';
 import { SqliteStore } from '../stores/sqlite/sqlite-store.js';
 import { ALICE, FakeTransport, settle } from '../test-support/router-testing.js';
 import { PipeTransport } from '../test-support/pipe-transport.js';
@@ -28,6 +28,7 @@ interface Node {
   id: string;
   router: Router;
   audit: MemoryAuditSink;
+  metrics: MemoryMetrics;
   /** Peer links this node opened, by the node they lead to. */
   dials: string[];
 }
@@ -46,8 +47,9 @@ function cluster(t: TestContext, ids: string[], limits = {}) {
     const audit = new MemoryAuditSink();
     const auditor = new Auditor(audit, systemClock);
     const policy = new Policy(store, auditor, { cacheMs: 0 });
-    const router = new Router({ policy, store, registry, auditor, metrics: noopMetrics, clock: systemClock, limits: resolved, log: pino({ level: 'silent' }), nodeId: id });
-    nodes.set(id, { id, router, audit, dials: [] });
+    const metrics = new MemoryMetrics();
+    const router = new Router({ policy, store, registry, auditor, metrics, clock: systemClock, limits: resolved, log: pino({ level: 'silent' }), nodeId: id });
+    nodes.set(id, { id, router, audit, metrics, dials: [] });
   }
   for (const node of nodes.values()) {
     const open = new Map<string, Link>();
@@ -113,6 +115,11 @@ test('a connector on node B reaches a host on node A over one peer link: OPEN, O
   assert.deepEqual(c.node('b').dials, ['a']);
   assert.equal(c.node('b').router.stats().streams, 1);
   assert.equal(c.node('a').router.stats().streams, 1);
+  assert.equal(c.node('b').metrics.value('tether_cross_node_streams_total', { direction: 'out' }), 1, "the connector's node counts it out");
+  assert.equal(c.node('a').metrics.value('tether_cross_node_streams_total', { direction: 'in' }), 1, "the host's node counts it in");
+  assert.equal(c.node('a').metrics.value('tether_cross_node_streams_total', { direction: 'out' }), 0);
+  assert.equal(c.node('a').metrics.value('tether_links', { role: 'peer' }), 1);
+  assert.equal(c.node('b').metrics.value('tether_stream_bytes_total', { direction: 'up' }), 'hello from b'.length);
 });
 
 test('many streams from several connectors share one peer link; each stays separate', async (t) => {

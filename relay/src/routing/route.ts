@@ -34,8 +34,10 @@ export interface Route {
   down: number;
   /** Monotonic time the OPEN was routed. */
   startedAt: number;
-  /** While its OPEN holds a place in the adaptive open limit: when the OPEN arrived (monotonic). */
-  admittedAt?: number;
+  /** Monotonic time the OPEN arrived (before its look-ups), for the open latency metric. */
+  openArrivedAt?: number;
+  /** Its OPEN holds a place in the adaptive open limit (given back when answered or gone). */
+  admitted?: boolean;
 }
 
 /**

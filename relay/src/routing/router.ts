@@ -75,6 +75,8 @@ export interface RouterDeps {
   rateLimitShadow?: boolean;
   /** How many opens may be under way at once, following the relay's health (none: no such limit). */
   adaptive?: AdaptiveLimit;
+  /** Count opens and bytes per tunnel name too, for at most this many tunnels (docs/metrics.md); off by default. */
+  metricsTunnelLabels?: number;
 }
 
 interface OpenLookup {
@@ -120,7 +122,7 @@ export class Router {
     this.deps = deps;
     this.limits = deps.limits;
     this.log = deps.log;
-    this.metrics = new RouterMetrics(deps.metrics);
+    this.metrics = new RouterMetrics(deps.metrics, deps.metricsTunnelLabels);
     const limit = this.limits.maxBufferedBytesPerConnection;
     this.credit = new CreditLedger();
     this.watch = {
@@ -225,6 +227,7 @@ export class Router {
     if (link.closed || link.bytesIn > before) return !link.closed;
     this.log.warn({ link: link.label, tunnel }, 'host link silent: replaced by a new connection of the same host');
     this.deps.auditor.record(AuditEventCode.HOST_REPLACED, link.identity, 'tunnel.host', `tunnel:${tunnel}`, { reason: `no answer within ${this.limits.hostProbeMs} ms` });
+    this.metrics.hostReplaced();
     this.closeLink(link, createError(ErrorCode.PEER_GONE, `replaced: no answer within ${this.limits.hostProbeMs} ms`, CloseCode.REPLACED));
     return false;
   }
@@ -328,6 +331,7 @@ export class Router {
       }
       link.registered = true;
       this.served.set(tunnel, link);
+      this.metrics.tunnelsOnline(this.served.size);
       this.deps.auditor.record(AuditEventCode.TUNNEL_ONLINE, link.identity, 'tunnel.host', `tunnel:${tunnel}`, { detail: { link: link.linkId } });
     } catch (err) {
       this.log.error({ err, link: link.label }, 'tunnel registration failed');
@@ -343,6 +347,7 @@ export class Router {
     if (!link.registered || link.tunnel === undefined) return;
     link.registered = false;
     if (this.served.get(link.tunnel) === link) this.served.delete(link.tunnel);
+    this.metrics.tunnelsOnline(this.served.size);
     this.deps.auditor.record(AuditEventCode.TUNNEL_OFFLINE, link.identity, 'tunnel.host', `tunnel:${link.tunnel}`, { reason: why });
     this.deps.registry.release(link.tunnel, this.deps.nodeId, link.linkId).catch((err: unknown) => {
       this.log.warn({ err, link: link.label }, 'tunnel lease release failed (it lapses by itself)');
@@ -416,7 +421,10 @@ export class Router {
       case FrameType.OPEN: return this.onOpen(link, frame);
       case FrameType.PING: return this.reply(link, wire.encodePong(frame.data));
       case FrameType.PONG:
-        if (link.pingSentAt > 0) link.rttMs = this.deps.clock.monotonic() - link.pingSentAt;
+        if (link.pingSentAt > 0) {
+          link.rttMs = this.deps.clock.monotonic() - link.pingSentAt;
+          this.metrics.pong(link.role.name, link.rttMs);
+        }
         return;
       case FrameType.GOAWAY: return this.onPeerGoAway(link);
       case FrameType.DATAGRAM: return; // reserved for UDP; not routed in tether.v1
@@ -449,6 +457,7 @@ export class Router {
         this.credit.consume(here, n);
         if (here === here.route.opener) here.route.up += n;
         else here.route.down += n;
+        this.metrics.data(here === here.route.opener, n, here.route.tunnel);
         this.forward(link, here, message, start, end);
         if (frame.fin) {
           here.fin = true;
@@ -476,6 +485,7 @@ export class Router {
       case FrameType.RESET:
         wire.debugLog('relay', 'reset forwarded', { from: link.label, id: frame.streamId, to: here.peer.link.label, code: frame.code, message: frame.message });
         this.forward(link, here, message, start, end);
+        this.metrics.streamReset(frame.code, here === here.route.opener ? 'opener' : 'host');
         this.removeRoute(here.route, `reset by the ${here === here.route.opener ? 'opener' : 'host'} (code ${frame.code})`);
         return;
       case FrameType.OPEN_OK: {
@@ -487,6 +497,7 @@ export class Router {
         here.route.openTimer = undefined;
         this.admitted(here.route, 'ok');
         here.peer.link.queue(wire.encodeOpenOk(here.peer.id, window));
+        this.metrics.openAccepted(this.deps.clock.monotonic() - (here.route.openArrivedAt ?? here.route.startedAt));
         wire.debugLog('relay', 'open ok', { host: link.label, hostId: frame.streamId, opener: here.peer.link.label, id: here.peer.id, window, openerCongested: here.peer.link.congestedSince !== undefined });
         // What the opener granted this end at OPEN and the relay held back can go now.
         this.releaseCredit(here.peer.link);
@@ -495,6 +506,7 @@ export class Router {
       case FrameType.OPEN_ERR:
         if (here !== here.route.acceptor || here.open) return this.closeLink(link, createError(ErrorCode.PROTOCOL_ERROR, `unexpected OPEN_ERR on stream ${frame.streamId}`));
         here.peer.link.queue(wire.encodeOpenErr(here.peer.id, frame.code, frame.message));
+        this.metrics.streamReset(frame.code, 'host');
         wire.debugLog('relay', 'open err', { host: link.label, opener: here.peer.link.label, id: here.peer.id, code: frame.code, message: frame.message });
         this.removeRoute(here.route, `refused by the host (code ${frame.code})`);
         return;
@@ -696,18 +708,22 @@ export class Router {
     const hostId = host.nextId;
     host.nextId += 2;
     const route = createRoute(tunnel, link, id, host, hostId, this.deps.clock.monotonic());
-    if (adaptive) route.admittedAt = pending.arrivedAt;
+    route.openArrivedAt = pending.arrivedAt;
+    if (adaptive) route.admitted = true;
     const window = this.credit.grant(route.acceptor, Math.min(pending.window, this.limits.maxBufferedBytesPerStream), FIRST_WINDOW_FLOOR);
     route.openTimer = setTimeout(() => {
       route.openTimer = undefined;
       link.queue(wire.encodeOpenErr(id, WireCode.TIMEOUT, `host did not answer within ${this.limits.openTimeoutMs} ms`));
       host.queue(wire.encodeReset(hostId, WireCode.TIMEOUT, 'open timed out'));
+      this.metrics.streamReset(WireCode.TIMEOUT, 'relay');
       this.removeRoute(route, 'open timed out');
     }, this.limits.openTimeoutMs);
     link.streams.set(id, route.opener);
     host.streams.set(hostId, route.acceptor);
     this.streamCount++;
-    this.metrics.streamOpened();
+    this.metrics.streamOpened(tunnel);
+    this.metrics.streams(this.streamCount);
+    this.metrics.routedOpen(pending.metadata, host === peer ? 'out' : link.role.relayed ? 'in' : undefined);
     // A member's grant that lapses: the access is decided again when it does.
     if (decision.until !== undefined) this.armAccessTimer(route, decision.until);
     host.queue(wire.encodeOpen(hostId, window, tunnel, pending.metadata));
@@ -716,9 +732,9 @@ export class Router {
 
   /** An admitted OPEN is answered (or gone): its place in the adaptive limit is given back, with its latency. */
   private admitted(route: Route, outcome: 'ok' | 'ignore'): void {
-    if (route.admittedAt === undefined) return;
-    this.deps.adaptive?.release(this.deps.clock.monotonic() - route.admittedAt, outcome);
-    route.admittedAt = undefined;
+    if (!route.admitted) return;
+    route.admitted = false;
+    this.deps.adaptive?.release(this.deps.clock.monotonic() - (route.openArrivedAt ?? route.startedAt), outcome);
   }
 
   private refuse(link: Link, id: number, code: number, message: string): void {
@@ -739,6 +755,7 @@ export class Router {
     const { opener, acceptor } = route;
     opener.link.queue(opener.open ? wire.encodeReset(opener.id, code, message) : wire.encodeOpenErr(opener.id, code, message));
     acceptor.link.queue(wire.encodeReset(acceptor.id, code, message));
+    this.metrics.streamReset(code, 'relay');
     this.removeRoute(route, `reset by the relay (code ${code}): ${message}`);
   }
 
@@ -755,6 +772,7 @@ export class Router {
     const removedAcceptor = route.acceptor.link.streams.delete(route.acceptor.id);
     if (removedOpener || removedAcceptor) {
       this.streamCount--;
+      this.metrics.streams(this.streamCount);
       this.credit.forget(route.opener);
       this.credit.forget(route.acceptor);
       // Audited where the connector is: the node holding the host sees a peer node as the opener.
@@ -802,6 +820,7 @@ export class Router {
           ? wire.encodeOpenErr(peer.id, WireCode.TUNNEL_OFFLINE, link.role.goneReason)
           : wire.encodeReset(peer.id, WireCode.PEER_GONE, link.role.goneReason);
         peer.link.queue(notice);
+        this.metrics.streamReset(WireCode.PEER_GONE, 'link-gone');
       }
       this.removeRoute(end.route, `${link === end.route.opener.link ? 'the opener' : 'the host'} left (${reason})`);
     }
