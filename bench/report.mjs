@@ -1,5 +1,11 @@
 // Turns the benchmark's rows into a console table and a section of docs/benchmarks.md.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export const MARKER = '<!-- bench/run.mjs inserts each new run below this line: newest first, older runs kept below -->';
 
@@ -82,4 +88,26 @@ export function insertSection(file, section) {
   if (!text.includes(MARKER)) text = INTRO + (text ? `\n${text}` : '');
   const at = text.indexOf(MARKER) + MARKER.length;
   writeFileSync(file, `${text.slice(0, at)}\n\n${section}${text.slice(at).replace(/^\n+/, '\n')}`);
+}
+
+/** The machine and checkout a run is on, for its section's header. */
+export function machine() {
+  let commit = 'unknown commit';
+  try {
+    commit = `commit ${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim()}`;
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO, encoding: 'utf8' }).trim();
+    if (dirty) commit += ' (with uncommitted changes)';
+  } catch {
+    // not a git checkout
+  }
+  return {
+    date: new Date().toISOString().slice(0, 10),
+    commit,
+    nproc: execFileSync('nproc', { encoding: 'utf8' }).trim(),
+    cpu: os.cpus()[0]?.model ?? 'unknown CPU',
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    loadStart: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+  };
 }

@@ -9,7 +9,7 @@ import extension from '@tether/extension';
 import { echoClient, tcpDownload, tcpUpload, wsDownload, wsUpload } from './clients.mjs';
 import { failoverBench } from './failover.mjs';
 import { freePort, killAll, start, startNode, waitForPort } from './procs.mjs';
-import { consoleTable, insertSection, markdownSection } from './report.mjs';
+import { consoleTable, insertSection, machine, markdownSection } from './report.mjs';
 import { median, summary } from './stats.mjs';
 
 const { Connector, RelayApi, webSocketFactory } = extension;
@@ -256,27 +256,6 @@ function chainNote(added, chainAdded, tput) {
 }
 
 // --- the run ---------------------------------------------------------------------------------
-
-function machine() {
-  let commit = 'unknown commit';
-  try {
-    commit = `commit ${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()}`;
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    if (dirty) commit += ' (with uncommitted changes)';
-  } catch {
-    // not a git checkout
-  }
-  return {
-    date: new Date().toISOString().slice(0, 10),
-    commit,
-    nproc: execFileSync('nproc', { encoding: 'utf8' }).trim(),
-    cpu: os.cpus()[0]?.model ?? 'unknown CPU',
-    memGiB: Math.round(os.totalmem() / 2 ** 30),
-    os: `${os.type()} ${os.release()}`,
-    node: process.version,
-    loadStart: os.loadavg().map((l) => l.toFixed(2)).join(' '),
-  };
-}
 
 async function main() {
   const began = performance.now();

@@ -18,6 +18,7 @@ export { noopAuditSink } from './audit/noop-sink.js';
 export { generateAuditKeyring, loadAuditKeyring, rotateAuditKeyring, saveAuditKeyring, publicKeysPem, activeSigningKey, activeDetailsKey, type AuditKeyring } from './audit/audit-keys.js';
 export { MemoryMetrics } from './metrics/memory-metrics.js';
 export { noopMetrics } from './metrics/noop-metrics.js';
+export { AdaptiveLimit, type AdaptiveLimitOptions } from './limits/adaptive-limit.js';
 export * from './ports/index.js';
 export type { Identity } from './identity.js';
 export { generateToken, hashToken } from './tokens.js';

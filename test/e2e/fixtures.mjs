@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 // Compiled by `tsc -b`, which `npm run test:e2e` runs first.
 import { SSHD, startSshd as startOpenSshd } from '../../extension/dist/test-support/sshd-fixture.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The built CLI; `npm run test:e2e` runs `tsc -b` first. */
 export const CLI = join(ROOT, 'extension/dist/cli/main.js');
 /** How long to wait for a process to say it is ready: a guard against hanging, not a threshold. */
