@@ -162,8 +162,10 @@ describe('the Grafana dashboard and the alert rules on a real Prometheus', HANG_
     cut.write(Buffer.alloc(64 * 1024, 1));
     await sleep(200);
     cut.resetAndDestroy();
-    // An open refused: a tunnel nobody shares.
-    const nowhere = await startConnect(procs, { url: nodes[1].url, token, tunnel: 'nowhere' });
+    // An open refused: a tunnel shared once, not any more (offline).
+    const once_ = await startShare(procs, { url: nodes[0].url, token, tunnel: 'offline', targetPort: echo.address().port });
+    await procs.stop(once_);
+    const nowhere = await startConnect(procs, { url: nodes[1].url, token, tunnel: 'offline' });
     const refused = net.connect(nowhere.port, '127.0.0.1');
     refused.on('error', () => undefined);
     await once(refused, 'close');
