@@ -167,7 +167,9 @@ meta.loadEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
 meta.durationS = Math.round((performance.now() - began) / 1000);
 meta.commit = `${meta.commit}, npm run bench:overload`;
 if (config.write) {
+  const busy = Number(meta.loadStart.split(' ')[0]);
   const notes = [
+    ...(busy > Number(meta.nproc) / 2 ? [`**The machine was busy** (1-minute load average ${busy.toFixed(1)} on ${meta.nproc} cores before the run started): throughput is understated; rerun on an idle machine.`] : []),
     `Storm: ${config.sessions} connector links × ${config.concurrency} opens kept under way to another user's tunnel, re-opening at once on every answer; measured: one upload of ${config.bytes / 2 ** 20} MiB through \`tether connect\` → relay → \`tether share\` → sink, median of ${config.runs}.`,
   ];
   insertSection(DOC, markdownSection(meta, rows, notes));

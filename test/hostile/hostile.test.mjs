@@ -4,7 +4,7 @@
 // and the good user's bytes arriving at his target. Run with `npm run test:hostile`.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -119,7 +119,11 @@ describe('hostile clients', { concurrency: 1 }, () => {
   let good;
 
   before(async () => {
-    relay = start([CLI, 'relay', '--port', '0', '--data', dataDir, '--log-level', 'warn',
+    // The default rate limits, but connections per identity past maxLinksPerUser: the links
+    // attack below is about that quota (the rate limits have their own tests).
+    const rateLimits = path.join(dataDir, 'rate-limits.json');
+    writeFileSync(rateLimits, JSON.stringify({ upgrades: { perIdentity: { rate: 600, periodMs: 60_000, burst: 100 } } }));
+    relay = start([CLI, 'relay', '--port', '0', '--data', dataDir, '--log-level', 'warn', '--rate-limits', rateLimits,
       // A smaller buffer limit than the default 64 MiB, so a flood meets it within the test's time.
       '--limit', 'maxBufferedBytesPerConnection=16777216',
       '--limit', 'drainDeadlineMs=3000', '--limit', 'openTimeoutMs=3000', '--limit', 'pingIntervalMs=1000', '--limit', 'idleTimeoutMs=4000',
@@ -210,8 +214,10 @@ describe('hostile clients', { concurrency: 1 }, () => {
     assertNobodyElseHurt('open-flood', seen);
     const refused = Object.keys(result.openErr);
     assert.ok(refused.includes('TUNNEL_OFFLINE') && refused.includes('TUNNEL_UNKNOWN'), `its offline tunnel, and names it may not see (${refused})`);
-    // Past the pending-open limit a connection gets STREAM_LIMIT; nothing else is answered.
-    assert.ok(refused.every((code) => ['STREAM_LIMIT', 'TUNNEL_UNKNOWN', 'TUNNEL_OFFLINE'].includes(code)), `only coded refusals: ${refused}`);
+    // Past the pending-open limit a connection gets STREAM_LIMIT, and past the rate limits
+    // (opens of its own tunnel, once access is decided) RATE_LIMITED; nothing else is answered.
+    assert.ok(refused.every((code) => ['STREAM_LIMIT', 'TUNNEL_UNKNOWN', 'TUNNEL_OFFLINE', 'RATE_LIMITED'].includes(code)), `only coded refusals: ${refused}`);
+    assert.ok(refused.includes('RATE_LIMITED'), `its own tunnel's opens are rate-limited too (${refused})`);
     assert.equal(Object.values(result.openErr).reduce((a, b) => a + b, 0), 6 * 58_421, 'every OPEN is answered');
     assert.ok((result.reset.UNKNOWN_STREAM ?? 0) > 0, 'DATA to no stream is reset with UNKNOWN_STREAM');
     assert.equal(result.openErr.TUNNEL_FORBIDDEN, undefined, "another user's tunnel is not even admitted to exist");
