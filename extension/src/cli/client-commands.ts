@@ -1,7 +1,8 @@
+import { serveClientMetrics, type ClientMetricsSource } from './client-metrics.js';
 import { assertTunnelName, createError, ErrorCode, type TetherError } from '@tether/shared';
 import { Connector, describePoolReason, describeStreamEnd, HostAgent, preferServing, targetListens, parseHostPort, RelayApi, webSocketFactory, type PoolState, type RelayEndpoint } from '../core/index.js';
 import type { ClientValues, PoolValues } from './flags.js';
-import { info } from './output.js';
+import { info, UsageError } from './output.js';
 import { runProxy } from './proxy-command.js';
 import { printListing } from './sharing-commands.js';
 import { tunnelsTable } from './sharing-format.js';
@@ -50,8 +51,28 @@ function clientConnector(
   return { connector, relay: endpoints[0].url, token };
 }
 
+/** `--metrics-port P [--metrics-host H]` of share and connect. */
+interface MetricsValues {
+  'metrics-port'?: string;
+  'metrics-host'?: string;
+}
+
+/**
+ * Serves the client's metrics when --metrics-port asks for them (no environment variable: the
+ * relay's TETHER_METRICS_PORT must not make every client on the machine take that port).
+ */
+async function startClientMetrics(values: MetricsValues, role: 'connect' | 'share', source: ClientMetricsSource): Promise<void> {
+  const given = values['metrics-port'];
+  if (given === undefined) return;
+  const port = Number(given);
+  if (!/^\d+$/.test(given) || port < 1 || port > 65535) throw new UsageError(`--metrics-port must be 1-65535, got ${JSON.stringify(given)}`);
+  const host = values['metrics-host'] ?? '127.0.0.1';
+  await serveClientMetrics(port, host, role, source);
+  info(`Metrics for scrapers at http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`);
+}
+
 /** `tether share NAME [--target HOST:PORT] [--relay URL ...]` */
-export async function shareCommand(tunnel: string, values: ClientValues & PoolValues & { target?: string }): Promise<void> {
+export async function shareCommand(tunnel: string, values: ClientValues & PoolValues & MetricsValues & { target?: string }): Promise<void> {
   assertTunnelName(tunnel);
   const target = parseHostPort(values.target ?? '127.0.0.1:22');
   const { endpoints, token } = relayEndpointsAndToken(values);
@@ -69,6 +90,7 @@ export async function shareCommand(tunnel: string, values: ClientValues & PoolVa
     if (retryIn === undefined) info(`disconnected: ${err.message} [${err.code}]`);
   });
   reportShare(agent, target, endpoints.length > 1);
+  await startClientMetrics(values, 'share', { state: () => agent.state(), events: agent });
   const relays = endpoints.map((e) => e.url).join(', ');
   let announced = false;
   agent.on('ready', () => {
@@ -102,7 +124,7 @@ export async function shareCommand(tunnel: string, values: ClientValues & PoolVa
 }
 
 /** `tether connect NAME [--listen HOST:PORT] [--relay URL ...]` */
-export async function connectCommand(tunnel: string, values: ClientValues & PoolValues & { listen?: string }): Promise<void> {
+export async function connectCommand(tunnel: string, values: ClientValues & PoolValues & MetricsValues & { listen?: string }): Promise<void> {
   assertTunnelName(tunnel);
   const listen = parseHostPort(values.listen ?? '127.0.0.1:2222', '127.0.0.1', 0);
   const first = relayEndpointsAndToken(values);
@@ -120,6 +142,7 @@ export async function connectCommand(tunnel: string, values: ClientValues & Pool
     // Closing on a signal drops every relay: that is no failover to report.
     if (!stopping) failover(state);
   });
+  await startClientMetrics(values, 'connect', { state: () => connector.state(), openStreams: () => connector.openStreams, events: connector });
   await connector.session();
   const server = await connector.listen(tunnel, listen.host, listen.port);
   const address = server.address();

@@ -157,6 +157,14 @@ function addClusterCommands(program: Command, ctx: RunContext): void {
   action(ctx, status, async () => (await import('./cluster-command.js')).clusterStatusCommand(flagValues(status)));
 }
 
+/** `--metrics-port`/`--metrics-host` of `tether share` and `tether connect` (docs/metrics.md, "Clients"). */
+function addMetricsOptions(cmd: Command): Command {
+  return cmd
+    .optionsGroup('Metrics options:')
+    .addOption(new FlagOption('--metrics-port <port>', 'serve GET /metrics for Prometheus on this port: the relay pool, RTT, streams, resumes'))
+    .addOption(new FlagOption('--metrics-host <host>', 'address of the --metrics-port listener', { default: '127.0.0.1' }));
+}
+
 function addClientCommands(program: Command, ctx: RunContext): void {
   const share = program
     .command('share')
@@ -164,7 +172,7 @@ function addClientCommands(program: Command, ctx: RunContext): void {
     .description("Share a local TCP service (by default this machine's SSH server) as tunnel NAME, until Ctrl-C.")
     .argument('<name>', TUNNEL_ARGUMENT)
     .addOption(new FlagOption('--target <host:port>', 'the service to share', { default: '127.0.0.1:22' }));
-  addPoolOptions(addClientOptions(share));
+  addMetricsOptions(addPoolOptions(addClientOptions(share)));
   examples(share, [
     ['tether share laptop', "this machine's SSH server, as tunnel laptop"],
     ['tether share web --target 127.0.0.1:3000', 'any TCP service'],
@@ -178,7 +186,7 @@ function addClientCommands(program: Command, ctx: RunContext): void {
     .description('Listen on a local port and carry every connection to tunnel NAME, until Ctrl-C.')
     .argument('<name>', TUNNEL_ARGUMENT)
     .addOption(new FlagOption('--listen <host:port>', 'where to listen; port 0 picks a free one', { default: '127.0.0.1:2222' }));
-  addPoolOptions(addClientOptions(connect));
+  addMetricsOptions(addPoolOptions(addClientOptions(connect)));
   examples(connect, [
     ['tether connect laptop', 'then: ssh -p 2222 me@127.0.0.1'],
     ['tether connect web --listen 127.0.0.1:8000', 'then open http://127.0.0.1:8000'],
