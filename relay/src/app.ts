@@ -137,7 +137,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   }
   const shadow = options.rateLimitShadow === true;
   const adaptive = options.adaptiveOpens === false ? undefined : new AdaptiveLimit({ ...DEFAULT_ADAPTIVE_OPENS, shadow, ...options.adaptiveOpens });
-  const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId, auditWritable: failClosed && (() => failClosed.writable), rateLimits: rates?.limits, rateLimitShadow: shadow, adaptive, metricsTunnelLabels: options.metricsTunnelLabels });
+  const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId, auditWritable: failClosed && (() => failClosed.writable), rateLimits: rates?.limits, rateLimitShadow: shadow, adaptive, shaper: shadow ? undefined : rates?.shaper, metricsTunnelLabels: options.metricsTunnelLabels });
   const stopOverloadWatch = adaptive ? watchOverload(adaptive, metrics) : () => undefined;
 
   installErrorHandlers(app);

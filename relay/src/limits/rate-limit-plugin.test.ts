@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeOpen, ErrorCode, errorFromWire, FrameType, WireCode } from '@tether/shared';
+import { encodeOpen, encodeWindow, ErrorCode, errorFromWire, FrameType, WireCode } from '@tether/shared';
 import { MemoryMetrics } from '../metrics/memory-metrics.js';
 import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, hostAndConnector, openLink, openStream, upgradeRefusal } from '../test-support/testing.js';
 
@@ -131,4 +131,35 @@ test('rateLimits: false turns them off; a bad rule stops the relay from starting
     return true;
   });
   await assert.rejects(createTestRelay(t, {}, ':memory:', { rateLimits: 'many' }), { code: ErrorCode.INVALID_CONFIG });
+});
+
+test("byte rates shape, never drop: past the tunnel's byte burst, the credit its receiver grants is held, not passed on", HANG_GUARD, async (t) => {
+  for (const shaped of [true, false]) {
+    const relay = await createTestRelay(t, {}, ':memory:', shaped ? { rateLimits: { bytes: { perTunnel: tight(65_536) } } } : {});
+    await relay.listen();
+    const pair = await hostAndConnector(relay, 'web');
+    const hostId = await openStream(pair, 1);
+    // Within the burst: passed on at once.
+    pair.host.send(encodeWindow(hostId, 65_536));
+    assert.equal((await pair.connector.nextOf(FrameType.WINDOW, 1)).increment, 65_536);
+    // Past it: held (the next byte of credit is an hour away), the stream still open.
+    pair.host.send(encodeWindow(hostId, 1000));
+    await pair.host.sync();
+    await pair.connector.sync();
+    const windows = pair.connector.pending().filter((f) => f.type === FrameType.WINDOW);
+    assert.equal(windows.length, shaped ? 0 : 1, shaped ? 'held while the tunnel is past its byte rate' : 'without a byte rate, passed on');
+    assert.equal(relay.router.stats().streams, 1);
+  }
+});
+
+test('shaped credit is passed on once the wait is over, all of it, in one WINDOW', HANG_GUARD, async (t) => {
+  // 64 KiB per 200 ms with a 64 KiB burst: the second 64 KiB of credit waits about 200 ms.
+  const relay = await createTestRelay(t, {}, ':memory:', { rateLimits: { bytes: { perUser: { rate: 65_536, periodMs: 200, burst: 65_536 } } } });
+  await relay.listen();
+  const pair = await hostAndConnector(relay, 'web');
+  const hostId = await openStream(pair, 1);
+  pair.host.send(encodeWindow(hostId, 65_536));
+  assert.equal((await pair.connector.nextOf(FrameType.WINDOW, 1)).increment, 65_536);
+  pair.host.send(encodeWindow(hostId, 40_000), encodeWindow(hostId, 25_536));
+  assert.equal((await pair.connector.nextOf(FrameType.WINDOW, 1)).increment, 65_536);
 });

@@ -2,6 +2,7 @@ import type { Clock } from '../ports/clock.js';
 import type { RateLimitStore } from '../ports/rate-limit-store.js';
 import type { RelayLimits } from '../config.js';
 import type { RedisClient } from '../stores/redis/redis-client.js';
+import { ByteShaper } from './byte-shaper.js';
 import { MemoryRateLimitStore } from './memory-rate-limit-store.js';
 import { RateLimits } from './rate-limits.js';
 import { RedisRateLimitStore, type RateLimitLog } from './redis-rate-limit-store.js';
@@ -13,7 +14,7 @@ import { resolveRateLimitRules } from './rules.js';
  * `limits.maxRegistrationsPerMinute` unless a rule is given for them, and buckets in the
  * cluster's Redis when there is one (falling back to this node's memory while it is down).
  */
-export function buildRateLimits(config: unknown, context: { limits: RelayLimits; clock: Clock; client?: RedisClient; log: RateLimitLog }): { limits: RateLimits; store: RateLimitStore } | undefined {
+export function buildRateLimits(config: unknown, context: { limits: RelayLimits; clock: Clock; client?: RedisClient; log: RateLimitLog }): { limits: RateLimits; store: RateLimitStore; shaper: ByteShaper } | undefined {
   if (config === false) return undefined;
   const rules = resolveRateLimitRules(config ?? {});
   if (!(typeof config === 'object' && config !== null && 'registrations' in config)) {
@@ -22,5 +23,7 @@ export function buildRateLimits(config: unknown, context: { limits: RelayLimits;
   }
   const memory = new MemoryRateLimitStore(context.clock);
   const store = context.client ? new RedisRateLimitStore(context.client, { fallback: memory, log: context.log }) : memory;
-  return { limits: new RateLimits(store, rules), store };
+  // Byte rates are shaped on each node, in memory (a Redis round trip per chunk would cost more than it saves).
+  const shaper = new ByteShaper(context.client ? new MemoryRateLimitStore(context.clock) : memory, rules.bytes);
+  return { limits: new RateLimits(store, rules), store, shaper };
 }

@@ -18,6 +18,9 @@ export interface RouteEnd {
   /** True once this end sent FIN. */
   fin: boolean;
   route: Route;
+  /** Byte-rate shaping: credit for this end the peer granted and the relay holds until `shapedTimer` fires. */
+  shaped?: number;
+  shapedTimer?: NodeJS.Timeout;
 }
 
 export interface Route {

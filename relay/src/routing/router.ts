@@ -22,6 +22,7 @@ import { RouterMetrics } from './router-metrics.js';
 import { limitMessage } from '../limits/limit-message.js';
 import type { LimitDecision, RateLimits } from '../limits/rate-limits.js';
 import type { AdaptiveLimit } from '../limits/adaptive-limit.js';
+import type { ByteShaper } from '../limits/byte-shaper.js';
 
 /**
  * What one queued send is counted as on top of its bytes: ws and net keep a frame header, a
@@ -52,6 +53,9 @@ export interface RouterStats {
 }
 
 /** The ports and settings a router works with; `buildApp` wires them. */
+/** setTimeout's longest delay (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** How soon an open shed under overload is worth trying again. */
 const OVERLOAD_RETRY_MS = 1000;
 
@@ -75,6 +79,8 @@ export interface RouterDeps {
   rateLimitShadow?: boolean;
   /** How many opens may be under way at once, following the relay's health (none: no such limit). */
   adaptive?: AdaptiveLimit;
+  /** Byte rates per tunnel and per user (none, or no rule: not shaped). */
+  shaper?: ByteShaper;
   /** Count opens and bytes per tunnel name too, for at most this many tunnels (docs/metrics.md); off by default. */
   metricsTunnelLabels?: number;
 }
@@ -467,9 +473,10 @@ export class Router {
       }
       case FrameType.WINDOW: {
         const peer = here.peer;
-        if (peer.credit + peer.withheld + frame.increment > this.limits.maxBufferedBytesPerStream) {
+        if (peer.credit + peer.withheld + (peer.shaped ?? 0) + frame.increment > this.limits.maxBufferedBytesPerStream) {
           return this.resetRoute(here.route, WireCode.BUFFER_LIMIT, `window above the relay's per-stream limit of ${this.limits.maxBufferedBytesPerStream} bytes`);
         }
+        if (this.shape(here.route, peer, frame.increment)) return;
         const granted = this.credit.grant(peer, frame.increment);
         if (granted === 0) return;
         // Passed on as it came, with the increment cut to what the link may take now.
@@ -730,6 +737,33 @@ export class Router {
     wire.debugLog('relay', 'open routed', { link: link.label, id, host: host.label, hostId, window, hostBuffered: host.buffered, hostCongested: host.congestedSince !== undefined, waitedMs: this.deps.clock.monotonic() - pending.arrivedAt });
   }
 
+  /**
+   * Byte rates (docs/rate-limits.md): credit granted to `end` is held while its tunnel or its
+   * user is past their byte rate, and passed on (one WINDOW) when the wait is over, so the sender
+   * slows down and nothing is dropped. Shaped on the node of the connector only (an OPEN carried
+   * from another node was shaped there). True when the credit is held.
+   */
+  private shape(route: Route, end: RouteEnd, increment: number): boolean {
+    const shaper = this.deps.shaper;
+    const opener = route.opener.link.identity;
+    if (!shaper?.enabled || opener.peer) return false;
+    const delay = shaper.delayFor(route.tunnel, opener.id, increment);
+    if (delay <= 0 && end.shapedTimer === undefined) return false;
+    end.shaped = (end.shaped ?? 0) + increment;
+    // One timer per end, at the latest wait: credit comes back no faster than the rate allows.
+    if (end.shapedTimer !== undefined && delay <= 0) return true;
+    clearTimeout(end.shapedTimer);
+    end.shapedTimer = setTimeout(() => {
+      end.shapedTimer = undefined;
+      const held = end.shaped ?? 0;
+      end.shaped = 0;
+      if (!end.link.streams.has(end.id) || end.link.closed) return;
+      const granted = this.credit.grant(end, held);
+      if (granted > 0) end.link.queue(wire.encodeWindow(end.id, granted));
+    }, Math.min(Math.max(delay, 1), MAX_TIMER_MS));
+    return true;
+  }
+
   /** An admitted OPEN is answered (or gone): its place in the adaptive limit is given back, with its latency. */
   private admitted(route: Route, outcome: 'ok' | 'ignore'): void {
     if (!route.admitted) return;
@@ -766,6 +800,8 @@ export class Router {
     // Ended before its OPEN_OK (refused by the host, timed out, reset, a link lost): says
     // nothing about this relay's health.
     this.admitted(route, 'ignore');
+    clearTimeout(route.opener.shapedTimer);
+    clearTimeout(route.acceptor.shapedTimer);
     clearTimeout(route.accessTimer);
     route.accessTimer = undefined;
     const removedOpener = route.opener.link.streams.delete(route.opener.id);
