@@ -1,4 +1,4 @@
-import { createError, ErrorCode, isTetherError, withRetryAfter, type TetherError } from '@tether/shared';
+import { createError, ErrorCode, isTetherError, withRetryAfter } from '@tether/shared';
 
 /**
  * Stream opens a relay rate-limited: until the time its refusal named, new opens to that
@@ -26,8 +26,8 @@ export class OpenHoldOff {
 
   /** Notes an open's failure: a RATE_LIMITED one with a retry-after holds off that tunnel's opens. */
   failed(tunnel: string, err: unknown): void {
-    if (!isTetherError(err, ErrorCode.RATE_LIMITED) || !(err as TetherError).retryAfterMs) return;
-    const until = this.now() + (err as TetherError).retryAfterMs!;
+    if (!isTetherError(err, ErrorCode.RATE_LIMITED) || !err.retryAfterMs) return;
+    const until = this.now() + err.retryAfterMs;
     this.until.set(tunnel, Math.max(until, this.until.get(tunnel) ?? 0));
   }
 }

@@ -5,6 +5,7 @@ import { MemoryMetrics } from '../metrics/memory-metrics.js';
 import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, hostAndConnector, openLink, openStream, upgradeRefusal } from '../test-support/testing.js';
 
 const HOUR = 3_600_000;
+type Body = { code: string; message: string };
 /** `burst` events, then one an hour: nothing refills while a test runs. */
 const tight = (burst: number, extra: object = {}) => ({ rate: 1, periodMs: HOUR, burst, ...extra });
 const decisions = 'tether_rate_limit_decisions_total';
@@ -22,8 +23,8 @@ test('API calls past the per-address rule: 429 RATE_LIMITED with Retry-After; Ra
   }
   const refused = await relay.app.inject({ method: 'GET', url: '/v1/tunnels', headers: bearer(token) });
   assert.equal(refused.statusCode, 429);
-  assert.equal(refused.json().code, ErrorCode.RATE_LIMITED);
-  assert.match(refused.json().message, /^too many API requests from 127\.0\.0\.1 \(retry in \d+(\.\d)? s\)$/);
+  assert.equal(refused.json<Body>().code, ErrorCode.RATE_LIMITED);
+  assert.match(refused.json<Body>().message, /^too many API requests from 127\.0\.0\.1 \(retry in \d+(\.\d)? s\)$/);
   // One an hour once the burst is used: the next is due in an hour.
   const retryAfter = Number(refused.headers['retry-after']);
   assert.ok(retryAfter > 3500 && retryAfter <= 3600, `Retry-After ${retryAfter}`);
@@ -40,7 +41,7 @@ test('per-route rules apply on top, per identity: one user using up a route leav
   assert.equal((await relay.app.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(alice) })).statusCode, 200);
   const refused = await relay.app.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(alice) });
   assert.equal(refused.statusCode, 429);
-  assert.match(refused.json().message, /^too many GET \/v1\/whoami requests by alice \(retry in/);
+  assert.match(refused.json<Body>().message, /^too many GET \/v1\/whoami requests by alice \(retry in/);
   assert.equal((await relay.app.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(bob) })).statusCode, 200);
   assert.equal((await relay.app.inject({ method: 'GET', url: '/v1/tunnels', headers: bearer(alice) })).statusCode, 200);
 });
@@ -56,7 +57,7 @@ test('failed sign-ins lock the address out: even a good token is refused (429) u
   }
   const locked = await relay.app.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(token) });
   assert.equal(locked.statusCode, 429);
-  assert.match(locked.json().message, /^too many failed sign-ins from 127\.0\.0\.1: locked out; check the token \(retry in \d+(\.\d)? s\)$/);
+  assert.match(locked.json<Body>().message, /^too many failed sign-ins from 127\.0\.0\.1: locked out; check the token \(retry in \d+(\.\d)? s\)$/);
   assert.ok(Number(locked.headers['retry-after']) > 14 * 60, `locked for the lockout: ${locked.headers['retry-after']}`);
   // Upgrades too: a locked address cannot try tokens over WebSocket either.
   await relay.listen();
