@@ -78,16 +78,10 @@ export class SqliteUsageStore implements UsageStore {
       for (const d of deltas) {
         for (const step of USAGE_STEPS) {
           const bucket = bucketOf(step, d.minute);
-          let failed = d.failed;
-          if (Object.keys(failed).length > 0) {
-            const before = this.selectFailed.get(step, bucket, d.tunnel, d.user, d.node);
-            const merged = before ? (JSON.parse(before.failed) as Record<string, number>) : {};
-            for (const [code, n] of Object.entries(failed)) merged[code] = (merged[code] ?? 0) + n;
-            failed = merged;
-          } else {
-            const before = this.selectFailed.get(step, bucket, d.tunnel, d.user, d.node);
-            failed = before ? (JSON.parse(before.failed) as Record<string, number>) : {};
-          }
+          // Failed opens per code are a small JSON object, merged here inside the transaction.
+          const before = this.selectFailed.get(step, bucket, d.tunnel, d.user, d.node);
+          const failed = before ? (JSON.parse(before.failed) as Record<string, number>) : {};
+          for (const [code, n] of Object.entries(d.failed)) failed[code] = (failed[code] ?? 0) + n;
           this.upsert.run(step, bucket, d.tunnel, d.user, d.node, d.bytesUp, d.bytesDown, d.opened, d.closed, d.durationMs, d.peak, JSON.stringify(failed));
         }
       }
