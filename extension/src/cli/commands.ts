@@ -4,6 +4,7 @@ import { AGENT_CHOICES } from '../core/ssh/agent-discovery.js';
 import { addClientOptions, addPoolOptions, FlagOption, flagValues, LOG_FORMATS, LOG_LEVELS } from './flags.js';
 import { UsageError } from './output.js';
 import { addAuditCommands } from './audit-program.js';
+import { addAnalyticsCommands } from './analytics-program.js';
 import { addReportCommands } from './report-program.js';
 import { addSharingCommands, addTunnelSetCommand } from './sharing-program.js';
 import type { SshValues } from './ssh-command.js';
@@ -306,6 +307,7 @@ export function addCommands(program: Command, ctx: RunContext): void {
   addClusterCommands(program, ctx);
   addAuditCommands(program, ctx);
   addReportCommands(program, ctx);
+  addAnalyticsCommands(program, ctx);
   program.commandsGroup('Share and reach tunnels:');
   addClientCommands(program, ctx);
   addServiceCommands(program, ctx);
