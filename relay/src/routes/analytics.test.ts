@@ -2,6 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ADMIN_TOKEN, bearer, createTestRelay, createUser } from '../test-support/testing.js';
 import { DEFAULT_USAGE_RETENTION, emptyCounters } from '../ports/usage-store.js';
+import type { AnalyticsRow } from '../analytics/aggregate.js';
+import type { UsageForecastResult } from '../analytics/usage-forecast.js';
+
+type Listing = { rows: AnalyticsRow[] };
+type Coded = { code: string; message: string };
 
 test('GET /v1/analytics: a user sees the tunnels they own (every user of them), the admin all; bad input is a coded 400 saying what to give', async (t) => {
   const relay = await createTestRelay(t);
@@ -21,13 +26,13 @@ test('GET /v1/analytics: a user sees the tunnels they own (every user of them), 
 
   const mine = await get(alice, '?by=tunnel&step=minute');
   assert.equal(mine.statusCode, 200, mine.body);
-  assert.deepEqual(mine.json().rows.map((r: { key: string; bytesUp: number; opened: number }) => [r.key, r.bytesUp, r.opened]), [['a-web', 11, 2]]);
+  assert.deepEqual(mine.json<Listing>().rows.map((r) => [r.key, r.bytesUp, r.opened]), [['a-web', 11, 2]]);
   const users = await get(alice, '?by=user&step=hour');
-  assert.deepEqual(users.json().rows.map((r: { key: string }) => r.key), ['alice', 'bob'], 'who used alice’s tunnel');
+  assert.deepEqual(users.json<Listing>().rows.map((r) => r.key), ['alice', 'bob'], 'who used alice’s tunnel');
   const bobs = await get(bob, '?by=tunnel');
-  assert.deepEqual(bobs.json().rows.map((r: { key: string; failed: object }) => [r.key, r.failed]), [['b-db', { '3': 1 }]]);
+  assert.deepEqual(bobs.json<Listing>().rows.map((r) => [r.key, r.failed]), [['b-db', { '3': 1 }]]);
   const all = await get(ADMIN_TOKEN, '?by=node&step=day');
-  assert.deepEqual(all.json().rows.map((r: { key: string; bytesUp: number }) => [r.key, r.bytesUp]), [[relay.nodeId, 16]]);
+  assert.deepEqual(all.json<Listing>().rows.map((r) => [r.key, r.bytesUp]), [[relay.nodeId, 16]]);
 
   for (const [query, message] of [
     ['?by=host', /by \(tunnel, user or node\)/],
@@ -38,8 +43,8 @@ test('GET /v1/analytics: a user sees the tunnels they own (every user of them), 
   ] as const) {
     const res = await get(alice, query);
     assert.equal(res.statusCode, 400, query);
-    assert.equal(res.json().code, 'TETHER_ERR_INVALID_ARGUMENT');
-    assert.match(res.json().message, message, query);
+    assert.equal(res.json<Coded>().code, 'TETHER_ERR_INVALID_ARGUMENT');
+    assert.match(res.json<Coded>().message, message, query);
   }
   assert.equal((await relay.app.inject({ method: 'GET', url: '/v1/analytics' })).statusCode, 401);
 });
@@ -49,13 +54,13 @@ test('GET /v1/analytics/forecast answers with little history (a note, no points)
   const get = async (query: string) => relay.app.inject({ method: 'GET', url: `/v1/analytics/forecast${query}`, headers: bearer(ADMIN_TOKEN) });
   const res = await get('?metric=streams&horizon=7d&capacity=100');
   assert.equal(res.statusCode, 200, res.body);
-  const body = res.json();
+  const body = res.json<UsageForecastResult>();
   assert.equal(body.forecast, null);
   assert.equal(body.scope, 'cluster');
   assert.equal(body.horizonHours, 168);
   assert.match(body.notes[0], /history is short/);
   const node = await get('?metric=bytes&horizon=24h&scope=node');
-  assert.equal(node.json().node, relay.nodeId);
+  assert.equal(node.json<UsageForecastResult>().node, relay.nodeId);
   for (const [query, message] of [
     ['?metric=streams', /horizon \(a duration such as 48h, 7d or 2w\) is missing/],
     ['?metric=cpu&horizon=1d', /metric \(streams, bytes or tunnels\)/],
@@ -65,7 +70,7 @@ test('GET /v1/analytics/forecast answers with little history (a note, no points)
   ] as const) {
     const bad = await get(query);
     assert.equal(bad.statusCode, 400, query);
-    assert.equal(bad.json().code, 'TETHER_ERR_INVALID_ARGUMENT');
-    assert.match(bad.json().message, message, query);
+    assert.equal(bad.json<Coded>().code, 'TETHER_ERR_INVALID_ARGUMENT');
+    assert.match(bad.json<Coded>().message, message, query);
   }
 });
