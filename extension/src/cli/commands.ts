@@ -308,12 +308,13 @@ export function addCommands(program: Command, ctx: RunContext): void {
   addClusterCommands(program, ctx);
   addAuditCommands(program, ctx);
   addReportCommands(program, ctx);
-  addAnalyticsCommands(program, ctx);
   program.commandsGroup('Share and reach tunnels:');
   addClientCommands(program, ctx);
   addServiceCommands(program, ctx);
   program.commandsGroup('Share with your team:');
   addSharingCommands(program, ctx);
+  program.commandsGroup('Usage (your tunnels; all with the admin token):');
+  addAnalyticsCommands(program, ctx);
 }
 
 /** `tether completion SHELL` */
