@@ -2,11 +2,14 @@
 // `tether connect` moving bytes through it; then `tether analytics --json` shows the tunnel's
 // bytes and streams to its owner and the admin, not to another user; an open refused once the
 // share stopped is counted by wire code; `tether analytics forecast` answers with little history (saying so), and bad
-// flags get coded errors that say what to give.
+// flags get coded errors that say what to give. Then two relays on a real Redis Cluster: rows
+// per node, a stream that crossed a peer link counted once, on its connector's node.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { startRedisCluster } from '../../relay/dist/test-support/redis-server.js';
 import { createUser, HANG_GUARD, Processes, startConnect, startRelay, startShare, tempDir, tether } from './fixtures.mjs';
 
 /** Sends `bytes` through 127.0.0.1:port and resolves with what came back once the echo ended. */
@@ -156,5 +159,75 @@ describe('tether analytics: usage of a real tunnel, per user visibility, forecas
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /shorten the range or use a coarser step/);
     assert.match(r.stderr, /TETHER_ERR_INVALID_ARGUMENT|invalid/i);
+  });
+});
+
+describe('tether analytics on two relays sharing a real Redis Cluster: rows per node, counted once', HANG_GUARD, () => {
+  const ADMIN_TOKEN = 'e2e-analytics-admin-token-0001';
+  const SECRET = 'e2e-analytics-cluster-secret-0123456789';
+  const procs = new Processes();
+  const tmp = tempDir('tether-analytics-rc-');
+  let cluster;
+  let echo;
+  let one;
+  let two;
+  let alice;
+  const SIZE = 100_000;
+
+  before(async () => {
+    cluster = await startRedisCluster();
+    const seeds = cluster.servers.slice(0, 3).map((s) => s.url).join(',');
+    const node = (name) => startRelay(procs, tmp.path, { dataDir: join(tmp.path, name), env: { TETHER_REDIS_CLUSTER: seeds, TETHER_CLUSTER_SECRET: SECRET, TETHER_NODE_ID: `rc-${name}` }, adminToken: ADMIN_TOKEN });
+    one = await node('one');
+    two = await node('two');
+    echo = net.createServer((s) => {
+      s.on('error', () => undefined);
+      s.pipe(s);
+    });
+    echo.listen(0, '127.0.0.1');
+    await once(echo, 'listening');
+    alice = await createUser(one, 'alice');
+    await startShare(procs, { url: one.url, token: alice, tunnel: 'rc-echo', targetPort: echo.address().port });
+    // One connector on the host's node, one on the other (its streams cross a peer link).
+    for (const relay of [one, two]) {
+      const conn = await startConnect(procs, { url: relay.url, token: alice, tunnel: 'rc-echo' });
+      assert.equal((await echoThrough(conn.port, Buffer.alloc(SIZE, 1))).length, SIZE);
+    }
+  });
+
+  after(async () => {
+    await procs.stopAll();
+    echo?.close();
+    await cluster?.stop();
+    tmp.dispose();
+  });
+
+  test('either node answers with both nodes’ rows; each stream counted once, where its connector is', async () => {
+    const deadline = Date.now() + 15_000;
+    let rows = [];
+    for (;;) {
+      // Each node flushes its own counts (every 5 s, and when asked): the two rows are complete once both closed.
+      const answers = [];
+      for (const relay of [two, one]) {
+        const r = await tether(['analytics', '--by', 'node', '--step', 'minute', '--json'], { relay: relay.url, token: alice });
+        assert.equal(r.code, 0, r.stderr);
+        answers.push(JSON.parse(r.stdout));
+      }
+      rows = answers[1].rows;
+      const byNode = (id) => rows.filter((r) => r.key === id).reduce((s, r) => s + r.closed, 0);
+      if ((byNode('rc-one') === 1 && byNode('rc-two') === 1) || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    for (const id of ['rc-one', 'rc-two']) {
+      const mine = rows.filter((r) => r.key === id);
+      assert.equal(mine.reduce((s, r) => s + r.opened, 0), 1, `${id}: ${JSON.stringify(rows)}`);
+      assert.equal(mine.reduce((s, r) => s + r.bytesUp, 0), SIZE, id);
+      assert.equal(mine.reduce((s, r) => s + r.bytesDown, 0), SIZE, id);
+    }
+    const forecast = await tether(['analytics', 'forecast', '--metric', 'tunnels', '--horizon', '12h', '--scope', 'node', '--node', 'rc-two', '--json'], { relay: one.url, token: ADMIN_TOKEN });
+    assert.equal(forecast.code, 0, forecast.stderr);
+    const answer = JSON.parse(forecast.stdout);
+    assert.deepEqual([answer.scope, answer.node, answer.forecast], ['node', 'rc-two', null]);
+    assert.match(answer.notes[0], /history is short/);
   });
 });
