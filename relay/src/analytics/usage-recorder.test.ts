@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { UsageDelta, UsageStore } from '../ports/usage-store.js';
+import { WireCode } from '@tether/shared';
 import { UsageRecorder } from './usage-recorder.js';
 
 const T0 = Date.parse('2026-12-01T10:00:00.000Z');
 
-function harness(fail = () => false) {
+function harness(fail = () => false, maxKeys?: number) {
   let now = T0 + 5_000;
   const batches: UsageDelta[][] = [];
   const store: UsageStore = {
@@ -16,7 +17,7 @@ function harness(fail = () => false) {
     query: async () => [],
     prune: async () => undefined,
   };
-  const recorder = new UsageRecorder({ store, clock: { now: () => now, monotonic: () => now }, nodeId: 'n1', flushMs: 3_600_000 });
+  const recorder = new UsageRecorder({ store, clock: { now: () => now, monotonic: () => now }, nodeId: 'n1', flushMs: 3_600_000, maxKeys });
   return { recorder, batches, tick: (ms: number) => (now += ms) };
 }
 
@@ -69,4 +70,18 @@ test('a batch the store refused is kept and merged into the next flush', async (
   down = false;
   await recorder.flush();
   assert.deepEqual(batches[0].map(pick), [[0, 'db', 'carol', 'n1', 15, 0, 1, 0, 0, 1, { '9': 1 }]]);
+});
+
+test('a flood of names cannot grow the store: TUNNEL_UNKNOWN refusals go under _unknown, keys past the cap under _other', async (t) => {
+  const { recorder, batches } = harness(() => false, 3);
+  t.after(() => recorder.close());
+  for (let i = 0; i < 50; i++) recorder.openFailed(`probe-${i}`, 'mallory', WireCode.TUNNEL_UNKNOWN);
+  for (let i = 0; i < 5; i++) recorder.openFailed(`t${i}`, 'mallory', WireCode.RATE_LIMITED);
+  await recorder.flush();
+  assert.deepEqual(batches[0].map((d) => [d.tunnel, d.user, d.failed]), [
+    ['_unknown', 'mallory', { [WireCode.TUNNEL_UNKNOWN]: 50 }],
+    ['t0', 'mallory', { [WireCode.RATE_LIMITED]: 1 }],
+    ['t1', 'mallory', { [WireCode.RATE_LIMITED]: 1 }],
+    ['_other', '_other', { [WireCode.RATE_LIMITED]: 3 }],
+  ]);
 });

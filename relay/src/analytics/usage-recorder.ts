@@ -1,7 +1,13 @@
+import { WireCode } from '@tether/shared';
 import type { Clock } from '../ports/clock.js';
 import { DEFAULT_USAGE_RETENTION, emptyCounters, mergeCounters, type UsageDelta, type UsageRetention, type UsageStore } from '../ports/usage-store.js';
 
 /** A stream as the router keeps it: its tunnel and the payload bytes it carried so far (they grow). */
+/** Where opens refused as TUNNEL_UNKNOWN are counted: the names asked for are nobody's (or not to be told). */
+export const UNKNOWN_TUNNEL = '_unknown';
+/** Where keys past `maxKeys` are counted. */
+export const OVERFLOW_KEY = '_other';
+
 export interface LiveStream {
   readonly tunnel: string;
   readonly up: number;
@@ -27,8 +33,12 @@ export interface UsageRecorderOptions {
   retention?: UsageRetention;
   /** How often the batch is written (default 5 s). */
   flushMs?: number;
-  /** Keys held while the store is unreachable, at most (default 50 000): past that the oldest minutes are dropped. */
-  maxPendingKeys?: number;
+  /**
+   * Distinct (minute, tunnel, user) keys held between flushes (default 20 000): past that, new
+   * keys are counted under tunnel and user `_other`, so a flood of names cannot grow the store
+   * without bound. While the store is unreachable at most twice this is kept (oldest minutes dropped).
+   */
+  maxKeys?: number;
   log?: { warn(obj: object, msg: string): void };
 }
 
@@ -56,9 +66,11 @@ export class UsageRecorder implements UsageHook {
   private flushing: Promise<void> | undefined;
   private lastPrune = 0;
   private closed = false;
+  private readonly maxKeys: number;
 
   constructor(private readonly options: UsageRecorderOptions) {
     this.retention = options.retention ?? DEFAULT_USAGE_RETENTION;
+    this.maxKeys = options.maxKeys ?? 20_000;
     this.timer = setInterval(() => void this.flush(), options.flushMs ?? 5000);
     this.timer.unref();
   }
@@ -88,7 +100,7 @@ export class UsageRecorder implements UsageHook {
   }
 
   openFailed(tunnel: string, user: string, code: number): void {
-    const d = this.delta(tunnel, user);
+    const d = this.delta(code === WireCode.TUNNEL_UNKNOWN ? UNKNOWN_TUNNEL : tunnel, user);
     d.failed[code] = (d.failed[code] ?? 0) + 1;
   }
 
@@ -147,7 +159,7 @@ export class UsageRecorder implements UsageHook {
         if (into) mergeCounters(into, d);
         else this.pending.set(k, d);
       }
-      const max = this.options.maxPendingKeys ?? 50_000;
+      const max = 2 * this.maxKeys;
       if (this.pending.size > max) {
         const sorted = [...this.pending].sort((a, b) => a[1].minute - b[1].minute);
         this.pending = new Map(sorted.slice(sorted.length - max));
@@ -157,8 +169,13 @@ export class UsageRecorder implements UsageHook {
 
   private delta(tunnel: string, user: string): UsageDelta {
     const minute = Math.floor(this.options.clock.now() / 60_000) * 60_000;
-    const k = `${minute}\0${tunnel}\0${user}`;
+    let k = `${minute}\0${tunnel}\0${user}`;
     let d = this.pending.get(k);
+    if (!d && this.pending.size >= this.maxKeys) {
+      tunnel = user = OVERFLOW_KEY;
+      k = `${minute}\0${tunnel}\0${user}`;
+      d = this.pending.get(k);
+    }
     if (!d) {
       d = { ...emptyCounters(), minute, tunnel, user, node: this.options.nodeId };
       this.pending.set(k, d);
