@@ -37,6 +37,9 @@ import { NodeRegistry } from './cluster/node-registry.js';
 import { PeerLinks } from './cluster/peer-links.js';
 import { peerRoutes } from './cluster/peer-route.js';
 import type { RedisStore } from './stores/redis/redis-store.js';
+import { UsageRecorder } from './analytics/usage-recorder.js';
+import { analyticsRoutes } from './routes/analytics.js';
+import { DEFAULT_USAGE_RETENTION } from './ports/usage-store.js';
 
 export interface RelayApp {
   app: FastifyInstance;
@@ -137,7 +140,8 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   }
   const shadow = options.rateLimitShadow === true;
   const adaptive = options.adaptiveOpens === false ? undefined : new AdaptiveLimit({ ...DEFAULT_ADAPTIVE_OPENS, shadow, ...options.adaptiveOpens });
-  const router = new Router({ policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId, auditWritable: failClosed && (() => failClosed.writable), rateLimits: rates?.limits, rateLimitShadow: shadow, adaptive, shaper: shadow ? undefined : rates?.shaper, metricsTunnelLabels: options.metricsTunnelLabels });
+  const usage = options.analytics === false ? undefined : new UsageRecorder({ store: store.usage, clock, nodeId, retention: { ...DEFAULT_USAGE_RETENTION, ...options.analytics?.retention }, flushMs: options.analytics?.flushMs, log: app.log });
+  const router = new Router({ usage, policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId, auditWritable: failClosed && (() => failClosed.writable), rateLimits: rates?.limits, rateLimitShadow: shadow, adaptive, shaper: shadow ? undefined : rates?.shaper, metricsTunnelLabels: options.metricsTunnelLabels });
   const stopOverloadWatch = adaptive ? watchOverload(adaptive, metrics) : () => undefined;
 
   installErrorHandlers(app);
@@ -239,6 +243,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   await app.register(sharingRoutes, { sharing });
   await app.register(clusterRoutes, { nodes });
   await app.register(auditRoutes, { log: auditLog, version: options.version });
+  await app.register(analyticsRoutes, { store: store.usage, policy, clock, nodeId, recorder: usage });
   if (isExposition(metrics)) await app.register(metricsRoutes, { exposition: metrics, policy });
   if (peers && cluster) await app.register(peerRoutes, { selfId: nodeId, secret: cluster.clusterSecret, router });
   await app.register(tunnelSocketRoutes, { policy, router, rateLimits: rates?.limits, shadow, auditor });
@@ -266,6 +271,8 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
       await Promise.all(forwarders.map((f) => f.stop(2000)));
     }
     stopOverloadWatch();
+    // The last batch of usage, before the store closes.
+    await usage?.close().catch((err: unknown) => app.log.warn({ err: (err as Error).message }, 'the last usage analytics were not written'));
     await rates?.store.close();
     await closeOwned();
   });

@@ -1,4 +1,5 @@
 import type { AdaptiveLimitOptions } from './limits/adaptive-limit.js';
+import type { UsageRetention } from './ports/usage-store.js';
 import type { AuditKeyring } from './audit/audit-keys.js';
 import type { AuditSinkConfig } from './audit/siem/siem-sinks.js';
 import type { FastifyBaseLogger } from 'fastify';
@@ -125,6 +126,8 @@ export interface RelayOptions extends Partial<RelayPorts> {
   metricsOptions?: PromMetricsOptions;
   /** Also count stream opens and bytes per tunnel name, for at most this many tunnels (off when absent or 0). */
   metricsTunnelLabels?: number;
+  /** Usage analytics (docs/analytics.md): retention per resolution and flush interval; false: not counted. */
+  analytics?: { retention?: Partial<UsageRetention>; flushMs?: number } | false;
 }
 
 /** An advertise URL, checked: http(s), with a host that is not a wildcard address. */

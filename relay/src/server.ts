@@ -66,6 +66,8 @@ export interface StartRelayOptions {
   metricsOptions?: PromMetricsOptions;
   /** Count stream opens and bytes per tunnel name too, for at most this many tunnels. */
   metricsTunnelLabels?: number;
+  /** How long usage roll-ups are kept per resolution, ms (docs/analytics.md); the defaults for those not given. */
+  analyticsRetention?: { minute?: number; hour?: number; day?: number };
 }
 
 export interface RunningRelay extends RelayApp {
@@ -262,6 +264,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     auditSinks,
     metricsOptions: options.metricsOptions,
     metricsTunnelLabels: options.metricsTunnelLabels,
+    analytics: { retention: options.analyticsRetention },
   });
   const host = options.host ?? '127.0.0.1';
   let metricsListener: MetricsListener | undefined;

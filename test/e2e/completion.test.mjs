@@ -97,7 +97,7 @@ describe('shell completion', HANG_GUARD, () => {
     }
   });
 
-  const commands = ['access', 'audit', 'cluster', 'completion', 'connect', 'help', 'invite', 'members', 'proxy', 'relay', 'report', 'service', 'share', 'ssh', 'status', 'tunnel', 'tunnels', 'user'];
+  const commands = ['access', 'analytics', 'audit', 'cluster', 'completion', 'connect', 'help', 'invite', 'members', 'proxy', 'relay', 'report', 'service', 'share', 'ssh', 'status', 'tunnel', 'tunnels', 'user'];
   const cases = [
     ['a command', 'tether sh', ['share']],
     ['every command', 'tether ', commands],
@@ -112,6 +112,8 @@ describe('shell completion', HANG_GUARD, () => {
     ['the frameworks of report compliance --framework', 'tether report compliance --framework ', ['hipaa', 'iso27001', 'soc2']],
     ['the outcomes of audit export --outcome', 'tether audit export --outcome ', ['failure', 'success']],
     ['an option of a sub-action', 'tether user create --t', ['--token']],
+    ['the metrics of analytics forecast --metric', 'tether analytics forecast --metric ', ['bytes', 'streams', 'tunnels']],
+    ['the groupings of analytics --by', 'tether analytics --by ', ['node', 'tunnel', 'user']],
     ['choices of an option', 'tether relay --log-format ', ['json', 'pretty']],
     ['choices of ssh --agent', 'tether ssh --agent ', ['auto', 'gpg-agent', 'pageant', 'ssh-agent']],
     ['the shells', 'tether completion ', ['bash', 'fish', 'zsh']],

@@ -4,6 +4,7 @@ import { AGENT_CHOICES } from '../core/ssh/agent-discovery.js';
 import { addClientOptions, addPoolOptions, FlagOption, flagValues, LOG_FORMATS, LOG_LEVELS } from './flags.js';
 import { UsageError } from './output.js';
 import { addAuditCommands } from './audit-program.js';
+import { addAnalyticsCommands } from './analytics-program.js';
 import { addReportCommands } from './report-program.js';
 import { addSharingCommands, addTunnelSetCommand } from './sharing-program.js';
 import type { SshValues } from './ssh-command.js';
@@ -99,6 +100,7 @@ function addRelayCommand(program: Command, ctx: RunContext): void {
     .addOption(new FlagOption('--rate-limit-shadow', 'count and log what the rate limits would refuse, without refusing it', { env: 'TETHER_RATE_LIMIT_SHADOW' }))
     .addOption(new FlagOption('--metrics-port <port>', 'also serve GET /metrics WITHOUT authentication on this port, for Prometheus (docs/metrics.md); the main port serves it to the admin token only', { env: 'TETHER_METRICS_PORT' }))
     .addOption(new FlagOption('--metrics-tunnel-labels <n>', 'also count stream opens and bytes per tunnel name, for at most N tunnels (the rest under _other): tunnel names then show in the metrics', { default: 'off', env: 'TETHER_METRICS_TUNNEL_LABELS' }))
+    .addOption(new FlagOption('--analytics-retention <spec>', 'how long usage roll-ups are kept, STEP=DURATION pairs (docs/analytics.md)', { default: 'minute=48h,hour=90d,day=730d', env: 'TETHER_ANALYTICS_RETENTION' }))
     .addOption(new FlagOption('--metrics-host <host>', 'address of the --metrics-port listener: keep it on loopback or a monitoring network', { default: '127.0.0.1', env: 'TETHER_METRICS_HOST' }))
     .optionsGroup('Cluster options (docs/cluster.md):')
     .addOption(new FlagOption('--redis <url>', 'keep users, tokens and tunnel names in this Redis, shared by every node given it, instead of SQLite; needs --cluster-secret and --admin-token', { env: 'TETHER_REDIS_URL' }))
@@ -319,6 +321,8 @@ export function addCommands(program: Command, ctx: RunContext): void {
   addServiceCommands(program, ctx);
   program.commandsGroup('Share with your team:');
   addSharingCommands(program, ctx);
+  program.commandsGroup('Usage (your tunnels; all with the admin token):');
+  addAnalyticsCommands(program, ctx);
 }
 
 /** `tether completion SHELL` */

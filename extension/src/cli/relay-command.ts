@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { startRelay, type StartRelayOptions } from '@tether/relay';
+import { analyticsSettings } from './analytics-settings.js';
 import { parseDuration } from './duration.js';
 import { LOG_FORMATS, LOG_LEVELS } from './flags.js';
 import { info, UsageError } from './output.js';
@@ -36,6 +37,7 @@ export interface RelayValues {
   'metrics-host'?: string;
   'metrics-port'?: string;
   'metrics-tunnel-labels'?: string;
+  'analytics-retention'?: string;
 }
 
 /**
@@ -147,6 +149,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     advertise: values.advertise ?? (process.env.TETHER_ADVERTISE_URL || undefined),
     version: version(),
     ...metricsSettings(values),
+    ...analyticsSettings(values),
     // Logs go to stderr: stdout carries only the URL line that scripts and tests read.
     logger: { level, stream: await logStream(format) },
   });

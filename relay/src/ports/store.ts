@@ -15,6 +15,7 @@ export interface TunnelRecord {
 
 import type { AuditLogStore } from './audit-log.js';
 import type { TeamStore } from './team-store.js';
+import type { UsageStore } from './usage-store.js';
 
 /**
  * Persistent state of a relay, behind promises so a networked store (Redis for a cluster) can
@@ -24,6 +25,8 @@ import type { TeamStore } from './team-store.js';
 export interface Store extends TeamStore {
   /** The append-only audit log (docs/audit.md), in the same database. */
   readonly auditLog: AuditLogStore;
+  /** Usage analytics roll-ups (docs/analytics.md), in the same database. */
+  readonly usage: UsageStore;
   createUser(name: string, tokenHash: string): Promise<UserRecord>;
   findUserByTokenHash(tokenHash: string): Promise<UserRecord | undefined>;
   findUserByName(name: string): Promise<UserRecord | undefined>;

@@ -23,6 +23,7 @@ import { limitMessage } from '../limits/limit-message.js';
 import type { LimitDecision, RateLimits } from '../limits/rate-limits.js';
 import type { AdaptiveLimit } from '../limits/adaptive-limit.js';
 import type { ByteShaper } from '../limits/byte-shaper.js';
+import type { UsageHook } from '../analytics/usage-recorder.js';
 
 /**
  * What one queued send is counted as on top of its bytes: ws and net keep a frame header, a
@@ -83,6 +84,8 @@ export interface RouterDeps {
   shaper?: ByteShaper;
   /** Count opens and bytes per tunnel name too, for at most this many tunnels (docs/metrics.md); off by default. */
   metricsTunnelLabels?: number;
+  /** Usage analytics (docs/analytics.md): told of accepted, ended and refused streams; none: not counted. */
+  usage?: UsageHook;
 }
 
 interface OpenLookup {
@@ -122,6 +125,8 @@ export class Router {
   private streamCount = 0;
   private closedBytesIn = 0;
   private closedBytesOut = 0;
+  /** The OPEN being settled (for usage analytics' count of refusals). */
+  private settling: PendingOpen | undefined;
   draining = false;
 
   constructor(deps: RouterDeps) {
@@ -190,7 +195,7 @@ export class Router {
       error: (err) => this.log.warn({ err, link: link.label }, 'link socket error'),
     });
     if (role.opens) {
-      this.opens.set(link, new OrderedQueue((p) => this.lookupOpen(link, p), (p, outcome) => this.settleOpen(link, p, outcome)));
+      this.opens.set(link, new OrderedQueue((p) => this.lookupOpen(link, p), (p, outcome) => this.settleCounted(link, p, outcome)));
     }
     if (role.accepts && tunnel !== undefined) void this.register(link, tunnel);
     if (this.draining) link.queue(wire.encodeGoAway(0, WireCode.GOING_AWAY, 'relay is shutting down'));
@@ -499,6 +504,7 @@ export class Router {
         if (here !== here.route.acceptor || here.open) return this.closeLink(link, createError(ErrorCode.PROTOCOL_ERROR, `unexpected OPEN_OK on stream ${frame.streamId}`));
         here.open = true;
         here.peer.open = true;
+        if (!here.peer.link.identity.peer) this.deps.usage?.streamOpened(here.route, here.peer.link.identity.name);
         const window = this.credit.grant(here.peer, Math.min(frame.window, this.limits.maxBufferedBytesPerStream), FIRST_WINDOW_FLOOR);
         clearTimeout(here.route.openTimer);
         here.route.openTimer = undefined;
@@ -513,6 +519,7 @@ export class Router {
       case FrameType.OPEN_ERR:
         if (here !== here.route.acceptor || here.open) return this.closeLink(link, createError(ErrorCode.PROTOCOL_ERROR, `unexpected OPEN_ERR on stream ${frame.streamId}`));
         here.peer.link.queue(wire.encodeOpenErr(here.peer.id, frame.code, frame.message));
+        if (!here.peer.link.identity.peer) this.deps.usage?.openFailed(here.route.tunnel, here.peer.link.identity.name, frame.code);
         this.metrics.streamReset(frame.code, 'host');
         wire.debugLog('relay', 'open err', { host: link.label, opener: here.peer.link.label, id: here.peer.id, code: frame.code, message: frame.message });
         this.removeRoute(here.route, `refused by the host (code ${frame.code})`);
@@ -647,6 +654,16 @@ export class Router {
     return { decision, unreachable: { nodes: holders.map((h) => h.nodeId), why } };
   }
 
+  /** settleOpen, with the OPEN at hand for usage analytics (a refusal is counted against its tunnel). */
+  private settleCounted(link: Link, pending: PendingOpen, outcome: Settled<OpenLookup>): void {
+    this.settling = pending;
+    try {
+      this.settleOpen(link, pending, outcome);
+    } finally {
+      this.settling = undefined;
+    }
+  }
+
   /** Applies a looked-up OPEN, in the order the link sent them, then the frames it held back. */
   private settleOpen(link: Link, pending: PendingOpen, outcome: Settled<OpenLookup>): void {
     link.pending.delete(pending.id);
@@ -772,6 +789,7 @@ export class Router {
   }
 
   private refuse(link: Link, id: number, code: number, message: string): void {
+    if (this.settling && !link.identity.peer) this.deps.usage?.openFailed(this.settling.tunnel, link.identity.name, code);
     wire.debugLog('relay', 'open refused', { link: link.label, id, code, message });
     this.metrics.openRefused(code);
     this.reply(link, wire.encodeOpenErr(id, code, message));
@@ -816,6 +834,7 @@ export class Router {
       if (route.opener.open && !opener.peer) {
         const durationMs = Math.round(this.deps.clock.monotonic() - route.startedAt);
         this.deps.auditor.record(AuditEventCode.STREAM_CLOSED, opener, 'tunnel.connect', `tunnel:${route.tunnel}`, { reason: how, detail: { up: route.up, down: route.down, durationMs } });
+        this.deps.usage?.streamClosed(route, durationMs);
       }
     }
   }

@@ -4,6 +4,7 @@ import { ErrorCode } from '@tether/shared';
 import type { Store } from '../ports/store.js';
 import { teamStoreContract, type StoreTwin } from './team-store-contract.js';
 import { auditLogContract } from './audit-log-contract.js';
+import { usageStoreContract } from './usage-store-contract.js';
 
 /** Makes a fresh, empty store for one test; the contract closes it afterwards. */
 export type StoreFactory = () => Promise<Store>;
@@ -146,4 +147,5 @@ export function storeContract(name: string, factory: StoreFactory, twin: StoreTw
 
   teamStoreContract(name, withStore, twin);
   auditLogContract(name, withStore, twin);
+  usageStoreContract(name, withStore, twin);
 }

@@ -5,6 +5,7 @@ import { callRedis } from './redis-errors.js';
 import { RedisTeamStore } from './redis-team-store.js';
 import * as lua from './scripts.js';
 import { RedisAuditLog } from './redis-audit-log.js';
+import { RedisUsageStore } from './redis-usage-store.js';
 
 interface StoredUser { id: number; name: string; tokenHash: string; createdAt: string }
 interface StoredTunnel { name: string; ownerId: number; createdAt: string; lastHostedAt: string | null }
@@ -48,12 +49,14 @@ const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.n
 export class RedisStore extends RedisTeamStore implements Store {
   private readonly scripts: Scripts;
   readonly auditLog: RedisAuditLog;
+  readonly usage: RedisUsageStore;
 
   constructor(client: RedisClient, options: { prefix?: string } = {}) {
     super(client, options.prefix ?? 'tether');
     for (const [name, script, numberOfKeys] of SCRIPTS) client.defineCommand(name, { lua: script, numberOfKeys });
     this.scripts = client as unknown as Scripts;
     this.auditLog = new RedisAuditLog(client, options.prefix ?? 'tether');
+    this.usage = new RedisUsageStore(client, options.prefix ?? 'tether');
   }
 
   createUser(name: string, tokenHash: string): Promise<UserRecord> {

@@ -3,6 +3,7 @@ import { createError, ErrorCode } from '@tether/shared';
 import type { Store, TunnelRecord, UserRecord } from '../../ports/store.js';
 import { SqliteTeamStore } from './sqlite-team-store.js';
 import { SqliteAuditLog } from './sqlite-audit-log.js';
+import { SqliteUsageStore } from './sqlite-usage-store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
@@ -57,10 +58,12 @@ function openDatabase(file: string): Database.Database {
 export class SqliteStore extends SqliteTeamStore implements Store {
   private readonly stmts;
   readonly auditLog: SqliteAuditLog;
+  readonly usage: SqliteUsageStore;
 
   constructor(file: string) {
     super(openDatabase(file));
     this.auditLog = new SqliteAuditLog(this.db);
+    this.usage = new SqliteUsageStore(this.db);
     this.stmts = {
       insertUser: this.db.prepare<[string, string], UserRow>('INSERT INTO users (name, token_hash) VALUES (?, ?) RETURNING id, name, created_at'),
       userByHash: this.db.prepare<[string], UserRow>('SELECT id, name, created_at FROM users WHERE token_hash = ?'),
