@@ -6,6 +6,7 @@ import { createError, Defaults, ErrorCode, MAX_FRAME_SIZE_CEILING } from '@tethe
 import type { PromMetricsOptions } from './metrics/prom-metrics.js';
 import type { RelayPorts } from './ports/index.js';
 import type { RedisTarget } from './stores/redis/redis-client.js';
+import type { Tracer } from '@opentelemetry/api';
 
 /** Limits the relay enforces; every one has a default. */
 export interface RelayLimits {
@@ -125,6 +126,8 @@ export interface RelayOptions extends Partial<RelayPorts> {
   metricsOptions?: PromMetricsOptions;
   /** Also count stream opens and bytes per tunnel name, for at most this many tunnels (off when absent or 0). */
   metricsTunnelLabels?: number;
+  /** Spans for HTTP requests, upgrades and stream opens (docs/tracing.md); none: tracing is off. */
+  tracer?: Tracer;
 }
 
 /** An advertise URL, checked: http(s), with a host that is not a wildcard address. */
