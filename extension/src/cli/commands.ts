@@ -1,7 +1,7 @@
 import { Argument, type Command } from 'commander';
 // Only the list of agent kinds: the module is small and loads no SSH library.
 import { AGENT_CHOICES } from '../core/ssh/agent-discovery.js';
-import { addClientOptions, addPoolOptions, FlagOption, flagValues, LOG_FORMATS, LOG_LEVELS } from './flags.js';
+import { addClientOptions, addPoolOptions, FlagOption, flagValues, LOG_FORMATS, LOG_LEVELS, otlpOption } from './flags.js';
 import { UsageError } from './output.js';
 import { addAuditCommands } from './audit-program.js';
 import { addReportCommands } from './report-program.js';
@@ -100,6 +100,7 @@ function addRelayCommand(program: Command, ctx: RunContext): void {
     .addOption(new FlagOption('--metrics-port <port>', 'also serve GET /metrics WITHOUT authentication on this port, for Prometheus (docs/metrics.md); the main port serves it to the admin token only', { env: 'TETHER_METRICS_PORT' }))
     .addOption(new FlagOption('--metrics-tunnel-labels <n>', 'also count stream opens and bytes per tunnel name, for at most N tunnels (the rest under _other): tunnel names then show in the metrics', { default: 'off', env: 'TETHER_METRICS_TUNNEL_LABELS' }))
     .addOption(new FlagOption('--metrics-host <host>', 'address of the --metrics-port listener: keep it on loopback or a monitoring network', { default: '127.0.0.1', env: 'TETHER_METRICS_HOST' }))
+    .addOption(otlpOption())
     .optionsGroup('Cluster options (docs/cluster.md):')
     .addOption(new FlagOption('--redis <url>', 'keep users, tokens and tunnel names in this Redis, shared by every node given it, instead of SQLite; needs --cluster-secret and --admin-token', { env: 'TETHER_REDIS_URL' }))
     .addOption(new FlagOption('--redis-cluster <urls>', 'the same in a Redis Cluster: comma-separated seed node URLs', { env: 'TETHER_REDIS_CLUSTER' }))
@@ -163,7 +164,8 @@ function addClientCommands(program: Command, ctx: RunContext): void {
     .summary('share a local TCP service as a tunnel')
     .description("Share a local TCP service (by default this machine's SSH server) as tunnel NAME, until Ctrl-C.")
     .argument('<name>', TUNNEL_ARGUMENT)
-    .addOption(new FlagOption('--target <host:port>', 'the service to share', { default: '127.0.0.1:22' }));
+    .addOption(new FlagOption('--target <host:port>', 'the service to share', { default: '127.0.0.1:22' }))
+    .addOption(otlpOption());
   addPoolOptions(addClientOptions(share));
   examples(share, [
     ['tether share laptop', "this machine's SSH server, as tunnel laptop"],
@@ -177,7 +179,8 @@ function addClientCommands(program: Command, ctx: RunContext): void {
     .summary('carry connections to a local port to a tunnel')
     .description('Listen on a local port and carry every connection to tunnel NAME, until Ctrl-C.')
     .argument('<name>', TUNNEL_ARGUMENT)
-    .addOption(new FlagOption('--listen <host:port>', 'where to listen; port 0 picks a free one', { default: '127.0.0.1:2222' }));
+    .addOption(new FlagOption('--listen <host:port>', 'where to listen; port 0 picks a free one', { default: '127.0.0.1:2222' }))
+    .addOption(otlpOption());
   addPoolOptions(addClientOptions(connect));
   examples(connect, [
     ['tether connect laptop', 'then: ssh -p 2222 me@127.0.0.1'],
