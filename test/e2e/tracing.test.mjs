@@ -120,4 +120,36 @@ describe('tracing across connector, relay and host', HANG_GUARD, () => {
     assert.ok(!exported.includes(payload), 'no payload in the spans');
     assert.ok(!exported.includes(token), 'no token in the spans');
   });
+
+  test('spans still buffered are sent when each process stops (SIGTERM)', async () => {
+    requirePrograms();
+    const receiver = await otlpReceiver();
+    procs.defer(() => receiver.close());
+    // Batches would wait a minute: only the flush on shutdown can deliver them in time.
+    process.env.OTEL_BSP_SCHEDULE_DELAY = '60000';
+    const relay = await startRelay(procs, tmp.path, { dataDir: `${tmp.path}/relay-flush`, args: ['--otlp', receiver.url] });
+    const token = await createUser(relay, 'flush');
+    const target = net.createServer((s) => s.on('error', () => undefined).end('bye\n'));
+    target.listen(0, '127.0.0.1');
+    await new Promise((r) => target.once('listening', r));
+    procs.defer(() => new Promise((r) => target.close(r)));
+    const share = await startShare(procs, { url: relay.url, token, tunnel: 'flushed', targetPort: target.address().port, args: ['--otlp', receiver.url] });
+    const connect = await startConnect(procs, { url: relay.url, token, tunnel: 'flushed', args: ['--otlp', receiver.url] });
+    const text = await new Promise((resolve) => {
+      const socket = net.connect(connect.port, '127.0.0.1');
+      let got = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (d) => (got += d));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve(got));
+    });
+    assert.equal(text, 'bye\n');
+    assert.equal(receiver.spans.filter((s) => s.name.startsWith('tether.')).length, 0, 'nothing sent before the processes stop');
+    assert.equal(await procs.stop(connect.proc, 'SIGTERM'), 0);
+    assert.equal(await procs.stop(share, 'SIGTERM'), 0);
+    assert.equal(await procs.stop(relay.proc, 'SIGTERM'), 0);
+    const names = receiver.spans.map((s) => s.name);
+    for (const name of ['tether.connect.open', 'tether.open', 'tether.host.accept', 'tether.ws.upgrade']) assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
+    assert.equal(new Set(receiver.spans.filter((s) => s.name !== 'tether.ws.upgrade' && s.name.startsWith('tether.')).map((s) => s.traceId)).size, 1, 'one trace');
+  });
 });
