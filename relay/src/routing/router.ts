@@ -501,6 +501,7 @@ export class Router {
         here.route.openTimer = undefined;
         this.admitted(here.route, 'ok');
         here.route.trace?.end('ok');
+        here.route.trace = undefined; // not held for the stream's life
         here.peer.link.queue(wire.encodeOpenOk(here.peer.id, window));
         this.metrics.openAccepted(this.deps.clock.monotonic() - (here.route.openArrivedAt ?? here.route.startedAt));
         wire.debugLog('relay', 'open ok', { host: link.label, hostId: frame.streamId, opener: here.peer.link.label, id: here.peer.id, window, openerCongested: here.peer.link.congestedSince !== undefined });
