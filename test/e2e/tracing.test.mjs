@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { after, describe, test } from 'node:test';
-import { createUser, HANG_GUARD, Processes, requirePrograms, startConnect, startRelay, startShare, tempDir } from './fixtures.mjs';
+import { writeFileSync } from 'node:fs';
+import { CLI, cleanEnv, createUser, HANG_GUARD, Processes, requirePrograms, run, startConnect, startRelay, startShare, tempDir } from './fixtures.mjs';
 
 /** An OTLP/HTTP receiver (JSON, as the exporter sends it) on 127.0.0.1: every span, with its service. */
 async function otlpReceiver() {
@@ -119,6 +120,32 @@ describe('tracing across connector, relay and host', HANG_GUARD, () => {
     const exported = receiver.bodies.join('\n');
     assert.ok(!exported.includes(payload), 'no payload in the spans');
     assert.ok(!exported.includes(token), 'no token in the spans');
+  });
+
+  test('tether proxy traces its open too, turned on by OTEL_EXPORTER_OTLP_ENDPOINT alone, and prints nothing about it', async () => {
+    requirePrograms();
+    const receiver = await otlpReceiver();
+    procs.defer(() => receiver.close());
+    process.env.OTEL_BSP_SCHEDULE_DELAY = '100';
+    const relay = await startRelay(procs, tmp.path, { dataDir: `${tmp.path}/relay-proxy`, args: ['--otlp', receiver.url] });
+    const token = await createUser(relay, 'proxied');
+    const target = net.createServer((s) => s.on('error', () => undefined).pipe(s));
+    target.listen(0, '127.0.0.1');
+    await new Promise((r) => target.once('listening', r));
+    procs.defer(() => new Promise((r) => target.close(r)));
+    await startShare(procs, { url: relay.url, token, tunnel: 'proxied', targetPort: target.address().port, args: ['--otlp', receiver.url] });
+    const input = `${tmp.path}/proxy-input`;
+    writeFileSync(input, 'through the proxy\n');
+    const r = await run(process.execPath, [CLI, 'proxy', 'proxied'], { env: cleanEnv({ TETHER_RELAY: relay.url, TETHER_TOKEN: token, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }), input });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'through the proxy\n');
+    assert.equal(r.stderr, '', 'a ProxyCommand prints nothing about tracing');
+    await until(() => receiver.spans.some((s) => s.name === 'tether.connect.open') && receiver.spans.some((s) => s.name === 'tether.host.accept'), 'the proxy\'s and the host\'s spans');
+    const [connect] = receiver.spans.filter((s) => s.name === 'tether.connect.open');
+    const routed = receiver.spans.find((s) => s.name === 'tether.open' && s.traceId === connect.traceId);
+    assert.ok(routed, 'the relay joined the proxy\'s trace');
+    assert.equal(routed.parentSpanId, connect.spanId);
+    assert.equal(receiver.spans.find((s) => s.name === 'tether.host.accept').parentSpanId, routed.spanId);
   });
 
   test('spans still buffered are sent when each process stops (SIGTERM)', async () => {

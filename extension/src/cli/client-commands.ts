@@ -11,13 +11,13 @@ import { poolOptions, relayEndpointsAndToken, resumableOptions } from './options
 import { version } from './version.js';
 
 /** Tracing of `tether share`/`connect` (--otlp, OTEL_*; docs/tracing.md), or undefined: off, nothing loaded. */
-async function clientTracing(values: { otlp?: string }): Promise<Tracing | undefined> {
+async function clientTracing(values: { otlp?: string }, announce = true): Promise<Tracing | undefined> {
   // Nothing asked for: the relay package (where tracing starts) is not even loaded.
   const env = process.env;
   if (values.otlp === undefined && !env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined;
   const { startTracing } = await import('@tether/relay');
   const tracing = await startTracing({ otlp: values.otlp, serviceName: 'tether-cli', version: version() });
-  if (tracing) info(`Traces sent to ${tracing.url} (OTLP/HTTP)`);
+  if (tracing && announce) info(`Traces sent to ${tracing.url} (OTLP/HTTP)`);
   return tracing;
 }
 
@@ -169,13 +169,17 @@ export async function connectCommand(tunnel: string, values: ClientValues & Pool
 }
 
 /** `tether proxy NAME`: stdin/stdout, for ssh's ProxyCommand. */
-export async function proxyCommand(tunnel: string, values: ClientValues & PoolValues): Promise<number> {
+export async function proxyCommand(tunnel: string, values: ClientValues & PoolValues & { otlp?: string }): Promise<number> {
   assertTunnelName(tunnel);
-  const { connector } = clientConnector(values);
+  // Silent: what a ProxyCommand prints lands on the user's ssh session.
+  const tracing = await clientTracing(values, false);
+  const { connector } = clientConnector(values, undefined, tracing);
   try {
     return await runProxy(connector, tunnel);
   } finally {
     connector.close();
+    // The open's span is sent, but a collector that does not answer holds ssh up for 1 s at most.
+    if (tracing) await Promise.race([tracing.shutdown(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     // Nothing may keep a ProxyCommand alive once its stream is over (stdin still open, say).
     process.stdin.destroy();
     setTimeout(() => process.exit(), 2000).unref();

@@ -192,7 +192,8 @@ function addClientCommands(program: Command, ctx: RunContext): void {
     .command('proxy')
     .summary("carry stdin/stdout to a tunnel (ssh's ProxyCommand)")
     .description("Carry stdin and stdout to tunnel NAME: for ssh's ProxyCommand. The ssh user is the account on the shared machine.")
-    .argument('<name>', TUNNEL_ARGUMENT);
+    .argument('<name>', TUNNEL_ARGUMENT)
+    .addOption(otlpOption());
   addPoolOptions(addClientOptions(proxy));
   examples(proxy, [
     ["ssh -o ProxyCommand='tether proxy laptop' me@laptop", 'me: your account on the shared machine'],
