@@ -124,3 +124,20 @@ test('tracing is off unless asked for; --otlp and the OTEL_* variables name the 
   assert.equal(tracesUrl(undefined, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c', OTEL_TRACES_EXPORTER: 'none' }), undefined);
   for (const bad of ['ftp://c', 'not a url', '127.0.0.1:4318']) assert.throws(() => tracesUrl(bad, {}), { code: 'TETHER_ERR_INVALID_CONFIG' });
 });
+
+test('a relay without tracing loads nothing of the SDK or the exporter', HANG_GUARD, async () => {
+  const { execFileSync } = await import('node:child_process');
+  const script = `
+    const { buildApp, startTracing } = require(${JSON.stringify(require.resolve('../index.js'))});
+    (async () => {
+      const tracing = await startTracing({ serviceName: 'tether-relay', env: {} });
+      const relay = await buildApp({ databaseFile: ':memory:', adminToken: 'admin-token-for-tests-0001', logger: false });
+      await relay.app.ready();
+      await relay.app.close();
+      const loaded = Object.keys(require.cache).filter((f) => /@opentelemetry\\/(sdk-|exporter-|otlp-|resources)/.test(f));
+      process.stdout.write(JSON.stringify({ tracing: tracing === undefined ? null : 'on', loaded }));
+    })();
+  `;
+  const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH } })) as { tracing: null; loaded: string[] };
+  assert.deepEqual(out, { tracing: null, loaded: [] });
+});
