@@ -40,6 +40,8 @@ import type { RedisStore } from './stores/redis/redis-store.js';
 import { UsageRecorder } from './analytics/usage-recorder.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { DEFAULT_USAGE_RETENTION } from './ports/usage-store.js';
+import { httpTracing } from './tracing/http-tracing.js';
+import { OpenTracing } from './tracing/open-tracing.js';
 
 export interface RelayApp {
   app: FastifyInstance;
@@ -141,7 +143,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const shadow = options.rateLimitShadow === true;
   const adaptive = options.adaptiveOpens === false ? undefined : new AdaptiveLimit({ ...DEFAULT_ADAPTIVE_OPENS, shadow, ...options.adaptiveOpens });
   const usage = options.analytics === false ? undefined : new UsageRecorder({ store: store.usage, clock, nodeId, retention: { ...DEFAULT_USAGE_RETENTION, ...options.analytics?.retention }, flushMs: options.analytics?.flushMs, log: app.log });
-  const router = new Router({ usage, policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId, auditWritable: failClosed && (() => failClosed.writable), rateLimits: rates?.limits, rateLimitShadow: shadow, adaptive, shaper: shadow ? undefined : rates?.shaper, metricsTunnelLabels: options.metricsTunnelLabels });
+  const router = new Router({ usage, policy, store, registry, auditor, metrics, clock, limits, log: app.log, nodeId, auditWritable: failClosed && (() => failClosed.writable), rateLimits: rates?.limits, rateLimitShadow: shadow, adaptive, shaper: shadow ? undefined : rates?.shaper, metricsTunnelLabels: options.metricsTunnelLabels, tracing: options.tracer && new OpenTracing(options.tracer, nodeId) });
   const stopOverloadWatch = adaptive ? watchOverload(adaptive, metrics) : () => undefined;
 
   installErrorHandlers(app);
@@ -234,6 +236,8 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   app.websocketServer.on('headers', (headers: string[]) => {
     headers.push(`${MAX_FRAME_SIZE_HEADER}: ${limits.maxFrameSize}`);
   });
+  // First of the request hooks, so a request refused by authentication has its span too.
+  if (options.tracer) await app.register(httpTracing, { tracer: options.tracer, nodeId });
   await app.register(authPlugin, { store, adminToken: options.adminToken, policy, auditor, invalidToken: rates && ((request) => rates.limits.signInFailed(request.ip)) });
   if (rates) await app.register(rateLimitPlugin, { limits: rates.limits, auditor, metrics, shadow });
   await app.register(healthRoutes, { router, store, policy, auditSinks: () => forwarders.map((f) => f.status()) });

@@ -7,6 +7,7 @@ import { createError, Defaults, ErrorCode, MAX_FRAME_SIZE_CEILING } from '@tethe
 import type { PromMetricsOptions } from './metrics/prom-metrics.js';
 import type { RelayPorts } from './ports/index.js';
 import type { RedisTarget } from './stores/redis/redis-client.js';
+import type { Tracer } from '@opentelemetry/api';
 
 /** Limits the relay enforces; every one has a default. */
 export interface RelayLimits {
@@ -128,6 +129,8 @@ export interface RelayOptions extends Partial<RelayPorts> {
   metricsTunnelLabels?: number;
   /** Usage analytics (docs/analytics.md): retention per resolution and flush interval; false: not counted. */
   analytics?: { retention?: Partial<UsageRetention>; flushMs?: number } | false;
+  /** Spans for HTTP requests, upgrades and stream opens (docs/tracing.md); none: tracing is off. */
+  tracer?: Tracer;
 }
 
 /** An advertise URL, checked: http(s), with a host that is not a wildcard address. */

@@ -23,3 +23,4 @@ export * from './ports/index.js';
 export type { Identity } from './identity.js';
 export { generateToken, hashToken } from './tokens.js';
 export { NodeRegistry, type LiveNode, type NodeInfo } from './cluster/node-registry.js';
+export { startTracing, tracesUrl, type Tracing, type TracingSettings } from './tracing/otel-sdk.js';

@@ -12,6 +12,8 @@ import { describeTarget, type RedisTarget } from './stores/redis/redis-client.js
 import { generateToken } from './tokens.js';
 import { listenMetrics, type MetricsListener } from './metrics/metrics-listener.js';
 import { isExposition, type PromMetricsOptions } from './metrics/prom-metrics.js';
+import { randomUUID } from 'node:crypto';
+import { startTracing, tracesUrl } from './tracing/otel-sdk.js';
 
 export interface StartRelayOptions {
   host?: string;
@@ -68,6 +70,8 @@ export interface StartRelayOptions {
   metricsTunnelLabels?: number;
   /** How long usage roll-ups are kept per resolution, ms (docs/analytics.md); the defaults for those not given. */
   analyticsRetention?: { minute?: number; hour?: number; day?: number };
+  /** Send spans to this OTLP/HTTP collector (docs/tracing.md); else OTEL_EXPORTER_OTLP_ENDPOINT; else off. */
+  otlp?: string;
 }
 
 export interface RunningRelay extends RelayApp {
@@ -86,6 +90,8 @@ export interface RunningRelay extends RelayApp {
   auditSinks: string[];
   /** http://host:port/metrics of the unauthenticated metrics listener, when one was asked for. */
   metricsUrl: string | undefined;
+  /** Where spans go, when tracing is on. */
+  tracesUrl: string | undefined;
 }
 
 /**
@@ -218,7 +224,9 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   if (tunnelLabels !== undefined && (!Number.isInteger(tunnelLabels) || tunnelLabels < 0 || tunnelLabels > 10_000)) {
     throw createError(ErrorCode.INVALID_CONFIG, `--metrics-tunnel-labels takes 0 to 10000 tunnels, got ${tunnelLabels}`);
   }
-  const nodeId = checkNodeId(options.nodeId);
+  // Traced, the node id is fixed here: it is a resource attribute of every span.
+  const traced = tracesUrl(options.otlp) !== undefined;
+  const nodeId = checkNodeId(options.nodeId) ?? (traced ? `node-${randomUUID()}` : undefined);
   const auditSinks = readSinkCas(options.auditSinks);
   checkSinks(auditSinks);
   if (options.redis && options.advertise === undefined && WILDCARD_HOSTS.has(options.host ?? '127.0.0.1')) {
@@ -240,7 +248,9 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   // Built here and closed by the app after its last event (closeAudit).
   const audit = auditFile === undefined ? undefined : new JsonLinesAuditSink(auditFile, (err) => relay.app.log.error({ err, auditFile }, 'audit file unwritable: audit events are dropped'));
   const rateLimits = loadRateLimits(options.rateLimits);
+  const tracing = traced ? await startTracing({ otlp: options.otlp, serviceName: 'tether-relay', attributes: { 'tether.node.id': nodeId ?? '' }, version: options.version }) : undefined;
   const relay = await buildApp({
+    tracer: tracing?.tracer,
     rateLimits,
     rateLimitShadow: options.rateLimitShadow,
     databaseFile,
@@ -265,7 +275,12 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     metricsOptions: options.metricsOptions,
     metricsTunnelLabels: options.metricsTunnelLabels,
     analytics: { retention: options.analyticsRetention },
+  }).catch(async (err: unknown) => {
+    await tracing?.shutdown();
+    throw err;
   });
+  // The spans of the last streams, ended as the app closes, are sent before it is closed.
+  if (tracing) relay.app.addHook('onClose', () => tracing.shutdown());
   const host = options.host ?? '127.0.0.1';
   let metricsListener: MetricsListener | undefined;
   if (options.metricsPort !== undefined) {
@@ -297,5 +312,5 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   const address = relay.app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port ?? 8080;
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  return { ...relay, url: `http://${shownHost}:${port}`, adminTokenFile: admin.file, adminTokenGenerated: admin.generated, auditFile, redis: options.redis && describeTarget(options.redis), auditKeys: keys && auditKeysFile ? { file: auditKeysFile, created: keys.created } : undefined, auditSinks: auditSinks.map(sinkName), metricsUrl: metricsListener?.url };
+  return { ...relay, url: `http://${shownHost}:${port}`, adminTokenFile: admin.file, adminTokenGenerated: admin.generated, auditFile, redis: options.redis && describeTarget(options.redis), auditKeys: keys && auditKeysFile ? { file: auditKeysFile, created: keys.created } : undefined, auditSinks: auditSinks.map(sinkName), metricsUrl: metricsListener?.url, tracesUrl: tracing?.url };
 }

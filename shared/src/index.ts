@@ -14,5 +14,6 @@ export * from './transport-pair.js';
 export * from './resume.js';
 export * from './resume-defaults.js';
 export * from './open-metadata.js';
+export * from './trace-parent.js';
 export * from './resumable-stream.js';
 export * from './debug-log.js';

@@ -4,7 +4,7 @@ import { debugLog } from './debug-log.js';
 import { isPathFailure, isResumeRefusal } from './error-class.js';
 import { createError, ErrorCode, errorFromWire, WireCode, type TetherError } from './errors.js';
 import { HeldDelivery } from './held-delivery.js';
-import { encodeOpenMetadata } from './open-metadata.js';
+import { encodeOpenMetadata, type OpenTraceContext } from './open-metadata.js';
 import {
   checkStreamIdentity,
   newStreamIdentity,
@@ -113,11 +113,14 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
   /** Received data waits here while nobody listens (see HeldDelivery). */
   private readonly delivery: HeldDelivery;
 
-  /** Opens a new resumable stream to `tunnel`; it emits 'open' or closes with the coded error. */
-  static open(session: MuxSession, tunnel: string, options: ResumableOptions = {}): ResumableStream {
+  /**
+   * Opens a new resumable stream to `tunnel`; it emits 'open' or closes with the coded error.
+   * `trace`: the opener's trace context, carried in the first OPEN's metadata (docs/tracing.md).
+   */
+  static open(session: MuxSession, tunnel: string, options: ResumableOptions = {}, trace: OpenTraceContext = {}): ResumableStream {
     const { id, secret } = checkStreamIdentity((options.identity ?? newStreamIdentity)());
     const stream = new ResumableStream('opener', tunnel, id, secret, options);
-    const mux = session.openStream(tunnel, encodeOpenMetadata({ hello: { kind: 'new', id, secret } }));
+    const mux = session.openStream(tunnel, encodeOpenMetadata({ hello: { kind: 'new', id, secret }, ...trace }));
     stream.opening = mux;
     const onClose = (err: TetherError | undefined): void => {
       mux.off('open', onOpen);

@@ -1,5 +1,6 @@
 import { serveClientMetrics, type ClientMetricsSource } from './client-metrics.js';
 import { assertTunnelName, createError, ErrorCode, type TetherError } from '@tether/shared';
+import type { Tracing } from '@tether/relay';
 import { Connector, describePoolReason, describeStreamEnd, HostAgent, preferServing, targetListens, parseHostPort, RelayApi, webSocketFactory, type PoolState, type RelayEndpoint } from '../core/index.js';
 import type { ClientValues, PoolValues } from './flags.js';
 import { info, UsageError } from './output.js';
@@ -8,6 +9,18 @@ import { printListing } from './sharing-commands.js';
 import { tunnelsTable } from './sharing-format.js';
 import { reportShare } from './share-report.js';
 import { poolOptions, relayEndpointsAndToken, resumableOptions } from './options.js';
+import { version } from './version.js';
+
+/** Tracing of `tether share`/`connect` (--otlp, OTEL_*; docs/tracing.md), or undefined: off, nothing loaded. */
+async function clientTracing(values: { otlp?: string }, announce = true): Promise<Tracing | undefined> {
+  // Nothing asked for: the relay package (where tracing starts) is not even loaded.
+  const env = process.env;
+  if (values.otlp === undefined && !env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined;
+  const { startTracing } = await import('@tether/relay');
+  const tracing = await startTracing({ otlp: values.otlp, serviceName: 'tether-cli', version: version() });
+  if (tracing && announce) info(`Traces sent to ${tracing.url} (OTLP/HTTP)`);
+  return tracing;
+}
 
 function onSignals(stop: () => void): void {
   let count = 0;
@@ -39,6 +52,7 @@ function reportFailover(): (state: PoolState) => void {
 function clientConnector(
   values: Parameters<typeof relayEndpointsAndToken>[0] & Parameters<typeof poolOptions>[0],
   prefer: (endpoints: RelayEndpoint[]) => RelayEndpoint[] = (e) => e,
+  tracing?: Tracing,
 ): { connector: Connector; relay: string; token: string } {
   const parsed = relayEndpointsAndToken(values);
   const token = parsed.token;
@@ -47,6 +61,7 @@ function clientConnector(
     endpoints,
     pool: poolOptions(values),
     resumable: resumableOptions(values),
+    tracer: tracing?.tracer,
   });
   return { connector, relay: endpoints[0].url, token };
 }
@@ -72,10 +87,11 @@ async function startClientMetrics(values: MetricsValues, role: 'connect' | 'shar
 }
 
 /** `tether share NAME [--target HOST:PORT] [--relay URL ...]` */
-export async function shareCommand(tunnel: string, values: ClientValues & PoolValues & MetricsValues & { target?: string }): Promise<void> {
+export async function shareCommand(tunnel: string, values: ClientValues & PoolValues & MetricsValues & { target?: string; otlp?: string }): Promise<void> {
   assertTunnelName(tunnel);
   const target = parseHostPort(values.target ?? '127.0.0.1:22');
   const { endpoints, token } = relayEndpointsAndToken(values);
+  const tracing = await clientTracing(values);
   const agent = new HostAgent({
     tunnel,
     target,
@@ -84,6 +100,7 @@ export async function shareCommand(tunnel: string, values: ClientValues & PoolVa
     // Unreachable relays at start are waited for (and reported), as when they are lost later.
     pool: { ...poolOptions(values), keepTrying: true },
     resumable: resumableOptions(values) || undefined,
+    tracer: tracing?.tracer,
   });
   agent.on('disconnected', (err, retryIn) => {
     // Retries are reported from the pool's state (reportShare), one line per failed attempt.
@@ -105,7 +122,11 @@ export async function shareCommand(tunnel: string, values: ClientValues & PoolVa
   // Before start(): a signal that comes as soon as "Sharing" is printed must stop us cleanly.
   onSignals(() => {
     info('Stopping: letting open streams finish (Ctrl-C again to exit now)');
-    agent.stop().then(() => process.exit(0), () => process.exit(1));
+    // The spans still buffered are sent before exiting.
+    agent.stop().then(async () => {
+      await tracing?.shutdown();
+      process.exit(0);
+    }, () => process.exit(1));
   });
   // The agent's retry timers do not hold the process: sharing (or waiting for a relay to share
   // through) does, until stopped or failed.
@@ -124,7 +145,7 @@ export async function shareCommand(tunnel: string, values: ClientValues & PoolVa
 }
 
 /** `tether connect NAME [--listen HOST:PORT] [--relay URL ...]` */
-export async function connectCommand(tunnel: string, values: ClientValues & PoolValues & MetricsValues & { listen?: string }): Promise<void> {
+export async function connectCommand(tunnel: string, values: ClientValues & PoolValues & MetricsValues & { listen?: string; otlp?: string }): Promise<void> {
   assertTunnelName(tunnel);
   const listen = parseHostPort(values.listen ?? '127.0.0.1:2222', '127.0.0.1', 0);
   const first = relayEndpointsAndToken(values);
@@ -135,7 +156,8 @@ export async function connectCommand(tunnel: string, values: ClientValues & Pool
     return undefined;
   });
   // A cluster names the nodes that serve the tunnel: those of our relays are preferred.
-  const { connector, relay } = clientConnector(values, (endpoints) => preferServing(endpoints, status?.servedBy));
+  const tracing = await clientTracing(values);
+  const { connector, relay } = clientConnector(values, (endpoints) => preferServing(endpoints, status?.servedBy), tracing);
   let stopping = false;
   const failover = reportFailover();
   connector.on('state', (state) => {
@@ -152,7 +174,9 @@ export async function connectCommand(tunnel: string, values: ClientValues & Pool
     stopping = true;
     info('Stopping: open connections are closed');
     connector.close();
-    process.exit(0);
+    // The spans still buffered are sent before exiting (the shutdown never rejects).
+    if (tracing) void tracing.shutdown().then(() => process.exit(0));
+    else process.exit(0);
   });
   info(`Listening on ${listen.host}:${port}: connections go to tunnel ${tunnel} via ${connector.state()?.active ?? relay}${status && !status.online ? ' (the tunnel is offline right now)' : ''}`);
   info(`  ssh -p ${port} USER@${listen.host}`);
@@ -168,13 +192,17 @@ export async function connectCommand(tunnel: string, values: ClientValues & Pool
 }
 
 /** `tether proxy NAME`: stdin/stdout, for ssh's ProxyCommand. */
-export async function proxyCommand(tunnel: string, values: ClientValues & PoolValues): Promise<number> {
+export async function proxyCommand(tunnel: string, values: ClientValues & PoolValues & { otlp?: string }): Promise<number> {
   assertTunnelName(tunnel);
-  const { connector } = clientConnector(values);
+  // Silent: what a ProxyCommand prints lands on the user's ssh session.
+  const tracing = await clientTracing(values, false);
+  const { connector } = clientConnector(values, undefined, tracing);
   try {
     return await runProxy(connector, tunnel);
   } finally {
     connector.close();
+    // The open's span is sent, but a collector that does not answer holds ssh up for 1 s at most.
+    if (tracing) await Promise.race([tracing.shutdown(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     // Nothing may keep a ProxyCommand alive once its stream is over (stdin still open, say).
     process.stdin.destroy();
     setTimeout(() => process.exit(), 2000).unref();

@@ -1,7 +1,7 @@
 import { Argument, type Command } from 'commander';
 // Only the list of agent kinds: the module is small and loads no SSH library.
 import { AGENT_CHOICES } from '../core/ssh/agent-discovery.js';
-import { addClientOptions, addPoolOptions, FlagOption, flagValues, LOG_FORMATS, LOG_LEVELS } from './flags.js';
+import { addClientOptions, addPoolOptions, FlagOption, flagValues, LOG_FORMATS, LOG_LEVELS, otlpOption } from './flags.js';
 import { UsageError } from './output.js';
 import { addAuditCommands } from './audit-program.js';
 import { addAnalyticsCommands } from './analytics-program.js';
@@ -102,6 +102,7 @@ function addRelayCommand(program: Command, ctx: RunContext): void {
     .addOption(new FlagOption('--metrics-tunnel-labels <n>', 'also count stream opens and bytes per tunnel name, for at most N tunnels (the rest under _other): tunnel names then show in the metrics', { default: 'off', env: 'TETHER_METRICS_TUNNEL_LABELS' }))
     .addOption(new FlagOption('--analytics-retention <spec>', 'how long usage roll-ups are kept, STEP=DURATION pairs (docs/analytics.md)', { default: 'minute=48h,hour=90d,day=730d', env: 'TETHER_ANALYTICS_RETENTION' }))
     .addOption(new FlagOption('--metrics-host <host>', 'address of the --metrics-port listener: keep it on loopback or a monitoring network', { default: '127.0.0.1', env: 'TETHER_METRICS_HOST' }))
+    .addOption(otlpOption())
     .optionsGroup('Cluster options (docs/cluster.md):')
     .addOption(new FlagOption('--redis <url>', 'keep users, tokens and tunnel names in this Redis, shared by every node given it, instead of SQLite; needs --cluster-secret and --admin-token', { env: 'TETHER_REDIS_URL' }))
     .addOption(new FlagOption('--redis-cluster <urls>', 'the same in a Redis Cluster: comma-separated seed node URLs', { env: 'TETHER_REDIS_CLUSTER' }))
@@ -173,7 +174,8 @@ function addClientCommands(program: Command, ctx: RunContext): void {
     .summary('share a local TCP service as a tunnel')
     .description("Share a local TCP service (by default this machine's SSH server) as tunnel NAME, until Ctrl-C.")
     .argument('<name>', TUNNEL_ARGUMENT)
-    .addOption(new FlagOption('--target <host:port>', 'the service to share', { default: '127.0.0.1:22' }));
+    .addOption(new FlagOption('--target <host:port>', 'the service to share', { default: '127.0.0.1:22' }))
+    .addOption(otlpOption());
   addMetricsOptions(addPoolOptions(addClientOptions(share)));
   examples(share, [
     ['tether share laptop', "this machine's SSH server, as tunnel laptop"],
@@ -187,7 +189,8 @@ function addClientCommands(program: Command, ctx: RunContext): void {
     .summary('carry connections to a local port to a tunnel')
     .description('Listen on a local port and carry every connection to tunnel NAME, until Ctrl-C.')
     .argument('<name>', TUNNEL_ARGUMENT)
-    .addOption(new FlagOption('--listen <host:port>', 'where to listen; port 0 picks a free one', { default: '127.0.0.1:2222' }));
+    .addOption(new FlagOption('--listen <host:port>', 'where to listen; port 0 picks a free one', { default: '127.0.0.1:2222' }))
+    .addOption(otlpOption());
   addMetricsOptions(addPoolOptions(addClientOptions(connect)));
   examples(connect, [
     ['tether connect laptop', 'then: ssh -p 2222 me@127.0.0.1'],
@@ -199,7 +202,8 @@ function addClientCommands(program: Command, ctx: RunContext): void {
     .command('proxy')
     .summary("carry stdin/stdout to a tunnel (ssh's ProxyCommand)")
     .description("Carry stdin and stdout to tunnel NAME: for ssh's ProxyCommand. The ssh user is the account on the shared machine.")
-    .argument('<name>', TUNNEL_ARGUMENT);
+    .argument('<name>', TUNNEL_ARGUMENT)
+    .addOption(otlpOption());
   addPoolOptions(addClientOptions(proxy));
   examples(proxy, [
     ["ssh -o ProxyCommand='tether proxy laptop' me@laptop", 'me: your account on the shared machine'],

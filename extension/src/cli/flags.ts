@@ -118,3 +118,8 @@ export function flagValues<T>(cmd: Command): T {
   }
   return values as T;
 }
+
+/** `--otlp URL`: send OpenTelemetry spans to this OTLP/HTTP collector (docs/tracing.md). */
+export function otlpOption(): FlagOption {
+  return new FlagOption('--otlp <url>', 'send OpenTelemetry traces to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318 (docs/tracing.md)', { default: 'off', env: 'OTEL_EXPORTER_OTLP_ENDPOINT' });
+}

@@ -38,6 +38,7 @@ export interface RelayValues {
   'metrics-port'?: string;
   'metrics-tunnel-labels'?: string;
   'analytics-retention'?: string;
+  otlp?: string;
 }
 
 /**
@@ -150,6 +151,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     version: version(),
     ...metricsSettings(values),
     ...analyticsSettings(values),
+    otlp: values.otlp,
     // Logs go to stderr: stdout carries only the URL line that scripts and tests read.
     logger: { level, stream: await logStream(format) },
   });
@@ -170,6 +172,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
   else info('No signed audit log: a relay on Redis keeps one when every node is given the same --audit-keys FILE');
   for (const sink of relay.auditSinks) info(`Audit log forwarded to ${sink} (at least once, from a cursor kept in the ${relay.redis ? 'Redis store' : 'database'})`);
   if (relay.metricsUrl) info(`Metrics for scrapers at ${relay.metricsUrl} (no authentication: keep it on loopback or a monitoring network; docs/metrics.md)`);
+  if (relay.tracesUrl) info(`Traces sent to ${relay.tracesUrl} (OTLP/HTTP; docs/tracing.md)`);
   if (relay.auditFile) info(`Audit events also appended to ${relay.auditFile} (JSON lines, mode 0600)`);
   if (relay.adminTokenFile) {
     info(`Admin token ${relay.adminTokenGenerated ? 'generated and saved' : 'read from'}: ${relay.adminTokenFile} (mode 0600)`);

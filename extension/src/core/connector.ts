@@ -5,13 +5,18 @@ import {
   assertTunnelName,
   createError,
   debugLog,
+  encodeOpenMetadata,
   ErrorCode,
+  isTetherError,
   ResumableStream,
+  type OpenTraceContext,
   type ByteStream,
   type ResumableOptions,
   type TetherError,
 } from '@tether/shared';
+import type { Tracer } from '@opentelemetry/api';
 import { Backoff } from './backoff.js';
+import { startConnectSpan } from './open-spans.js';
 import { bridge } from './bridge.js';
 import type { RelayEndpoint } from './endpoints.js';
 import { poolTargets, type PoolTuning } from './pool-options.js';
@@ -26,6 +31,8 @@ export interface ConnectorOptions {
   pool?: PoolTuning;
   /** Options of resumable streams, or false for plain streams that end with their relay. */
   resumable?: ResumableOptions | false;
+  /** A `tether.connect.open` span per open, its context carried in the OPEN (docs/tracing.md); none: off. */
+  tracer?: Tracer;
 }
 
 export interface ConnectorEvents {
@@ -94,10 +101,24 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     assertTunnelName(tunnel);
     // A relay that rate-limited opens to this tunnel is not asked again before it said.
     this.holdOff.check(tunnel);
+    const tracer = this.options.tracer;
+    if (!tracer) return this.openOnce(tunnel);
+    const span = startConnectSpan(tracer, tunnel, this.options.resumable !== false);
+    try {
+      const stream = await this.openOnce(tunnel, span.carried);
+      span.ok();
+      return stream;
+    } catch (err) {
+      span.failed(isTetherError(err) ? err.code : 'TETHER_ERR_INTERNAL', isTetherError(err) ? err.wireCode : undefined);
+      throw err;
+    }
+  }
+
+  private async openOnce(tunnel: string, trace?: OpenTraceContext): Promise<ByteStream> {
     const relay = await this.session();
     try {
-      if (this.options.resumable === false) return await opened(relay.session.openStream(tunnel));
-      const stream = ResumableStream.open(relay.session, tunnel, this.options.resumable);
+      if (this.options.resumable === false) return await opened(relay.session.openStream(tunnel, trace && encodeOpenMetadata(trace)));
+      const stream = ResumableStream.open(relay.session, tunnel, this.options.resumable, trace);
       // Tracked at once: a path lost in the same batch as OPEN_OK must already find our listeners.
       this.track(stream, relay);
       return await opened(stream);

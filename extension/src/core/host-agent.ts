@@ -9,6 +9,7 @@ import {
   HOST_RESUME_TIMEOUT_MS,
   isRefusal,
   isTetherError,
+  readTraceContext,
   ResumableStream,
   WireCode,
   type MuxStream,
@@ -17,7 +18,9 @@ import {
   type StreamHello,
   type TetherError,
 } from '@tether/shared';
+import type { Tracer } from '@opentelemetry/api';
 import { bridge } from './bridge.js';
+import { startAcceptSpan } from './open-spans.js';
 import type { RelayEndpoint } from './endpoints.js';
 import { PoolDefaults } from './pool-defaults.js';
 import { poolTargets, type PoolTuning } from './pool-options.js';
@@ -40,6 +43,8 @@ export interface HostAgentOptions {
   reconnect?: boolean;
   /** A link that stayed up this long resets the backoff. */
   stableAfterMs?: number;
+  /** A `tether.host.accept` span per stream, continuing the opener's trace (docs/tracing.md); none: off. */
+  tracer?: Tracer;
 }
 
 export interface HostAgentEvents {
@@ -63,7 +68,7 @@ export interface HostAgentEvents {
  * this host is registered with. Used by `tether share` and by the VS Code extension alike.
  */
 export class HostAgent extends EventEmitter<HostAgentEvents> {
-  readonly options: Required<Omit<HostAgentOptions, 'endpoints' | 'pool' | 'resumable'>> & Pick<HostAgentOptions, 'pool' | 'resumable'>;
+  readonly options: Required<Omit<HostAgentOptions, 'endpoints' | 'pool' | 'resumable' | 'tracer'>> & Pick<HostAgentOptions, 'pool' | 'resumable' | 'tracer'>;
   private readonly pool: RelayPool;
   private stopped = false;
   private readonly sockets = new Set<net.Socket>();
@@ -174,6 +179,7 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
   }
 
   private serve(stream: MuxStream, request: OpenRequest): void {
+    if (this.options.tracer) this.traceAccept(this.options.tracer, stream, request);
     let hello: StreamHello | undefined;
     try {
       hello = decodeOpenMetadata(request.metadata).hello;
@@ -198,6 +204,14 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
       return;
     }
     this.connectTarget(stream, hello);
+  }
+
+  /** A span from the OPEN to its answer: accepted (OPEN_OK) or refused, with the code. */
+  private traceAccept(tracer: Tracer, stream: MuxStream, request: OpenRequest): void {
+    const { host, port } = this.options.target;
+    const span = startAcceptSpan(tracer, this.options.tunnel, readTraceContext(request.metadata), { 'tether.target': `${host}:${port}` });
+    stream.once('open', () => span.ok());
+    stream.once('close', (err: TetherError | undefined) => span.failed(err?.code ?? ErrorCode.STREAM_CLOSED, err?.wireCode));
   }
 
   /** Connects to the target for a new stream; accepts it once the target answers. */

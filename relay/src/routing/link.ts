@@ -3,6 +3,7 @@ import type { Identity } from '../identity.js';
 import type { LinkRole } from './link-roles.js';
 import type { LinkTransport } from './link-transport.js';
 import type { RouteEnd } from './route.js';
+import type { OpenTrace } from '../tracing/open-tracing.js';
 
 /** A frame of a stream whose OPEN is still being resolved, kept to be handled after it. */
 export interface DeferredFrame {
@@ -29,6 +30,8 @@ export interface PendingOpen {
   arrivedAt: number;
   /** Frames of this stream that arrived after the OPEN, handled once it is settled. */
   deferred: DeferredFrame[];
+  /** Its span, when tracing is on. */
+  trace?: OpenTrace;
 }
 
 /** How the router watches what a link holds. */

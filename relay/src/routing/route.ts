@@ -1,3 +1,4 @@
+import type { OpenTrace } from '../tracing/open-tracing.js';
 import type { Link } from './link.js';
 
 /** One end of a routed stream, as seen from the link it lives on. */
@@ -41,6 +42,8 @@ export interface Route {
   openArrivedAt?: number;
   /** Its OPEN holds a place in the adaptive open limit (given back when answered or gone). */
   admitted?: boolean;
+  /** Its OPEN's span until answered, when tracing is on. */
+  trace?: OpenTrace;
 }
 
 /**

@@ -24,6 +24,7 @@ import type { LimitDecision, RateLimits } from '../limits/rate-limits.js';
 import type { AdaptiveLimit } from '../limits/adaptive-limit.js';
 import type { ByteShaper } from '../limits/byte-shaper.js';
 import type { UsageHook } from '../analytics/usage-recorder.js';
+import type { OpenTracing } from '../tracing/open-tracing.js';
 
 /**
  * What one queued send is counted as on top of its bytes: ws and net keep a frame header, a
@@ -86,6 +87,8 @@ export interface RouterDeps {
   metricsTunnelLabels?: number;
   /** Usage analytics (docs/analytics.md): told of accepted, ended and refused streams; none: not counted. */
   usage?: UsageHook;
+  /** A `tether.open` span per OPEN (docs/tracing.md); none: tracing is off and costs nothing. */
+  tracing?: OpenTracing;
 }
 
 interface OpenLookup {
@@ -498,6 +501,7 @@ export class Router {
         wire.debugLog('relay', 'reset forwarded', { from: link.label, id: frame.streamId, to: here.peer.link.label, code: frame.code, message: frame.message });
         this.forward(link, here, message, start, end);
         this.metrics.streamReset(frame.code, here === here.route.opener ? 'opener' : 'host');
+        here.route.trace?.end('reset', frame.code);
         this.removeRoute(here.route, `reset by the ${here === here.route.opener ? 'opener' : 'host'} (code ${frame.code})`);
         return;
       case FrameType.OPEN_OK: {
@@ -509,6 +513,8 @@ export class Router {
         clearTimeout(here.route.openTimer);
         here.route.openTimer = undefined;
         this.admitted(here.route, 'ok');
+        here.route.trace?.end('ok');
+        here.route.trace = undefined; // not held for the stream's life
         here.peer.link.queue(wire.encodeOpenOk(here.peer.id, window));
         this.metrics.openAccepted(this.deps.clock.monotonic() - (here.route.openArrivedAt ?? here.route.startedAt));
         wire.debugLog('relay', 'open ok', { host: link.label, hostId: frame.streamId, opener: here.peer.link.label, id: here.peer.id, window, openerCongested: here.peer.link.congestedSince !== undefined });
@@ -521,6 +527,7 @@ export class Router {
         here.peer.link.queue(wire.encodeOpenErr(here.peer.id, frame.code, frame.message));
         if (!here.peer.link.identity.peer) this.deps.usage?.openFailed(here.route.tunnel, here.peer.link.identity.name, frame.code);
         this.metrics.streamReset(frame.code, 'host');
+        here.route.trace?.end('refused', frame.code);
         wire.debugLog('relay', 'open err', { host: link.label, opener: here.peer.link.label, id: here.peer.id, code: frame.code, message: frame.message });
         this.removeRoute(here.route, `refused by the host (code ${frame.code})`);
         return;
@@ -617,6 +624,7 @@ export class Router {
       return this.refuse(link, id, WireCode.STREAM_LIMIT, `at most ${this.limits.maxPendingOpensPerConnection} opens may wait for an answer per connection`);
     }
     const pending: PendingOpen = { id, tunnel: frame.tunnel, window: frame.window, metadata: frame.metadata, arrivedAt: this.deps.clock.monotonic(), deferred: [] };
+    if (this.deps.tracing) pending.trace = this.deps.tracing.start(frame.tunnel, link.role.name, frame.metadata);
     link.pending.set(id, pending);
     queue.push(pending);
   }
@@ -666,7 +674,6 @@ export class Router {
 
   /** Applies a looked-up OPEN, in the order the link sent them, then the frames it held back. */
   private settleOpen(link: Link, pending: PendingOpen, outcome: Settled<OpenLookup>): void {
-    link.pending.delete(pending.id);
     if (link.closed) return;
     this.metrics.openLookup(this.deps.clock.monotonic() - pending.arrivedAt);
     if (outcome.ok) {
@@ -682,6 +689,8 @@ export class Router {
         this.refuse(link, pending.id, WireCode.INTERNAL, `the relay could not look up tunnel ${pending.tunnel}; try again`);
       }
     }
+    // Pending until settled, so that a refusal finds the OPEN's span.
+    link.pending.delete(pending.id);
     for (const d of pending.deferred) {
       if (link.closed) return;
       this.onStreamFrame(link, d.frame, d.message, d.start, d.end);
@@ -733,6 +742,7 @@ export class Router {
     host.nextId += 2;
     const route = createRoute(tunnel, link, id, host, hostId, this.deps.clock.monotonic());
     route.openArrivedAt = pending.arrivedAt;
+    route.trace = pending.trace;
     if (adaptive) route.admitted = true;
     const window = this.credit.grant(route.acceptor, Math.min(pending.window, this.limits.maxBufferedBytesPerStream), FIRST_WINDOW_FLOOR);
     route.openTimer = setTimeout(() => {
@@ -740,6 +750,7 @@ export class Router {
       link.queue(wire.encodeOpenErr(id, WireCode.TIMEOUT, `host did not answer within ${this.limits.openTimeoutMs} ms`));
       host.queue(wire.encodeReset(hostId, WireCode.TIMEOUT, 'open timed out'));
       this.metrics.streamReset(WireCode.TIMEOUT, 'relay');
+      route.trace?.end('refused', WireCode.TIMEOUT);
       this.removeRoute(route, 'open timed out');
     }, this.limits.openTimeoutMs);
     link.streams.set(id, route.opener);
@@ -750,7 +761,9 @@ export class Router {
     this.metrics.routedOpen(pending.metadata, host === peer ? 'out' : link.role.relayed ? 'in' : undefined);
     // A member's grant that lapses: the access is decided again when it does.
     if (decision.until !== undefined) this.armAccessTimer(route, decision.until);
-    host.queue(wire.encodeOpen(hostId, window, tunnel, pending.metadata));
+    // Traced, the next hop continues the trace from this node's span.
+    const metadata = pending.trace ? pending.trace.carry(pending.metadata, host === peer ? peer.identity.name.slice('node:'.length) : undefined) : pending.metadata;
+    host.queue(wire.encodeOpen(hostId, window, tunnel, metadata));
     wire.debugLog('relay', 'open routed', { link: link.label, id, host: host.label, hostId, window, hostBuffered: host.buffered, hostCongested: host.congestedSince !== undefined, waitedMs: this.deps.clock.monotonic() - pending.arrivedAt });
   }
 
@@ -792,6 +805,7 @@ export class Router {
     if (this.settling && !link.identity.peer) this.deps.usage?.openFailed(this.settling.tunnel, link.identity.name, code);
     wire.debugLog('relay', 'open refused', { link: link.label, id, code, message });
     this.metrics.openRefused(code);
+    link.pending.get(id)?.trace?.end('refused', code);
     this.reply(link, wire.encodeOpenErr(id, code, message));
   }
 
@@ -808,6 +822,7 @@ export class Router {
     opener.link.queue(opener.open ? wire.encodeReset(opener.id, code, message) : wire.encodeOpenErr(opener.id, code, message));
     acceptor.link.queue(wire.encodeReset(acceptor.id, code, message));
     this.metrics.streamReset(code, 'relay');
+    route.trace?.end(route.opener.open ? 'reset' : 'refused', code);
     this.removeRoute(route, `reset by the relay (code ${code}): ${message}`);
   }
 
@@ -820,6 +835,7 @@ export class Router {
     this.admitted(route, 'ignore');
     clearTimeout(route.opener.shapedTimer);
     clearTimeout(route.acceptor.shapedTimer);
+    route.trace?.end('gone');
     clearTimeout(route.accessTimer);
     route.accessTimer = undefined;
     const removedOpener = route.opener.link.streams.delete(route.opener.id);
@@ -862,6 +878,7 @@ export class Router {
     link.discard();
     this.opens.get(link)?.close();
     this.opens.delete(link);
+    for (const pending of link.pending.values()) pending.trace?.end('gone');
     link.pending.clear();
     this.metrics.linkDetached(link.role.name);
     this.closedBytesIn += link.bytesIn;
