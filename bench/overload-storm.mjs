@@ -3,13 +3,16 @@
 // CONCURRENCY opens to that tunnel under way, opening again the moment one is answered (a
 // hostile client: no backoff, whatever the relay says). Every second it prints one JSON line
 // of counts: {"ok":N,"refused":{"CODE":N},"failed":N}.
+// It dials from 127.0.0.2: another address than the measured client's 127.0.0.1, as a hostile
+// client elsewhere would (per-address limits would otherwise count both as one).
 // argv: URL TOKEN TUNNEL SESSIONS CONCURRENCY
 import { dial, openStream } from './cluster-clients.mjs';
 
 const [url, token, tunnel, sessions, concurrency] = process.argv.slice(2);
 const counts = { ok: 0, refused: {}, failed: 0 };
 
-const host = await dial(url, `/v1/host?tunnel=${encodeURIComponent(tunnel)}`, token);
+const FROM = '127.0.0.2';
+const host = await dial(url, `/v1/host?tunnel=${encodeURIComponent(tunnel)}`, token, FROM);
 host.session.on('stream', (stream) => {
   stream.on('error', () => undefined);
   stream.on('data', (chunk) => stream.consume(chunk.length));
@@ -35,7 +38,7 @@ async function opener(session) {
 }
 
 for (let s = 0; s < Number(sessions); s++) {
-  const link = await dial(url, '/v1/connect', token);
+  const link = await dial(url, '/v1/connect', token, FROM);
   link.closed.then(() => counts.failed++);
   for (let c = 0; c < Number(concurrency); c++) opener(link.session).catch(() => counts.failed++);
 }
