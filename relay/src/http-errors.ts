@@ -26,6 +26,11 @@ const STATUS: Partial<Record<ErrorCodeString, number>> = {
   [ErrorCode.INVITE_NOT_FOR_YOU]: 403,
   [ErrorCode.REQUEST_CLOSED]: 409,
   [ErrorCode.REVIEW_REFUSED]: 403,
+  [ErrorCode.PROTOCOL_NOT_ALLOWED]: 403,
+  [ErrorCode.FLOW_LIMIT]: 429,
+  [ErrorCode.TUNNEL_OFFLINE]: 503,
+  [ErrorCode.TARGET_REFUSED]: 502,
+  [ErrorCode.TARGET_UNREACHABLE]: 502,
 };
 
 /** HTTP status for a coded error (500 for anything unexpected). */

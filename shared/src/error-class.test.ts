@@ -63,6 +63,8 @@ const expected: Record<ErrorCodeName, ErrorClass> = {
   INVITE_NOT_FOR_YOU: 'refusal',
   REQUEST_CLOSED: 'final',
   REVIEW_REFUSED: 'refusal',
+  PROTOCOL_NOT_ALLOWED: 'refusal',
+  FLOW_LIMIT: 'retryable',
 };
 
 /** The helpers each class answers yes to. */

@@ -84,6 +84,10 @@ const CLASS_OF: Readonly<Record<ErrorCodeString, ErrorClass>> = {
   [ErrorCode.STORE_UNAVAILABLE]: 'retryable',
   // Later, not at once: the error's retryAfterMs says when.
   [ErrorCode.RATE_LIMITED]: 'retryable',
+  // The tunnel's owner restricted its protocols: the same stream is refused every time.
+  [ErrorCode.PROTOCOL_NOT_ALLOWED]: 'refusal',
+  // Flows end by themselves (idle timeouts): a new flow may fit later.
+  [ErrorCode.FLOW_LIMIT]: 'retryable',
 };
 
 /** Anything with a code: a TetherError, or a status record that kept only the code. */

@@ -36,6 +36,10 @@ export const WireCode = {
   STORE_UNAVAILABLE: 23,
   /** A rate limit of the relay refused the open; the message says when to try again (retry-after.ts). */
   RATE_LIMITED: 24,
+  /** The tunnel admits only some protocols (`tether share --allow`), and the stream is of another kind. */
+  PROTOCOL_NOT_ALLOWED: 25,
+  /** A UDP tunnel has as many flows as it allows (`tether share --udp`; docs/udp.md). */
+  FLOW_LIMIT: 26,
 } as const;
 export type WireCodeName = keyof typeof WireCode;
 
@@ -111,6 +115,8 @@ export const ErrorCode = {
   STORE_UNAVAILABLE: 'TETHER_ERR_STORE_UNAVAILABLE',
   /** A rate limit of the relay refused the request; `retryAfterMs` (HTTP Retry-After) says when to try again. */
   RATE_LIMITED: 'TETHER_ERR_RATE_LIMITED',
+  PROTOCOL_NOT_ALLOWED: 'TETHER_ERR_PROTOCOL_NOT_ALLOWED',
+  FLOW_LIMIT: 'TETHER_ERR_FLOW_LIMIT',
   /** A PDF could not be made: no headless Chromium found, or it failed. */
   PDF_RENDER_FAILED: 'TETHER_ERR_PDF_RENDER_FAILED',
 } as const;

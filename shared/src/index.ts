@@ -17,3 +17,5 @@ export * from './open-metadata.js';
 export * from './trace-parent.js';
 export * from './resumable-stream.js';
 export * from './debug-log.js';
+export * from './tunnel-settings.js';
+export * from './byte-size.js';

@@ -1,5 +1,5 @@
 import { serveClientMetrics, type ClientMetricsSource } from './client-metrics.js';
-import { assertTunnelName, createError, ErrorCode, type TetherError } from '@tether/shared';
+import { assertTunnelName, createError, describeTunnelSettings, ErrorCode, type TetherError } from '@tether/shared';
 import type { Tracing } from '@tether/relay';
 import { Connector, describePoolReason, describeStreamEnd, HostAgent, preferServing, targetListens, parseHostPort, RelayApi, webSocketFactory, type PoolState, type RelayEndpoint } from '../core/index.js';
 import type { ClientValues, PoolValues } from './flags.js';
@@ -8,6 +8,7 @@ import { runProxy } from './proxy-command.js';
 import { printListing } from './sharing-commands.js';
 import { tunnelsTable } from './sharing-format.js';
 import { reportShare } from './share-report.js';
+import { shareSettings, type ShareServiceValues } from './share-settings.js';
 import { poolOptions, relayEndpointsAndToken, resumableOptions } from './options.js';
 import { version } from './version.js';
 
@@ -87,16 +88,17 @@ async function startClientMetrics(values: MetricsValues, role: 'connect' | 'shar
 }
 
 /** `tether share NAME [--target HOST:PORT] [--relay URL ...]` */
-export async function shareCommand(tunnel: string, values: ClientValues & PoolValues & MetricsValues & { target?: string; otlp?: string }): Promise<void> {
+export async function shareCommand(tunnel: string, values: ClientValues & PoolValues & MetricsValues & ShareServiceValues & { target?: string; otlp?: string }): Promise<void> {
   assertTunnelName(tunnel);
   const target = parseHostPort(values.target ?? '127.0.0.1:22');
+  const { settings, accessToken, madeToken } = shareSettings(values);
   const { endpoints, token } = relayEndpointsAndToken(values);
   const tracing = await clientTracing(values);
   const agent = new HostAgent({
     tunnel,
     target,
     endpoints,
-    factory: webSocketFactory({ relay: endpoints[0].url, token }),
+    factory: webSocketFactory({ relay: endpoints[0].url, token, settings }),
     // Unreachable relays at start are waited for (and reported), as when they are lost later.
     pool: { ...poolOptions(values), keepTrying: true },
     resumable: resumableOptions(values) || undefined,
@@ -113,7 +115,9 @@ export async function shareCommand(tunnel: string, values: ClientValues & PoolVa
   agent.on('ready', () => {
     if (announced) return;
     announced = true;
-    info(`Sharing ${target.host}:${target.port} as tunnel ${tunnel} via ${relays}`);
+    const extra = describeTunnelSettings(settings);
+    info(`Sharing ${settings?.udp ? 'udp ' : ''}${target.host}:${target.port} as tunnel ${tunnel} via ${relays}${extra ? ` (${extra})` : ''}`);
+    if (madeToken) info(`Access token (shown once; give it to those who may use the URL): ${accessToken}`);
   });
   if (!(await targetListens(target))) {
     info(`warning: nothing listens on ${target.host}:${target.port} yet; connections through ${tunnel} are refused until something does`);

@@ -175,11 +175,23 @@ function addClientCommands(program: Command, ctx: RunContext): void {
     .description("Share a local TCP service (by default this machine's SSH server) as tunnel NAME, until Ctrl-C.")
     .argument('<name>', TUNNEL_ARGUMENT)
     .addOption(new FlagOption('--target <host:port>', 'the service to share', { default: '127.0.0.1:22' }))
-    .addOption(otlpOption());
+    .addOption(otlpOption())
+    .optionsGroup('Service options:')
+    .addOption(new FlagOption('--http [origin]', "also reach it at http(s)://NAME.DOMAIN through the relay's HTTP ingress; origin: how the relay speaks to it, http1 or h2c (gRPC servers)", { default: 'off; http1 when given alone' }))
+    .addOption(new FlagOption('--access <mode>', 'who may use the HTTP URL: private (users with connect, by token or sign-in), token (a per-tunnel access token), public', { choices: ['private', 'token', 'public'], default: 'private' }))
+    .addOption(new FlagOption('--access-token <token>', 'the per-tunnel access token for --access token (default: a new one, printed once)', { env: 'TETHER_ACCESS_TOKEN' }))
+    .addOption(new FlagOption('--cache <size>', "let the relay cache cacheable HTTP responses, up to this much per relay node (e.g. 64MB)"))
+    .addOption(new FlagOption('--compress', 'let the relay compress HTTP responses the service did not (br or gzip)'))
+    .addOption(new FlagOption('--allow <protocols>', 'carry only streams of these protocols, comma-separated: ssh, tls, http, http1, h2, unknown'))
+    .addOption(new FlagOption('--udp', 'a UDP service: carry datagrams, not a TCP stream'));
   addMetricsOptions(addPoolOptions(addClientOptions(share)));
   examples(share, [
     ['tether share laptop', "this machine's SSH server, as tunnel laptop"],
+    ['tether share laptop --allow ssh', 'SSH only: any other kind of stream is refused'],
     ['tether share web --target 127.0.0.1:3000', 'any TCP service'],
+    ['tether share web --target 127.0.0.1:3000 --http --access public', 'a web app at http://web.DOMAIN for anyone'],
+    ['tether share api --target 127.0.0.1:50051 --http h2c', 'a gRPC server at https://api.DOMAIN'],
+    ['tether share dns --target 127.0.0.1:53 --udp', 'a UDP service'],
     ['tether share laptop --relay https://a.example --relay https://b.example', 'through two relays, failing over'],
   ]);
   action(ctx, share, async ([name]) => (await import('./client-commands.js')).shareCommand(name, flagValues(share)));
@@ -190,10 +202,12 @@ function addClientCommands(program: Command, ctx: RunContext): void {
     .description('Listen on a local port and carry every connection to tunnel NAME, until Ctrl-C.')
     .argument('<name>', TUNNEL_ARGUMENT)
     .addOption(new FlagOption('--listen <host:port>', 'where to listen; port 0 picks a free one', { default: '127.0.0.1:2222' }))
+    .addOption(new FlagOption('--udp', 'a UDP tunnel: listen for datagrams on --listen'))
     .addOption(otlpOption());
   addMetricsOptions(addPoolOptions(addClientOptions(connect)));
   examples(connect, [
     ['tether connect laptop', 'then: ssh -p 2222 me@127.0.0.1'],
+    ['tether connect dns --udp --listen 127.0.0.1:5353', 'then: dig @127.0.0.1 -p 5353 example.test'],
     ['tether connect web --listen 127.0.0.1:8000', 'then open http://127.0.0.1:8000'],
   ]);
   action(ctx, connect, async ([name]) => (await import('./client-commands.js')).connectCommand(name, flagValues(connect)));

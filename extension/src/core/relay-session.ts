@@ -9,6 +9,8 @@ import {
   MAX_FRAME_SIZE_CEILING,
   MAX_FRAME_SIZE_HEADER,
   SUBPROTOCOL,
+  tunnelSettingsQuery,
+  type TunnelSettings,
   type SessionOptions,
   type TetherError,
 } from '@tether/shared';
@@ -24,6 +26,8 @@ export interface RelaySessionOptions {
   endpoint: Endpoint;
   /** Tunnel to register (host endpoint only). */
   tunnel?: string;
+  /** What the host asks of the relay for its tunnel (host endpoint only): HTTP ingress, allowed protocols, UDP. */
+  settings?: TunnelSettings;
   handshakeTimeoutMs?: number;
   pingIntervalMs?: number;
   idleTimeoutMs?: number;
@@ -95,6 +99,13 @@ export function closeError(code: number, reason: string, url: string, atOnce = f
   return createError(ErrorCode.CONNECTION_LOST, `connection to relay lost (${how})`, code);
 }
 
+/** `?tunnel=NAME` and the tunnel's settings (tunnel-settings.ts), for `/v1/host`. */
+function hostQuery(tunnel: string, settings: TunnelSettings | undefined): string {
+  const query = settings ? tunnelSettingsQuery(settings) : new URLSearchParams();
+  query.set('tunnel', tunnel);
+  return `?${query.toString()}`;
+}
+
 /** Connects to `/v1/host` or `/v1/connect` and resolves once the upgrade succeeded. */
 export function connectRelaySession(options: RelaySessionOptions): Promise<RelaySession> {
   let urls: RelayUrls;
@@ -104,7 +115,7 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
     // A rejection like every other failure, not a throw from a function that returns a promise.
     return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
-  const query = options.endpoint === 'host' ? `?tunnel=${encodeURIComponent(options.tunnel ?? '')}` : '';
+  const query = options.endpoint === 'host' ? hostQuery(options.tunnel ?? '', options.settings) : '';
   const url = `${urls.ws}/v1/${options.endpoint}${query}`;
   const highWaterMark = options.highWaterMark ?? 4 * 1024 * 1024;
   const pingIntervalMs = options.pingIntervalMs ?? Defaults.pingIntervalMs;

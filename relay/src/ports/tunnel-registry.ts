@@ -1,3 +1,5 @@
+import type { TunnelSettings } from '@tether/shared';
+
 /**
  * Who serves a tunnel right now: leases naming the node and the host link on it. On one relay the
  * registry lives in memory; in a cluster it is shared (Redis), so any node can find the nodes
@@ -13,6 +15,8 @@ export interface TunnelLease {
   linkId: number;
   /** The identity that hosts it (the owner when it registered). */
   hostId: number;
+  /** What the host asked of the relay for this tunnel (HTTP ingress, allowed protocols, UDP). */
+  settings?: TunnelSettings;
   /** Wall-clock ms when the lease lapses unless renewed. */
   expiresAt: number;
 }

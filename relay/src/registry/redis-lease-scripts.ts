@@ -30,8 +30,9 @@ local function earlier(a, b)
   if a.claimedAt ~= b.claimedAt then return a.claimedAt < b.claimedAt end
   return a.node < b.node
 end
-local function put(node, linkId, hostId, claimedAt, leaseMs, ttlMs)
+local function put(node, linkId, hostId, claimedAt, leaseMs, ttlMs, settings)
   local lease = {linkId = linkId, hostId = hostId, expiresAt = now + leaseMs, claimedAt = claimedAt}
+  if settings ~= nil and settings ~= '' then lease.settings = settings end
   local raw = cjson.encode(lease)
   redis.call('HSET', KEYS[1], node, raw)
   redis.call('PEXPIRE', KEYS[1], ttlMs)
@@ -40,7 +41,7 @@ end
 `;
 
 /**
- * KEYS: holders. ARGV: now, nodeId, linkId, hostId, leaseMs, ttlMs.
+ * KEYS: holders. ARGV: now, nodeId, linkId, hostId, leaseMs, ttlMs, settings (JSON or '').
  * {'granted', nodeId, lease} or {'refused', node, lease in the way} (the oldest such claim).
  * Refused while a live lease of another link on the same node, or of another host anywhere,
  * holds the tunnel; the holder claiming again keeps its claimedAt (its place in lookups).
@@ -61,11 +62,11 @@ if inTheWay then
 end
 local claimedAt = now
 if mine then claimedAt = mine.claimedAt end
-return {'granted', node, put(node, linkId, hostId, claimedAt, tonumber(ARGV[5]), tonumber(ARGV[6]))}
+return {'granted', node, put(node, linkId, hostId, claimedAt, tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7])}
 `;
 
 /**
- * KEYS: holders. ARGV: now, nodeId, linkId, hostId, leaseMs, ttlMs. 1 when renewed, 0 when lost:
+ * KEYS: holders. ARGV: now, nodeId, linkId, hostId, leaseMs, ttlMs, settings. 1 when renewed, 0 when lost:
  * another link of this node holds it, or (this node's lease lapsed) another host took it. A
  * lapsed lease nobody took is taken again, with a new claimedAt.
  */
@@ -83,7 +84,7 @@ elseif otherHost then
 end
 local claimedAt = now
 if mine then claimedAt = mine.claimedAt end
-put(node, linkId, hostId, claimedAt, tonumber(ARGV[5]), tonumber(ARGV[6]))
+put(node, linkId, hostId, claimedAt, tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7])
 return 1
 `;
 

@@ -1,4 +1,4 @@
-import { createError, ErrorCode } from '@tether/shared';
+import { createError, ErrorCode, type TunnelSettings } from '@tether/shared';
 import type { Clock } from '../ports/clock.js';
 import type { ClaimResult, LeaseClaim, TunnelLease, TunnelRegistry } from '../ports/tunnel-registry.js';
 import type { RedisClient } from '../stores/redis/redis-client.js';
@@ -6,12 +6,12 @@ import { callRedis } from '../stores/redis/redis-errors.js';
 import { CLAIM_LEASE, RELEASE_LEASE, RENEW_LEASE } from './redis-lease-scripts.js';
 
 /** A lease as stored in its tunnel's hash, under the holding node's id. */
-interface StoredLease { linkId: number; hostId: number; expiresAt: number; claimedAt: number }
+interface StoredLease { linkId: number; hostId: number; expiresAt: number; claimedAt: number; settings?: string }
 
 /** The Lua scripts, once defined on the client (ioredis loads them with EVALSHA, EVAL on NOSCRIPT). */
 interface Scripts {
-  tetherLeaseClaim(key: string, now: string, nodeId: string, linkId: string, hostId: string, leaseMs: string, ttlMs: string): Promise<[string, string, string]>;
-  tetherLeaseRenew(key: string, now: string, nodeId: string, linkId: string, hostId: string, leaseMs: string, ttlMs: string): Promise<number>;
+  tetherLeaseClaim(key: string, now: string, nodeId: string, linkId: string, hostId: string, leaseMs: string, ttlMs: string, settings: string): Promise<[string, string, string]>;
+  tetherLeaseRenew(key: string, now: string, nodeId: string, linkId: string, hostId: string, leaseMs: string, ttlMs: string, settings: string): Promise<number>;
   tetherLeaseRelease(key: string, now: string, nodeId: string, linkId: string): Promise<number>;
 }
 
@@ -24,7 +24,14 @@ const MIN_KEY_TTL_MS = 60_000;
  */
 export const leaseKey = (prefix: string, tunnel: string): string => `${prefix}:{lease:${tunnel}}:holders`;
 
-const toLease = (tunnel: string, nodeId: string, s: StoredLease): TunnelLease => ({ tunnel, nodeId, linkId: s.linkId, hostId: s.hostId, expiresAt: s.expiresAt });
+/** A lease's settings as stored: JSON, or '' for none. */
+const storedSettings = (claim: LeaseClaim): string => (claim.settings ? JSON.stringify(claim.settings) : '');
+
+const toLease = (tunnel: string, nodeId: string, s: StoredLease): TunnelLease => {
+  const lease: TunnelLease = { tunnel, nodeId, linkId: s.linkId, hostId: s.hostId, expiresAt: s.expiresAt };
+  if (s.settings) lease.settings = JSON.parse(s.settings) as TunnelSettings;
+  return lease;
+};
 const oldestFirst = (a: [string, StoredLease], b: [string, StoredLease]): number =>
   a[1].claimedAt - b[1].claimedAt || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
@@ -60,7 +67,7 @@ export class RedisTunnelRegistry implements TunnelRegistry {
   claim(claim: LeaseClaim): Promise<ClaimResult> {
     return this.call(async () => {
       const [status, nodeId, raw] = await this.scripts.tetherLeaseClaim(
-        this.key(claim.tunnel), this.now(), claim.nodeId, String(claim.linkId), String(claim.hostId), String(this.leaseMs), this.keyTtlMs,
+        this.key(claim.tunnel), this.now(), claim.nodeId, String(claim.linkId), String(claim.hostId), String(this.leaseMs), this.keyTtlMs, storedSettings(claim),
       );
       return { granted: status === 'granted', lease: toLease(claim.tunnel, nodeId, JSON.parse(raw) as StoredLease) };
     });
@@ -70,7 +77,7 @@ export class RedisTunnelRegistry implements TunnelRegistry {
     return this.call(async () => {
       // One script per tunnel, all at once: the tunnels live in different slots (no multi-key command).
       const renewed = await Promise.all(leases.map((l) =>
-        this.scripts.tetherLeaseRenew(this.key(l.tunnel), this.now(), nodeId, String(l.linkId), String(l.hostId), String(this.leaseMs), this.keyTtlMs),
+        this.scripts.tetherLeaseRenew(this.key(l.tunnel), this.now(), nodeId, String(l.linkId), String(l.hostId), String(this.leaseMs), this.keyTtlMs, storedSettings(l)),
       ));
       return leases.filter((_, i) => renewed[i] !== 1).map((l) => l.tunnel);
     });

@@ -58,6 +58,18 @@ export function registryContract(name: string, open: RegistryFactory): void {
     assert.equal((await registry.claim(claim(9, 'n2', 8))).granted, true, 'once nobody does');
   });
 
+  test(`${name}: a lease carries its host's tunnel settings, and a renewal carries them on`, async (t) => {
+    const { registry } = await fresh(t);
+    const settings = { http: 'h2c' as const, access: 'public' as const, allow: ['http' as const] };
+    const granted = await registry.claim({ ...claim(1), settings });
+    assert.deepEqual(granted.lease.settings, settings);
+    assert.deepEqual((await registry.lookup('web'))[0].settings, settings);
+    await registry.renew('n1', [{ ...claim(1), settings: { udp: true } }]);
+    assert.deepEqual((await registry.lookupMany(['web'])).get('web')?.[0].settings, { udp: true });
+    await registry.renew('n1', [claim(1)]);
+    assert.equal((await registry.lookup('web'))[0].settings, undefined, 'a plain tunnel has none');
+  });
+
   test(`${name}: leases lapse unless renewed; renewal reports the tunnels another link holds now`, async (t) => {
     const { clock, registry } = await fresh(t);
     await registry.claim(claim(1));

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { checkTunnelName, createError, ErrorCode, rateLimited, SUBPROTOCOL } from '@tether/shared';
+import { checkTunnelName, createError, ErrorCode, parseTunnelSettings, rateLimited, SUBPROTOCOL, type TunnelSettings } from '@tether/shared';
 import { refusal } from '../policy/decision.js';
 import type { Policy } from '../policy/policy.js';
 import type { Router } from '../routing/router.js';
@@ -34,6 +34,7 @@ export interface TunnelSocketOptions {
 }
 
 export const tunnelSocketRoutes: FastifyPluginAsync<TunnelSocketOptions> = async (app, { policy, router, rateLimits, shadow = false, auditor }) => {
+  const settingsOf = new WeakMap<FastifyRequest, TunnelSettings>();
   app.addHook('onRequest', app.requireIdentity);
 
   /** A limit refused the connection: audited (`limit.refused`), then the coded error is thrown. */
@@ -50,13 +51,15 @@ export const tunnelSocketRoutes: FastifyPluginAsync<TunnelSocketOptions> = async
   };
   app.addHook('preValidation', async (request) => requireSubprotocol(request));
 
-  app.get<{ Querystring: { tunnel: string } }>('/v1/host', {
+  app.get<{ Querystring: { tunnel: string } & Record<string, string> }>('/v1/host', {
     websocket: true,
     schema: { querystring: { type: 'object', required: ['tunnel'], properties: { tunnel: { type: 'string', maxLength: 256, title: 'tunnel name' } } } },
     preHandler: async (request) => {
       const name = request.query.tunnel;
       const invalid = checkTunnelName(name);
       if (invalid) throw invalid;
+      // What the host asks of the relay for its tunnel (HTTP ingress, allowed protocols, UDP).
+      settingsOf.set(request, parseTunnelSettings(request.query));
       const identity = request.identity!;
       admit(request, 'tunnel.host', `tunnel:${name}`);
       const registration = await rateLimits?.registration({ identityId: identity.id, address: request.ip, admin: identity.admin });
@@ -72,7 +75,7 @@ export const tunnelSocketRoutes: FastifyPluginAsync<TunnelSocketOptions> = async
       if (router.draining) throw createError(ErrorCode.GOING_AWAY, 'relay is shutting down');
     },
   }, (socket, request) => {
-    router.attach(new WsTransport(socket), 'host', request.identity!, request.query.tunnel, request.ip);
+    router.attach(new WsTransport(socket), 'host', request.identity!, request.query.tunnel, request.ip, settingsOf.get(request));
   });
 
   app.get('/v1/connect', {

@@ -1,4 +1,4 @@
-import type { Frame } from '@tether/shared';
+import type { Frame, TunnelSettings } from '@tether/shared';
 import type { Identity } from '../identity.js';
 import type { LinkRole } from './link-roles.js';
 import type { LinkTransport } from './link-transport.js';
@@ -96,6 +96,8 @@ export class Link {
   goingAway = false;
   /** True while this link holds the lease of its tunnel. */
   registered = false;
+  /** A host link: what it asked of the relay for its tunnel (kept with the lease). */
+  settings: TunnelSettings | undefined;
   bytesIn = 0;
   bytesOut = 0;
   /** Where the link comes from (the peer's address), for per-address quotas. */

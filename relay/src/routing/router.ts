@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import * as wire from '@tether/shared';
-import { CloseCode, createError, ErrorCode, FrameType, TetherError, WireCode, type Frame } from '@tether/shared';
+import { CloseCode, createError, ErrorCode, FrameType, TetherError, WireCode, type Frame, type TunnelSettings } from '@tether/shared';
 import { AuditEventCode } from '../audit/event-codes.js';
 import type { Auditor } from '../audit/auditor.js';
 import type { RelayLimits } from '../config.js';
@@ -185,9 +185,10 @@ export class Router {
    * Takes over a connected transport. For a link that serves `tunnel`, the host's right to it
    * was decided before the upgrade; here it takes the tunnel's lease in the registry.
    */
-  attach(transport: LinkTransport, kind: LinkKind, identity: Identity, tunnel?: string, address = 'local'): Link {
+  attach(transport: LinkTransport, kind: LinkKind, identity: Identity, tunnel?: string, address = 'local', settings?: TunnelSettings): Link {
     const role = LinkRoles[kind];
     const link = new Link(role, identity, transport, tunnel, address, this.deps.clock.now(), this.watch);
+    link.settings = settings;
     this.links.set(link.linkId, link);
     bump(this.linksPerUser, identity.id, 1);
     bump(this.linksPerAddress, address, 1);
@@ -334,7 +335,7 @@ export class Router {
   private async register(link: Link, tunnel: string): Promise<void> {
     const { registry, nodeId } = this.deps;
     try {
-      const { granted } = await registry.claim({ tunnel, nodeId, linkId: link.linkId, hostId: link.identity.id });
+      const { granted } = await registry.claim({ tunnel, nodeId, linkId: link.linkId, hostId: link.identity.id, settings: link.settings });
       if (!granted) {
         this.closeLink(link, createError(ErrorCode.TUNNEL_IN_USE, `tunnel ${tunnel} is already being shared`, CloseCode.POLICY_VIOLATION));
         return;
@@ -369,7 +370,7 @@ export class Router {
   }
 
   private renewLeases(): void {
-    const held = [...this.served.values()].map((l) => ({ tunnel: l.tunnel!, nodeId: this.deps.nodeId, linkId: l.linkId, hostId: l.identity.id }));
+    const held = [...this.served.values()].map((l) => ({ tunnel: l.tunnel!, nodeId: this.deps.nodeId, linkId: l.linkId, hostId: l.identity.id, settings: l.settings }));
     if (held.length === 0) return;
     this.deps.registry.renew(this.deps.nodeId, held).then((lost) => {
       for (const tunnel of lost) {
