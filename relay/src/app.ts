@@ -42,6 +42,9 @@ import { analyticsRoutes } from './routes/analytics.js';
 import { DEFAULT_USAGE_RETENTION } from './ports/usage-store.js';
 import { httpTracing } from './tracing/http-tracing.js';
 import { OpenTracing } from './tracing/open-tracing.js';
+import { FrontDoor } from './ingress/front-door.js';
+import { buildIngress } from './ingress/http/build-ingress.js';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 export interface RelayApp {
   app: FastifyInstance;
@@ -94,7 +97,14 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const cluster = resolveCluster(options);
   if (options.advertise !== undefined) checkAdvertise(options.advertise);
   const nodeId = options.nodeId ?? `node-${randomUUID()}`;
+  // The listening server: a plain http.Server, or with TLS and/or the HTTP ingress the front
+  // door (h2 by ALPN or preface, the ingress's hosts first).
+  let frontDoor: FrontDoor | undefined;
+  const serverFactory = options.tls || options.publicDomain
+    ? { serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => (frontDoor = new FrontDoor(handler as never, { tls: options.tls, firstBytesTimeoutMs: limits.handshakeTimeoutMs })).server as Server }
+    : {};
   const app = Fastify({
+    ...serverFactory,
     ...(isLoggerInstance(options.logger) ? { loggerInstance: options.logger } : {}),
     // A client that never finishes its upgrade request is dropped after the handshake timeout.
     connectionTimeout: 0,
@@ -251,6 +261,17 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   if (isExposition(metrics)) await app.register(metricsRoutes, { exposition: metrics, policy });
   if (peers && cluster) await app.register(peerRoutes, { selfId: nodeId, secret: cluster.clusterSecret, router });
   await app.register(tunnelSocketRoutes, { policy, router, rateLimits: rates?.limits, shadow, auditor });
+  // Last, once the WebSocket endpoints listen for upgrades: the ingress sees its hosts' requests first.
+  const ingress = options.publicDomain && frontDoor
+    ? buildIngress(frontDoor, { domain: options.publicDomain, router, store, registry, adminToken: options.adminToken, metrics, log: app.log, secure: options.tls !== undefined, cacheBytes: options.httpCacheBytes })
+    : undefined;
+  // TLS without an ingress: h2 by ALPN for the relay's own routes.
+  if (!ingress) frontDoor?.use();
+  if (ingress) {
+    // Uploads and downloads of any length: only the header section has a deadline.
+    app.server.requestTimeout = 0;
+    app.addHook('onClose', async () => ingress.close());
+  }
 
   // The relay's own start and stop are audited, with the settings it runs with (limits changed
   // from their defaults), so a configuration change shows in the log.

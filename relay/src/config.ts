@@ -131,6 +131,15 @@ export interface RelayOptions extends Partial<RelayPorts> {
   analytics?: { retention?: Partial<UsageRetention>; flushMs?: number } | false;
   /** Spans for HTTP requests, upgrades and stream opens (docs/tracing.md); none: tracing is off. */
   tracer?: Tracer;
+  /**
+   * The HTTP ingress (docs/http.md): tunnels shared with `--http` are reached at NAME.DOMAIN on
+   * the relay's port (`localhost` works on one machine: NAME.localhost). None: no ingress.
+   */
+  publicDomain?: string;
+  /** Listen with TLS, offering h2 and http/1.1 by ALPN (PEM). */
+  tls?: { cert: Buffer | string; key: Buffer | string };
+  /** The HTTP ingress's cache, for tunnels that opt in (`--cache`): bytes per node in all. */
+  httpCacheBytes?: number;
 }
 
 /** An advertise URL, checked: http(s), with a host that is not a wildcard address. */

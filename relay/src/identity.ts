@@ -10,6 +10,17 @@ export interface Identity {
    * connectors opened (and it authorized) to hosts linked to this node.
    */
   peer?: true;
+  /**
+   * A visitor of one tunnel's public URL (HTTP ingress, docs/http.md) that the tunnel lets in
+   * without a user (access public, or its access token shown): it may open streams to that
+   * tunnel only, and only while the tunnel's host still shares it that way.
+   */
+  visitor?: { tunnel: string; access: 'public' | 'token' };
+}
+
+/** The identity of visitors of `tunnel`'s public URL let in by its access mode (id -3: never a user). */
+export function visitorIdentity(tunnel: string, access: 'public' | 'token'): Identity {
+  return Object.freeze({ name: `visitor:${tunnel}`, id: -3, admin: false, visitor: Object.freeze({ tunnel, access }) });
 }
 
 /** The identity of the cluster node `nodeId` on a peer link (never a user: id -1). */

@@ -13,6 +13,7 @@ import { generateToken } from './tokens.js';
 import { listenMetrics, type MetricsListener } from './metrics/metrics-listener.js';
 import { isExposition, type PromMetricsOptions } from './metrics/prom-metrics.js';
 import { randomUUID } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import { startTracing, tracesUrl } from './tracing/otel-sdk.js';
 
 export interface StartRelayOptions {
@@ -72,6 +73,43 @@ export interface StartRelayOptions {
   analyticsRetention?: { minute?: number; hour?: number; day?: number };
   /** Send spans to this OTLP/HTTP collector (docs/tracing.md); else OTEL_EXPORTER_OTLP_ENDPOINT; else off. */
   otlp?: string;
+  /** The HTTP ingress (docs/http.md): tunnels shared with --http at NAME.DOMAIN. */
+  publicDomain?: string;
+  /** PEM files: listen with TLS (h2 and http/1.1 by ALPN). Both or neither. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** The HTTP ingress's cache, bytes per node in all (default 256 MiB). */
+  httpCacheBytes?: number;
+}
+
+/** The PEM files of --tls-cert/--tls-key, read and checked (a coded error names what is wrong). */
+function readTls(options: StartRelayOptions): { cert: Buffer; key: Buffer } | undefined {
+  if (options.tlsCert === undefined && options.tlsKey === undefined) return undefined;
+  if (options.tlsCert === undefined || options.tlsKey === undefined) throw createError(ErrorCode.INVALID_CONFIG, 'TLS needs both --tls-cert FILE and --tls-key FILE');
+  const read = (file: string, what: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw createError(ErrorCode.INVALID_CONFIG, `cannot read the TLS ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  const tls = { cert: read(options.tlsCert, 'certificate'), key: read(options.tlsKey, 'key') };
+  try {
+    createSecureContext(tls);
+  } catch (err) {
+    throw createError(ErrorCode.INVALID_CONFIG, `the TLS certificate and key do not make a usable pair (${(err as Error).message}); give PEM files, the key unencrypted`);
+  }
+  return tls;
+}
+
+/** A public domain as the ingress takes it: a host name, lower case, no scheme, port or dots at the ends. */
+function checkPublicDomain(domain: string | undefined): string | undefined {
+  if (domain === undefined) return undefined;
+  const d = domain.trim().toLowerCase().replace(/^\.+|\.+$/g, '');
+  if (!/^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(d)) {
+    throw createError(ErrorCode.INVALID_CONFIG, `--public-domain must be a host name such as tunnels.example.com or localhost, got ${JSON.stringify(domain.slice(0, 80))}`);
+  }
+  return d;
 }
 
 export interface RunningRelay extends RelayApp {
@@ -243,6 +281,8 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   if (auditSinks.length > 0 && auditKeysFile === undefined) {
     throw createError(ErrorCode.INVALID_CONFIG, 'SIEM forwarding (--audit-syslog, --audit-hec) needs the signed audit log: on Redis, give every node the same --audit-keys FILE');
   }
+  const tls = readTls(options);
+  const publicDomain = checkPublicDomain(options.publicDomain);
   const keys = auditKeysFile === undefined ? undefined : loadOrCreateAuditKeyring(auditKeysFile);
   const auditFile = options.auditFile === undefined ? undefined : resolve(options.auditFile);
   // Built here and closed by the app after its last event (closeAudit).
@@ -250,6 +290,9 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   const rateLimits = loadRateLimits(options.rateLimits);
   const tracing = traced ? await startTracing({ otlp: options.otlp, serviceName: 'tether-relay', attributes: { 'tether.node.id': nodeId ?? '' }, version: options.version }) : undefined;
   const relay = await buildApp({
+    tls,
+    publicDomain,
+    httpCacheBytes: options.httpCacheBytes,
     tracer: tracing?.tracer,
     rateLimits,
     rateLimitShadow: options.rateLimitShadow,
@@ -312,5 +355,5 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   const address = relay.app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port ?? 8080;
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  return { ...relay, url: `http://${shownHost}:${port}`, adminTokenFile: admin.file, adminTokenGenerated: admin.generated, auditFile, redis: options.redis && describeTarget(options.redis), auditKeys: keys && auditKeysFile ? { file: auditKeysFile, created: keys.created } : undefined, auditSinks: auditSinks.map(sinkName), metricsUrl: metricsListener?.url, tracesUrl: tracing?.url };
+  return { ...relay, url: `${tls ? 'https' : 'http'}://${shownHost}:${port}`, adminTokenFile: admin.file, adminTokenGenerated: admin.generated, auditFile, redis: options.redis && describeTarget(options.redis), auditKeys: keys && auditKeysFile ? { file: auditKeysFile, created: keys.created } : undefined, auditSinks: auditSinks.map(sinkName), metricsUrl: metricsListener?.url, tracesUrl: tracing?.url };
 }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { startRelay, type StartRelayOptions } from '@tether/relay';
+import { parseByteSize } from '@tether/shared';
 import { analyticsSettings } from './analytics-settings.js';
 import { parseDuration } from './duration.js';
 import { LOG_FORMATS, LOG_LEVELS } from './flags.js';
@@ -39,6 +40,29 @@ export interface RelayValues {
   'metrics-tunnel-labels'?: string;
   'analytics-retention'?: string;
   otlp?: string;
+  'public-domain'?: string;
+  'tls-cert'?: string;
+  'tls-key'?: string;
+  'http-cache'?: string;
+}
+
+/** --public-domain, --tls-cert/--tls-key and --http-cache (or their variables): the HTTP ingress and TLS. */
+export function ingressSettings(values: RelayValues, env: NodeJS.ProcessEnv = process.env): Pick<StartRelayOptions, 'publicDomain' | 'tlsCert' | 'tlsKey' | 'httpCacheBytes'> {
+  const cache = values['http-cache'] ?? (env.TETHER_HTTP_CACHE || undefined);
+  let httpCacheBytes: number | undefined;
+  if (cache !== undefined) {
+    try {
+      httpCacheBytes = parseByteSize(cache, '--http-cache');
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  return {
+    publicDomain: values['public-domain'] ?? (env.TETHER_PUBLIC_DOMAIN || undefined),
+    tlsCert: values['tls-cert'] ?? (env.TETHER_TLS_CERT || undefined),
+    tlsKey: values['tls-key'] ?? (env.TETHER_TLS_KEY || undefined),
+    httpCacheBytes,
+  };
 }
 
 /**
@@ -151,6 +175,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
     version: version(),
     ...metricsSettings(values),
     ...analyticsSettings(values),
+    ...ingressSettings(values),
     otlp: values.otlp,
     // Logs go to stderr: stdout carries only the URL line that scripts and tests read.
     logger: { level, stream: await logStream(format) },

@@ -62,6 +62,13 @@ function decideOnTunnel(subject: Identity, action: Action, name: string, facts: 
     if (action === 'tunnel.request') return deny('admin', 'the relay admin holds every right on every tunnel already', ErrorCode.INVALID_ARGUMENT);
     return allowAs('admin', 'the relay admin holds every right on every tunnel', 'relay-admin');
   }
+  // A visitor of a public (or access-token) URL: that one tunnel, streams only. Whether the
+  // tunnel still admits visitors is the router's to check against the host's settings.
+  if (subject.visitor) {
+    return action === 'tunnel.connect' && subject.visitor.tunnel === name
+      ? allow('visitor', `tunnel ${name} admits visitors of its URL (access ${subject.visitor.access})`)
+      : deny('not-visible', `no tunnel named ${name}`, ErrorCode.TUNNEL_UNKNOWN);
+  }
   // A node of the cluster carries a stream its own connector opened: that node decided it.
   if (subject.peer) {
     return action === 'tunnel.connect' ? allow('peer-node', `${subject.name} carries a stream it authorized`) : deny('not-visible', `no tunnel named ${name}`, ErrorCode.TUNNEL_UNKNOWN);

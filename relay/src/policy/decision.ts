@@ -49,6 +49,7 @@ export type Rule =
   | 'quota'
   | 'not-admin'
   | 'peer-node'
+  | 'visitor'
   | 'member'
   | 'role'
   | 'blocked'

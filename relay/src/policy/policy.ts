@@ -51,7 +51,7 @@ export class Policy {
       const hot = action === 'tunnel.connect';
       tunnel = hot ? await this.cache.get(resource.name) : await this.store.getTunnel(resource.name);
       // A member's standing matters only to someone who is neither the owner nor the admin.
-      if (tunnel && tunnel.ownerId !== subject.id && !subject.admin && !subject.peer && action !== 'tunnel.host') {
+      if (tunnel && tunnel.ownerId !== subject.id && !subject.admin && !subject.peer && !subject.visitor && action !== 'tunnel.host') {
         grant = hot ? await this.grants.get(GrantCache.key(resource.name, subject.id)) : await this.store.getGrant(resource.name, subject.id);
       }
     }

@@ -647,6 +647,11 @@ export class Router {
       if (!limited.allowed && !this.deps.rateLimitShadow) return { decision, limited };
     }
     const leases = await this.deps.registry.lookup(pending.tunnel);
+    // A visitor of a public URL: only while the host still shares the tunnel that way.
+    const visitor = link.identity.visitor;
+    if (visitor && leases.length > 0 && !leases.some((l) => l.settings?.http !== undefined && (l.settings.access ?? 'private') === visitor.access)) {
+      return { decision: { ...decision, allow: false, rule: 'visitor', reason: `tunnel ${pending.tunnel} no longer admits visitors (access ${visitor.access})`, code: ErrorCode.TUNNEL_FORBIDDEN } };
+    }
     const lease = leases.find((l) => l.nodeId === this.deps.nodeId);
     const peers = this.peers;
     if (lease || !peers || link.role.relayed || leases.length === 0) return { decision, lease };

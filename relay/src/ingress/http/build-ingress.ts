@@ -1,0 +1,69 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Metrics } from '../../ports/metrics.js';
+import type { Store } from '../../ports/store.js';
+import type { TunnelRegistry } from '../../ports/tunnel-registry.js';
+import type { Router } from '../../routing/router.js';
+import type { FrontDoor } from '../front-door.js';
+import { TunnelDialer } from '../tunnel-dialer.js';
+import { HttpIngress } from './http-ingress.js';
+import { identifyByHash, IngressAccess } from './ingress-access.js';
+import { OriginClient } from './origin-client.js';
+
+export interface IngressDeps {
+  domain: string;
+  router: Router;
+  store: Store;
+  registry: TunnelRegistry;
+  adminToken: string;
+  metrics: Metrics;
+  log: FastifyBaseLogger;
+  secure: boolean;
+  /** The HTTP cache's bytes per node in all (tunnels opt in with --cache). */
+  cacheBytes?: number;
+}
+
+/** Status classes for the requests metric: 2xx… (a fixed, small label set). */
+const statusClass = (status: number): string => `${Math.floor(status / 100)}xx`;
+
+/** Builds the HTTP ingress and puts it in front of the relay's routes. Returns what closes it. */
+export function buildIngress(door: FrontDoor, deps: IngressDeps): { close(): void } {
+  const dialer = new TunnelDialer(deps.router);
+  const origin = new OriginClient(dialer);
+  const access = new IngressAccess({
+    identify: identifyByHash(deps.adminToken, (hash) => deps.store.findUserByTokenHash(hash)),
+    secret: () => deps.store.sharedSecret('http-ingress-session'),
+  });
+  const requests = deps.metrics.counter({ name: 'tether_http_requests_total', help: 'Requests answered by the HTTP ingress, by status class and result (forwarded, hit, error, sign-in, upgrade).', labelNames: ['status', 'result'] });
+  const ingress = new HttpIngress({
+    domain: deps.domain,
+    registry: deps.registry,
+    tunnelExists: async (name) => (await deps.store.getTunnel(name)) !== undefined,
+    access,
+    dialer,
+    origin,
+    log: deps.log,
+    secure: deps.secure,
+    observe: (_tunnel, status, result) => requests.inc({ status: statusClass(status), result }),
+  });
+  door.use({
+    request: (req, res) => {
+      const tunnel = ingress.tunnelOf(String(req.headers[':authority'] ?? req.headers.host ?? ''));
+      if (tunnel === undefined) return false;
+      void ingress.handle(req, res, tunnel);
+      return true;
+    },
+    upgrade: (req, socket, head) => {
+      const tunnel = ingress.tunnelOf(req.headers.host);
+      if (tunnel === undefined) return false;
+      void ingress.upgrade(req, socket, head, tunnel);
+      return true;
+    },
+  });
+  return {
+    close: () => {
+      origin.close();
+      dialer.close();
+      door.close();
+    },
+  };
+}
