@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RedisProcess, freePort as freeRedisPort } from '../../relay/dist/test-support/redis-server.js';
-import { createUser, freePort, HANG_GUARD, Processes, ROOT, startConnect, startRelay, startShare, tempDir, tether } from './fixtures.mjs';
+import { createUser, echoServer, echoThrough, freePort, HANG_GUARD, Processes, ROOT, startConnect, startRelay, startShare, tempDir, tether, until } from './fixtures.mjs';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const ADMIN_TOKEN = 'e2e-admin-token-of-the-dashboards';
@@ -20,31 +20,6 @@ const SECRET = 'e2e-cluster-secret-dashboards-0123';
 const DASHBOARD = join(ROOT, 'deploy/grafana/tether-overview.json');
 const RULES = join(ROOT, 'deploy/prometheus/tether-alerts.yml');
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(check, what, timeoutMs = 90_000, everyMs = 500) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
-    await sleep(everyMs);
-  }
-}
-
-async function echoServer() {
-  const server = net.createServer((socket) => {
-    socket.on('error', () => socket.destroy());
-    socket.pipe(socket);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return server;
-}
 
 /** A TCP listener that reads and drops what it gets: where the audit log's syslog goes. */
 async function sinkServer() {
@@ -55,23 +30,6 @@ async function sinkServer() {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return server;
-}
-
-async function echoThrough(port, bytes) {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.on('error', () => undefined);
-  await once(socket, 'connect');
-  let received = 0;
-  const done = new Promise((resolve, reject) => {
-    socket.on('data', (chunk) => {
-      received += chunk.length;
-      if (received >= bytes) resolve();
-    });
-    socket.once('close', () => (received >= bytes ? resolve() : reject(new Error(`closed after ${received} of ${bytes} bytes`))));
-  });
-  socket.write(Buffer.alloc(bytes, 7));
-  await done;
-  socket.destroy();
 }
 
 /** The dashboard's queries with Grafana's variables as a dashboard set to "All" fills them in. */

@@ -366,3 +366,51 @@ export function scp({ port, key, proxyTunnel, relay, token }, from, to) {
   const env = cleanEnv({ ...(relay && { TETHER_RELAY: relay }), ...(token && { TETHER_TOKEN: token }) });
   return run('/usr/bin/scp', ['-q', '-P', String(port), ...sshOptions({ key, proxyTunnel }), from, to], { env });
 }
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns a truthy value (a guard against hanging, not a threshold). */
+export async function until(check, what, timeoutMs = 60_000, everyMs = 200) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
+    await pause(everyMs);
+  }
+}
+
+/** An echo server on 127.0.0.1: the service the tunnel shares. */
+export async function echoServer() {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.pipe(socket);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
+/** Sends `bytes` through the local listener of `tether connect` and resolves once all came back. */
+export async function echoThrough(port, bytes) {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  let received = 0;
+  const done = new Promise((resolve, reject) => {
+    socket.on('data', (chunk) => {
+      received += chunk.length;
+      if (received >= bytes) resolve();
+    });
+    socket.once('close', () => (received >= bytes ? resolve() : reject(new Error(`closed after ${received} of ${bytes} bytes`))));
+  });
+  socket.end(Buffer.alloc(bytes, 7));
+  await done;
+  socket.destroy();
+  return received;
+}

@@ -4,62 +4,12 @@
 // real `tether share` and `tether connect`. The test polls Prometheus's query API until the
 // stream and byte counters show the traffic; nothing waits a fixed time.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createUser, freePort, HANG_GUARD, Processes, startConnect, startRelay, startShare, tempDir } from './fixtures.mjs';
+import { createUser, echoServer, echoThrough, freePort, HANG_GUARD, Processes, startConnect, startRelay, startShare, tempDir, until } from './fixtures.mjs';
 
 const PROMETHEUS = '/usr/bin/prometheus';
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` until it returns a truthy value (a guard against hanging, not a threshold). */
-async function until(check, what, timeoutMs = 60_000, everyMs = 200) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
-    await sleep(everyMs);
-  }
-}
-
-/** An echo server on 127.0.0.1: the service the tunnel shares. */
-async function echoServer() {
-  const server = net.createServer((socket) => {
-    socket.on('error', () => socket.destroy());
-    socket.pipe(socket);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return server;
-}
-
-/** Sends `bytes` through the local listener of `tether connect` and resolves once all came back. */
-async function echoThrough(port, bytes) {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.on('error', () => undefined);
-  await once(socket, 'connect');
-  let received = 0;
-  const done = new Promise((resolve, reject) => {
-    socket.on('data', (chunk) => {
-      received += chunk.length;
-      if (received >= bytes) resolve();
-    });
-    socket.once('close', () => (received >= bytes ? resolve() : reject(new Error(`closed after ${received} of ${bytes} bytes`))));
-  });
-  socket.end(Buffer.alloc(bytes, 7));
-  await done;
-  socket.destroy();
-  return received;
-}
-
 /** One instant query: the samples of the result vector, as { metric, value }. */
 async function query(promUrl, expr) {
   const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);

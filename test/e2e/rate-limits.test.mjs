@@ -10,22 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RedisProcess, freePort as freeRedisPort } from '../../relay/dist/test-support/redis-server.js';
-import { createUser, freePort, HANG_GUARD, Processes, requirePrograms, startConnect, startRelay, startShare, tempDir, tether } from './fixtures.mjs';
+import { createUser, echoServer, freePort, HANG_GUARD, Processes, requirePrograms, startConnect, startRelay, startShare, tempDir, tether } from './fixtures.mjs';
 
 const ADMIN_TOKEN = 'e2e-admin-token-of-the-rate-limits';
 const SECRET = 'e2e-cluster-secret-rate-limits-0123';
 const HOUR = 3_600_000;
-
-/** An echo server: each connection gets back what it sends. */
-async function echoServer() {
-  const server = net.createServer((s) => {
-    s.on('error', () => undefined);
-    s.pipe(s);
-  });
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  return server;
-}
 
 /** Opens a connection to the connect listener and sends a line: resolves true when it echoes, false when it is closed first. */
 function echoes(port) {
