@@ -297,7 +297,7 @@ export async function startRelay(procs, dir, { dataDir = join(dir, 'relay-data')
     env: cleanEnv({ ...env, ...(adminToken && { TETHER_ADMIN_TOKEN: adminToken }) }),
   });
   const url = await proc.waitFor('stdout', /^/);
-  if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(url) || !proc.stdout.text.startsWith(`${url}\n`)) {
+  if (!/^https?:\/\/127\.0\.0\.1:\d+$/.test(url) || !proc.stdout.text.startsWith(`${url}\n`)) {
     await procs.stop(proc);
     throw new Error(`tether relay: the first line on stdout should be its URL; stdout was:\n${proc.stdout.text}`);
   }

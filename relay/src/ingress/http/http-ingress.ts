@@ -58,9 +58,10 @@ export class HttpIngress {
     if (!host || host.length > 300) return undefined;
     const name = host.toLowerCase().replace(/:\d{1,5}$/, '').replace(/\.$/, '');
     if (!name.endsWith(this.suffix)) return undefined;
+    // Any name under the domain is the ingress's to answer: one that is no tunnel name
+    // (a.b.DOMAIN) is told so by handle().
     const label = name.slice(0, -this.suffix.length);
-    if (!label || label.includes('.')) return undefined;
-    return label;
+    return label || undefined;
   }
 
   async handle(req: ClientRequest, res: ClientResponse, tunnel: string): Promise<void> {
