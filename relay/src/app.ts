@@ -263,10 +263,13 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   await app.register(tunnelSocketRoutes, { policy, router, rateLimits: rates?.limits, shadow, auditor });
   // Last, once the WebSocket endpoints listen for upgrades: the ingress sees its hosts' requests first.
   const ingress = options.publicDomain && frontDoor
-    ? buildIngress(frontDoor, { domain: options.publicDomain, router, store, registry, adminToken: options.adminToken, metrics, log: app.log, secure: options.tls !== undefined, cacheBytes: options.httpCacheBytes })
+    ? buildIngress(frontDoor, { domain: options.publicDomain, router, policy, store, registry, adminToken: options.adminToken, metrics, log: app.log, secure: options.tls !== undefined, cacheBytes: options.httpCacheBytes })
     : undefined;
   // TLS without an ingress: h2 by ALPN for the relay's own routes.
   if (!ingress) frontDoor?.use();
+  const door = frontDoor;
+  // The server's close waits for every socket: HTTP/2 sessions are told to go first.
+  if (door) app.addHook('preClose', async () => door.closeSessions());
   if (ingress) {
     // Uploads and downloads of any length: only the header section has a deadline.
     app.server.requestTimeout = 0;

@@ -56,7 +56,13 @@ export class FrontDoor {
     this.h2 = http2.createServer({ maxSessionMemory: 32, ...(maxHeaderSize ? { maxHeaderListSize: maxHeaderSize } : {}) });
     this.h2.on('request', route);
     this.h2.on('sessionError', () => undefined);
+    this.h2.on('session', (session) => {
+      this.sessions.add(session);
+      session.on('close', () => this.sessions.delete(session));
+    });
   }
+
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
 
   /**
    * Lets `taker` see every request first (the HTTP ingress), and turns on HTTP/2: h2c with prior
@@ -89,7 +95,19 @@ export class FrontDoor {
     });
   }
 
+  /**
+   * Ends the HTTP/2 sessions (the server's close waits for their sockets): GOAWAY first, so
+   * streams under way may finish, then they are dropped after `graceMs`.
+   */
+  closeSessions(graceMs = 1000): void {
+    for (const session of this.sessions) {
+      session.close();
+      setTimeout(() => session.destroy(), graceMs).unref();
+    }
+  }
+
   close(): void {
+    this.closeSessions(0);
     this.h2.close();
   }
 

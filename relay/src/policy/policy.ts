@@ -58,6 +58,14 @@ export class Policy {
     return this.decided(subject, action, resource, tunnel, grant);
   }
 
+  /**
+   * Whether anyone owns the name `tunnel` (through the short cache): what the HTTP ingress tells
+   * apart as "offline" and "no such tunnel". Nothing is decided, so nothing is audited.
+   */
+  async tunnelClaimed(tunnel: string): Promise<boolean> {
+    return (await this.cache.get(tunnel)) !== undefined;
+  }
+
   /** A grant on `tunnel` changed (here or on another node): its cached copy may not be used again. */
   forgetGrant(tunnel: string, userId: number): void {
     this.grants.invalidate(GrantCache.key(tunnel, userId));

@@ -3,6 +3,7 @@ import type { Metrics } from '../../ports/metrics.js';
 import type { Store } from '../../ports/store.js';
 import type { TunnelRegistry } from '../../ports/tunnel-registry.js';
 import type { Router } from '../../routing/router.js';
+import type { Policy } from '../../policy/policy.js';
 import type { FrontDoor } from '../front-door.js';
 import { TunnelDialer } from '../tunnel-dialer.js';
 import { HttpIngress } from './http-ingress.js';
@@ -12,6 +13,7 @@ import { OriginClient } from './origin-client.js';
 export interface IngressDeps {
   domain: string;
   router: Router;
+  policy: Policy;
   store: Store;
   registry: TunnelRegistry;
   adminToken: string;
@@ -37,7 +39,7 @@ export function buildIngress(door: FrontDoor, deps: IngressDeps): { close(): voi
   const ingress = new HttpIngress({
     domain: deps.domain,
     registry: deps.registry,
-    tunnelExists: async (name) => (await deps.store.getTunnel(name)) !== undefined,
+    tunnelExists: (name) => deps.policy.tunnelClaimed(name),
     access,
     dialer,
     origin,

@@ -144,10 +144,10 @@ export class HttpIngress {
     const body = response.body;
     body.on('end', () => {
       const trailers = response.trailers?.();
-      if (trailers && !res.writableEnded) res.addTrailers(trailers as Record<string, string>);
+      if (trailers && !res.writableEnded) res.addTrailers(trailers);
     });
     body.on('error', (err) => {
-      this.options.log.debug({ tunnel, err: (err as Error).message }, 'origin body failed');
+      this.options.log.debug({ tunnel, err: err.message }, 'origin body failed');
       res.destroy();
     });
     res.on('close', () => {

@@ -124,11 +124,11 @@ export class OriginClient {
         return;
       }
       let trailers: HeaderFields | undefined;
-      stream.on('trailers', (t) => {
+      stream.on('trailers', (t: http2.IncomingHttpHeaders) => {
         trailers = withoutPseudo(t);
       });
       stream.on('error', (err) => reject(originError(err)));
-      stream.on('response', (h) => {
+      stream.on('response', (h: http2.IncomingHttpHeaders) => {
         resolve({ status: Number(h[':status'] ?? 502), headers: withoutPseudo(h), body: stream, trailers: () => trailers });
       });
       if (request.body) {
