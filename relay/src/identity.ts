@@ -18,9 +18,15 @@ export interface Identity {
   visitor?: { tunnel: string; access: 'public' | 'token' };
 }
 
-/** The identity of visitors of `tunnel`'s public URL let in by its access mode (id -3: never a user). */
+/**
+ * The identity of visitors of `tunnel`'s public URL let in by its access mode. Its id is negative
+ * (never a user's) and one per tunnel, so that the visitors of one tunnel do not use up another's
+ * per-identity limits.
+ */
 export function visitorIdentity(tunnel: string, access: 'public' | 'token'): Identity {
-  return Object.freeze({ name: `visitor:${tunnel}`, id: -3, admin: false, visitor: Object.freeze({ tunnel, access }) });
+  let h = 0x811c9dc5;
+  for (let i = 0; i < tunnel.length; i++) h = Math.imul(h ^ tunnel.charCodeAt(i), 0x01000193) >>> 0;
+  return Object.freeze({ name: `visitor:${tunnel}`, id: -(1_000_000 + h), admin: false, visitor: Object.freeze({ tunnel, access }) });
 }
 
 /** The identity of the cluster node `nodeId` on a peer link (never a user: id -1). */

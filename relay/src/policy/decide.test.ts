@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ErrorCode } from '@tether/shared';
-import { ADMIN_IDENTITY, type Identity } from '../identity.js';
+import { ADMIN_IDENTITY, visitorIdentity, type Identity } from '../identity.js';
 import type { TunnelRecord } from '../ports/store.js';
 import { decide } from './decide.js';
 import type { Action, Resource } from './decision.js';
@@ -33,6 +33,10 @@ test('decide: owners act on their tunnels, others are refused with a code and a 
     ['admin deletes a user tunnel', ADMIN_IDENTITY, 'tunnel.delete', web, tunnelOf(alice), undefined, 'admin'],
     ['other user deletes', bob, 'tunnel.delete', web, tunnelOf(alice), ErrorCode.TUNNEL_UNKNOWN, 'not-visible'],
     ['delete an unknown tunnel', ADMIN_IDENTITY, 'tunnel.delete', web, undefined, ErrorCode.TUNNEL_UNKNOWN, 'no-such-tunnel'],
+    ['a visitor of a public URL connects to its tunnel', visitorIdentity('web', 'public'), 'tunnel.connect', web, tunnelOf(alice), undefined, 'visitor'],
+    ['a visitor of a public URL connects to another tunnel', visitorIdentity('api', 'public'), 'tunnel.connect', web, tunnelOf(alice), ErrorCode.TUNNEL_UNKNOWN, 'not-visible'],
+    ['a visitor views the tunnel', visitorIdentity('web', 'token'), 'tunnel.view', web, tunnelOf(alice), ErrorCode.TUNNEL_UNKNOWN, 'not-visible'],
+    ['a visitor hosts the tunnel', visitorIdentity('web', 'token'), 'tunnel.host', web, tunnelOf(alice), ErrorCode.TUNNEL_FORBIDDEN, 'not-owner'],
     ['a user opens a connector link', alice, 'relay.connect', relay, undefined, undefined, 'authenticated'],
     ['a user manages users', alice, 'users.manage', relay, undefined, ErrorCode.FORBIDDEN, 'not-admin'],
     ['the admin manages users', ADMIN_IDENTITY, 'users.manage', relay, undefined, undefined, 'admin'],
