@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
-import { MAX_FRAME_SIZE_HEADER, SUBPROTOCOL } from '@tether/shared';
+import { MAX_FRAME_SIZE_HEADER, PUBLIC_URL_HEADER, SUBPROTOCOL } from '@tether/shared';
 import { randomUUID } from 'node:crypto';
 import { Auditor } from './audit/auditor.js';
 import type { ChainedAuditLog } from './audit/chained-log.js';
@@ -43,6 +43,7 @@ import { DEFAULT_USAGE_RETENTION } from './ports/usage-store.js';
 import { httpTracing } from './tracing/http-tracing.js';
 import { OpenTracing } from './tracing/open-tracing.js';
 import { FrontDoor } from './ingress/front-door.js';
+import { publicUrlOf } from './ingress/http/public-url.js';
 import { buildIngress } from './ingress/http/build-ingress.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
@@ -243,8 +244,10 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
       handleProtocols: (protocols: Set<string>) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     },
   });
-  app.websocketServer.on('headers', (headers: string[]) => {
+  app.websocketServer.on('headers', (headers: string[], request: IncomingMessage) => {
     headers.push(`${MAX_FRAME_SIZE_HEADER}: ${limits.maxFrameSize}`);
+    const url = options.publicDomain ? publicUrlOf(request, options.publicDomain, options.tls !== undefined) : undefined;
+    if (url) headers.push(`${PUBLIC_URL_HEADER}: ${url}`);
   });
   // First of the request hooks, so a request refused by authentication has its span too.
   if (options.tracer) await app.register(httpTracing, { tracer: options.tracer, nodeId });

@@ -35,6 +35,9 @@ export interface TunnelSettings {
   udp?: boolean;
 }
 
+/** The upgrade response field that tells the host of an HTTP tunnel its public URL. */
+export const PUBLIC_URL_HEADER = 'tether-public-url';
+
 /** The largest cache a tunnel may ask for (per node). */
 export const MAX_CACHE_BYTES = 4 * 1024 ** 3;
 

@@ -67,6 +67,7 @@ describe('the HTTP ingress', HANG_GUARD, () => {
     alice = await createUser(relay, 'alice');
     bob = await createUser(relay, 'bob');
     share = await startShare(procs, { url: relay.url, token: alice, tunnel: 'web', targetPort: origin.port, args: ['--http', '--access', 'public'] });
+    assert.equal(await share.waitFor('stderr', /^Reachable at /), `Reachable at http://web.localhost:${port}`);
     await startShare(procs, { url: relay.url, token: alice, tunnel: 'vault', targetPort: origin.port, args: ['--http'] });
   });
   after(async () => {

@@ -112,7 +112,12 @@ export async function shareCommand(tunnel: string, values: ClientValues & PoolVa
   await startClientMetrics(values, 'share', { state: () => agent.state(), events: agent });
   const relays = endpoints.map((e) => e.url).join(', ');
   let announced = false;
-  agent.on('ready', () => {
+  const urls = new Set<string>();
+  agent.on('ready', (publicUrl) => {
+    if (publicUrl && !urls.has(publicUrl)) {
+      urls.add(publicUrl);
+      info(`Reachable at ${publicUrl}`);
+    }
     if (announced) return;
     announced = true;
     const extra = describeTunnelSettings(settings);

@@ -48,7 +48,8 @@ export interface HostAgentOptions {
 }
 
 export interface HostAgentEvents {
-  ready: [];
+  /** Registered with a relay; for an HTTP tunnel, with the URL that relay serves it at. */
+  ready: [publicUrl?: string];
   disconnected: [err: TetherError, retryInMs: number | undefined];
   stream: [id: number];
   /** The target accepted the connection of a new stream. */
@@ -146,7 +147,7 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
 
   private onSession(relay: RelaySession): void {
     relay.session.on('stream', (stream, request) => this.serve(stream, request));
-    this.emit('ready');
+    this.emit('ready', relay.publicUrl);
   }
 
   private onLost(endpoint: RelayEndpoint, err: TetherError | undefined): void {

@@ -8,6 +8,7 @@ import {
   MuxSession,
   MAX_FRAME_SIZE_CEILING,
   MAX_FRAME_SIZE_HEADER,
+  PUBLIC_URL_HEADER,
   SUBPROTOCOL,
   tunnelSettingsQuery,
   type TunnelSettings,
@@ -39,6 +40,8 @@ export interface RelaySessionOptions {
 /** A live session with a relay over one WebSocket. */
 export interface RelaySession {
   readonly session: MuxSession;
+  /** Host sessions of HTTP tunnels: the URL the relay's HTTP ingress serves the tunnel at (docs/http.md). */
+  readonly publicUrl?: string;
   /** Resolves when the connection is gone, with the error that ended it (undefined if we closed it). */
   readonly closed: Promise<TetherError | undefined>;
   close(): void;
@@ -163,7 +166,10 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
     });
 
     let relayMaxFrameSize: number | undefined;
+    let publicUrl: string | undefined;
     ws.on('upgrade', (res) => {
+      const url = res.headers[PUBLIC_URL_HEADER];
+      if (typeof url === 'string' && /^https?:\/\/[^\s]{1,300}$/.test(url)) publicUrl = url;
       const advertised = Number(res.headers[MAX_FRAME_SIZE_HEADER]);
       if (Number.isInteger(advertised) && advertised >= 1024 && advertised <= MAX_FRAME_SIZE_CEILING) relayMaxFrameSize = advertised;
     });
@@ -214,6 +220,7 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
       session.ping();
       resolve({
         session,
+        ...(publicUrl === undefined ? {} : { publicUrl }),
         closed,
         close: () => {
           closedByUs = true;
