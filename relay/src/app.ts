@@ -266,7 +266,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   await app.register(tunnelSocketRoutes, { policy, router, rateLimits: rates?.limits, shadow, auditor });
   // Last, once the WebSocket endpoints listen for upgrades: the ingress sees its hosts' requests first.
   const ingress = options.publicDomain && frontDoor
-    ? buildIngress(frontDoor, { domain: options.publicDomain, router, policy, store, registry, adminToken: options.adminToken, metrics, log: app.log, secure: options.tls !== undefined, cacheBytes: options.httpCacheBytes })
+    ? buildIngress(frontDoor, { limits: rates?.limits, domain: options.publicDomain, router, policy, store, registry, adminToken: options.adminToken, metrics, log: app.log, secure: options.tls !== undefined, cacheBytes: options.httpCacheBytes })
     : undefined;
   // TLS without an ingress: h2 by ALPN for the relay's own routes.
   if (!ingress) frontDoor?.use();

@@ -4,6 +4,7 @@ import type { Store } from '../../ports/store.js';
 import type { TunnelRegistry } from '../../ports/tunnel-registry.js';
 import type { Router } from '../../routing/router.js';
 import type { Policy } from '../../policy/policy.js';
+import type { RateLimits } from '../../limits/rate-limits.js';
 import type { FrontDoor } from '../front-door.js';
 import { TunnelDialer } from '../tunnel-dialer.js';
 import { HttpIngress } from './http-ingress.js';
@@ -20,6 +21,8 @@ export interface IngressDeps {
   metrics: Metrics;
   log: FastifyBaseLogger;
   secure: boolean;
+  /** The relay's rate limits: wrong tokens shown to the ingress count as failed sign-ins. */
+  limits?: RateLimits;
   /** The HTTP cache's bytes per node in all (tunnels opt in with --cache). */
   cacheBytes?: number;
 }
@@ -34,6 +37,10 @@ export function buildIngress(door: FrontDoor, deps: IngressDeps): { close(): voi
   const access = new IngressAccess({
     identify: identifyByHash(deps.adminToken, (hash) => deps.store.findUserByTokenHash(hash)),
     secret: () => deps.store.sharedSecret('http-ingress-session'),
+    guard: deps.limits && {
+      allowed: (address) => deps.limits!.signInAllowed(address),
+      failed: (address) => deps.limits!.signInFailed(address),
+    },
   });
   const requests = deps.metrics.counter({ name: 'tether_http_requests_total', help: 'Requests answered by the HTTP ingress, by status class and result (forwarded, hit, error, sign-in, upgrade).', labelNames: ['status', 'result'] });
   const ingress = new HttpIngress({

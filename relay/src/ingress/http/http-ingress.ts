@@ -72,7 +72,7 @@ export class HttpIngress {
       const settings = await this.settingsOf(tunnel);
       const path = req.url ?? '/';
       if (path.startsWith(RELAY_PREFIX)) return await this.relayPage(req, res, tunnel, settings, path);
-      const decided = await this.options.access.decide(tunnel, settings, req.headers);
+      const decided = await this.options.access.decide(tunnel, settings, req.headers, req.socket.remoteAddress);
       if (!decided.allowed) return this.refuseAccess(req, res, tunnel, decided.error, html);
       await this.forward(req, res, tunnel, settings, decided.identity, decided.usedAuthorization);
     } catch (err) {
@@ -87,7 +87,7 @@ export class HttpIngress {
       const invalid = checkTunnelName(tunnel);
       if (invalid) throw createError(ErrorCode.TUNNEL_UNKNOWN, `no tunnel named ${tunnel.slice(0, 64)}`);
       const settings = await this.settingsOf(tunnel);
-      const decided = await this.options.access.decide(tunnel, settings, req.headers);
+      const decided = await this.options.access.decide(tunnel, settings, req.headers, req.socket.remoteAddress);
       if (!decided.allowed) throw decided.error;
       const stream = await this.options.dialer.open(decided.identity, tunnel);
       const headers = originRequestHeaders(req.headers, this.facts(req), { stripAuthorization: decided.usedAuthorization });
@@ -159,6 +159,7 @@ export class HttpIngress {
 
   private refuseAccess(req: ClientRequest, res: ClientResponse, tunnel: string, error: TetherError, html: boolean): void {
     const method = req.method ?? 'GET';
+    if (error.code !== ErrorCode.UNAUTHORIZED) return this.fail(res, tunnel, error, html);
     if (html && (method === 'GET' || method === 'HEAD')) {
       const next = encodeURIComponent(req.url ?? '/');
       res.writeHead(302, { location: `/.tether/sign-in?next=${next}`, 'cache-control': 'no-store' });
@@ -190,8 +191,8 @@ export class HttpIngress {
     const form = await readForm(req, 4096);
     const next = safeNext(form.get('next'));
     const token = form.get('token') ?? '';
-    const outcome = token ? await this.options.access.signIn(tunnel, settings, token) : { error: createError(ErrorCode.UNAUTHORIZED, 'enter a token') };
-    if ('error' in outcome) return html(401, signInPage(tunnel, access, next, outcome.error.message));
+    const outcome = token ? await this.options.access.signIn(tunnel, settings, token, req.socket.remoteAddress) : { error: createError(ErrorCode.UNAUTHORIZED, 'enter a token') };
+    if ('error' in outcome) return html(outcome.error.code === ErrorCode.RATE_LIMITED ? 429 : 401, signInPage(tunnel, access, next, outcome.error.message));
     const maxAge = Math.floor(this.options.access.sessionTtlMs / 1000);
     res.writeHead(303, { location: next, 'set-cookie': `${SESSION_COOKIE}=${outcome.cookie}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`, 'cache-control': 'no-store' });
     res.end();

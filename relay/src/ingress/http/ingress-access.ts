@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createError, ErrorCode, type TetherError, type TunnelSettings } from '@tether/shared';
+import { createError, ErrorCode, rateLimited, type TetherError, type TunnelSettings } from '@tether/shared';
 import { ADMIN_IDENTITY, visitorIdentity, type Identity } from '../../identity.js';
 import { hashToken } from '../../tokens.js';
 import { ACCESS_TOKEN_HEADER, SESSION_COOKIE } from './forward-headers.js';
@@ -9,8 +9,17 @@ import { cookieValue, readSession, signSession } from './ingress-session.js';
 /** Resolves a token's hash to its identity (the admin's or a user's), or undefined. */
 export type IdentifyByHash = (tokenHash: string) => Promise<Identity | undefined>;
 
+/** The relay's failed sign-in lockout (rate-limits.ts), shared with its API: guessing tokens here counts there too. */
+export interface SignInGuard {
+  /** Refused (locked out) when this address failed too often; takes nothing. */
+  allowed(address: string): Promise<{ allowed: boolean; retryAfterMs: number }>;
+  failed(address: string): Promise<void>;
+}
+
 export interface IngressAccessOptions {
   identify: IdentifyByHash;
+  /** Failed tokens per address, with a lockout; none: not counted. */
+  guard?: SignInGuard;
   /** The relay's shared secret for session cookies (the same on every node). */
   secret: () => Promise<string>;
   now?: () => number;
@@ -55,9 +64,18 @@ export class IngressAccess {
     this.sessionTtlMs = options.sessionTtlMs ?? 12 * 3600_000;
   }
 
-  async decide(tunnel: string, settings: TunnelSettings, headers: HeaderFields): Promise<AccessOutcome> {
+  async decide(tunnel: string, settings: TunnelSettings, headers: HeaderFields, address = 'unknown'): Promise<AccessOutcome> {
     const access = settings.access ?? 'private';
     if (access === 'public') return { allowed: true, identity: visitorIdentity(tunnel, 'public'), usedAuthorization: false };
+    const locked = await this.lockedOut(address);
+    if (locked) return { allowed: false, error: locked };
+    const outcome = await this.decideWithCredentials(tunnel, access, settings, headers);
+    // A credential shown and refused is a failed sign-in, counted against the address.
+    if (!outcome.allowed && 'presented' in outcome && outcome.presented) await this.options.guard?.failed(address);
+    return outcome.allowed ? outcome : { allowed: false, error: outcome.error };
+  }
+
+  private async decideWithCredentials(tunnel: string, access: 'private' | 'token', settings: TunnelSettings, headers: HeaderFields): Promise<AccessOutcome | { allowed: false; error: TetherError; presented: boolean }> {
     const session = cookieValue(headers.cookie, SESSION_COOKIE);
     const claims = session ? await readSession(await this.options.secret(), tunnel, session, this.now()) : undefined;
     if (access === 'token') {
@@ -65,7 +83,7 @@ export class IngressAccess {
       const shown = headers[ACCESS_TOKEN_HEADER];
       if (typeof shown === 'string' && sameHex(sha256(shown), expected)) return { allowed: true, identity: visitorIdentity(tunnel, 'token'), usedAuthorization: false };
       if (claims?.kind === 'token' && sameHex(claims.accessHash, expected)) return { allowed: true, identity: visitorIdentity(tunnel, 'token'), usedAuthorization: false };
-      return { allowed: false, error: createError(ErrorCode.UNAUTHORIZED, shown === undefined ? `tunnel ${tunnel} needs its access token: send it in the ${ACCESS_TOKEN_HEADER} header, or sign in` : `that is not the access token of tunnel ${tunnel}; ask its owner for the current one`) };
+      return { allowed: false, presented: shown !== undefined, error: createError(ErrorCode.UNAUTHORIZED, shown === undefined ? `tunnel ${tunnel} needs its access token: send it in the ${ACCESS_TOKEN_HEADER} header, or sign in` : `that is not the access token of tunnel ${tunnel}; ask its owner for the current one`) };
     }
     const bearer = bearerOf(headers);
     if (bearer !== undefined) {
@@ -77,14 +95,29 @@ export class IngressAccess {
       const identity = await this.identify(claims.tokenHash);
       if (identity) return { allowed: true, identity, usedAuthorization: false };
     }
-    return { allowed: false, error: createError(ErrorCode.UNAUTHORIZED, `tunnel ${tunnel} is private: sign in with your Tether token, or send it as Authorization: Bearer <token>`) };
+    return { allowed: false, presented: bearer !== undefined && claims === undefined, error: createError(ErrorCode.UNAUTHORIZED, `tunnel ${tunnel} is private: sign in with your Tether token, or send it as Authorization: Bearer <token>`) };
   }
 
   /**
    * A sign-in with `token` (a user's token on a private tunnel, the access token on a token
    * tunnel): the session cookie's value, or the coded refusal.
    */
-  async signIn(tunnel: string, settings: TunnelSettings, token: string): Promise<{ cookie: string } | { error: TetherError }> {
+  async signIn(tunnel: string, settings: TunnelSettings, token: string, address = 'unknown'): Promise<{ cookie: string } | { error: TetherError }> {
+    const locked = await this.lockedOut(address);
+    if (locked) return { error: locked };
+    const outcome = await this.signInWith(tunnel, settings, token);
+    if ('error' in outcome && outcome.error.code === ErrorCode.UNAUTHORIZED) await this.options.guard?.failed(address);
+    return outcome;
+  }
+
+  /** A RATE_LIMITED error while `address` is locked out for failed tokens. */
+  private async lockedOut(address: string): Promise<TetherError | undefined> {
+    const decision = await this.options.guard?.allowed(address);
+    if (!decision || decision.allowed) return undefined;
+    return rateLimited(`too many wrong tokens from ${address}`, decision.retryAfterMs);
+  }
+
+  private async signInWith(tunnel: string, settings: TunnelSettings, token: string): Promise<{ cookie: string } | { error: TetherError }> {
     const access = settings.access ?? 'private';
     const secret = await this.options.secret();
     const now = this.now();
