@@ -187,3 +187,34 @@ async function waitUntil(check: () => boolean | Promise<boolean>): Promise<void>
   }
   throw new Error('condition not met');
 }
+
+test('an h2c origin: requests multiplexed on one tunnel stream, trailers passed on to an h2 client', HANG_GUARD, async (t) => {
+  const { relay, port } = await ingressRelay(t);
+  const origin = http2.createServer();
+  origin.on('stream', (stream, headers) => {
+    stream.respond({ ':status': 200, 'content-type': 'text/plain' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'x-checksum': 'ok' }));
+    stream.end(`h2c ${String(headers[':path'])} te=${String(headers.te)}`);
+  });
+  origin.listen(0, '127.0.0.1');
+  await once(origin, 'listening');
+  t.after(() => origin.close());
+  const host = await startMuxHost(relay.wsUrl, ADMIN_TOKEN, 'grpcish', (origin.address() as net.AddressInfo).port, { http: 'h2c', access: 'public' });
+  t.after(() => host.close());
+  const client = http2.connect(`http://127.0.0.1:${port}`);
+  t.after(() => client.close());
+  const ask = async (path: string): Promise<{ body: string; trailers: http2.IncomingHttpHeaders | undefined }> => {
+    const stream = client.request({ ':path': path, ':authority': `grpcish.localhost:${port}`, te: 'trailers' });
+    let body = '';
+    let trailers: http2.IncomingHttpHeaders | undefined;
+    stream.setEncoding('utf8');
+    stream.on('data', (c: string) => (body += c));
+    stream.on('trailers', (h: http2.IncomingHttpHeaders) => (trailers = h));
+    await once(stream, 'end');
+    return { body, trailers };
+  };
+  const answers = await Promise.all([ask('/a'), ask('/b'), ask('/c')]);
+  assert.deepEqual(answers.map((a) => a.body), ['h2c /a te=trailers', 'h2c /b te=trailers', 'h2c /c te=trailers']);
+  for (const a of answers) assert.equal(a.trailers?.['x-checksum'], 'ok');
+  assert.equal(relay.router.stats().streams, 1, 'one tunnel stream carries them all');
+});
