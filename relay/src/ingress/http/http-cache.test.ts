@@ -163,6 +163,35 @@ const rows: Row[] = [
     ],
   },
   {
+    name: 'a POST whose answer names a Location invalidates that resource too',
+    origin: (clock) => (req, res) => {
+      if (req.method === 'POST') send(res, clock, 201, { location: '/Location?item' });
+      else send(res, clock, 200, { 'cache-control': 'max-age=60' }, 'item');
+    },
+    steps: [
+      { path: '/Location?item', cache: 'miss', hits: 1 },
+      { path: '/Location?item', cache: 'hit', hits: 1 },
+      { path: '/Location', method: 'POST', cache: 'bypass', hits: 1, status: 201 },
+      { path: '/Location?item', cache: 'miss', hits: 2 },
+    ],
+  },
+  {
+    name: 'must-revalidate: http-cache-semantics revalidates it on every use, fresh or not',
+    origin: (clock) => validating(clock, { 'cache-control': 'max-age=60, must-revalidate', etag: '"m1"' }, 'strict'),
+    steps: [{ cache: 'miss', hits: 1 }, { cache: 'revalidated', hits: 2, body: 'strict' }],
+  },
+  {
+    name: 'Vary: Accept-Encoding: spellings of the same preference share one variant',
+    origin: (clock) => (req, res) => send(res, clock, 200, { 'cache-control': 'max-age=60', vary: 'Accept-Encoding' }, `saw ${req.headers['accept-encoding']}`),
+    steps: [
+      { headers: { 'accept-encoding': 'gzip, deflate, br' }, cache: 'miss', hits: 1, body: 'saw br, gzip' },
+      { headers: { 'accept-encoding': 'br;q=1, gzip;q=0.9, zstd' }, cache: 'hit', hits: 1, body: 'saw br, gzip' },
+      { headers: { 'accept-encoding': 'gzip' }, cache: 'miss', hits: 2, body: 'saw gzip' },
+      { headers: { 'accept-encoding': 'deflate' }, cache: 'miss', hits: 3, body: 'saw undefined' },
+      { cache: 'hit', hits: 3, body: 'saw undefined' },
+    ],
+  },
+  {
     name: 'a Range request passes through unstored',
     origin: (clock) => (req, res) => {
       if (req.headers.range === 'bytes=0-3') send(res, clock, 206, { 'content-range': 'bytes 0-3/10', 'cache-control': 'max-age=60' }, '0123');
@@ -285,6 +314,7 @@ for (const row of rows) {
     const base = `/${row.name.split(':')[0].replace(/[^a-z0-9]+/gi, '-')}`;
     origin.route(base, row.origin(clock));
     origin.route('/quota', row.origin(clock));
+    origin.route('/Location', row.origin(clock));
     for (const [i, step] of row.steps.entries()) {
       if (step.advance) clock.advance(step.advance);
       const path = step.path ?? base;
