@@ -192,6 +192,18 @@ const rows: Row[] = [
     ],
   },
   {
+    name: 'a 304 matching no stored tag: a client without conditions still gets the body, one with them gets the 304',
+    origin: (clock) => (_req, res, hit) => {
+      if (hit === 1) send(res, clock, 200, { 'cache-control': 'max-age=10', etag: '"x1"' }, 'first');
+      else send(res, clock, 304, { etag: '"x2"' });
+    },
+    steps: [
+      { cache: 'miss', hits: 1 },
+      { advance: 11, cache: 'revalidated', hits: 2, status: 200, body: 'first', fields: { 'cache-status': /detail=unmatched/ } },
+      { headers: { 'if-none-match': '"x2"' }, cache: 'miss', hits: 3, status: 304, body: '' },
+    ],
+  },
+  {
     name: 'a Range request passes through unstored',
     origin: (clock) => (req, res) => {
       if (req.headers.range === 'bytes=0-3') send(res, clock, 206, { 'content-range': 'bytes 0-3/10', 'cache-control': 'max-age=60' }, '0123');

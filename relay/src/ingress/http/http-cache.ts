@@ -184,7 +184,12 @@ export class HttpCache {
         return this.fromCache(updated, request, 'revalidated', `fwd=${fwd}; fwd-status=304; ttl=${Math.round(refreshed.policy.maxAge() - refreshed.policy.age())}`);
       }
       // The 304 validates the client's own tag, not the stored one: it is the client's answer.
-      return this.annotate(response, 'miss', `fwd=${fwd}; fwd-status=304`);
+      if (request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined) {
+        return this.annotate(response, 'miss', `fwd=${fwd}; fwd-status=304`);
+      }
+      // A 304 to validators that were only ours, yet matching none of them: the origin says
+      // "not modified" all the same, and a client that sent no conditions must get a body.
+      return this.fromCache(entry, request, 'revalidated', `fwd=${fwd}; fwd-status=304; detail=unmatched`);
     }
     const full = this.passAndStore(tunnel, quotaBytes, request, response, `fwd=${fwd}; fwd-status=${response.status}`);
     // The origin no longer lets this be stored: the stale copy must not be served again either.
