@@ -5,6 +5,7 @@ import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { readBody, startOrigin } from '../../test-support/http-origin.js';
 import { HttpCompression } from './compression.js';
 import { acceptableCodings } from './content-coding.js';
+import { HttpCache } from './http-cache.js';
 import type { HeaderFields } from './ingress-types.js';
 
 const TEXT = Buffer.from('<p>Tether carries HTTP through a tunnel.</p>\n'.repeat(200));
@@ -147,3 +148,28 @@ for (const [accept, want] of negotiation) {
     assert.deepEqual(acceptableCodings(accept === undefined ? {} : { 'accept-encoding': accept }), want);
   });
 }
+
+test('compression over the cache: a hit is compressed per client, and a suffixed tag is answered 304 by the cache', async (t) => {
+  const origin = await startOrigin(t);
+  origin.route('/page', (_req, res) => {
+    res.writeHead(200, { ...html, 'cache-control': 'max-age=60', 'content-length': String(TEXT.length) }).end(TEXT);
+  });
+  const cache = new HttpCache();
+  const compression = new HttpCompression();
+  const ingress = (headers: HeaderFields) =>
+    compression.serve({ method: 'GET', path: '/page', headers }, (request) => cache.serve('svc', 1024 * 1024, request, origin.fetch));
+
+  const first = await ingress({ 'accept-encoding': 'br' });
+  assert.ok(brotliDecompressSync(await readBody(first.body)).equals(TEXT));
+  const second = await ingress({ 'accept-encoding': 'gzip' });
+  assert.equal(second.headers['content-encoding'], 'gzip');
+  assert.match(String(second.headers['cache-status']), /tether; hit/);
+  assert.ok(gunzipSync(await readBody(second.body)).equals(TEXT));
+  const plain = await ingress({});
+  assert.ok((await readBody(plain.body)).equals(TEXT));
+  const revalidation = await ingress({ 'accept-encoding': 'br', 'if-none-match': '"abc-br"' });
+  await readBody(revalidation.body);
+  assert.equal(revalidation.status, 304);
+  assert.equal(revalidation.headers.etag, '"abc-br"');
+  assert.equal(origin.hits('/page'), 1, 'the origin was asked once');
+});

@@ -445,3 +445,26 @@ test('cache: an origin that cannot be reached is an error for the caller', async
   const failing = () => Promise.reject(Object.assign(new Error('no route'), { code: 'TETHER_ERR_NO_ROUTE' }));
   await assert.rejects(cache.serve('svc', QUOTA, { method: 'GET', path: '/', headers: {} }, failing), { code: 'TETHER_ERR_NO_ROUTE' });
 });
+
+test('cache: backpressure: a client that does not read holds the origin back, then gets every byte', async (t) => {
+  const clock = new TestClock();
+  const origin = await startOrigin(t);
+  const chunk = Buffer.alloc(64 * 1024, 0x62);
+  const cap = 64 * 1024 * 1024;
+  let written = 0;
+  let heldBack = false;
+  origin.route('/big', (_req, res) => {
+    res.writeHead(200, { date: clock.httpDate(), 'cache-control': 'max-age=60' });
+    // Write until write() says stop (or a cap that only an unbounded reader would let us reach).
+    while (written < cap && res.write(chunk)) written += chunk.length;
+    written += chunk.length;
+    heldBack = written < cap;
+    res.once('drain', () => res.end());
+  });
+  const cache = new HttpCache({ now: clock.now });
+  const response = await cache.serve('svc', QUOTA * 64, { method: 'GET', path: '/big', headers: {} }, origin.fetch);
+  await until(() => written > 0);
+  assert.ok(heldBack, `the origin was held back after ${written} bytes, not let run to ${cap}`);
+  const body = await readBody(response.body);
+  assert.equal(body.length, written);
+});
