@@ -43,6 +43,7 @@ import { DEFAULT_USAGE_RETENTION } from './ports/usage-store.js';
 import { httpTracing } from './tracing/http-tracing.js';
 import { OpenTracing } from './tracing/open-tracing.js';
 import { FrontDoor } from './ingress/front-door.js';
+import { httpCacheRoutes } from './routes/http-cache.js';
 import { publicUrlOf } from './ingress/http/public-url.js';
 import { buildIngress } from './ingress/http/build-ingress.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -171,6 +172,8 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   // Cluster (Redis): the node registry and invalidation over pub/sub. Only when the store is the
   // Redis one built here; an injected store (tests) runs as a single node.
   let nodes: NodeRegistry | undefined;
+  /** The HTTP ingress's cache purge, once it is built (a purge may arrive from another node). */
+  let purgeCache: ((tunnel: string) => number) | undefined;
   let invalidations: InvalidationPublisher = localOnly;
   let subscriber: RedisInvalidations | undefined;
   let peers: PeerLinks | undefined;
@@ -186,6 +189,10 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
       { heartbeatMs: options.heartbeat?.intervalMs, ttlMs: options.heartbeat?.ttlMs },
     );
     const apply = (message: Invalidation): void => {
+      if (message.kind === 'cache-purged') {
+        purgeCache?.(message.tunnel);
+        return;
+      }
       if (message.kind === 'tunnel-deleted') {
         policy.forgetTunnel(message.name);
         return;
@@ -273,6 +280,8 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const door = frontDoor;
   // The server's close waits for every socket: HTTP/2 sessions are told to go first.
   if (door) app.addHook('preClose', async () => door.closeSessions());
+  purgeCache = ingress?.purge;
+  await app.register(httpCacheRoutes, { policy, purge: purgeCache, invalidations, nodeId });
   if (ingress) {
     // Uploads and downloads of any length: only the header section has a deadline.
     app.server.requestTimeout = 0;

@@ -13,7 +13,9 @@ import type { RedisClient } from '../stores/redis/redis-client.js';
 export type Invalidation =
   | { kind: 'user-revoked'; origin: string; userId: number; user: string; reason: string; deleted: boolean }
   | { kind: 'tunnel-deleted'; origin: string; name: string }
-  | { kind: 'grant-changed'; origin: string; tunnel: string; userId: number; reason: string };
+  | { kind: 'grant-changed'; origin: string; tunnel: string; userId: number; reason: string }
+  /** A tunnel's HTTP cache was purged (docs/http-cache.md): every node drops its entries. */
+  | { kind: 'cache-purged'; origin: string; tunnel: string };
 
 /** Something that tells the other nodes (a no-op on a single relay). */
 export interface InvalidationPublisher {
@@ -79,6 +81,10 @@ export function parseInvalidation(text: string): Invalidation | undefined {
   if (v.kind === 'tunnel-deleted') {
     if (typeof v.name !== 'string' || v.name === '') return undefined;
     return { kind: 'tunnel-deleted', origin: v.origin, name: v.name };
+  }
+  if (v.kind === 'cache-purged') {
+    if (typeof v.tunnel !== 'string' || v.tunnel === '') return undefined;
+    return { kind: 'cache-purged', origin: v.origin, tunnel: v.tunnel };
   }
   if (v.kind === 'grant-changed') {
     if (typeof v.tunnel !== 'string' || v.tunnel === '' || typeof v.reason !== 'string') return undefined;

@@ -7,7 +7,11 @@ import type { Policy } from '../../policy/policy.js';
 import type { RateLimits } from '../../limits/rate-limits.js';
 import type { FrontDoor } from '../front-door.js';
 import { TunnelDialer } from '../tunnel-dialer.js';
-import { HttpIngress } from './http-ingress.js';
+import { HttpCache } from './http-cache.js';
+import { HttpCompression } from './compression.js';
+import { HttpIngress, type ResponseLayers } from './http-ingress.js';
+import type { OriginFetch } from './ingress-types.js';
+import { refusal } from '../../policy/decision.js';
 import { identifyByHash, IngressAccess } from './ingress-access.js';
 import { OriginClient } from './origin-client.js';
 
@@ -31,7 +35,7 @@ export interface IngressDeps {
 const statusClass = (status: number): string => `${Math.floor(status / 100)}xx`;
 
 /** Builds the HTTP ingress and puts it in front of the relay's routes. Returns what closes it. */
-export function buildIngress(door: FrontDoor, deps: IngressDeps): { close(): void } {
+export function buildIngress(door: FrontDoor, deps: IngressDeps): { purge(tunnel: string): number; close(): void } {
   const dialer = new TunnelDialer(deps.router);
   const origin = new OriginClient(dialer);
   const access = new IngressAccess({
@@ -42,6 +46,16 @@ export function buildIngress(door: FrontDoor, deps: IngressDeps): { close(): voi
       failed: (address) => deps.limits!.signInFailed(address),
     },
   });
+  const cache = new HttpCache({ maxBytes: deps.cacheBytes });
+  const compression = new HttpCompression();
+  const cacheBytes = deps.metrics.gauge({ name: 'tether_http_cache_bytes', help: "Bytes of response bodies in this node's HTTP cache." });
+  const layers: ResponseLayers = async (tunnel, settings, request, origin) => {
+    const quota = settings.cacheBytes ?? 0;
+    const viaCache: OriginFetch = quota > 0 ? (r) => cache.serve(tunnel, quota, r, origin) : origin;
+    const response = settings.compress ? await compression.serve(request, viaCache) : await viaCache(request);
+    if (quota > 0) cacheBytes.set(cache.stats().bytes);
+    return response;
+  };
   const requests = deps.metrics.counter({ name: 'tether_http_requests_total', help: 'Requests answered by the HTTP ingress, by status class and result (forwarded, hit, error, sign-in, upgrade).', labelNames: ['status', 'result'] });
   const ingress = new HttpIngress({
     domain: deps.domain,
@@ -50,6 +64,11 @@ export function buildIngress(door: FrontDoor, deps: IngressDeps): { close(): voi
     access,
     dialer,
     origin,
+    layers,
+    authorize: async (identity, tunnel) => {
+      const decision = await deps.policy.authorize(identity, 'tunnel.connect', { kind: 'tunnel', name: tunnel });
+      return decision.allow ? undefined : refusal(decision);
+    },
     log: deps.log,
     secure: deps.secure,
     observe: (_tunnel, status, result) => requests.inc({ status: statusClass(status), result }),
@@ -69,6 +88,7 @@ export function buildIngress(door: FrontDoor, deps: IngressDeps): { close(): voi
     },
   });
   return {
+    purge: (tunnel) => cache.purge(tunnel),
     close: () => {
       origin.close();
       dialer.close();

@@ -218,3 +218,41 @@ test('an h2c origin: requests multiplexed on one tunnel stream, trailers passed 
   for (const a of answers) assert.equal(a.trailers?.['x-checksum'], 'ok');
   assert.equal(relay.router.stats().streams, 1, 'one tunnel stream carries them all');
 });
+
+test('a tunnel that opts in is cached and compressed; a cached answer still needs the right to connect; a purge empties it', HANG_GUARD, async (t) => {
+  const { relay, port } = await ingressRelay(t);
+  const alice = await createUser(relay, 'alice');
+  const mallory = await createUser(relay, 'mallory');
+  let hits = 0;
+  const origin = http.createServer((req, res) => {
+    hits++;
+    res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'max-age=60', etag: '"v1"' });
+    res.end(`<p>${'cacheable '.repeat(300)}</p>`);
+  });
+  origin.listen(0, '127.0.0.1');
+  await once(origin, 'listening');
+  t.after(() => {
+    origin.closeAllConnections();
+    origin.close();
+  });
+  const host = await startMuxHost(relay.wsUrl, alice, 'docs', (origin.address() as net.AddressInfo).port, { http: 'http1', cacheBytes: 1024 * 1024, compress: true });
+  t.after(() => host.close());
+  const at = `docs.localhost:${port}`;
+  const asAlice = { authorization: `Bearer ${alice}`, 'accept-encoding': 'gzip' };
+  const first = await get(port, at, '/page', asAlice);
+  assert.equal(first.status, 200);
+  assert.equal(first.headers['content-encoding'], 'gzip');
+  assert.match(String(first.headers['cache-status']), /tether; fwd=uri-miss; stored/);
+  const second = await get(port, at, '/page', asAlice);
+  assert.match(String(second.headers['cache-status']), /tether; hit/);
+  assert.equal(hits, 1, 'the second answer came from the cache');
+  const stranger = await get(port, at, '/page', { authorization: `Bearer ${mallory}` });
+  assert.equal(stranger.status, 404, 'a user without the connect role gets nothing, cached or not');
+
+  const purge = await relay.app.inject({ method: 'DELETE', url: '/v1/tunnels/docs/cache', headers: { authorization: `Bearer ${alice}` } });
+  assert.deepEqual(purge.json(), { tunnel: 'docs', purged: 1 });
+  const refused = await relay.app.inject({ method: 'DELETE', url: '/v1/tunnels/docs/cache', headers: { authorization: `Bearer ${mallory}` } });
+  assert.equal(refused.statusCode, 404);
+  await get(port, at, '/page', asAlice);
+  assert.equal(hits, 2, 'purged: the origin is asked again');
+});

@@ -29,6 +29,11 @@ export interface HttpIngressOptions {
   dialer: TunnelDialer;
   origin: OriginClient;
   layers?: ResponseLayers;
+  /**
+   * May this user connect to the tunnel (the policy's decision, audited)? Asked for each request
+   * of a user, since a cached answer opens no stream for the router to decide on.
+   */
+  authorize?: (identity: Identity, tunnel: string) => Promise<TetherError | undefined>;
   log: FastifyBaseLogger;
   /** The relay listens with TLS (cookies are Secure, X-Forwarded-Proto is https). */
   secure: boolean;
@@ -74,6 +79,10 @@ export class HttpIngress {
       if (path.startsWith(RELAY_PREFIX)) return await this.relayPage(req, res, tunnel, settings, path);
       const decided = await this.options.access.decide(tunnel, settings, req.headers, req.socket.remoteAddress);
       if (!decided.allowed) return this.refuseAccess(req, res, tunnel, decided.error, html);
+      if (!decided.identity.visitor) {
+        const refused = await this.options.authorize?.(decided.identity, tunnel);
+        if (refused) throw refused;
+      }
       await this.forward(req, res, tunnel, settings, decided.identity, decided.usedAuthorization);
     } catch (err) {
       this.fail(res, tunnel, err, html);
