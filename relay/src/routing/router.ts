@@ -885,7 +885,7 @@ export class Router {
         const durationMs = Math.round(this.deps.clock.monotonic() - route.startedAt);
         const protocol = this.protocols.closed(route);
         this.deps.auditor.record(AuditEventCode.STREAM_CLOSED, opener, 'tunnel.connect', `tunnel:${route.tunnel}`, { reason: how, detail: { up: route.up, down: route.down, durationMs, ...protocol } });
-        this.deps.usage?.streamClosed(route, durationMs);
+        this.deps.usage?.streamClosed(route, durationMs, protocol?.protocol);
       }
     }
   }
