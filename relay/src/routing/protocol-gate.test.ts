@@ -32,8 +32,8 @@ interface Gate {
   connector: FakeTransport;
   audit: MemoryAuditSink;
   metrics: MemoryMetrics;
-  /** Opens connector stream `id` to `web` and accepts it; returns the host's id. */
-  open(id: number): Promise<number>;
+  /** Opens connector stream `id` to `web` and accepts it with `hostWindow` of credit; returns the host's id. */
+  open(id: number, hostWindow?: number): Promise<number>;
   /** Payload bytes the host received on stream `hostId`, in order. */
   delivered(hostId: number): Buffer;
   events(code: string): AuditEvent[];
@@ -55,11 +55,11 @@ async function gate(t: TestContext, allow?: AllowableProtocol[]): Promise<Gate> 
     connector,
     audit,
     metrics,
-    async open(id) {
+    async open(id, hostWindow = 65_536) {
       connector.receive(encodeOpen(id, 65_536, 'web'));
       await settle();
       const open = framesOf(host, FrameType.OPEN).at(-1)!;
-      host.receive(encodeOpenOk(open.streamId, 65_536));
+      host.receive(encodeOpenOk(open.streamId, hostWindow));
       return open.streamId;
     },
     delivered: (hostId) => Buffer.concat(framesOf(host, FrameType.DATA).filter((f) => f.streamId === hostId).map((f) => f.payload)),
@@ -158,4 +158,22 @@ test('a held start never exceeds the bound: undecided bytes at the bound are unk
   const sent = [Buffer.from('GET /'), Buffer.alloc(9000, 0x61), Buffer.alloc(9000, 0x62)];
   for (const chunk of sent) h.connector.receive(encodeData(1, chunk));
   assert.deepEqual(h.delivered(other), Buffer.concat(sent));
+});
+
+test('a held start that uses up the credit the host gave is decided on what came (the host renews credit only for bytes it sees)', async (t) => {
+  const g = await gate(t, ['unknown']);
+  const hostId = await g.open(1, 20);
+  const start = Buffer.from('GET /aaaaaaaaaaaaaaa');
+  assert.equal(start.length, 20);
+  g.connector.receive(encodeData(1, start.subarray(0, 12)));
+  assert.equal(g.delivered(hostId).length, 0, 'held while credit is left');
+  g.connector.receive(encodeData(1, start.subarray(12)));
+  assert.deepEqual(g.delivered(hostId), start);
+
+  const h = await gate(t, ['http']);
+  const other = await h.open(1, 20);
+  h.connector.receive(encodeData(1, start));
+  await settle();
+  assert.equal(framesOf(h.connector, FrameType.RESET)[0]?.code, WireCode.PROTOCOL_NOT_ALLOWED);
+  assert.equal(h.delivered(other).length, 0);
 });

@@ -68,14 +68,18 @@ export class ProtocolGate {
     route.sniff = new StreamSniff(allow, this.bound);
   }
 
-  /** A DATA frame from the opener of `route` while its protocol is undecided. */
-  data(route: Route, payload: Buffer, fin: boolean): GateVerdict {
+  /**
+   * A DATA frame from the opener of `route` while its protocol is undecided. With `fin`, or
+   * `stalled` while held (the opener used up its credit, which the host renews only for bytes it
+   * has seen), what came is all there is to decide on.
+   */
+  data(route: Route, payload: Buffer, fin: boolean, stalled = false): GateVerdict {
     const sniff = route.sniff!;
     const heldBefore = sniff.sniffer.seen;
     // An opener that ends without a byte said nothing to refuse (a server-first protocol).
     if (payload.length === 0 && heldBefore === 0) return { kind: 'pass' };
     let result = sniff.sniffer.push(payload);
-    if (!result && fin) result = sniff.sniffer.finish();
+    if (!result && (fin || (stalled && sniff.allow))) result = sniff.sniffer.finish();
     if (!result) {
       // Observed only, the bytes go on; held, the sniffer keeps them (all of them: undecided
       // means under its bound).

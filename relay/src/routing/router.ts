@@ -551,7 +551,9 @@ export class Router {
    */
   private gateData(here: RouteEnd, payload: Buffer, fin: boolean): boolean {
     const route = here.route;
-    const verdict = this.protocols.data(route, payload, fin);
+    // Out of credit with none on its way: the host renews it only for bytes it has seen.
+    const stalled = here.credit === 0 && here.withheld === 0 && !here.shaped;
+    const verdict = this.protocols.data(route, payload, fin, stalled);
     switch (verdict.kind) {
       case 'pass': return true;
       case 'hold': return false;
