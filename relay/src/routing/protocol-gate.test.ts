@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { encodeData, encodeOpen, encodeOpenOk, FrameType, WireCode, type AllowableProtocol, type Frame } from '@tether/shared';
+import { DEFAULT_HELD_BYTES_PER_LINK } from './protocol-gate.js';
 import { AuditEventCode } from '../audit/event-codes.js';
 import { MemoryAuditSink } from '../audit/memory-sink.js';
 import { MemoryMetrics } from '../metrics/memory-metrics.js';
@@ -176,4 +177,20 @@ test('a held start that uses up the credit the host gave is decided on what came
   await settle();
   assert.equal(framesOf(h.connector, FrameType.RESET)[0]?.code, WireCode.PROTOCOL_NOT_ALLOWED);
   assert.equal(h.delivered(other).length, 0);
+});
+
+test('what is held for one connector link is bounded: past the budget a start is decided on what came', async (t) => {
+  const g = await gate(t, ['http']);
+  // Starts that could still be a request line, each under the classifier's bound.
+  const start = Buffer.concat([Buffer.from('GET /'), Buffer.alloc(15_000, 0x61)]);
+  const fit = Math.floor(DEFAULT_HELD_BYTES_PER_LINK / start.length);
+  const ids = Array.from({ length: fit + 5 }, (_, i) => 2 * i + 1);
+  for (const id of ids) await g.open(id);
+  for (const id of ids) g.connector.receive(encodeData(id, start));
+  await settle();
+  assert.deepEqual(framesOf(g.connector, FrameType.RESET).map((f) => [f.streamId, f.code]), ids.slice(fit).map((id) => [id, WireCode.PROTOCOL_NOT_ALLOWED]));
+  assert.equal(framesOf(g.host, FrameType.DATA).length, 0);
+  // The held ones still complete their request lines and go through.
+  g.connector.receive(encodeData(1, Buffer.from(' HTTP/1.1\r\n\r\n')));
+  assert.equal(framesOf(g.host, FrameType.DATA).map((f) => f.payload.length).reduce((a, b) => a + b, 0), start.length + 13);
 });

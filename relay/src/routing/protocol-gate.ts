@@ -9,7 +9,15 @@ import {
   type SniffResult,
 } from '@tether/shared';
 import type { Counter, Labels, Metrics } from '../ports/metrics.js';
+import type { Link } from './link.js';
 import type { Route } from './route.js';
+
+/**
+ * Bytes the gate may hold for the undecided streams of one opener link (all its streams
+ * together). Held bytes sit outside the link's send buffers, so they get a budget of their own:
+ * past it a stream is decided on what it sent so far.
+ */
+export const DEFAULT_HELD_BYTES_PER_LINK = 1024 * 1024;
 
 /** One stream's classification, kept with its route on the node of its connector. */
 export class StreamSniff {
@@ -18,6 +26,8 @@ export class StreamSniff {
   readonly allow: readonly AllowableProtocol[] | undefined;
   /** Counted in the by-protocol metric. */
   counted = false;
+  /** Bytes held for it, counted against its opener link's budget. */
+  held = 0;
 
   constructor(allow: readonly AllowableProtocol[] | undefined, bound: number) {
     this.allow = allow && allow.length > 0 ? allow : undefined;
@@ -56,9 +66,13 @@ export class ProtocolGate {
   /** Label objects made once: counting costs no allocation. */
   private readonly labels = new Map<SniffedProtocol, Labels>();
   private readonly bound: number;
+  private readonly heldBudget: number;
+  /** Bytes held per opener link. */
+  private readonly heldPerLink = new Map<Link, number>();
 
-  constructor(metrics: Metrics, bound = DEFAULT_SNIFF_BOUND) {
+  constructor(metrics: Metrics, bound = DEFAULT_SNIFF_BOUND, heldBytesPerLink = DEFAULT_HELD_BYTES_PER_LINK) {
     this.bound = bound;
+    this.heldBudget = heldBytesPerLink;
     this.byProtocol = metrics.counter({ name: 'tether_streams_by_protocol_total', help: 'Streams classified by what their first bytes speak (at the node of the connector)', labelNames: ['protocol'] });
     for (const protocol of SNIFFED_PROTOCOLS) this.labels.set(protocol, { protocol });
   }
@@ -79,12 +93,17 @@ export class ProtocolGate {
     // An opener that ends without a byte said nothing to refuse (a server-first protocol).
     if (payload.length === 0 && heldBefore === 0) return { kind: 'pass' };
     let result = sniff.sniffer.push(payload);
-    if (!result && (fin || (stalled && sniff.allow))) result = sniff.sniffer.finish();
+    const link = route.opener.link;
+    const overBudget = sniff.allow !== undefined && (this.heldPerLink.get(link) ?? 0) + payload.length > this.heldBudget;
+    if (!result && (fin || (sniff.allow && (stalled || overBudget)))) result = sniff.sniffer.finish();
     if (!result) {
-      // Observed only, the bytes go on; held, the sniffer keeps them (all of them: undecided
-      // means under its bound).
-      return sniff.allow ? { kind: 'hold' } : { kind: 'pass' };
+      if (!sniff.allow) return { kind: 'pass' };
+      // Held: the sniffer keeps the bytes (all of them: undecided means under its bound).
+      sniff.held += payload.length;
+      this.heldPerLink.set(link, (this.heldPerLink.get(link) ?? 0) + payload.length);
+      return { kind: 'hold' };
     }
+    this.unhold(route);
     this.count(sniff);
     if (!sniff.allow) return { kind: 'pass' };
     if (!protocolAllowed(sniff.allow, result.protocol)) {
@@ -102,9 +121,26 @@ export class ProtocolGate {
   closed(route: Route): ProtocolDetail | undefined {
     const sniff = route.sniff;
     if (!sniff) return undefined;
+    this.unhold(route);
     const result = sniff.sniffer.finish();
     this.count(sniff);
     return protocolDetail(result);
+  }
+
+  /** Bytes held for `route`'s undecided start are no longer held. */
+  private unhold(route: Route): void {
+    const sniff = route.sniff!;
+    if (sniff.held === 0) return;
+    const link = route.opener.link;
+    const left = (this.heldPerLink.get(link) ?? 0) - sniff.held;
+    sniff.held = 0;
+    if (left > 0) this.heldPerLink.set(link, left);
+    else this.heldPerLink.delete(link);
+  }
+
+  /** Bytes held now for the undecided streams of `link`. */
+  heldFor(link: Link): number {
+    return this.heldPerLink.get(link) ?? 0;
   }
 
   private count(sniff: StreamSniff): void {
