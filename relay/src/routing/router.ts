@@ -545,9 +545,10 @@ export class Router {
 
   /**
    * DATA from the opener of a stream whose protocol is not known yet (docs/protocols.md): the
-   * gate observes it, holds it (an allow-list: already counted against the opener's credit, so
-   * the hold is bounded by the classifier's bound), lets what it held go first, or refuses the
-   * stream before a byte reaches the host. True when the frame is to be forwarded now.
+   * gate observes it, holds it (an allow-list: already counted against the opener's credit; at
+   * most the classifier's bound per stream and the gate's budget per link), lets what it held go
+   * first, or refuses the stream before a byte reaches the host. True when the frame is to be
+   * forwarded now.
    */
   private gateData(here: RouteEnd, payload: Buffer, fin: boolean): boolean {
     const route = here.route;
