@@ -18,4 +18,5 @@ export * from './trace-parent.js';
 export * from './resumable-stream.js';
 export * from './debug-log.js';
 export * from './tunnel-settings.js';
+export * from './protocol-sniff.js';
 export * from './byte-size.js';

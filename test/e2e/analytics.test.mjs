@@ -108,7 +108,8 @@ describe('tether analytics: usage of a real tunnel, per user visibility, forecas
     const text = await as('alice', ['analytics', '--step', 'minute']);
     assert.equal(text.code, 0, text.stderr);
     const cells = text.stdout.trim().split('\n').at(-1).split('\t');
-    assert.equal(cells.length, 9);
+    assert.equal(cells.length, 10);
+    assert.match(cells[9], /^(-|[a-z0-9]+:\d+(,[a-z0-9]+:\d+)*)$/, 'PROTOCOLS: ended streams by protocol');
     assert.equal(cells[1], 'a-echo');
   });
 

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ForecastAnswer } from '../core/analytics-api.js';
-import { analyticsTable, failedText, forecastText } from './analytics-format.js';
+import { analyticsTable, failedText, forecastText, protocolsText } from './analytics-format.js';
 
-test('analyticsTable: one tab-separated row per bucket and key, sessions averaged, failed opens by code', () => {
-  const table = analyticsTable([{ time: '2026-12-01T10:00:00.000Z', key: 'web\tx', bytesUp: 10, bytesDown: 2000, opened: 3, closed: 2, durationMs: 5000, peak: 2, failed: { '7': 1, '3': 2 } }], 'tunnel');
-  assert.deepEqual(table.header, ['TIME', 'TUNNEL', 'BYTES_UP', 'BYTES_DOWN', 'STREAMS', 'SESSIONS', 'AVG_SESSION_S', 'PEAK', 'FAILED']);
-  assert.deepEqual(table.rows, [['2026-12-01T10:00:00.000Z', 'web x', '10', '2000', '3', '2', '2.5', '2', '3:2,7:1']]);
+test('analyticsTable: one tab-separated row per bucket and key, sessions averaged, failed opens by code, ended streams by protocol', () => {
+  const table = analyticsTable([{ time: '2026-12-01T10:00:00.000Z', key: 'web\tx', bytesUp: 10, bytesDown: 2000, opened: 3, closed: 2, durationMs: 5000, peak: 2, failed: { '7': 1, '3': 2 }, protocols: { tls: 1, ssh: 3 } }], 'tunnel');
+  assert.deepEqual(table.header, ['TIME', 'TUNNEL', 'BYTES_UP', 'BYTES_DOWN', 'STREAMS', 'SESSIONS', 'AVG_SESSION_S', 'PEAK', 'FAILED', 'PROTOCOLS']);
+  assert.deepEqual(table.rows, [['2026-12-01T10:00:00.000Z', 'web x', '10', '2000', '3', '2', '2.5', '2', '3:2,7:1', 'ssh:3,tls:1']]);
   assert.equal(failedText({}), '-');
+  assert.equal(protocolsText(undefined), '-', 'a relay that does not count protocols');
 });
 
 const base: ForecastAnswer = { metric: 'streams', scope: 'node', node: 'n1', step: 'hour', horizonHours: 48, history: { points: 0, from: null, to: null }, forecast: null, backtest: null, capacity: { capacity: 100, point: null, upper: null }, notes: ['history is short: 0 whole hours of usage so far; a forecast needs at least 4'] };

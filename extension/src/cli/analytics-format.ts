@@ -9,10 +9,16 @@ export function failedText(failed: Record<string, number>): string {
   return codes.length === 0 ? '-' : codes.map(([code, n]) => `${code}:${n}`).join(',');
 }
 
-/** `tether analytics`: TIME, KEY, BYTES_UP, BYTES_DOWN, STREAMS, SESSIONS, AVG_SESSION_S, PEAK, FAILED (code:count). */
+/** `ssh:3,tls:1` for ended streams by protocol (most first), `-` when none. */
+export function protocolsText(protocols: Record<string, number> | undefined): string {
+  const counts = Object.entries(protocols ?? {}).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1));
+  return counts.length === 0 ? '-' : counts.map(([name, n]) => `${name}:${n}`).join(',');
+}
+
+/** `tether analytics`: TIME, KEY, BYTES_UP, BYTES_DOWN, STREAMS, SESSIONS, AVG_SESSION_S, PEAK, FAILED (code:count), PROTOCOLS (name:count). */
 export function analyticsTable(rows: readonly AnalyticsRow[], by: string): Table {
   return {
-    header: ['TIME', by.toUpperCase(), 'BYTES_UP', 'BYTES_DOWN', 'STREAMS', 'SESSIONS', 'AVG_SESSION_S', 'PEAK', 'FAILED'],
+    header: ['TIME', by.toUpperCase(), 'BYTES_UP', 'BYTES_DOWN', 'STREAMS', 'SESSIONS', 'AVG_SESSION_S', 'PEAK', 'FAILED', 'PROTOCOLS'],
     rows: rows.map((r) => [
       r.time,
       cell(r.key),
@@ -23,6 +29,7 @@ export function analyticsTable(rows: readonly AnalyticsRow[], by: string): Table
       r.closed === 0 ? '-' : (r.durationMs / r.closed / 1000).toFixed(1),
       String(r.peak),
       failedText(r.failed),
+      cell(protocolsText(r.protocols)),
     ]),
   };
 }

@@ -10,7 +10,7 @@ const TIME = 'ISO 8601, e.g. 2026-12-01 or 2026-12-01T09:30:00Z; no zone: local 
 /** `tether analytics` and `tether analytics forecast`. */
 export function addAnalyticsCommands(program: Command, ctx: RunContext): void {
   const analytics = addClientOptions(program.command('analytics').summary('on its own: usage per tunnel, user or node; forecast: when capacity is reached')
-    .description('Usage rolled up per minute, hour or day: one row per bucket and tunnel, user or node, oldest first: TIME, KEY, BYTES_UP, BYTES_DOWN, STREAMS, SESSIONS, AVG_SESSION_S, PEAK, FAILED (wire code:count) (tab-separated; a header only on a terminal). A user sees the tunnels they own; the admin token sees all.')
+    .description('Usage rolled up per minute, hour or day: one row per bucket and tunnel, user or node, oldest first: TIME, KEY, BYTES_UP, BYTES_DOWN, STREAMS, SESSIONS, AVG_SESSION_S, PEAK, FAILED (wire code:count), PROTOCOLS (ended streams by protocol:count) (tab-separated; a header only on a terminal). A user sees the tunnels they own; the admin token sees all.')
     .enablePositionalOptions()
     .addOption(new FlagOption('--by <what>', 'one row per tunnel, user or node', { choices: ['tunnel', 'user', 'node'], default: 'tunnel' }))
     .addOption(new FlagOption('--step <step>', 'bucket size', { choices: ['minute', 'hour', 'day'], default: 'hour' }))

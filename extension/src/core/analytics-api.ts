@@ -15,6 +15,8 @@ export interface AnalyticsRow {
   durationMs: number;
   peak: number;
   failed: Record<string, number>;
+  /** Streams that ended, by protocol (docs/protocols.md); absent from relays that do not count them. */
+  protocols?: Record<string, number>;
 }
 
 export interface AnalyticsAnswer {

@@ -1,4 +1,4 @@
-import { emptyCounters, STEP_MS, type UsageCounters, type UsageRow, type UsageStep } from '../ports/usage-store.js';
+import { addCounts, emptyCounters, STEP_MS, type UsageCounters, type UsageRow, type UsageStep } from '../ports/usage-store.js';
 
 export type UsageGroup = 'tunnel' | 'user' | 'node';
 
@@ -31,7 +31,8 @@ export function aggregate(rows: readonly UsageRow[], by: UsageGroup): AnalyticsR
     into.closed += r.closed;
     into.durationMs += r.durationMs;
     into.peak += r.peak;
-    for (const [code, n] of Object.entries(r.failed)) into.failed[code] = (into.failed[code] ?? 0) + n;
+    addCounts(into.failed, r.failed);
+    addCounts(into.protocols, r.protocols);
   }
   return [...out.values()].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }

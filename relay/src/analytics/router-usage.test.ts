@@ -3,16 +3,17 @@ import { test } from 'node:test';
 import { encodeData, encodeOpen, encodeOpenErr, encodeReset, FrameType, WireCode } from '@tether/shared';
 import { bearer, createTestRelay, HANG_GUARD, hostAndConnector, openStream } from '../test-support/testing.js';
 
-interface Row { key: string; bytesUp: number; bytesDown: number; opened: number; closed: number; peak: number; failed: Record<string, number> }
+interface Row { key: string; bytesUp: number; bytesDown: number; opened: number; closed: number; peak: number; failed: Record<string, number>; protocols: Record<string, number> }
 
-test('the router tells usage analytics of accepted, ended and refused streams: bytes each way, peak, sessions, failed opens by wire code', HANG_GUARD, async (t) => {
+test('the router tells usage analytics of accepted, ended and refused streams: bytes each way, peak, sessions by protocol, failed opens by wire code', HANG_GUARD, async (t) => {
   // A long flush interval: what the API shows was flushed by the request itself.
   const relay = await createTestRelay(t, {}, ':memory:', { analytics: { flushMs: 3_600_000 } });
   await relay.listen();
   const pair = await hostAndConnector(relay);
   const a = await openStream(pair, 1);
   const b = await openStream(pair, 3);
-  pair.connector.send(encodeData(1, Buffer.alloc(1000, 1)));
+  // Stream 1 speaks SSH (1000 bytes in all); stream 3's opener says nothing.
+  pair.connector.send(encodeData(1, Buffer.concat([Buffer.from('SSH-2.0-OpenSSH_9.2p1\r\n'), Buffer.alloc(977, 1)])));
   await pair.host.nextOf(FrameType.DATA);
   pair.host.send(encodeData(b, Buffer.alloc(300, 2)));
   await pair.connector.nextOf(FrameType.DATA);
@@ -41,5 +42,6 @@ test('the router tells usage analytics of accepted, ended and refused streams: b
   const rows = await usage();
   row = rows.find((r) => r.key === 'web')!;
   assert.deepEqual([row.bytesUp, row.bytesDown, row.opened, row.closed, row.peak, row.failed], [1024, 300, 2, 2, 2, { [WireCode.TARGET_REFUSED]: 1 }]);
+  assert.deepEqual(row.protocols, { ssh: 1, unknown: 1 }, 'ended streams by protocol');
   assert.deepEqual(rows.find((r) => r.key === 'cold')?.failed, { [WireCode.TUNNEL_OFFLINE]: 1 });
 });

@@ -44,9 +44,10 @@ test('the recorder batches per minute and key: opens, peak, bytes of live stream
   // The next minute: a's later bytes land in it, its close counts a session; b stays open (peak 2).
   tick(60_000);
   a.up = 150;
-  recorder.streamClosed(a, 65_000);
+  recorder.streamClosed(a, 65_000, 'ssh');
   await recorder.flush();
   assert.deepEqual(batches[1].map(pick), [[60_000, 'web', 'alice', 'n1', 50, 0, 0, 1, 65_000, 1, {}]]);
+  assert.deepEqual(batches[1][0].protocols, { ssh: 1 }, 'ended streams are counted by protocol');
   assert.equal(recorder.openStreams(), 1);
   // A closed stream is not counted twice; an unknown one is ignored.
   recorder.streamClosed(a, 1);

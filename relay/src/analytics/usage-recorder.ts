@@ -21,7 +21,8 @@ export interface LiveStream {
  */
 export interface UsageHook {
   streamOpened(stream: LiveStream, user: string): void;
-  streamClosed(stream: LiveStream, durationMs: number): void;
+  /** `protocol`: what its first bytes spoke, when it was classified on this node (docs/protocols.md). */
+  streamClosed(stream: LiveStream, durationMs: number, protocol?: string): void;
   openFailed(tunnel: string, user: string, code: number): void;
 }
 
@@ -85,7 +86,7 @@ export class UsageRecorder implements UsageHook {
     d.peak = Math.max(d.peak, n);
   }
 
-  streamClosed(stream: LiveStream, durationMs: number): void {
+  streamClosed(stream: LiveStream, durationMs: number, protocol?: string): void {
     const live = this.live.get(stream);
     if (!live) return;
     this.live.delete(stream);
@@ -94,6 +95,7 @@ export class UsageRecorder implements UsageHook {
     d.bytesDown += stream.down - live.down;
     d.closed++;
     d.durationMs += Math.max(0, Math.round(durationMs));
+    if (protocol !== undefined) d.protocols[protocol] = (d.protocols[protocol] ?? 0) + 1;
     const n = (this.concurrent.get(live.key) ?? 1) - 1;
     if (n > 0) this.concurrent.set(live.key, n);
     else this.concurrent.delete(live.key);

@@ -37,6 +37,8 @@ export const AuditEventCode = {
   STREAMS_REVOKED: 'streams.revoked',
   /** An open stream ended (closed, reset, or its link gone): bytes each way and how long it lasted. */
   STREAM_CLOSED: 'stream.closed',
+  /** A stream was reset because its protocol is not on its tunnel's allow-list (`tether share --allow`). */
+  PROTOCOL_REFUSED: 'stream.protocol_refused',
   /** A limit refused a connection: links per user or per address, host registrations per minute. */
   LIMIT_REFUSED: 'limit.refused',
   /** The relay started (its version, node id and the limits it runs with). */

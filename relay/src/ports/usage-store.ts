@@ -23,6 +23,8 @@ export interface UsageCounters {
   peak: number;
   /** Opens refused, by wire code (decimal string → count). */
   failed: Record<string, number>;
+  /** Streams that ended, by what their first bytes spoke (`ssh`, `tls`, `http1`, `h2`, `unknown` → count; docs/protocols.md). */
+  protocols: Record<string, number>;
 }
 
 /** What the recorder adds for one minute of one key; the store rolls it into the minute, hour and day rows. */
@@ -73,7 +75,12 @@ export interface UsageStore {
   prune(now: number, retention: UsageRetention): Promise<void>;
 }
 
-export const emptyCounters = (): UsageCounters => ({ bytesUp: 0, bytesDown: 0, opened: 0, closed: 0, durationMs: 0, peak: 0, failed: {} });
+export const emptyCounters = (): UsageCounters => ({ bytesUp: 0, bytesDown: 0, opened: 0, closed: 0, durationMs: 0, peak: 0, failed: {}, protocols: {} });
+
+/** Adds the counts of `more` into `into`, key by key. */
+export function addCounts(into: Record<string, number>, more: Readonly<Record<string, number>>): void {
+  for (const [key, n] of Object.entries(more)) into[key] = (into[key] ?? 0) + n;
+}
 
 /** Adds `more` into `into` (peak: the larger). */
 export function mergeCounters(into: UsageCounters, more: UsageCounters): void {
@@ -83,5 +90,6 @@ export function mergeCounters(into: UsageCounters, more: UsageCounters): void {
   into.closed += more.closed;
   into.durationMs += more.durationMs;
   into.peak = Math.max(into.peak, more.peak);
-  for (const [code, n] of Object.entries(more.failed)) into.failed[code] = (into.failed[code] ?? 0) + n;
+  addCounts(into.failed, more.failed);
+  addCounts(into.protocols, more.protocols);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { pino } from 'pino';
-import { createError, encodeData, encodeOpen, encodeOpenOk, encodeWindow, ErrorCode, FrameType, WireCode, type Frame } from '@tether/shared';
+import { createError, encodeData, encodeOpen, encodeOpenOk, encodeWindow, ErrorCode, FrameType, WireCode, type Frame, type TunnelSettings } from '@tether/shared';
 import { Auditor } from '../audit/auditor.js';
 import { AuditEventCode } from '../audit/event-codes.js';
 import { MemoryAuditSink } from '../audit/memory-sink.js';
@@ -76,9 +76,9 @@ function cluster(t: TestContext, ids: string[], limits = {}) {
   return { store, registry, nodes, unreachable, node: (id: string) => nodes.get(id)! };
 }
 
-async function hostOn(node: Node, tunnel = 'web'): Promise<FakeTransport> {
+async function hostOn(node: Node, tunnel = 'web', settings?: TunnelSettings): Promise<FakeTransport> {
   const host = new FakeTransport();
-  node.router.attach(host, 'host', ALICE, tunnel);
+  node.router.attach(host, 'host', ALICE, tunnel, 'local', settings);
   await turns();
   return host;
 }
@@ -247,4 +247,26 @@ test("the holding node decides the host's right: a stream for a tunnel its host 
   const granted = c.node('a').audit.events().find((e) => e.code === AuditEventCode.ACCESS_GRANTED && e.action === 'tunnel.connect');
   assert.equal(granted?.subject?.name, 'node:b');
   assert.equal(granted?.rule, 'peer-node');
+});
+
+test("a tunnel's allow-list holds on every node: the connector's node classifies and refuses, the host's node carries what it lets through", async (t) => {
+  const c = cluster(t, ['a', 'b']);
+  await c.store.claimTunnel('web', ALICE.id);
+  const host = await hostOn(c.node('a'), 'web', { allow: ['ssh'] });
+  const connector = connectorOn(c.node('b'));
+  connector.receive(Buffer.concat([encodeOpen(1, 65_536, 'web'), encodeOpen(3, 65_536, 'web')]));
+  await turns();
+  const [ssh, tls] = framesOf(host, FrameType.OPEN);
+  host.receive(Buffer.concat([encodeOpenOk(ssh.streamId, 65_536), encodeOpenOk(tls.streamId, 65_536)]));
+  await turns();
+  const banner = Buffer.from('SSH-2.0-OpenSSH_9.2p1\r\n');
+  connector.receive(Buffer.concat([encodeData(1, banner.subarray(0, 9)), encodeData(1, banner.subarray(9)), encodeData(3, Buffer.from([0x16, 3, 1, 0, 5, 1, 0, 0, 1, 0]))]));
+  await turns();
+  assert.deepEqual(Buffer.concat(framesOf(host, FrameType.DATA).filter((f) => f.streamId === ssh.streamId).map((f) => f.payload)), banner);
+  assert.equal(framesOf(host, FrameType.DATA).filter((f) => f.streamId === tls.streamId).length, 0, 'no byte of the refused stream crossed');
+  assert.deepEqual(framesOf(connector, FrameType.RESET).map((f) => [f.streamId, f.code]), [[3, WireCode.PROTOCOL_NOT_ALLOWED]]);
+  assert.equal(c.node('b').metrics.value('tether_streams_by_protocol_total', { protocol: 'ssh' }), 1);
+  assert.equal(c.node('b').metrics.value('tether_streams_by_protocol_total', { protocol: 'tls' }), 1);
+  assert.equal(c.node('a').metrics.value('tether_streams_by_protocol_total', { protocol: 'ssh' }), 0, 'classified once, where the connector is');
+  assert.equal(c.node('b').audit.events().filter((e) => e.code === AuditEventCode.PROTOCOL_REFUSED).length, 1);
 });

@@ -1,5 +1,6 @@
 import type { OpenTrace } from '../tracing/open-tracing.js';
 import type { Link } from './link.js';
+import type { StreamSniff } from './protocol-gate.js';
 
 /** One end of a routed stream, as seen from the link it lives on. */
 export interface RouteEnd {
@@ -44,6 +45,8 @@ export interface Route {
   admitted?: boolean;
   /** Its OPEN's span until answered, when tracing is on. */
   trace?: OpenTrace;
+  /** What its opener's first bytes speak, on the node of the connector (docs/protocols.md). */
+  sniff?: StreamSniff;
 }
 
 /**

@@ -19,6 +19,7 @@ import { OrderedQueue, type Settled } from './open-queue.js';
 import type { PeerDialer } from './peer-dialer.js';
 import { createRoute, type Route, type RouteEnd } from './route.js';
 import { RouterMetrics } from './router-metrics.js';
+import { ProtocolGate, protocolDetail } from './protocol-gate.js';
 import { limitMessage } from '../limits/limit-message.js';
 import type { LimitDecision, RateLimits } from '../limits/rate-limits.js';
 import type { AdaptiveLimit } from '../limits/adaptive-limit.js';
@@ -89,6 +90,8 @@ export interface RouterDeps {
   usage?: UsageHook;
   /** A `tether.open` span per OPEN (docs/tracing.md); none: tracing is off and costs nothing. */
   tracing?: OpenTracing;
+  /** Bytes of a stream's start looked at to tell its protocol (docs/protocols.md; default 16 KiB). */
+  sniffBytes?: number;
 }
 
 interface OpenLookup {
@@ -101,6 +104,8 @@ interface OpenLookup {
   unreachable?: { nodes: string[]; why: string };
   /** A rate limit refused the open (decided after access, so strangers cannot use up a tunnel's opens). */
   limited?: LimitDecision;
+  /** The tunnel's settings, from its lease (here or on the holding node): its allow-list. */
+  settings?: TunnelSettings;
 }
 
 /**
@@ -120,6 +125,7 @@ export class Router {
   private readonly log: FastifyBaseLogger;
   private readonly metrics: RouterMetrics;
   private readonly credit: CreditLedger;
+  private readonly protocols: ProtocolGate;
   private readonly watch: LinkWatch;
   private readonly linksPerUser = new Map<number, number>();
   private readonly linksPerAddress = new Map<string, number>();
@@ -139,6 +145,7 @@ export class Router {
     this.metrics = new RouterMetrics(deps.metrics, deps.metricsTunnelLabels);
     const limit = this.limits.maxBufferedBytesPerConnection;
     this.credit = new CreditLedger();
+    this.protocols = new ProtocolGate(deps.metrics, deps.sniffBytes);
     this.watch = {
       sendCost: SEND_COST,
       now: () => this.deps.clock.monotonic(),
@@ -473,6 +480,7 @@ export class Router {
         if (here === here.route.opener) here.route.up += n;
         else here.route.down += n;
         this.metrics.data(here === here.route.opener, n, here.route.tunnel);
+        if (here.route.sniff?.undecided && here === here.route.opener && !this.gateData(here, frame.payload, frame.fin)) return;
         this.forward(link, here, message, start, end);
         if (frame.fin) {
           here.fin = true;
@@ -532,6 +540,31 @@ export class Router {
         wire.debugLog('relay', 'open err', { host: link.label, opener: here.peer.link.label, id: here.peer.id, code: frame.code, message: frame.message });
         this.removeRoute(here.route, `refused by the host (code ${frame.code})`);
         return;
+    }
+  }
+
+  /**
+   * DATA from the opener of a stream whose protocol is not known yet (docs/protocols.md): the
+   * gate observes it, holds it (an allow-list: already counted against the opener's credit; at
+   * most the classifier's bound per stream and the gate's budget per link), lets what it held go
+   * first, or refuses the stream before a byte reaches the host. True when the frame is to be
+   * forwarded now.
+   */
+  private gateData(here: RouteEnd, payload: Buffer, fin: boolean): boolean {
+    const route = here.route;
+    // Out of credit with none on its way: the host renews it only for bytes it has seen.
+    const stalled = here.credit === 0 && here.withheld === 0 && !here.shaped;
+    const verdict = this.protocols.data(route, payload, fin, stalled);
+    switch (verdict.kind) {
+      case 'pass': return true;
+      case 'hold': return false;
+      case 'release':
+        here.peer.link.send(wire.encodeData(here.peer.id, verdict.held));
+        return true;
+      case 'refuse':
+        this.deps.auditor.record(AuditEventCode.PROTOCOL_REFUSED, route.opener.link.identity, 'tunnel.connect', `tunnel:${route.tunnel}`, { reason: verdict.message, detail: { address: route.opener.link.address, ...protocolDetail(verdict.result) } });
+        this.resetRoute(route, WireCode.PROTOCOL_NOT_ALLOWED, verdict.message);
+        return false;
     }
   }
 
@@ -653,13 +686,14 @@ export class Router {
       return { decision: { ...decision, allow: false, rule: 'visitor', reason: `tunnel ${pending.tunnel} no longer admits visitors (access ${visitor.access})`, code: ErrorCode.TUNNEL_FORBIDDEN } };
     }
     const lease = leases.find((l) => l.nodeId === this.deps.nodeId);
+    const settings = (lease ?? leases[0])?.settings;
     const peers = this.peers;
-    if (lease || !peers || link.role.relayed || leases.length === 0) return { decision, lease };
+    if (lease || !peers || link.role.relayed || leases.length === 0) return { decision, lease, settings };
     const holders = [...leases].sort((a, b) => Number(peers.has(b.nodeId)) - Number(peers.has(a.nodeId)));
     let why = '';
     for (const holder of holders) {
       try {
-        return { decision, peer: await peers.linkTo(holder.nodeId) };
+        return { decision, peer: await peers.linkTo(holder.nodeId), settings: holder.settings };
       } catch (err) {
         why = (err as Error).message;
         wire.debugLog('relay', 'peer unreachable', { node: holder.nodeId, tunnel: pending.tunnel, why });
@@ -703,7 +737,7 @@ export class Router {
     }
   }
 
-  private openRoute(link: Link, pending: PendingOpen, { decision, lease, peer, unreachable, limited }: OpenLookup): void {
+  private openRoute(link: Link, pending: PendingOpen, { decision, lease, peer, unreachable, limited, settings }: OpenLookup): void {
     const { id, tunnel } = pending;
     if (this.draining || link.goingAway) return this.refuse(link, id, WireCode.GOING_AWAY, 'relay is shutting down');
     if (limited) {
@@ -749,6 +783,8 @@ export class Router {
     const route = createRoute(tunnel, link, id, host, hostId, this.deps.clock.monotonic());
     route.openArrivedAt = pending.arrivedAt;
     route.trace = pending.trace;
+    // Classified where the connector is: a stream carried in from another node was classified there.
+    if (!link.role.relayed) this.protocols.watch(route, settings?.allow);
     if (adaptive) route.admitted = true;
     const window = this.credit.grant(route.acceptor, Math.min(pending.window, this.limits.maxBufferedBytesPerStream), FIRST_WINDOW_FLOOR);
     route.openTimer = setTimeout(() => {
@@ -855,8 +891,9 @@ export class Router {
       const opener = route.opener.link.identity;
       if (route.opener.open && !opener.peer) {
         const durationMs = Math.round(this.deps.clock.monotonic() - route.startedAt);
-        this.deps.auditor.record(AuditEventCode.STREAM_CLOSED, opener, 'tunnel.connect', `tunnel:${route.tunnel}`, { reason: how, detail: { up: route.up, down: route.down, durationMs } });
-        this.deps.usage?.streamClosed(route, durationMs);
+        const protocol = this.protocols.closed(route);
+        this.deps.auditor.record(AuditEventCode.STREAM_CLOSED, opener, 'tunnel.connect', `tunnel:${route.tunnel}`, { reason: how, detail: { up: route.up, down: route.down, durationMs, ...protocol } });
+        this.deps.usage?.streamClosed(route, durationMs, protocol?.protocol);
       }
     }
   }

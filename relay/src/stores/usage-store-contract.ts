@@ -14,24 +14,26 @@ const delta = (minute: number, tunnel: string, user: string, node: string, more:
  */
 export function usageStoreContract(name: string, withStore: (title: string, body: (store: Store) => Promise<void>) => void, twin: StoreTwin): void {
   describe(`Usage store contract: ${name}`, () => {
-    withStore('deltas roll up into minute, hour and day rows: counters add, peak keeps the maximum, failed opens merge per code', async (store) => {
+    withStore('deltas roll up into minute, hour and day rows: counters add, peak keeps the maximum, failed opens merge per code, streams per protocol', async (store) => {
       await store.usage.add([
-        delta(T0, 'web', 'alice', 'n1', { bytesUp: 100, bytesDown: 1000, opened: 2, closed: 1, durationMs: 500, peak: 2, failed: { '3': 1 } }),
-        delta(T0 + 60_000, 'web', 'alice', 'n1', { bytesUp: 5, opened: 1, peak: 1, failed: { '3': 2, '7': 1 } }),
+        delta(T0, 'web', 'alice', 'n1', { bytesUp: 100, bytesDown: 1000, opened: 2, closed: 1, durationMs: 500, peak: 2, failed: { '3': 1 }, protocols: { ssh: 1 } }),
+        delta(T0 + 60_000, 'web', 'alice', 'n1', { bytesUp: 5, opened: 1, peak: 1, failed: { '3': 2, '7': 1 }, protocols: { ssh: 2, tls: 1 } }),
         delta(T0 + 60_000, 'db', 'bob', 'n1', { bytesDown: 7, peak: 4 }),
       ], DEFAULT_USAGE_RETENTION);
-      await store.usage.add([delta(T0, 'web', 'alice', 'n1', { bytesUp: 1, peak: 1 })], DEFAULT_USAGE_RETENTION);
+      await store.usage.add([delta(T0, 'web', 'alice', 'n1', { bytesUp: 1, peak: 1, protocols: { unknown: 1 } })], DEFAULT_USAGE_RETENTION);
       const minutes = await store.usage.query({ step: 'minute', from: T0, to: T0 + 120_000 });
       assert.deepEqual(minutes.map((r) => [r.bucket - T0, r.tunnel, r.user, r.node, r.bytesUp, r.bytesDown, r.opened, r.closed, r.durationMs, r.peak, r.failed]), [
         [0, 'web', 'alice', 'n1', 101, 1000, 2, 1, 500, 2, { '3': 1 }],
         [60_000, 'db', 'bob', 'n1', 0, 7, 0, 0, 0, 4, {}],
         [60_000, 'web', 'alice', 'n1', 5, 0, 1, 0, 0, 1, { '3': 2, '7': 1 }],
       ]);
+      assert.deepEqual(minutes.map((r) => r.protocols), [{ ssh: 1, unknown: 1 }, {}, { ssh: 2, tls: 1 }]);
       const hours = await store.usage.query({ step: 'hour', from: T0, to: T0 + 3_600_000 });
       assert.deepEqual(hours.map((r) => [r.step, r.bucket, r.tunnel, r.bytesUp, r.bytesDown, r.opened, r.peak, r.failed]), [
         ['hour', T0, 'db', 0, 7, 0, 4, {}],
         ['hour', T0, 'web', 106, 1000, 3, 2, { '3': 3, '7': 1 }],
       ]);
+      assert.deepEqual(hours.map((r) => r.protocols), [{}, { ssh: 3, tls: 1, unknown: 1 }]);
       const days = await store.usage.query({ step: 'day', from: Date.parse('2026-12-01T00:00:00Z'), to: Date.parse('2026-12-02T00:00:00Z'), tunnels: ['web'] });
       assert.deepEqual(days.map((r) => [r.tunnel, r.bytesUp, r.opened]), [['web', 106, 3]]);
       assert.deepEqual(await store.usage.query({ step: 'minute', from: T0 + 120_000, to: T0 + 180_000 }), []);

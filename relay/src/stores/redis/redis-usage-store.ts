@@ -25,7 +25,7 @@ return 1
 /** Most buckets one query reads (a range this long at this step asks for a coarser step). */
 export const MAX_QUERY_BUCKETS = 5000;
 
-const FIELDS: [keyof Omit<UsageDelta, 'failed' | 'minute' | 'tunnel' | 'user' | 'node'>, string][] = [
+const FIELDS: [keyof Omit<UsageDelta, 'failed' | 'protocols' | 'minute' | 'tunnel' | 'user' | 'node'>, string][] = [
   ['bytesUp', 'up'],
   ['bytesDown', 'down'],
   ['opened', 'opened'],
@@ -41,7 +41,7 @@ interface UsageScripts {
  * Usage roll-ups in Redis (standalone or Cluster): one hash per (step, bucket), key
  * `PREFIX:{usage:STEP:BUCKET}`: its own hash tag, so the buckets spread over the cluster's slots
  * and each write touches one. A field is `["tunnel","user","node"]|metric` (metrics `up`, `down`,
- * `opened`, `closed`, `ms`, `peak`, `failed:CODE`); counters are HINCRBY, the peak a Lua max.
+ * `opened`, `closed`, `ms`, `peak`, `failed:CODE`, `proto:PROTOCOL`); counters are HINCRBY, the peak a Lua max.
  * Retention is the key's expiry (bucket end + the step's retention), refreshed at every write.
  */
 export class RedisUsageStore implements UsageStore {
@@ -73,6 +73,7 @@ export class RedisUsageStore implements UsageStore {
           for (const [name, field] of FIELDS) if (d[name] !== 0) args.push(`${group}|${field}`, d[name], '+');
           if (d.peak > 0) args.push(`${group}|peak`, d.peak, '^');
           for (const [code, n] of Object.entries(d.failed)) args.push(`${group}|failed:${code}`, n, '+');
+          for (const [protocol, n] of Object.entries(d.protocols)) args.push(`${group}|proto:${protocol}`, n, '+');
         }
       }
       await Promise.all([...byKey].map(([key, args]) => this.scripts.tetherUsageAdd(key, expiry.get(key)!, ...args)));
@@ -118,6 +119,7 @@ function toRows(step: UsageStep, bucket: number, hash: Record<string, string>, o
     }
     const n = Number(value);
     if (metric.startsWith('failed:')) row.failed[metric.slice('failed:'.length)] = n;
+    else if (metric.startsWith('proto:')) row.protocols[metric.slice('proto:'.length)] = n;
     else if (metric === 'peak') row.peak = n;
     else {
       const name = FIELDS.find(([, f]) => f === metric)?.[0];

@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Store } from '../../ports/store.js';
 import { DEFAULT_TUNNEL_SETTINGS } from '../../ports/team-store.js';
+import { emptyCounters } from '../../ports/usage-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import { storeContract } from '../store-contract.js';
 
@@ -50,4 +51,22 @@ test('a tether.db made before teams opens: its users and tunnels stay, the team 
   const again = new SqliteStore(file);
   t.after(() => again.close());
   assert.equal((await again.getGrant('web', 2))?.role, 'view');
+});
+
+test('usage roll-ups made before streams were counted by protocol open with empty counts and take new ones', async (t) => {
+  const file = join(dir, 'old-usage.db');
+  const old = new Database(file);
+  old.exec(`
+    CREATE TABLE usage_rollups (step TEXT NOT NULL, bucket INTEGER NOT NULL, tunnel TEXT NOT NULL, user TEXT NOT NULL, node TEXT NOT NULL,
+      bytes_up INTEGER NOT NULL DEFAULT 0, bytes_down INTEGER NOT NULL DEFAULT 0, opened INTEGER NOT NULL DEFAULT 0, closed INTEGER NOT NULL DEFAULT 0,
+      duration_ms INTEGER NOT NULL DEFAULT 0, peak INTEGER NOT NULL DEFAULT 0, failed TEXT NOT NULL DEFAULT '{}',
+      PRIMARY KEY (step, bucket, tunnel, user, node)) WITHOUT ROWID;
+    INSERT INTO usage_rollups (step, bucket, tunnel, user, node, closed) VALUES ('minute', 0, 'web', 'alice', 'n1', 2);
+  `);
+  old.close();
+  const store = new SqliteStore(file);
+  t.after(() => store.close());
+  assert.deepEqual((await store.usage.query({ step: 'minute', from: 0, to: 60_000 })).map((r) => [r.closed, r.protocols]), [[2, {}]]);
+  await store.usage.add([{ ...emptyCounters(), minute: 0, tunnel: 'web', user: 'alice', node: 'n1', closed: 1, protocols: { ssh: 1 } }]);
+  assert.deepEqual((await store.usage.query({ step: 'minute', from: 0, to: 60_000 })).map((r) => [r.closed, r.protocols]), [[3, { ssh: 1 }]]);
 });
