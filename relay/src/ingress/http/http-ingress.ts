@@ -138,15 +138,16 @@ export class HttpIngress {
       response.body.destroy();
       return;
     }
+    if (response.endedAtHeaders) return this.headersOnly(res, tunnel, response, out);
     res.writeHead(response.status, out as Record<string, string | string[]>);
     if ('flushHeaders' in res) res.flushHeaders();
     const body = response.body;
     body.on('end', () => {
       const trailers = response.trailers?.();
-      if (trailers && !res.writableEnded) res.addTrailers(trailers as Record<string, string>);
+      if (trailers && !res.writableEnded) res.addTrailers(trailers);
     });
     body.on('error', (err) => {
-      this.options.log.debug({ tunnel, err: (err as Error).message }, 'origin body failed');
+      this.options.log.debug({ tunnel, err: err.message }, 'origin body failed');
       res.destroy();
     });
     res.on('close', () => {
@@ -154,6 +155,20 @@ export class HttpIngress {
     });
     body.pipe(res as NodeJS.WritableStream);
     this.options.observe?.(tunnel, response.status, String(response.headers['cache-status'] ?? '').includes('hit') ? 'hit' : 'forwarded');
+  }
+
+  /**
+   * An answer that ended with its header section goes on the same way: set, then end, so h2
+   * sends one HEADERS frame with END_STREAM. (writeHead sends the header section at once and the
+   * end as a frame of its own; a gRPC client then finds a failed call's grpc-status in headers
+   * that did not end the stream, and reports INTERNAL instead of the status.)
+   */
+  private headersOnly(res: ClientResponse, tunnel: string, response: IngressResponse, out: HeaderFields): void {
+    for (const [name, value] of Object.entries(out)) if (value !== undefined) res.setHeader(name, value);
+    res.statusCode = response.status;
+    res.end();
+    response.body.resume();
+    this.options.observe?.(tunnel, response.status, 'forwarded');
   }
 
   private refuseAccess(req: ClientRequest, res: ClientResponse, tunnel: string, error: TetherError, html: boolean): void {

@@ -124,12 +124,13 @@ export class OriginClient {
         return;
       }
       let trailers: HeaderFields | undefined;
-      stream.on('trailers', (t) => {
+      stream.on('trailers', (t: http2.IncomingHttpHeaders) => {
         trailers = withoutPseudo(t);
       });
       stream.on('error', (err) => reject(originError(err)));
-      stream.on('response', (h) => {
-        resolve({ status: Number(h[':status'] ?? 502), headers: withoutPseudo(h), body: stream, trailers: () => trailers });
+      stream.on('response', (h, flags) => {
+        const endedAtHeaders = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+        resolve({ status: Number(h[':status'] ?? 502), headers: withoutPseudo(h), body: stream, trailers: () => trailers, endedAtHeaders });
       });
       if (request.body) {
         request.body.on('error', (err) => stream.destroy(err));
