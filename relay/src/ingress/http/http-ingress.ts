@@ -140,8 +140,11 @@ export class HttpIngress {
     }
     if (response.endedAtHeaders) return this.headersOnly(res, tunnel, response, out);
     res.writeHead(response.status, out as Record<string, string | string[]>);
-    if ('flushHeaders' in res) res.flushHeaders();
     const body = response.body;
+    // A body that is still to come (a stream of events, a slow answer): the client gets the
+    // header section now. One already here goes out with it in one write (HTTP/1.1 sends the
+    // header section with the first piece of the body; h2 sent it in writeHead).
+    if (body.readableLength === 0 && 'flushHeaders' in res) res.flushHeaders();
     body.on('end', () => {
       const trailers = response.trailers?.();
       if (trailers && !res.writableEnded) res.addTrailers(trailers);
