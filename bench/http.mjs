@@ -157,6 +157,8 @@ const costNote = (kind) => {
   const { cpu, relay } = results[kind];
   return cpu[0].map((c, i) => `${c.name} ${fmt(median(cpu.map((run, r) => (run[i].percent / 100) * 1e6 / relay[r].rps)))}`).join(', ');
 };
+/** A command line as typed in a shell (arguments with spaces quoted). */
+const shell = (args) => args.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
 const perRun = (kind, which) => results[kind][which].map((r) => fmt(r.rps)).join('/');
 const sample = { connections: config.connections, h2Connections: config.h2Connections };
 const out = [];
@@ -175,7 +177,7 @@ out.push('');
 const busy = Number(meta.loadStart.split(' ')[0]);
 const notes = [
   ...(busy > Number(meta.nproc) / 2 ? [`**The machine was busy** (1-minute load average ${busy.toFixed(1)} on ${meta.nproc} cores before the run started): every process here competes for the same two cores, so rates are understated; rerun on an idle machine.`] : []),
-  `Commands (ports vary): \`wrk ${wrkArgs({ url: path.h1.relay, host: path.h1.relayHost, connections: sample.connections, seconds: config.seconds, script: 'report.lua' }).join(' ')}\` and \`h2load ${h2loadArgs({ url: path.h2.relay, authority: path.h2.relayHost, connections: sample.h2Connections, streams: config.h2Streams, seconds: config.seconds, warmupSeconds: 1 }).join(' ')}\`; direct, the same against the origin's own port and host. Median of ${config.runs} runs of ${config.seconds} s per path, direct and relay alternating, after a 3 s warm-up run of each.`,
+  `Commands (ports vary): \`wrk ${shell(wrkArgs({ url: path.h1.relay, host: path.h1.relayHost, connections: sample.connections, seconds: config.seconds, script: 'report.lua' }))}\` and \`h2load ${shell(h2loadArgs({ url: path.h2.relay, authority: path.h2.relayHost, connections: sample.h2Connections, streams: config.h2Streams, seconds: config.seconds, warmupSeconds: 1 }))}\`; direct, the same against the origin's own port and host. Median of ${config.runs} runs of ${config.seconds} s per path, direct and relay alternating, after a 3 s warm-up run of each.`,
   `Origin: bench/http-origin.mjs, one Node process answering 200 with a 128-byte body (node:http keep-alive, node:http2 h2c). Path through the relay: load generator → \`tether relay --public-domain localhost\` → \`tether share --http [h2c] --access public\` (WebSocket) → origin; four processes on two cores, against two direct.`,
   `req/s of each run: HTTP/1.1 direct ${perRun('h1', 'direct')}, relay ${perRun('h1', 'relay')}; h2 direct ${perRun('h2', 'direct')}, relay ${perRun('h2', 'relay')}.`,
   `CPU per process during the relay runs (100% = one core): HTTP/1.1 ${cpuNote('h1')}; h2 ${cpuNote('h2')}. CPU µs per request: HTTP/1.1 ${costNote('h1')}; h2 ${costNote('h2')} (a process with a core of its own could serve at most 10^6 / its µs per request).`,
