@@ -286,7 +286,7 @@ export async function startSshd(procs, dir) {
 
 /**
  * `tether relay` as a process on 127.0.0.1, port 0, at its default log level. Its first line
- * on stdout must be the URL (scripts read it). Returns `{ url, adminToken, proc, dataDir }`.
+ * on stdout must be the URL (scripts read it; https:// with --tls-cert/--tls-key). Returns `{ url, adminToken, proc, dataDir }`.
  * Several relays may share one `dataDir` (one SQLite file: the same tokens work on each), and a
  * relay restarted with the same `port` comes back at the same URL. `args` are more flags and
  * `env` more variables; `adminToken`, when given, is passed as TETHER_ADMIN_TOKEN and returned
@@ -316,9 +316,12 @@ export async function createUser(relay, name) {
   return r.stdout.trim();
 }
 
-/** `tether share NAME --target 127.0.0.1:PORT` as a process, ready once it prints "Sharing". */
-export async function startShare(procs, { url, token, tunnel, targetPort, args = [] }) {
-  const proc = procs.start(process.execPath, [CLI, 'share', tunnel, '--target', `127.0.0.1:${targetPort}`, ...args], { env: cleanEnv({ TETHER_RELAY: url, TETHER_TOKEN: token }) });
+/**
+ * `tether share NAME --target 127.0.0.1:PORT` as a process, ready once it prints "Sharing".
+ * `env`: more variables (NODE_EXTRA_CA_CERTS for a relay with a self-signed certificate).
+ */
+export async function startShare(procs, { url, token, tunnel, targetPort, args = [], env = {} }) {
+  const proc = procs.start(process.execPath, [CLI, 'share', tunnel, '--target', `127.0.0.1:${targetPort}`, ...args], { env: cleanEnv({ ...env, TETHER_RELAY: url, TETHER_TOKEN: token }) });
   await proc.waitFor('stderr', /^Sharing /);
   return proc;
 }

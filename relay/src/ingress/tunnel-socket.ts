@@ -17,9 +17,22 @@ export class TunnelSocket extends MuxDuplex {
     this.on('close', () => clearTimeout(this.idleTimer));
   }
 
+  /** The idle timeout in force (net.Socket's field; the agent reads it to skip needless calls). */
+  timeout = 0;
+
+  /**
+   * As net.Socket's: `ms` 0 turns the timeout off and takes `callback` off 'timeout'. Node's
+   * HTTP client adds a 'timeout' listener per request on a kept-alive socket and removes it
+   * this way once the response is done; were it added again instead, every request would
+   * leave one more listener behind on the stream for as long as it is kept alive.
+   */
   setTimeout(ms: number, callback?: () => void): this {
-    if (callback) this.once('timeout', callback);
+    this.timeout = ms;
     this.idleMs = ms;
+    if (callback) {
+      if (ms === 0) this.off('timeout', callback);
+      else this.once('timeout', callback);
+    }
     this.touch();
     return this;
   }

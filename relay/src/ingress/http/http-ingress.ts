@@ -148,9 +148,13 @@ export class HttpIngress {
       response.body.destroy();
       return;
     }
+    if (response.endedAtHeaders) return this.headersOnly(res, tunnel, response, out);
     res.writeHead(response.status, out as Record<string, string | string[]>);
-    if ('flushHeaders' in res) res.flushHeaders();
     const body = response.body;
+    // A body that is still to come (a stream of events, a slow answer): the client gets the
+    // header section now. One already here goes out with it in one write (HTTP/1.1 sends the
+    // header section with the first piece of the body; h2 sent it in writeHead).
+    if (body.readableLength === 0 && 'flushHeaders' in res) res.flushHeaders();
     body.on('end', () => {
       const trailers = response.trailers?.();
       if (trailers && !res.writableEnded) res.addTrailers(trailers);
@@ -164,6 +168,20 @@ export class HttpIngress {
     });
     body.pipe(res as NodeJS.WritableStream);
     this.options.observe?.(tunnel, response.status, String(response.headers['cache-status'] ?? '').includes('hit') ? 'hit' : 'forwarded');
+  }
+
+  /**
+   * An answer that ended with its header section goes on the same way: set, then end, so h2
+   * sends one HEADERS frame with END_STREAM. (writeHead sends the header section at once and the
+   * end as a frame of its own; a gRPC client then finds a failed call's grpc-status in headers
+   * that did not end the stream, and reports INTERNAL instead of the status.)
+   */
+  private headersOnly(res: ClientResponse, tunnel: string, response: IngressResponse, out: HeaderFields): void {
+    for (const [name, value] of Object.entries(out)) if (value !== undefined) res.setHeader(name, value);
+    res.statusCode = response.status;
+    res.end();
+    response.body.resume();
+    this.options.observe?.(tunnel, response.status, 'forwarded');
   }
 
   private refuseAccess(req: ClientRequest, res: ClientResponse, tunnel: string, error: TetherError, html: boolean): void {

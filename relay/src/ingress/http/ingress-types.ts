@@ -24,6 +24,11 @@ export interface IngressResponse {
   body: Readable;
   /** Trailer fields, once the body has ended (gRPC status); absent when the origin sent none. */
   trailers?: () => HeaderFields | undefined;
+  /**
+   * The origin's answer ended with its header section (an h2 HEADERS frame with END_STREAM): no
+   * body, no trailers. gRPC's "trailers-only" form, in which a failed call's status travels.
+   */
+  endedAtHeaders?: boolean;
 }
 
 /** What the next layer down does with a request: in the end, asks the origin through the tunnel. */

@@ -128,8 +128,9 @@ export class OriginClient {
         trailers = withoutPseudo(t);
       });
       stream.on('error', (err) => reject(originError(err)));
-      stream.on('response', (h: http2.IncomingHttpHeaders) => {
-        resolve({ status: Number(h[':status'] ?? 502), headers: withoutPseudo(h), body: stream, trailers: () => trailers });
+      stream.on('response', (h: http2.IncomingHttpHeaders, flags: number) => {
+        const endedAtHeaders = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+        resolve({ status: Number(h[':status'] ?? 502), headers: withoutPseudo(h), body: stream, trailers: () => trailers, endedAtHeaders });
       });
       if (request.body) {
         request.body.on('error', (err) => stream.destroy(err));
