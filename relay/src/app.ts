@@ -173,7 +173,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   // Redis one built here; an injected store (tests) runs as a single node.
   let nodes: NodeRegistry | undefined;
   /** The HTTP ingress's cache purge, once it is built (a purge may arrive from another node). */
-  let purgeCache: ((tunnel: string) => number) | undefined;
+  const cachePurge: { of?: (tunnel: string) => number } = {};
   let invalidations: InvalidationPublisher = localOnly;
   let subscriber: RedisInvalidations | undefined;
   let peers: PeerLinks | undefined;
@@ -190,7 +190,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     );
     const apply = (message: Invalidation): void => {
       if (message.kind === 'cache-purged') {
-        purgeCache?.(message.tunnel);
+        cachePurge.of?.(message.tunnel);
         return;
       }
       if (message.kind === 'tunnel-deleted') {
@@ -280,8 +280,8 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const door = frontDoor;
   // The server's close waits for every socket: HTTP/2 sessions are told to go first.
   if (door) app.addHook('preClose', async () => door.closeSessions());
-  purgeCache = ingress?.purge;
-  await app.register(httpCacheRoutes, { policy, purge: purgeCache, invalidations, nodeId });
+  cachePurge.of = ingress && ((tunnel: string) => ingress.purge(tunnel));
+  await app.register(httpCacheRoutes, { policy, purge: cachePurge.of, invalidations, nodeId });
   if (ingress) {
     // Uploads and downloads of any length: only the header section has a deadline.
     app.server.requestTimeout = 0;
