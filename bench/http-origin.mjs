@@ -10,8 +10,11 @@ import { once } from 'node:events';
 const BODY = Buffer.alloc(128, 'x');
 const HEADERS = { 'content-type': 'text/plain', 'content-length': String(BODY.length), 'cache-control': 'public, max-age=60' };
 
-const answer = (_req, res) => {
-  res.writeHead(200, HEADERS);
+/** The same answer, not to be stored: what a cache miss costs (bench:http's cache comparison). */
+const NO_STORE = { ...HEADERS, 'cache-control': 'no-store' };
+
+const answer = (req, res) => {
+  res.writeHead(200, req.url.startsWith('/nostore') ? NO_STORE : HEADERS);
   res.end(BODY);
 };
 

@@ -9,7 +9,8 @@
 // Direct: generator → origin. Through the relay: generator → relay → share → origin.
 // Options (environment): BENCH_SECONDS (one measured run, default 10), BENCH_RUNS (runs per path,
 // alternating direct and relay, default 3, median reported), BENCH_CONNECTIONS (wrk, default 50),
-// BENCH_H2_CONNECTIONS × BENCH_H2_STREAMS (h2load, default 10 × 10), BENCH_WRITE=0 (print only),
+// BENCH_H2_CONNECTIONS × BENCH_H2_STREAMS (h2load, default 10 × 10), BENCH_CACHE_CONNECTIONS (the
+// cache hit/miss comparison, default 1), BENCH_WRITE=0 (print only),
 // BENCH_PROFILE=DIR (the relay under node --cpu-prof, its profile written to DIR).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -30,6 +31,8 @@ const config = {
   connections: Number(env.BENCH_CONNECTIONS ?? 50),
   h2Connections: Number(env.BENCH_H2_CONNECTIONS ?? 10),
   h2Streams: Number(env.BENCH_H2_STREAMS ?? 10),
+  /** The cache comparison measures each request's latency: one connection, nothing queued behind it. */
+  cacheConnections: Number(env.BENCH_CACHE_CONNECTIONS ?? 1),
   write: env.BENCH_WRITE !== '0',
   profile: env.BENCH_PROFILE,
   /** Requests per second per relay node (docs: "HTTP through a tunnel"). */
@@ -49,8 +52,8 @@ async function startPath(dataDir) {
   const [url] = await relay.waitFor('stdout', /^http:\/\/\S+$/);
   const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   const shares = {};
-  for (const [name, port, http] of [['web', h1Port, 'http1'], ['api', h2Port, 'h2c']]) {
-    const share = startNode(`share ${name}`, [CLI, 'share', name, '--target', `127.0.0.1:${port}`, '--http', http, '--access', 'public', '--relay', url, '--token', token]);
+  for (const [name, port, http, more] of [['web', h1Port, 'http1', []], ['api', h2Port, 'h2c', []], ['cached', h1Port, 'http1', ['--cache', '16MB']]]) {
+    const share = startNode(`share ${name}`, [CLI, 'share', name, '--target', `127.0.0.1:${port}`, '--http', http, '--access', 'public', ...more, '--relay', url, '--token', token]);
     procs.push(share);
     await share.waitFor('stderr', /^Sharing /);
     shares[name] = share;
@@ -62,6 +65,8 @@ async function startPath(dataDir) {
     shares,
     h1: { direct: `http://127.0.0.1:${h1Port}/`, directHost: `127.0.0.1:${h1Port}`, relay: `http://127.0.0.1:${relayPort}/`, relayHost: `web.localhost:${relayPort}` },
     h2: { direct: `http://127.0.0.1:${h2Port}/`, directHost: `127.0.0.1:${h2Port}`, relay: `http://127.0.0.1:${relayPort}/`, relayHost: `api.localhost:${relayPort}` },
+    // One tunnel with a cache: the cacheable answer (hits once stored) against a no-store one (misses).
+    cache: { hit: `http://127.0.0.1:${relayPort}/`, miss: `http://127.0.0.1:${relayPort}/nostore`, host: `cached.localhost:${relayPort}` },
     async stop() {
       for (const proc of procs.reverse()) await proc.stop();
     },
@@ -98,6 +103,21 @@ async function measure(kind, path, generator) {
   return { direct, relay, cpu };
 }
 
+/** Cache hits against misses through one tunnel with a cache, alternating, after a warm-up of each. */
+async function measureCache(cache, generator) {
+  const tool = (url, seconds) => generator({ url, host: cache.host, connections: config.cacheConnections, seconds });
+  await tool(cache.hit, 3);
+  await tool(cache.miss, 3);
+  const hit = [];
+  const miss = [];
+  for (let i = 0; i < config.runs; i++) {
+    log(`bench:http: cache run ${i + 1}/${config.runs}`);
+    hit.push(await tool(cache.hit, config.seconds));
+    miss.push(await tool(cache.miss, config.seconds));
+  }
+  return { hit, miss };
+}
+
 /** Median of each figure over the runs. */
 function medians(results) {
   return { rps: median(results.map((r) => r.rps)), p50Ms: median(results.map((r) => r.p50Ms)), p99Ms: median(results.map((r) => r.p99Ms)), errors: results.reduce((n, r) => n + r.errors, 0) };
@@ -124,7 +144,8 @@ try {
   const h1 = await measure('h1', h1Path, (o) => wrk({ ...o, script: load.script }));
   let n = 0;
   const h2 = await measure('h2', h2Path, (o) => h2load(o, load.dir, n++));
-  results = { h1, h2 };
+  const cached = await measureCache(path.cache, (o) => wrk({ ...o, script: load.script }));
+  results = { h1, h2, cached };
 } finally {
   await path?.stop();
   load.dispose();
@@ -145,6 +166,15 @@ for (const [kind, label] of [['h1', 'HTTP/1.1 keep-alive GET (wrk)'], ['h2', 'h2
   const ratio = relay.rps / direct.rps;
   rows.push({ metric: `${label}: req/s direct → relay (ratio)`, value: `${fmt(direct.rps)} → ${fmt(relay.rps)} (${fmt(ratio, 2)})`, target: `≥ ${config.target} through the relay`, verdict: relay.rps >= config.target ? 'PASS' : 'MISS' });
   rows.push({ metric: `${label}: p50 / p99 ms direct → relay`, value: `${fmt(direct.p50Ms, 2)} / ${fmt(direct.p99Ms, 2)} → ${fmt(relay.p50Ms, 2)} / ${fmt(relay.p99Ms, 2)}`, target: '', verdict: '' });
+}
+{
+  const hit = medians(results.cached.hit);
+  const miss = medians(results.cached.miss);
+  table.push({ label: 'HTTP/1.1 GET, tunnel with --cache (wrk)', path: 'cache hit (relay memory)', ...hit });
+  table.push({ label: 'HTTP/1.1 GET, tunnel with --cache (wrk)', path: 'cache miss (no-store: to the origin)', ...miss });
+  const faster = miss.p50Ms / hit.p50Ms;
+  rows.push({ metric: 'cache hit vs miss: p50 ms (miss / hit)', value: `${fmt(hit.p50Ms, 2)} vs ${fmt(miss.p50Ms, 2)} (${fmt(faster, 1)}×)`, target: 'hit ≥ 3× faster', verdict: faster >= 3 ? 'PASS' : 'MISS' });
+  rows.push({ metric: 'cache hit vs miss: req/s', value: `${fmt(hit.rps)} vs ${fmt(miss.rps)} (${fmt(hit.rps / miss.rps, 1)}×)`, target: '', verdict: '' });
 }
 process.stdout.write(`${consoleTable(rows)}\n`);
 
@@ -181,7 +211,7 @@ const notes = [
   `Origin: bench/http-origin.mjs, one Node process answering 200 with a 128-byte body (node:http keep-alive, node:http2 h2c). Path through the relay: load generator → \`tether relay --public-domain localhost\` → \`tether share --http [h2c] --access public\` (WebSocket) → origin; four processes on two cores, against two direct.`,
   `req/s of each run: HTTP/1.1 direct ${perRun('h1', 'direct')}, relay ${perRun('h1', 'relay')}; h2 direct ${perRun('h2', 'direct')}, relay ${perRun('h2', 'relay')}.`,
   `CPU per process during the relay runs (100% = one core): HTTP/1.1 ${cpuNote('h1')}; h2 ${cpuNote('h2')}. CPU µs per request: HTTP/1.1 ${costNote('h1')}; h2 ${costNote('h2')} (a process with a core of its own could serve at most 10^6 / its µs per request).`,
-  'Cache hit against miss: not measured, the HTTP cache is not on this branch yet (tunnels accept --cache, the ingress has no cache layer).',
+  `Cache: one tunnel shared with \`--cache 16MB\` to the same origin; hits ask for its cacheable answer (\`public, max-age=60\`, stored after the first request), misses for \`/nostore\` (the same answer with \`no-store\`: through the cache layer, the tunnel and the share to the origin every time); wrk with ${config.cacheConnections} connection(s) (BENCH_CACHE_CONNECTIONS) so that each figure is one request's latency, not a queue's, median of ${config.runs} runs each, alternating.`,
 ];
 for (const note of notes) out.push(`- ${note}`);
 log(notes.slice(-3, -1).join('\n'));

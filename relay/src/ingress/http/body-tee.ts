@@ -67,12 +67,29 @@ export function teeBody(source: Readable, limit: number, pending: PendingBytes, 
   return tee;
 }
 
+/** Bodies held whole in memory, by the stream that would carry them (see wholeBody). */
+const wholeBodies = new WeakMap<Readable, Buffer>();
+
+/** Up to this size, a body in memory is written out in one piece rather than streamed. */
+const WHOLE_LIMIT = 64 * 1024;
+
 /** A stored body as a byte stream, in slices so a large one still honours backpressure. */
 export function bodyStream(body: Buffer, slice = 64 * 1024): Readable {
   function* slices(): Generator<Buffer> {
     for (let at = 0; at < body.length; at += slice) yield body.subarray(at, at + slice);
   }
-  return Readable.from(slices(), { objectMode: false });
+  const stream = Readable.from(slices(), { objectMode: false });
+  if (body.length <= WHOLE_LIMIT) wholeBodies.set(stream, body);
+  return stream;
+}
+
+/**
+ * The whole of a small body in memory (a cache hit) when `stream` is the untouched stream made
+ * for it: the ingress then writes it with the header section in one go. A layer that replaces the
+ * body (compression) makes a new stream, which has none.
+ */
+export function wholeBody(stream: Readable): Buffer | undefined {
+  return stream.readableDidRead ? undefined : wholeBodies.get(stream);
 }
 
 /** An empty body (HEAD, 304). */

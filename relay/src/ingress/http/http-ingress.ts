@@ -12,6 +12,7 @@ import { errorBody, ingressStatus, signInPage, wantsHtml } from './ingress-pages
 import type { HeaderFields, IngressRequest, IngressResponse, OriginFetch } from './ingress-types.js';
 import { originError, type OriginClient } from './origin-client.js';
 import { readForm } from './read-form.js';
+import { wholeBody } from './body-tee.js';
 
 type ClientRequest = IncomingMessage | Http2ServerRequest;
 type ClientResponse = ServerResponse | Http2ServerResponse;
@@ -151,6 +152,14 @@ export class HttpIngress {
     if (response.endedAtHeaders) return this.headersOnly(res, tunnel, response, out);
     res.writeHead(response.status, out as Record<string, string | string[]>);
     const body = response.body;
+    // A small body in memory (a cache hit) goes out with the header section in one write.
+    const whole = wholeBody(body);
+    if (whole) {
+      body.destroy();
+      res.end(whole);
+      this.options.observe?.(tunnel, response.status, 'hit');
+      return;
+    }
     // A body that is still to come (a stream of events, a slow answer): the client gets the
     // header section now. One already here goes out with it in one write (HTTP/1.1 sends the
     // header section with the first piece of the body; h2 sent it in writeHead).
