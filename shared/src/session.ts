@@ -3,6 +3,7 @@ import {
   decodeFrames,
   encodeAck,
   encodeData,
+  encodeDatagram,
   encodeGoAway,
   encodeOpen,
   encodeOpenErr,
@@ -91,6 +92,9 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
   lastReceivedAt: number;
   bytesIn = 0;
   bytesOut = 0;
+  /** Datagrams handed to the transport, and those dropped instead (see sendDatagram). */
+  datagramsSent = 0;
+  datagramsDropped = 0;
 
   constructor(options: SessionOptions) {
     super();
@@ -171,6 +175,23 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
     const data = Buffer.alloc(8);
     data.writeUInt32BE(seq, 0);
     this.send(encodePing(data));
+  }
+
+  /**
+   * Sends one datagram on the flow of open stream `flowId` (docs/udp.md). Unreliable by design:
+   * it is dropped, and false returned, when the transport is congested (a datagram never waits
+   * behind the streams' bytes, nor queues without bound), when it does not fit in one frame, or
+   * when the flow's stream is not open. It uses no stream credit.
+   */
+  sendDatagram(flowId: number, payload: Buffer): boolean {
+    const state = this.streams.get(flowId)?.state;
+    if (this.closed || this.congested || payload.length > this.maxFrameSize || (state !== 'open' && state !== 'half-closed-remote')) {
+      this.datagramsDropped++;
+      return false;
+    }
+    this.datagramsSent++;
+    this.send(encodeDatagram(flowId, payload));
+    return true;
   }
 
   /** Refuses new incoming streams and tells the peer to open no more. */
