@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { pino } from 'pino';
-import { createError, encodeData, encodeOpen, encodeOpenOk, encodeWindow, ErrorCode, FrameType, WireCode, type Frame } from '@tether/shared';
+import { createError, encodeData, encodeDatagram, encodeOpen, encodeOpenOk, encodeWindow, ErrorCode, FrameType, WireCode, type Frame, type TunnelSettings } from '@tether/shared';
 import { Auditor } from '../audit/auditor.js';
 import { AuditEventCode } from '../audit/event-codes.js';
 import { MemoryAuditSink } from '../audit/memory-sink.js';
@@ -76,9 +76,9 @@ function cluster(t: TestContext, ids: string[], limits = {}) {
   return { store, registry, nodes, unreachable, node: (id: string) => nodes.get(id)! };
 }
 
-async function hostOn(node: Node, tunnel = 'web'): Promise<FakeTransport> {
+async function hostOn(node: Node, tunnel = 'web', settings?: TunnelSettings): Promise<FakeTransport> {
   const host = new FakeTransport();
-  node.router.attach(host, 'host', ALICE, tunnel);
+  node.router.attach(host, 'host', ALICE, tunnel, 'local', settings);
   await turns();
   return host;
 }
@@ -247,4 +247,25 @@ test("the holding node decides the host's right: a stream for a tunnel its host 
   const granted = c.node('a').audit.events().find((e) => e.code === AuditEventCode.ACCESS_GRANTED && e.action === 'tunnel.connect');
   assert.equal(granted?.subject?.name, 'node:b');
   assert.equal(granted?.rule, 'peer-node');
+});
+
+test('datagrams of a UDP flow cross the peer link both ways; the flow limit is kept by the node holding the host', async (t) => {
+  const c = cluster(t, ['a', 'b'], { maxFlowsPerTunnel: 1 });
+  await c.store.claimTunnel('dns', ALICE.id);
+  const host = await hostOn(c.node('a'), 'dns', { udp: true });
+  const connector = connectorOn(c.node('b'));
+  connector.receive(encodeOpen(1, 4096, 'dns'));
+  await turns();
+  const open = framesOf(host, FrameType.OPEN)[0];
+  host.receive(encodeOpenOk(open.streamId, 4096));
+  await turns();
+  connector.receive(encodeDatagram(1, Buffer.from('query')));
+  host.receive(encodeDatagram(open.streamId, Buffer.from('answer')));
+  await turns();
+  assert.deepEqual(framesOf(host, FrameType.DATAGRAM).map((f) => [f.streamId, Buffer.from(f.payload).toString()]), [[open.streamId, 'query']]);
+  assert.deepEqual(framesOf(connector, FrameType.DATAGRAM).map((f) => [f.streamId, Buffer.from(f.payload).toString()]), [[1, 'answer']]);
+  for (const id of ['a', 'b']) assert.equal(c.node(id).metrics.value('tether_datagrams_total', { outcome: 'forwarded', reason: 'none' }), 2, `node ${id}`);
+  connector.receive(encodeOpen(3, 4096, 'dns'));
+  await turns();
+  assert.equal(framesOf(connector, FrameType.OPEN_ERR).find((f) => f.streamId === 3)?.code, WireCode.FLOW_LIMIT);
 });

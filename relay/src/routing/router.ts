@@ -101,6 +101,8 @@ interface OpenLookup {
   unreachable?: { nodes: string[]; why: string };
   /** A rate limit refused the open (decided after access, so strangers cannot use up a tunnel's opens). */
   limited?: LimitDecision;
+  /** With `peer`: the settings the tunnel's host registered with (kept with its lease). */
+  settings?: TunnelSettings;
 }
 
 /**
@@ -442,7 +444,7 @@ export class Router {
         }
         return;
       case FrameType.GOAWAY: return this.onPeerGoAway(link);
-      case FrameType.DATAGRAM: return; // reserved for UDP; not routed in tether.v1
+      case FrameType.DATAGRAM: return this.onDatagram(link, frame.streamId, frame.payload.length, message, start, end);
       default: break;
     }
     const pending = link.pending.get(frame.streamId);
@@ -533,6 +535,25 @@ export class Router {
         this.removeRoute(here.route, `refused by the host (code ${frame.code})`);
         return;
     }
+  }
+
+  /**
+   * Routes a datagram along its UDP flow (docs/udp.md), the flow id rewritten like a stream id.
+   * Datagrams are unreliable: one that is too large, for no open flow, or towards a link that
+   * holds more than maxDatagramBufferedBytes is dropped and counted, never queued or answered.
+   */
+  private onDatagram(link: Link, flowId: number, size: number, message: Buffer, start: number, end: number): void {
+    const here = link.streams.get(flowId);
+    if (!here?.route.udp || !here.open) return this.metrics.datagramDropped('unknown_flow');
+    if (size > this.limits.maxDatagramSize) return this.metrics.datagramDropped('too_large');
+    const target = here.peer.link;
+    if (target.congestedSince !== undefined || target.buffered > this.limits.maxDatagramBufferedBytes) return this.metrics.datagramDropped('congested');
+    const up = here === here.route.opener;
+    if (up) here.route.up += size;
+    else here.route.down += size;
+    this.metrics.datagramForwarded(up, size);
+    message.writeUInt32BE(here.peer.id, start + 2);
+    target.send(start === 0 && end === message.length ? message : message.subarray(start, end));
   }
 
   /**
@@ -654,7 +675,7 @@ export class Router {
     let why = '';
     for (const holder of holders) {
       try {
-        return { decision, peer: await peers.linkTo(holder.nodeId) };
+        return { decision, peer: await peers.linkTo(holder.nodeId), settings: holder.settings };
       } catch (err) {
         why = (err as Error).message;
         wire.debugLog('relay', 'peer unreachable', { node: holder.nodeId, tunnel: pending.tunnel, why });
@@ -698,7 +719,7 @@ export class Router {
     }
   }
 
-  private openRoute(link: Link, pending: PendingOpen, { decision, lease, peer, unreachable, limited }: OpenLookup): void {
+  private openRoute(link: Link, pending: PendingOpen, { decision, lease, peer, unreachable, limited, settings }: OpenLookup): void {
     const { id, tunnel } = pending;
     if (this.draining || link.goingAway) return this.refuse(link, id, WireCode.GOING_AWAY, 'relay is shutting down');
     if (limited) {
@@ -728,6 +749,11 @@ export class Router {
     if (host.streams.size >= this.limits.maxStreamsPerConnection) {
       return this.refuse(link, id, WireCode.STREAM_LIMIT, `${carrier} carries ${this.limits.maxStreamsPerConnection} streams already (the most)`);
     }
+    // A UDP tunnel's streams are its flows, counted where its host is linked (a host link serves one tunnel).
+    const udp = (host === peer ? settings : host.settings)?.udp === true;
+    if (udp && host !== peer && host.streams.size >= this.limits.maxFlowsPerTunnel) {
+      return this.refuse(link, id, WireCode.FLOW_LIMIT, `UDP tunnel ${tunnel} has ${this.limits.maxFlowsPerTunnel} flows through this relay already (the most): each client address is a flow and idle ones end by themselves; try again shortly, or ask the relay's operator to raise --limit maxFlowsPerTunnel`);
+    }
     // A host that does not read what it is sent gets no more OPENs (each one costs it memory here).
     if (host.congestedSince !== undefined) {
       return this.refuse(link, id, WireCode.BUFFER_LIMIT, `${carrier} is not reading; try again later`);
@@ -744,6 +770,7 @@ export class Router {
     const route = createRoute(tunnel, link, id, host, hostId, this.deps.clock.monotonic());
     route.openArrivedAt = pending.arrivedAt;
     route.trace = pending.trace;
+    if (udp) route.udp = true;
     if (adaptive) route.admitted = true;
     const window = this.credit.grant(route.acceptor, Math.min(pending.window, this.limits.maxBufferedBytesPerStream), FIRST_WINDOW_FLOOR);
     route.openTimer = setTimeout(() => {
