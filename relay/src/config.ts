@@ -3,7 +3,7 @@ import type { UsageRetention } from './ports/usage-store.js';
 import type { AuditKeyring } from './audit/audit-keys.js';
 import type { AuditSinkConfig } from './audit/siem/siem-sinks.js';
 import type { FastifyBaseLogger } from 'fastify';
-import { createError, Defaults, ErrorCode, MAX_FRAME_SIZE_CEILING } from '@tether/shared';
+import { createError, Defaults, ErrorCode, MAX_FRAME_SIZE_CEILING, UdpDefaults } from '@tether/shared';
 import type { PromMetricsOptions } from './metrics/prom-metrics.js';
 import type { RelayPorts } from './ports/index.js';
 import type { RedisTarget } from './stores/redis/redis-client.js';
@@ -202,9 +202,8 @@ export const defaultLimits: RelayLimits = {
   maxLinksPerAddress: 256,
   maxTunnelsPerUser: 100,
   maxRegistrationsPerMinute: 120,
-  // The largest UDP payload over IPv4.
-  maxDatagramSize: 65_507,
-  maxFlowsPerTunnel: 1024,
+  maxDatagramSize: UdpDefaults.maxDatagramSize,
+  maxFlowsPerTunnel: UdpDefaults.maxFlowsPerTunnel,
   maxDatagramBufferedBytes: 1024 * 1024,
 };
 

@@ -12,6 +12,7 @@ import {
   readTraceContext,
   ResumableStream,
   WireCode,
+  type MuxSession,
   type MuxStream,
   type OpenRequest,
   type ResumableOptions,
@@ -27,6 +28,7 @@ import { poolTargets, type PoolTuning } from './pool-options.js';
 import type { PoolState } from './pool-state.js';
 import { RelayPool } from './relay-pool.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
+import { UdpTarget, type UdpTargetOptions } from './udp-target.js';
 
 
 export interface HostAgentOptions {
@@ -45,6 +47,8 @@ export interface HostAgentOptions {
   stableAfterMs?: number;
   /** A `tether.host.accept` span per stream, continuing the opener's trace (docs/tracing.md); none: off. */
   tracer?: Tracer;
+  /** A UDP service (docs/udp.md): each stream is a flow of datagrams to the target; true for the defaults. */
+  udp?: boolean | Pick<UdpTargetOptions, 'idleTimeoutMs' | 'maxDatagramSize'>;
 }
 
 export interface HostAgentEvents {
@@ -68,7 +72,9 @@ export interface HostAgentEvents {
  * this host is registered with. Used by `tether share` and by the VS Code extension alike.
  */
 export class HostAgent extends EventEmitter<HostAgentEvents> {
-  readonly options: Required<Omit<HostAgentOptions, 'endpoints' | 'pool' | 'resumable' | 'tracer'>> & Pick<HostAgentOptions, 'pool' | 'resumable' | 'tracer'>;
+  readonly options: Required<Omit<HostAgentOptions, 'endpoints' | 'pool' | 'resumable' | 'tracer' | 'udp'>> & Pick<HostAgentOptions, 'pool' | 'resumable' | 'tracer'>;
+  /** Serves the flows of a UDP service (`udp` option); undefined for a TCP one. */
+  readonly udp: UdpTarget | undefined;
   private readonly pool: RelayPool;
   private stopped = false;
   private readonly sockets = new Set<net.Socket>();
@@ -85,6 +91,10 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
       throw createError(ErrorCode.INVALID_ARGUMENT, `invalid target ${host}:${port}: need a host and a port from 1 to 65535`);
     }
     this.options = { connectTimeoutMs: 10_000, reconnect: true, stableAfterMs: PoolDefaults.stableAfterMs, ...options };
+    if (options.udp) {
+      this.udp = new UdpTarget({ target: options.target, tunnel: options.tunnel, ...(options.udp === true ? {} : options.udp) });
+      this.udp.on('flowClosed', (id, err) => this.emit('streamClosed', id, err));
+    }
     this.pool = new RelayPool({
       kind: 'host',
       tunnel: options.tunnel,
@@ -106,7 +116,7 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
   }
 
   get activeStreams(): number {
-    let n = this.plainStreams;
+    let n = this.plainStreams + (this.udp?.activeFlows ?? 0);
     for (const stream of this.resumable.values()) if (stream.state !== 'closed') n++;
     return n;
   }
@@ -141,11 +151,12 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
     // A final code: GOING_AWAY would read as a lost path, and the connector would try to resume.
     for (const stream of this.resumable.values()) stream.reset(WireCode.CANCELLED, 'host is stopping');
     for (const socket of this.sockets) socket.destroy();
+    this.udp?.close();
     this.pool.close();
   }
 
   private onSession(relay: RelaySession): void {
-    relay.session.on('stream', (stream, request) => this.serve(stream, request));
+    relay.session.on('stream', (stream, request) => this.serve(stream, request, relay.session));
     this.emit('ready');
   }
 
@@ -178,8 +189,15 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
     }
   }
 
-  private serve(stream: MuxStream, request: OpenRequest): void {
+  private serve(stream: MuxStream, request: OpenRequest, session: MuxSession): void {
     if (this.options.tracer) this.traceAccept(this.options.tracer, stream, request);
+    if (this.udp) {
+      // A flow is never resumable (datagrams are not replayed): any hello is ignored.
+      this.streamsServed++;
+      this.emit('stream', stream.id);
+      this.udp.serve(session, stream);
+      return;
+    }
     let hello: StreamHello | undefined;
     try {
       hello = decodeOpenMetadata(request.metadata).hello;
