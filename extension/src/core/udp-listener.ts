@@ -65,13 +65,14 @@ export class UdpListener extends EventEmitter<UdpListenerEvents> {
   constructor(options: UdpListenerOptions) {
     super();
     assertTunnelName(options.tunnel);
+    // Options given as undefined take their defaults too.
     this.options = {
-      idleTimeoutMs: UdpDefaults.idleTimeoutMs,
-      maxFlows: UdpDefaults.maxFlowsPerListener,
-      maxDatagramSize: UdpDefaults.maxDatagramSize,
-      maxQueuedPerFlow: UdpDefaults.maxQueuedPerFlow,
-      now: () => performance.now(),
       ...options,
+      idleTimeoutMs: options.idleTimeoutMs ?? UdpDefaults.idleTimeoutMs,
+      maxFlows: options.maxFlows ?? UdpDefaults.maxFlowsPerListener,
+      maxDatagramSize: options.maxDatagramSize ?? UdpDefaults.maxDatagramSize,
+      maxQueuedPerFlow: options.maxQueuedPerFlow ?? UdpDefaults.maxQueuedPerFlow,
+      now: options.now ?? (() => performance.now()),
     };
     for (const key of ['idleTimeoutMs', 'maxFlows', 'maxDatagramSize', 'maxQueuedPerFlow'] as const) {
       const value = this.options[key];
@@ -79,6 +80,11 @@ export class UdpListener extends EventEmitter<UdpListenerEvents> {
     }
     this.socket = dgram.createSocket({ type: net.isIPv6(options.host) ? 'udp6' : 'udp4' });
     this.demux = new FlowDemux((flow, payload) => this.toClient(flow, payload), () => this.drop('unknown_flow'));
+  }
+
+  /** How long a flow may be idle before it ends, in ms. */
+  get idleTimeoutMs(): number {
+    return this.options.idleTimeoutMs;
   }
 
   /** Binds the socket; rejects with ADDRESS_IN_USE or INVALID_ARGUMENT. Resolves the port bound. */

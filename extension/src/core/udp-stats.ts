@@ -44,5 +44,5 @@ export function totalDropped(stats: UdpStats): number {
 export function describeUdpStats(stats: UdpStats): string {
   const reasons = Object.entries(stats.dropped).filter(([, n]) => (n ?? 0) > 0).map(([why, n]) => `${why} ${n}`);
   const n = (v: number): string => v.toLocaleString('en-US');
-  return `${n(stats.flowsOpened)} flows, ${n(stats.up)} datagrams up, ${n(stats.down)} down, ${n(totalDropped(stats))} dropped${reasons.length ? ` (${reasons.join(', ')})` : ''}`;
+  return `${n(stats.flowsOpened)} flow${stats.flowsOpened === 1 ? '' : 's'}, ${n(stats.up)} datagrams up, ${n(stats.down)} down, ${n(totalDropped(stats))} dropped${reasons.length ? ` (${reasons.join(', ')})` : ''}`;
 }

@@ -43,7 +43,13 @@ export class UdpTarget extends EventEmitter<UdpTargetEvents> {
 
   constructor(options: UdpTargetOptions) {
     super();
-    this.options = { idleTimeoutMs: UdpDefaults.idleTimeoutMs, maxDatagramSize: UdpDefaults.maxDatagramSize, now: () => performance.now(), ...options };
+    // Options given as undefined take their defaults too.
+    this.options = {
+      ...options,
+      idleTimeoutMs: options.idleTimeoutMs ?? UdpDefaults.idleTimeoutMs,
+      maxDatagramSize: options.maxDatagramSize ?? UdpDefaults.maxDatagramSize,
+      now: options.now ?? (() => performance.now()),
+    };
     for (const key of ['idleTimeoutMs', 'maxDatagramSize'] as const) {
       const value = this.options[key];
       if (!Number.isInteger(value) || value < 1) throw createError(ErrorCode.INVALID_ARGUMENT, `UDP option ${key} must be a positive integer, got ${value}`);
