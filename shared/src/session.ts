@@ -14,7 +14,7 @@ import {
   encodeWindow,
 } from './codec.js';
 import { CloseCode, createError, ErrorCode, errorFromWire, TetherError, WireCode } from './errors.js';
-import { FrameType, MAX_OPEN_METADATA_BYTES, type Frame } from './frame.js';
+import { FrameType, HEADER_SIZE, MAX_OPEN_METADATA_BYTES, type Frame } from './frame.js';
 import { Defaults } from './limits.js';
 import { MuxStream, type StreamOwner } from './stream.js';
 import { assertTunnelName } from './tunnel-name.js';
@@ -190,9 +190,26 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
       return false;
     }
     this.datagramsSent++;
-    this.send(encodeDatagram(flowId, payload));
+    const frame = encodeDatagram(flowId, payload);
+    // Datagrams read together (a socket hands out a burst in one turn) leave as one message: a
+    // message per datagram costs a syscall and a WebSocket frame on every hop. A batch stays
+    // within one frame's size, which every peer's message limit holds.
+    if (this.datagramBatchBytes + frame.length > this.maxFrameSize + HEADER_SIZE) this.flushDatagrams();
+    this.datagramBatch.push(frame);
+    this.datagramBatchBytes += frame.length;
+    if (this.datagramBatch.length === 1) setImmediate(this.flushDatagrams);
     return true;
   }
+
+  private datagramBatch: Buffer[] = [];
+  private datagramBatchBytes = 0;
+  private readonly flushDatagrams = (): void => {
+    if (this.datagramBatch.length === 0) return;
+    const batch = this.datagramBatch;
+    this.datagramBatch = [];
+    this.datagramBatchBytes = 0;
+    this.send(batch.length === 1 ? batch[0] : Buffer.concat(batch));
+  };
 
   /** Refuses new incoming streams and tells the peer to open no more. */
   goAway(code: number = WireCode.GOING_AWAY, message = 'going away'): void {

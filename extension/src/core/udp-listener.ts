@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { assertTunnelName, createError, ErrorCode, isTetherError, UdpDefaults, type MuxSession, type MuxStream, type TetherError } from '@tether/shared';
 import { FlowDemux } from './flow-demux.js';
-import { countDrop, emptyUdpStats, type UdpDrop, type UdpStats } from './udp-stats.js';
+import { countDrop, emptyUdpStats, enlargeBuffers, type UdpDrop, type UdpStats } from './udp-stats.js';
 
 export interface UdpListenerOptions {
   tunnel: string;
@@ -100,6 +100,7 @@ export class UdpListener extends EventEmitter<UdpListenerEvents> {
       this.socket.once('error', onError);
       this.socket.bind(port, host, () => {
         this.socket.off('error', onError);
+        enlargeBuffers(this.socket, UdpDefaults.socketBufferBytes);
         // A failure later (ICMP errors, say) concerns one datagram, never the process.
         this.socket.on('error', (err) => this.emit('socketError', err));
         this.socket.on('message', (message, rinfo) => this.fromClient(message, rinfo));

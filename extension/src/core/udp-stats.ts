@@ -46,3 +46,13 @@ export function describeUdpStats(stats: UdpStats): string {
   const n = (v: number): string => v.toLocaleString('en-US');
   return `${n(stats.flowsOpened)} flow${stats.flowsOpened === 1 ? '' : 's'}, ${n(stats.up)} datagrams up, ${n(stats.down)} down, ${n(totalDropped(stats))} dropped${reasons.length ? ` (${reasons.join(', ')})` : ''}`;
 }
+
+/** Asks for larger kernel buffers (see UdpDefaults.socketBufferBytes); a refusal keeps the system's. */
+export function enlargeBuffers(socket: { setRecvBufferSize(size: number): void; setSendBufferSize(size: number): void }, bytes: number): void {
+  try {
+    socket.setRecvBufferSize(bytes);
+    socket.setSendBufferSize(bytes);
+  } catch {
+    // Not fatal: the system's default buffers still work, with more drops under bursts.
+  }
+}

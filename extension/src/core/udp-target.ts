@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { createError, ErrorCode, UdpDefaults, WireCode, type MuxSession, type MuxStream, type TetherError } from '@tether/shared';
 import { FlowDemux } from './flow-demux.js';
-import { countDrop, emptyUdpStats, type UdpDrop, type UdpStats } from './udp-stats.js';
+import { countDrop, emptyUdpStats, enlargeBuffers, type UdpDrop, type UdpStats } from './udp-stats.js';
 
 export interface UdpTargetOptions {
   /** The UDP service shared. */
@@ -99,6 +99,7 @@ export class UdpTarget extends EventEmitter<UdpTargetEvents> {
         stream.reject(WireCode.TARGET_UNREACHABLE, `UDP target ${host}:${port} unreachable (${(err as NodeJS.ErrnoException).code ?? err.message})`);
         return;
       }
+      enlargeBuffers(socket, UdpDefaults.socketBufferBytes);
       this.flows.add(flow);
       this.demux.add(session, stream.id, flow);
       this.stats.flows++;
