@@ -142,6 +142,9 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
   /** Tells the relays we are leaving, lets open streams finish (bounded), then disconnects. */
   async stop(drainMs = 5000): Promise<void> {
     this.stopped = true;
+    // UDP flows have nothing to finish (datagrams are not replayed): they end first, while the
+    // relays still carry their RESETs.
+    this.udp?.close();
     const sessions = this.pool.live();
     for (const relay of sessions) relay.session.goAway(WireCode.GOING_AWAY, 'host is stopping');
     const deadline = Date.now() + drainMs;
@@ -151,7 +154,6 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
     // A final code: GOING_AWAY would read as a lost path, and the connector would try to resume.
     for (const stream of this.resumable.values()) stream.reset(WireCode.CANCELLED, 'host is stopping');
     for (const socket of this.sockets) socket.destroy();
-    this.udp?.close();
     this.pool.close();
   }
 

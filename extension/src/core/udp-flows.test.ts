@@ -3,6 +3,8 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { test, type TestContext } from 'node:test';
 import { createSessionPair, ErrorCode, WireCode, type TetherError } from '@tether/shared';
+import { memoryRelay } from '../test-support/testing.js';
+import { HostAgent } from './host-agent.js';
 import { UdpListener, type UdpListenerOptions } from './udp-listener.js';
 import { UdpTarget, type UdpTargetOptions } from './udp-target.js';
 
@@ -138,4 +140,23 @@ test('a listener on a port in use is refused with ADDRESS_IN_USE; bad options wi
   await assert.rejects(listener.listen(), { code: ErrorCode.ADDRESS_IN_USE });
   assert.throws(() => new UdpListener({ tunnel: 'dns', host: '127.0.0.1', port: 0, idleTimeoutMs: 0, session: () => Promise.reject(new Error('unused')) }), { code: ErrorCode.INVALID_ARGUMENT });
   assert.throws(() => new UdpTarget({ tunnel: 'dns', target: { host: '127.0.0.1', port: 53 }, maxDatagramSize: -1 }), { code: ErrorCode.INVALID_ARGUMENT });
+});
+
+test('a HostAgent sharing a UDP service serves every stream a relay opens as a flow, and ends them when it stops', async (t) => {
+  const relay = memoryRelay();
+  const agent = new HostAgent({ tunnel: 'dns', target: { host: '127.0.0.1', port: await echoService(t) }, factory: relay.factory, udp: true, pool: { size: 1 } });
+  t.after(() => agent.stop(0));
+  await agent.start();
+  const peer = relay.peers[0];
+  const flows = [peer.openStream('dns'), peer.openStream('dns')];
+  await Promise.all(flows.map((f) => once(f, 'open')));
+  assert.equal(agent.activeStreams, 2);
+  const got: [number, string][] = [];
+  peer.on('datagram', (id, payload) => got.push([id, payload.toString()]));
+  for (const [i, flow] of flows.entries()) peer.sendDatagram(flow.id, Buffer.from(`query ${i}`));
+  await until(() => got.length === 2);
+  assert.deepEqual(got.sort(), flows.map((f, i): [number, string] => [f.id, `echo:query ${i}`]).sort());
+  await agent.stop(0);
+  await until(() => flows.every((f) => f.state === 'closed'));
+  assert.equal(agent.activeStreams, 0);
 });
