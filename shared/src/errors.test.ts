@@ -67,7 +67,7 @@ describe('errorFromWire', () => {
 });
 
 describe('retryable', () => {
-  const retryable = new Set<ErrorCodeName>(['RELAY_UNREACHABLE', 'CONNECTION_LOST', 'GOING_AWAY', 'TUNNEL_OFFLINE', 'TIMEOUT', 'PEER_GONE', 'NO_RELAY', 'QUEUE_FULL', 'QUOTA_EXCEEDED', 'STORE_UNAVAILABLE', 'RATE_LIMITED']);
+  const retryable = new Set<ErrorCodeName>(['RELAY_UNREACHABLE', 'CONNECTION_LOST', 'GOING_AWAY', 'TUNNEL_OFFLINE', 'TIMEOUT', 'PEER_GONE', 'NO_RELAY', 'QUEUE_FULL', 'QUOTA_EXCEEDED', 'STORE_UNAVAILABLE', 'RATE_LIMITED', 'FLOW_LIMIT']);
   for (const name of errorNames) {
     const expected = retryable.has(name);
     test(`${ErrorCode[name]} is ${expected ? '' : 'not '}retryable`, () => {

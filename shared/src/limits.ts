@@ -56,7 +56,7 @@ export const UdpDefaults = {
   /**
    * Receive and send buffer asked of the kernel for each UDP socket (Linux caps it at
    * net.core.rmem_max / wmem_max): a burst waits there instead of being dropped while the
-   * process is busy. The default 208 KiB holds fewer than 200 full-size QUIC packets.
+   * program is busy. The default 208 KiB holds fewer than 200 full-size QUIC packets.
    */
   socketBufferBytes: 4 * 1024 * 1024,
   /** After a flow's open fails, its client's datagrams are dropped this long before another open is tried. */
