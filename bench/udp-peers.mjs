@@ -25,17 +25,22 @@ if (role === 'echo') {
     const key = `${rinfo.address}:${rinfo.port}`;
     let flow = flows.get(key);
     if (!flow) {
-      flow = dgram.createSocket('udp4');
-      flow.on('error', () => undefined);
-      flow.on('message', (answer) => socket.send(answer, rinfo.port, rinfo.address));
-      flow.connect(Number(upstream), '127.0.0.1', () => {
-        flow.setRecvBufferSize(BUFFER);
-        flow.setSendBufferSize(BUFFER);
+      const toUpstream = dgram.createSocket('udp4');
+      flow = { socket: toUpstream, held: [] };
+      toUpstream.on('error', () => undefined);
+      toUpstream.on('message', (answer) => socket.send(answer, rinfo.port, rinfo.address));
+      const created = flow;
+      toUpstream.connect(Number(upstream), '127.0.0.1', () => {
+        toUpstream.setRecvBufferSize(BUFFER);
+        toUpstream.setSendBufferSize(BUFFER);
+        for (const held of created.held.splice(0)) toUpstream.send(held);
+        created.held = undefined;
       });
       flows.set(key, flow);
     }
-    // Before its connect completes, a send goes once it has.
-    flow.send(m);
+    // Held until its socket is connected.
+    if (flow.held) flow.held.push(m);
+    else flow.socket.send(m);
   });
 } else {
   console.error('usage: udp-peers.mjs echo | forward PORT');
