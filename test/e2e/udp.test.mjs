@@ -246,4 +246,31 @@ describe('UDP through a tunnel', HANG_GUARD, () => {
     assert.equal(duplicates, 0, 'the tunnel never duplicates a datagram');
     assert.ok(received > total / 2, `most arrive: ${received} of ${total}`);
   });
+
+  test('a relay full of flows refuses the next one with FLOW_LIMIT: the connector says so, and serves the others', async () => {
+    const limited = await startRelay(procs, tmp.path, { dataDir: join(tmp.path, 'relay-limited'), args: ['--limit', 'maxFlowsPerTunnel=1'] });
+    const user = await createUser(limited, 'ulla');
+    const echo = dgram.createSocket('udp4');
+    echo.bind(0, '127.0.0.1');
+    await once(echo, 'listening');
+    procs.defer(() => new Promise((r) => echo.close(r)));
+    echo.on('message', (m, rinfo) => echo.send(m, rinfo.port, rinfo.address));
+    await startShare(procs, { url: limited.url, token: user, tunnel: 'one', targetPort: echo.address().port, args: ['--udp'] });
+    const connect = await startUdpConnect(procs, { url: limited.url, token: user, tunnel: 'one' });
+    const clients = await Promise.all([0, 1].map(async () => {
+      const socket = dgram.createSocket('udp4');
+      socket.bind(0, '127.0.0.1');
+      await once(socket, 'listening');
+      procs.defer(() => new Promise((r) => socket.close(r)));
+      return socket;
+    }));
+    clients[0].send('first', connect.port, '127.0.0.1');
+    assert.equal(String((await once(clients[0], 'message'))[0]), 'first');
+    clients[1].send('second', connect.port, '127.0.0.1');
+    const line = await connect.proc.waitFor('stderr', /TETHER_ERR_FLOW_LIMIT/);
+    assert.equal(line, `127.0.0.1:${clients[1].address().port}: could not reach tunnel one: UDP tunnel one already carries the most flows this relay allows (1): each client address is a flow and idle ones end by themselves; try again shortly, or ask the relay's operator to raise --limit maxFlowsPerTunnel [TETHER_ERR_FLOW_LIMIT]`);
+    clients[0].send('still served', connect.port, '127.0.0.1');
+    assert.equal(String((await once(clients[0], 'message'))[0]), 'still served');
+    assert.doesNotMatch(connect.proc.stderr.text, /^\s+at /m);
+  });
 });

@@ -754,7 +754,7 @@ export class Router {
     // A UDP tunnel's streams are its flows, counted where its host is linked (a host link serves one tunnel).
     const udp = (host === peer ? settings : host.settings)?.udp === true;
     if (udp && host !== peer && host.streams.size >= this.limits.maxFlowsPerTunnel) {
-      return this.refuse(link, id, WireCode.FLOW_LIMIT, `UDP tunnel ${tunnel} has ${this.limits.maxFlowsPerTunnel} flows through this relay already (the most): each client address is a flow and idle ones end by themselves; try again shortly, or ask the relay's operator to raise --limit maxFlowsPerTunnel`);
+      return this.refuse(link, id, WireCode.FLOW_LIMIT, `UDP tunnel ${tunnel} already carries the most flows this relay allows (${this.limits.maxFlowsPerTunnel}): each client address is a flow and idle ones end by themselves; try again shortly, or ask the relay's operator to raise --limit maxFlowsPerTunnel`);
     }
     // A host that does not read what it is sent gets no more OPENs (each one costs it memory here).
     if (host.congestedSince !== undefined) {
