@@ -14,6 +14,9 @@ test('resolveLimits takes valid overrides', () => {
   assert.equal(limits.maxMessageSize, 1034);
   assert.equal(limits.maxStreamsPerConnection, 1);
   assert.equal(limits.idleTimeoutMs, defaultLimits.idleTimeoutMs);
+  // A datagram travels in one frame: the default datagram limit follows a smaller frame limit.
+  assert.equal(limits.maxDatagramSize, 1024);
+  assert.equal(resolveLimits({ maxDatagramSize: 512 }).maxDatagramSize, 512);
 });
 
 test('resolveLimits refuses limits that cannot work', () => {
@@ -27,6 +30,7 @@ test('resolveLimits refuses limits that cannot work', () => {
     ['negative', { drainTimeoutMs: -1 }],
     ['null', { handshakeTimeoutMs: null }],
     ['message smaller than a frame', { maxFrameSize: 4096, maxMessageSize: 4096 }],
+    ['datagram above the frame limit', { maxFrameSize: 4096, maxDatagramSize: 4097 }],
     ['frame above 16 MiB', { maxFrameSize: 16 * 1024 * 1024 + 1, maxMessageSize: 32 * 1024 * 1024 }],
   ];
   for (const [name, partial] of cases) {

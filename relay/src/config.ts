@@ -3,7 +3,7 @@ import type { UsageRetention } from './ports/usage-store.js';
 import type { AuditKeyring } from './audit/audit-keys.js';
 import type { AuditSinkConfig } from './audit/siem/siem-sinks.js';
 import type { FastifyBaseLogger } from 'fastify';
-import { createError, Defaults, ErrorCode, MAX_FRAME_SIZE_CEILING } from '@tether/shared';
+import { createError, Defaults, ErrorCode, MAX_FRAME_SIZE_CEILING, UdpDefaults } from '@tether/shared';
 import type { PromMetricsOptions } from './metrics/prom-metrics.js';
 import type { RelayPorts } from './ports/index.js';
 import type { RedisTarget } from './stores/redis/redis-client.js';
@@ -45,6 +45,15 @@ export interface RelayLimits {
   maxTunnelsPerUser: number;
   /** Host registrations (shares, reconnects included) one identity may make per minute. */
   maxRegistrationsPerMinute: number;
+  /** Largest UDP datagram payload routed (docs/udp.md); a larger one is dropped and counted. Never above maxFrameSize. */
+  maxDatagramSize: number;
+  /** UDP flows (streams) one UDP tunnel may have through this node at once; more OPENs are refused with FLOW_LIMIT. */
+  maxFlowsPerTunnel: number;
+  /**
+   * A datagram is dropped (and counted), never queued, towards a link that holds more than this
+   * many bytes: UDP must not wait behind a busy stream, nor fill the link's buffer.
+   */
+  maxDatagramBufferedBytes: number;
 }
 
 /**
@@ -202,11 +211,16 @@ export const defaultLimits: RelayLimits = {
   maxLinksPerAddress: 256,
   maxTunnelsPerUser: 100,
   maxRegistrationsPerMinute: 120,
+  maxDatagramSize: UdpDefaults.maxDatagramSize,
+  maxFlowsPerTunnel: UdpDefaults.maxFlowsPerTunnel,
+  maxDatagramBufferedBytes: 1024 * 1024,
 };
 
 /** Merges `partial` over the defaults and rejects values that cannot work, naming them. */
 export function resolveLimits(partial: Partial<RelayLimits> = {}): RelayLimits {
   const limits = { ...defaultLimits };
+  // The default datagram limit follows a smaller frame limit; one given explicitly must fit.
+  if (partial.maxDatagramSize === undefined && partial.maxFrameSize !== undefined) limits.maxDatagramSize = Math.min(defaultLimits.maxDatagramSize, partial.maxFrameSize);
   for (const [key, value] of Object.entries(partial) as [keyof RelayLimits, unknown][]) {
     if (value === undefined) continue;
     if (!(key in defaultLimits)) throw createError(ErrorCode.INVALID_CONFIG, `unknown relay limit ${key}`);
@@ -217,6 +231,9 @@ export function resolveLimits(partial: Partial<RelayLimits> = {}): RelayLimits {
   }
   if (limits.maxMessageSize < limits.maxFrameSize + 10) {
     throw createError(ErrorCode.INVALID_CONFIG, 'maxMessageSize must hold at least one frame of maxFrameSize');
+  }
+  if (limits.maxDatagramSize > limits.maxFrameSize) {
+    throw createError(ErrorCode.INVALID_CONFIG, `maxDatagramSize (${limits.maxDatagramSize}) may be at most maxFrameSize (${limits.maxFrameSize}): a datagram travels in one frame`);
   }
   if (limits.maxFrameSize > MAX_FRAME_SIZE_CEILING) throw createError(ErrorCode.INVALID_CONFIG, 'maxFrameSize may be at most 16 MiB');
   if (limits.maxMessageSize > MAX_FRAME_SIZE_CEILING + 64 * 1024) {

@@ -38,3 +38,27 @@ export const Defaults = {
   /** Time a relay waits for streams to finish after GOAWAY before closing them. */
   drainTimeoutMs: 30_000,
 } as const;
+
+/** UDP flows' defaults (docs/udp.md), shared by the relay, `tether connect --udp` and `tether share --udp`. */
+export const UdpDefaults = {
+  /** The largest UDP payload over IPv4: the largest datagram carried. */
+  maxDatagramSize: 65_507,
+  /** A flow with no datagram either way for this long ends (on the connector and on the host). */
+  idleTimeoutMs: 60_000,
+  /** Flows (client addresses) one `tether connect --udp` listener carries at once; datagrams of more are dropped. */
+  maxFlowsPerListener: 1024,
+  /** Flows one UDP tunnel may have through one relay node. */
+  maxFlowsPerTunnel: 1024,
+  /** Datagrams of a new flow held until its stream is accepted; more are dropped. */
+  maxQueuedPerFlow: 64,
+  /** Sends waiting on a local UDP socket before more are dropped (a socket that cannot keep up). */
+  maxSendQueue: 256,
+  /**
+   * Receive and send buffer asked of the kernel for each UDP socket (Linux caps it at
+   * net.core.rmem_max / wmem_max): a burst waits there instead of being dropped while the
+   * program is busy. The default 208 KiB holds fewer than 200 full-size QUIC packets.
+   */
+  socketBufferBytes: 4 * 1024 * 1024,
+  /** After a flow's open fails, its client's datagrams are dropped this long before another open is tried. */
+  retryAfterFailMs: 1000,
+} as const;

@@ -218,6 +218,66 @@ describe('data', () => {
   });
 });
 
+describe('datagrams', () => {
+  test('sendDatagram sends on an open flow and drops (counted) when it is not open, too big or the transport is congested', async () => {
+    const { h } = acceptingServer({ maxFrameSize: 2048 });
+    h.receive(open(1), open(3));
+    h.take();
+    const cases: [string, () => boolean, boolean][] = [
+      ['open flow', () => h.session.sendDatagram(1, Buffer.from('dns')), true],
+      ['no such flow', () => h.session.sendDatagram(5, Buffer.from('x')), false],
+      ['larger than a frame', () => h.session.sendDatagram(1, Buffer.alloc(2049)), false],
+    ];
+    for (const [name, send, sent] of cases) assert.equal(send(), sent, name);
+    await settle();
+    assert.deepEqual(h.take().map((f) => [f.type, f.streamId]), [[FrameType.DATAGRAM, 1]]);
+
+    // The transport reports congestion: datagrams are dropped, not queued, until it drains.
+    h.accepting = false;
+    assert.equal(h.session.sendDatagram(1, Buffer.from('fills it')), true);
+    await settle();
+    assert.equal(h.session.sendDatagram(1, Buffer.from('dropped')), false);
+    assert.equal(h.session.sendDatagram(3, Buffer.from('dropped too')), false);
+    h.accepting = true;
+    h.session.transportDrained();
+    assert.equal(h.session.sendDatagram(3, Buffer.from('after drain')), true);
+    await settle();
+    assert.deepEqual(h.take().map((f) => (f.type === FrameType.DATAGRAM ? f.payload.toString() : f.type)), ['fills it', 'after drain']);
+    assert.deepEqual([h.session.datagramsSent, h.session.datagramsDropped], [3, 4]);
+  });
+
+  test('datagrams sent in one turn leave in one message, never larger than a frame', async () => {
+    const messages: number[] = [];
+    const session = new MuxSession({ role: 'server', maxFrameSize: 1000, send: (m) => messages.push(m.length) > 0 });
+    session.on('stream', (s) => s.accept());
+    session.receive(open(1));
+    messages.length = 0;
+    for (let i = 0; i < 10; i++) session.sendDatagram(1, Buffer.alloc(290));
+    await settle();
+    // 300 bytes a frame: three to a message of at most 1,010 bytes.
+    assert.deepEqual(messages, [900, 900, 900, 300]);
+  });
+
+  test('a datagram uses no stream credit, and a flow that closed drops what is sent on it', async () => {
+    // The host grants a 4 KiB window; 600 KB of datagrams still go (and stay under the transport's mark).
+    const { a, b } = createSessionPair({ b: { initialWindow: 4096 } });
+    b.on('stream', (s) => s.accept());
+    const flow = a.openStream('box');
+    assert.equal(a.sendDatagram(flow.id, Buffer.from('too early')), false);
+    await once(flow, 'open');
+    const got: string[] = [];
+    b.on('datagram', (id, payload) => got.push(`${id}:${payload.length}`));
+    // Far more than the stream's window: datagrams are not flow-controlled.
+    for (let i = 0; i < 10; i++) assert.equal(a.sendDatagram(flow.id, Buffer.alloc(60_000)), true, `datagram ${i}`);
+    await settle(() => got.length === 10);
+    assert.equal(got.length, 10);
+    assert.equal(got[0], `${flow.id}:60000`);
+    flow.reset();
+    assert.equal(a.sendDatagram(flow.id, Buffer.from('late')), false);
+    a.destroy();
+  });
+});
+
 describe('flow control', () => {
   test('DATA past the window resets the stream with FLOW_CONTROL; the session stays up', () => {
     const { h, streams } = acceptingServer({ initialWindow: 1000 });

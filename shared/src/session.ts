@@ -3,6 +3,7 @@ import {
   decodeFrames,
   encodeAck,
   encodeData,
+  encodeDatagram,
   encodeGoAway,
   encodeOpen,
   encodeOpenErr,
@@ -13,7 +14,7 @@ import {
   encodeWindow,
 } from './codec.js';
 import { CloseCode, createError, ErrorCode, errorFromWire, TetherError, WireCode } from './errors.js';
-import { FrameType, MAX_OPEN_METADATA_BYTES, type Frame } from './frame.js';
+import { FrameType, HEADER_SIZE, MAX_OPEN_METADATA_BYTES, type Frame } from './frame.js';
 import { Defaults } from './limits.js';
 import { MuxStream, type StreamOwner } from './stream.js';
 import { assertTunnelName } from './tunnel-name.js';
@@ -91,6 +92,9 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
   lastReceivedAt: number;
   bytesIn = 0;
   bytesOut = 0;
+  /** Datagrams handed to the transport, and those dropped instead (see sendDatagram). */
+  datagramsSent = 0;
+  datagramsDropped = 0;
 
   constructor(options: SessionOptions) {
     super();
@@ -172,6 +176,40 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
     data.writeUInt32BE(seq, 0);
     this.send(encodePing(data));
   }
+
+  /**
+   * Sends one datagram on the flow of open stream `flowId` (docs/udp.md). Unreliable by design:
+   * it is dropped, and false returned, when the transport is congested (a datagram never waits
+   * behind the streams' bytes, nor queues without bound), when it does not fit in one frame, or
+   * when the flow's stream is not open. It uses no stream credit.
+   */
+  sendDatagram(flowId: number, payload: Buffer): boolean {
+    const state = this.streams.get(flowId)?.state;
+    if (this.closed || this.congested || payload.length > this.maxFrameSize || (state !== 'open' && state !== 'half-closed-remote')) {
+      this.datagramsDropped++;
+      return false;
+    }
+    this.datagramsSent++;
+    const frame = encodeDatagram(flowId, payload);
+    // Datagrams read together (a socket hands out a burst in one turn) leave as one message: a
+    // message per datagram costs a syscall and a WebSocket frame on every hop. A batch stays
+    // within one frame's size, which every peer's message limit holds.
+    if (this.datagramBatchBytes + frame.length > this.maxFrameSize + HEADER_SIZE) this.flushDatagrams();
+    this.datagramBatch.push(frame);
+    this.datagramBatchBytes += frame.length;
+    if (this.datagramBatch.length === 1) setImmediate(this.flushDatagrams);
+    return true;
+  }
+
+  private datagramBatch: Buffer[] = [];
+  private datagramBatchBytes = 0;
+  private readonly flushDatagrams = (): void => {
+    if (this.datagramBatch.length === 0) return;
+    const batch = this.datagramBatch;
+    this.datagramBatch = [];
+    this.datagramBatchBytes = 0;
+    this.send(batch.length === 1 ? batch[0] : Buffer.concat(batch));
+  };
 
   /** Refuses new incoming streams and tells the peer to open no more. */
   goAway(code: number = WireCode.GOING_AWAY, message = 'going away'): void {

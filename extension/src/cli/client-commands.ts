@@ -1,7 +1,7 @@
 import { serveClientMetrics, type ClientMetricsSource } from './client-metrics.js';
 import { assertTunnelName, createError, describeTunnelSettings, ErrorCode, type TetherError } from '@tether/shared';
 import type { Tracing } from '@tether/relay';
-import { Connector, describePoolReason, describeStreamEnd, HostAgent, preferServing, targetListens, parseHostPort, RelayApi, webSocketFactory, type PoolState, type RelayEndpoint } from '../core/index.js';
+import { Connector, describePoolReason, describeUdpStats, describeStreamEnd, HostAgent, preferServing, targetListens, parseHostPort, RelayApi, webSocketFactory, type PoolState, type RelayEndpoint } from '../core/index.js';
 import type { ClientValues, PoolValues } from './flags.js';
 import { info, UsageError } from './output.js';
 import { runProxy } from './proxy-command.js';
@@ -11,6 +11,7 @@ import { reportShare } from './share-report.js';
 import { shareSettings, type ShareServiceValues } from './share-settings.js';
 import { poolOptions, relayEndpointsAndToken, resumableOptions } from './options.js';
 import { version } from './version.js';
+import { listenUdp, udpIdleTimeout } from './udp-connect.js';
 
 /** Tracing of `tether share`/`connect` (--otlp, OTEL_*; docs/tracing.md), or undefined: off, nothing loaded. */
 async function clientTracing(values: { otlp?: string }, announce = true): Promise<Tracing | undefined> {
@@ -88,10 +89,12 @@ async function startClientMetrics(values: MetricsValues, role: 'connect' | 'shar
 }
 
 /** `tether share NAME [--target HOST:PORT] [--relay URL ...]` */
-export async function shareCommand(tunnel: string, values: ClientValues & PoolValues & MetricsValues & ShareServiceValues & { target?: string; otlp?: string }): Promise<void> {
+export async function shareCommand(tunnel: string, values: ClientValues & PoolValues & MetricsValues & ShareServiceValues & { target?: string; otlp?: string; 'udp-idle-timeout'?: string }): Promise<void> {
   assertTunnelName(tunnel);
   const target = parseHostPort(values.target ?? '127.0.0.1:22');
   const { settings, accessToken, madeToken } = shareSettings(values);
+  const idleTimeoutMs = udpIdleTimeout(values);
+  if (idleTimeoutMs !== undefined && !settings?.udp) throw new UsageError('--udp-idle-timeout applies to a UDP service: add --udp');
   const { endpoints, token } = relayEndpointsAndToken(values);
   const tracing = await clientTracing(values);
   const agent = new HostAgent({
@@ -103,6 +106,7 @@ export async function shareCommand(tunnel: string, values: ClientValues & PoolVa
     pool: { ...poolOptions(values), keepTrying: true },
     resumable: resumableOptions(values) || undefined,
     tracer: tracing?.tracer,
+    udp: settings?.udp ? { idleTimeoutMs } : undefined,
   });
   agent.on('disconnected', (err, retryIn) => {
     // Retries are reported from the pool's state (reportShare), one line per failed attempt.
@@ -124,13 +128,15 @@ export async function shareCommand(tunnel: string, values: ClientValues & PoolVa
     info(`Sharing ${settings?.udp ? 'udp ' : ''}${target.host}:${target.port} as tunnel ${tunnel} via ${relays}${extra ? ` (${extra})` : ''}`);
     if (madeToken) info(`Access token (shown once; give it to those who may use the URL): ${accessToken}`);
   });
-  if (!(await targetListens(target))) {
+  // A UDP service cannot be probed: nothing answers a datagram that is not a request.
+  if (!settings?.udp && !(await targetListens(target))) {
     info(`warning: nothing listens on ${target.host}:${target.port} yet; connections through ${tunnel} are refused until something does`);
   }
   const failed = new Promise<never>((_, reject) => agent.once('error', reject));
   // Before start(): a signal that comes as soon as "Sharing" is printed must stop us cleanly.
   onSignals(() => {
     info('Stopping: letting open streams finish (Ctrl-C again to exit now)');
+    if (agent.udp) info(`udp: ${describeUdpStats(agent.udp.stats)}`);
     // The spans still buffered are sent before exiting.
     agent.stop().then(async () => {
       await tracing?.shutdown();
@@ -154,9 +160,11 @@ export async function shareCommand(tunnel: string, values: ClientValues & PoolVa
 }
 
 /** `tether connect NAME [--listen HOST:PORT] [--relay URL ...]` */
-export async function connectCommand(tunnel: string, values: ClientValues & PoolValues & MetricsValues & { listen?: string; otlp?: string }): Promise<void> {
+export async function connectCommand(tunnel: string, values: ClientValues & PoolValues & MetricsValues & { listen?: string; otlp?: string; udp?: boolean; 'udp-idle-timeout'?: string }): Promise<void> {
   assertTunnelName(tunnel);
   const listen = parseHostPort(values.listen ?? '127.0.0.1:2222', '127.0.0.1', 0);
+  const idleTimeoutMs = udpIdleTimeout(values);
+  if (idleTimeoutMs !== undefined && !values.udp) throw new UsageError('--udp-idle-timeout applies to a UDP tunnel: add --udp');
   const first = relayEndpointsAndToken(values);
   // Fail fast, with the relay's own words, on a bad token or a tunnel we may not use.
   const status = await new RelayApi(first.endpoints[0].url, first.token).tunnel(tunnel).catch((err: TetherError) => {
@@ -175,20 +183,29 @@ export async function connectCommand(tunnel: string, values: ClientValues & Pool
   });
   await startClientMetrics(values, 'connect', { state: () => connector.state(), openStreams: () => connector.openStreams, events: connector });
   await connector.session();
-  const server = await connector.listen(tunnel, listen.host, listen.port);
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : listen.port;
+  const udp = values.udp ? await listenUdp(connector, tunnel, listen.host, listen.port, idleTimeoutMs) : undefined;
+  const server = udp ? undefined : await connector.listen(tunnel, listen.host, listen.port);
+  const address = server?.address();
+  const port = udp?.port ?? (typeof address === 'object' && address ? address.port : listen.port);
   // Before "Listening" is printed: a signal sent as soon as it is read must stop us cleanly.
   onSignals(() => {
     stopping = true;
     info('Stopping: open connections are closed');
+    udp?.report();
+    udp?.listener.close();
     connector.close();
     // The spans still buffered are sent before exiting (the shutdown never rejects).
     if (tracing) void tracing.shutdown().then(() => process.exit(0));
     else process.exit(0);
   });
-  info(`Listening on ${listen.host}:${port}: connections go to tunnel ${tunnel} via ${connector.state()?.active ?? relay}${status && !status.online ? ' (the tunnel is offline right now)' : ''}`);
-  info(`  ssh -p ${port} USER@${listen.host}`);
+  const via = `via ${connector.state()?.active ?? relay}${status && !status.online ? ' (the tunnel is offline right now)' : ''}`;
+  if (udp) {
+    info(`Listening for UDP on ${listen.host}:${port}: datagrams go to tunnel ${tunnel} ${via}`);
+    info(`  each client address is one flow; idle flows end after ${Math.round(udp.listener.idleTimeoutMs / 1000)} s`);
+  } else {
+    info(`Listening on ${listen.host}:${port}: connections go to tunnel ${tunnel} ${via}`);
+    info(`  ssh -p ${port} USER@${listen.host}`);
+  }
   connector.on('connectionError', (remote, err: TetherError) => info(`${remote}: could not reach tunnel ${tunnel}: ${err.message} [${err.code}]`));
   connector.on('listenError', (err) => info(`listener error: ${err.message}`));
   connector.on('streamDetached', (name, err) => info(`${name}: relay path lost (${err.code}); resuming through another relay`));

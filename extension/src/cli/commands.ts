@@ -1,4 +1,5 @@
 import { Argument, type Command } from 'commander';
+import { UdpDefaults } from '@tether/shared';
 // Only the list of agent kinds: the module is small and loads no SSH library.
 import { AGENT_CHOICES } from '../core/ssh/agent-discovery.js';
 import { addClientOptions, addPoolOptions, FlagOption, flagValues, LOG_FORMATS, LOG_LEVELS, otlpOption } from './flags.js';
@@ -188,7 +189,8 @@ function addClientCommands(program: Command, ctx: RunContext): void {
     .addOption(new FlagOption('--cache <size>', "let the relay cache cacheable HTTP responses, up to this much per relay node (e.g. 64MB)"))
     .addOption(new FlagOption('--compress', 'let the relay compress HTTP responses the service did not (br or gzip)'))
     .addOption(new FlagOption('--allow <protocols>', 'carry only streams of these protocols, comma-separated: ssh, tls, http, http1, h2, unknown'))
-    .addOption(new FlagOption('--udp', 'a UDP service: carry datagrams, not a TCP stream'));
+    .addOption(new FlagOption('--udp', 'a UDP service: carry datagrams, not a TCP stream'))
+    .addOption(new FlagOption('--udp-idle-timeout <duration>', 'with --udp: a flow with no datagram for this long ends (e.g. 30s)', { default: `${UdpDefaults.idleTimeoutMs / 1000}s` }));
   addMetricsOptions(addPoolOptions(addClientOptions(share)));
   examples(share, [
     ['tether share laptop', "this machine's SSH server, as tunnel laptop"],
@@ -208,6 +210,7 @@ function addClientCommands(program: Command, ctx: RunContext): void {
     .argument('<name>', TUNNEL_ARGUMENT)
     .addOption(new FlagOption('--listen <host:port>', 'where to listen; port 0 picks a free one', { default: '127.0.0.1:2222' }))
     .addOption(new FlagOption('--udp', 'a UDP tunnel: listen for datagrams on --listen'))
+    .addOption(new FlagOption('--udp-idle-timeout <duration>', "with --udp: a client's flow with no datagram for this long ends (e.g. 30s)", { default: `${UdpDefaults.idleTimeoutMs / 1000}s` }))
     .addOption(otlpOption());
   addMetricsOptions(addPoolOptions(addClientOptions(connect)));
   examples(connect, [

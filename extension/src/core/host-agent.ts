@@ -12,6 +12,7 @@ import {
   readTraceContext,
   ResumableStream,
   WireCode,
+  type MuxSession,
   type MuxStream,
   type OpenRequest,
   type ResumableOptions,
@@ -27,6 +28,7 @@ import { poolTargets, type PoolTuning } from './pool-options.js';
 import type { PoolState } from './pool-state.js';
 import { RelayPool } from './relay-pool.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
+import { UdpTarget, type UdpTargetOptions } from './udp-target.js';
 
 
 export interface HostAgentOptions {
@@ -45,6 +47,8 @@ export interface HostAgentOptions {
   stableAfterMs?: number;
   /** A `tether.host.accept` span per stream, continuing the opener's trace (docs/tracing.md); none: off. */
   tracer?: Tracer;
+  /** A UDP service (docs/udp.md): each stream is a flow of datagrams to the target; true for the defaults. */
+  udp?: boolean | Pick<UdpTargetOptions, 'idleTimeoutMs' | 'maxDatagramSize'>;
 }
 
 export interface HostAgentEvents {
@@ -69,7 +73,9 @@ export interface HostAgentEvents {
  * this host is registered with. Used by `tether share` and by the VS Code extension alike.
  */
 export class HostAgent extends EventEmitter<HostAgentEvents> {
-  readonly options: Required<Omit<HostAgentOptions, 'endpoints' | 'pool' | 'resumable' | 'tracer'>> & Pick<HostAgentOptions, 'pool' | 'resumable' | 'tracer'>;
+  readonly options: Required<Omit<HostAgentOptions, 'endpoints' | 'pool' | 'resumable' | 'tracer' | 'udp'>> & Pick<HostAgentOptions, 'pool' | 'resumable' | 'tracer'>;
+  /** Serves the flows of a UDP service (`udp` option); undefined for a TCP one. */
+  readonly udp: UdpTarget | undefined;
   private readonly pool: RelayPool;
   private stopped = false;
   private readonly sockets = new Set<net.Socket>();
@@ -86,6 +92,10 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
       throw createError(ErrorCode.INVALID_ARGUMENT, `invalid target ${host}:${port}: need a host and a port from 1 to 65535`);
     }
     this.options = { connectTimeoutMs: 10_000, reconnect: true, stableAfterMs: PoolDefaults.stableAfterMs, ...options };
+    if (options.udp) {
+      this.udp = new UdpTarget({ target: options.target, tunnel: options.tunnel, ...(options.udp === true ? {} : options.udp) });
+      this.udp.on('flowClosed', (id, err) => this.emit('streamClosed', id, err));
+    }
     this.pool = new RelayPool({
       kind: 'host',
       tunnel: options.tunnel,
@@ -107,7 +117,7 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
   }
 
   get activeStreams(): number {
-    let n = this.plainStreams;
+    let n = this.plainStreams + (this.udp?.activeFlows ?? 0);
     for (const stream of this.resumable.values()) if (stream.state !== 'closed') n++;
     return n;
   }
@@ -133,6 +143,9 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
   /** Tells the relays we are leaving, lets open streams finish (bounded), then disconnects. */
   async stop(drainMs = 5000): Promise<void> {
     this.stopped = true;
+    // UDP flows have nothing to finish (datagrams are not replayed): they end first, while the
+    // relays still carry their RESETs.
+    this.udp?.close();
     const sessions = this.pool.live();
     for (const relay of sessions) relay.session.goAway(WireCode.GOING_AWAY, 'host is stopping');
     const deadline = Date.now() + drainMs;
@@ -146,7 +159,7 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
   }
 
   private onSession(relay: RelaySession): void {
-    relay.session.on('stream', (stream, request) => this.serve(stream, request));
+    relay.session.on('stream', (stream, request) => this.serve(stream, request, relay.session));
     this.emit('ready', relay.publicUrl);
   }
 
@@ -179,8 +192,15 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
     }
   }
 
-  private serve(stream: MuxStream, request: OpenRequest): void {
+  private serve(stream: MuxStream, request: OpenRequest, session: MuxSession): void {
     if (this.options.tracer) this.traceAccept(this.options.tracer, stream, request);
+    if (this.udp) {
+      // A flow is never resumable (datagrams are not replayed): any hello is ignored.
+      this.streamsServed++;
+      this.emit('stream', stream.id);
+      this.udp.serve(session, stream);
+      return;
+    }
     let hello: StreamHello | undefined;
     try {
       hello = decodeOpenMetadata(request.metadata).hello;

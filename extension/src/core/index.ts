@@ -74,3 +74,6 @@ export { describePendingRequest, REQUEST_POLL_MS, RequestWatcher, type RequestWa
 export { describeAcceptedInvite, describeReviewed, describeSentRequest, readableTime } from './sharing-text.js';
 export { PANEL_LIMITS, readPanelMessage, type PanelRequest, type PanelState, type PanelUpdate } from './sharing-panel-protocol.js';
 export { AuditApi, auditQuery, type AuditEntry, type AuditFilterOptions, type AuditKeys, type AuditPage } from './audit-api.js';
+export { UdpListener, type UdpListenerOptions, type UdpListenerEvents } from './udp-listener.js';
+export { UdpTarget, type UdpTargetOptions } from './udp-target.js';
+export { describeUdpStats, totalDropped, type UdpDrop, type UdpStats } from './udp-stats.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { pino } from 'pino';
-import { createError, encodeData, encodeOpen, encodeOpenOk, encodeWindow, ErrorCode, FrameType, WireCode, type Frame, type TunnelSettings } from '@tether/shared';
+import { createError, encodeData, encodeDatagram, encodeOpen, encodeOpenOk, encodeWindow, ErrorCode, FrameType, WireCode, type Frame, type TunnelSettings } from '@tether/shared';
 import { Auditor } from '../audit/auditor.js';
 import { AuditEventCode } from '../audit/event-codes.js';
 import { MemoryAuditSink } from '../audit/memory-sink.js';
@@ -269,4 +269,25 @@ test("a tunnel's allow-list holds on every node: the connector's node classifies
   assert.equal(c.node('b').metrics.value('tether_streams_by_protocol_total', { protocol: 'tls' }), 1);
   assert.equal(c.node('a').metrics.value('tether_streams_by_protocol_total', { protocol: 'ssh' }), 0, 'classified once, where the connector is');
   assert.equal(c.node('b').audit.events().filter((e) => e.code === AuditEventCode.PROTOCOL_REFUSED).length, 1);
+});
+
+test('datagrams of a UDP flow cross the peer link both ways; the flow limit is kept by the node holding the host', async (t) => {
+  const c = cluster(t, ['a', 'b'], { maxFlowsPerTunnel: 1 });
+  await c.store.claimTunnel('dns', ALICE.id);
+  const host = await hostOn(c.node('a'), 'dns', { udp: true });
+  const connector = connectorOn(c.node('b'));
+  connector.receive(encodeOpen(1, 4096, 'dns'));
+  await turns();
+  const open = framesOf(host, FrameType.OPEN)[0];
+  host.receive(encodeOpenOk(open.streamId, 4096));
+  await turns();
+  connector.receive(encodeDatagram(1, Buffer.from('query')));
+  host.receive(encodeDatagram(open.streamId, Buffer.from('answer')));
+  await turns();
+  assert.deepEqual(framesOf(host, FrameType.DATAGRAM).map((f) => [f.streamId, Buffer.from(f.payload).toString()]), [[open.streamId, 'query']]);
+  assert.deepEqual(framesOf(connector, FrameType.DATAGRAM).map((f) => [f.streamId, Buffer.from(f.payload).toString()]), [[1, 'answer']]);
+  for (const id of ['a', 'b']) assert.equal(c.node(id).metrics.value('tether_datagrams_total', { outcome: 'forwarded', reason: 'none' }), 2, `node ${id}`);
+  connector.receive(encodeOpen(3, 4096, 'dns'));
+  await turns();
+  assert.equal(framesOf(connector, FrameType.OPEN_ERR).find((f) => f.streamId === 3)?.code, WireCode.FLOW_LIMIT);
 });

@@ -43,6 +43,11 @@ export interface Route {
   openArrivedAt?: number;
   /** Its OPEN holds a place in the adaptive open limit (given back when answered or gone). */
   admitted?: boolean;
+  /**
+   * A UDP flow (a stream to a UDP tunnel, docs/udp.md): DATAGRAM frames are routed along it,
+   * with the stream ids of its ends as their flow ids.
+   */
+  udp?: boolean;
   /** Its OPEN's span until answered, when tracing is on. */
   trace?: OpenTrace;
   /** What its opener's first bytes speak, on the node of the connector (docs/protocols.md). */

@@ -11,6 +11,15 @@ const codeLabel = (code: number): string => (KNOWN_CODES.has(code) ? String(code
 // Label objects of the data path made once: one counter update per DATA frame, no allocation.
 const UP = { direction: 'up' } as const;
 const DOWN = { direction: 'down' } as const;
+const FORWARDED = { outcome: 'forwarded', reason: 'none' } as const;
+
+/** Why the router drops a datagram (docs/udp.md). */
+export type DatagramDrop = 'congested' | 'too_large' | 'unknown_flow';
+const DROPPED: Record<DatagramDrop, { outcome: 'dropped'; reason: DatagramDrop }> = {
+  congested: { outcome: 'dropped', reason: 'congested' },
+  too_large: { outcome: 'dropped', reason: 'too_large' },
+  unknown_flow: { outcome: 'dropped', reason: 'unknown_flow' },
+};
 
 /** Open latencies: loopback opens take well under a millisecond, cross-node a few. */
 const OPEN_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -37,6 +46,8 @@ export class RouterMetrics {
   private readonly resumed: Counter;
   private readonly crossNode: Counter;
   private readonly replaced: Counter;
+  private readonly datagrams: Counter;
+  private readonly datagramBytes: Counter;
   private readonly tunnelOpened: Counter | undefined;
   private readonly tunnelBytes: Counter | undefined;
 
@@ -62,6 +73,8 @@ export class RouterMetrics {
     this.resumed = metrics.counter({ name: 'tether_streams_resumed_total', help: 'Resumable streams re-attached through this relay (an OPEN carrying a RESUME hello) after their path failed' });
     this.crossNode = metrics.counter({ name: 'tether_cross_node_streams_total', help: 'Streams carried over a peer link: out (a connector here, the host on another node) or in (the other way)', labelNames: ['direction'] });
     this.replaced = metrics.counter({ name: 'tether_hosts_replaced_total', help: 'Silent host links replaced by a new connection of the same host (a host that failed over to a new network)' });
+    this.datagrams = metrics.counter({ name: 'tether_datagrams_total', help: 'DATAGRAM frames (UDP flows) by outcome: forwarded, or dropped and why (congested: the link it goes to holds too much; too_large; unknown_flow: no open UDP flow has its id)', labelNames: ['outcome', 'reason'] });
+    this.datagramBytes = metrics.counter({ name: 'tether_datagram_bytes_total', help: 'Payload bytes of DATAGRAM frames forwarded, by direction (up: connector to host)', labelNames: ['direction'] });
     if (tunnelLabels > 0) {
       // Opt-in (--metrics-tunnel-labels N): tunnel names are the users' and unbounded; past N
       // tunnels the rest are counted under _other.
@@ -119,6 +132,16 @@ export class RouterMetrics {
   data(up: boolean, bytes: number, tunnel: string): void {
     this.bytes.inc(up ? UP : DOWN, bytes);
     this.tunnelBytes?.inc({ tunnel, direction: up ? 'up' : 'down' }, bytes);
+  }
+
+  /** A datagram of `bytes` was forwarded. */
+  datagramForwarded(up: boolean, bytes: number): void {
+    this.datagrams.inc(FORWARDED);
+    this.datagramBytes.inc(up ? UP : DOWN, bytes);
+  }
+
+  datagramDropped(reason: DatagramDrop): void {
+    this.datagrams.inc(DROPPED[reason]);
   }
 
   /** An OPEN that arrived `ms` ago was accepted by its host. */

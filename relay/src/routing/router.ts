@@ -104,7 +104,7 @@ interface OpenLookup {
   unreachable?: { nodes: string[]; why: string };
   /** A rate limit refused the open (decided after access, so strangers cannot use up a tunnel's opens). */
   limited?: LimitDecision;
-  /** The tunnel's settings, from its lease (here or on the holding node): its allow-list. */
+  /** The tunnel's settings, from its lease (here or on the holding node): its allow-list, whether it is UDP. */
   settings?: TunnelSettings;
 }
 
@@ -449,7 +449,7 @@ export class Router {
         }
         return;
       case FrameType.GOAWAY: return this.onPeerGoAway(link);
-      case FrameType.DATAGRAM: return; // reserved for UDP; not routed in tether.v1
+      case FrameType.DATAGRAM: return this.onDatagram(link, frame.streamId, frame.payload.length, message, start, end);
       default: break;
     }
     const pending = link.pending.get(frame.streamId);
@@ -566,6 +566,27 @@ export class Router {
         this.resetRoute(route, WireCode.PROTOCOL_NOT_ALLOWED, verdict.message);
         return false;
     }
+  }
+
+  /**
+   * Routes a datagram along its UDP flow (docs/udp.md), the flow id rewritten like a stream id.
+   * Datagrams are unreliable: one that is too large, for no open flow, or towards a link that
+   * holds more than maxDatagramBufferedBytes is dropped and counted, never queued or answered.
+   */
+  private onDatagram(link: Link, flowId: number, size: number, message: Buffer, start: number, end: number): void {
+    const here = link.streams.get(flowId);
+    if (!here?.route.udp || !here.open) return this.metrics.datagramDropped('unknown_flow');
+    if (size > this.limits.maxDatagramSize) return this.metrics.datagramDropped('too_large');
+    const target = here.peer.link;
+    if (target.congestedSince !== undefined || target.buffered > this.limits.maxDatagramBufferedBytes) return this.metrics.datagramDropped('congested');
+    const up = here === here.route.opener;
+    if (up) here.route.up += size;
+    else here.route.down += size;
+    this.metrics.datagramForwarded(up, size);
+    message.writeUInt32BE(here.peer.id, start + 2);
+    // Queued, not sent: the datagrams of one message (a burst batched by the sender) leave as
+    // one message too, and a message per datagram would cost a syscall each.
+    target.queue(message.subarray(start, end));
   }
 
   /**
@@ -767,6 +788,11 @@ export class Router {
     if (host.streams.size >= this.limits.maxStreamsPerConnection) {
       return this.refuse(link, id, WireCode.STREAM_LIMIT, `${carrier} carries ${this.limits.maxStreamsPerConnection} streams already (the most)`);
     }
+    // A UDP tunnel's streams are its flows, counted where its host is linked (a host link serves one tunnel).
+    const udp = (host === peer ? settings : host.settings)?.udp === true;
+    if (udp && host !== peer && host.streams.size >= this.limits.maxFlowsPerTunnel) {
+      return this.refuse(link, id, WireCode.FLOW_LIMIT, `UDP tunnel ${tunnel} already carries the most flows this relay allows (${this.limits.maxFlowsPerTunnel}): each client address is a flow and idle ones end by themselves; try again shortly, or ask the relay's operator to raise --limit maxFlowsPerTunnel`);
+    }
     // A host that does not read what it is sent gets no more OPENs (each one costs it memory here).
     if (host.congestedSince !== undefined) {
       return this.refuse(link, id, WireCode.BUFFER_LIMIT, `${carrier} is not reading; try again later`);
@@ -785,6 +811,7 @@ export class Router {
     route.trace = pending.trace;
     // Classified where the connector is: a stream carried in from another node was classified there.
     if (!link.role.relayed) this.protocols.watch(route, settings?.allow);
+    if (udp) route.udp = true;
     if (adaptive) route.admitted = true;
     const window = this.credit.grant(route.acceptor, Math.min(pending.window, this.limits.maxBufferedBytesPerStream), FIRST_WINDOW_FLOOR);
     route.openTimer = setTimeout(() => {
