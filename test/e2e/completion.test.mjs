@@ -103,7 +103,7 @@ describe('shell completion', HANG_GUARD, () => {
     ['every command', 'tether ', commands],
     ['a sub-action', 'tether user ', ['create', 'delete', 'list', 'token']],
     ['a sub-action after an option of its group', 'tether user --token x c', ['create']],
-    ['the actions of tunnel', 'tether tunnel ', ['delete', 'set']],
+    ['the actions of tunnel', 'tether tunnel ', ['delete', 'purge', 'set']],
     ['the actions of invite', 'tether invite ', ['accept', 'create', 'list', 'revoke']],
     ['the actions of access', 'tether access ', ['approve', 'deny', 'list', 'request']],
     ['the roles of invite create --role', 'tether invite create --role ', ['admin', 'connect', 'view']],

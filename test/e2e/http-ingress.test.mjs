@@ -254,6 +254,23 @@ describe('the HTTP ingress', HANG_GUARD, () => {
     assert.match(page.body, /tunnel down is not being shared right now/);
   });
 
+  test('a tunnel shared with --cache answers from the cache; tether tunnel purge empties it', async () => {
+    await startShare(procs, { url: relay.url, token: alice, tunnel: 'docs', targetPort: origin.port, args: ['--http', '--access', 'public', '--cache', '1MB'] });
+    const first = await request(port, `docs.localhost:${port}`, '/cacheable');
+    const second = await request(port, `docs.localhost:${port}`, '/cacheable');
+    assert.equal(first.body, second.body);
+    assert.match(second.headers['cache-status'], /^tether; hit/);
+    const before = origin.hits.get('/cacheable');
+    const purge = await tether(['tunnel', 'purge', 'docs'], { relay: relay.url, token: alice });
+    assert.equal(purge.code, 0, purge.stderr);
+    assert.equal(purge.stderr, 'Purged the HTTP cache of tunnel docs: 1 response dropped on this relay, the other nodes told to drop theirs\n');
+    const stranger = await tether(['tunnel', 'purge', 'docs'], { relay: relay.url, token: bob });
+    assert.match(stranger.stderr, /no tunnel named docs \[TETHER_ERR_TUNNEL_UNKNOWN\]/);
+    const third = await request(port, `docs.localhost:${port}`, '/cacheable');
+    assert.equal(origin.hits.get('/cacheable'), before + 1, 'purged: the service is asked again');
+    assert.match(third.headers['cache-status'], /stored/);
+  });
+
   test('the relay still serves its own API and WebSocket clients on the same port', async () => {
     const health = await curl([`${relay.url}/healthz`]);
     assert.equal(JSON.parse(health.stdout).status, 'ok');

@@ -60,6 +60,11 @@ export async function startOrigin() {
       await writeBlocks(res, count);
       return;
     }
+    if (url.pathname === '/cacheable') {
+      res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'public, max-age=600' });
+      res.end(`version ${hits.get('/cacheable')}\n`);
+      return;
+    }
     if (url.pathname === '/slow') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       for (let i = 0; i < 5 && !res.destroyed; i++) {

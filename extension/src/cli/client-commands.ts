@@ -242,6 +242,14 @@ export async function tunnelDeleteCommand(name: string, values: ClientValues): P
   info(`Deleted tunnel ${name}: the name is free again`);
 }
 
+/** `tether tunnel purge NAME`: empties the tunnel's HTTP cache on every relay node. */
+export async function tunnelPurgeCommand(name: string, values: ClientValues): Promise<void> {
+  assertTunnelName(name);
+  const { endpoints, token } = relayEndpointsAndToken(values);
+  const purged = await new RelayApi(endpoints[0].url, token).purgeTunnelCache(name);
+  info(`Purged the HTTP cache of tunnel ${name}: ${purged} response${purged === 1 ? '' : 's'} dropped on this relay, the other nodes told to drop theirs`);
+}
+
 /**
  * `tether tunnels`: one tab-separated line per tunnel on stdout (NAME, online|offline, OWNER,
  * ROLE), for scripts and shell completion (which read the first column); a header only on a

@@ -276,10 +276,11 @@ function addClientCommands(program: Command, ctx: RunContext): void {
   ]);
   action(ctx, tunnels, async () => (await import('./client-commands.js')).tunnelsCommand(flagValues(tunnels)));
 
-  const tunnel = addClientOptions(program.command('tunnel').summary("release a tunnel name, or change its sharing settings").description('Manage a tunnel name and its sharing settings.'));
+  const tunnel = addClientOptions(program.command('tunnel').summary("release a tunnel name, purge its HTTP cache, or change its sharing settings").description('Manage a tunnel name, its HTTP cache and its sharing settings.'));
   group(tunnel, 'tunnel action');
   examples(tunnel, [
     ['tether tunnel delete web', 'release the name web'],
+    ['tether tunnel purge docs', "empty docs's HTTP cache"],
     ['tether tunnel set laptop --approval required', 'newcomers need approval'],
   ]);
   const remove = addClientOptions(tunnel
@@ -288,6 +289,12 @@ function addClientCommands(program: Command, ctx: RunContext): void {
     .argument('<name>', TUNNEL_ARGUMENT));
   examples(remove, [['tether tunnel delete web', 'web is free again']]);
   action(ctx, remove, async ([name]) => (await import('./client-commands.js')).tunnelDeleteCommand(name, flagValues(remove)));
+  const purge = addClientOptions(tunnel
+    .command('purge')
+    .description("Empty the tunnel's HTTP cache (a tunnel shared with --http --cache) on every relay node: the next requests go to the service (docs/http-cache.md).")
+    .argument('<name>', TUNNEL_ARGUMENT));
+  examples(purge, [['tether tunnel purge docs', 'after publishing a new version of the site']]);
+  action(ctx, purge, async ([name]) => (await import('./client-commands.js')).tunnelPurgeCommand(name, flagValues(purge)));
   addTunnelSetCommand(tunnel, ctx);
 
   const status = addClientOptions(program

@@ -111,7 +111,7 @@ describe('usage errors: one line saying what is wrong, where help is, exit 2', (
     ['an unknown shell', ['completion', 'tcsh'], 'shell must be one of bash, zsh, fish, got "tcsh"', 'tether help completion'],
     ['no user action', ['user'], 'missing user action: create, list, token or delete', 'tether help user'],
     ['an unknown user action', ['user', 'rename'], 'unknown user action "rename": create, list, token or delete', 'tether help user'],
-    ['an unknown tunnel action', ['tunnel', 'rename', 'x'], 'unknown tunnel action "rename": delete or set', 'tether help tunnel'],
+    ['an unknown tunnel action', ['tunnel', 'rename', 'x'], 'unknown tunnel action "rename": delete, purge or set', 'tether help tunnel'],
     ['help for no such command', ['help', 'user', 'frob'], 'no command "user frob"', 'tether help'],
     ['a bad pool flag', ['share', 'box', '--token', 't', '--pool', '0'], '--pool must be an integer of at least 1, got "0"', 'tether help share'],
     ['no token', ['tunnels', '--relay', 'http://127.0.0.1:9'], 'no token: pass --token TOKEN or set TETHER_TOKEN', 'tether help tunnels'],

@@ -130,6 +130,10 @@ export class RelayApi {
   async deleteTunnel(name: string): Promise<void> {
     await this.request('DELETE', `/v1/tunnels/${encodeURIComponent(name)}`);
   }
+  /** Empties the tunnel's HTTP cache on every relay node; resolves the entries dropped on the node asked. */
+  async purgeTunnelCache(name: string): Promise<number> {
+    return (await this.request<{ purged: number }>('DELETE', `/v1/tunnels/${encodeURIComponent(name)}/cache`)).purged;
+  }
   async createUser(name: string): Promise<{ name: string; token: string; createdAt: string }> {
     return this.request('POST', '/v1/users', { name: userName(name) });
   }
