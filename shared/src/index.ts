@@ -20,3 +20,4 @@ export * from './debug-log.js';
 export * from './tunnel-settings.js';
 export * from './protocol-sniff.js';
 export * from './byte-size.js';
+export * from './stream-opened.js';

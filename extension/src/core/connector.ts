@@ -9,6 +9,7 @@ import {
   ErrorCode,
   isTetherError,
   ResumableStream,
+  streamOpened,
   type OpenTraceContext,
   type ByteStream,
   type ResumableOptions,
@@ -117,11 +118,11 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   private async openOnce(tunnel: string, trace?: OpenTraceContext): Promise<ByteStream> {
     const relay = await this.session();
     try {
-      if (this.options.resumable === false) return await opened(relay.session.openStream(tunnel, trace && encodeOpenMetadata(trace)));
+      if (this.options.resumable === false) return await streamOpened(relay.session.openStream(tunnel, trace && encodeOpenMetadata(trace)));
       const stream = ResumableStream.open(relay.session, tunnel, this.options.resumable, trace);
       // Tracked at once: a path lost in the same batch as OPEN_OK must already find our listeners.
       this.track(stream, relay);
-      return await opened(stream);
+      return await streamOpened(stream);
     } catch (err) {
       this.holdOff.failed(tunnel, err);
       throw err;
@@ -322,18 +323,3 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   }
 }
 
-/** Resolves with `stream` once the host accepted it; rejects with the coded error that closed it first. */
-function opened<T extends ByteStream>(stream: T): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onClose = (err: TetherError | undefined): void => {
-      stream.off('open', onOpen);
-      reject(err ?? createError(ErrorCode.STREAM_CLOSED, 'stream closed before it opened'));
-    };
-    const onOpen = (): void => {
-      stream.off('close', onClose);
-      resolve(stream);
-    };
-    stream.once('open', onOpen);
-    stream.once('close', onClose);
-  });
-}

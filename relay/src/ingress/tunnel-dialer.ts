@@ -1,4 +1,4 @@
-import { createError, ErrorCode, type MuxStream, type TetherError } from '@tether/shared';
+import { createError, ErrorCode, streamOpened } from '@tether/shared';
 import type { Identity } from '../identity.js';
 import { InProcessTransport } from '../routing/in-process-transport.js';
 import type { Router } from '../routing/router.js';
@@ -31,7 +31,7 @@ export class TunnelDialer {
     entry.idleTimer = undefined;
     const stream = entry.transport.session.openStream(tunnel);
     stream.once('close', () => this.maybeIdle(identity));
-    await opened(stream);
+    await streamOpened(stream);
     return new TunnelSocket(stream);
   }
 
@@ -79,18 +79,3 @@ export class TunnelDialer {
   }
 }
 
-/** Resolves once the host accepted `stream`; rejects with the coded error that closed it first. */
-function opened(stream: MuxStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onClose = (err: TetherError | undefined): void => {
-      stream.off('open', onOpen);
-      reject(err ?? createError(ErrorCode.STREAM_CLOSED, 'stream closed before it opened'));
-    };
-    const onOpen = (): void => {
-      stream.off('close', onClose);
-      resolve();
-    };
-    stream.once('open', onOpen);
-    stream.once('close', onClose);
-  });
-}
