@@ -33,15 +33,30 @@ export interface AuthOptions {
   invalidToken?: (request: FastifyRequest) => Promise<void>;
 }
 
-/** Resolves a bearer token to an identity; undefined when the token is unknown. */
-export function createAuthenticator(store: Store, adminToken: string): (token: string) => Promise<Identity | undefined> {
+/** Resolves a token's SHA-256 (hex) to its identity (the admin's or a user's), or undefined. */
+export type IdentifyByHash = (tokenHash: string) => Promise<Identity | undefined>;
+
+const HEX_256 = /^[0-9a-f]{64}$/;
+
+/**
+ * Identities by token hash, over the store and the admin token: what a bearer token (hashed
+ * here) and a session that keeps only the hash (the HTTP ingress's cookie) are both checked with.
+ * Anything that is not a SHA-256 in hex matches nobody.
+ */
+export function identifyByHash(adminToken: string, findUserByTokenHash: (hash: string) => Promise<{ id: number; name: string } | undefined>): IdentifyByHash {
   const adminHash = Buffer.from(hashToken(adminToken), 'hex');
-  return async (token) => {
-    const hash = hashToken(token);
+  return async (hash) => {
+    if (!HEX_256.test(hash)) return undefined;
     if (timingSafeEqual(Buffer.from(hash, 'hex'), adminHash)) return ADMIN_IDENTITY;
-    const user = await store.findUserByTokenHash(hash);
+    const user = await findUserByTokenHash(hash);
     return user && { name: user.name, id: user.id, admin: false };
   };
+}
+
+/** Resolves a bearer token to an identity; undefined when the token is unknown. */
+export function createAuthenticator(store: Store, adminToken: string): (token: string) => Promise<Identity | undefined> {
+  const byHash = identifyByHash(adminToken, (hash) => store.findUserByTokenHash(hash));
+  return (token) => byHash(hashToken(token));
 }
 
 /** Reads `Authorization: Bearer <token>`; runs before any WebSocket upgrade. */

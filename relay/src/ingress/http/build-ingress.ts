@@ -12,7 +12,8 @@ import { HttpCompression } from './compression.js';
 import { HttpIngress, type ResponseLayers } from './http-ingress.js';
 import type { OriginFetch } from './ingress-types.js';
 import { refusal } from '../../policy/decision.js';
-import { identifyByHash, IngressAccess } from './ingress-access.js';
+import { IngressAccess } from './ingress-access.js';
+import { identifyByHash } from '../../auth.js';
 import { OriginClient } from './origin-client.js';
 
 export interface IngressDeps {

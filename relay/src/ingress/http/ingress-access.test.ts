@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { ErrorCode } from '@tether/shared';
 import { hashToken } from '../../tokens.js';
-import { identifyByHash, IngressAccess, type SignInGuard } from './ingress-access.js';
+import { IngressAccess, type SignInGuard } from './ingress-access.js';
+import { identifyByHash } from '../../auth.js';
 
 const ADMIN = 'admin-token-0001';
 const ALICE = 'tth_alice';

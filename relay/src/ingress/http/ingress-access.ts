@@ -1,13 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createError, ErrorCode, rateLimited, type TetherError, type TunnelSettings } from '@tether/shared';
-import { ADMIN_IDENTITY, visitorIdentity, type Identity } from '../../identity.js';
+import { visitorIdentity, type Identity } from '../../identity.js';
+import type { IdentifyByHash } from '../../auth.js';
 import { hashToken } from '../../tokens.js';
 import { ACCESS_TOKEN_HEADER, SESSION_COOKIE } from './forward-headers.js';
 import type { HeaderFields } from './ingress-types.js';
 import { cookieValue, readSession, signSession } from './ingress-session.js';
-
-/** Resolves a token's hash to its identity (the admin's or a user's), or undefined. */
-export type IdentifyByHash = (tokenHash: string) => Promise<Identity | undefined>;
 
 /** The relay's failed sign-in lockout (rate-limits.ts), shared with its API: guessing tokens here counts there too. */
 export interface SignInGuard {
@@ -141,14 +139,4 @@ export class IngressAccess {
     this.identities.set(tokenHash, { identity, until: now + IDENTITY_CACHE_MS });
     return identity;
   }
-}
-
-/** `identify` over the store and the admin token. */
-export function identifyByHash(adminToken: string, findUserByTokenHash: (hash: string) => Promise<{ id: number; name: string } | undefined>): IdentifyByHash {
-  const adminHash = hashToken(adminToken);
-  return async (hash) => {
-    if (sameHex(hash, adminHash)) return ADMIN_IDENTITY;
-    const user = await findUserByTokenHash(hash);
-    return user && { name: user.name, id: user.id, admin: false };
-  };
 }
