@@ -10,6 +10,7 @@ import type { SiemForwarder } from './audit/siem/siem-forwarder.js';
 import { AuditEventCode } from './audit/event-codes.js';
 import { createError, ErrorCode } from '@tether/shared';
 import { authPlugin } from './auth.js';
+import { adminPlugin } from './admin/admin-plugin.js';
 import { checkAdvertise, resolveCluster, resolveLimits, type RelayLimits, type RelayOptions } from './config.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http-errors.js';
 import { buildRateLimits } from './limits/relay-rate-limits.js';
@@ -260,6 +261,8 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   if (options.tracer) await app.register(httpTracing, { tracer: options.tracer, nodeId });
   await app.register(authPlugin, { store, adminToken: options.adminToken, policy, auditor, invalidToken: rates && ((request) => rates.limits.signInFailed(request.ip)) });
   if (rates) await app.register(rateLimitPlugin, { limits: rates.limits, auditor, metrics, shadow });
+  // The admin dashboard at /admin (docs/admin-dashboard.md): its sign-in session and its files.
+  await app.register(adminPlugin, { store, adminToken: options.adminToken, auditor, limits: rates?.limits, shadow, secure: options.tls !== undefined });
   await app.register(healthRoutes, { router, store, policy, auditSinks: () => forwarders.map((f) => f.status()) });
   await app.register(userRoutes, { store, router, auditor, policy, invalidations, nodeId });
   await app.register(tunnelRoutes, { policy, registry, invalidations, nodeId, nodes });

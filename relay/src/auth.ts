@@ -9,6 +9,7 @@ import { refusal } from './policy/decision.js';
 import type { Policy } from './policy/policy.js';
 import type { Store } from './ports/store.js';
 import { hashToken } from './tokens.js';
+import { adminCookieReader, secretOnce } from './admin/admin-cookie.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -62,6 +63,8 @@ export function createAuthenticator(store: Store, adminToken: string): (token: s
 /** Reads `Authorization: Bearer <token>`; runs before any WebSocket upgrade. */
 export const authPlugin = fp<AuthOptions>(async (app, { store, adminToken, policy, auditor, invalidToken }) => {
   const authenticate = createAuthenticator(store, adminToken);
+  // The dashboard's session cookie (docs/admin-dashboard.md): an identity when there is no bearer token.
+  const fromCookie = adminCookieReader(secretOnce((name) => store.sharedSecret(name)), identifyByHash(adminToken, (hash) => store.findUserByTokenHash(hash)));
   app.decorateRequest('identity', null);
 
   /** Audits `reason`; the caller is told `message` (what to do as well), or the reason itself. */
@@ -81,13 +84,24 @@ export const authPlugin = fp<AuthOptions>(async (app, { store, adminToken, polic
   };
   app.decorate('identify', async (request: FastifyRequest) => {
     const token = bearer(request);
-    return token === undefined ? undefined : authenticate(token);
+    if (token !== undefined) return authenticate(token);
+    const cookie = await fromCookie(request);
+    return cookie && 'session' in cookie ? cookie.session.identity : undefined;
   });
 
   const requireIdentity = async (request: FastifyRequest): Promise<void> => {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S{1,512})\s*$/i.exec(header) : null;
-    if (!match) throw failed(request, 'missing bearer token (Authorization: Bearer <token>)');
+    if (!match) {
+      const cookie = await fromCookie(request);
+      if (cookie && 'session' in cookie) {
+        request.identity = cookie.session.identity;
+        return;
+      }
+      if (cookie?.refused.count) await invalidToken?.(request);
+      if (cookie) failed(request, cookie.refused.reason);
+      throw cookie ? cookie.refused.error : failed(request, 'missing bearer token (Authorization: Bearer <token>)');
+    }
     const identity = await authenticate(match[1]);
     if (!identity) await invalidToken?.(request);
     if (!identity) throw failed(request, 'invalid token', 'the relay does not accept this token (mistyped, replaced, or its user deleted); get a new one from the relay admin', match[1]);

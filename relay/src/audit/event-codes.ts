@@ -57,6 +57,10 @@ export const AuditEventCode = {
   REQUEST_REVIEWED: 'request.reviewed',
   REQUEST_APPROVED: 'request.approved',
   REQUEST_DENIED: 'request.denied',
+  /** An admin signed in to the relay dashboard (a session cookie was issued). */
+  ADMIN_SIGNED_IN: 'admin.signed_in',
+  /** An admin signed out of the relay dashboard. */
+  ADMIN_SIGNED_OUT: 'admin.signed_out',
 } as const;
 
 export type AuditEventCode = (typeof AuditEventCode)[keyof typeof AuditEventCode];
