@@ -70,7 +70,7 @@ export class AuditPage extends Page {
     if (!this.checkpoints) return '';
     const last = this.checkpoints[this.checkpoints.length - 1];
     return html`<p class="chain" role="status">
-      ${this.checkpoints.length === 0 ? html`<span class="muted">No signed checkpoint yet.</span>` : html`<span class="ok">Signed</span> — ${this.checkpoints.length} checkpoints, the latest covering ${last.size ?? '?'} records at ${time(last.time ?? last.at)}`}
+      ${this.checkpoints.length === 0 ? html`<span class="muted">No signed checkpoint yet.</span>` : html`<span class="ok">Signed checkpoints</span>: ${this.checkpoints.length}, the latest covering ${last.size ?? '?'} ${last.size === 1 ? 'record' : 'records'}, signed ${time(last.time ?? last.at)}`}
       · ${this.keys ?? 0} public ${this.keys === 1 ? 'key' : 'keys'}. Verify the exported log offline with <code>tether audit verify</code>.</p>`;
   }
 
@@ -91,7 +91,7 @@ export class AuditPage extends Page {
         <a class="button secondary" href=${this.exportHref('cef')} download="tether-audit.cef">Export CEF</a>
       </form>
       ${this.errorBox()}
-      <p class="hint" role="status">${this.entries.length === 0 ? 'No records match.' : `${this.entries.length} records from #${this.entries[0].index}`}</p>
+      <p class="hint" role="status">${this.entries.length === 0 ? 'No records match.' : `${this.entries.length} ${this.entries.length === 1 ? 'record' : 'records'} from #${this.entries[0].index}`}</p>
       <div class="scroll"><table class="audit">
         <thead><tr><th scope="col">#</th><th scope="col">Time</th><th scope="col">Event</th><th scope="col">Actor</th><th scope="col">Target</th><th scope="col">Outcome</th><th scope="col">Node</th><th scope="col">Details</th></tr></thead>
         <tbody>${this.entries.map((e) => html`<tr>
