@@ -262,7 +262,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   await app.register(authPlugin, { store, adminToken: options.adminToken, policy, auditor, invalidToken: rates && ((request) => rates.limits.signInFailed(request.ip)) });
   if (rates) await app.register(rateLimitPlugin, { limits: rates.limits, auditor, metrics, shadow });
   // The admin dashboard at /admin (docs/admin-dashboard.md): its sign-in session and its files.
-  await app.register(adminPlugin, { store, adminToken: options.adminToken, auditor, limits: rates?.limits, shadow, secure: options.tls !== undefined });
+  await app.register(adminPlugin, { store, adminToken: options.adminToken, auditor, limits: rates?.limits, shadow, secure: options.tls !== undefined, auditLog });
   await app.register(healthRoutes, { router, store, policy, auditSinks: () => forwarders.map((f) => f.status()) });
   await app.register(userRoutes, { store, router, auditor, policy, invalidations, nodeId });
   await app.register(tunnelRoutes, { policy, registry, invalidations, nodeId, nodes });

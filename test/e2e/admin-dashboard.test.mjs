@@ -177,6 +177,8 @@ describe('the admin dashboard on one relay', HANG_GUARD, () => {
     const rows = page.locator('table.audit tbody tr');
     await rows.first().waitFor();
     const all = await rows.count();
+    // The relay checked the stored chain and its signed checkpoints.
+    assert.match(await page.getByTestId('chain').textContent(), /^\s*Chain verified: \d+ records/);
     await page.getByLabel('Event').fill('admin.signed_in');
     await page.getByRole('button', { name: 'Filter' }).click();
     await until(async () => {

@@ -14,13 +14,16 @@ interface Entry {
   details: Record<string, unknown> | null;
 }
 
-interface Checkpoint {
-  size?: number;
-  root?: string;
-  time?: string;
-  at?: string;
-  keyId?: string;
-  kid?: string;
+/** What GET /admin/api/audit/verify says of the stored chain. */
+interface Verdict {
+  ok: boolean;
+  records: number;
+  first: number;
+  root: string | null;
+  checkpoints: number;
+  checkpointsChecked: number;
+  problem?: { kind: string; index: number | null; message: string };
+  verifiedAt: string;
 }
 
 type Filter = Partial<Record<'actor' | 'event' | 'tunnel' | 'outcome' | 'from' | 'to', string>>;
@@ -34,7 +37,7 @@ export class AuditPage extends Page {
   private next: number | null = null;
   private pages: number[] = [];
   private filter: Filter = {};
-  private checkpoints: Checkpoint[] | undefined;
+  private verdict: Verdict | undefined;
   private keys: number | undefined;
   private chainError: string | undefined;
 
@@ -44,11 +47,12 @@ export class AuditPage extends Page {
     this.entries = page.entries;
     this.next = page.next;
     try {
-      this.checkpoints = (await api<{ checkpoints: Checkpoint[] }>('GET', '/v1/audit/checkpoints?limit=10000')).checkpoints;
+      this.verdict = await api<Verdict>('GET', '/admin/api/audit/verify');
       this.keys = (await api<{ keys: unknown[] }>('GET', '/v1/audit/keys')).keys.length;
       this.chainError = undefined;
     } catch (err) {
-      this.chainError = err instanceof Error ? err.message : String(err);
+      this.verdict = undefined;
+      this.chainError = err instanceof Error ? `${(err as { code?: string }).code ?? ''} ${err.message}` : String(err);
     }
   }
 
@@ -66,12 +70,15 @@ export class AuditPage extends Page {
   }
 
   private chain() {
-    if (this.chainError) return html`<p class="hint">Chain status unavailable: ${this.chainError}</p>`;
-    if (!this.checkpoints) return '';
-    const last = this.checkpoints[this.checkpoints.length - 1];
-    return html`<p class="chain" role="status">
-      ${this.checkpoints.length === 0 ? html`<span class="muted">No signed checkpoint yet.</span>` : html`<span class="ok">Signed checkpoints</span>: ${this.checkpoints.length}, the latest covering ${last.size ?? '?'} ${last.size === 1 ? 'record' : 'records'}, signed ${time(last.time ?? last.at)}`}
-      · ${this.keys ?? 0} public ${this.keys === 1 ? 'key' : 'keys'}. Verify the exported log offline with <code>tether audit verify</code>.</p>`;
+    if (this.chainError) return html`<p class="chain" role="status"><span class="bad">Chain not verified</span>: ${this.chainError}</p>`;
+    const v = this.verdict;
+    if (!v) return '';
+    const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+    return html`<p class="chain" role="status" data-testid="chain">
+      ${v.ok
+        ? html`<span class="ok">Chain verified</span>: ${plural(v.records, 'record', 'records')}${v.first > 0 ? ` from #${v.first} (older ones pruned)` : ''} chained and canonical; ${v.checkpointsChecked} of ${plural(v.checkpoints, 'signed checkpoint', 'signed checkpoints')} checked (signature and Merkle root)`
+        : html`<span class="bad">Chain broken</span>${v.problem?.index !== null && v.problem?.index !== undefined ? ` at record #${v.problem.index}` : ''}: ${v.problem?.message ?? 'unknown problem'}`}
+      · ${plural(this.keys ?? 0, 'public key', 'public keys')} · checked by the relay ${time(v.verifiedAt)}. Verify an export independently with <code>tether audit verify</code>.</p>`;
   }
 
   protected override render() {
