@@ -4,7 +4,7 @@
 // `tether share`, real OpenSSH sessions through `tether proxy`. Screenshots of every page go to
 // test-output/admin/ (docs/admin-dashboard.md).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +18,17 @@ const SHOTS = join(ROOT, 'test-output', 'admin');
 const TUNNEL = 'e2e-dash';
 const WIDE = { width: 1280, height: 800 };
 const NARROW = { width: 420, height: 900 };
+
+/** Fails loudly (never skips) without the browser, Redis or the built dashboard. */
+function requireDashboardPrograms() {
+  for (const [file, what] of [['/usr/bin/chromium', 'Debian package chromium'], ['/usr/bin/redis-server', 'Debian package redis-server'], [join(ROOT, 'relay/dist/dashboard/index.html'), "run 'npm run build' first"]]) {
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      throw new Error(`the admin dashboard suite needs ${file} (${what})`);
+    }
+  }
+}
 
 /** Debian's Chromium, headless, with a fresh profile (playwright makes a temporary one per launch). */
 async function launchBrowser() {
@@ -84,6 +95,7 @@ describe('the admin dashboard on one relay', HANG_GUARD, () => {
 
   before(async () => {
     requirePrograms();
+    requireDashboardPrograms();
     sshd = await startSshd(procs, tmp.path);
     relay = await startRelay(procs, tmp.path);
     alice = await createUser(relay, 'alice');
@@ -244,6 +256,7 @@ describe('the admin dashboard on a three-node cluster on Redis', HANG_GUARD, () 
 
   before(async () => {
     requirePrograms();
+    requireDashboardPrograms();
     const redis = new RedisProcess(await freeRedisPort(), mkdtempSync(join(tmpdir(), 'tether-redis-')));
     await redis.start();
     procs.defer(() => redis.stop());
