@@ -133,6 +133,11 @@ describe('the admin dashboard on one relay', HANG_GUARD, () => {
     const stored = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie, html: document.documentElement.outerHTML }));
     assert.ok(!stored.includes(relay.adminToken), 'the admin token is nowhere in the page');
     assert.ok(!stored.includes('tether_admin'), 'the cookie is not readable by script');
+    // The keyboard alone: the first Tab reaches the skip link, Enter moves focus to the page's heading.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    await page.keyboard.press('Enter');
+    await until(async () => (await page.evaluate(() => document.activeElement?.tagName)) === 'H1', 'the heading focused');
   });
 
   test('Overview lists this node with its health and version', async () => {
