@@ -56,7 +56,7 @@ export class TimeChart extends LitElement {
         width: Math.max(200, target.clientWidth),
         height: 220,
         series: [{}, ...this.series.map((s, i) => ({ label: s.label, stroke: colors[i], width: 2, dash: s.dash ? [6, 4] : undefined, value: (_u: uPlot, v: number | null) => (v === null ? '–' : formatValue(v, this.unit)) }))],
-        axes: [{ stroke: 'currentColor' }, { stroke: 'currentColor', size: 70, values: (_u, vals) => vals.map(axisFormat) }],
+        axes: [{ stroke: 'currentColor' }, { stroke: 'currentColor', size: this.unit === 'bytes/s' ? 96 : 80, values: (_u, vals) => vals.map(axisFormat) }],
         // One bucket alone would make uPlot stretch the axis over years: give it a minute each side.
         scales: { x: { time: true, range: (_u, min, max) => (min === max ? [min - 60, max + 60] : [min, max]) } },
         legend: { live: true },
