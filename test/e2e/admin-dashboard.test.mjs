@@ -110,6 +110,27 @@ describe('the admin dashboard on one relay', HANG_GUARD, () => {
     tmp.dispose();
   });
 
+  test('the relay serves the dashboard with a strict CSP, index.html revalidated and hashed assets immutable', async () => {
+    const index = await fetch(`${relay.url}/admin`);
+    assert.equal(index.status, 200);
+    assert.equal(index.headers.get('content-security-policy'), "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+    assert.equal(index.headers.get('cache-control'), 'no-cache');
+    assert.equal(index.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(index.headers.get('referrer-policy'), 'no-referrer');
+    const html = await index.text();
+    assert.doesNotMatch(html, /<script>|<style|style=/, 'no inline script or style');
+    const again = await fetch(`${relay.url}/admin`, { headers: { 'if-none-match': index.headers.get('etag') } });
+    assert.equal(again.status, 304);
+    const assets = [...html.matchAll(/(?:src|href)="(\/admin\/assets\/[^"]+)"/g)].map((m) => m[1]);
+    assert.equal(assets.length, 2, html);
+    for (const asset of assets) {
+      const res = await fetch(`${relay.url}${asset}`);
+      assert.equal(res.status, 200, asset);
+      assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable', asset);
+      assert.doesNotMatch(await res.text(), /https?:\/\/(?!www\.w3\.org)[a-z0-9.-]+\/[^\s"')]*\.(?:css|js|woff2?)\b/, `${asset} loads nothing remote`);
+    }
+  });
+
   test('a wrong token is refused with its code, and no cookie is set; a user who is not an admin is refused too', async () => {
     await page.goto(`${relay.url}/admin`);
     await shot(page, 'sign-in');
