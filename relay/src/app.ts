@@ -48,6 +48,14 @@ import { httpCacheRoutes } from './routes/http-cache.js';
 import { publicUrlOf } from './ingress/http/public-url.js';
 import { buildIngress } from './ingress/http/build-ingress.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { NodeLoad } from './metrics/node-load.js';
+import { LiveFeed } from './metrics/live-feed.js';
+import { ClusterViews, type NodeSnapshot } from './cluster/cluster-views.js';
+import { clusterViewRoutes } from './cluster/cluster-views-route.js';
+import { holderViews, sessionViews } from './routing/router-views.js';
+import { adminViewRoutes } from './routes/admin-views.js';
+import { adminLiveRoutes } from './routes/admin-live.js';
+import { tunnelDisableRoutes } from './routes/tunnel-disable.js';
 
 export interface RelayApp {
   app: FastifyInstance;
@@ -179,10 +187,10 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   let subscriber: RedisInvalidations | undefined;
   let peers: PeerLinks | undefined;
   let joining: Promise<void> = Promise.resolve();
+  const startedAt = new Date().toISOString();
+  let advertise = options.advertise;
   if (clusterStore && cluster) {
     const client = clusterStore.client;
-    const startedAt = new Date().toISOString();
-    let advertise = options.advertise;
     nodes = new NodeRegistry(
       client,
       () => ({ id: nodeId, advertise: advertise ?? '', version: options.version ?? 'unknown', startedAt, links: router.linkCount(), streams: router.stats().streams }),
@@ -192,6 +200,11 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     const apply = (message: Invalidation): void => {
       if (message.kind === 'cache-purged') {
         cachePurge.of?.(message.tunnel);
+        return;
+      }
+      if (message.kind === 'tunnel-disabled') {
+        policy.forgetTunnel(message.name);
+        if (message.disabled) router.disableTunnel(message.name, message.reason);
         return;
       }
       if (message.kind === 'tunnel-deleted') {
@@ -274,6 +287,30 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   if (isExposition(metrics)) await app.register(metricsRoutes, { exposition: metrics, policy });
   if (peers && cluster) await app.register(peerRoutes, { selfId: nodeId, secret: cluster.clusterSecret, router });
   await app.register(tunnelSocketRoutes, { policy, router, rateLimits: rates?.limits, shadow, auditor });
+  // The relay admin's views (docs/admin-dashboard.md), over every node of a cluster.
+  const load = new NodeLoad();
+  const localSnapshot = (): NodeSnapshot => ({
+    node: nodeId,
+    version: options.version ?? 'unknown',
+    startedAt,
+    advertise: advertise ?? null,
+    load: load.current(),
+    stats: router.stats(),
+    errorsByCode: Object.fromEntries(router.live.errorsByCode),
+    sessions: sessionViews(router.linkList(), nodeId, clock.now(), clock.monotonic()),
+    holders: holderViews(router.linkList(), nodeId),
+  });
+  const terminateLocal = (linkId: number, streamId: number, why: string): boolean => router.terminateStream(linkId, streamId, why);
+  const views = new ClusterViews({ selfId: nodeId, local: localSnapshot, terminateLocal, cluster: nodes && cluster ? { nodes, secret: cluster.clusterSecret } : undefined, log: app.log });
+  const feed = new LiveFeed({ node: nodeId, stats: () => router.stats(), tally: router.live });
+  await app.register(adminViewRoutes, { store, registry, views, auditor, nodeId, rates: rates?.limits, shadow });
+  await app.register(adminLiveRoutes, { feed });
+  await app.register(tunnelDisableRoutes, { store, policy, router, auditor, invalidations, nodeId });
+  if (nodes && cluster) await app.register(clusterViewRoutes, { selfId: nodeId, secret: cluster.clusterSecret, local: localSnapshot, terminateLocal });
+  app.addHook('onClose', async () => {
+    feed.close();
+    load.close();
+  });
   // Last, once the WebSocket endpoints listen for upgrades: the ingress sees its hosts' requests first.
   const ingress = options.publicDomain && frontDoor
     ? buildIngress(frontDoor, { limits: rates?.limits, domain: options.publicDomain, router, policy, store, registry, adminToken: options.adminToken, metrics, log: app.log, secure: options.tls !== undefined, cacheBytes: options.httpCacheBytes })

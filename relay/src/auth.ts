@@ -1,13 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createError, ErrorCode } from '@tether/shared';
+import { createError, ErrorCode, TetherError } from '@tether/shared';
 import { AuditEventCode } from './audit/event-codes.js';
 import type { Auditor } from './audit/auditor.js';
 import { ADMIN_IDENTITY, type Identity } from './identity.js';
 import { refusal } from './policy/decision.js';
 import type { Policy } from './policy/policy.js';
-import type { Store } from './ports/store.js';
+import type { Store, UserRecord } from './ports/store.js';
 import { hashToken } from './tokens.js';
 import { adminCookieReader, secretOnce } from './admin/admin-cookie.js';
 
@@ -44,19 +44,28 @@ const HEX_256 = /^[0-9a-f]{64}$/;
  * here) and a session that keeps only the hash (the HTTP ingress's cookie) are both checked with.
  * Anything that is not a SHA-256 in hex matches nobody.
  */
-export function identifyByHash(adminToken: string, findUserByTokenHash: (hash: string) => Promise<{ id: number; name: string } | undefined>): IdentifyByHash {
+export function identifyByHash(adminToken: string, findUserByTokenHash: (hash: string) => Promise<Pick<UserRecord, 'id' | 'name' | 'role' | 'blockedAt'> | undefined>): IdentifyByHash {
   const adminHash = Buffer.from(hashToken(adminToken), 'hex');
   return async (hash) => {
     if (!HEX_256.test(hash)) return undefined;
     if (timingSafeEqual(Buffer.from(hash, 'hex'), adminHash)) return ADMIN_IDENTITY;
     const user = await findUserByTokenHash(hash);
-    return user && { name: user.name, id: user.id, admin: false };
+    // A blocked user's token matches nobody until the relay admin unblocks it.
+    if (!user || user.blockedAt) return undefined;
+    return { name: user.name, id: user.id, admin: user.role === 'admin' };
   };
 }
 
-/** Resolves a bearer token to an identity; undefined when the token is unknown. */
+/**
+ * Resolves a bearer token to an identity; undefined when the token is unknown. A blocked user's
+ * token is refused with USER_BLOCKED, which says so (the token itself is right).
+ */
 export function createAuthenticator(store: Store, adminToken: string): (token: string) => Promise<Identity | undefined> {
-  const byHash = identifyByHash(adminToken, (hash) => store.findUserByTokenHash(hash));
+  const byHash = identifyByHash(adminToken, async (hash) => {
+    const user = await store.findUserByTokenHash(hash);
+    if (user?.blockedAt) throw createError(ErrorCode.USER_BLOCKED, `user ${user.name} is blocked on this relay (since ${user.blockedAt}): ask the relay admin to unblock it`);
+    return user;
+  });
   return (token) => byHash(hashToken(token));
 }
 
@@ -102,7 +111,10 @@ export const authPlugin = fp<AuthOptions>(async (app, { store, adminToken, polic
       if (cookie) failed(request, cookie.refused.reason);
       throw cookie ? cookie.refused.error : failed(request, 'missing bearer token (Authorization: Bearer <token>)');
     }
-    const identity = await authenticate(match[1]);
+    const identity = await authenticate(match[1]).catch((err: unknown) => {
+      if (err instanceof TetherError && err.code === ErrorCode.USER_BLOCKED) failed(request, 'user blocked');
+      throw err;
+    });
     if (!identity) await invalidToken?.(request);
     if (!identity) throw failed(request, 'invalid token', 'the relay does not accept this token (mistyped, replaced, or its user deleted); get a new one from the relay admin', match[1]);
     request.identity = identity;

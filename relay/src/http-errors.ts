@@ -28,6 +28,8 @@ const STATUS: Partial<Record<ErrorCodeString, number>> = {
   [ErrorCode.REVIEW_REFUSED]: 403,
   [ErrorCode.PROTOCOL_NOT_ALLOWED]: 403,
   [ErrorCode.FLOW_LIMIT]: 429,
+  [ErrorCode.TUNNEL_DISABLED]: 403,
+  [ErrorCode.USER_BLOCKED]: 403,
   [ErrorCode.TUNNEL_OFFLINE]: 503,
   [ErrorCode.TARGET_REFUSED]: 502,
   [ErrorCode.TARGET_UNREACHABLE]: 502,

@@ -65,6 +65,8 @@ const expected: Record<ErrorCodeName, ErrorClass> = {
   REVIEW_REFUSED: 'refusal',
   PROTOCOL_NOT_ALLOWED: 'refusal',
   FLOW_LIMIT: 'retryable',
+  TUNNEL_DISABLED: 'refusal',
+  USER_BLOCKED: 'refusal',
 };
 
 /** The helpers each class answers yes to. */

@@ -88,6 +88,9 @@ const CLASS_OF: Readonly<Record<ErrorCodeString, ErrorClass>> = {
   [ErrorCode.PROTOCOL_NOT_ALLOWED]: 'refusal',
   // Flows end by themselves (idle timeouts): a new flow may fit later.
   [ErrorCode.FLOW_LIMIT]: 'retryable',
+  // The relay admin disabled the tunnel, or blocked the user: until they undo it, the answer stays no.
+  [ErrorCode.TUNNEL_DISABLED]: 'refusal',
+  [ErrorCode.USER_BLOCKED]: 'refusal',
 };
 
 /** Anything with a code: a TetherError, or a status record that kept only the code. */

@@ -40,6 +40,7 @@ export const WireCode = {
   PROTOCOL_NOT_ALLOWED: 25,
   /** A UDP tunnel has as many flows as it allows (`tether share --udp`; docs/udp.md). */
   FLOW_LIMIT: 26,
+  TUNNEL_DISABLED: 27,
 } as const;
 export type WireCodeName = keyof typeof WireCode;
 
@@ -117,6 +118,8 @@ export const ErrorCode = {
   RATE_LIMITED: 'TETHER_ERR_RATE_LIMITED',
   PROTOCOL_NOT_ALLOWED: 'TETHER_ERR_PROTOCOL_NOT_ALLOWED',
   FLOW_LIMIT: 'TETHER_ERR_FLOW_LIMIT',
+  TUNNEL_DISABLED: 'TETHER_ERR_TUNNEL_DISABLED',
+  USER_BLOCKED: 'TETHER_ERR_USER_BLOCKED',
   /** A PDF could not be made: no headless Chromium found, or it failed. */
   PDF_RENDER_FAILED: 'TETHER_ERR_PDF_RENDER_FAILED',
 } as const;

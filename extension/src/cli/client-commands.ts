@@ -10,7 +10,7 @@ import { tunnelsTable } from './sharing-format.js';
 import { reportShare } from './share-report.js';
 import { shareSettings, type ShareServiceValues } from './share-settings.js';
 import { poolOptions, relayEndpointsAndToken, resumableOptions } from './options.js';
-import { version } from './version.js';
+import { version } from '../core/client-version.js';
 import { listenUdp, udpIdleTimeout } from './udp-connect.js';
 
 /** Tracing of `tether share`/`connect` (--otlp, OTEL_*; docs/tracing.md), or undefined: off, nothing loaded. */

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { addCommands, addCompletionCommand, commandPath, examples, type RunContext } from './commands.js';
 import { EXIT_USAGE, UsageError } from './output.js';
-import { version } from './version.js';
+import { version } from '../core/client-version.js';
 
 /** Where help, completion scripts and the parser's own output go. */
 export interface Io {

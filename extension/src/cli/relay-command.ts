@@ -5,7 +5,7 @@ import { analyticsSettings } from './analytics-settings.js';
 import { parseDuration } from './duration.js';
 import { LOG_FORMATS, LOG_LEVELS } from './flags.js';
 import { info, UsageError } from './output.js';
-import { version } from './version.js';
+import { version } from '../core/client-version.js';
 
 /** The flags of `tether relay`, as given (unset ones fall back to TETHER_* variables, then defaults). */
 export interface RelayValues {

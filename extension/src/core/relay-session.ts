@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { userAgent } from './client-version.js';
 import {
   CloseCode,
   createError,
@@ -127,7 +128,7 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
 
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, [SUBPROTOCOL], {
-      headers: { authorization: `Bearer ${options.token}` },
+      headers: { authorization: `Bearer ${options.token}`, 'user-agent': userAgent() },
       handshakeTimeout: handshakeTimeoutMs,
       perMessageDeflate: false,
       // Any relay's largest message (see MAX_FRAME_SIZE_HEADER); frames are checked against the

@@ -49,7 +49,11 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
       if (!decision.allowed && !shadow) throw rateLimited(limitMessage(decision.scope, { address }), decision.retryAfterMs);
     }
     const { token } = request.body;
-    const identity = await authenticate(token);
+    const identity = await authenticate(token).catch((err: unknown) => {
+      // A blocked user's token is right but refused (USER_BLOCKED): audited, not counted as a guess.
+      auditor.record(AuditEventCode.AUTH_FAILED, null, action, 'relay', { reason: (err as { code?: string }).code === ErrorCode.USER_BLOCKED ? 'user blocked' : 'sign-in failed', detail: { address } });
+      throw err;
+    });
     if (!identity) {
       await limits?.signInFailed(address);
       // The token refused is kept only as its keyed HMAC (the auditor replaces it).

@@ -12,6 +12,16 @@ export const AuditEventCode = {
   USER_CREATED: 'user.created',
   USER_DELETED: 'user.deleted',
   USER_TOKEN_ROTATED: 'user.token_rotated',
+  /** The relay admin blocked a user (its token is refused) or unblocked it. */
+  USER_BLOCKED: 'user.blocked',
+  USER_UNBLOCKED: 'user.unblocked',
+  /** The relay admin changed a user's role on the relay (admin or member). */
+  USER_ROLE_CHANGED: 'user.role_changed',
+  /** The relay admin disabled a tunnel (no hosting, no connects) or enabled it again. */
+  TUNNEL_DISABLED: 'tunnel.disabled',
+  TUNNEL_ENABLED: 'tunnel.enabled',
+  /** The relay admin ended one stream (a session of the dashboard's Sessions page). */
+  STREAM_TERMINATED: 'stream.terminated',
   /** Connections closed because the credential behind them stopped being valid. */
   LINKS_REVOKED: 'links.revoked',
   /** A tunnel name was claimed by its first host. */

@@ -174,6 +174,9 @@ test('a malformed invalidation message is ignored and logged; the node keeps act
 test('invalidation messages are checked field by field', () => {
   assert.deepEqual(parseInvalidation('{"kind":"tunnel-deleted","origin":"n1","name":"web","extra":1}'), { kind: 'tunnel-deleted', origin: 'n1', name: 'web' });
   assert.equal(parseInvalidation('{"kind":"tunnel-deleted","origin":"n1","name":""}'), undefined);
+  assert.deepEqual(parseInvalidation('{"kind":"tunnel-disabled","origin":"n1","name":"web","disabled":true,"reason":"abuse"}'), { kind: 'tunnel-disabled', origin: 'n1', name: 'web', disabled: true, reason: 'abuse' });
+  assert.equal(parseInvalidation('{"kind":"tunnel-disabled","origin":"n1","name":"web","disabled":"yes","reason":""}'), undefined);
+  assert.equal(parseInvalidation('{"kind":"tunnel-disabled","origin":"n1","name":"web","disabled":false}'), undefined);
   assert.equal(parseInvalidation('{"kind":"user-revoked","origin":"n1","userId":-1,"user":"a","reason":"r","deleted":true}'), undefined);
   assert.equal(parseInvalidation('{"kind":"user-revoked","origin":"n1","userId":3,"user":"a","reason":"r","deleted":"yes"}'), undefined);
   assert.equal(parseInvalidation('{"kind":"user-revoked","userId":3,"user":"a","reason":"r","deleted":true}'), undefined);
@@ -331,7 +334,7 @@ test('a node cut off from Redis while a user was revoked replays the messages it
   assert.equal(applied.length, 1, 'nothing reaches B while it is cut off');
   await proxy.mend();
   await waitFor(() => applied.length === 3);
-  assert.deepEqual(applied.map((m) => (m.kind === 'user-revoked' ? m.user : m.kind === 'tunnel-deleted' ? m.name : m.tunnel)), ['live', 'ivy', 'gone']);
+  assert.deepEqual(applied.map((m) => (m.kind === 'user-revoked' ? m.user : m.kind === 'tunnel-deleted' || m.kind === 'tunnel-disabled' ? m.name : m.tunnel)), ['live', 'ivy', 'gone']);
   assert.equal(resubscribed, 1);
   // Live messages after the replay are acted on once each, in order.
   a.publish({ kind: 'tunnel-deleted', origin: 'node-a', name: 'after' });

@@ -15,7 +15,12 @@ export type Invalidation =
   | { kind: 'tunnel-deleted'; origin: string; name: string }
   | { kind: 'grant-changed'; origin: string; tunnel: string; userId: number; reason: string }
   /** A tunnel's HTTP cache was purged (docs/http-cache.md): every node drops its entries. */
-  | { kind: 'cache-purged'; origin: string; tunnel: string };
+  | { kind: 'cache-purged'; origin: string; tunnel: string }
+  /**
+   * The relay admin disabled (or enabled) a tunnel: every node drops it from its tunnel cache;
+   * on a disable, it also resets the tunnel's streams and closes its host link there.
+   */
+  | { kind: 'tunnel-disabled'; origin: string; name: string; disabled: boolean; reason: string };
 
 /** Something that tells the other nodes (a no-op on a single relay). */
 export interface InvalidationPublisher {
@@ -81,6 +86,10 @@ export function parseInvalidation(text: string): Invalidation | undefined {
   if (v.kind === 'tunnel-deleted') {
     if (typeof v.name !== 'string' || v.name === '') return undefined;
     return { kind: 'tunnel-deleted', origin: v.origin, name: v.name };
+  }
+  if (v.kind === 'tunnel-disabled') {
+    if (typeof v.name !== 'string' || v.name === '' || typeof v.disabled !== 'boolean' || typeof v.reason !== 'string') return undefined;
+    return { kind: 'tunnel-disabled', origin: v.origin, name: v.name, disabled: v.disabled, reason: v.reason };
   }
   if (v.kind === 'cache-purged') {
     if (typeof v.tunnel !== 'string' || v.tunnel === '') return undefined;

@@ -1,4 +1,5 @@
 import type { RateDecision, RateLimitStore } from '../ports/rate-limit-store.js';
+import { RefusalTally } from './refusal-tally.js';
 import { RateKeys } from './rate-limit-keys.js';
 import type { RateLimitRules, RuleOrOff } from './rules.js';
 
@@ -31,6 +32,9 @@ export const UNLIMITED: RateDecision = Object.freeze({ allowed: true, retryAfter
  * request gets the decision with the least left, for RateLimit headers.
  */
 export class RateLimits {
+  /** What these limits refused on this node (the admin dashboard's Rate limits page). */
+  readonly refusals = new RefusalTally();
+
   constructor(private readonly store: RateLimitStore, readonly rules: RateLimitRules) {}
 
   /** An HTTP API call to the route Fastify names `routeUrl` (`/v1/tunnels/:name`). */
@@ -86,7 +90,10 @@ export class RateLimits {
     for (const [key, rule, scope] of checks) {
       if (key === undefined || rule === false) continue;
       const d = await this.store.peek(key, rule);
-      if (!d.allowed) return { ...d, scope };
+      if (!d.allowed) {
+        this.refusals.refused(scope, key);
+        return { ...d, scope };
+      }
       if (d.remaining < least.remaining) least = d;
     }
     return least;
@@ -109,7 +116,10 @@ export class RateLimits {
     for (const [key, rule, scope] of checks) {
       if (key === undefined || rule === false) continue;
       const d = await this.store.take(key, rule);
-      if (!d.allowed) return { ...d, scope };
+      if (!d.allowed) {
+        this.refusals.refused(scope, key);
+        return { ...d, scope };
+      }
       if (d.remaining < least.remaining) least = d;
     }
     return least;

@@ -10,6 +10,7 @@ import type { Action, Resource } from './decision.js';
 const alice: Identity = { name: 'alice', id: 1, admin: false };
 const bob: Identity = { name: 'bob', id: 2, admin: false };
 const tunnelOf = (owner: Identity, name = 'web'): TunnelRecord => ({ name, ownerId: owner.id, ownerName: owner.name, createdAt: '', lastHostedAt: null });
+const disabledOf = (owner: Identity): TunnelRecord => ({ ...tunnelOf(owner), disabledAt: '2026-12-01T00:00:00.000Z', disabledReason: 'abuse report' });
 const web: Resource = { kind: 'tunnel', name: 'web' };
 const relay: Resource = { kind: 'relay' };
 
@@ -42,6 +43,14 @@ test('decide: owners act on their tunnels, others are refused with a code and a 
     ['the admin manages users', ADMIN_IDENTITY, 'users.manage', relay, undefined, undefined, 'admin'],
     ['a user asks for the counts', alice, 'relay.stats', relay, undefined, ErrorCode.FORBIDDEN, 'not-admin'],
     ['the admin asks for the counts', ADMIN_IDENTITY, 'relay.stats', relay, undefined, undefined, 'admin'],
+    ['owner hosts a disabled tunnel', alice, 'tunnel.host', web, disabledOf(alice), ErrorCode.TUNNEL_DISABLED, 'disabled'],
+    ['owner connects to a disabled tunnel', alice, 'tunnel.connect', web, disabledOf(alice), ErrorCode.TUNNEL_DISABLED, 'disabled'],
+    ['admin connects to a disabled tunnel', ADMIN_IDENTITY, 'tunnel.connect', web, disabledOf(alice), ErrorCode.TUNNEL_DISABLED, 'disabled'],
+    ['a visitor connects to a disabled tunnel', visitorIdentity('web', 'public'), 'tunnel.connect', web, disabledOf(alice), ErrorCode.TUNNEL_DISABLED, 'disabled'],
+    ['owner views a disabled tunnel', alice, 'tunnel.view', web, disabledOf(alice), undefined, 'owner'],
+    ['admin manages a disabled tunnel', ADMIN_IDENTITY, 'tunnel.manage', web, disabledOf(alice), undefined, 'admin'],
+    // A stranger learns nothing, not even that the tunnel is disabled.
+    ['other user connects to a disabled tunnel', bob, 'tunnel.connect', web, disabledOf(alice), ErrorCode.TUNNEL_UNKNOWN, 'not-visible'],
   ];
   for (const [name, identity, action, resource, tunnel, code, rule] of cases) {
     const decision = decide(identity, action, resource, { tunnel });

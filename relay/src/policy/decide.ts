@@ -37,8 +37,20 @@ export function decide(subject: Identity, action: Action, resource: Resource, fa
     case 'tunnel.view':
     case 'tunnel.manage':
     case 'tunnel.request':
-      return decideOnTunnel(subject, action, resource.kind === 'tunnel' ? resource.name : '', facts);
+      return unlessDisabled(action, facts, decideOnTunnel(subject, action, resource.kind === 'tunnel' ? resource.name : '', facts));
   }
+}
+
+/**
+ * A tunnel the relay admin disabled is neither hosted nor connected to, by anyone (its owner and
+ * the admin included), until enabled; everything else on it (viewing, sharing) goes on. Only
+ * someone allowed to act on it learns that it is disabled.
+ */
+function unlessDisabled(action: Action, facts: Facts, decision: Decision): Decision {
+  const tunnel = facts.tunnel;
+  if (!decision.allow || !tunnel?.disabledAt || (action !== 'tunnel.host' && action !== 'tunnel.connect')) return decision;
+  const why = tunnel.disabledReason ? ` (${tunnel.disabledReason})` : '';
+  return deny('disabled', `tunnel ${tunnel.name} is disabled by the relay admin${why}: ask the relay admin to enable it`, ErrorCode.TUNNEL_DISABLED);
 }
 
 /** Allowed with the role it came through, and when that lapses. */

@@ -53,6 +53,7 @@ export type Rule =
   | 'member'
   | 'role'
   | 'blocked'
+  | 'disabled'
   | 'not-member';
 
 /** The outcome of one access decision: allowed or not, by which rule, and why. */

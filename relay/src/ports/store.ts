@@ -3,6 +3,19 @@ export interface UserRecord {
   id: number;
   name: string;
   createdAt: string;
+  /** `admin`: the user's token is as good as the admin token (the dashboard, user management). */
+  role?: UserRole;
+  /** When the relay admin blocked the user (its token is refused until unblocked), or null. */
+  blockedAt?: string | null;
+}
+
+export type UserRole = 'admin' | 'member';
+
+/** A change to a user's standing on the relay; fields left out stay as they are. */
+export interface UserPatch {
+  role?: UserRole;
+  /** true blocks (now), false unblocks. */
+  blocked?: boolean;
 }
 
 export interface TunnelRecord {
@@ -11,6 +24,9 @@ export interface TunnelRecord {
   ownerName: string;
   createdAt: string;
   lastHostedAt: string | null;
+  /** When the relay admin disabled the tunnel (nobody hosts or connects to it until enabled), or null. */
+  disabledAt?: string | null;
+  disabledReason?: string | null;
 }
 
 import type { AuditLogStore } from './audit-log.js';
@@ -38,6 +54,8 @@ export interface Store extends TeamStore {
    * own grants and requests on other tunnels; false when there is no such user.
    */
   deleteUser(name: string): Promise<boolean>;
+  /** Changes a user's role or block; the updated record, or undefined when there is no such user. */
+  updateUser(name: string, patch: UserPatch): Promise<UserRecord | undefined>;
   getTunnel(name: string): Promise<TunnelRecord | undefined>;
   /** Claims `name` for `ownerId` if nobody owns it yet; resolves the (possibly existing) record. */
   claimTunnel(name: string, ownerId: number): Promise<TunnelRecord>;
@@ -45,6 +63,8 @@ export interface Store extends TeamStore {
   listTunnels(ownerId?: number): Promise<TunnelRecord[]>;
   /** Deletes the tunnel name with its grants, invites and requests. */
   deleteTunnel(name: string): Promise<boolean>;
+  /** Disables the tunnel with `reason` (a string, maybe empty), or enables it (null); undefined when there is no such tunnel. */
+  setTunnelDisabled(name: string, reason: string | null): Promise<TunnelRecord | undefined>;
   /** Resolves when the store answers (readiness); rejects when it cannot. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -75,7 +75,7 @@ export const tunnelSocketRoutes: FastifyPluginAsync<TunnelSocketOptions> = async
       if (router.draining) throw createError(ErrorCode.GOING_AWAY, 'relay is shutting down');
     },
   }, (socket, request) => {
-    router.attach(new WsTransport(socket), 'host', request.identity!, request.query.tunnel, request.ip, settingsOf.get(request));
+    router.attach(new WsTransport(socket), 'host', request.identity!, request.query.tunnel, request.ip, settingsOf.get(request)).client = clientOf(request.headers['user-agent']);
   });
 
   app.get('/v1/connect', {
@@ -87,6 +87,13 @@ export const tunnelSocketRoutes: FastifyPluginAsync<TunnelSocketOptions> = async
       if (router.draining) throw createError(ErrorCode.GOING_AWAY, 'relay is shutting down');
     },
   }, (socket, request) => {
-    router.attach(new WsTransport(socket), 'connector', request.identity!, undefined, request.ip);
+    router.attach(new WsTransport(socket), 'connector', request.identity!, undefined, request.ip).client = clientOf(request.headers['user-agent']);
   });
 };
+
+/** What a client says it is, kept for the admin views: printable ASCII, at most 128 characters. */
+export function clientOf(userAgent: string | undefined): string | undefined {
+  if (!userAgent) return undefined;
+  const clean = userAgent.replace(/[^\x20-\x7e]/g, '').slice(0, 128).trim();
+  return clean === '' ? undefined : clean;
+}

@@ -3,7 +3,7 @@ import { checkUserName, createError, ErrorCode, NAME_MAX_LENGTH } from '@tether/
 import { AuditEventCode } from '../audit/event-codes.js';
 import type { Auditor } from '../audit/auditor.js';
 import type { Policy } from '../policy/policy.js';
-import type { Store } from '../ports/store.js';
+import type { Store, UserRecord, UserRole } from '../ports/store.js';
 import type { Router } from '../routing/router.js';
 import type { InvalidationPublisher } from '../cluster/invalidation.js';
 import { generateToken, hashToken } from '../tokens.js';
@@ -13,6 +13,14 @@ const nameParam = {
   required: ['name'],
   properties: { name: { type: 'string', maxLength: NAME_MAX_LENGTH, title: 'user name' } },
 } as const;
+
+/** A user as the admin API shows it (never its token or token hash). */
+const userView = (u: UserRecord): { name: string; createdAt: string; role: UserRole; blockedAt: string | null } => ({
+  name: u.name,
+  createdAt: u.createdAt,
+  role: u.role ?? 'member',
+  blockedAt: u.blockedAt ?? null,
+});
 
 /** Admin API for users. A token is shown once, when it is created or rotated. */
 export const userRoutes: FastifyPluginAsync<{ store: Store; router: Router; auditor: Auditor; policy: Policy; invalidations: InvalidationPublisher; nodeId: string }> = async (
@@ -50,7 +58,44 @@ export const userRoutes: FastifyPluginAsync<{ store: Store; router: Router; audi
     return reply.code(201).send({ name: user.name, createdAt: user.createdAt, token });
   });
 
-  app.get('/v1/users', async () => ({ users: (await store.listUsers()).map((u) => ({ name: u.name, createdAt: u.createdAt })) }));
+  app.get('/v1/users', async () => ({ users: (await store.listUsers()).map(userView) }));
+
+  /** Blocks a user: its token is refused and its connections close, on every node. */
+  app.put<{ Params: { name: string } }>('/v1/users/:name/block', { schema: { params: nameParam } }, async (request) => {
+    const user = await store.updateUser(request.params.name, { blocked: true });
+    if (!user) throw createError(ErrorCode.NOT_FOUND, `no user named ${request.params.name}`);
+    auditor.record(AuditEventCode.USER_BLOCKED, request.identity, 'users.manage', `user:${user.name}`);
+    const closed = revoke(request.identity, user, 'user blocked by the relay admin', false);
+    request.log.info({ user: user.name, by: request.identity?.name, closed }, 'user blocked');
+    return userView(user);
+  });
+
+  app.delete<{ Params: { name: string } }>('/v1/users/:name/block', { schema: { params: nameParam } }, async (request) => {
+    const user = await store.updateUser(request.params.name, { blocked: false });
+    if (!user) throw createError(ErrorCode.NOT_FOUND, `no user named ${request.params.name}`);
+    auditor.record(AuditEventCode.USER_UNBLOCKED, request.identity, 'users.manage', `user:${user.name}`);
+    return userView(user);
+  });
+
+  /** Makes a user an admin of the relay (its token is as good as the admin token), or a member again. */
+  app.put<{ Params: { name: string }; Body: { role: UserRole } }>('/v1/users/:name/role', {
+    schema: {
+      params: nameParam,
+      body: { type: 'object', required: ['role'], additionalProperties: false, properties: { role: { type: 'string', enum: ['admin', 'member'], title: 'role' } } },
+    },
+  }, async (request) => {
+    const before = await store.findUserByName(request.params.name);
+    if (!before) throw createError(ErrorCode.NOT_FOUND, `no user named ${request.params.name}`);
+    if (before.id === request.identity?.id && request.body.role !== 'admin') {
+      throw createError(ErrorCode.INVALID_ARGUMENT, 'you cannot take the admin role from yourself: ask another admin, or use the admin token');
+    }
+    const user = await store.updateUser(before.name, { role: request.body.role });
+    if (!user) throw createError(ErrorCode.NOT_FOUND, `no user named ${request.params.name}`);
+    auditor.record(AuditEventCode.USER_ROLE_CHANGED, request.identity, 'users.manage', `user:${user.name}`, { detail: { role: request.body.role, was: before.role ?? 'member' } });
+    // Links keep the identity they were opened with: an admin made a member again reconnects as one.
+    if (before.role === 'admin' && request.body.role !== 'admin') revoke(request.identity, user, 'admin role removed', false);
+    return userView(user);
+  });
 
   app.post<{ Params: { name: string } }>('/v1/users/:name/token', { schema: { params: nameParam } }, async (request) => {
     const user = await store.findUserByName(request.params.name);

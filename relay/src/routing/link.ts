@@ -102,6 +102,10 @@ export class Link {
   bytesOut = 0;
   /** Where the link comes from (the peer's address), for per-address quotas. */
   readonly address: string;
+  /** Wall-clock ms when it was attached. */
+  readonly attachedAt: number;
+  /** What the client said it is (its User-Agent on the upgrade), for the admin views. */
+  client: string | undefined;
   private readonly watch: LinkWatch;
 
   constructor(role: LinkRole, identity: Identity, transport: LinkTransport, tunnel: string | undefined, address: string, now: number, watch: LinkWatch) {
@@ -112,6 +116,7 @@ export class Link {
     this.address = address;
     this.nextId = role.firstLocalId;
     this.lastSeen = now;
+    this.attachedAt = now;
     this.watch = watch;
   }
 

@@ -1,4 +1,5 @@
 import { decodeOpenMetadata, WireCode } from '@tether/shared';
+import { LiveTally } from './live-tally.js';
 import type { Counter, Gauge, Histogram, Metrics } from '../ports/metrics.js';
 import { RateLimitCounter } from '../limits/rate-limit-counter.js';
 import type { LimitDecision } from '../limits/rate-limits.js';
@@ -30,6 +31,8 @@ const RTT_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.
  * roles, wire codes, directions — never a stream, a user or (by default) a tunnel.
  */
 export class RouterMetrics {
+  /** The in-process counts of the admin's live views (routing/live-tally.ts). */
+  readonly live = new LiveTally();
   private readonly links: Gauge;
   private readonly opened: Counter;
   private readonly refused: Counter;
@@ -98,11 +101,13 @@ export class RouterMetrics {
 
   streamOpened(tunnel: string): void {
     this.opened.inc();
+    this.live.opened();
     this.tunnelOpened?.inc({ tunnel });
   }
 
   openRefused(wireCode: number): void {
     this.refused.inc({ code: String(wireCode) });
+    this.live.failed(wireCode);
   }
 
   /** An open shed by the adaptive limit (overload). */
@@ -147,6 +152,7 @@ export class RouterMetrics {
   /** An OPEN that arrived `ms` ago was accepted by its host. */
   openAccepted(ms: number): void {
     this.openLatency.observe(ms / 1000);
+    this.live.accepted(ms);
   }
 
   pong(role: string, rttMs: number): void {
@@ -156,6 +162,7 @@ export class RouterMetrics {
   /** A routed stream ended with `code`: by the relay, the opener, the host, or because a link went. */
   streamReset(code: number, by: 'relay' | 'opener' | 'host' | 'link-gone'): void {
     this.resets.inc({ code: codeLabel(code), by });
+    this.live.failed(code);
   }
 
   /** An OPEN was routed: counts it as a resume when its metadata carries a RESUME hello. */

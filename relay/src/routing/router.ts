@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { LiveTally } from './live-tally.js';
 import * as wire from '@tether/shared';
 import { CloseCode, createError, ErrorCode, FrameType, TetherError, WireCode, type Frame, type TunnelSettings } from '@tether/shared';
 import { AuditEventCode } from '../audit/event-codes.js';
@@ -329,6 +330,45 @@ export class Router {
       this.recheckAccess(user.id, route.tunnel, 'the access lapsed').catch((err: unknown) => this.log.warn({ err, tunnel: route.tunnel }, 'could not decide a lapsed access again'));
     }, delay + 5);
     route.accessTimer.unref();
+  }
+
+  /** The in-process counts behind the admin's live views. */
+  get live(): LiveTally {
+    return this.metrics.live;
+  }
+
+  /** The links on this node, for the admin views (routing/router-views.ts); read, never kept. */
+  linkList(): Iterable<Link> {
+    return this.links.values();
+  }
+
+  /**
+   * Ends one stream on this node (the relay admin terminated it): both ends are reset with
+   * CANCELLED and `why`. False when the link has no such stream (it ended meanwhile).
+   */
+  terminateStream(linkId: number, streamId: number, why: string): boolean {
+    const end = this.links.get(linkId)?.streams.get(streamId);
+    if (!end) return false;
+    this.resetRoute(end.route, WireCode.CANCELLED, why);
+    return true;
+  }
+
+  /**
+   * The relay admin disabled `tunnel`: every stream to it on this node is reset with
+   * TUNNEL_DISABLED, then its host link here is closed (its reconnection is refused by the
+   * policy). Resolves the number of streams reset.
+   */
+  disableTunnel(tunnel: string, why: string): number {
+    const routes = new Set<Route>();
+    for (const link of this.links.values()) {
+      for (const end of link.streams.values()) if (end.route.tunnel === tunnel) routes.add(end.route);
+    }
+    for (const route of routes) this.resetRoute(route, WireCode.TUNNEL_DISABLED, why);
+    for (const link of [...this.links.values()]) {
+      if (link.role.accepts && link.tunnel === tunnel) this.closeLink(link, createError(ErrorCode.TUNNEL_DISABLED, why, CloseCode.POLICY_VIOLATION));
+    }
+    if (routes.size > 0) this.log.info({ tunnel, reset: routes.size, why }, 'streams reset: tunnel disabled');
+    return routes.size;
   }
 
   /** Stops the timers (the app is closing). */

@@ -92,7 +92,7 @@ export function storeContract(name: string, factory: StoreFactory, twin: StoreTw
       const alice = await store.createUser('alice', hash('a'));
       const bob = await store.createUser('bob', hash('b'));
       const first = await store.claimTunnel('web', alice.id);
-      assert.deepEqual({ ...first, createdAt: '' }, { name: 'web', ownerId: alice.id, ownerName: 'alice', createdAt: '', lastHostedAt: null });
+      assert.deepEqual({ ...first, createdAt: '' }, { name: 'web', ownerId: alice.id, ownerName: 'alice', createdAt: '', lastHostedAt: null, disabledAt: null, disabledReason: null });
       assert.match(first.createdAt, ISO);
       assert.deepEqual(await store.claimTunnel('web', bob.id), first);
       assert.deepEqual(await store.getTunnel('web'), first);
@@ -138,6 +138,47 @@ export function storeContract(name: string, factory: StoreFactory, twin: StoreTw
       assert.deepEqual(await store.listTunnels(alice.id), []);
       assert.equal((await store.claimTunnel('web', bob.id)).ownerId, bob.id);
       assert.deepEqual((await store.listTunnels(bob.id)).map((t) => t.name), ['web']);
+    });
+
+    withStore('updateUser sets the role and blocks; a second block keeps its first time; unblock clears it', async (store) => {
+      const alice = await store.createUser('alice', hash('a'));
+      assert.equal(alice.role, 'member');
+      assert.equal(alice.blockedAt, null);
+      const admin = await store.updateUser('alice', { role: 'admin' });
+      assert.equal(admin?.role, 'admin');
+      assert.equal(admin?.blockedAt, null);
+      const blocked = await store.updateUser('alice', { blocked: true });
+      assert.match(blocked?.blockedAt ?? '', ISO);
+      assert.equal(blocked?.role, 'admin');
+      const again = await store.updateUser('alice', { blocked: true });
+      assert.equal(again?.blockedAt, blocked?.blockedAt);
+      // Every read path carries the standing: the token look-up is what authentication uses.
+      assert.deepEqual(await store.findUserByTokenHash(hash('a')), again);
+      assert.deepEqual((await store.listUsers())[0], again);
+      const unblocked = await store.updateUser('alice', { blocked: false, role: 'member' });
+      assert.equal(unblocked?.blockedAt, null);
+      assert.equal(unblocked?.role, 'member');
+      assert.equal(unblocked?.id, alice.id);
+      assert.equal(await store.updateUser('nobody', { blocked: true }), undefined);
+    });
+
+    withStore('setTunnelDisabled disables with a reason, keeps the first time, and enables again', async (store) => {
+      const alice = await store.createUser('alice', hash('a'));
+      const claimed = await store.claimTunnel('web', alice.id);
+      assert.equal(claimed.disabledAt, null);
+      const disabled = await store.setTunnelDisabled('web', 'abuse report #12');
+      assert.match(disabled?.disabledAt ?? '', ISO);
+      assert.equal(disabled?.disabledReason, 'abuse report #12');
+      assert.equal(disabled?.ownerName, 'alice');
+      const again = await store.setTunnelDisabled('web', 'still');
+      assert.equal(again?.disabledAt, disabled?.disabledAt);
+      assert.equal(again?.disabledReason, 'still');
+      assert.deepEqual(await store.getTunnel('web'), again);
+      assert.deepEqual((await store.listTunnels())[0], again);
+      const enabled = await store.setTunnelDisabled('web', null);
+      assert.equal(enabled?.disabledAt, null);
+      assert.equal(enabled?.disabledReason, null);
+      assert.equal(await store.setTunnelDisabled('nope', 'x'), undefined);
     });
 
     withStore('ping resolves while the store answers', async (store) => {

@@ -1,5 +1,5 @@
 import { createError, ErrorCode } from '@tether/shared';
-import type { Store, TunnelRecord, UserRecord } from '../../ports/store.js';
+import type { Store, TunnelRecord, UserPatch, UserRecord, UserRole } from '../../ports/store.js';
 import type { RedisClient } from './redis-client.js';
 import { callRedis } from './redis-errors.js';
 import { RedisTeamStore } from './redis-team-store.js';
@@ -7,8 +7,8 @@ import * as lua from './scripts.js';
 import { RedisAuditLog } from './redis-audit-log.js';
 import { RedisUsageStore } from './redis-usage-store.js';
 
-interface StoredUser { id: number; name: string; tokenHash: string; createdAt: string }
-interface StoredTunnel { name: string; ownerId: number; createdAt: string; lastHostedAt: string | null }
+interface StoredUser { id: number; name: string; tokenHash: string; createdAt: string; role?: UserRole; blockedAt?: string | null }
+interface StoredTunnel { name: string; ownerId: number; createdAt: string; lastHostedAt: string | null; disabledAt?: string | null; disabledReason?: string | null }
 
 /** The Lua scripts, once defined on the client (ioredis loads them with EVALSHA, EVAL on NOSCRIPT). */
 interface Scripts {
@@ -19,6 +19,7 @@ interface Scripts {
   tetherClaimTunnel(tunnels: string, owned: string, name: string, ownerId: string, createdAt: string): Promise<string>;
   tetherMarkHosted(tunnels: string, name: string, hostedAt: string): Promise<number>;
   tetherDeleteTunnel(tunnels: string, owned: string, name: string, ownerId: string, base: string): Promise<number>;
+  tetherPatchRecord(hash: string, field: string, set: string, setIfNull: string): Promise<string | null>;
 }
 
 const SCRIPTS: [keyof Scripts, string, number][] = [
@@ -29,12 +30,13 @@ const SCRIPTS: [keyof Scripts, string, number][] = [
   ['tetherClaimTunnel', lua.CLAIM_TUNNEL, 2],
   ['tetherMarkHosted', lua.MARK_HOSTED, 1],
   ['tetherDeleteTunnel', lua.DELETE_TUNNEL, 2],
+  ['tetherPatchRecord', lua.PATCH_RECORD, 1],
 ];
 
 /** Read-then-script operations retry this often when the record changed in between. */
 const MAX_ATTEMPTS = 5;
 
-const toUser = (u: StoredUser): UserRecord => ({ id: u.id, name: u.name, createdAt: u.createdAt });
+const toUser = (u: StoredUser): UserRecord => ({ id: u.id, name: u.name, createdAt: u.createdAt, role: u.role === 'admin' ? 'admin' : 'member', blockedAt: u.blockedAt ?? null });
 const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /**
@@ -104,6 +106,29 @@ export class RedisStore extends RedisTeamStore implements Store {
         if (result >= 0) return result === 1;
       }
       throw createError(ErrorCode.INTERNAL, `user ${name} kept changing while being deleted`);
+    });
+  }
+
+  updateUser(name: string, patch: UserPatch): Promise<UserRecord | undefined> {
+    return callRedis(async () => {
+      const set: Partial<StoredUser> = {};
+      const setIfNull: Partial<StoredUser> = {};
+      if (patch.role !== undefined) set.role = patch.role;
+      if (patch.blocked === true) setIfNull.blockedAt = now();
+      if (patch.blocked === false) set.blockedAt = null;
+      const raw = await this.scripts.tetherPatchRecord(this.keys.users, name, JSON.stringify(set), JSON.stringify(setIfNull));
+      return raw === null ? undefined : toUser(JSON.parse(raw) as StoredUser);
+    });
+  }
+
+  setTunnelDisabled(name: string, reason: string | null): Promise<TunnelRecord | undefined> {
+    return callRedis(async () => {
+      const set = reason === null ? { disabledAt: null, disabledReason: null } : { disabledReason: reason };
+      const setIfNull = reason === null ? {} : { disabledAt: now() };
+      const raw = await this.scripts.tetherPatchRecord(this.keys.tunnels, name, JSON.stringify(set), JSON.stringify(setIfNull));
+      if (raw === null) return undefined;
+      const [record] = await this.withOwners([JSON.parse(raw) as StoredTunnel]);
+      return record;
     });
   }
 
@@ -189,6 +214,8 @@ export class RedisStore extends RedisTeamStore implements Store {
       ownerName: t.ownerId === 0 ? 'admin' : (nameOf.get(t.ownerId) ?? `#${t.ownerId}`),
       createdAt: t.createdAt,
       lastHostedAt: t.lastHostedAt ?? null,
+      disabledAt: t.disabledAt ?? null,
+      disabledReason: t.disabledReason ?? null,
     }));
   }
 }

@@ -75,6 +75,24 @@ end
 return redis.call('HGET', KEYS[1], ARGV[1])
 `;
 
+/**
+ * KEYS: a hash of JSON records (users or tunnels). ARGV: field, a JSON object of fields to set
+ * (null clears), and a JSON object of fields to set only when they are null or missing. The
+ * updated record, or nil when there is no such record.
+ */
+export const PATCH_RECORD = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return nil end
+local record = cjson.decode(raw)
+for k, v in pairs(cjson.decode(ARGV[2])) do record[k] = v end
+for k, v in pairs(cjson.decode(ARGV[3])) do
+  if record[k] == nil or record[k] == cjson.null then record[k] = v end
+end
+local updated = cjson.encode(record)
+redis.call('HSET', KEYS[1], ARGV[1], updated)
+return updated
+`;
+
 /** KEYS: tunnels. ARGV: name, hostedAt. */
 export const MARK_HOSTED = `
 local raw = redis.call('HGET', KEYS[1], ARGV[1])

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { createError, ErrorCode } from '@tether/shared';
-import type { Store, TunnelRecord, UserRecord } from '../../ports/store.js';
+import type { Store, TunnelRecord, UserPatch, UserRecord, UserRole } from '../../ports/store.js';
 import { SqliteTeamStore } from './sqlite-team-store.js';
 import { SqliteAuditLog } from './sqlite-audit-log.js';
 import { SqliteUsageStore } from './sqlite-usage-store.js';
@@ -21,19 +21,37 @@ CREATE TABLE IF NOT EXISTS tunnels (
 CREATE INDEX IF NOT EXISTS tunnels_owner ON tunnels(owner_id);
 `;
 
-interface UserRow { id: number; name: string; created_at: string }
-interface TunnelRow { name: string; owner_id: number; owner_name: string | null; created_at: string; last_hosted_at: string | null }
+/** Columns added after the first release: added to an older file when it is opened. */
+const ADDED_COLUMNS: [table: string, column: string, definition: string][] = [
+  ['users', 'role', "TEXT NOT NULL DEFAULT 'member'"],
+  ['users', 'blocked_at', 'TEXT'],
+  ['tunnels', 'disabled_at', 'TEXT'],
+  ['tunnels', 'disabled_reason', 'TEXT'],
+];
 
-const toUser = (r: UserRow): UserRecord => ({ id: r.id, name: r.name, createdAt: r.created_at });
+function addMissingColumns(db: Database.Database): void {
+  for (const [table, column, definition] of ADDED_COLUMNS) {
+    const columns = db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all();
+    if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  }
+}
+
+interface UserRow { id: number; name: string; created_at: string; role: string; blocked_at: string | null }
+interface TunnelRow { name: string; owner_id: number; owner_name: string | null; created_at: string; last_hosted_at: string | null; disabled_at: string | null; disabled_reason: string | null }
+
+const toUser = (r: UserRow): UserRecord => ({ id: r.id, name: r.name, createdAt: r.created_at, role: r.role === 'admin' ? 'admin' : 'member', blockedAt: r.blocked_at });
 const toTunnel = (r: TunnelRow): TunnelRecord => ({
   name: r.name,
   ownerId: r.owner_id,
   ownerName: r.owner_id === 0 ? 'admin' : (r.owner_name ?? `#${r.owner_id}`),
   createdAt: r.created_at,
   lastHostedAt: r.last_hosted_at,
+  disabledAt: r.disabled_at,
+  disabledReason: r.disabled_reason,
 });
 
-const TUNNEL_SELECT = `SELECT t.name, t.owner_id, u.name AS owner_name, t.created_at, t.last_hosted_at
+const USER_COLUMNS = 'id, name, created_at, role, blocked_at';
+const TUNNEL_SELECT = `SELECT t.name, t.owner_id, u.name AS owner_name, t.created_at, t.last_hosted_at, t.disabled_at, t.disabled_reason
   FROM tunnels t LEFT JOIN users u ON u.id = t.owner_id`;
 
 /** Opens the file with the users and tunnels tables; the team tables are SqliteTeamStore's. */
@@ -47,6 +65,7 @@ function openDatabase(file: string): Database.Database {
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
+  addMissingColumns(db);
   return db;
 }
 
@@ -65,10 +84,15 @@ export class SqliteStore extends SqliteTeamStore implements Store {
     this.auditLog = new SqliteAuditLog(this.db);
     this.usage = new SqliteUsageStore(this.db);
     this.stmts = {
-      insertUser: this.db.prepare<[string, string], UserRow>('INSERT INTO users (name, token_hash) VALUES (?, ?) RETURNING id, name, created_at'),
-      userByHash: this.db.prepare<[string], UserRow>('SELECT id, name, created_at FROM users WHERE token_hash = ?'),
-      userByName: this.db.prepare<[string], UserRow>('SELECT id, name, created_at FROM users WHERE name = ?'),
-      users: this.db.prepare<[], UserRow>('SELECT id, name, created_at FROM users ORDER BY name'),
+      insertUser: this.db.prepare<[string, string], UserRow>(`INSERT INTO users (name, token_hash) VALUES (?, ?) RETURNING ${USER_COLUMNS}`),
+      userByHash: this.db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE token_hash = ?`),
+      userByName: this.db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE name = ?`),
+      users: this.db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY name`),
+      setRole: this.db.prepare<[UserRole, string]>('UPDATE users SET role = ? WHERE name = ?'),
+      block: this.db.prepare<[string]>("UPDATE users SET blocked_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE name = ? AND blocked_at IS NULL"),
+      unblock: this.db.prepare<[string]>('UPDATE users SET blocked_at = NULL WHERE name = ?'),
+      disable: this.db.prepare<[string, string]>("UPDATE tunnels SET disabled_at = COALESCE(disabled_at, strftime('%Y-%m-%dT%H:%M:%fZ','now')), disabled_reason = ? WHERE name = ?"),
+      enable: this.db.prepare<[string]>('UPDATE tunnels SET disabled_at = NULL, disabled_reason = NULL WHERE name = ?'),
       rotate: this.db.prepare<[string, string]>('UPDATE users SET token_hash = ? WHERE name = ?'),
       deleteUser: this.db.prepare<[string]>('DELETE FROM users WHERE name = ?'),
       deleteUserTunnels: this.db.prepare<[number]>('DELETE FROM tunnels WHERE owner_id = ?'),
@@ -117,6 +141,23 @@ export class SqliteStore extends SqliteTeamStore implements Store {
       this.stmts.deleteUser.run(name);
     })();
     return true;
+  }
+
+  async updateUser(name: string, patch: UserPatch): Promise<UserRecord | undefined> {
+    this.db.transaction(() => {
+      if (patch.role !== undefined) this.stmts.setRole.run(patch.role, name);
+      if (patch.blocked === true) this.stmts.block.run(name);
+      if (patch.blocked === false) this.stmts.unblock.run(name);
+    })();
+    const row = this.stmts.userByName.get(name);
+    return row && toUser(row);
+  }
+
+  async setTunnelDisabled(name: string, reason: string | null): Promise<TunnelRecord | undefined> {
+    if (reason === null) this.stmts.enable.run(name);
+    else this.stmts.disable.run(reason, name);
+    const row = this.stmts.tunnel.get(name);
+    return row && toTunnel(row);
   }
 
   async getTunnel(name: string): Promise<TunnelRecord | undefined> {

@@ -1,0 +1,102 @@
+import type { Link } from './link.js';
+
+/** One stream as the relay admin sees it (the dashboard's Sessions page). */
+export interface SessionView {
+  /** `NODE:LINK:STREAM`: what terminating it names. */
+  id: string;
+  /** The node where its connector is (where it is terminated). */
+  node: string;
+  tunnel: string;
+  user: string;
+  /** The connector's address, and what client it said it is. */
+  source: string;
+  client: string | null;
+  /** The nodes it crosses: this one, then the node holding the host when that is another. */
+  path: string[];
+  /** ISO 8601 time it was opened. */
+  startedAt: string;
+  /** Payload bytes from the connector to the host (up) and back (down). */
+  up: number;
+  down: number;
+  /** What its first bytes speak (docs/protocols.md), once known. */
+  protocol: string | null;
+  /** True once the host accepted it. */
+  open: boolean;
+  udp: boolean;
+}
+
+/** A host link on this node (the dashboard's Tunnels page: holders). */
+export interface HolderView {
+  tunnel: string;
+  node: string;
+  user: string;
+  address: string;
+  client: string | null;
+  /** ISO 8601 time the host link was attached. */
+  since: string;
+  streams: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** The node id a peer link leads to (its identity is `node:ID`). */
+const peerNode = (link: Link): string => link.identity.name.replace(/^node:/, '');
+
+/**
+ * The streams whose connector is on this node, one row each. A stream carried in from another
+ * node (its opener a peer link) is that node's row, not this one's.
+ */
+export function sessionViews(links: Iterable<Link>, node: string, wallNow: number, monotonicNow: number): SessionView[] {
+  const rows: SessionView[] = [];
+  for (const link of links) {
+    if (!link.role.opens || link.role.relayed) continue;
+    for (const end of link.streams.values()) {
+      const route = end.route;
+      if (route.opener !== end) continue;
+      const acceptor = route.acceptor.link;
+      rows.push({
+        id: `${node}:${link.linkId}:${end.id}`,
+        node,
+        tunnel: route.tunnel,
+        user: link.identity.name,
+        source: link.address,
+        client: link.client ?? null,
+        path: acceptor.role.name === 'peer' ? [node, peerNode(acceptor)] : [node],
+        startedAt: new Date(wallNow - (monotonicNow - route.startedAt)).toISOString(),
+        up: route.up,
+        down: route.down,
+        protocol: route.sniff?.sniffer.result?.protocol ?? null,
+        open: end.open,
+        udp: route.udp === true,
+      });
+    }
+  }
+  return rows;
+}
+
+/** The host links on this node, one per tunnel it serves here. */
+export function holderViews(links: Iterable<Link>, node: string): HolderView[] {
+  const rows: HolderView[] = [];
+  for (const link of links) {
+    if (link.role.name !== 'host' || link.tunnel === undefined || link.closed) continue;
+    rows.push({
+      tunnel: link.tunnel,
+      node,
+      user: link.identity.name,
+      address: link.address,
+      client: link.client ?? null,
+      since: new Date(link.attachedAt).toISOString(),
+      streams: link.streams.size,
+      bytesIn: link.bytesIn,
+      bytesOut: link.bytesOut,
+    });
+  }
+  return rows;
+}
+
+/** A session id split into its node, link and stream (the node id may itself hold colons). */
+export function parseSessionId(id: string): { node: string; linkId: number; streamId: number } | undefined {
+  const match = /^(.{1,200}):(\d{1,15}):(\d{1,15})$/.exec(id);
+  if (!match) return undefined;
+  return { node: match[1], linkId: Number(match[2]), streamId: Number(match[3]) };
+}
