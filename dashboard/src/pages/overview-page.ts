@@ -7,7 +7,8 @@ import type { ChartSeries } from '../parts/time-chart.js';
 
 interface Overview {
   node: string;
-  nodes: { id: string; advertise: string; version: string; startedAt: string; lastSeen: string; healthy: boolean; self: boolean; links: number; streams: number; load: { cpu: number; rssBytes: number; eventLoopDelayMs: number } | null }[];
+  /** A node that did not answer has only its id, address and the error. */
+  nodes: { id: string; advertise: string | null; version?: string; startedAt?: string; healthy: boolean; draining?: boolean; self: boolean; links?: number; hosts?: number; streams?: number; load?: { cpu: number; rssBytes: number; eventLoopDelayMs: number } | null; error?: string }[];
   tunnelsOnline: number;
   streams: number;
   links: number;
@@ -85,13 +86,13 @@ export class OverviewPage extends Page {
         </section>
         <h2>Nodes</h2>
         <div class="scroll"><table class="nodes">
-          <thead><tr><th scope="col">Node</th><th scope="col">Health</th><th scope="col">Version</th><th scope="col">Address</th><th scope="col">Streams</th><th scope="col">Links</th><th scope="col">CPU</th><th scope="col">Memory</th><th scope="col">Loop delay</th><th scope="col">Up</th><th scope="col">Last seen</th></tr></thead>
+          <thead><tr><th scope="col">Node</th><th scope="col">Health</th><th scope="col">Version</th><th scope="col">Address</th><th scope="col">Streams</th><th scope="col">Links</th><th scope="col">CPU (of a core)</th><th scope="col">Memory</th><th scope="col">Loop delay (p99)</th><th scope="col">Up</th></tr></thead>
           <tbody>${o.nodes.map((n) => html`<tr>
             <th scope="row">${n.id}${n.self ? html` <span class="tag">this node</span>` : ''}</th>
-            <td><span class=${n.healthy ? 'ok' : 'bad'}>${n.healthy ? 'healthy' : 'unhealthy'}</span></td>
-            <td>${n.version}</td><td>${n.advertise}</td><td>${count(n.streams)}</td><td>${count(n.links)}</td>
+            <td>${n.error !== undefined ? html`<span class="bad">unreachable</span><br><small>${n.error}</small>` : n.draining ? html`<span class="bad">draining</span>` : html`<span class=${n.healthy ? 'ok' : 'bad'}>${n.healthy ? 'healthy' : 'unhealthy'}</span>`}</td>
+            <td>${n.version ?? '–'}</td><td>${n.advertise ?? '–'}</td><td>${count(n.streams)}</td><td>${count(n.links)}</td>
             <td>${percent(n.load?.cpu)}</td><td>${bytes(n.load?.rssBytes)}</td><td>${n.load ? `${n.load.eventLoopDelayMs.toFixed(1)} ms` : '–'}</td>
-            <td>${ago(n.startedAt)}</td><td>${ago(n.lastSeen)} ago</td></tr>`)}</tbody>
+            <td>${n.startedAt ? ago(n.startedAt) : '–'}</td></tr>`)}</tbody>
         </table></div>` : ''}
       <h2>Live <span class="tag" role="status">${this.live === 'live' ? `node ${last?.node ?? ''}` : this.live === 'connecting' ? 'connecting…' : 'not available'}</span></h2>
       ${this.live === 'unavailable' ? html`<p class="hint">The relay did not accept the live feed (GET /v1/admin/live).</p>` : ''}

@@ -9,11 +9,14 @@ interface Session {
   tunnel: string;
   user: string;
   source: string;
+  client: string | null;
   path: string[];
   startedAt: string;
   up: number;
   down: number;
-  protocol: string;
+  protocol: string | null;
+  open: boolean;
+  udp: boolean;
 }
 
 const LIMIT = 50;
@@ -62,7 +65,7 @@ export class SessionsPage extends Page {
       <div class="scroll"><table>
         <thead><tr><th scope="col">User</th><th scope="col">Tunnel</th><th scope="col">Source</th><th scope="col">Node path</th><th scope="col">Protocol</th><th scope="col">Started</th><th scope="col">Up</th><th scope="col">Down</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>${this.rows.map((s) => html`<tr data-session=${s.id}>
-          <th scope="row">${s.user}</th><td>${s.tunnel}</td><td>${s.source}</td><td>${s.path.join(' → ')}</td><td>${s.protocol}</td>
+          <th scope="row">${s.user}</th><td>${s.tunnel}</td><td>${s.source}${s.client ? html`<br><small>${s.client}</small>` : ''}</td><td>${s.path.join(' → ')}</td><td>${s.udp ? 'udp' : (s.protocol ?? '–')}${s.open ? '' : html` <small>(opening)</small>`}</td>
           <td>${time(s.startedAt)} <small>(${ago(s.startedAt)})</small></td><td>${bytes(s.up)}</td><td>${bytes(s.down)}</td>
           <td><button type="button" class="danger" ?disabled=${this.busy} aria-label=${`Terminate the session of ${s.user} on ${s.tunnel}`} @click=${() => this.terminate(s)}>Terminate</button></td>
         </tr>`)}</tbody>

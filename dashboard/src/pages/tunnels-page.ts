@@ -11,7 +11,8 @@ interface Tunnel {
   online: boolean;
   disabled: boolean;
   disabledReason: string | null;
-  holders: { node: string; address: string; clientVersion: string; since: string }[];
+  onlineSince: string | null;
+  holders: { node: string; address: string; client: string | null; since: string }[];
   streams: number;
   bytesIn: number;
   bytesOut: number;
@@ -78,8 +79,8 @@ export class TunnelsPage extends Page {
           <th scope="row">${t.name}</th>
           <td>${t.owner}</td>
           <td>${t.disabled ? html`<span class="bad" title=${t.disabledReason ?? ''}>disabled</span>${t.disabledReason ? html`<br><small>${t.disabledReason}</small>` : ''}` : t.online ? html`<span class="ok">online</span>` : html`<span class="muted">offline</span>`}</td>
-          <td>${t.holders.length === 0 ? '–' : t.holders.map((h) => html`<div>${h.node} · ${h.address} · ${h.clientVersion}</div>`)}</td>
-          <td>${t.holders.length ? html`${time(t.holders[0].since)} <small>(${ago(t.holders[0].since)})</small>` : t.lastHostedAt ? html`<small>last ${time(t.lastHostedAt)}</small>` : '–'}</td>
+          <td>${t.holders.length === 0 ? '–' : t.holders.map((h) => html`<div>${h.node} · ${h.address}${h.client ? ` · ${h.client}` : ''}</div>`)}</td>
+          <td>${t.onlineSince ? html`${time(t.onlineSince)} <small>(${ago(t.onlineSince)})</small>` : t.lastHostedAt ? html`<small>last ${time(t.lastHostedAt)}</small>` : '–'}</td>
           <td>${count(t.streams)}</td><td>${bytes(t.bytesIn)}</td><td>${bytes(t.bytesOut)}</td>
           <td><button type="button" class=${t.disabled ? 'secondary' : 'danger'} ?disabled=${this.busy} aria-label=${`${t.disabled ? 'Enable' : 'Disable'} tunnel ${t.name}`} @click=${() => this.toggle(t)}>${t.disabled ? 'Enable' : 'Disable'}</button></td>
         </tr>`)}</tbody>
