@@ -90,6 +90,7 @@ describe('the admin dashboard on one relay', HANG_GUARD, () => {
   let relay;
   let sshd;
   let alice;
+  let share;
   let browser;
   let page;
 
@@ -99,7 +100,7 @@ describe('the admin dashboard on one relay', HANG_GUARD, () => {
     sshd = await startSshd(procs, tmp.path);
     relay = await startRelay(procs, tmp.path);
     alice = await createUser(relay, 'alice');
-    await startShare(procs, { url: relay.url, token: alice, tunnel: TUNNEL, targetPort: sshd.port });
+    share = await startShare(procs, { url: relay.url, token: alice, tunnel: TUNNEL, targetPort: sshd.port });
     browser = await launchBrowser();
     page = await newPage(browser, errors);
   });
@@ -249,10 +250,41 @@ describe('the admin dashboard on one relay', HANG_GUARD, () => {
     const refused = await ssh({ port: sshd.port, key: sshd.key, proxyTunnel: TUNNEL, relay: relay.url, token: alice }, 'true');
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /disabled/i);
+
+    // Enabled again: the host comes back and ssh works (some traffic for the Overview's charts).
+    await page.getByRole('button', { name: `Enable tunnel ${TUNNEL}` }).click();
+    await page.getByRole('status').filter({ hasText: `${TUNNEL} enabled` }).waitFor();
+    if (share.child.exitCode !== null || share.child.signalCode !== null) share = await startShare(procs, { url: relay.url, token: alice, tunnel: TUNNEL, targetPort: sshd.port });
+    const back = await until(async () => {
+      const r = await ssh({ port: sshd.port, key: sshd.key, proxyTunnel: TUNNEL, relay: relay.url, token: alice }, 'head -c 2000000 /dev/zero | base64 | wc -c');
+      return r.code === 0 && r;
+    }, 'ssh through the tunnel enabled again');
+    assert.match(back.stdout, /^\d+\n$/);
+  });
+
+  test('Users: a user created on the page and made admin signs in; blocked, its dashboard session ends', async () => {
+    await open(page, 'Users');
+    await page.getByLabel('New user').fill('carol');
+    await page.getByRole('button', { name: 'Create' }).click();
+    const token = (await page.locator('code.secret').textContent()).trim();
+    assert.match(token, /^\S{20,}$/);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByLabel('Role of carol').selectOption('admin');
+    await page.getByRole('status').filter({ hasText: "carol's role changed" }).waitFor();
+    const carolPage = await newPage(browser, errors);
+    await signIn(carolPage, relay.url, token);
+    assert.match(await carolPage.locator('.who').textContent(), /carol/);
+    await page.getByRole('button', { name: 'Block carol' }).click();
+    await page.locator('tr[data-user="carol"]').filter({ hasText: 'blocked' }).waitFor();
+    await shot(page, 'users');
+    // carol's next call is refused: the page goes back to the sign-in form.
+    await open(carolPage, 'Tunnels').catch(() => undefined);
+    await carolPage.getByLabel('Admin token').waitFor();
+    await carolPage.context().close();
   });
 
   test('every page, at 1280x800 and in a narrow window, without a script or CSP error', async () => {
-    for (const [title, name] of [['Users', 'users'], ['Analytics', 'analytics'], ['Rate limits', 'rate-limits'], ['Overview', 'overview'], ['Sessions', 'sessions-after'], ['Approvals', 'approvals-after']]) {
+    for (const [title, name] of [['Users', 'users-after'], ['Analytics', 'analytics'], ['Rate limits', 'rate-limits'], ['Overview', 'overview'], ['Sessions', 'sessions-after'], ['Approvals', 'approvals-after']]) {
       await open(page, title);
       // Wait for the page's data (or its coded error) before the picture.
       await page.waitForLoadState('networkidle').catch(() => undefined);

@@ -31,10 +31,13 @@ const KEEP = 300;
 const THROUGHPUT: ChartSeries[] = [{ label: 'in', color: 'a' }, { label: 'out', color: 'b' }];
 const LATENCY: ChartSeries[] = [{ label: 'p50', color: 'a' }, { label: 'p95', color: 'c' }];
 
+/** Samples of this browser tab, kept while it moves between pages (the charts pick up where they were). */
+const samples: Sample[] = [];
+
 /** Nodes with health and load, counts, errors by code, and live charts fed by /v1/admin/live (SSE). */
 export class OverviewPage extends Page {
   private overview: Overview | undefined;
-  private samples: Sample[] = [];
+  private readonly samples = samples;
   private live: 'connecting' | 'live' | 'unavailable' = 'connecting';
   private source: EventSource | undefined;
   private timer: number | undefined;
@@ -97,8 +100,8 @@ export class OverviewPage extends Page {
       <h2>Live <span class="tag" role="status">${this.live === 'live' ? `node ${last?.node ?? ''}` : this.live === 'connecting' ? 'connecting…' : 'not available'}</span></h2>
       ${this.live === 'unavailable' ? html`<p class="hint">The relay did not accept the live feed (GET /v1/admin/live).</p>` : ''}
       <div class="charts">
-        <time-chart label="Throughput" unit="bytes/s" .series=${THROUGHPUT} .data=${this.series((s) => [s.bytesInPerSec, s.bytesOutPerSec])}></time-chart>
-        <time-chart label="Stream open latency" unit="ms" .series=${LATENCY} .data=${this.series((s) => [s.openLatencyMs?.p50 ?? null, s.openLatencyMs?.p95 ?? null])}></time-chart>
+        <time-chart label="Throughput (last 5 minutes)" unit="bytes/s" windowSeconds="300" .series=${THROUGHPUT} .data=${this.series((s) => [s.bytesInPerSec, s.bytesOutPerSec])}></time-chart>
+        <time-chart label="Stream open latency (last 5 minutes)" unit="ms" windowSeconds="300" .series=${LATENCY} .data=${this.series((s) => [s.openLatencyMs?.p50 ?? null, s.openLatencyMs?.p95 ?? null])}></time-chart>
       </div>
       ${last ? html`<p class="hint">Last sample: ${count(last.streams)} streams, ${last.opensPerSec} opens/s, ${last.errorsPerSec} errors/s.</p>` : ''}
       ${o ? html`<h2>Errors by code</h2>

@@ -47,7 +47,7 @@ export class UsersPage extends Page {
     return html`
       <h1 tabindex="-1">Users</h1>
       <form class="filters" @submit=${(e: SubmitEvent) => this.create(e)}>
-        <label>New user <input name="name" required maxlength="64" pattern="[a-z0-9][a-z0-9-]*" title="a-z, 0-9 and -" autocomplete="off"></label>
+        <label>New user <input name="name" required maxlength="64" pattern="[a-z0-9][a-z0-9\\-]*" title="a-z, 0-9 and -" autocomplete="off"></label>
         <button type="submit">Create</button>
       </form>
       ${this.errorBox()}

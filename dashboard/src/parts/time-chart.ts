@@ -15,12 +15,14 @@ export interface ChartSeries {
  * uPlot takes it. Resizes with its container (1280 px wide or a narrow window alike).
  */
 export class TimeChart extends LitElement {
-  static override properties = { data: { attribute: false }, series: { attribute: false }, label: { type: String }, unit: { type: String } };
+  static override properties = { data: { attribute: false }, series: { attribute: false }, label: { type: String }, unit: { type: String }, windowSeconds: { type: Number } };
   declare data: uPlot.AlignedData;
   declare series: ChartSeries[];
   declare label: string;
   /** Formats the y axis: `bytes/s`, `ms`, or a plain number. */
   declare unit: string;
+  /** A live chart shows this many seconds up to its newest point (0: all of its data). */
+  declare windowSeconds: number;
   private plot: uPlot | undefined;
   private resize: ResizeObserver | undefined;
 
@@ -30,6 +32,7 @@ export class TimeChart extends LitElement {
     this.series = [];
     this.label = '';
     this.unit = '';
+    this.windowSeconds = 0;
   }
 
   protected override createRenderRoot(): HTMLElement {
@@ -57,15 +60,28 @@ export class TimeChart extends LitElement {
         height: 220,
         series: [{}, ...this.series.map((s, i) => ({ label: s.label, stroke: colors[i], width: 2, dash: s.dash ? [6, 4] : undefined, value: (_u: uPlot, v: number | null) => (v === null ? '–' : formatValue(v, this.unit)) }))],
         axes: [{ stroke: 'currentColor' }, { stroke: 'currentColor', size: this.unit === 'bytes/s' ? 96 : 80, values: (_u, vals) => vals.map(axisFormat) }],
-        // One bucket alone would make uPlot stretch the axis over years: give it a minute each side.
-        scales: { x: { time: true, range: (_u, min, max) => (min === max ? [min - 60, max + 60] : [min, max]) } },
+        scales: { x: { time: true } },
         legend: { live: true },
       }, this.data, target);
       this.resize ??= new ResizeObserver(() => this.plot?.setSize({ width: Math.max(200, target.clientWidth), height: 220 }));
       this.resize.observe(target);
+      this.fitX();
       return;
     }
     this.plot.setData(this.data);
+    this.fitX();
+  }
+
+  /**
+   * The time axis: the live window, or the data's span. One point alone (or none) would make
+   * uPlot stretch the axis over years, so it gets a minute each side.
+   */
+  private fitX(): void {
+    const xs = this.data[0] as ArrayLike<number>;
+    const last = xs.length > 0 ? xs[xs.length - 1] : Date.now() / 1000;
+    const first = xs.length > 0 ? xs[0] : last;
+    if (this.windowSeconds > 0) this.plot?.setScale('x', { min: last - this.windowSeconds, max: last });
+    else if (first === last) this.plot?.setScale('x', { min: first - 60, max: last + 60 });
   }
 
   override disconnectedCallback(): void {
