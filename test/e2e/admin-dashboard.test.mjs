@@ -283,8 +283,24 @@ describe('the admin dashboard on one relay', HANG_GUARD, () => {
     await carolPage.context().close();
   });
 
+  test('the Overview\'s live charts draw the traffic of real ssh sessions', async () => {
+    await open(page, 'Overview');
+    await page.getByTestId('last-sample').waitFor();
+    // A few sessions moving a few MiB each while the page watches.
+    for (let i = 0; i < 3; i++) {
+      // The bytes come back through the tunnel (ssh's stdout, hashed by the fixture, not kept).
+      const r = await ssh({ port: sshd.port, key: sshd.key, proxyTunnel: TUNNEL, relay: relay.url, token: alice }, 'head -c 4000000 /dev/urandom', { keepStdout: false });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    // The samples of those seconds reached the page: 12 MB crossed the relay (a link's bytes in
+    // are another's bytes out), so the window's peak is at least KiB/s each way, not the
+    // few hundred bytes a second of an idle host's pings.
+    await until(async () => /^Peak in the window: in [\d.]+ [KM]iB\/s, out [\d.]+ [KM]iB\/s\.$/.test((await page.getByTestId('peak').textContent()).trim()), 'the sessions\' bytes in the live samples');
+    await shot(page, 'overview-live');
+  });
+
   test('every page, at 1280x800 and in a narrow window, without a script or CSP error', async () => {
-    for (const [title, name] of [['Users', 'users-after'], ['Analytics', 'analytics'], ['Rate limits', 'rate-limits'], ['Overview', 'overview'], ['Sessions', 'sessions-after'], ['Approvals', 'approvals-after']]) {
+    for (const [title, name] of [['Users', 'users-after'], ['Analytics', 'analytics'], ['Rate limits', 'rate-limits'], ['Overview', 'overview-after'], ['Sessions', 'sessions-after'], ['Approvals', 'approvals-after']]) {
       await open(page, title);
       // Wait for the page's data (or its coded error) before the picture.
       await page.waitForLoadState('networkidle').catch(() => undefined);
