@@ -19,6 +19,9 @@ interface Sample {
   t: number;
   node: string;
   streams: number;
+  /** Bytes through this node since it started (the rates are their differences). */
+  bytesIn: number;
+  bytesOut: number;
   bytesInPerSec: number;
   bytesOutPerSec: number;
   opensPerSec: number;
@@ -103,7 +106,7 @@ export class OverviewPage extends Page {
         <time-chart label="Throughput (last 5 minutes)" unit="bytes/s" windowSeconds="300" .series=${THROUGHPUT} .data=${this.series((s) => [s.bytesInPerSec, s.bytesOutPerSec])}></time-chart>
         <time-chart label="Stream open latency (last 5 minutes)" unit="ms" windowSeconds="300" .series=${LATENCY} .data=${this.series((s) => [s.openLatencyMs?.p50 ?? null, s.openLatencyMs?.p95 ?? null])}></time-chart>
       </div>
-      ${last ? html`<p class="hint" data-testid="peak">Peak in the window: in ${bytes(Math.max(...this.samples.map((x) => x.bytesInPerSec)))}/s, out ${bytes(Math.max(...this.samples.map((x) => x.bytesOutPerSec)))}/s.</p>` : ''}
+      ${last ? html`<p class="hint" data-testid="window">In the window: ${bytes(last.bytesIn - this.samples[0].bytesIn)} in and ${bytes(last.bytesOut - this.samples[0].bytesOut)} out through this node; peak in ${bytes(Math.max(...this.samples.map((x) => x.bytesInPerSec)))}/s, out ${bytes(Math.max(...this.samples.map((x) => x.bytesOutPerSec)))}/s.</p>` : ''}
       ${last ? html`<p class="hint" data-testid="last-sample">Last sample: ${count(last.streams)} streams, in ${bytes(last.bytesInPerSec)}/s, out ${bytes(last.bytesOutPerSec)}/s, ${last.opensPerSec} opens/s${last.openLatencyMs ? `, open latency p50 ${last.openLatencyMs.p50} ms` : ''}, ${last.errorsPerSec} errors/s.</p>` : ''}
       ${o ? html`<h2>Errors by code</h2>
         ${Object.keys(o.errorsByCode).length === 0 ? html`<p class="hint">No errors counted.</p>` : html`
