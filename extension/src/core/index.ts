@@ -77,3 +77,6 @@ export { AuditApi, auditQuery, type AuditEntry, type AuditFilterOptions, type Au
 export { UdpListener, type UdpListenerOptions, type UdpListenerEvents } from './udp-listener.js';
 export { UdpTarget, type UdpTargetOptions } from './udp-target.js';
 export { describeUdpStats, totalDropped, type UdpDrop, type UdpStats } from './udp-stats.js';
+export { readDiagnosticsMessage, type DiagnosticsRequest, type DiagnosticsUpdate, type DiagnosticsView, type PoolView, type ConnectionPath, type AgentForwardingView } from './diagnostics-protocol.js';
+export { DiagnosticsModel, poolView, type ConnectionSnapshot, type SessionRtt } from './diagnostics-model.js';
+export { buildBundle, bundleText, type BundleInput, type DiagnosticsBundle } from './diagnostics-bundle.js';
