@@ -5,16 +5,11 @@ import type {
 import { describePoolReason } from './pool-reason.js';
 import type { PoolState } from './pool-state.js';
 import { RingBuffer } from './ring-buffer.js';
+import type { SessionRtt } from './session-rtt.js';
 
 /** A connection as its owner counts it now (bytes since it opened). */
 export type ConnectionSnapshot = Omit<ConnectionPath, 'throughput'>;
 
-/** The RTT of a pool's active session, as its PINGs measured it. */
-export interface SessionRtt {
-  smoothedMs: number;
-  lastMs: number;
-  minMs: number;
-}
 
 export interface DiagnosticsModelOptions {
   now?: () => number;

@@ -1,4 +1,4 @@
-export { Connector, type ConnectorEvents } from './connector.js';
+export { Connector, type ConnectorEvents, type StreamPath } from './connector.js';
 export { HostAgent, type HostAgentOptions, type HostAgentEvents } from './host-agent.js';
 export { RelayApi, type TunnelInfo } from './relay-api.js';
 export * from './sharing-types.js';
@@ -78,5 +78,6 @@ export { UdpListener, type UdpListenerOptions, type UdpListenerEvents } from './
 export { UdpTarget, type UdpTargetOptions } from './udp-target.js';
 export { describeUdpStats, totalDropped, type UdpDrop, type UdpStats } from './udp-stats.js';
 export { readDiagnosticsMessage, type DiagnosticsRequest, type DiagnosticsUpdate, type DiagnosticsView, type PoolView, type ConnectionPath, type AgentForwardingView } from './diagnostics-protocol.js';
-export { DiagnosticsModel, poolView, type ConnectionSnapshot, type SessionRtt } from './diagnostics-model.js';
+export { DiagnosticsModel, poolView, type ConnectionSnapshot } from './diagnostics-model.js';
+export { rttOf, type SessionRtt } from './session-rtt.js';
 export { buildBundle, bundleText, type BundleInput, type DiagnosticsBundle } from './diagnostics-bundle.js';
