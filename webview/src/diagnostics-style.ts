@@ -15,6 +15,7 @@ export const DIAGNOSTICS_CSS = `
   th { text-align: left; font-weight: 600; color: var(--vscode-descriptionForeground); border-bottom: 1px solid var(--vscode-panel-border, var(--vscode-widget-border)); padding: 4px 8px; }
   td { padding: 4px 8px; border-bottom: 1px solid var(--vscode-editorGroup-border, transparent); vertical-align: top; }
   tr.active td { background: var(--vscode-list-inactiveSelectionBackground); }
+  td.relay { white-space: nowrap; }
   .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
   code { font-family: var(--vscode-editor-font-family); font-size: 0.95em; }
   .state { padding: 1px 6px; border-radius: 3px; font-size: 0.9em; border: 1px solid currentColor; }

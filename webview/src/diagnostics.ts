@@ -36,7 +36,7 @@ const hostOf = (url: string): string => url.replace(/^[a-z]+:\/\//, '');
 
 function relayRow(relay: RelayHealth, now: number): TemplateResult {
   return html`<tr class=${relay.active ? 'active' : ''}>
-    <td><code>${hostOf(relay.url)}</code>${relay.active ? html` <vscode-badge class="active-badge">active</vscode-badge>` : nothing}</td>
+    <td class="relay"><code>${hostOf(relay.url)}</code>${relay.active ? html` <vscode-badge class="active-badge">active</vscode-badge>` : nothing}</td>
     <td><span class="state state-${relay.state}">${relay.state}</span></td>
     <td class="num">${ms(relay.rttMs)}</td>
     <td class="num">${relay.streams}</td>
@@ -79,7 +79,8 @@ function latency(v: DiagnosticsView): TemplateResult {
 
 function connectionRow(c: ConnectionPath): TemplateResult {
   const last = c.throughput[c.throughput.length - 1];
-  const relays = c.relays.length ? c.relays.map((r) => (r === 'resuming' ? 'resuming…' : hostOf(r))).join(', ') : '—';
+  // With no stream open (a listener between connections), where the next one would go.
+  const relays = c.relays.length ? c.relays.map((r) => (r === 'resuming' ? 'resuming…' : hostOf(r))).join(', ') : c.next ? `${hostOf(c.next)} (next)` : '—';
   return html`<tr data-connection=${c.id}>
     <td class="path"><code>${c.origin}</code> → <code class="via">${relays}</code> → <code>${c.tunnel}</code></td>
     <td class="num">${c.openStreams}</td>

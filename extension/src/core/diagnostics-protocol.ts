@@ -84,6 +84,8 @@ export interface ConnectionPath {
   origin: string;
   /** Relays its open streams ride on now; "resuming" for a stream between relays. */
   relays: string[];
+  /** The relay its next stream would go to (its pool's active one), if any. */
+  next?: string;
   openStreams: number;
   bytesIn: number;
   bytesOut: number;

@@ -123,7 +123,8 @@ export class Connections implements vscode.Disposable {
     const listeners = [...this.listeners.values()].map((l): ConnectionSnapshot => {
       const c = counts.get(l.id);
       const origin = `127.0.0.1:${l.port}`;
-      return { id: l.id, tunnel: l.tunnel, origin, relays: relaysOf(l.tunnel, origin), openStreams: l.sockets.size, bytesIn: c?.bytesIn ?? 0, bytesOut: c?.bytesOut ?? 0 };
+      const next = l.pool.connector.state()?.active;
+      return { id: l.id, tunnel: l.tunnel, origin, relays: relaysOf(l.tunnel, origin), ...(next ? { next } : {}), openStreams: l.sockets.size, bytesIn: c?.bytesIn ?? 0, bytesOut: c?.bytesOut ?? 0 };
     });
     const terminals = [...this.terminals.values()].map((t): ConnectionSnapshot => ({
       id: t.id, tunnel: t.tunnel, origin: 'SSH terminal', relays: relaysOf(t.tunnel, t.id), openStreams: 1, bytesIn: t.stream.bytesReceived, bytesOut: t.stream.bytesSent,
