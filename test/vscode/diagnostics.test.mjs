@@ -21,11 +21,34 @@ const TUNNEL = 'laptop';
 const DELAY_MS = 100;
 
 /**
- * A TCP proxy to 127.0.0.1:`port` that delivers every chunk `delayMs` late, both ways (a slow
- * network path, in order). It closes each side when the other closes, as a real path would.
+ * A TCP proxy to 127.0.0.1:`port` that delivers every chunk no sooner than `delayMs` after it
+ * arrived, both ways and in order (a slow network path). Node's timers may fire up to a
+ * millisecond early against the monotonic clock, so each direction keeps a queue and a chunk
+ * leaves only once performance.now() says its time has come. Each side closes when the other does.
  */
 async function delayProxy(port, delayMs) {
   const sockets = new Set();
+  const pipe = (from, to) => {
+    const queue = [];
+    let timer;
+    const pump = () => {
+      timer = undefined;
+      while (queue.length > 0 && queue[0].due <= performance.now()) {
+        const { chunk } = queue.shift();
+        if (chunk === 'end') to.end();
+        else if (chunk === 'close') to.destroy();
+        else if (!to.destroyed) to.write(chunk);
+      }
+      if (queue.length > 0) timer = setTimeout(pump, Math.max(1, Math.ceil(queue[0].due - performance.now())));
+    };
+    const push = (chunk) => {
+      queue.push({ due: performance.now() + delayMs, chunk });
+      timer ??= setTimeout(pump, delayMs);
+    };
+    from.on('data', push);
+    from.on('end', () => push('end'));
+    from.on('close', () => push('close'));
+  };
   const server = net.createServer((down) => {
     const up = net.connect({ host: '127.0.0.1', port });
     for (const s of [down, up]) {
@@ -33,13 +56,6 @@ async function delayProxy(port, delayMs) {
       s.on('close', () => sockets.delete(s));
       s.on('error', () => undefined);
     }
-    const pipe = (from, to) => {
-      from.on('data', (chunk) => setTimeout(() => {
-        if (!to.destroyed) to.write(chunk);
-      }, delayMs));
-      from.on('end', () => setTimeout(() => to.end(), delayMs));
-      from.on('close', () => setTimeout(() => to.destroy(), delayMs));
-    };
     pipe(down, up);
     pipe(up, down);
   });
@@ -149,6 +165,7 @@ describe('Tether in a real VS Code: the diagnostics panel shows measured RTT, pa
    * hidden first (it stays open), then each section is brought into view.
    */
   async function shots(step) {
+    await vscode.clearToasts().catch(() => undefined);
     await vscode.runCommand('View: Hide Panel');
     await vscode.page.locator('.part.panel').waitFor({ state: 'hidden' });
     for (const [name, section] of [['relays', 'Relays'], ['latency', 'Latency'], ['connections', 'Connections'], ['errors', 'Recent errors']]) {

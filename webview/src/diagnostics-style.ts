@@ -27,7 +27,7 @@ export const DIAGNOSTICS_CSS = `
   .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 16px; }
   figure { margin: 0; }
   figcaption { margin-bottom: 4px; color: var(--vscode-descriptionForeground); }
-  .legend { margin-left: 10px; }
+  .legends { display: flex; flex-wrap: wrap; gap: 2px 12px; font-size: 0.9em; margin-top: 2px; }
   .legend::before { content: ''; display: inline-block; width: 10px; height: 3px; margin-right: 4px; vertical-align: middle; background: currentColor; }
   svg.chart { width: 100%; height: auto; background: var(--vscode-editorWidget-background, transparent); border: 1px solid var(--vscode-panel-border, var(--vscode-widget-border)); }
   svg .grid { stroke: var(--vscode-editorRuler-foreground, var(--vscode-panel-border)); stroke-width: 1; stroke-dasharray: 2 3; }

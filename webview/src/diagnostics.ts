@@ -70,8 +70,8 @@ function latency(v: DiagnosticsView): TemplateResult {
   const markers: Marker[] = v.events.filter((e) => MARKED.has(e.kind)).map((e) => ({ at: e.at, className: `mark-${e.kind}`, label: `${clock(e.at)} ${e.where}: ${e.text}` }));
   const buckets = v.rttHistogram.map((b, i, all) => ({ label: b.upToMs === null ? `> ${all[i - 1]?.upToMs ?? 0}` : `≤ ${b.upToMs}`, count: b.count }));
   return html`<div class="charts">
-    <figure><figcaption>Latency over time (ms) ${keys.map((k, i) => html`<span class="legend series-${i % 6}">${k}</span>`)}
-      <span class="legend mark-failover">failover</span><span class="legend mark-resumed">resume</span></figcaption>
+    <figure><figcaption>Latency over time (ms, each PING)<div class="legends">${keys.map((k, i) => html`<span class="legend series-${i % 6}">${k}</span>`)}
+      <span class="legend mark-failover">failover</span><span class="legend mark-resumed">resume</span></div></figcaption>
       ${lineChart(series, markers, '', 'RTT over time')}</figure>
     <figure><figcaption>RTT histogram (ms, ${v.rttSamples.length} PINGs)</figcaption>${histogram(buckets, 'RTT histogram')}</figure>
   </div>`;

@@ -194,9 +194,14 @@ export class DiagnosticsModel {
       rttSamples,
       rttHistogram: rttHistogram(rttSamples),
       connections,
-      agents: [...this.agentViews.values()],
+      agents: this.agents(),
       intervalMs: this.intervalMs,
     };
+  }
+
+  /** Agent forwarding of each open SSH terminal. */
+  agents(): AgentForwardingView[] {
+    return [...this.agentViews.values()];
   }
 
   /** The timeline and errors (for the bundle). */

@@ -35,7 +35,7 @@ export async function exportDiagnostics(context: vscode.ExtensionContext, auth: 
     relay: credentials?.relay,
     pools: sources.pools(),
     connections: sources.connectionPaths(),
-    agents: sources.model.view([], []).agents,
+    agents: sources.model.agents(),
     events,
     errors,
     secrets: credentials ? [credentials.token] : [],
