@@ -91,7 +91,11 @@ export function registerTerminalCommand(
       },
       askPassphrase: async () =>
         vscode.window.showInputBox({ title: `Passphrase for ${identityFile(configured) ?? 'the key'}`, prompt: `SSH to ${tunnel}`, password: true, ignoreFocusOut: true }),
-      onFailure: (err) => notifier.failure(withSettingHint(err, tunnel, sshUser, configured), `SSH to ${tunnel}`, () => openTerminal(credentials, tunnel, passphrase)),
+      onFailure: (err) => {
+        const explained = withSettingHint(err, tunnel, sshUser, configured);
+        if (isTetherError(explained)) diagnostics.failure(`SSH to ${tunnel}`, explained);
+        notifier.failure(explained, `SSH to ${tunnel}`, () => openTerminal(credentials, tunnel, passphrase));
+      },
       onLost: (reason) => logger.warn(`SSH terminal to ${tunnel}: ${reason}`),
       onSession: agentState,
     });
