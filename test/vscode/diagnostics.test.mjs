@@ -169,7 +169,7 @@ describe('Tether in a real VS Code: the diagnostics panel shows measured RTT, pa
     await vscode.runCommand('View: Hide Panel');
     await vscode.page.locator('.part.panel').waitFor({ state: 'hidden' });
     for (const [name, section] of [['relays', 'Relays'], ['latency', 'Latency'], ['connections', 'Connections'], ['errors', 'Recent errors']]) {
-      await panel().locator('vscode-collapsible').filter({ hasText: section }).first().evaluate((e) => e.scrollIntoView({ block: 'start' }));
+      await panel().locator(`vscode-collapsible[heading="${section}"]`).evaluate((e) => e.scrollIntoView({ block: 'start' }));
       await vscode.screenshot(`panel-${step}-${name}`);
     }
     await panel().locator('header').evaluate((e) => e.scrollIntoView({ block: 'start' }));
