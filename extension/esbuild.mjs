@@ -64,7 +64,7 @@ export function options(outdir) {
  */
 export function webviewOptions(outdir) {
   return {
-    entryPoints: { sharing: join(here, '../webview/src/sharing.ts') },
+    entryPoints: { sharing: join(here, '../webview/src/sharing.ts'), diagnostics: join(here, '../webview/src/diagnostics.ts') },
     outdir: join(outdir, 'webview'),
     bundle: true,
     platform: 'browser',
@@ -86,6 +86,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error(`esbuild: watching, writing to ${outdir}`);
   } else {
     await Promise.all([build(options(outdir)), build(webviewOptions(outdir))]);
-    console.error(`esbuild: wrote ${outdir}/extension.js, ${outdir}/cli.js and ${outdir}/webview/sharing.js`);
+    console.error(`esbuild: wrote ${outdir}/extension.js, ${outdir}/cli.js and ${outdir}/webview/{sharing,diagnostics}.js`);
   }
 }

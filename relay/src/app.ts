@@ -303,7 +303,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
   const terminateLocal = (linkId: number, streamId: number, why: string): boolean => router.terminateStream(linkId, streamId, why);
   const views = new ClusterViews({ selfId: nodeId, local: localSnapshot, terminateLocal, cluster: nodes && cluster ? { nodes, secret: cluster.clusterSecret } : undefined, log: app.log });
   const feed = new LiveFeed({ node: nodeId, stats: () => router.stats(), tally: router.live });
-  await app.register(adminViewRoutes, { store, registry, views, auditor, nodeId, rates: rates?.limits, shadow });
+  await app.register(adminViewRoutes, { policy, registry, views, auditor, nodeId, rates: rates?.limits, shadow });
   await app.register(adminLiveRoutes, { feed });
   await app.register(tunnelDisableRoutes, { store, policy, router, auditor, invalidations, nodeId });
   if (nodes && cluster) await app.register(clusterViewRoutes, { selfId: nodeId, secret: cluster.clusterSecret, local: localSnapshot, terminateLocal });

@@ -98,6 +98,34 @@ describe('Connector (in-memory relay)', () => {
     connector.close();
   });
 
+  test('paths() names each open stream\'s origin, relay and bytes; rtt() and the rtt event report the PINGs measured', async () => {
+    const relay = memoryRelay(echoOrRefuse);
+    const connector = new Connector(relay.factory);
+    assert.deepEqual(connector.paths(), []);
+    assert.deepEqual(connector.rtt(), { smoothedMs: 0, lastMs: 0, minMs: 0 });
+    const samples: [string, number][] = [];
+    connector.on('rtt', (url, ms) => samples.push([url, ms]));
+    const stream = await connector.open('echo', 'SSH terminal');
+    stream.on('data', (c: Buffer) => stream.consume(c.length));
+    stream.write(randomBytes(5000));
+    await until(() => stream.bytesReceived === 5000);
+    const [path] = connector.paths();
+    assert.equal(path.tunnel, 'echo');
+    assert.equal(path.origin, 'SSH terminal');
+    assert.equal(typeof path.relay, 'string');
+    assert.equal(path.relay, connector.state()?.active);
+    assert.deepEqual([path.bytesIn, path.bytesOut], [stream.bytesReceived, stream.bytesSent]);
+    assert.ok(path.bytesOut >= 5000, JSON.stringify(path));
+    (await connector.session()).session.ping();
+    await until(() => samples.length === 1);
+    assert.equal(samples[0][0], connector.state()?.active);
+    const rtt = connector.rtt();
+    assert.equal(rtt.lastMs, samples[0][1]);
+    assert.equal(rtt.minMs, samples[0][1]);
+    assert.equal(rtt.smoothedMs, samples[0][1], 'the first sample is the smoothed RTT');
+    connector.close();
+  });
+
   const refused: [tunnel: string, code: ErrorCodeString][] = [
     ['unknown', ErrorCode.TUNNEL_UNKNOWN],
     ['forbidden', ErrorCode.TUNNEL_FORBIDDEN],

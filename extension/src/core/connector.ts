@@ -23,6 +23,7 @@ import type { RelayEndpoint } from './endpoints.js';
 import { poolTargets, type PoolTuning } from './pool-options.js';
 import type { PoolState } from './pool-state.js';
 import { RelayPool } from './relay-pool.js';
+import { rttOf, type SessionRtt } from './session-rtt.js';
 import { OpenHoldOff } from './open-hold-off.js';
 import type { RelaySession, SessionFactory } from './relay-session.js';
 
@@ -45,6 +46,19 @@ export interface ConnectorEvents {
   streamDetached: [tunnel: string, err: TetherError];
   streamResumed: [tunnel: string, attempt: number];
   state: [state: PoolState];
+  /** One PING's round trip on the session to `relay` (what the diagnostics panel plots). */
+  rtt: [relay: string, ms: number];
+}
+
+/** Where one open stream goes: for the diagnostics panel's paths. */
+export interface StreamPath {
+  tunnel: string;
+  /** Where it came from: the listener's address ("127.0.0.1:2222"), or what the caller of open() named. */
+  origin: string | undefined;
+  /** URL of the relay it rides on now; undefined while it is being resumed. */
+  relay: string | undefined;
+  bytesIn: number;
+  bytesOut: number;
 }
 
 /**
@@ -63,6 +77,8 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   private readonly streams = new Set<ResumableStream>();
   /** The session each resumable stream rides on now. */
   private readonly via = new Map<ResumableStream, RelaySession>();
+  /** What each stream was opened for (see open()'s `origin`). */
+  private readonly origins = new Map<ResumableStream, string>();
   private readonly watched = new WeakSet<RelaySession>();
   private readonly reattaching = new Set<ResumableStream>();
   private readonly holdOff = new OpenHoldOff();
@@ -73,6 +89,11 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     this.options = options;
   }
 
+  /** Smoothed, last and lowest RTT of the session new streams go to (zeros until measured). */
+  rtt(): SessionRtt {
+    return rttOf(this.pool?.live()[0]?.session);
+  }
+
   /** Round-trip time to the relay new streams go to, in ms (0 until measured). */
   get rttMs(): number {
     return this.pool?.live()[0]?.session.rttMs ?? 0;
@@ -81,6 +102,20 @@ export class Connector extends EventEmitter<ConnectorEvents> {
   /** Resumable streams open now (including ones waiting to be resumed). */
   get openStreams(): number {
     return this.streams.size;
+  }
+
+  /** Every open resumable stream, with the relay it rides on now. */
+  paths(): StreamPath[] {
+    return [...this.streams].map((stream) => {
+      const on = this.via.get(stream);
+      return {
+        tunnel: stream.tunnel,
+        origin: this.origins.get(stream),
+        relay: on && !stream.detached ? this.pool?.endpointOf(on)?.url : undefined,
+        bytesIn: stream.bytesReceived,
+        bytesOut: stream.bytesSent,
+      };
+    });
   }
 
   /** The pool's state, once it started. */
@@ -97,16 +132,19 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     return pool.acquire();
   }
 
-  /** Opens a stream to `tunnel`; resolves once the host accepted it, rejects with a coded error. */
-  async open(tunnel: string): Promise<ByteStream> {
+  /**
+   * Opens a stream to `tunnel`; resolves once the host accepted it, rejects with a coded error.
+   * `origin` names where it comes from in paths() (a listener's address, "SSH terminal").
+   */
+  async open(tunnel: string, origin?: string): Promise<ByteStream> {
     assertTunnelName(tunnel);
     // A relay that rate-limited opens to this tunnel is not asked again before it said.
     this.holdOff.check(tunnel);
     const tracer = this.options.tracer;
-    if (!tracer) return this.openOnce(tunnel);
+    if (!tracer) return this.openOnce(tunnel, undefined, origin);
     const span = startConnectSpan(tracer, tunnel, this.options.resumable !== false);
     try {
-      const stream = await this.openOnce(tunnel, span.carried);
+      const stream = await this.openOnce(tunnel, span.carried, origin);
       span.ok();
       return stream;
     } catch (err) {
@@ -115,13 +153,14 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     }
   }
 
-  private async openOnce(tunnel: string, trace?: OpenTraceContext): Promise<ByteStream> {
+  private async openOnce(tunnel: string, trace?: OpenTraceContext, origin?: string): Promise<ByteStream> {
     const relay = await this.session();
     try {
       if (this.options.resumable === false) return await streamOpened(relay.session.openStream(tunnel, trace && encodeOpenMetadata(trace)));
       const stream = ResumableStream.open(relay.session, tunnel, this.options.resumable, trace);
       // Tracked at once: a path lost in the same batch as OPEN_OK must already find our listeners.
       this.track(stream, relay);
+      if (origin) this.origins.set(stream, origin);
       return await streamOpened(stream);
     } catch (err) {
       this.holdOff.failed(tunnel, err);
@@ -143,7 +182,8 @@ export class Connector extends EventEmitter<ConnectorEvents> {
       socket.on('error', () => undefined); // reported through the bridge
       socket.pause();
       this.emit('connection', remote);
-      this.open(tunnel).then(
+      const local = server.address();
+      this.open(tunnel, typeof local === 'object' && local ? `${local.address}:${local.port}` : undefined).then(
         async (stream) => {
           socket.resume();
           const err = await bridge(stream, socket, socket);
@@ -196,7 +236,8 @@ export class Connector extends EventEmitter<ConnectorEvents> {
         // A detached stream waiting for a relay checks again: one may have refused us for good.
         this.retryDetached();
       });
-      pool.on('session', () => {
+      pool.on('session', (relay, endpoint) => {
+        relay.session.on('rtt', (ms) => this.emit('rtt', endpoint.url, ms));
         this.retryDetached();
         this.moveOffDraining();
       });
@@ -232,6 +273,7 @@ export class Connector extends EventEmitter<ConnectorEvents> {
     stream.once('close', () => {
       this.streams.delete(stream);
       this.via.delete(stream);
+      this.origins.delete(stream);
       this.reattaching.delete(stream);
     });
   }

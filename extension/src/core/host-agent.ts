@@ -24,6 +24,7 @@ import { bridge } from './bridge.js';
 import { startAcceptSpan } from './open-spans.js';
 import type { RelayEndpoint } from './endpoints.js';
 import { PoolDefaults } from './pool-defaults.js';
+import { rttOf, type SessionRtt } from './session-rtt.js';
 import { poolTargets, type PoolTuning } from './pool-options.js';
 import type { PoolState } from './pool-state.js';
 import { RelayPool } from './relay-pool.js';
@@ -54,6 +55,8 @@ export interface HostAgentOptions {
 export interface HostAgentEvents {
   /** Registered with a relay; for an HTTP tunnel, with the URL that relay serves it at. */
   ready: [publicUrl?: string];
+  /** One PING's round trip on the session to `relay` (what the diagnostics panel plots). */
+  rtt: [relay: string, ms: number];
   disconnected: [err: TetherError, retryInMs: number | undefined];
   stream: [id: number];
   /** The target accepted the connection of a new stream. */
@@ -103,7 +106,10 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
       stableAfterMs: this.options.stableAfterMs,
       ...options.pool,
     });
-    this.pool.on('session', (relay) => this.onSession(relay));
+    this.pool.on('session', (relay, endpoint) => {
+      relay.session.on('rtt', (ms) => this.emit('rtt', endpoint.url, ms));
+      this.onSession(relay);
+    });
     this.pool.on('lost', (relay, endpoint, err) => this.onLost(endpoint, err));
     this.pool.on('state', (state) => this.onState(state));
   }
@@ -120,6 +126,11 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
     let n = this.plainStreams + (this.udp?.activeFlows ?? 0);
     for (const stream of this.resumable.values()) if (stream.state !== 'closed') n++;
     return n;
+  }
+
+  /** Smoothed, last and lowest RTT of the session new streams go to (zeros until measured). */
+  rtt(): SessionRtt {
+    return rttOf(this.pool.live()[0]?.session);
   }
 
   /** Round-trip time to the relay new streams prefer, in ms (0 until measured). */

@@ -1,4 +1,4 @@
-export { Connector, type ConnectorEvents } from './connector.js';
+export { Connector, type ConnectorEvents, type StreamPath } from './connector.js';
 export { HostAgent, type HostAgentOptions, type HostAgentEvents } from './host-agent.js';
 export { RelayApi, type TunnelInfo } from './relay-api.js';
 export * from './sharing-types.js';
@@ -77,3 +77,7 @@ export { AuditApi, auditQuery, type AuditEntry, type AuditFilterOptions, type Au
 export { UdpListener, type UdpListenerOptions, type UdpListenerEvents } from './udp-listener.js';
 export { UdpTarget, type UdpTargetOptions } from './udp-target.js';
 export { describeUdpStats, totalDropped, type UdpDrop, type UdpStats } from './udp-stats.js';
+export { readDiagnosticsMessage, type DiagnosticsRequest, type DiagnosticsUpdate, type DiagnosticsView, type PoolView, type ConnectionPath, type AgentForwardingView } from './diagnostics-protocol.js';
+export { DiagnosticsModel, poolView, type ConnectionSnapshot } from './diagnostics-model.js';
+export { rttOf, type SessionRtt } from './session-rtt.js';
+export { buildBundle, bundleText, type BundleInput, type DiagnosticsBundle } from './diagnostics-bundle.js';

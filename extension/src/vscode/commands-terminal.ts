@@ -3,7 +3,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { createError, ErrorCode, isTetherError, type TetherError } from '@tether/shared';
-import { discoverAgent, type FoundAgent } from '../core/index.js';
+import { discoverAgent, type DiagnosticsModel, type FoundAgent, type SshShell } from '../core/index.js';
 import type { Auth, Credentials } from './auth.js';
 import type { Config } from './config.js';
 import type { Connections } from './connections.js';
@@ -40,7 +40,10 @@ const AGENT_SETTINGS = { agent: 'the tether.agent.type setting', socket: 'the te
 
 
 /** Tether: Open SSH Terminal. */
-export function registerTerminalCommand(auth: Auth, config: Config, connections: Connections, users: SshUsers, notifier: Notifier, logger: Logger): vscode.Disposable[] {
+export function registerTerminalCommand(
+  auth: Auth, config: Config, connections: Connections, users: SshUsers, notifier: Notifier, logger: Logger, diagnostics: DiagnosticsModel,
+): vscode.Disposable[] {
+  let terminals = 0;
   /** The agent the settings ask for; a missing one is a warning only when it was asked for. */
   const findAgent = async (): Promise<FoundAgent | undefined> => {
     const { agent } = config.settings;
@@ -58,6 +61,13 @@ export function registerTerminalCommand(auth: Auth, config: Config, connections:
     const { identityFile: configured, agent } = config.settings;
     const sshUser = await users.forTunnel(credentials, tunnel);
     const found = await findAgent();
+    const id = `ssh-terminal-${++terminals}`;
+    let warning: string | undefined;
+    /** Agent forwarding as the diagnostics panel shows it: asked for, the agent found, and whether the session forwards it. */
+    const agentState = (shell: SshShell | undefined): void => {
+      const problem = !agent.forward ? undefined : !found ? 'no SSH agent found (tether.agent.type, tether.agent.socketPath)' : shell && !shell.agentForwarding ? (warning ?? 'the server refused it') : undefined;
+      diagnostics.agent(id, { terminal: `SSH: ${tunnel}`, tunnel, requested: agent.forward, agent: found?.kind, live: shell?.agentForwarding ?? false, ...(problem ? { problem } : {}) });
+    };
     const pty = new SshPty({
       tunnel,
       open: () => connections.openStream(credentials, tunnel),
@@ -72,15 +82,30 @@ export function registerTerminalCommand(auth: Auth, config: Config, connections:
         // RFC 4254 agent forwarding only when the setting asks for it, and never otherwise.
         agentForward: agent.forward && found !== undefined,
         agentTimeoutMs: agent.timeoutMs,
-        onWarning: (warning: TetherError) => notifier.failure(warning, `Agent forwarding to ${tunnel}`, undefined, 'warning'),
+        onWarning: (err: TetherError) => {
+          warning = `${err.message} [${err.code}]`;
+          diagnostics.failure(`agent forwarding to ${tunnel}`, err);
+          notifier.failure(err, `Agent forwarding to ${tunnel}`, undefined, 'warning');
+        },
         confirmNewHostKey,
       },
       askPassphrase: async () =>
         vscode.window.showInputBox({ title: `Passphrase for ${identityFile(configured) ?? 'the key'}`, prompt: `SSH to ${tunnel}`, password: true, ignoreFocusOut: true }),
-      onFailure: (err) => notifier.failure(withSettingHint(err, tunnel, sshUser, configured), `SSH to ${tunnel}`, () => openTerminal(credentials, tunnel, passphrase)),
+      onFailure: (err) => {
+        const explained = withSettingHint(err, tunnel, sshUser, configured);
+        if (isTetherError(explained)) diagnostics.failure(`SSH to ${tunnel}`, explained);
+        notifier.failure(explained, `SSH to ${tunnel}`, () => openTerminal(credentials, tunnel, passphrase));
+      },
       onLost: (reason) => logger.warn(`SSH terminal to ${tunnel}: ${reason}`),
+      onSession: agentState,
     });
     const terminal = vscode.window.createTerminal({ name: `SSH: ${tunnel}`, pty, iconPath: new vscode.ThemeIcon('remote') });
+    agentState(undefined);
+    const closed = vscode.window.onDidCloseTerminal((t) => {
+      if (t !== terminal) return;
+      closed.dispose();
+      diagnostics.agent(id, undefined);
+    });
     terminal.show();
   };
 

@@ -1,7 +1,9 @@
 import type net from 'node:net';
 import * as vscode from 'vscode';
 import { MuxDuplex, type ByteStream, type TetherError } from '@tether/shared';
-import { Connector, RelayApi, webSocketFactory, type ActiveConnection, type PoolState } from '../core/index.js';
+import {
+  Connector, RelayApi, webSocketFactory, type ActiveConnection, type ConnectionSnapshot, type DiagnosticsModel, type PoolState, type SessionRtt,
+} from '../core/index.js';
 import { relayClientOptions } from '../core/settings.js';
 import { relayChangeLine, relayUse, type RelayLink, type RelayUse } from '../core/tunnel-list.js';
 import type { Credentials } from './auth.js';
@@ -41,6 +43,8 @@ interface Terminal {
 }
 
 const PORTS_KEY = 'tether.localPorts';
+/** The connections' pool in the diagnostics panel. */
+const POOL_LABEL = 'connections';
 
 /**
  * Everything this window reaches through the relays: local listeners (Connect to Tunnel) and
@@ -66,6 +70,7 @@ export class Connections implements vscode.Disposable {
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly notifier: Notifier,
+    private readonly diagnostics: DiagnosticsModel,
   ) {}
 
   get rttMs(): number {
@@ -104,6 +109,29 @@ export class Connections implements vscode.Disposable {
     return { state: 'up', relays: shown?.relays };
   }
 
+  /** The pool new connections use, for the diagnostics panel (none before the first connection). */
+  diagnosticPools(): { label: string; state: PoolState; rtt: SessionRtt }[] {
+    const state = this.current?.connector.state();
+    return this.current && state ? [{ label: POOL_LABEL, state, rtt: this.current.connector.rtt() }] : [];
+  }
+
+  /** Each listener and terminal with the relays its streams ride on now, for the diagnostics panel. */
+  diagnosticConnections(): ConnectionSnapshot[] {
+    const counts = new Map(this.list().map((c) => [c.id, c]));
+    const paths = [...new Set([...this.listeners.values(), ...this.terminals.values()].map((c) => c.pool))].flatMap((p) => p.connector.paths());
+    const relaysOf = (tunnel: string, origin: string): string[] => [...new Set(paths.filter((p) => p.tunnel === tunnel && p.origin === origin).map((p) => p.relay ?? 'resuming'))];
+    const listeners = [...this.listeners.values()].map((l): ConnectionSnapshot => {
+      const c = counts.get(l.id);
+      const origin = `127.0.0.1:${l.port}`;
+      const next = l.pool.connector.state()?.active;
+      return { id: l.id, tunnel: l.tunnel, origin, relays: relaysOf(l.tunnel, origin), ...(next ? { next } : {}), openStreams: l.sockets.size, bytesIn: c?.bytesIn ?? 0, bytesOut: c?.bytesOut ?? 0 };
+    });
+    const terminals = [...this.terminals.values()].map((t): ConnectionSnapshot => ({
+      id: t.id, tunnel: t.tunnel, origin: 'SSH terminal', relays: relaysOf(t.tunnel, t.id), openStreams: 1, bytesIn: t.stream.bytesReceived, bytesOut: t.stream.bytesSent,
+    }));
+    return [...listeners, ...terminals];
+  }
+
   /** The listener for `tunnel`, if there is one. */
   listenerFor(tunnel: string): { id: string; port: number } | undefined {
     return [...this.listeners.values()].find((l) => l.tunnel === tunnel);
@@ -120,19 +148,27 @@ export class Connections implements vscode.Disposable {
     const pool: Pool = { connector, key, relays: undefined, lastError: undefined, users: 0 };
     if (options.endpoints.length > 1) this.logger.info(`connections: relays ${options.endpoints.map((e) => e.url).join(', ')}`);
     connector.on('state', (state) => this.poolState(pool, state));
+    connector.on('rtt', (relay, ms) => this.diagnostics.rtt(POOL_LABEL, relay, ms));
     connector.on('connectionError', (remote, err: TetherError, tunnel) => this.connectionFailed(remote, err, tunnel));
     connector.on('connectionClosed', (remote, err) => {
       if (err) this.logger.debug(`${remote}: closed: ${err.message} [${err.code}]`);
     });
     connector.on('listenError', (err) => this.logger.warn(`listener error: ${err.message}`));
-    connector.on('streamDetached', (tunnel, err) => this.logger.info(`${tunnel}: a connection lost its relay (${err.message} [${err.code}]); resuming it through another`));
-    connector.on('streamResumed', (tunnel, attempt) => this.logger.info(`${tunnel}: a connection resumed through another relay (attempt ${attempt})`));
+    connector.on('streamDetached', (tunnel, err) => {
+      this.logger.info(`${tunnel}: a connection lost its relay (${err.message} [${err.code}]); resuming it through another`);
+      this.diagnostics.streamDetached(tunnel, err);
+    });
+    connector.on('streamResumed', (tunnel, attempt) => {
+      this.logger.info(`${tunnel}: a connection resumed through another relay (attempt ${attempt})`);
+      this.diagnostics.streamResumed(tunnel);
+    });
     this.current = pool;
     this.currentFor = credentials;
     return pool;
   }
 
   private poolState(pool: Pool, state: PoolState): void {
+    if (pool === this.current) this.diagnostics.poolState(POOL_LABEL, state);
     const relays = relayUse(state);
     const line = relayChangeLine(pool.relays, relays);
     pool.relays = relays;
@@ -165,6 +201,7 @@ export class Connections implements vscode.Disposable {
 
   private connectionFailed(remote: string, err: TetherError, tunnel: string): void {
     this.logger.warn(`${remote} → ${tunnel}: ${err.message} [${err.code}]`);
+    this.diagnostics.failure(`${remote} → ${tunnel}`, err);
     // A client such as Remote-SSH retries quickly: one notification per kind of failure a minute.
     const last = this.lastNotified.get(err.code) ?? 0;
     if (Date.now() - last < 60_000) return;
@@ -218,8 +255,9 @@ export class Connections implements vscode.Disposable {
   /** Opens one stream to `tunnel` for an SSH terminal; it shows in the view until it closes. */
   async openStream(credentials: Credentials, tunnel: string): Promise<MuxDuplex> {
     const pool = this.poolFor(credentials);
-    const stream = await pool.connector.open(tunnel);
-    const terminal: Terminal = { id: `terminal-${this.nextId++}`, tunnel, pool, stream };
+    const id = `terminal-${this.nextId++}`;
+    const stream = await pool.connector.open(tunnel, id);
+    const terminal: Terminal = { id, tunnel, pool, stream };
     this.terminals.set(terminal.id, terminal);
     pool.users++;
     stream.once('close', () => {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { TunnelNode } from '../core/index.js';
+import { DiagnosticsModel, type TunnelNode } from '../core/index.js';
 import { Auth } from './auth.js';
 import { TetherAuthProvider } from './auth-provider.js';
 import { registerAuthCommands } from './commands-auth.js';
@@ -11,6 +11,9 @@ import { registerShareCommands } from './commands-share.js';
 import { registerTerminalCommand } from './commands-terminal.js';
 import { registerTunnelCommands } from './commands-tunnel.js';
 import { Config } from './config.js';
+import { registerExportCommand } from './diagnostics-export.js';
+import { DiagnosticsPanel } from './diagnostics-panel.js';
+import { DiagnosticsSources } from './diagnostics-sources.js';
 import { Connections } from './connections.js';
 import { Logger } from './logger.js';
 import { Notifier } from './notify.js';
@@ -32,8 +35,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const config = new Config(logger);
   const notifier = new Notifier(logger);
   const auth = new Auth(context, config, logger);
-  const sharing = new Sharing(config, logger, notifier);
-  const connections = new Connections(context, config, logger, notifier);
+  // Events, failovers and errors for the diagnostics panel and bundle (samples only while the panel is open).
+  const diagnostics = new DiagnosticsModel();
+  const sharing = new Sharing(config, logger, notifier, diagnostics);
+  const connections = new Connections(context, config, logger, notifier, diagnostics);
   const model = new StateModel(auth, sharing, connections, logger);
   const saved = new SavedSessions(context.workspaceState, auth, sharing, connections, logger);
   const startup = new StartupShares(config, sharing, notifier, logger, saved);
@@ -42,7 +47,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const users = new SshUsers(context.globalState, config);
   const requests = new RequestNotifications(auth, notifier, logger);
   const panels = new SharingPanels(context.extensionUri, auth, notifier, logger, requests);
-  context.subscriptions.push(panels, requests, sharing, connections, model, tree, auth, config, logger);
+  const diagnosticSources = new DiagnosticsSources(diagnostics, connections, sharing);
+  const diagnosticsPanel = new DiagnosticsPanel(context.extensionUri, diagnosticSources, logger);
+  context.subscriptions.push(diagnosticsPanel, panels, requests, sharing, connections, model, tree, auth, config, logger);
 
   context.subscriptions.push(
     treeView,
@@ -52,7 +59,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerShareCommands(auth, config, sharing, notifier, saved),
     ...registerConnectCommands(context, auth, config, connections, users, notifier, saved),
     ...registerBrowserCommands(auth, connections, notifier, saved),
-    ...registerTerminalCommand(auth, config, connections, users, notifier, logger),
+    ...registerTerminalCommand(auth, config, connections, users, notifier, logger, diagnostics),
     ...registerRemoteCommand(auth, config, connections, users, notifier),
     ...registerSshUserCommand(auth, config, users, notifier),
     ...registerStartupShareCommand(auth, sharing, notifier),
@@ -60,6 +67,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerTokenCommands(auth, notifier),
     ...registerInviteCommands(auth, model, notifier),
     ...panels.register(),
+    ...diagnosticsPanel.register(),
+    registerExportCommand(context, auth, diagnosticSources, notifier, logger),
     ...registerOfflineFilter(context, model),
     vscode.commands.registerCommand('tether.refresh', () => model.refreshReachable()),
     vscode.commands.registerCommand('tether.showLog', () => logger.show()),

@@ -1,12 +1,15 @@
 import * as vscode from 'vscode';
 import { ErrorCode, type TetherError } from '@tether/shared';
-import { HostAgent, targetListens, webSocketFactory, type SharedTunnel } from '../core/index.js';
+import { HostAgent, targetListens, webSocketFactory, type DiagnosticsModel, type PoolState, type SessionRtt, type SharedTunnel } from '../core/index.js';
 import { relayClientOptions } from '../core/settings.js';
 import { describeRelayUse, relayChangeLine, relayUse, type RelayUse } from '../core/tunnel-list.js';
 import type { Credentials } from './auth.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Notifier } from './notify.js';
+
+/** A share's pool in the diagnostics panel. */
+const poolLabel = (tunnel: string): string => `sharing ${tunnel}`;
 
 interface Share {
   agent: HostAgent;
@@ -26,7 +29,13 @@ export class Sharing implements vscode.Disposable {
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly notifier: Notifier,
+    private readonly diagnostics: DiagnosticsModel,
   ) {}
+
+  /** Each share's relay pool, for the diagnostics panel. */
+  diagnosticPools(): { label: string; state: PoolState; rtt: SessionRtt }[] {
+    return [...this.shares.entries()].map(([tunnel, share]) => ({ label: poolLabel(tunnel), state: share.agent.state(), rtt: share.agent.rtt() }));
+  }
 
   list(): SharedTunnel[] {
     return [...this.shares.values()].map((s) => ({ ...s.info, activeStreams: s.agent.activeStreams, resumingStreams: s.agent.resumingStreams, rttMs: s.agent.rttMs, relays: s.relays }));
@@ -69,7 +78,10 @@ export class Sharing implements vscode.Disposable {
       this.logger.info(`sharing ${target.host}:${target.port} as ${tunnel}`);
       update('online');
     });
+    const label = poolLabel(tunnel);
+    agent.on('rtt', (relay, ms) => this.diagnostics.rtt(label, relay, ms));
     agent.on('state', (state) => {
+      if (current()) this.diagnostics.poolState(label, state);
       const relays = relayUse(state);
       const line = relayChangeLine(share.relays, relays);
       share.relays = relays;
@@ -82,6 +94,7 @@ export class Sharing implements vscode.Disposable {
     agent.on('disconnected', (err: TetherError, retryIn) => {
       const left = agent.state().live;
       const where = share.relays && share.relays.total > 1 ? `; ${describeRelayUse({ ...share.relays, up: left })}` : '';
+      if (current()) this.diagnostics.failure(label, err);
       this.logger.warn(`${tunnel}: ${err.message} [${err.code}]${retryIn === undefined ? '' : `; reconnecting in ${Math.round(retryIn)} ms`}${where}`);
       if (!current()) return;
       if (retryIn === undefined) {
@@ -103,6 +116,7 @@ export class Sharing implements vscode.Disposable {
       }
     });
     agent.on('error', (err) => {
+      this.diagnostics.failure(label, err);
       update('failed', err.message);
       if (current()) this.notifier.failure(err, `Sharing ${tunnel}`, restart);
     });
@@ -110,11 +124,18 @@ export class Sharing implements vscode.Disposable {
     agent.on('targetConnected', () => this.targetDown(share, false));
     agent.on('streamClosed', (id, err) => {
       if (err) this.logger.debug(`${tunnel}: stream ${id} closed: ${err.message} [${err.code}]`);
+      if (err && err.code !== ErrorCode.STREAM_MOVED) this.diagnostics.failure(label, err);
       if (err?.code === ErrorCode.TARGET_REFUSED) this.targetDown(share, true);
       this.changed.fire();
     });
-    agent.on('streamDetached', (id, err) => this.logger.info(`${tunnel}: stream ${id.slice(0, 8)} lost its relay (${err.message} [${err.code}]); waiting for it to resume`));
-    agent.on('streamResumed', (id) => this.logger.info(`${tunnel}: stream ${id.slice(0, 8)} resumed through another relay`));
+    agent.on('streamDetached', (id, err) => {
+      this.logger.info(`${tunnel}: stream ${id.slice(0, 8)} lost its relay (${err.message} [${err.code}]); waiting for it to resume`);
+      this.diagnostics.streamDetached(label, err);
+    });
+    agent.on('streamResumed', (id) => {
+      this.logger.info(`${tunnel}: stream ${id.slice(0, 8)} resumed through another relay`);
+      this.diagnostics.streamResumed(label);
+    });
     this.shares.set(tunnel, share);
     this.changed.fire();
     try {
@@ -164,6 +185,7 @@ export class Sharing implements vscode.Disposable {
     const share = this.shares.get(tunnel);
     if (!share) return;
     this.shares.delete(tunnel);
+    this.diagnostics.poolClosed(poolLabel(tunnel));
     this.changed.fire();
     await share.agent.stop(drainMs);
     this.logger.info(`stopped sharing ${tunnel}`);

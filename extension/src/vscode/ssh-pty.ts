@@ -18,6 +18,8 @@ export interface SshPtyOptions {
   askPassphrase?(err: unknown): Promise<string | undefined>;
   /** Told when an open session ends without an exit status (its connection was lost). */
   onLost?(reason: string): void;
+  /** Told when a session opens (its shell) and when it ends (undefined): for the diagnostics panel. */
+  onSession?(shell: SshShell | undefined): void;
 }
 
 /** The key needs a passphrase that was not given (or was wrong). */
@@ -97,6 +99,7 @@ export class SshPty implements vscode.Pseudoterminal {
     }
     this.shell = shell;
     this.hadSession = true;
+    this.options.onSession?.(shell);
     shell.on('data', (chunk) => this.writeEmitter.fire(this.decoder.write(chunk)));
     shell.on('error', (err) => {
       this.lastError = err;
@@ -109,6 +112,7 @@ export class SshPty implements vscode.Pseudoterminal {
       const rest = this.decoder.end();
       if (rest) this.writeEmitter.fire(rest);
       this.shell = undefined;
+      this.options.onSession?.(undefined);
       if (this.closedByUser) return;
       // A shell that exited closes its terminal, as a local one does.
       if (this.exitCode !== undefined) {

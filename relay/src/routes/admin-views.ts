@@ -3,7 +3,8 @@ import { createError, ErrorCode } from '@tether/shared';
 import { AuditEventCode } from '../audit/event-codes.js';
 import type { Auditor } from '../audit/auditor.js';
 import type { ClusterViews, NodeSnapshot } from '../cluster/cluster-views.js';
-import type { TunnelRecord, Store } from '../ports/store.js';
+import type { TunnelRecord } from '../ports/store.js';
+import type { Policy } from '../policy/policy.js';
 import type { TunnelRegistry } from '../ports/tunnel-registry.js';
 import type { HolderView, SessionView } from '../routing/router-views.js';
 import { parseSessionId } from '../routing/router-views.js';
@@ -11,7 +12,7 @@ import type { RateLimits } from '../limits/rate-limits.js';
 import type { RuleOrOff } from '../limits/rules.js';
 
 export interface AdminViewOptions {
-  store: Store;
+  policy: Policy;
   registry: TunnelRegistry;
   views: ClusterViews;
   auditor: Auditor;
@@ -60,8 +61,7 @@ export function ruleRows(rules: object, prefix = ''): { rule: string; off: boole
     const rule = value as RuleOrOff | object;
     if (rule === false) rows.push({ rule: name, off: true });
     else if (typeof rule === 'object' && rule !== null && 'rate' in rule) {
-      const r = rule as Exclude<RuleOrOff, false>;
-      rows.push({ rule: name, off: false, rate: r.rate, periodMs: r.periodMs, burst: r.burst, ...(r.lockoutMs === undefined ? {} : { lockoutMs: r.lockoutMs }) });
+      rows.push({ rule: name, off: false, rate: rule.rate, periodMs: rule.periodMs, burst: rule.burst, ...(rule.lockoutMs === undefined ? {} : { lockoutMs: rule.lockoutMs }) });
     } else if (typeof rule === 'object' && rule !== null) rows.push(...ruleRows(rule, name));
   }
   return rows;
@@ -77,7 +77,7 @@ const sumInto = (into: Record<string, number>, from: Record<string, number>): vo
  * Every figure comes from the nodes themselves (ClusterViews); a node that does not answer is
  * listed as unreachable with why.
  */
-export const adminViewRoutes: FastifyPluginAsync<AdminViewOptions> = async (app, { store, registry, views, auditor, nodeId, rates, shadow }) => {
+export const adminViewRoutes: FastifyPluginAsync<AdminViewOptions> = async (app, { policy, registry, views, auditor, nodeId, rates, shadow }) => {
   app.addHook('onRequest', app.requireAdmin);
 
   app.get('/v1/admin/overview', async () => {
@@ -110,7 +110,7 @@ export const adminViewRoutes: FastifyPluginAsync<AdminViewOptions> = async (app,
     const { q, status = 'all' } = request.query;
     const { offset, limit } = pageOf(request.query);
     const needle = q?.trim().toLowerCase() ?? '';
-    const records = (await store.listTunnels()).filter((t) => needle === '' || t.name.toLowerCase().includes(needle) || t.ownerName.toLowerCase().includes(needle));
+    const records = (await policy.visibleTunnels(request.identity!)).filter((t) => needle === '' || t.name.toLowerCase().includes(needle) || t.ownerName.toLowerCase().includes(needle));
     const [{ snapshots, unreachable }, leases] = await Promise.all([views.all(), registry.lookupMany(records.map((t) => t.name))]);
     const holders = new Map<string, HolderView[]>();
     for (const h of snapshots.flatMap((s) => s.holders)) holders.set(h.tunnel, [...(holders.get(h.tunnel) ?? []), h]);

@@ -30,7 +30,8 @@ export const tunnelDisableRoutes: FastifyPluginAsync<{ store: Store; policy: Pol
     const { name } = request.params;
     const invalid = checkTunnelName(name);
     if (invalid) throw invalid;
-    const reason = (request.body?.reason ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+    // One line of printable text: it is shown to clients and written to the audit log.
+    const reason = [...(request.body?.reason ?? '')].map((c) => (c < ' ' || c === '\u007f' ? ' ' : c)).join('').trim();
     const tunnel = await store.setTunnelDisabled(name, reason);
     if (!tunnel) throw createError(ErrorCode.TUNNEL_UNKNOWN, `no tunnel named ${name}`);
     policy.forgetTunnel(name);

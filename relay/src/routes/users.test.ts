@@ -63,7 +63,7 @@ test('invalid user names answer 400 and create nothing', async (t) => {
   assert.deepEqual(await relay.store.listUsers(), []);
 });
 
-test('GET /v1/users lists users by name without tokens', async (t) => {
+test('GET /v1/users lists users by name with role and block, without tokens', async (t) => {
   const relay = await createTestRelay(t);
   await createUser(relay, 'carol');
   await createUser(relay, 'alice');
@@ -71,7 +71,7 @@ test('GET /v1/users lists users by name without tokens', async (t) => {
   assert.equal(res.statusCode, 200);
   const { users } = res.json<{ users: Record<string, unknown>[] }>();
   assert.deepEqual(users.map((u) => u.name), ['alice', 'carol']);
-  for (const user of users) assert.deepEqual(Object.keys(user).sort(), ['createdAt', 'name']);
+  for (const user of users) assert.deepEqual(Object.keys(user).sort(), ['blockedAt', 'createdAt', 'name', 'role']);
 });
 
 test('rotating a token makes the old one stop working at once', async (t) => {
