@@ -84,6 +84,13 @@ const CLOSE_NAMES: Record<number, string> = {
   1011: 'internal error',
 };
 
+/** What a close with one of these codes means, and what to do (the close reason holds only the code). */
+const CLOSED_BECAUSE: Partial<Record<string, string>> = {
+  [ErrorCode.TUNNEL_DISABLED]: 'the relay admin disabled this tunnel: nobody can share or reach it until they enable it again; ask the relay admin',
+  [ErrorCode.USER_BLOCKED]: 'the relay admin blocked your user: ask the relay admin to unblock it',
+  [ErrorCode.UNAUTHORIZED]: 'the relay closed the connection: your token was replaced, or your user blocked or deleted; get a token from the relay admin',
+};
+
 /**
  * The error for a WebSocket that closed on us. `url` is the relay's http(s) URL; `atOnce` is
  * true when nothing ever came from the relay (not even the answer to the first PING): it
@@ -92,7 +99,7 @@ const CLOSE_NAMES: Record<number, string> = {
 export function closeError(code: number, reason: string, url: string, atOnce = false): TetherError {
   // The relay puts the stable code in the close reason; the CLI prints it next to the message.
   if (isErrorCode(reason)) {
-    const why = code === CloseCode.GOING_AWAY ? 'the relay is shutting down' : `the relay closed the connection (close code ${code})`;
+    const why = code === CloseCode.GOING_AWAY ? 'the relay is shutting down' : (CLOSED_BECAUSE[reason] ?? `the relay closed the connection (close code ${code})`);
     return createError(reason, why, code);
   }
   if (code === CloseCode.GOING_AWAY) return createError(ErrorCode.GOING_AWAY, 'relay went away', code);
