@@ -10,6 +10,7 @@ import {
   MAX_FRAME_SIZE_CEILING,
   MAX_FRAME_SIZE_HEADER,
   PUBLIC_URL_HEADER,
+  NODE_HEADER,
   SUBPROTOCOL,
   tunnelSettingsQuery,
   type TunnelSettings,
@@ -43,6 +44,8 @@ export interface RelaySession {
   readonly session: MuxSession;
   /** Host sessions of HTTP tunnels: the URL the relay's HTTP ingress serves the tunnel at (docs/http.md). */
   readonly publicUrl?: string;
+  /** The id of the relay node that took this connection (what its upgrade answer said), when it said. */
+  readonly node?: string;
   /** Resolves when the connection is gone, with the error that ended it (undefined if we closed it). */
   readonly closed: Promise<TetherError | undefined>;
   close(): void;
@@ -175,7 +178,10 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
 
     let relayMaxFrameSize: number | undefined;
     let publicUrl: string | undefined;
+    let node: string | undefined;
     ws.on('upgrade', (res) => {
+      const said = res.headers[NODE_HEADER];
+      if (typeof said === 'string' && /^[\w.:-]{1,200}$/.test(said)) node = said;
       const url = res.headers[PUBLIC_URL_HEADER];
       if (typeof url === 'string' && /^https?:\/\/[^\s]{1,300}$/.test(url)) publicUrl = url;
       const advertised = Number(res.headers[MAX_FRAME_SIZE_HEADER]);
@@ -229,6 +235,7 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
       resolve({
         session,
         ...(publicUrl === undefined ? {} : { publicUrl }),
+        ...(node === undefined ? {} : { node }),
         closed,
         close: () => {
           closedByUs = true;
