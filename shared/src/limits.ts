@@ -8,6 +8,9 @@ export const SUPPORTED_SUBPROTOCOLS: readonly string[] = [SUBPROTOCOL];
  * than the defaults still works with every client.
  */
 export const MAX_FRAME_SIZE_HEADER = 'tether-max-frame-size';
+
+/** Response header of a relay's WebSocket upgrade: the id of the relay node that took the link (a cluster's nodes each have one). */
+export const NODE_HEADER = 'tether-node';
 /** The most any relay may set maxFrameSize to, and so what clients must be ready to receive. */
 export const MAX_FRAME_SIZE_CEILING = 16 * 1024 * 1024;
 

@@ -57,6 +57,8 @@ export interface StreamPath {
   origin: string | undefined;
   /** URL of the relay it rides on now; undefined while it is being resumed. */
   relay: string | undefined;
+  /** The relay node it rides on (a cluster's node id), when the relay said. */
+  node?: string;
   bytesIn: number;
   bytesOut: number;
 }
@@ -112,6 +114,7 @@ export class Connector extends EventEmitter<ConnectorEvents> {
         tunnel: stream.tunnel,
         origin: this.origins.get(stream),
         relay: on && !stream.detached ? this.pool?.endpointOf(on)?.url : undefined,
+        ...(on?.node && !stream.detached ? { node: on.node } : {}),
         bytesIn: stream.bytesReceived,
         bytesOut: stream.bytesSent,
       };

@@ -36,6 +36,9 @@ describe('connectRelaySession against a real relay', () => {
   test('opens a session that the caller can close cleanly', async () => {
     const session = await webSocketFactory({ relay: url, token: alice })('host', 'box');
     assert.ok(relay.router.hostFor('box'));
+    // The relay says which node took the link, and the client says what it is.
+    assert.equal(session.node, relay.nodeId);
+    assert.match(relay.router.hostFor('box')!.client ?? '', /^tether\/\S+ node\/\d+\.\d+\.\d+ \w+-\w+$/);
     session.close();
     assert.equal(await session.closed, undefined);
     assert.equal(session.session.closed, true);

@@ -10,6 +10,7 @@ import {
   MAX_FRAME_SIZE_CEILING,
   MAX_FRAME_SIZE_HEADER,
   PUBLIC_URL_HEADER,
+  NODE_HEADER,
   SUBPROTOCOL,
   tunnelSettingsQuery,
   type TunnelSettings,
@@ -43,6 +44,8 @@ export interface RelaySession {
   readonly session: MuxSession;
   /** Host sessions of HTTP tunnels: the URL the relay's HTTP ingress serves the tunnel at (docs/http.md). */
   readonly publicUrl?: string;
+  /** The id of the relay node that took this connection (what its upgrade answer said), when it said. */
+  readonly node?: string;
   /** Resolves when the connection is gone, with the error that ended it (undefined if we closed it). */
   readonly closed: Promise<TetherError | undefined>;
   close(): void;
@@ -84,6 +87,13 @@ const CLOSE_NAMES: Record<number, string> = {
   1011: 'internal error',
 };
 
+/** What a close with one of these codes means, and what to do (the close reason holds only the code). */
+const CLOSED_BECAUSE: Partial<Record<string, string>> = {
+  [ErrorCode.TUNNEL_DISABLED]: 'the relay admin disabled this tunnel: nobody can share or reach it until they enable it again; ask the relay admin',
+  [ErrorCode.USER_BLOCKED]: 'the relay admin blocked your user: ask the relay admin to unblock it',
+  [ErrorCode.UNAUTHORIZED]: 'the relay closed the connection: your token was replaced, or your user blocked or deleted; get a token from the relay admin',
+};
+
 /**
  * The error for a WebSocket that closed on us. `url` is the relay's http(s) URL; `atOnce` is
  * true when nothing ever came from the relay (not even the answer to the first PING): it
@@ -92,7 +102,7 @@ const CLOSE_NAMES: Record<number, string> = {
 export function closeError(code: number, reason: string, url: string, atOnce = false): TetherError {
   // The relay puts the stable code in the close reason; the CLI prints it next to the message.
   if (isErrorCode(reason)) {
-    const why = code === CloseCode.GOING_AWAY ? 'the relay is shutting down' : `the relay closed the connection (close code ${code})`;
+    const why = code === CloseCode.GOING_AWAY ? 'the relay is shutting down' : (CLOSED_BECAUSE[reason] ?? `the relay closed the connection (close code ${code})`);
     return createError(reason, why, code);
   }
   if (code === CloseCode.GOING_AWAY) return createError(ErrorCode.GOING_AWAY, 'relay went away', code);
@@ -168,7 +178,10 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
 
     let relayMaxFrameSize: number | undefined;
     let publicUrl: string | undefined;
+    let node: string | undefined;
     ws.on('upgrade', (res) => {
+      const said = res.headers[NODE_HEADER];
+      if (typeof said === 'string' && /^[\w.:-]{1,200}$/.test(said)) node = said;
       const url = res.headers[PUBLIC_URL_HEADER];
       if (typeof url === 'string' && /^https?:\/\/[^\s]{1,300}$/.test(url)) publicUrl = url;
       const advertised = Number(res.headers[MAX_FRAME_SIZE_HEADER]);
@@ -222,6 +235,7 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
       resolve({
         session,
         ...(publicUrl === undefined ? {} : { publicUrl }),
+        ...(node === undefined ? {} : { node }),
         closed,
         close: () => {
           closedByUs = true;

@@ -119,7 +119,7 @@ export class Connections implements vscode.Disposable {
   diagnosticConnections(): ConnectionSnapshot[] {
     const counts = new Map(this.list().map((c) => [c.id, c]));
     const paths = [...new Set([...this.listeners.values(), ...this.terminals.values()].map((c) => c.pool))].flatMap((p) => p.connector.paths());
-    const relaysOf = (tunnel: string, origin: string): string[] => [...new Set(paths.filter((p) => p.tunnel === tunnel && p.origin === origin).map((p) => p.relay ?? 'resuming'))];
+    const relaysOf = (tunnel: string, origin: string): string[] => [...new Set(paths.filter((p) => p.tunnel === tunnel && p.origin === origin).map((p) => (p.relay === undefined ? 'resuming' : p.node ? `${p.relay} (node ${p.node})` : p.relay)))];
     const listeners = [...this.listeners.values()].map((l): ConnectionSnapshot => {
       const c = counts.get(l.id);
       const origin = `127.0.0.1:${l.port}`;
