@@ -316,6 +316,17 @@ describe('the admin dashboard on one relay', HANG_GUARD, () => {
     await page.setViewportSize(WIDE);
     assert.deepEqual(errors, []);
   });
+
+  test('signing out clears the cookie, is audited, and the old page can do nothing more', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Admin token').waitFor();
+    assert.deepEqual((await page.context().cookies()).filter((c) => c.name === 'tether_admin'), []);
+    const after = await page.evaluate(async () => (await fetch('/v1/users')).status);
+    assert.equal(after, 401);
+    const audit = await api(relay.url, relay.adminToken, 'GET', '/v1/audit?event=admin.signed_out');
+    assert.equal(audit.body.entries.length, 1);
+    assert.equal(audit.body.entries[0].actor, 'admin');
+  });
 });
 
 describe('the admin dashboard on a three-node cluster on Redis', HANG_GUARD, () => {
