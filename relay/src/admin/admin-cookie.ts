@@ -60,7 +60,7 @@ export function adminCookieReader(secret: () => Promise<string>, byHash: Identif
       return refused(ErrorCode.UNAUTHORIZED, reason, message, read.problem === 'forged');
     }
     const identity = await byHash(read.claims.tokenHash);
-    if (!identity) return refused(ErrorCode.UNAUTHORIZED, 'dashboard session of a token no longer valid', 'the token this dashboard session was signed in with is no longer valid (replaced, or its user deleted): sign in again');
+    if (!identity) return refused(ErrorCode.UNAUTHORIZED, 'dashboard session of a token no longer valid', 'the token this dashboard session was signed in with is no longer valid (replaced, its user blocked or deleted): sign in again');
     if (!identity.admin) return refused(ErrorCode.UNAUTHORIZED, 'dashboard session of a user who is no longer an admin', `${identity.name} is no longer a relay admin: the dashboard session has ended`);
     if (!SAFE.has(request.method) && !csrfMatches(request.headers[CSRF_HEADER], read.claims.csrf)) {
       return refused(ErrorCode.FORBIDDEN, 'CSRF check failed', `CSRF check failed: a ${request.method} with the dashboard session cookie must carry the session's token in ${CSRF_HEADER}`);
