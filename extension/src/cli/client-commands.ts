@@ -250,6 +250,16 @@ export async function tunnelPurgeCommand(name: string, values: ClientValues): Pr
   info(`Purged the HTTP cache of tunnel ${name}: ${purged} response${purged === 1 ? '' : 's'} dropped on this relay, the other nodes told to drop theirs`);
 }
 
+/** `tether tunnel disable NAME [--reason TEXT]` and `tether tunnel enable NAME` (admin token). */
+export async function tunnelDisableCommand(name: string, disabled: boolean, values: ClientValues & { reason?: string }): Promise<void> {
+  assertTunnelName(name);
+  const { endpoints, token } = relayEndpointsAndToken(values);
+  await new RelayApi(endpoints[0].url, token).setTunnelDisabled(name, disabled ? (values.reason ?? '') : null);
+  info(disabled
+    ? `Disabled tunnel ${name} on every relay node: its connections were ended, and nobody shares or reaches it until tether tunnel enable ${name}`
+    : `Enabled tunnel ${name}: it may be shared and reached again`);
+}
+
 /**
  * `tether tunnels`: one tab-separated line per tunnel on stdout (NAME, online|offline, OWNER,
  * ROLE), for scripts and shell completion (which read the first column); a header only on a

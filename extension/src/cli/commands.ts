@@ -130,7 +130,7 @@ function addRelayCommand(program: Command, ctx: RunContext): void {
 function addUserCommands(program: Command, ctx: RunContext): void {
   const token = 'the admin token';
   const user = addClientOptions(program.command('user').summary('manage users (with the admin token)'), token)
-    .description('Create, list, re-key and delete users (with the admin token).');
+    .description('Create, list, re-key, block and delete users, and give them the admin role (with the admin token).');
   group(user, 'user action');
   examples(user, [
     ['tether user create alice', "create alice and print her token"],
@@ -152,6 +152,43 @@ function addUserCommands(program: Command, ctx: RunContext): void {
   const remove = addClientOptions(user.command('delete').description('Delete a user and the tunnels it owns.').argument('<name>', 'user name'), token);
   examples(remove, [['tether user delete alice', 'alice and her tunnels']]);
   action(ctx, remove, async ([name]) => (await import('./user-command.js')).userDeleteCommand(name, flagValues(remove)));
+
+  for (const blocked of [true, false]) {
+    const cmd = addClientOptions(user.command(blocked ? 'block' : 'unblock')
+      .description(blocked ? "Block a user on the relay: its token is refused and its connections close, on every node, until unblocked." : 'Unblock a user: its token works again.')
+      .argument('<name>', 'user name'), token);
+    examples(cmd, [[`tether user ${blocked ? 'block' : 'unblock'} alice`, blocked ? 'alice is locked out' : 'alice may come back']]);
+    action(ctx, cmd, async ([name]) => (await import('./user-command.js')).userBlockCommand(name, blocked, flagValues(cmd)));
+  }
+
+  const role = addClientOptions(user.command('role')
+    .description("Make a user an admin of the relay (its token does what the admin token does: the dashboard, users, every tunnel), or a member again.")
+    .argument('<name>', 'user name')
+    .argument('<role>', 'admin or member'), token);
+  examples(role, [['tether user role carol admin', 'carol may sign in to the admin dashboard']]);
+  action(ctx, role, async ([name, to]) => (await import('./user-command.js')).userRoleCommand(name, to, flagValues(role)));
+}
+
+function addSessionCommands(program: Command, ctx: RunContext): void {
+  const token = 'the admin token';
+  const session = addClientOptions(program.command('session').summary('see and end the streams through the relay (with the admin token)'), token)
+    .description("See every stream through the relay's nodes, and end one (with the admin token; docs/admin-api.md).");
+  group(session, 'session action');
+  examples(session, [
+    ['tether session list --tunnel laptop', "who is connected to laptop"],
+    ['tether session end node-a:12:3', 'end that stream'],
+  ]);
+  const list = addClientOptions(session.command('list')
+    .description('List streams, newest first: ID, tunnel, user, source address, node path, start, bytes up, bytes down, protocol; tab-separated.')
+    .addOption(new FlagOption('--tunnel <name>', 'only streams to this tunnel'))
+    .addOption(new FlagOption('--user <name>', "only this user's streams")), token);
+  examples(list, [['tether session list --user bob', "bob's streams"]]);
+  action(ctx, list, async () => (await import('./session-command.js')).sessionListCommand(flagValues(list)));
+  const end = addClientOptions(session.command('end')
+    .description('End one stream (an ID from tether session list): both ends are reset, an ssh over it ends.')
+    .argument('<id>', 'session id, NODE:LINK:STREAM'), token);
+  examples(end, [['tether session end node-a:12:3', 'that stream ends']]);
+  action(ctx, end, async ([id]) => (await import('./session-command.js')).sessionEndCommand(id, flagValues(end)));
 }
 
 function addClusterCommands(program: Command, ctx: RunContext): void {
@@ -295,6 +332,19 @@ function addClientCommands(program: Command, ctx: RunContext): void {
     .argument('<name>', TUNNEL_ARGUMENT));
   examples(purge, [['tether tunnel purge docs', 'after publishing a new version of the site']]);
   action(ctx, purge, async ([name]) => (await import('./client-commands.js')).tunnelPurgeCommand(name, flagValues(purge)));
+  const disable = addClientOptions(tunnel
+    .command('disable')
+    .description("Disable a tunnel on every relay node (with the admin token): its connections end, and nobody shares or reaches it until enabled.")
+    .argument('<name>', TUNNEL_ARGUMENT)
+    .addOption(new FlagOption('--reason <text>', 'why, shown to whoever is refused (200 characters at most)')));
+  examples(disable, [['tether tunnel disable web --reason "abuse report #12"', 'web is off until enabled']]);
+  action(ctx, disable, async ([name]) => (await import('./client-commands.js')).tunnelDisableCommand(name, true, flagValues(disable)));
+  const enable = addClientOptions(tunnel
+    .command('enable')
+    .description('Enable a disabled tunnel again (with the admin token).')
+    .argument('<name>', TUNNEL_ARGUMENT));
+  examples(enable, [['tether tunnel enable web', 'web may be shared again']]);
+  action(ctx, enable, async ([name]) => (await import('./client-commands.js')).tunnelDisableCommand(name, false, flagValues(enable)));
   addTunnelSetCommand(tunnel, ctx);
 
   const status = addClientOptions(program
@@ -346,6 +396,7 @@ export function addCommands(program: Command, ctx: RunContext): void {
   addRelayCommand(program, ctx);
   program.commandsGroup('Admin (with the admin token):');
   addUserCommands(program, ctx);
+  addSessionCommands(program, ctx);
   addClusterCommands(program, ctx);
   addAuditCommands(program, ctx);
   addReportCommands(program, ctx);

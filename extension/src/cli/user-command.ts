@@ -1,3 +1,4 @@
+import { createError, ErrorCode } from '@tether/shared';
 import { RelayApi } from '../core/index.js';
 import type { ClientValues } from './flags.js';
 import { info } from './output.js';
@@ -22,9 +23,22 @@ export async function userTokenCommand(name: string, values: ClientValues): Prom
   process.stdout.write(`${user.token}\n`);
 }
 
-/** `tether user list` (admin token): NAME and creation time, tab-separated. */
+/** `tether user list` (admin token): NAME, creation time, role and `blocked` or `-`, tab-separated. */
 export async function userListCommand(values: ClientValues): Promise<void> {
-  for (const user of await api(values).users()) process.stdout.write(`${user.name}\t${user.createdAt}\n`);
+  for (const user of await api(values).users()) process.stdout.write(`${user.name}\t${user.createdAt}\t${user.role ?? 'member'}\t${user.blockedAt ? `blocked since ${user.blockedAt}` : '-'}\n`);
+}
+
+/** `tether user block|unblock NAME` (admin token). */
+export async function userBlockCommand(name: string, blocked: boolean, values: ClientValues): Promise<void> {
+  await api(values).setUserBlocked(name, blocked);
+  info(blocked ? `Blocked user ${name}: its token is refused and its connections were closed, on every relay node` : `Unblocked user ${name}: its token works again`);
+}
+
+/** `tether user role NAME admin|member` (admin token). */
+export async function userRoleCommand(name: string, role: string, values: ClientValues): Promise<void> {
+  if (role !== 'admin' && role !== 'member') throw createError(ErrorCode.INVALID_ARGUMENT, `the role is admin or member, not ${role}`);
+  await api(values).setUserRole(name, role);
+  info(role === 'admin' ? `${name} is an admin of the relay: its token does what the admin token does` : `${name} is a member again`);
 }
 
 /** `tether user delete NAME` (admin token): the user and the tunnels it owns. */

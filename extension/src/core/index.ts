@@ -1,6 +1,6 @@
 export { Connector, type ConnectorEvents, type StreamPath } from './connector.js';
 export { HostAgent, type HostAgentOptions, type HostAgentEvents } from './host-agent.js';
-export { RelayApi, type TunnelInfo } from './relay-api.js';
+export { RelayApi, type SessionInfo, type TunnelInfo, type UserInfo } from './relay-api.js';
 export * from './sharing-types.js';
 export { inviteClaimsOf, inviteCodeFrom, inviteIdOf, type InviteClaims } from './invite-code.js';
 export { parseRelayUrl, parseHostPort, type RelayUrls } from './relay-url.js';

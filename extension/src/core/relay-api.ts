@@ -46,6 +46,29 @@ function userName(name: string): string {
 /** A path segment: tunnel and user names, ids. */
 const seg = encodeURIComponent;
 
+/** A user as the admin lists it. */
+export interface UserInfo {
+  name: string;
+  createdAt: string;
+  role?: 'admin' | 'member';
+  blockedAt?: string | null;
+}
+
+/** One stream as the relay admin sees it (docs/admin-api.md). */
+export interface SessionInfo {
+  id: string;
+  node: string;
+  tunnel: string;
+  user: string;
+  source: string;
+  client: string | null;
+  path: string[];
+  startedAt: string;
+  up: number;
+  down: number;
+  protocol: string | null;
+}
+
 /** The relay's HTTP API, with coded errors. */
 export class RelayApi {
   readonly base: string;
@@ -137,8 +160,34 @@ export class RelayApi {
   async createUser(name: string): Promise<{ name: string; token: string; createdAt: string }> {
     return this.request('POST', '/v1/users', { name: userName(name) });
   }
-  async users(): Promise<{ name: string; createdAt: string }[]> {
-    return (await this.request<{ users: { name: string; createdAt: string }[] }>('GET', '/v1/users')).users;
+  async users(): Promise<UserInfo[]> {
+    return (await this.request<{ users: UserInfo[] }>('GET', '/v1/users')).users;
+  }
+  /** Blocks a user on the relay (its token is refused, its connections close) or unblocks it (admin). */
+  setUserBlocked(name: string, blocked: boolean): Promise<UserInfo> {
+    return this.request(blocked ? 'PUT' : 'DELETE', `/v1/users/${encodeURIComponent(userName(name))}/block`);
+  }
+  /** Makes a user an admin of the relay, or a member again (admin). */
+  setUserRole(name: string, role: 'admin' | 'member'): Promise<UserInfo> {
+    return this.request('PUT', `/v1/users/${encodeURIComponent(userName(name))}/role`, { role });
+  }
+  /** Disables a tunnel on every relay node (`reason` shown to its users), or enables it (null) (admin). */
+  setTunnelDisabled(name: string, reason: string | null): Promise<{ name: string; disabled: boolean; disabledReason: string | null }> {
+    return reason === null
+      ? this.request('DELETE', `/v1/tunnels/${encodeURIComponent(name)}/disabled`)
+      : this.request('PUT', `/v1/tunnels/${encodeURIComponent(name)}/disabled`, reason === '' ? {} : { reason });
+  }
+  /** The streams of every relay node (admin): one row each, newest first. */
+  async sessions(filter: { tunnel?: string; user?: string; limit?: number } = {}): Promise<{ total: number; sessions: SessionInfo[]; unreachable: { node: string; error: string }[] }> {
+    const query = new URLSearchParams();
+    if (filter.tunnel) query.set('tunnel', filter.tunnel);
+    if (filter.user) query.set('user', filter.user);
+    query.set('limit', String(filter.limit ?? 500));
+    return this.request('GET', `/v1/admin/sessions?${query.toString()}`);
+  }
+  /** Ends one stream (a session id from sessions()) on whichever node it is (admin). */
+  async endSession(id: string): Promise<void> {
+    await this.request('DELETE', `/v1/admin/sessions/${encodeURIComponent(id)}`);
   }
   async rotateUserToken(name: string): Promise<{ name: string; token: string }> {
     return this.request('POST', `/v1/users/${encodeURIComponent(userName(name))}/token`);
