@@ -54,6 +54,12 @@ export function adminCookieReader(secret: () => Promise<string>, byHash: Identif
   return async (request) => {
     const cookie = cookieValue(request.headers.cookie, ADMIN_COOKIE);
     if (cookie === undefined || cookie === '') return undefined;
+    // The dashboard never opens a WebSocket. A browser sends the cookie along with any same-site
+    // upgrade (a page of a tunnel under --public-domain is same-site), and an upgrade is a GET
+    // that no CSRF token guards: the cookie opens no host or connector link, only a token does.
+    if (request.headers.upgrade !== undefined) {
+      return refused(ErrorCode.UNAUTHORIZED, 'dashboard session cookie on a WebSocket upgrade', 'the dashboard session does not open tunnel connections: send a token (Authorization: Bearer <token>)');
+    }
     const read = await readAdminSession(await secret(), cookie, now());
     if (!read.ok) {
       const [reason, message] = PROBLEM[read.problem];

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ErrorCode } from '@tether/shared';
+import { ErrorCode, SUBPROTOCOL } from '@tether/shared';
 import { MemoryAuditSink } from '../audit/memory-sink.js';
-import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD } from '../test-support/testing.js';
+import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, upgradeRefusal } from '../test-support/testing.js';
 import { signAdminSession } from './admin-session.js';
 
 type Body = { code: string; message: string };
@@ -79,6 +79,20 @@ test('the cookie is an identity on every route; state-changing calls need the CS
   const out = await relay.app.inject({ method: 'DELETE', url: '/admin/api/session', headers: { cookie, 'x-tether-csrf': csrf } });
   assert.equal(out.statusCode, 204);
   assert.match(String(out.headers['set-cookie']), /^tether_admin=; Path=\/; Max-Age=0; HttpOnly; SameSite=Strict$/);
+});
+
+test('the cookie opens no WebSocket: an upgrade with only the dashboard cookie is refused (a same-site page could send it)', HANG_GUARD, async (t) => {
+  const relay = await createTestRelay(t);
+  await relay.listen();
+  const ok = await relay.app.inject({ method: 'POST', url: '/admin/api/session', payload: { token: ADMIN_TOKEN } });
+  const cookie = cookieOf(ok.headers['set-cookie']);
+  for (const path of ['/v1/connect', '/v1/host?tunnel=web']) {
+    const refused = await upgradeRefusal(relay, path, { cookie, origin: 'http://evil.tunnels.example' }, [SUBPROTOCOL]);
+    assert.equal(refused.status, 401, path);
+    assert.equal(refused.body.code, ErrorCode.UNAUTHORIZED);
+    assert.match(refused.body.message, /does not open tunnel connections/);
+  }
+  assert.equal(relay.router.linkCount(), 0);
 });
 
 test('bad cookies: malformed, forged, expired, or of a token no longer an admin, each a coded 401', HANG_GUARD, async (t) => {
