@@ -233,6 +233,8 @@ describe('SIEM forwarder', () => {
     await log.add(10);
     await until(() => standby.status().sent === 10, 'the standby taking over');
     assert.equal(standby.status().standby, false);
+    // Sent is counted once written to the socket: the collector reads them a moment later.
+    await until(() => syslog.indexes.length >= 60, 'the collector reading the ten');
     assert.deepEqual(syslog.indexes, range(0, 60));
     await standby.stop();
   });
