@@ -97,13 +97,13 @@ describe('shell completion', HANG_GUARD, () => {
     }
   });
 
-  const commands = ['access', 'analytics', 'audit', 'cluster', 'completion', 'connect', 'help', 'invite', 'members', 'proxy', 'relay', 'report', 'service', 'share', 'ssh', 'status', 'tunnel', 'tunnels', 'user'];
+  const commands = ['access', 'analytics', 'audit', 'cluster', 'completion', 'connect', 'help', 'invite', 'members', 'proxy', 'relay', 'report', 'service', 'session', 'share', 'ssh', 'status', 'tunnel', 'tunnels', 'user'];
   const cases = [
     ['a command', 'tether sh', ['share']],
     ['every command', 'tether ', commands],
-    ['a sub-action', 'tether user ', ['create', 'delete', 'list', 'token']],
+    ['a sub-action', 'tether user ', ['block', 'create', 'delete', 'list', 'role', 'token', 'unblock']],
     ['a sub-action after an option of its group', 'tether user --token x c', ['create']],
-    ['the actions of tunnel', 'tether tunnel ', ['delete', 'purge', 'set']],
+    ['the actions of tunnel', 'tether tunnel ', ['delete', 'disable', 'enable', 'purge', 'set']],
     ['the actions of invite', 'tether invite ', ['accept', 'create', 'list', 'revoke']],
     ['the actions of access', 'tether access ', ['approve', 'deny', 'list', 'request']],
     ['the roles of invite create --role', 'tether invite create --role ', ['admin', 'connect', 'view']],
