@@ -84,6 +84,7 @@ describe('Tether in a real VS Code: the diagnostics panel shows measured RTT, pa
   const dir = tempDir('tether-vscode-diagnostics-');
   const agentSocket = join(dir.path, 'agent.sock');
   let relayA;
+  let relayANode;
   let relayB;
   let proxyA;
   let sshd;
@@ -102,6 +103,10 @@ describe('Tether in a real VS Code: the diagnostics panel shows measured RTT, pa
     proxyA = await delayProxy(Number(new URL(relayA.url).port), DELAY_MS);
     sshd = await startSshd(procs, dir.path);
     token = await createUser(relayA, 'alice');
+    // Relay A's node id, as its admin API (and its answer to every upgrade) names it.
+    const overview = await fetch(`${relayA.url}/v1/admin/overview`, { headers: { authorization: `Bearer ${relayA.adminToken}` } });
+    assert.equal(overview.status, 200);
+    relayANode = (await overview.json()).node;
 
     // A real ssh-agent holding the only key the sshd accepts: the terminal logs in through it and forwards it.
     const key = join(dir.path, 'agent_key');
@@ -233,8 +238,10 @@ describe('Tether in a real VS Code: the diagnostics panel shows measured RTT, pa
     const hostB = relayB.url.replace('http://', '');
     await until(() => pool('connections').locator('tr.active td').first().innerText({ timeout: 2000 }), (t) => t.includes(hostA), 'the proxied relay is the active one');
     await until(() => panel().locator('figcaption', { hasText: 'RTT histogram' }).innerText({ timeout: 2000 }), (t) => /\(ms, \d+ PINGs\)/.test(t), 'the histogram counts PINGs');
-    // The path of each connection: the listener's port and the terminal, through the proxied relay, to the tunnel.
-    await until(() => panel().locator(`tr[data-connection] td.path`).allInnerTexts(), (paths) => paths.some((p) => p === `127.0.0.1:${listenPort} → ${hostA} → ${TUNNEL}`) && paths.some((p) => p === `SSH terminal → ${hostA} → ${TUNNEL}`), 'both paths show');
+    // The path of each connection: the listener's port and the terminal, through the proxied relay
+    // (and the relay node that took the link, as its upgrade answer named it), to the tunnel.
+    const via = `${hostA} (node ${relayANode})`;
+    await until(() => panel().locator(`tr[data-connection] td.path`).allInnerTexts(), (paths) => paths.some((p) => p === `127.0.0.1:${listenPort} → ${via} → ${TUNNEL}`) && paths.some((p) => p === `SSH terminal → ${via} → ${TUNNEL}`), 'both paths show');
     // Agent forwarding of the terminal: asked, ssh-agent found, forwarded now.
     const agentRow = await until(() => panel().locator('table.agents tbody tr').first().innerText({ timeout: 2000 }), (t) => /SSH: laptop/.test(t) && /\byes\b[\s\S]*ssh-agent[\s\S]*\byes\b/.test(t), 'the agent forwarding row says forwarded');
     assert.doesNotMatch(agentRow, /none found/);
