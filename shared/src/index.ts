@@ -21,3 +21,4 @@ export * from './tunnel-settings.js';
 export * from './protocol-sniff.js';
 export * from './byte-size.js';
 export * from './stream-opened.js';
+export type { SessionView } from './session-view.js';

@@ -1,4 +1,4 @@
-import { checkUserName, createError, ErrorCode, isErrorCode, retryAfterHeaderMs, retryAfterOf, type TetherError } from '@tether/shared';
+import { checkUserName, createError, ErrorCode, isErrorCode, retryAfterHeaderMs, retryAfterOf, type SessionView, type TetherError } from '@tether/shared';
 import { describeConnectError, describeForeignAnswer, type Asked } from './connect-error.js';
 import { parseRelayUrl } from './relay-url.js';
 import type {
@@ -54,20 +54,8 @@ export interface UserInfo {
   blockedAt?: string | null;
 }
 
-/** One stream as the relay admin sees it (docs/admin-api.md). */
-export interface SessionInfo {
-  id: string;
-  node: string;
-  tunnel: string;
-  user: string;
-  source: string;
-  client: string | null;
-  path: string[];
-  startedAt: string;
-  up: number;
-  down: number;
-  protocol: string | null;
-}
+/** One stream as the relay admin sees it (docs/admin-api.md): the relay's own type. */
+export type SessionInfo = SessionView;
 
 /** The relay's HTTP API, with coded errors. */
 export class RelayApi {
