@@ -9,6 +9,7 @@ export * from './flow-window.js';
 export * from './byte-stream.js';
 export * from './stream.js';
 export * from './session.js';
+export * from './frame-pool.js';
 export * from './stream-duplex.js';
 export * from './transport-pair.js';
 export * from './resume.js';

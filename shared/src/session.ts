@@ -16,6 +16,7 @@ import {
 import { CloseCode, createError, ErrorCode, errorFromWire, TetherError, WireCode } from './errors.js';
 import { FrameType, HEADER_SIZE, MAX_OPEN_METADATA_BYTES, type Frame } from './frame.js';
 import { Defaults } from './limits.js';
+import type { FramePool } from './frame-pool.js';
 import { MuxStream, type StreamOwner } from './stream.js';
 import { assertTunnelName } from './tunnel-name.js';
 
@@ -33,6 +34,12 @@ export interface SessionOptions {
   streamHighWaterMark?: number;
   /** Clock in milliseconds (injectable for tests). */
   now?: () => number;
+  /**
+   * Where DATA frames built from queued chunks get their memory (see FramePool). Only for a
+   * transport that calls `framePool.release(message)` once it has written a message out; without
+   * it every frame is a fresh buffer.
+   */
+  framePool?: FramePool;
 }
 
 export interface OpenRequest {
@@ -53,7 +60,7 @@ export interface SessionEvents {
  * peer drops the connection; a window above 2^32-1 cannot be encoded; a zero high-water mark
  * makes every write() wait for a 'drain' that never comes).
  */
-function checkOptions(options: Required<Omit<SessionOptions, 'send' | 'now' | 'role'>>): void {
+function checkOptions(options: Required<Omit<SessionOptions, 'send' | 'now' | 'role' | 'framePool'>>): void {
   for (const [name, value] of Object.entries(options)) {
     const max = name === 'initialWindow' || name === 'maxWindow' || name === 'maxFrameSize' ? 0xffffffff : Number.MAX_SAFE_INTEGER;
     if (!Number.isInteger(value) || value < 1 || value > max) {
@@ -69,7 +76,8 @@ function checkOptions(options: Required<Omit<SessionOptions, 'send' | 'now' | 'r
  */
 export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwner {
   readonly maxFrameSize: number;
-  readonly options: Required<Omit<SessionOptions, 'send' | 'now' | 'role'>>;
+  readonly options: Required<Omit<SessionOptions, 'send' | 'now' | 'role' | 'framePool'>>;
+  private readonly framePool: FramePool | undefined;
   private readonly role: 'client' | 'server';
   private readonly sendFn: SendFn;
   readonly now: () => number;
@@ -100,6 +108,7 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
     super();
     this.role = options.role;
     this.sendFn = options.send;
+    this.framePool = options.framePool;
     this.now = options.now ?? (() => performance.now());
     this.options = {
       maxFrameSize: options.maxFrameSize ?? Defaults.maxFrameSize,
@@ -255,6 +264,9 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
   }
   sendFrame(frame: Buffer): void {
     this.send(frame);
+  }
+  allocFrame(size: number): Buffer {
+    return this.framePool ? this.framePool.take(size) : Buffer.allocUnsafe(size);
   }
   scheduleFlush(stream: MuxStream): void {
     this.flushQueue.add(stream);

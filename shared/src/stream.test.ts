@@ -28,6 +28,9 @@ class FakeOwner implements StreamOwner {
   sendData(id: number, payload: Buffer, fin: boolean): void {
     this.sent.push({ kind: 'data', id, payload: Buffer.from(payload), fin });
   }
+  allocFrame(size: number): Buffer {
+    return Buffer.allocUnsafe(size);
+  }
   sendFrame(frame: Buffer): void {
     decodeFrames(frame, { maxFrameSize: 1 << 24 }, (f) => {
       assert.equal(f.type, FrameType.DATA, 'only DATA frames are sent pre-encoded');

@@ -23,6 +23,8 @@ export interface StreamOwner {
   sendData(id: number, payload: Buffer, fin: boolean): void;
   /** Sends an already encoded frame. */
   sendFrame(frame: Buffer): void;
+  /** A buffer of `size` bytes for a DATA frame about to be built and sent with sendFrame(). */
+  allocFrame(size: number): Buffer;
   /** Calls `stream.flush()` once the current turn of the event loop is done. */
   scheduleFlush(stream: MuxStream): void;
   sendOpenOk(id: number, window: number): void;
@@ -258,7 +260,7 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> implements ByteStre
       // Queued chunks go out together, up to a full frame: the header costs one copy anyway,
       // and on every hop of the tunnel each message is a syscall.
       const n = Math.min(this.queued, this.sendCredit, max);
-      const frame = Buffer.allocUnsafe(HEADER_SIZE + n);
+      const frame = this.owner.allocFrame(HEADER_SIZE + n);
       let offset = HEADER_SIZE;
       while (offset < frame.length) {
         const head = this.queue[0];

@@ -5,6 +5,8 @@ import {
   createError,
   Defaults,
   ErrorCode,
+  framePoolFor,
+  HEADER_SIZE,
   isErrorCode,
   MuxSession,
   MAX_FRAME_SIZE_CEILING,
@@ -189,13 +191,18 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
     });
     ws.on('open', () => {
       opened = true;
+      const maxFrameSize = relayMaxFrameSize ?? options.session?.maxFrameSize ?? Defaults.maxFrameSize;
+      // DATA frames are built in reused memory, each given back once ws has written it out.
+      const framePool = framePoolFor(HEADER_SIZE + maxFrameSize);
       const session = new MuxSession({
         ...options.session,
-        ...(relayMaxFrameSize === undefined ? {} : { maxFrameSize: relayMaxFrameSize }),
+        maxFrameSize,
+        framePool,
         role: 'client',
         send: (message) => {
           buffered += message.length;
           ws.send(message, { binary: true }, () => {
+            framePool.release(message);
             buffered -= message.length;
             if (buffered < highWaterMark / 2) session.transportDrained();
           });
