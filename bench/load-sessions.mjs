@@ -80,7 +80,7 @@ export async function interactiveSessions({ port, keyFile, count, batch = 10, in
 /**
  * One SSH session to 127.0.0.1:port running `wc -c`, fed zeros at `rate` bytes/s (a token bucket
  * topped up every 10 ms, at most 100 ms of credit, writes paused while ssh2 buffers). written()
- * is the bytes handed to the session so far; stop() ends the input and resolves with the count
+ * is the bytes handed to the session so far, blockedMs() the time writes waited for 'drain'; stop() ends the input and resolves with the count
  * `wc -c` printed, the bytes sshd delivered to it.
  */
 export async function bulkUpload({ port, keyFile, rate }) {
@@ -93,6 +93,7 @@ export async function bulkUpload({ port, keyFile, rate }) {
   let written = 0;
   let credit = 0;
   let blocked = false;
+  let blockedMs = 0;
   let last = performance.now();
   const tick = () => {
     const now = performance.now();
@@ -103,13 +104,19 @@ export async function bulkUpload({ port, keyFile, rate }) {
       written += chunk.length;
       if (!stream.write(chunk)) {
         blocked = true;
-        stream.once('drain', () => (blocked = false));
+        const since = performance.now();
+        stream.once('drain', () => {
+          blocked = false;
+          blockedMs += performance.now() - since;
+        });
       }
     }
   };
   const timer = setInterval(tick, 10);
   return {
     written: () => written,
+    /** Time spent waiting for ssh2 to drain (the path pushing back), in ms so far. */
+    blockedMs: () => blockedMs,
     async stop() {
       clearInterval(timer);
       const closed = once(stream, 'close');

@@ -36,6 +36,18 @@ export async function startBenchSshd(dir) {
   };
 }
 
+// sshd is not in a process group of its own: kill what is left if the process exits early
+// (bench/run.mjs's deadline calls process.exit()).
+process.on('exit', () => {
+  for (const sshd of sshds) {
+    try {
+      process.kill(sshd.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 /** Stops every child of the benchmark at once, synchronously (exit paths and failures). */
 export function killPeers() {
   killAll();

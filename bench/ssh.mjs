@@ -45,10 +45,14 @@ export async function measureSsh({ cli, tmp, rounds = 3, mib = 256 }) {
     // Each path once with 1 MiB counted here: it delivers every byte, and the connector's relay
     // session is warm before timing starts. The direct one also tells the cipher in use.
     let cipher;
+    const warm = { seconds: {}, proxyCpu: NaN };
     for (const path of PATHS) {
-      const r = await sshTransfer({ config, path, kind: 'count', bytes: MiB, env, verbose: path === 'direct' });
+      const cpuFile = join(dir, 'proxy-cpu-check');
+      const r = await sshTransfer({ config, path, kind: 'count', bytes: MiB, env: path === 'proxy' ? proxyCpuEnv(env, cpuFile) : env, verbose: path === 'direct' });
       if (r.bytes !== MiB) throw new Error(`ssh ${path}: ${r.bytes} of ${MiB} bytes arrived`);
       if (path === 'direct') cipher = negotiated(r.stderr);
+      if (path === 'proxy') warm.proxyCpu = await proxyCpuSeconds(cpuFile);
+      warm.seconds[path] = r.seconds;
     }
 
     // CPU counters: the long-running processes by PID; ssh (and whatever it waited for) from
@@ -92,7 +96,7 @@ export async function measureSsh({ cli, tmp, rounds = 3, mib = 256 }) {
         }
       }
     }
-    return report(results, { rounds, mib, bytes, cipher });
+    return report(results, { rounds, mib, bytes, cipher, warm });
   } finally {
     for (const peer of peers.reverse()) await peer.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -106,7 +110,7 @@ function cleanEnv() {
   return env;
 }
 
-function report(results, { rounds, mib, bytes, cipher }) {
+function report(results, { rounds, mib, bytes, cipher, warm }) {
   const rows = [];
   const notes = [];
   for (const kind of ['download', 'upload']) {
@@ -127,8 +131,9 @@ function report(results, { rounds, mib, bytes, cipher }) {
     };
     notes.push(`CPU seconds per GiB, ssh ${kind} (user + system from /proc; processes under 0.005 s per transfer left out): ${PATHS.map((p) => `${LABELS[p]}: ${perGiB(p)}`).join('; ')}.`);
   }
+  notes.push(`Fixed cost of a connection: the 1 MiB check took ${PATHS.map((p) => `${LABELS[p]} ${fmt(warm.seconds[p], 2)} s`).join(', ')} (wall clock of ssh: connection, authentication and the bytes); the \`tether proxy\` of that check used ${fmt(warm.proxyCpu, 2)} CPU seconds, mostly Node start-up, which every proxy transfer pays once (with ${mib} MiB per transfer, ${fmt(warm.proxyCpu / (mib / 1024), 2)} s per GiB of the proxy's figure below).`);
   notes.push(`Setup: one target sshd (OpenSSH, \`/usr/sbin/sshd -D\`, the repository's fixture extension/src/test-support/sshd-fixture.ts) on 127.0.0.1 for every path; the bastion is a second sshd instance of the same fixture (its own port and keys), used as \`ssh -J bastion\` (ProxyJump: a second ssh process runs \`ssh -W\` to it, and it opens the TCP connection to the target sshd). Tether: one fresh \`tether relay\`, \`tether share ${TUNNEL} --target 127.0.0.1:<sshd>\` and \`tether connect ${TUNNEL} --listen 127.0.0.1:<port>\`, each its own process, started once; the proxy path starts \`tether proxy ${TUNNEL}\` as ssh's ProxyCommand for each transfer (its Node start-up and relay connection are in the time, as for a user).`);
-  notes.push(`Each transfer: ${mib} MiB with the real OpenSSH client (${'`'}ssh -F <config>${'`'}: StrictHostKeyChecking=no, UserKnownHostsFile=/dev/null, BatchMode, IdentitiesOnly), timed as the wall clock of the ssh process, connection and authentication included. Download: \`ssh … 'head -c N /dev/zero' > /dev/null\`; upload: \`head -c N /dev/zero | ssh … 'cat > /dev/null'\`. Cipher: OpenSSH's default for every path (no -c), negotiated as ${cipher ? `${cipher.cipher} (MAC ${cipher.mac})` : 'unknown'}; on the bastion path both the outer and inner connections use it. ${rounds} rounds; each round runs the four downloads then the four uploads, the order of the paths rotated every round. Each path first delivered 1 MiB counted byte by byte (a check, not timed). MB is 10^6 bytes.`);
+  notes.push(`Each transfer: ${mib} MiB with the real OpenSSH client (${'`'}ssh -F <config>${'`'}: StrictHostKeyChecking=no, UserKnownHostsFile=/dev/null, BatchMode, IdentitiesOnly), timed as the wall clock of the ssh process, connection and authentication included. Download: \`ssh … 'head -c N /dev/zero' > /dev/null\`; upload: \`head -c N /dev/zero | ssh … 'cat > /dev/null'\`. Cipher: OpenSSH's default for every path (no -c), negotiated as ${cipher ? `${cipher.cipher} (MAC ${cipher.mac})` : 'unknown'}; on the bastion path both the outer and inner connections use it. ${rounds} round${rounds === 1 ? "" : "s"}; each round runs the four downloads then the four uploads, the order of the paths rotated every round. Each path first delivered 1 MiB counted byte by byte (a check, not timed). MB is 10^6 bytes.`);
   notes.push("Target: the design brief asks Tether >= 1.2× an OpenSSH bastion; the same >= 1.20 is applied to uploads (scp pushes matter as much as pulls). CPU: \"ssh client\" is the ssh process as this process reaped it (for uploads with the sh and head feeding it), given only for the direct and connect --listen paths: ssh waits for its ProxyCommand only some of the time, so on the bastion and proxy paths what it reaped holds the jump ssh or `tether proxy` only sometimes, and it is left out; \"tether proxy\" is the ProxyCommand's own user + system time, written by the process itself at exit (bench/cpu-at-exit.mjs preloaded with NODE_OPTIONS=--import); \"sshd\" counts the listening sshd with the session processes it reaped (sshd-session and the remote head/cat); relay, host and connector (`tether connect --listen`, idle on the other paths) are read from /proc/<pid>/stat around each transfer, in 10 ms ticks.");
   return { rows, notes };
 }
