@@ -11,6 +11,7 @@ const { Client } = ssh2;
 async function connect(port, key) {
   const client = new Client();
   const ready = once(client, 'ready');
+  client.once('handshake', (negotiated) => (client.cipher = negotiated.cs.cipher));
   client.on('error', () => undefined);
   client.connect({ host: '127.0.0.1', port, username: 'root', privateKey: key, readyTimeout: 60_000 });
   await ready;
@@ -115,6 +116,8 @@ export async function bulkUpload({ port, keyFile, rate }) {
   const timer = setInterval(tick, 10);
   return {
     written: () => written,
+    /** The cipher ssh2 and sshd agreed on (client to server). */
+    cipher: client.cipher,
     /** Time spent waiting for ssh2 to drain (the path pushing back), in ms so far. */
     blockedMs: () => blockedMs,
     async stop() {
