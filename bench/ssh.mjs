@@ -1,0 +1,180 @@
+// The SSH benchmark: `npm run bench:ssh` (= tsc -b && node bench/ssh.mjs [--mib N] [--rounds R]).
+// The real OpenSSH client moving N MiB to and from one real sshd on 127.0.0.1 by four paths,
+// alternated over several rounds in one run: direct, through an OpenSSH bastion (`ssh -J`, a
+// second sshd), through Tether with `tether proxy` as ProxyCommand, and through Tether with
+// `tether connect --listen`. Design target: Tether's throughput >= 1.2× the bastion's.
+// `measureSsh()` is what bench/run.mjs may import; run alone, it prints a Markdown section.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { markdownSection, machine } from './report.mjs';
+import { negotiated, proxyCpuEnv, proxyCpuSeconds, reapedCpuSeconds, sshTransfer, writeSshConfig } from './ssh-paths.mjs';
+import { killPeers, startBenchSshd, startTether } from './ssh-peers.mjs';
+import { median } from './stats.mjs';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const PATHS = ['direct', 'bastion', 'proxy', 'connect'];
+const LABELS = { direct: 'direct', bastion: 'OpenSSH bastion', proxy: 'Tether (proxy)', connect: 'Tether (connect --listen)' };
+const TUNNEL = 'bench-ssh';
+const fmt = (n, digits) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const log = (line) => process.stderr.write(`${line}\n`);
+
+/**
+ * Runs the SSH benchmark. `cli`: the built CLI (extension/dist/cli/main.js); `tmp`: a folder it
+ * may use (a sub-folder is made and removed); `rounds` (default 3); `mib` per transfer (default
+ * 256). Every process it starts is stopped before it returns or throws. Resolves { rows, notes }
+ * in bench/run.mjs's format.
+ */
+export async function measureSsh({ cli, tmp, rounds = 3, mib = 256 }) {
+  const dir = mkdtempSync(join(tmp, 'ssh-'));
+  const peers = [];
+  try {
+    for (const name of ['target', 'bastion']) mkdirSync(join(dir, name));
+    const target = await startBenchSshd(join(dir, 'target'));
+    peers.push(target);
+    const bastion = await startBenchSshd(join(dir, 'bastion'));
+    peers.push(bastion);
+    const tether = await startTether({ cli, dir, tunnel: TUNNEL, targetPort: target.port });
+    peers.push({ stop: () => tether.connector.stop() }, { stop: () => tether.host.stop() }, { stop: () => tether.relay.stop() });
+    const config = writeSshConfig(dir, { target, bastion, connectPort: tether.connectPort, cli, tunnel: TUNNEL });
+    const env = { ...cleanEnv(), TETHER_RELAY: tether.url, TETHER_TOKEN: tether.token };
+    const bytes = mib * MiB;
+
+    // Each path once with 1 MiB counted here: it delivers every byte, and the connector's relay
+    // session is warm before timing starts. The direct one also tells the cipher in use.
+    let cipher;
+    const warm = { seconds: {}, proxyCpu: NaN };
+    for (const path of PATHS) {
+      const cpuFile = join(dir, 'proxy-cpu-check');
+      const r = await sshTransfer({ config, path, kind: 'count', bytes: MiB, env: path === 'proxy' ? proxyCpuEnv(env, cpuFile) : env, verbose: path === 'direct' });
+      if (r.bytes !== MiB) throw new Error(`ssh ${path}: ${r.bytes} of ${MiB} bytes arrived`);
+      if (path === 'direct') cipher = negotiated(r.stderr);
+      if (path === 'proxy') warm.proxyCpu = await proxyCpuSeconds(cpuFile);
+      warm.seconds[path] = r.seconds;
+    }
+
+    // CPU counters: the long-running processes by PID; ssh (and whatever it waited for) from
+    // this process's reaped-children time; sshd with the session processes it reaped.
+    // The ssh client is counted only where it has no ProxyCommand: ssh may or may not wait for
+    // one, so what it reaped would hold the jump ssh or `tether proxy` only some of the time.
+    // `tether proxy` reports its own CPU at exit (bench/cpu-at-exit.mjs).
+    const counters = {
+      'ssh client': reapedCpuSeconds,
+      'target sshd': target.cpuSeconds,
+      'bastion sshd': bastion.cpuSeconds,
+      relay: () => tether.relay.cpuSeconds(),
+      host: () => tether.host.cpuSeconds(),
+      connector: () => tether.connector.cpuSeconds(),
+    };
+    const results = {};
+    for (const kind of ['download', 'upload']) {
+      results[kind] = Object.fromEntries(PATHS.map((p) => [p, { rates: [], cpu: {}, seconds: 0 }]));
+    }
+    for (let round = 0; round < rounds; round++) {
+      // Rotated each round, so a burst of load elsewhere falls on every path alike.
+      const order = PATHS.map((_, i) => PATHS[(i + round) % PATHS.length]);
+      for (const kind of ['download', 'upload']) {
+        for (const path of order) {
+          const before = Object.fromEntries(Object.entries(counters).map(([k, f]) => [k, f()]));
+          const cpuFile = join(dir, `proxy-cpu-${kind}-${round}`);
+          const { seconds } = await sshTransfer({ config, path, kind, bytes, env: path === 'proxy' ? proxyCpuEnv(env, cpuFile) : env });
+          const proxyCpu = path === 'proxy' ? await proxyCpuSeconds(cpuFile) : 0;
+          // sshd reaps a session's processes a moment after the client is gone.
+          await target.settled();
+          await bastion.settled();
+          const r = results[kind][path];
+          for (const [k, f] of Object.entries(counters)) {
+            if (k === 'ssh client' && (path === 'proxy' || path === 'bastion')) continue;
+            r.cpu[k] = (r.cpu[k] ?? 0) + f() - before[k];
+          }
+          if (path === 'proxy') r.cpu['tether proxy'] = (r.cpu['tether proxy'] ?? 0) + proxyCpu;
+          r.seconds += seconds;
+          r.rates.push(bytes / seconds / 1e6);
+          log(`  round ${round + 1} ${kind} ${path}: ${fmt(bytes / seconds / 1e6, 1)} MB/s`);
+        }
+      }
+    }
+    return report(results, { rounds, mib, bytes, cipher, warm });
+  } finally {
+    for (const peer of peers.reverse()) await peer.stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The caller's environment without Tether settings or an agent (ssh must use the key given). */
+function cleanEnv() {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('TETHER_') || key === 'SSH_AUTH_SOCK') delete env[key];
+  return env;
+}
+
+function report(results, { rounds, mib, bytes, cipher, warm }) {
+  const rows = [];
+  const notes = [];
+  for (const kind of ['download', 'upload']) {
+    const m = Object.fromEntries(PATHS.map((p) => [p, median(results[kind][p].rates)]));
+    for (const p of PATHS) rows.push({ metric: `ssh ${kind}: ${LABELS[p]} (MB/s)`, value: fmt(m[p], 1), target: '', verdict: '' });
+    for (const p of ['proxy', 'connect']) {
+      const ratio = m[p] / m.bastion;
+      rows.push({ metric: `ssh ${kind}: ${LABELS[p]} / OpenSSH bastion`, value: fmt(ratio, 2), target: '>= 1.20', verdict: Number.isFinite(ratio) ? (ratio >= 1.2 ? 'PASS' : 'MISS') : 'n/a' });
+    }
+    notes.push(`ssh ${kind}, MB/s of each round (median reported): ${PATHS.map((p) => `${LABELS[p]} ${results[kind][p].rates.map((x) => fmt(x, 0)).join('/')}`).join('; ')}.`);
+    const perGiB = (p) => {
+      const r = results[kind][p];
+      const gib = (rounds * bytes) / GiB;
+      return Object.entries(r.cpu)
+        .filter(([, s]) => s >= 0.005 * rounds)
+        .map(([k, s]) => `${k} ${fmt(s / gib, 2)}`)
+        .join(', ');
+    };
+    notes.push(`CPU seconds per GiB, ssh ${kind} (user + system from /proc; processes under 0.005 s per transfer left out): ${PATHS.map((p) => `${LABELS[p]}: ${perGiB(p)}`).join('; ')}.`);
+  }
+  notes.push(`Fixed cost of a connection: the 1 MiB check took ${PATHS.map((p) => `${LABELS[p]} ${fmt(warm.seconds[p], 2)} s`).join(', ')} (wall clock of ssh: connection, authentication and the bytes); the \`tether proxy\` of that check used ${fmt(warm.proxyCpu, 2)} CPU seconds, mostly Node start-up, which every proxy transfer pays once (with ${mib} MiB per transfer, ${fmt(warm.proxyCpu / (mib / 1024), 2)} s per GiB of the proxy's figure below).`);
+  notes.push(`Setup: one target sshd (OpenSSH, \`/usr/sbin/sshd -D\`, the repository's fixture extension/src/test-support/sshd-fixture.ts) on 127.0.0.1 for every path; the bastion is a second sshd instance of the same fixture (its own port and keys), used as \`ssh -J bastion\` (ProxyJump: a second ssh process runs \`ssh -W\` to it, and it opens the TCP connection to the target sshd). Tether: one fresh \`tether relay\`, \`tether share ${TUNNEL} --target 127.0.0.1:<sshd>\` and \`tether connect ${TUNNEL} --listen 127.0.0.1:<port>\`, each its own process, started once; the proxy path starts \`tether proxy ${TUNNEL}\` as ssh's ProxyCommand for each transfer (its Node start-up and relay connection are in the time, as for a user).`);
+  notes.push(`Each transfer: ${mib} MiB with the real OpenSSH client (${'`'}ssh -F <config>${'`'}: StrictHostKeyChecking=no, UserKnownHostsFile=/dev/null, BatchMode, IdentitiesOnly), timed as the wall clock of the ssh process, connection and authentication included. Download: \`ssh … 'head -c N /dev/zero' > /dev/null\`; upload: \`head -c N /dev/zero | ssh … 'cat > /dev/null'\`. Cipher: OpenSSH's default for every path (no -c), negotiated as ${cipher ? `${cipher.cipher} (MAC ${cipher.mac})` : 'unknown'}; on the bastion path both the outer and inner connections use it. ${rounds} round${rounds === 1 ? "" : "s"}; each round runs the four downloads then the four uploads, the order of the paths rotated every round. Each path first delivered 1 MiB counted byte by byte (a check, not timed). MB is 10^6 bytes.`);
+  notes.push("Target: the design brief asks Tether >= 1.2× an OpenSSH bastion; the same >= 1.20 is applied to uploads (scp pushes matter as much as pulls). CPU: \"ssh client\" is the ssh process as this process reaped it (for uploads with the sh and head feeding it), given only for the direct and connect --listen paths: ssh waits for its ProxyCommand only some of the time, so on the bastion and proxy paths what it reaped holds the jump ssh or `tether proxy` only sometimes, and it is left out; \"tether proxy\" is the ProxyCommand's own user + system time, written by the process itself at exit (bench/cpu-at-exit.mjs preloaded with NODE_OPTIONS=--import); \"sshd\" counts the listening sshd with the session processes it reaped (sshd-session and the remote head/cat); relay, host and connector (`tether connect --listen`, idle on the other paths) are read from /proc/<pid>/stat around each transfer, in 10 ms ticks.");
+  return { rows, notes };
+}
+
+// --- run alone -------------------------------------------------------------------------------
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+async function main() {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const tmp = mkdtempSync(join(os.tmpdir(), 'tether-bench-ssh-'));
+  const began = performance.now();
+  const meta = machine();
+  try {
+    const { rows, notes } = await measureSsh({ cli: join(root, 'extension/dist/cli/main.js'), tmp, rounds: option('rounds', 3), mib: option('mib', 256) });
+    meta.commit = `SSH (bench/ssh.mjs), ${meta.commit}`;
+    meta.loadEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+    meta.durationS = Math.round((performance.now() - began) / 1000);
+    process.stdout.write(markdownSection(meta, rows, notes));
+  } finally {
+    killPeers();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      killPeers();
+      process.exit(130);
+    });
+  }
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      log(`bench:ssh: ${err.stack ?? err}`);
+      killPeers();
+      process.exit(1);
+    },
+  );
+}
