@@ -6,7 +6,8 @@ import { decodeOpenMetadata, encodeOpenMetadata } from './open-metadata.js';
 import { decodeHello, encodeNewHello, encodeResumeHello, newStreamIdentity, resumeHello, verifyResumeProof, type StreamHello } from './resume.js';
 import { ResumableStream, type ResumableOptions } from './resumable-stream.js';
 import { MuxSession } from './session.js';
-import { drain, settle, sha256, writeAll } from './test-support/testing.js';
+import { FrameType } from './frame.js';
+import { acceptOpen, drain, rawFrame, recordingSession, settle, sha256, writeAll } from './test-support/testing.js';
 import { createSessionPair } from './transport-pair.js';
 
 /**
@@ -480,4 +481,27 @@ test('an injected identity of the wrong size is refused with a code before anyth
     assert.throws(() => ResumableStream.open(a, 'box', { identity: () => identity }), { code: ErrorCode.INVALID_ARGUMENT });
   }
   assert.equal(a.streamCount, 0);
+});
+
+test('an ACK waiting for its delay leaves right behind the data the receiver writes next (an echo carries it)', async () => {
+  const { session, log } = recordingSession();
+  const identity = newStreamIdentity();
+  const mux = acceptOpen(session, 1);
+  const stream = ResumableStream.accept(mux, 'box', { kind: 'new', ...identity }, { ackDelayMs: 60_000 });
+  const got: Buffer[] = [];
+  stream.on('data', (chunk) => got.push(chunk));
+  await new Promise((r) => setImmediate(r));
+  log.length = 0;
+  session.receive(rawFrame(FrameType.DATA, 0, 1, Buffer.from('ping')));
+  assert.equal(Buffer.concat(got).toString(), 'ping');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(log, [], 'the ACK waits for its delay');
+  stream.write(Buffer.from('pong'));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(log, ['cork', 'DATA:1', 'ACK:1', 'uncork'], 'data first, its ACK right behind, one write');
+  stream.write(Buffer.from('more'));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(log.slice(4), ['cork', 'DATA:1', 'uncork'], 'nothing new received: no ACK');
+  stream.reset();
+  session.destroy();
 });

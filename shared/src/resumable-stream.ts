@@ -185,6 +185,9 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
       this.replayBytes += chunk.length;
       this.written += chunk.length;
       if (this.att && !this.att.stream.write(chunk)) this.attBlocked = true;
+      // An acknowledgement waiting for its timer leaves right behind this data instead, in the
+      // same write: an echo, or a request answered, costs no message of its own.
+      if (this.ackTimer) this.sendAckNow();
     }
     const ok = this.writable();
     if (!ok) this.needDrain = true;

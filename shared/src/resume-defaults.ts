@@ -5,8 +5,11 @@
 export const ResumeDefaults = {
   /** Bytes written but not yet acknowledged by the far end that a stream keeps for a resume. */
   replayBufferBytes: 8 * 1024 * 1024,
-  /** Received bytes after which an ACK goes out at once. */
-  ackBytes: 512 * 1024,
+  /**
+   * Received bytes after which an ACK goes out at once: an eighth of the default replay buffer,
+   * so a sender is not held back waiting for one, and a bulk transfer sends one per MiB.
+   */
+  ackBytes: 1024 * 1024,
   /** Longest wait before received bytes are acknowledged. */
   ackDelayMs: 10,
   /** How long a stream that lost its path waits to be resumed before it is reset. */

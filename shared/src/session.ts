@@ -40,6 +40,13 @@ export interface SessionOptions {
    * it every frame is a fresh buffer.
    */
   framePool?: FramePool;
+  /**
+   * Holds the transport's writes back until uncork(): a socket's cork()/uncork(). When given,
+   * everything the session sends in one turn of the event loop (DATA of every stream that
+   * flushed, WINDOW, ACK, PONG) leaves in one write: on each hop of a tunnel a write is a system
+   * call and a wake-up of the next process.
+   */
+  cork?: { cork(): void; uncork(): void };
 }
 
 export interface OpenRequest {
@@ -60,7 +67,7 @@ export interface SessionEvents {
  * peer drops the connection; a window above 2^32-1 cannot be encoded; a zero high-water mark
  * makes every write() wait for a 'drain' that never comes).
  */
-function checkOptions(options: Required<Omit<SessionOptions, 'send' | 'now' | 'role' | 'framePool'>>): void {
+function checkOptions(options: Required<Omit<SessionOptions, 'send' | 'now' | 'role' | 'framePool' | 'cork'>>): void {
   for (const [name, value] of Object.entries(options)) {
     const max = name === 'initialWindow' || name === 'maxWindow' || name === 'maxFrameSize' ? 0xffffffff : Number.MAX_SAFE_INTEGER;
     if (!Number.isInteger(value) || value < 1 || value > max) {
@@ -76,8 +83,10 @@ function checkOptions(options: Required<Omit<SessionOptions, 'send' | 'now' | 'r
  */
 export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwner {
   readonly maxFrameSize: number;
-  readonly options: Required<Omit<SessionOptions, 'send' | 'now' | 'role' | 'framePool'>>;
+  readonly options: Required<Omit<SessionOptions, 'send' | 'now' | 'role' | 'framePool' | 'cork'>>;
   private readonly framePool: FramePool | undefined;
+  private readonly corker: { cork(): void; uncork(): void } | undefined;
+  private corked = false;
   private readonly role: 'client' | 'server';
   private readonly sendFn: SendFn;
   readonly now: () => number;
@@ -109,6 +118,7 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
     this.role = options.role;
     this.sendFn = options.send;
     this.framePool = options.framePool;
+    this.corker = options.cork;
     this.now = options.now ?? (() => performance.now());
     this.options = {
       maxFrameSize: options.maxFrameSize ?? Defaults.maxFrameSize,
@@ -175,9 +185,13 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
     }
   }
 
+  /** When the last PING went out (the session's clock; -Infinity before the first). */
+  lastPingAt = -Infinity;
+
   /** Sends a PING; the matching PONG updates `rttMs`. */
   ping(): void {
     if (this.closed) return;
+    this.lastPingAt = this.now();
     const seq = (this.pingSeq = (this.pingSeq + 1) >>> 0);
     if (this.pings.size >= 16) this.pings.delete(this.pings.keys().next().value as number);
     this.pings.set(seq, this.now());
@@ -206,7 +220,7 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
     if (this.datagramBatchBytes + frame.length > this.maxFrameSize + HEADER_SIZE) this.flushDatagrams();
     this.datagramBatch.push(frame);
     this.datagramBatchBytes += frame.length;
-    if (this.datagramBatch.length === 1) setImmediate(this.flushDatagrams);
+    this.scheduleTurn();
     return true;
   }
 
@@ -270,7 +284,7 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
   }
   scheduleFlush(stream: MuxStream): void {
     this.flushQueue.add(stream);
-    if (this.flushQueue.size === 1) setImmediate(this.runFlushes);
+    this.scheduleTurn();
   }
   private readonly flushQueue = new Set<MuxStream>();
   private readonly runFlushes = (): void => {
@@ -279,6 +293,26 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
       stream.flush();
     }
   };
+  /** The end of a turn in which the session wrote: what streams queued goes too, then all of it at once. */
+  private readonly endTurn = (): void => {
+    this.turnScheduled = false;
+    if (this.corker && !this.corked) {
+      this.corked = true;
+      this.corker.cork();
+    }
+    this.runFlushes();
+    this.flushDatagrams();
+    if (!this.corked) return;
+    this.corked = false;
+    this.corker?.uncork();
+  };
+  private turnScheduled = false;
+  /** Runs endTurn once the current turn of the event loop is done. */
+  private scheduleTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(this.endTurn);
+  }
   sendOpenOk(id: number, window: number): void {
     this.send(encodeOpenOk(id, window));
   }
@@ -310,6 +344,11 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
 
   private send(message: Buffer): void {
     if (this.closed) return;
+    if (this.corker && !this.corked) {
+      this.corked = true;
+      this.corker.cork();
+      this.scheduleTurn();
+    }
     this.bytesOut += message.length;
     if (!this.sendFn(message)) this.congested = true;
   }

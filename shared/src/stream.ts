@@ -174,10 +174,18 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> implements ByteStre
       this.pendingFinAck = offset;
       return;
     }
+    // Data about to go out this turn goes first (the receiver passes it on before it reads the
+    // ACK); the ACK follows in the same write. Data waiting for credit does not hold it back.
+    if (!fin && this.queued > 0 && this.sendCredit > 0 && !this.owner.congested) {
+      this.pendingAck = offset;
+      return;
+    }
     this.owner.sendAck(this.id, offset, fin);
   }
 
   private pendingFinAck: number | undefined;
+  /** An ACK to send right after the data flush() is about to send. */
+  private pendingAck: number | undefined;
 
   // --- called by the session ---------------------------------------------------------------
 
@@ -275,9 +283,12 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> implements ByteStre
       this.bytesSent += n;
       const fin = this.endRequested && this.queued === 0;
       writeHeader(frame, 0, FrameType.DATA, fin ? FLAG_FIN : 0, this.id, n);
+      // Every ACK precedes the attachment's FIN (docs/protocol.md, "Ends").
+      if (fin) this.sendPendingAck();
       this.owner.sendFrame(frame);
       if (fin) return this.onLocalFin();
     }
+    this.sendPendingAck();
     if (this.queued === 0 && this.pendingFinAck !== undefined) {
       const offset = this.pendingFinAck;
       this.pendingFinAck = undefined;
@@ -291,6 +302,13 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> implements ByteStre
       this.needDrain = false;
       this.emit('drain');
     }
+  }
+
+  private sendPendingAck(): void {
+    if (this.pendingAck === undefined) return;
+    const offset = this.pendingAck;
+    this.pendingAck = undefined;
+    this.owner.sendAck(this.id, offset, false);
   }
 
   private onLocalFin(): void {

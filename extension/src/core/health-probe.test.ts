@@ -72,4 +72,31 @@ describe('checkSession (PING-based detection)', () => {
       relay.close();
     });
   }
+
+  test('a relay heard from within the interval is pinged only to refresh the RTT, once per detectMs', () => {
+    const { relay, sent, advance } = quietSession();
+    const detectMs = 3000;
+    assert.equal(checkSession(relay, 'http://a.example', detectMs), undefined);
+    assert.equal(sent(), 1, 'the first check pings (no RTT yet)');
+    // Traffic keeps arriving: no PING until detectMs after the last one.
+    for (let i = 0; i < 3; i++) {
+      advance(750);
+      relay.session.lastReceivedAt = relay.session.now() - 10;
+      assert.equal(checkSession(relay, 'http://a.example', detectMs), undefined);
+    }
+    assert.equal(sent(), 1, 'no PING while the relay is heard from and the RTT is fresh');
+    advance(750);
+    relay.session.lastReceivedAt = relay.session.now() - 10;
+    checkSession(relay, 'http://a.example', detectMs);
+    assert.equal(sent(), 2, 'a PING once detectMs has passed since the last');
+    // Idle: the PONG came right after the PING; one interval later it is still recent, two later it is not.
+    relay.session.lastReceivedAt = relay.session.now();
+    advance(749);
+    checkSession(relay, 'http://a.example', detectMs);
+    assert.equal(sent(), 2);
+    advance(751);
+    checkSession(relay, 'http://a.example', detectMs);
+    assert.equal(sent(), 3, 'silent for an interval: pinged');
+    relay.close();
+  });
 });

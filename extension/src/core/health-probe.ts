@@ -42,6 +42,11 @@ export function checkSession(session: RelaySession, url: string, detectMs: numbe
   if (silentMs > detectMs - pingIntervalMs(detectMs)) {
     return createError(ErrorCode.CONNECTION_LOST, `no answer from relay ${url} for ${Math.round(silentMs)} ms`);
   }
+  // Heard from within the last interval: the relay is alive, and a PING would only refresh the
+  // RTT, which once per detectMs is enough. An idle connection is so pinged every other
+  // interval (its PONG is what it last heard), halving what idle tunnels cost the relay.
+  const sinceLastPing = session.session.now() - session.session.lastPingAt;
+  if (silentMs < pingIntervalMs(detectMs) && sinceLastPing < detectMs) return undefined;
   session.session.ping();
   return undefined;
 }

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import type { Socket } from 'node:net';
 import { userAgent } from './client-version.js';
 import {
   CloseCode,
@@ -179,9 +180,11 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
     });
 
     let relayMaxFrameSize: number | undefined;
+    let socket: Socket | undefined;
     let publicUrl: string | undefined;
     let node: string | undefined;
     ws.on('upgrade', (res) => {
+      socket = res.socket;
       const said = res.headers[NODE_HEADER];
       if (typeof said === 'string' && /^[\w.:-]{1,200}$/.test(said)) node = said;
       const url = res.headers[PUBLIC_URL_HEADER];
@@ -198,6 +201,8 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
         ...options.session,
         maxFrameSize,
         framePool,
+        // What the session sends in one turn leaves in one write (the socket ws writes to).
+        ...(socket ? { cork: socket } : {}),
         role: 'client',
         send: (message) => {
           buffered += message.length;

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import WebSocket from 'ws';
 import { createError, ErrorCode, SUBPROTOCOL } from '@tether/shared';
@@ -88,13 +89,13 @@ export class PeerLinks implements PeerDialer {
       if (this.closed) throw createError(ErrorCode.GOING_AWAY, 'this relay node is shutting down');
       const url = await this.options.resolve(nodeId);
       if (!url) throw createError(ErrorCode.RELAY_UNREACHABLE, `relay node ${nodeId} is not among the live nodes of the cluster`);
-      const ws = await this.open(nodeId, url);
+      const { ws, socket } = await this.open(nodeId, url);
       if (this.closed) {
         // Shut down while the handshake ran: the router's drain is over, so nothing would close it.
         ws.terminate();
         throw createError(ErrorCode.GOING_AWAY, 'this relay node is shutting down');
       }
-      const link = this.options.router.attach(new WsTransport(ws), 'peerOut', peerIdentity(nodeId), undefined, url);
+      const link = this.options.router.attach(new WsTransport(ws, socket), 'peerOut', peerIdentity(nodeId), undefined, url);
       this.links.set(nodeId, link);
       this.failed.delete(nodeId);
       ws.once('close', () => {
@@ -113,7 +114,7 @@ export class PeerLinks implements PeerDialer {
   }
 
   /** The WebSocket handshake to `url`, resolved once open; refusals and timeouts in words. */
-  private open(nodeId: string, url: string): Promise<WebSocket> {
+  private open(nodeId: string, url: string): Promise<{ ws: WebSocket; socket: Socket | undefined }> {
     const { selfId, secret, maxMessageSize, dialTimeoutMs } = this.options;
     const target = `${url.replace(/^http/, 'ws')}${PEER_PATH}`;
     return new Promise((resolve, reject) => {
@@ -130,9 +131,13 @@ export class PeerLinks implements PeerDialer {
         ws.terminate();
         reject(createError(ErrorCode.RELAY_UNREACHABLE, `relay node ${nodeId} at ${url}: ${message}`));
       };
+      let socket: Socket | undefined;
+      ws.once('upgrade', (res) => {
+        socket = res.socket;
+      });
       ws.once('open', () => {
         ws.removeAllListeners();
-        resolve(ws);
+        resolve({ ws, socket });
       });
       ws.once('unexpected-response', (_req, res) => {
         const chunks: Buffer[] = [];

@@ -33,7 +33,7 @@ export const peerRoutes: FastifyPluginAsync<PeerRouteOptions> = async (app, { se
     },
   }, (socket, request) => {
     const from = callers.get(request)!;
-    router.attach(new WsTransport(socket), 'peerIn', peerIdentity(from), undefined, request.ip);
+    router.attach(new WsTransport(socket, request.raw.socket), 'peerIn', peerIdentity(from), undefined, request.ip);
     request.log.info({ node: from }, 'peer link accepted');
   });
 };

@@ -75,7 +75,7 @@ export const tunnelSocketRoutes: FastifyPluginAsync<TunnelSocketOptions> = async
       if (router.draining) throw createError(ErrorCode.GOING_AWAY, 'relay is shutting down');
     },
   }, (socket, request) => {
-    router.attach(new WsTransport(socket), 'host', request.identity!, request.query.tunnel, request.ip, settingsOf.get(request)).client = clientOf(request.headers['user-agent']);
+    router.attach(new WsTransport(socket, request.raw.socket), 'host', request.identity!, request.query.tunnel, request.ip, settingsOf.get(request)).client = clientOf(request.headers['user-agent']);
   });
 
   app.get('/v1/connect', {
@@ -87,7 +87,7 @@ export const tunnelSocketRoutes: FastifyPluginAsync<TunnelSocketOptions> = async
       if (router.draining) throw createError(ErrorCode.GOING_AWAY, 'relay is shutting down');
     },
   }, (socket, request) => {
-    router.attach(new WsTransport(socket), 'connector', request.identity!, undefined, request.ip).client = clientOf(request.headers['user-agent']);
+    router.attach(new WsTransport(socket, request.raw.socket), 'connector', request.identity!, undefined, request.ip).client = clientOf(request.headers['user-agent']);
   });
 };
 

@@ -17,6 +17,12 @@ export interface LinkTransport {
   start(handlers: LinkTransportHandlers): void;
   /** Queues one message; `done` runs once it is written out or the transport has failed. */
   send(message: Buffer, done: () => void): void;
+  /**
+   * Optional: holds writes back until uncork(), so the messages of one batch leave in one write
+   * (a system call and a wake-up of the peer each). Returns false when the transport cannot.
+   */
+  cork?(): boolean;
+  uncork?(): void;
   /** Stops delivering messages until resume(). */
   pause(): void;
   resume(): void;

@@ -158,6 +158,12 @@ export class Link {
   }
 
   private write(message: Buffer): void {
+    // Everything written to this link while the current batch of work runs (the frames of one
+    // read from every source, forwarded or made here) leaves in one write once it is done.
+    if (!this.corked && this.transport.cork?.()) {
+      this.corked = true;
+      queueMicrotask(this.uncork);
+    }
     const cost = message.length + this.watch.sendCost;
     this.buffered += cost;
     this.bytesOut += message.length;
@@ -168,6 +174,14 @@ export class Link {
       if (this.buffered <= this.watch.drainBelow && (this.congestedSince !== undefined || this.blocked.size > 0 || this.withheldTotal > 0)) this.watch.onDrained(this);
     });
   }
+
+  private corked = false;
+  private readonly uncork = (): void => {
+    // Frames the relay made in this batch go in the same write.
+    this.flush();
+    this.corked = false;
+    this.transport.uncork?.();
+  };
 
   pause(): void {
     if (this.pausedFor++ === 0) this.transport.pause();

@@ -117,3 +117,30 @@ test('a message of many frames is handled in slices: the link is not read meanwh
   assert.equal(pongs[350].data.toString(), 'afterall', 'a later message waits behind the backlog');
   assert.equal(connector.paused, false);
 });
+
+test('what one read forwards to a link leaves in one write, relay-made frames included', async (t) => {
+  const { host, connector } = await attachedPair(t);
+  host.corkable = true;
+  connector.corkable = true;
+  const hostId = await open(connector, host, 1);
+  host.writes.length = 0;
+  // One message from the connector: three DATA frames and a PING (answered by the relay itself).
+  connector.receive(Buffer.concat([encodeData(1, Buffer.from('a')), encodeData(1, Buffer.from('b')), encodeData(1, Buffer.from('c'))]));
+  assert.deepEqual(host.writes, [3], 'corked: nothing written yet, three messages waiting');
+  await Promise.resolve();
+  assert.deepEqual(host.writes, [3], 'one write of three messages once the batch is done');
+  assert.deepEqual(framesOf(host, FrameType.DATA).map((f) => [f.streamId, f.payload.toString()]), [[hostId, 'a'], [hostId, 'b'], [hostId, 'c']]);
+  connector.writes.length = 0;
+  connector.receive(encodePing(Buffer.alloc(8)));
+  host.receive(Buffer.concat([encodeData(hostId, Buffer.from('x')), encodeWindow(hostId, 1000)]));
+  await Promise.resolve();
+  assert.deepEqual(connector.writes, [3], 'the PONG the relay made and the DATA and WINDOW forwarded in the same batch: one write');
+  assert.deepEqual(connector.frames.slice(-3).map((f) => f.type), [FrameType.PONG, FrameType.DATA, FrameType.WINDOW], 'in the order they were made');
+  // A transport that cannot cork writes each message on its own, as before.
+  const plain = await attachedPair(t);
+  const plainHostId = await open(plain.connector, plain.host, 1);
+  plain.host.writes.length = 0;
+  plain.connector.receive(Buffer.concat([encodeData(1, Buffer.from('a')), encodeData(1, Buffer.from('b'))]));
+  assert.deepEqual(plain.host.writes, [1, 1]);
+  assert.equal(framesOf(plain.host, FrameType.DATA).filter((f) => f.streamId === plainHostId).length, 2);
+});

@@ -1,12 +1,30 @@
 import type { WebSocket } from 'ws';
 import type { LinkTransport, LinkTransportHandlers } from './link-transport.js';
 
-/** A server-side `ws` socket as a link transport. */
+/** What a link's writes can be held back with until the end of a batch (a net.Socket). */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+/** A `ws` socket (either side) as a link transport. */
 export class WsTransport implements LinkTransport {
   private readonly ws: WebSocket;
+  private readonly socket: Corkable | undefined;
 
-  constructor(ws: WebSocket) {
+  /** `socket`: the connection `ws` writes to; with it, the messages of one batch leave in one write. */
+  constructor(ws: WebSocket, socket?: Corkable) {
     this.ws = ws;
+    this.socket = socket;
+  }
+
+  cork(): boolean {
+    this.socket?.cork();
+    return this.socket !== undefined;
+  }
+
+  uncork(): void {
+    this.socket?.uncork();
   }
 
   start(handlers: LinkTransportHandlers): void {

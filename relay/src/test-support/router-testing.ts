@@ -30,6 +30,26 @@ export class FakeTransport implements LinkTransport {
   send(message: Buffer, done: () => void): void {
     decodeFrames(Buffer.from(message), { maxFrameSize: 0xffffffff }, (frame) => this.frames.push(frame));
     this.callbacks.push(done);
+    if (this.corked) this.writes[this.writes.length - 1] += 1;
+    else this.writes.push(1);
+  }
+
+  /** With `corkable` set: how many messages each write to the peer carried (a socket's writes). */
+  readonly writes: number[] = [];
+  corkable = false;
+  private corked = false;
+
+  cork(): boolean {
+    if (!this.corkable) return false;
+    if (this.corked) throw new Error('corked twice');
+    this.corked = true;
+    this.writes.push(0);
+    return true;
+  }
+
+  uncork(): void {
+    if (!this.corked) throw new Error('uncorked without a cork');
+    this.corked = false;
   }
 
   /** The peer read everything: every queued write completes. */

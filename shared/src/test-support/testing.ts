@@ -5,9 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { decodeFrames, writeHeader } from '../codec.js';
-import { FrameType, HEADER_SIZE, type Frame } from '../frame.js';
+import { FrameType, FrameTypeName, HEADER_SIZE, type Frame } from '../frame.js';
 import { MuxSession, type SessionOptions } from '../session.js';
 import type { ByteStream } from '../byte-stream.js';
+import type { FramePool } from '../frame-pool.js';
+import type { MuxStream } from '../stream.js';
 
 /** A small, fast, seeded PRNG (mulberry32), so a failing run can be replayed from its seed. */
 export class Prng {
@@ -186,4 +188,33 @@ export async function settle(done: () => boolean = () => false, rounds = 200): P
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return done();
+}
+
+/** A server session that records its transport's writes: 'cork', 'uncork' and each frame type sent. */
+export function recordingSession(options: { cork?: boolean; framePool?: FramePool } = {}): { session: MuxSession; log: string[]; messages: Buffer[] } {
+  const log: string[] = [];
+  const messages: Buffer[] = [];
+  const session = new MuxSession({
+    role: 'server',
+    ...(options.framePool ? { framePool: options.framePool } : {}),
+    ...(options.cork === false ? {} : { cork: { cork: () => log.push('cork'), uncork: () => log.push('uncork') } }),
+    send: (message) => {
+      messages.push(message);
+      for (const frame of decodeAll(message)) log.push(`${FrameTypeName[frame.type]}:${frame.streamId}`);
+      return true;
+    },
+  });
+  return { session, log, messages };
+}
+
+/** Opens client stream `id` on `session` (as the peer would) and accepts it. */
+export function acceptOpen(session: MuxSession, id: number, metadata?: Buffer): MuxStream {
+  let stream: MuxStream | undefined;
+  session.once('stream', (s) => {
+    stream = s;
+    s.accept();
+  });
+  session.receive(rawFrame(FrameType.OPEN, 0, id, openPayload(1 << 20, 'box', metadata)));
+  if (!stream) throw new Error(`stream ${id} was not opened`);
+  return stream;
 }
