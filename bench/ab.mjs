@@ -1,12 +1,13 @@
 // A/B of the data path between two commits, alternated in one run: `npm run bench:ab -- BASE [HEAD]`.
 // Each variant is checked out into a temporary git worktree and built; every round starts fresh
-// relay, host and connector processes of one variant, measures upload and download of one stream,
-// round-trip latency and stream-open time, and stops them; rounds alternate A, B, B, A, … so
+// relay, host and connector processes of one variant, measures upload and download of one stream
+// (with the CPU seconds and minor page faults each of the three processes spent per GiB, from
+// /proc/<pid>/stat), round-trip latency and stream-open time, and stops them; rounds alternate A, B, B, A, … so
 // background load hits both alike. The target process and the measuring clients are shared.
 // Prints medians per variant and B/A ratios; with BENCH_WRITE=1 it also inserts them into
 // docs/benchmarks.md.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +39,11 @@ function prepare(ref, tmp) {
   git('worktree', 'add', '--detach', dir, sha);
   // The same installed dependencies serve both checkouts; the workspace links in node_modules
   // are relative, so they point at the checkout's own packages.
-  cpSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+  // A workspace may hold versions of its own (extension/node_modules): those come along too.
+  for (const where of ['.', ...JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).workspaces]) {
+    const modules = join(ROOT, where, 'node_modules');
+    if (existsSync(modules)) cpSync(modules, join(dir, where, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+  }
   log(`building ${sha} in ${dir}`);
   execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: dir, stdio: 'inherit' });
   return { name: sha, root: dir, worktree: dir };
@@ -46,7 +51,8 @@ function prepare(ref, tmp) {
 
 async function startPath(variant, targetPort, dir) {
   const cli = join(variant.root, 'extension/dist/cli/main.js');
-  const relay = startNode('relay', [cli, 'relay', '--port', '0', '--data', dir, '--log-level', 'warn']);
+  // Rate limits off: the stream-open rounds open hundreds of streams a second on purpose.
+  const relay = startNode('relay', [cli, 'relay', '--port', '0', '--data', dir, '--log-level', 'warn', '--rate-limits', 'off']);
   const [url] = await relay.waitFor('stdout', /^http:\/\/\S+$/);
   const adminToken = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
   const { token } = await new RelayApi(url, adminToken).createUser('ab');
@@ -55,7 +61,31 @@ async function startPath(variant, targetPort, dir) {
   const listen = await freePort();
   const connector = startNode('connector', [cli, 'connect', 'ab', '--listen', `127.0.0.1:${listen}`, '--relay', url, '--token', token]);
   const [, port] = await connector.waitFor('stderr', /^Listening on 127\.0\.0\.1:(\d+)/);
-  return { url, token, port: Number(port), stop: async () => { await connector.stop(); await host.stop(); await relay.stop(); } };
+  return { url, token, port: Number(port), procs: { connector, relay, host }, stop: async () => { await connector.stop(); await host.stop(); await relay.stop(); } };
+}
+
+/** Runs `transfer` (resolving with its seconds) and what it cost each process: CPU seconds and minor page faults. */
+async function costOf(procs, transfer) {
+  const before = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, [p.cpuSeconds(), p.minorFaults()]]));
+  const seconds = await transfer();
+  const cost = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, [p.cpuSeconds() - before[k][0], p.minorFaults() - before[k][1]]]));
+  return { seconds, cost };
+}
+
+/** CPU seconds per GiB of each process, of the three together, and their page faults (thousands) per GiB. */
+function perGiB(suffix, { cost }) {
+  const gib = config.bytes / 2 ** 30;
+  const out = {};
+  let cpu = 0;
+  let faults = 0;
+  for (const [name, [seconds, minflt]] of Object.entries(cost)) {
+    out[`${name}Cpu${suffix}`] = seconds / gib;
+    cpu += seconds;
+    faults += minflt;
+  }
+  out[`tunnelCpu${suffix}`] = cpu / gib;
+  out[`faults${suffix}`] = faults / gib / 1000;
+  return out;
 }
 
 /** One round of one variant on fresh processes. */
@@ -63,8 +93,10 @@ async function round(variant, targetPort, dir) {
   const path = await startPath(variant, targetPort, dir);
   try {
     await tcpUpload(path.port, 16 * MiB); // warm-up
-    const up = config.bytes / (await tcpUpload(path.port, config.bytes)) / 1e6;
-    const down = config.bytes / (await tcpDownload(path.port, config.bytes)) / 1e6;
+    const upload = await costOf(path.procs, () => tcpUpload(path.port, config.bytes));
+    const download = await costOf(path.procs, () => tcpDownload(path.port, config.bytes));
+    const up = config.bytes / upload.seconds / 1e6;
+    const down = config.bytes / download.seconds / 1e6;
     const echo = await echoClient(path.port);
     for (let i = 0; i < 300; i++) await echo.rtt();
     const rtts = [];
@@ -82,7 +114,7 @@ async function round(variant, targetPort, dir) {
     connector.close();
     const rtt = summary(rtts);
     const open = summary(opens);
-    return { up, down, rttP50: rtt.p50, rttP95: rtt.p95, openP50: open.p50, openP95: open.p95 };
+    return { up, down, ...perGiB('Up', upload), ...perGiB('Down', download), rttP50: rtt.p50, rttP95: rtt.p95, openP50: open.p50, openP95: open.p95 };
   } finally {
     await path.stop();
   }
@@ -91,6 +123,16 @@ async function round(variant, targetPort, dir) {
 const METRICS = [
   ['up', 'upload MB/s', 1, 'higher'],
   ['down', 'download MB/s', 1, 'higher'],
+  ['tunnelCpuUp', 'upload: CPU s/GiB, connector + relay + host', 2, 'lower'],
+  ['connectorCpuUp', 'upload: connector CPU s/GiB', 2, 'lower'],
+  ['relayCpuUp', 'upload: relay CPU s/GiB', 2, 'lower'],
+  ['hostCpuUp', 'upload: host CPU s/GiB', 2, 'lower'],
+  ['faultsUp', 'upload: page faults per GiB (thousands, three processes)', 0, 'lower'],
+  ['tunnelCpuDown', 'download: CPU s/GiB, connector + relay + host', 2, 'lower'],
+  ['connectorCpuDown', 'download: connector CPU s/GiB', 2, 'lower'],
+  ['relayCpuDown', 'download: relay CPU s/GiB', 2, 'lower'],
+  ['hostCpuDown', 'download: host CPU s/GiB', 2, 'lower'],
+  ['faultsDown', 'download: page faults per GiB (thousands, three processes)', 0, 'lower'],
   ['rttP50', 'RTT p50 ms', 3, 'lower'],
   ['rttP95', 'RTT p95 ms', 3, 'lower'],
   ['openP50', 'stream open p50 ms', 3, 'lower'],

@@ -86,9 +86,19 @@ class Child {
 
   /** User + system CPU seconds so far, from /proc/<pid>/stat (clock ticks of 1/100 s). */
   cpuSeconds() {
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = this.statFields();
     return (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+
+  /** Minor page faults so far (memory touched for the first time), from /proc/<pid>/stat. */
+  minorFaults() {
+    return Number(this.statFields()[7]);
+  }
+
+  /** The fields of /proc/<pid>/stat after the command name (state is [0]). */
+  statFields() {
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   }
 
   /** SIGTERM to the process group, SIGKILL if it has not exited within `graceMs`. */
