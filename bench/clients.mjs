@@ -128,14 +128,50 @@ function writeRoundRobin(sockets, n) {
 }
 
 /**
- * Opens `count` TCP connections to `port` at once and, once all are up, starts the same transfer
- * of `n` bytes on every one in the same turn: 'upload' to the target's progress sink (written
- * round-robin), 'download' from its source. Resolves with { seconds: until the last finished,
- * finishes: seconds of each, mid: { from, to: seconds when all streams together had moved a
- * quarter and three quarters of the bytes, bytes: what each moved in between } } (an upload's bytes are those the target confirmed, in steps of 64 KiB).
+ * A TCP connection whose stream reaches the target: the target's 'H' came back. A connection
+ * reset first (a relay sheds opens when it is busy, and the connector resets the local
+ * connection) is opened again after a second, up to 10 times; `shed.n` counts them.
+ */
+async function openEndToEnd(port, shed) {
+  for (let attempt = 1; ; attempt++) {
+    const socket = await connectTcp(port);
+    // Errors before the transfer starts show as a destroyed socket, which it checks.
+    socket.on('error', () => undefined);
+    const ok = await new Promise((resolve) => {
+      const settle = (value) => () => {
+        socket.off('data', hello).off('close', closed);
+        resolve(value);
+      };
+      // The 'H' is all the target sends before the request: the next byte belongs to the transfer.
+      const hello = settle(true);
+      const closed = settle(false);
+      socket.once('data', hello).once('close', closed);
+      socket.write('H');
+    });
+    if (ok) return socket;
+    socket.destroy();
+    if (attempt >= 10) throw new Error(`no stream to the target on port ${port} after ${attempt} attempts`);
+    shed.n++;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/**
+ * Opens `count` TCP connections to `port` at once and, once every one reaches the target, starts
+ * the same transfer of `n` bytes on all of them in the same turn: 'upload' to the target's
+ * progress sink (written round-robin), 'download' from its source. Resolves with { reopened:
+ * connections opened again (see openEndToEnd), seconds: until the last finished, finishes:
+ * seconds of each, mid: { from, to: seconds when all streams together had moved a quarter and
+ * three quarters of the bytes, bytes: what each moved in between } } (an upload's bytes are those
+ * the target confirmed, in steps of 64 KiB).
  */
 export async function parallelTransfers(port, count, n, direction, timeoutMs = 120_000) {
-  const sockets = await Promise.all(Array.from({ length: count }, () => connectTcp(port)));
+  const shed = { n: 0 };
+  const sockets = await Promise.all(Array.from({ length: count }, () => openEndToEnd(port, shed)));
+  if (sockets.some((socket) => socket.destroyed)) {
+    for (const socket of sockets) socket.destroy();
+    throw new Error(`a connection to port ${port} closed before the ${direction}s started`);
+  }
   const units = Math.floor(n / PROGRESS_UNIT);
   const progress = new Array(count).fill(0);
   const finishes = new Array(count).fill(NaN);
@@ -196,6 +232,7 @@ export async function parallelTransfers(port, count, n, direction, timeoutMs = 1
   }
   const [from, to] = marks;
   return {
+    reopened: shed.n,
     seconds: Math.max(...finishes),
     finishes,
     mid: { from: from.t, to: to.t, bytes: to.bytes.map((b, i) => b - from.bytes[i]) },

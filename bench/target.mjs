@@ -5,6 +5,8 @@
 //                   the driver sees each of many concurrent uploads advance)
 //   'R' + uint64 N  source: send N bytes
 //   'E'             echo everything that follows
+//   'H'             hello: answer 'H', then read the connection's request as if it came first (the
+//                   driver learns that a stream through the tunnel is open end to end)
 //   nothing         hold the connection open, idle (the memory benchmark's streams)
 // The same protocol is spoken directly, through the tunnel and through websockify, so every
 // path does the same work at the ends.
@@ -47,6 +49,11 @@ const server = net.createServer({ noDelay: true }, (socket) => {
     }
     if (mode !== '') return;
     head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+    while (head[0] === 0x48) {
+      socket.write('H');
+      head = head.subarray(1);
+    }
+    if (head.length === 0) return;
     const kind = String.fromCharCode(head[0]);
     if (kind === 'E') {
       mode = 'E';
