@@ -6,11 +6,17 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extension from '@tether/extension';
-import { echoClient, tcpDownload, tcpUpload, wsDownload, wsUpload } from './clients.mjs';
+import { echoClient } from './clients.mjs';
+import { concurrentConfig, measureConcurrent } from './concurrent.mjs';
 import { failoverBench } from './failover.mjs';
 import { freePort, killAll, start, startNode, waitForPort } from './procs.mjs';
 import { consoleTable, insertSection, machine, markdownSection } from './report.mjs';
-import { median, summary } from './stats.mjs';
+import { atMost, below, fmt, row, verdict } from './rows.mjs';
+import { summary } from './stats.mjs';
+import { measureThroughput } from './throughput.mjs';
+import { measureSsh } from './ssh.mjs';
+import { measureNormalLoad } from './normal-load.mjs';
+import { killPeers } from './ssh-peers.mjs';
 
 const { Connector, RelayApi, webSocketFactory } = extension;
 
@@ -29,17 +35,23 @@ const config = {
   opens: 1000,
   memorySteps: [1000, 10_000],
   failoverTrials: Number(env.BENCH_FAILOVER_TRIALS ?? 20),
+  concurrent: concurrentConfig(env),
+  // A comma list of section names (see SECTIONS below); all of them by default.
+  sections: env.BENCH_SECTIONS ? env.BENCH_SECTIONS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
   write: env.BENCH_WRITE !== '0',
   profileDir: env.BENCH_PROFILE ? resolve(env.BENCH_PROFILE) : undefined,
-  // The whole run is bounded: past this everything is stopped and the run fails.
-  deadlineMs: 9 * 60_000,
+  // The whole run is bounded: past this everything is stopped and the run fails (every section
+  // takes about 3 minutes on an idle machine; a busy one can take three times that).
+  deadlineMs: 25 * 60_000,
 };
 
-const MiB = 1024 * 1024;
+// Every relay this run starts (failover's too: children inherit the environment) runs without
+// the default rate limits, which would refuse the thousands of opens of the stream-open and
+// memory sections (per user: burst 100, 600 a minute); the adaptive open limit stays on.
+env.TETHER_RATE_LIMITS ||= 'off';
+
 const log = (line) => process.stderr.write(`${line}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const fmt = (n, digits) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-const verdict = (ok) => (ok === undefined ? '' : ok ? 'PASS' : 'MISS');
 
 function profileFlags(name) {
   return config.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${config.profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
@@ -106,59 +118,7 @@ async function startWebsockify(targetPort) {
   return { proc, port };
 }
 
-// --- 1. throughput ---------------------------------------------------------------------------
-
-/** Bytes that take about `seconds` on this path (grows until one transfer takes >= 0.4 s). */
-async function calibrate(transfer) {
-  let n = 32 * MiB;
-  for (;;) {
-    const s = await transfer(n);
-    if (s >= 0.4 || n >= 4096 * MiB) {
-      const bytes = Math.round(((n / s) * config.seconds) / MiB) * MiB;
-      return Math.min(Math.max(bytes, 16 * MiB), 8192 * MiB);
-    }
-    n *= 4;
-  }
-}
-
-/** Medians of `config.runs` runs per path and direction; CPU per process for paths with `cpuProcs`. */
-async function throughput(paths) {
-  const results = {};
-  for (const direction of ['upload', 'download']) {
-    const sizes = {};
-    for (const path of paths) {
-      sizes[path.name] = await calibrate(path[direction]);
-      log(`  ${direction} ${path.name}: ${sizes[path.name] / MiB} MiB per run`);
-    }
-    const rates = Object.fromEntries(paths.map((p) => [p.name, []]));
-    const cpu = Object.fromEntries(paths.map((p) => [p.name, (p.cpuProcs ?? []).map(() => ({ cpu: 0, wall: 0 }))]));
-    // Runs interleave the paths so a burst of load elsewhere hits all of them alike.
-    for (let run = 0; run < config.runs; run++) {
-      for (const path of paths) {
-        const procs = path.cpuProcs ?? [];
-        const before = procs.map((p) => p.cpu());
-        const seconds = await path[direction](sizes[path.name]);
-        procs.forEach((p, i) => {
-          cpu[path.name][i].cpu += p.cpu() - before[i];
-          cpu[path.name][i].wall += seconds;
-        });
-        rates[path.name].push(sizes[path.name] / seconds / 1e6);
-        log(`  ${direction} ${path.name} run ${run + 1}: ${fmt(sizes[path.name] / seconds / 1e6, 1)} MB/s`);
-      }
-    }
-    results[direction] = {
-      rates: Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, median(v)])),
-      all: rates,
-      cpu: Object.fromEntries(paths.filter((p) => p.cpuProcs).map((p) => [
-        p.name,
-        p.cpuProcs.map((proc, i) => `${proc.name} ${fmt((cpu[p.name][i].cpu / cpu[p.name][i].wall) * 100, 0)}%`).join(', '),
-      ])),
-    };
-  }
-  return results;
-}
-
-// --- 2. latency ------------------------------------------------------------------------------
+// --- latency --------------------------------------------------------------------------------
 
 /** RTT percentiles of each path in `ports` ({ name: port }), keyed like `ports`. */
 async function latency(ports) {
@@ -178,7 +138,7 @@ async function latency(ports) {
   return Object.fromEntries(clients.map((c) => [c.name, summary(c.times)]));
 }
 
-// --- 3. stream open --------------------------------------------------------------------------
+// --- stream open ----------------------------------------------------------------------------
 
 async function openLatency(url, token, tunnel) {
   const connector = new Connector(webSocketFactory({ relay: url, token }));
@@ -195,7 +155,7 @@ async function openLatency(url, token, tunnel) {
   return summary(times);
 }
 
-// --- 4. relay memory -------------------------------------------------------------------------
+// --- relay memory ---------------------------------------------------------------------------
 
 async function relayStreams(url, adminToken) {
   const res = await fetch(`${url}/readyz`, { headers: { authorization: `Bearer ${adminToken}` } });
@@ -207,12 +167,29 @@ async function settledRss(proc) {
   return proc.rssMB();
 }
 
+/**
+ * `connector.open(tunnel)`, again after the hinted pause when the relay sheds it (its adaptive
+ * open limit does on a busy machine); `shed.n` counts the refusals.
+ */
+async function openRetrying(connector, tunnel, shed) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connector.open(tunnel);
+    } catch (err) {
+      if (err.retryAfterMs === undefined || attempt >= 20) throw err;
+      shed.n++;
+      await sleep(err.retryAfterMs);
+    }
+  }
+}
+
 async function memory(dataDir, targetPort) {
   const tunnel = 'benchmem';
   const { relay, host, url, token } = await startRelayAndHost(dataDir, tunnel, targetPort);
   const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   const connector = new Connector(webSocketFactory({ relay: url, token }));
   const streams = [];
+  const shed = { n: 0 };
   try {
     await connector.session();
     for (let i = 0; i < 50; i++) (await connector.open(tunnel)).reset();
@@ -222,14 +199,14 @@ async function memory(dataDir, targetPort) {
     for (const n of config.memorySteps) {
       while (streams.length < n) {
         const batch = Math.min(250, n - streams.length);
-        streams.push(...(await Promise.all(Array.from({ length: batch }, () => connector.open(tunnel)))));
+        streams.push(...(await Promise.all(Array.from({ length: batch }, () => openRetrying(connector, tunnel, shed)))));
       }
       const rss = await settledRss(relay);
       const onRelay = await relayStreams(url, adminToken);
       steps.push({ n, rss, onRelay, hostRss: host.rssMB() });
       log(`  relay RSS with ${n} idle streams: ${fmt(rss, 1)} MB (relay reports ${onRelay} streams)`);
     }
-    return { baseline, steps };
+    return { baseline, steps, shed: shed.n };
   } finally {
     connector.close();
     await host.stop();
@@ -248,11 +225,133 @@ function chainNote(added, chainAdded, tput) {
       ? `the tunnel's added ${p} is ${fmt(added[p], 3)} ms, of which ${fmt(chainAdded[p], 3)} ms (${fmt(pct, 0)}%) is what three plain Node TCP forwarders add on this machine, leaving ${fmt(ownMs, 3)} ms for the tunnel's own work`
       : `the tunnel's added ${p} is ${fmt(added[p], 3)} ms, ${fmt(-ownMs, 3)} ms less than the ${fmt(chainAdded[p], 3)} ms three plain Node TCP forwarders add on this machine`;
   };
+  const lat = `What the chain shows: ${share('p50')}; ${share('p95')}.`;
+  if (!tput) return lat;
   const up = tput.upload.rates;
   const down = tput.download.rates;
-  return `What the chain shows: ${share('p50')}; ${share('p95')}. ` +
+  return `${lat} ` +
     `In throughput the tunnel moves ${fmt(up.tunnel / up.chain, 2)}× (client → target) and ${fmt(down.tunnel / down.chain, 2)}× (target → client) what the chain moves ` +
     `(${fmt(up.chain, 0)} and ${fmt(down.chain, 0)} MB/s through the chain against ${fmt(up.direct, 0)} and ${fmt(down.direct, 0)} MB/s direct).`;
+}
+
+// --- the sections ---------------------------------------------------------------------------
+
+async function measureLatency(ctx) {
+  const { target, connector, chain } = ctx;
+  const lat = await latency({ direct: target.port, tunnel: connector.port, chain: chain.port });
+  const rows = [];
+  for (const path of ['direct', 'tunnel', 'chain']) {
+    const label = { direct: 'direct TCP', tunnel: 'tunnel', chain: 'forwarding chain' }[path];
+    for (const p of ['p50', 'p95', 'p99']) rows.push(row(`RTT ${label} ${p} (ms)`, lat[path][p], 3));
+  }
+  const added = {};
+  const chainAdded = {};
+  for (const p of ['p50', 'p95', 'p99']) {
+    added[p] = lat.tunnel[p] - lat.direct[p];
+    chainAdded[p] = lat.chain[p] - lat.direct[p];
+    rows.push(row(`added RTT ${p} (ms)`, added[p], 3, p === 'p95' ? below(1) : undefined));
+  }
+  for (const p of ['p50', 'p95']) rows.push(row(`added RTT of a 3-forwarder TCP chain ${p} (ms)`, chainAdded[p], 3));
+  rows.push(row('added RTT p50, tunnel − chain (ms)', lat.tunnel.p50 - lat.chain.p50, 3, atMost(0.05)));
+  const notes = [
+    `Latency: ${config.pings} round trips of 64 bytes per path after ${config.pingWarmup} warm-up ones, in alternating blocks of 500; added = path percentile − direct percentile; "tunnel − chain" = the tunnel's p50 − the chain's p50 (within 0.05 ms is the target).`,
+    chainNote(added, chainAdded, ctx.results.throughput?.tput),
+  ];
+  return { rows, notes };
+}
+
+async function measureOpen(ctx) {
+  const open = await openLatency(ctx.tether.url, ctx.tether.token, ctx.tunnel);
+  const rows = ['p50', 'p95', 'p99'].map((p) => row(`stream open ${p} (ms)`, open[p], 3, p === 'p95' ? below(2) : undefined));
+  const notes = [`Stream open: ${config.opens} sequential \`Connector.open()\` calls (after ${config.openWarmup} warm-up ones) from the driver, timed until the host accepted the stream (it connected to the target first).`];
+  return { rows, notes };
+}
+
+async function measureMemory(ctx) {
+  const mem = await memory(join(ctx.tmp, 'relay-memory'), ctx.target.port);
+  const rows = [row('relay RSS idle (MB)', mem.baseline, 1)];
+  for (const step of mem.steps) {
+    const per100 = ((step.rss - mem.baseline) / step.n) * 100;
+    rows.push(row(`relay RSS with ${step.n} idle streams (MB)`, step.rss, 1));
+    rows.push(row(`relay MB per 100 idle streams (at ${step.n})`, per100, 2, below(5)));
+  }
+  const last = mem.steps.at(-1);
+  rows.push({ metric: 'concurrent streams on one relay', value: String(last.onRelay), target: '>= 10000', verdict: verdict(last.onRelay >= 10_000) });
+  const notes = [`Memory: a fresh relay and host; idle streams opened by the driver over one connection; VmRSS read 2 s after each step. Host RSS at ${mem.steps.map((s) => `${s.n}: ${fmt(s.hostRss, 0)} MB`).join(', ')} (the host holds one TCP connection to the target per stream).${mem.shed > 0 ? ` The relay's adaptive open limit shed ${mem.shed} of the opens (retried after the pause it asked for).` : ''}`];
+  return { rows, notes };
+}
+
+async function measureFailover(ctx) {
+  const fo = await failoverBench({ cli: CLI, targetPort: ctx.target.port, dir: ctx.tmp, trials: config.failoverTrials, log });
+  const rows = [];
+  for (const p of ['p50', 'p95', 'p99']) rows.push(row(`failover: relay death → bytes flowing ${p} (ms)`, fo.failover[p], 0, p === 'p95' ? below(2000) : undefined));
+  if (fo.blackhole.n > 0) {
+    for (const p of ['p50', 'p95']) rows.push(row(`failover: relay frozen (SIGSTOP) → bytes flowing ${p} (ms)`, fo.blackhole[p], 0));
+  }
+  rows.push({ metric: `failover trials with a byte lost, repeated or out of order (of ${fo.trials})`, value: String(fo.lost), target: '= 0', verdict: verdict(fo.lost === 0) });
+  for (const kind of ['warm', 'cold']) {
+    for (const p of ['p50', 'p95']) rows.push(row(`first byte of a new stream, ${kind === 'warm' ? 'warm pool' : 'cold connection'} ${p} (ms)`, fo.firstByte[kind][p], 2));
+  }
+  const notes = [`Failover: two relays over one SQLite store, \`tether share\` registered with both, the driver's Connector with both as endpoints (default settings: detection 3 s, pool of 2). Each of ${fo.trials - fo.blackhole.n} trials (fresh relays, host and connector each time) streams one 32-byte block per millisecond through the echo target, SIGKILLs the relay carrying the stream and times until the first block written after the kill is echoed back (max ${fmt(fo.failover.max, 0)} ms); every echoed byte is checked against what was sent. ${fo.blackhole.n} more trials freeze the relay (SIGSTOP) instead: a black hole found only by missed pings (detection 3 s by default), informational. First byte: \`open()\` then 2 bytes echoed, ${fo.firstByte.warmN} times on the warm connector and ${fo.firstByte.coldN} times on a new Connector each (its pool connects first).`];
+  return { rows, notes };
+}
+
+/**
+ * The sections, in the order they run and print; BENCH_SECTIONS=name,name picks some. A section
+ * is `run(ctx)` resolving with { rows, notes } (and anything later sections may read from
+ * `ctx.results[name]`). With `paths: true` it runs while the shared paths are up and idle:
+ * `ctx.tether` ({ relay, host, url, token }, sharing `ctx.tunnel` → the target), `ctx.connector`
+ * ({ proc, port }: `tether connect --listen`), `ctx.chain` ({ procs, port }) and `ctx.websockify`
+ * ({ proc, port } or undefined). Without it those are stopped first, so the section has the
+ * machine to itself and starts what it needs: `ctx.startRelayAndHost(dataDir, tunnel, port)`,
+ * `ctx.startConnector(url, token, tunnel)`. Every section has `ctx.target` ({ proc, port }),
+ * `ctx.config`, `ctx.log`, `ctx.cli`, `ctx.root` and `ctx.tmp` (a scratch directory). A new
+ * module adds one entry here: { name: 'x', title: '…', paths: true, run: (ctx) => measureX(ctx) }.
+ */
+const SECTIONS = [
+  { name: 'throughput', title: 'throughput of one stream', paths: true, run: measureThroughput },
+  { name: 'concurrent', title: `${config.concurrent.streams} concurrent streams through one connector`, paths: true, run: measureConcurrent },
+  { name: 'latency', title: 'added round-trip latency (64 B ping-pong)', paths: true, run: measureLatency },
+  { name: 'open', title: 'stream open on a warm connection', paths: true, run: measureOpen },
+  { name: 'memory', title: 'relay memory with idle streams', paths: false, run: measureMemory },
+  { name: 'failover', title: 'failover: relay killed under a live stream; first byte with a warm pool and a cold connection', paths: false, run: measureFailover },
+  {
+    name: 'ssh',
+    title: 'real ssh: direct, OpenSSH bastion (ssh -J), tether proxy, tether connect --listen',
+    paths: false,
+    run: (ctx) => measureSsh({ cli: ctx.cli, tmp: ctx.tmp, rounds: Number(env.BENCH_SSH_ROUNDS ?? 3), mib: Number(env.BENCH_SSH_MIB ?? 256) }),
+  },
+  {
+    name: 'load',
+    title: 'relay CPU under normal load: 1,000 idle tunnels, 100 interactive ssh sessions, 10 MB/s bulk',
+    paths: false,
+    run: (ctx) => measureNormalLoad({ cli: ctx.cli, tmp: ctx.tmp, seconds: Number(env.BENCH_LOAD_SECONDS ?? 60) }),
+  },
+];
+
+/** Starts the paths the `paths: true` sections share; resolves with them and their stop(). */
+async function startPaths(tmp, target) {
+  const tunnel = 'bench';
+  const tether = await startRelayAndHost(join(tmp, 'relay'), tunnel, target.port);
+  const connector = await startConnector(tether.url, tether.token, tunnel);
+  const chain = await startForwardingChain(target.port);
+  const wsVersion = websockifyVersion();
+  const websockify = wsVersion ? await startWebsockify(target.port) : undefined;
+  return {
+    tunnel,
+    tether,
+    connector,
+    chain,
+    websockify,
+    wsVersion,
+    async stop() {
+      await websockify?.proc.stop();
+      await chain.stop();
+      await connector.proc.stop();
+      await tether.host.stop();
+      await tether.relay.stop();
+    },
+  };
 }
 
 // --- the run ---------------------------------------------------------------------------------
@@ -262,126 +361,38 @@ async function main() {
   const meta = machine();
   log(`Tether benchmark: ${meta.nproc} cores (${meta.cpu}), Node ${meta.node}, load ${meta.loadStart}`);
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npx tsc -b' first (npm run bench does)`);
+  const unknown = (config.sections ?? []).filter((name) => !SECTIONS.some((s) => s.name === name));
+  if (unknown.length > 0) throw new Error(`BENCH_SECTIONS: no section ${unknown.join(', ')} (there are ${SECTIONS.map((s) => s.name).join(', ')})`);
+  const chosen = SECTIONS.filter((s) => !config.sections || config.sections.includes(s.name));
   const tmp = mkdtempSync(join(os.tmpdir(), 'tether-bench-'));
-  const wsVersion = websockifyVersion();
   const rows = [];
   const notes = [];
-  let stopMain = async () => undefined;
+  let paths;
   try {
     const target = await startTarget();
-    const tether = await startRelayAndHost(join(tmp, 'relay'), 'bench', target.port);
-    const connector = await startConnector(tether.url, tether.token, 'bench');
-    const chain = await startForwardingChain(target.port);
-    const websockify = wsVersion ? await startWebsockify(target.port) : undefined;
-    stopMain = async () => {
-      await websockify?.proc.stop();
-      await chain.stop();
-      await connector.proc.stop();
-      await tether.host.stop();
-      await tether.relay.stop();
-    };
-
-    log('1. throughput of one stream');
-    const driverCpu = { name: 'driver', cpu: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; } };
-    const targetCpu = { name: 'target', cpu: () => target.proc.cpuSeconds() };
-    const paths = [
-      { name: 'direct', upload: (n) => tcpUpload(target.port, n), download: (n) => tcpDownload(target.port, n) },
-      {
-        name: 'tunnel',
-        upload: (n) => tcpUpload(connector.port, n),
-        download: (n) => tcpDownload(connector.port, n),
-        cpuProcs: [
-          driverCpu,
-          { name: 'connector', cpu: () => connector.proc.cpuSeconds() },
-          { name: 'relay', cpu: () => tether.relay.cpuSeconds() },
-          { name: 'host', cpu: () => tether.host.cpuSeconds() },
-          targetCpu,
-        ],
-      },
-      {
-        name: 'chain',
-        upload: (n) => tcpUpload(chain.port, n),
-        download: (n) => tcpDownload(chain.port, n),
-        cpuProcs: [driverCpu, ...chain.procs.map((p) => ({ name: p.name, cpu: () => p.cpuSeconds() })), targetCpu],
-      },
-    ];
-    if (websockify) paths.push({ name: 'websockify', upload: (n) => wsUpload(websockify.port, n), download: (n) => wsDownload(websockify.port, n) });
-    const tput = await throughput(paths);
-    for (const [direction, label] of [['upload', 'client → target'], ['download', 'target → client']]) {
-      const r = tput[direction].rates;
-      rows.push({ metric: `throughput ${label}: direct TCP (MB/s)`, value: fmt(r.direct, 1), target: '', verdict: '' });
-      rows.push({ metric: `throughput ${label}: tunnel (MB/s)`, value: fmt(r.tunnel, 1), target: '', verdict: '' });
-      rows.push({ metric: `throughput ${label}: TCP forwarding chain (MB/s)`, value: fmt(r.chain, 1), target: '', verdict: '' });
-      rows.push({ metric: `throughput ${label}: websockify (MB/s)`, value: fmt(r.websockify, 1), target: '', verdict: '' });
-      const vsDirect = r.tunnel / r.direct;
-      rows.push({ metric: `throughput ${label}: tunnel / direct`, value: fmt(vsDirect, 2), target: '>= 0.30', verdict: verdict(vsDirect >= 0.3) });
-      const vsWs = r.websockify === undefined ? NaN : r.tunnel / r.websockify;
-      rows.push({ metric: `throughput ${label}: tunnel / websockify`, value: fmt(vsWs, 2), target: '>= 2.00', verdict: Number.isFinite(vsWs) ? verdict(vsWs >= 2) : 'n/a' });
-      // Informational: the chain is a floor for five processes on this machine, not a design target.
-      rows.push({ metric: `throughput ${label}: tunnel / forwarding chain`, value: fmt(r.tunnel / r.chain, 2), target: '', verdict: '' });
-      notes.push(`Throughput ${label}, MB/s of each run (median reported): ${Object.entries(tput[direction].all).map(([k, v]) => `${k} ${v.map((x) => fmt(x, 0)).join('/')}`).join('; ')}. ` +
-        `CPU per process (100% = one core) during the tunnel runs: ${tput[direction].cpu.tunnel}; during the forwarding-chain runs: ${tput[direction].cpu.chain}.`);
+    const ctx = { config, log, cli: CLI, root: ROOT, tmp, python: PYTHON, target, results: {}, startRelayAndHost, startConnector };
+    for (const [i, section] of chosen.entries()) {
+      if (section.paths && !paths) {
+        paths = await startPaths(tmp, target);
+        Object.assign(ctx, paths);
+      }
+      if (!section.paths && paths) {
+        await paths.stop();
+        paths = undefined;
+      }
+      log(`${i + 1}. ${section.title}`);
+      const result = await section.run(ctx);
+      ctx.results[section.name] = result;
+      rows.push(...result.rows);
+      notes.push(...result.notes);
     }
-    notes.push('Forwarding chain: driver → fwd1 → fwd2 → fwd3 → target, three `bench/forwarder.mjs` processes (node:net, Nagle off, `pipe()` both ways, half-close kept): the same five processes as the tunnel with none of its WebSocket framing, multiplexing or flow control, the floor for a five-process path on this machine.');
-    notes.push(wsVersion ? `websockify ${wsVersion.replace(' ', ', ')} (\`${PYTHON} -m websockify\`), driven by a Node \`ws\` client (default settings: random masks as RFC 6455 asks of clients, no compression) sending 64 KiB binary messages with backpressure.` : 'websockify not found: its rows read n/a.');
-
-    log('2. added round-trip latency (64 B ping-pong)');
-    const lat = await latency({ direct: target.port, tunnel: connector.port, chain: chain.port });
-    for (const p of ['p50', 'p95', 'p99']) rows.push({ metric: `RTT direct TCP ${p} (ms)`, value: fmt(lat.direct[p], 3), target: '', verdict: '' });
-    for (const p of ['p50', 'p95', 'p99']) rows.push({ metric: `RTT tunnel ${p} (ms)`, value: fmt(lat.tunnel[p], 3), target: '', verdict: '' });
-    for (const p of ['p50', 'p95', 'p99']) rows.push({ metric: `RTT forwarding chain ${p} (ms)`, value: fmt(lat.chain[p], 3), target: '', verdict: '' });
-    const limits = { p50: 0.15, p95: 1, p99: undefined };
-    const added = {};
-    const chainAdded = {};
-    for (const p of ['p50', 'p95', 'p99']) {
-      added[p] = lat.tunnel[p] - lat.direct[p];
-      chainAdded[p] = lat.chain[p] - lat.direct[p];
-      const limit = limits[p];
-      rows.push({ metric: `added RTT ${p} (ms)`, value: fmt(added[p], 3), target: limit === undefined ? '' : `< ${limit}`, verdict: limit === undefined ? '' : verdict(added[p] < limit) });
-    }
-    for (const p of ['p50', 'p95']) rows.push({ metric: `added RTT of a 3-forwarder TCP chain ${p} (ms)`, value: fmt(chainAdded[p], 3), target: '', verdict: '' });
-    notes.push(`Latency: ${config.pings} round trips of 64 bytes per path after ${config.pingWarmup} warm-up ones, in alternating blocks of 500; added = path percentile − direct percentile.`);
-    notes.push(chainNote(added, chainAdded, tput));
-
-    log('3. stream open on a warm connection');
-    const open = await openLatency(tether.url, tether.token, 'bench');
-    for (const p of ['p50', 'p95', 'p99']) {
-      rows.push({ metric: `stream open ${p} (ms)`, value: fmt(open[p], 3), target: p === 'p95' ? '< 2' : '', verdict: p === 'p95' ? verdict(open.p95 < 2) : '' });
-    }
-    notes.push(`Stream open: ${config.opens} sequential \`Connector.open()\` calls (after ${config.openWarmup} warm-up ones) from the driver, timed until the host accepted the stream (it connected to the target first).`);
-
-    await stopMain();
-    stopMain = async () => undefined;
-
-    log('4. relay memory with idle streams');
-    const mem = await memory(join(tmp, 'relay-memory'), target.port);
-    rows.push({ metric: 'relay RSS idle (MB)', value: fmt(mem.baseline, 1), target: '', verdict: '' });
-    for (const step of mem.steps) {
-      const per100 = ((step.rss - mem.baseline) / step.n) * 100;
-      rows.push({ metric: `relay RSS with ${step.n} idle streams (MB)`, value: fmt(step.rss, 1), target: '', verdict: '' });
-      rows.push({ metric: `relay MB per 100 idle streams (at ${step.n})`, value: fmt(per100, 2), target: '< 5', verdict: verdict(per100 < 5) });
-    }
-    const last = mem.steps.at(-1);
-    rows.push({ metric: 'concurrent streams on one relay', value: String(last.onRelay), target: '>= 10000', verdict: verdict(last.onRelay >= 10_000) });
-    notes.push(`Memory: a fresh relay and host; idle streams opened by the driver over one connection; VmRSS read 2 s after each step. Host RSS at ${mem.steps.map((s) => `${s.n}: ${fmt(s.hostRss, 0)} MB`).join(', ')} (the host holds one TCP connection to the target per stream).`);
-
-    log('5. failover: relay killed under a live stream; first byte with a warm pool and a cold connection');
-    const fo = await failoverBench({ cli: CLI, targetPort: target.port, dir: tmp, trials: config.failoverTrials, log });
-    for (const p of ['p50', 'p95', 'p99']) {
-      rows.push({ metric: `failover: relay death → bytes flowing ${p} (ms)`, value: fmt(fo.failover[p], 0), target: p === 'p95' ? '< 2000' : '', verdict: p === 'p95' ? verdict(fo.failover.p95 < 2000) : '' });
-    }
-    if (fo.blackhole.n > 0) {
-      for (const p of ['p50', 'p95']) rows.push({ metric: `failover: relay frozen (SIGSTOP) → bytes flowing ${p} (ms)`, value: fmt(fo.blackhole[p], 0), target: '', verdict: '' });
-    }
-    rows.push({ metric: `failover trials with a byte lost, repeated or out of order (of ${fo.trials})`, value: String(fo.lost), target: '= 0', verdict: verdict(fo.lost === 0) });
-    for (const kind of ['warm', 'cold']) {
-      for (const p of ['p50', 'p95']) rows.push({ metric: `first byte of a new stream, ${kind === 'warm' ? 'warm pool' : 'cold connection'} ${p} (ms)`, value: fmt(fo.firstByte[kind][p], 2), target: '', verdict: '' });
-    }
-    notes.push(`Failover: two relays over one SQLite store, \`tether share\` registered with both, the driver's Connector with both as endpoints (default settings: detection 3 s, pool of 2). Each of ${fo.trials - fo.blackhole.n} trials (fresh relays, host and connector each time) streams one 32-byte block per millisecond through the echo target, SIGKILLs the relay carrying the stream and times until the first block written after the kill is echoed back (max ${fmt(fo.failover.max, 0)} ms); every echoed byte is checked against what was sent. ${fo.blackhole.n} more trials freeze the relay (SIGSTOP) instead: a black hole found only by missed pings (detection 3 s by default), informational. First byte: \`open()\` then 2 bytes echoed, ${fo.firstByte.warmN} times on the warm connector and ${fo.firstByte.coldN} times on a new Connector each (its pool connects first).`);
+    if (paths) await paths.stop();
+    paths = undefined;
     await target.proc.stop();
   } finally {
-    await stopMain();
+    await paths?.stop();
     killAll();
+    killPeers();
     rmSync(tmp, { recursive: true, force: true });
   }
 
@@ -392,6 +403,8 @@ async function main() {
   if (busy > Number(meta.nproc) / 2) {
     notes.unshift(`**The machine was busy** (1-minute load average ${busy.toFixed(1)} on ${meta.nproc} cores before the run started): throughput and tail latencies are understated; rerun on an idle machine.`);
   }
+  notes.push(`Relays ran with rate limits ${env.TETHER_RATE_LIMITS === 'off' ? 'off (`TETHER_RATE_LIMITS=off`: the defaults refuse more than 100 opens at once per user; the adaptive open limit stays on)' : `from \`TETHER_RATE_LIMITS=${env.TETHER_RATE_LIMITS}\``}.`);
+  if (config.sections) notes.unshift(`Sections run: ${chosen.map((s) => s.name).join(', ')} (BENCH_SECTIONS); the others were left out.`);
   process.stdout.write(`\n${consoleTable(rows)}\n\n`);
   for (const note of notes) process.stdout.write(`- ${note}\n`);
   const misses = rows.filter((r) => r.verdict === 'MISS').length;
@@ -405,12 +418,14 @@ async function main() {
 const deadline = setTimeout(() => {
   log(`bench: still running after ${config.deadlineMs / 1000} s: stopping everything`);
   killAll();
+  killPeers();
   process.exit(1);
 }, config.deadlineMs);
 deadline.unref();
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     killAll();
+    killPeers();
     process.exit(130);
   });
 }
@@ -420,6 +435,7 @@ main().then(
   (err) => {
     log(`bench: ${err.stack ?? err}`);
     killAll();
+    killPeers();
     process.exit(1);
   },
 );
