@@ -11,8 +11,8 @@
  * Rules: `take()` hands out a view of a slab that nobody else holds; whoever sends it must call
  * `release()` exactly when the transport no longer needs the bytes (its write callback). A
  * buffer that did not come from this pool, or was already released, is ignored by `release()`.
- * Requests smaller than `minPooled` get an ordinary buffer: pinning a whole slab for a
- * keystroke would waste memory.
+ * Requests smaller than `minPooled` (128 KiB by default) get an ordinary buffer: pinning a
+ * whole slab for a keystroke, or for each of a hundred streams' small frames, would waste memory.
  */
 export class FramePool {
   readonly slabSize: number;
@@ -25,7 +25,7 @@ export class FramePool {
   /** Slabs allocated by this pool over its life (for tests and diagnostics). */
   allocated = 0;
 
-  constructor(slabSize: number, { maxFree = 16, minPooled = 16 * 1024 }: { maxFree?: number; minPooled?: number } = {}) {
+  constructor(slabSize: number, { maxFree = 16, minPooled = MMAP_THRESHOLD }: { maxFree?: number; minPooled?: number } = {}) {
     this.slabSize = slabSize;
     this.maxFree = maxFree;
     this.minPooled = Math.min(minPooled, slabSize);
@@ -57,6 +57,13 @@ export class FramePool {
     if (this.free.length < this.maxFree) this.free.push(slab);
   }
 }
+
+/**
+ * glibc's default M_MMAP_THRESHOLD: smaller blocks come from its heap, which reuses freed memory,
+ * so only frames at least this large are worth a slab (a slab per small frame of a hundred
+ * streams would pin far more memory than it saves).
+ */
+const MMAP_THRESHOLD = 128 * 1024;
 
 const shared = new Map<number, FramePool>();
 
