@@ -5,14 +5,12 @@
 // `measureNormalLoad()` is what bench/run.mjs may import; run alone, it prints a Markdown section.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extension from '@tether/extension';
 import { bulkUpload, interactiveSessions } from './load-sessions.mjs';
 import { freePort, startNode } from './procs.mjs';
-import { markdownSection, machine } from './report.mjs';
-import { descendantsCpu, killPeers, relayCounts, startBenchSshd, startTether } from './ssh-peers.mjs';
+import { descendantsCpu, numberOption, relayCounts, runAlone, startBenchSshd, startTether } from './ssh-peers.mjs';
 import { summary } from './stats.mjs';
 
 const { RelayApi } = extension;
@@ -154,38 +152,5 @@ export async function measureNormalLoad({ cli, tmp, seconds = 60 }) {
 
 // --- run alone -------------------------------------------------------------------------------
 
-async function main() {
-  const root = resolve(HERE, '..');
-  const i = process.argv.indexOf('--seconds');
-  const seconds = i > 0 ? Number(process.argv[i + 1]) : 60;
-  const tmp = mkdtempSync(join(os.tmpdir(), 'tether-bench-load-'));
-  const began = performance.now();
-  const meta = machine();
-  try {
-    const { rows, notes } = await measureNormalLoad({ cli: join(root, 'extension/dist/cli/main.js'), tmp, seconds });
-    meta.commit = `normal load (bench/normal-load.mjs), ${meta.commit}`;
-    meta.loadEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-    meta.durationS = Math.round((performance.now() - began) / 1000);
-    process.stdout.write(markdownSection(meta, rows, notes));
-  } finally {
-    killPeers();
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.on(signal, () => {
-      killPeers();
-      process.exit(130);
-    });
-  }
-  main().then(
-    () => process.exit(0),
-    (err) => {
-      log(`bench:load: ${err.stack ?? err}`);
-      killPeers();
-      process.exit(1);
-    },
-  );
-}
+runAlone(import.meta.url, 'bench:load', 'normal load (bench/normal-load.mjs)', ({ cli, tmp }) =>
+  measureNormalLoad({ cli, tmp, seconds: numberOption('seconds', 60) }));

@@ -1,8 +1,11 @@
 // The long-running peers of the SSH benchmarks (bench/ssh.mjs, bench/normal-load.mjs): real
 // OpenSSH servers (the repository's sshd fixture, compiled by `tsc -b`) and a fresh Tether relay
 // with `tether share` and `tether connect --listen` in front of one of them, each its own process.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { markdownSection, machine } from './report.mjs';
 import extension from '@tether/extension';
 import { startSshd } from '../extension/dist/test-support/sshd-fixture.js';
 import { freePort, killAll, startNode } from './procs.mjs';
@@ -137,4 +140,45 @@ export async function startTether({ cli, dir, tunnel, targetPort, connect = true
 export async function relayCounts(url, adminToken) {
   const res = await fetch(`${url}/readyz`, { headers: { authorization: `Bearer ${adminToken}` } });
   return res.json();
+}
+
+/**
+ * Runs a benchmark module on its own (`node bench/X.mjs`) when `moduleUrl` is the script node was
+ * started with: `measure({ cli, tmp })` in a scratch folder, its Markdown section on stdout, every
+ * peer stopped on the way out (also on a failure or a signal). `name` labels the section and errors.
+ */
+export function runAlone(moduleUrl, name, label, measure) {
+  if (process.argv[1] !== fileURLToPath(moduleUrl)) return;
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      killPeers();
+      process.exit(130);
+    });
+  }
+  const root = resolve(dirname(fileURLToPath(moduleUrl)), '..');
+  const tmp = mkdtempSync(join(os.tmpdir(), `tether-${name.replace(':', '-')}-`));
+  const began = performance.now();
+  const meta = machine();
+  measure({ cli: join(root, 'extension/dist/cli/main.js'), tmp })
+    .then(({ rows, notes }) => {
+      meta.commit = `${label}, ${meta.commit}`;
+      meta.loadEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+      meta.durationS = Math.round((performance.now() - began) / 1000);
+      process.stdout.write(markdownSection(meta, rows, notes));
+      return 0;
+    }, (err) => {
+      process.stderr.write(`${name}: ${err.stack ?? err}\n`);
+      return 1;
+    })
+    .then((code) => {
+      killPeers();
+      rmSync(tmp, { recursive: true, force: true });
+      process.exit(code);
+    });
+}
+
+/** The number after `--NAME` on the command line, or `fallback`. */
+export function numberOption(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }

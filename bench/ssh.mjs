@@ -5,12 +5,9 @@
 // `tether connect --listen`. Design target: Tether's throughput >= 1.2× the bastion's.
 // `measureSsh()` is what bench/run.mjs may import; run alone, it prints a Markdown section.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { markdownSection, machine } from './report.mjs';
+import { join } from 'node:path';
 import { negotiated, proxyCpuEnv, proxyCpuSeconds, reapedCpuSeconds, sshTransfer, writeSshConfig } from './ssh-paths.mjs';
-import { killPeers, startBenchSshd, startTether } from './ssh-peers.mjs';
+import { numberOption, runAlone, startBenchSshd, startTether } from './ssh-peers.mjs';
 import { median } from './stats.mjs';
 
 const MiB = 1024 * 1024;
@@ -140,41 +137,5 @@ function report(results, { rounds, mib, bytes, cipher, warm }) {
 
 // --- run alone -------------------------------------------------------------------------------
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-async function main() {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-  const tmp = mkdtempSync(join(os.tmpdir(), 'tether-bench-ssh-'));
-  const began = performance.now();
-  const meta = machine();
-  try {
-    const { rows, notes } = await measureSsh({ cli: join(root, 'extension/dist/cli/main.js'), tmp, rounds: option('rounds', 3), mib: option('mib', 256) });
-    meta.commit = `SSH (bench/ssh.mjs), ${meta.commit}`;
-    meta.loadEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-    meta.durationS = Math.round((performance.now() - began) / 1000);
-    process.stdout.write(markdownSection(meta, rows, notes));
-  } finally {
-    killPeers();
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.on(signal, () => {
-      killPeers();
-      process.exit(130);
-    });
-  }
-  main().then(
-    () => process.exit(0),
-    (err) => {
-      log(`bench:ssh: ${err.stack ?? err}`);
-      killPeers();
-      process.exit(1);
-    },
-  );
-}
+runAlone(import.meta.url, 'bench:ssh', 'SSH (bench/ssh.mjs)', ({ cli, tmp }) =>
+  measureSsh({ cli, tmp, rounds: numberOption('rounds', 3), mib: numberOption('mib', 256) }));
