@@ -95,6 +95,16 @@ class Child {
     return Number(this.statFields()[7]);
   }
 
+  /**
+   * Read and write system calls so far ({ reads, writes }), from /proc/<pid>/io: on a relay,
+   * each write is one batch of frames leaving on one link, so the count does not depend on how
+   * busy the machine is, unlike CPU time.
+   */
+  syscalls() {
+    const io = readFileSync(`/proc/${this.pid}/io`, 'utf8');
+    return { reads: Number(/^syscr:\s+(\d+)/m.exec(io)[1]), writes: Number(/^syscw:\s+(\d+)/m.exec(io)[1]) };
+  }
+
   /** The fields of /proc/<pid>/stat after the command name (state is [0]). */
   statFields() {
     const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');

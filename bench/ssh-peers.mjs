@@ -103,6 +103,15 @@ export function descendantsCpu(root) {
 
 
 /**
+ * With BENCH_PROFILE=DIR, the relay runs under `node --cpu-prof` and writes its profile to DIR
+ * when it stops (as in `npm run bench`): where its time goes under the load it just carried.
+ */
+function relayProfileFlags() {
+  const dir = process.env.BENCH_PROFILE;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(dir)}`, `--cpu-prof-name=relay-${Date.now()}.cpuprofile`] : [];
+}
+
+/**
  * A fresh relay (`tether relay`, port 0), a user on it and `tether share TUNNEL --target
  * 127.0.0.1:targetPort`, each its own process; with `connect`, also `tether connect TUNNEL
  * --listen 127.0.0.1:P`. `relayArgs`: more relay flags. Returns { relay, host, connector?,
@@ -112,7 +121,7 @@ export async function startTether({ cli, dir, tunnel, targetPort, connect = true
   const dataDir = join(dir, 'relay');
   const started = [];
   try {
-    const relay = startNode('relay', [cli, 'relay', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--log-level', 'warn', ...relayArgs]);
+    const relay = startNode('relay', [...relayProfileFlags(), cli, 'relay', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--log-level', 'warn', ...relayArgs]);
     started.push(relay);
     const [url] = await relay.waitFor('stdout', /^http:\/\/\S+$/);
     const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();

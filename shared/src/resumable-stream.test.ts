@@ -4,10 +4,11 @@ import { test } from 'node:test';
 import { createError, ErrorCode, WireCode, type TetherError } from './errors.js';
 import { decodeOpenMetadata, encodeOpenMetadata } from './open-metadata.js';
 import { decodeHello, encodeNewHello, encodeResumeHello, newStreamIdentity, resumeHello, verifyResumeProof, type StreamHello } from './resume.js';
-import { ResumableStream, type ResumableOptions } from './resumable-stream.js';
+import { checkResumableOptions, ResumableStream, type ResumableOptions } from './resumable-stream.js';
+import { ACK_SOON_BYTES, MIN_REPLAY_BUFFER_BYTES } from './resume-defaults.js';
 import { MuxSession } from './session.js';
 import { FrameType } from './frame.js';
-import { acceptOpen, drain, rawFrame, recordingSession, settle, sha256, writeAll } from './test-support/testing.js';
+import { acceptOpen, decodeAll, drain, rawFrame, recordingSession, settle, sha256, writeAll } from './test-support/testing.js';
 import { createSessionPair } from './transport-pair.js';
 
 /**
@@ -487,7 +488,7 @@ test('an ACK waiting for its delay leaves right behind the data the receiver wri
   const { session, log } = recordingSession();
   const identity = newStreamIdentity();
   const mux = acceptOpen(session, 1);
-  const stream = ResumableStream.accept(mux, 'box', { kind: 'new', ...identity }, { ackDelayMs: 60_000 });
+  const stream = ResumableStream.accept(mux, 'box', { kind: 'new', ...identity }, { lazyAckDelayMs: 60_000 });
   const got: Buffer[] = [];
   stream.on('data', (chunk) => got.push(chunk));
   await new Promise((r) => setImmediate(r));
@@ -503,5 +504,78 @@ test('an ACK waiting for its delay leaves right behind the data the receiver wri
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(log.slice(4), ['cork', 'DATA:1', 'uncork'], 'nothing new received: no ACK');
   stream.reset();
+  session.destroy();
+});
+
+/** A resumable stream accepted on a recording session, its received data collected. */
+function recordedAcceptor(options: ResumableOptions): { stream: ResumableStream; session: MuxSession; log: string[]; messages: Buffer[] } {
+  const { session, log, messages } = recordingSession();
+  const mux = acceptOpen(session, 1);
+  const stream = ResumableStream.accept(mux, 'box', { kind: 'new', ...newStreamIdentity() }, options);
+  stream.on('data', () => undefined);
+  return { stream, session, log, messages };
+}
+
+/** Waits (timers included) until `done()` holds, for at most `ms`. */
+async function until(done: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+}
+
+/** The offsets of the ACK frames in `messages`. */
+function ackOffsets(messages: Buffer[]): number[] {
+  return messages.flatMap((m) => decodeAll(m)).flatMap((f) => (f.type === FrameType.ACK ? [f.offset] : []));
+}
+
+test('a few received bytes are acknowledged lazily; once ACK_SOON_BYTES wait, within ackDelayMs', async () => {
+  const { stream, session, log, messages } = recordedAcceptor({ ackDelayMs: 1, lazyAckDelayMs: 60_000 });
+  await new Promise((r) => setImmediate(r));
+  messages.length = 0;
+  session.receive(rawFrame(FrameType.DATA, 0, 1, Buffer.alloc(100)));
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(ackOffsets(messages), [], 'no ACK for 100 bytes within 30 ms (the lazy delay is a minute)');
+  session.receive(rawFrame(FrameType.DATA, 0, 1, Buffer.alloc(ACK_SOON_BYTES - 100)));
+  await until(() => ackOffsets(messages).length > 0);
+  assert.deepEqual(ackOffsets(messages), [ACK_SOON_BYTES], 'the lazy timer gave way to the short one');
+  assert.ok(log.includes('ACK:1'));
+  stream.reset();
+  session.destroy();
+});
+
+test('the lazy ACK still comes when nothing goes the other way', async () => {
+  const { stream, session, messages } = recordedAcceptor({ ackDelayMs: 60_000, lazyAckDelayMs: 5 });
+  await new Promise((r) => setImmediate(r));
+  messages.length = 0;
+  session.receive(rawFrame(FrameType.DATA, 0, 1, Buffer.from('keystroke')));
+  await until(() => ackOffsets(messages).length > 0);
+  assert.deepEqual(ackOffsets(messages), [9]);
+  stream.reset();
+  session.destroy();
+});
+
+test('a sender with the smallest replay buffer never waits on the lazy delay', { timeout: 30_000 }, async () => {
+  // A lazy delay of ten minutes: if a sender had to wait for it once, the test would time out.
+  const paths = new Paths({ replayBufferBytes: MIN_REPLAY_BUFFER_BYTES, lazyAckDelayMs: 600_000 });
+  const { opener, acceptor } = await paths.open();
+  const up = randomBytes(2 * 1024 * 1024 + 17);
+  const down = randomBytes(1024 * 1024 + 5);
+  const gotUp = drain(acceptor);
+  const gotDown = drain(opener);
+  const waits = await Promise.all([writeAll(opener, up, 16 * 1024), writeAll(acceptor, down, 16 * 1024)]);
+  assert.ok(waits[0] > 0 && waits[1] > 0, `both writers waited for ACKs to free their replay buffers (${waits.join(', ')} waits)`);
+  assert.equal((await gotUp).sha256, sha256(up));
+  assert.equal((await gotDown).sha256, sha256(down));
+  assert.equal(await closed(opener), undefined);
+  assert.equal(await closed(acceptor), undefined);
+});
+
+test('a replay buffer below the smallest one is refused with a code, before anything is sent', () => {
+  const refused = { code: ErrorCode.INVALID_ARGUMENT, message: `a replay buffer of 4096 bytes is below the smallest allowed, ${MIN_REPLAY_BUFFER_BYTES}` };
+  assert.throws(() => checkResumableOptions({ replayBufferBytes: 4096 }), refused);
+  const { session, messages } = recordingSession();
+  assert.throws(() => ResumableStream.open(session, 'box', { replayBufferBytes: 4096 }), refused);
+  assert.throws(() => checkResumableOptions({ replayBufferBytes: Number.NaN }), { code: ErrorCode.INVALID_ARGUMENT });
+  assert.doesNotThrow(() => checkResumableOptions({}));
+  assert.deepEqual(messages, []);
   session.destroy();
 });

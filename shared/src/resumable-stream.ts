@@ -13,7 +13,7 @@ import {
   type StreamHello,
   type StreamIdentity,
 } from './resume.js';
-import { RESUME_ATTEMPT_TIMEOUT_MS, ResumeDefaults } from './resume-defaults.js';
+import { ACK_SOON_BYTES, MIN_REPLAY_BUFFER_BYTES, RESUME_ATTEMPT_TIMEOUT_MS, ResumeDefaults } from './resume-defaults.js';
 import type { MuxSession } from './session.js';
 import type { MuxStream, MuxStreamEvents, StreamState } from './stream.js';
 
@@ -22,8 +22,10 @@ export interface ResumableOptions {
   replayBufferBytes?: number;
   /** Received bytes after which an ACK goes out at once. */
   ackBytes?: number;
-  /** Longest wait before received bytes are acknowledged. */
+  /** Longest wait before received bytes are acknowledged once ACK_SOON_BYTES of them wait. */
   ackDelayMs?: number;
+  /** Longest wait before fewer than ACK_SOON_BYTES received bytes are acknowledged. */
+  lazyAckDelayMs?: number;
   /** How long a stream that lost its path waits to be resumed before it is reset. */
   resumeTimeoutMs?: number;
   /**
@@ -36,6 +38,17 @@ export interface ResumableOptions {
   attemptTimeoutMs?: number;
 }
 
+/**
+ * Throws a coded INVALID_ARGUMENT when `options` asks for a replay buffer below
+ * MIN_REPLAY_BUFFER_BYTES: the far end acknowledges a few bytes lazily, counting on that floor
+ * (ACK_SOON_BYTES). Agents call it when they are built, before any stream.
+ */
+export function checkResumableOptions(options: ResumableOptions): void {
+  const replay = options.replayBufferBytes;
+  if (replay !== undefined && (!Number.isSafeInteger(replay) || replay < MIN_REPLAY_BUFFER_BYTES)) {
+    throw createError(ErrorCode.INVALID_ARGUMENT, `a replay buffer of ${replay} bytes is below the smallest allowed, ${MIN_REPLAY_BUFFER_BYTES}`);
+  }
+}
 
 type Attachment = { stream: MuxStream; off: () => void };
 
@@ -78,6 +91,8 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
   private finRemote = false;
   private ackSent = 0;
   private ackTimer: NodeJS.Timeout | undefined;
+  /** True while the ACK timer runs for `ackDelayMs` (not the lazy delay). */
+  private ackTimerSoon = false;
   /** Bytes of earlier attachments not yet consumed: their credit is not the current one's. */
   private earlierUnconsumed = 0;
   private consumedTotal = 0;
@@ -106,6 +121,7 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
     this.id = id;
     this.secret = secret;
     this.options = { ...ResumeDefaults, identity: newStreamIdentity, attemptTimeoutMs: RESUME_ATTEMPT_TIMEOUT_MS, ...options };
+    checkResumableOptions(options);
     this.state = role === 'opener' ? 'opening' : 'open';
     this.delivery = new HeldDelivery(this);
   }
@@ -516,16 +532,26 @@ export class ResumableStream extends EventEmitter<MuxStreamEvents> implements By
     return true;
   }
 
+  /**
+   * Acknowledges at once past `ackBytes`, within `ackDelayMs` past ACK_SOON_BYTES, else within
+   * `lazyAckDelayMs`; data this end writes first carries the ACK with it (write()).
+   */
   private scheduleAck(): void {
-    if (this.received - this.ackSent >= this.options.ackBytes) {
+    const waiting = this.received - this.ackSent;
+    if (waiting >= this.options.ackBytes) {
       this.sendAckNow();
       return;
     }
-    if (this.ackTimer) return;
+    const soon = waiting >= ACK_SOON_BYTES;
+    if (this.ackTimer) {
+      if (this.ackTimerSoon || !soon) return;
+      clearTimeout(this.ackTimer);
+    }
+    this.ackTimerSoon = soon;
     this.ackTimer = setTimeout(() => {
       this.ackTimer = undefined;
       this.sendAckNow();
-    }, this.options.ackDelayMs);
+    }, soon ? this.options.ackDelayMs : this.options.lazyAckDelayMs);
     this.ackTimer.unref();
   }
 

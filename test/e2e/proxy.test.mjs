@@ -91,7 +91,8 @@ describe('tether proxy as ssh runs it', HANG_GUARD, () => {
     await once(chatty, 'listening');
     procs.defer(() => new Promise((r) => chatty.close(r)));
     await startShare(procs, { url: relay.url, token, tunnel: 'e2e-chatty', targetPort: chatty.address().port });
-    const r = await sh(`(printf 'SSH-2.0-OpenSSH_9.0\\r\\n'; sleep 2) | ${direct('e2e-chatty')} 2>proxy.err | head -c 5; echo " status=$(cat proxy.err | wc -c)"`, env);
+    const err = join(tmp.path, 'proxy.err');
+    const r = await sh(`(printf 'SSH-2.0-OpenSSH_9.0\\r\\n'; sleep 2) | ${direct('e2e-chatty')} 2>${err} | head -c 5; echo " status=$(cat ${err} | wc -c)"`, env);
     assert.equal(r.stdout, 'xxxxx status=0\n', r.stderr);
     await noneLeft('e2e-chatty');
   });

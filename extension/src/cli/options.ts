@@ -1,4 +1,4 @@
-import type { ResumableOptions } from '@tether/shared';
+import { MIN_REPLAY_BUFFER_BYTES, type ResumableOptions } from '@tether/shared';
 import { parseEndpoints, type RelayEndpoint, type RelayPoolOptions } from '../core/index.js';
 import { DEFAULT_RELAY, type ClientValues, type PoolValues } from './flags.js';
 import { UsageError } from './output.js';
@@ -54,7 +54,7 @@ export function poolOptions(values: PoolValues): Pick<RelayPoolOptions, 'size' |
 export function resumableOptions(values: PoolValues): ResumableOptions | false {
   if (values['no-resume'] === true) return false;
   const options: ResumableOptions = {};
-  const replay = positiveInteger(values, 'replay-buffer', 64 * 1024);
+  const replay = positiveInteger(values, 'replay-buffer', MIN_REPLAY_BUFFER_BYTES);
   const timeout = positiveInteger(values, 'resume-timeout-ms', 100);
   if (replay !== undefined) options.replayBufferBytes = replay;
   if (timeout !== undefined) options.resumeTimeoutMs = timeout;

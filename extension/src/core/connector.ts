@@ -3,6 +3,7 @@ import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import {
   assertTunnelName,
+  checkResumableOptions,
   createError,
   debugLog,
   encodeOpenMetadata,
@@ -87,6 +88,7 @@ export class Connector extends EventEmitter<ConnectorEvents> {
 
   constructor(factory: SessionFactory, options: ConnectorOptions = {}) {
     super();
+    if (options.resumable) checkResumableOptions(options.resumable);
     this.factory = factory;
     this.options = options;
   }

@@ -7,10 +7,12 @@ import {
   createError,
   ErrorCode,
   isTetherError,
+  MIN_REPLAY_BUFFER_BYTES,
   type MuxSession,
   type MuxStream,
   type TetherError,
 } from '@tether/shared';
+import { Connector } from './connector.js';
 import { HostAgent } from './host-agent.js';
 import type { SessionFactory } from './relay-session.js';
 import { closedPort, listening, memoryRelay } from '../test-support/testing.js';
@@ -282,4 +284,13 @@ describe('HostAgent refuses a target it could never connect to', () => {
       assert.throws(() => new HostAgent({ tunnel: 'box', target, factory: noFactory }), { code: ErrorCode.INVALID_ARGUMENT });
     });
   }
+});
+
+test('HostAgent and Connector refuse a replay buffer below the smallest one, before any stream', () => {
+  const noFactory: SessionFactory = () => Promise.reject(new Error('must not connect'));
+  const resumable = { replayBufferBytes: MIN_REPLAY_BUFFER_BYTES - 1 };
+  const refused = { code: ErrorCode.INVALID_ARGUMENT, message: `a replay buffer of ${MIN_REPLAY_BUFFER_BYTES - 1} bytes is below the smallest allowed, ${MIN_REPLAY_BUFFER_BYTES}` };
+  assert.throws(() => new HostAgent({ tunnel: 'box', target: { host: '127.0.0.1', port: 22 }, factory: noFactory, resumable }), refused);
+  assert.throws(() => new Connector(noFactory, { resumable }), refused);
+  assert.doesNotThrow(() => new Connector(noFactory, { resumable: { replayBufferBytes: MIN_REPLAY_BUFFER_BYTES } }));
 });

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import {
   assertTunnelName,
+  checkResumableOptions,
   createError,
   debugLog,
   decodeOpenMetadata,
@@ -94,6 +95,7 @@ export class HostAgent extends EventEmitter<HostAgentEvents> {
     if (!host || !Number.isInteger(port) || port < 1 || port > 65535) {
       throw createError(ErrorCode.INVALID_ARGUMENT, `invalid target ${host}:${port}: need a host and a port from 1 to 65535`);
     }
+    if (options.resumable) checkResumableOptions(options.resumable);
     this.options = { connectTimeoutMs: 10_000, reconnect: true, stableAfterMs: PoolDefaults.stableAfterMs, ...options };
     if (options.udp) {
       this.udp = new UdpTarget({ target: options.target, tunnel: options.tunnel, ...(options.udp === true ? {} : options.udp) });

@@ -1,4 +1,4 @@
-import { ResumeDefaults, type ResumableOptions } from '@tether/shared';
+import { MIN_REPLAY_BUFFER_BYTES, ResumeDefaults, type ResumableOptions } from '@tether/shared';
 import { parseEndpoint, type RelayEndpoint } from './endpoints.js';
 import { PoolDefaults } from './pool-defaults.js';
 import type { PoolTuning } from './pool-options.js';
@@ -186,7 +186,7 @@ export function readSettings(get: (key: string) => unknown, env: SettingsEnviron
     detectMs: integer(SettingKey.failoverDetectMs, 300, 60_000, PoolDefaults.detectMs),
     failbackDelayMs: integer(SettingKey.failoverFailbackDelayMs, 0, 600_000, PoolDefaults.failbackDelayMs),
     queueTimeoutMs: integer(SettingKey.failoverQueueTimeoutMs, 100, 600_000, PoolDefaults.queueTimeoutMs),
-    replayBufferBytes: integer(SettingKey.failoverReplayBufferBytes, 64 * 1024, 256 * 1024 * 1024, ResumeDefaults.replayBufferBytes),
+    replayBufferBytes: integer(SettingKey.failoverReplayBufferBytes, MIN_REPLAY_BUFFER_BYTES, 256 * 1024 * 1024, ResumeDefaults.replayBufferBytes),
     resumeTimeoutMs: integer(SettingKey.failoverResumeTimeoutMs, 100, 600_000, ResumeDefaults.resumeTimeoutMs),
   };
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CloseCode, encodeData, encodeGoAway, encodeOpen, ErrorCode, FrameType, WireCode } from '@tether/shared';
+import { CloseCode, decodeFrames, encodeData, encodeGoAway, encodeOpen, encodePing, encodePong, ErrorCode, FrameType, WireCode } from '@tether/shared';
 import { ADMIN_TOKEN, bearer, createTestRelay, createUser, HANG_GUARD, hostAndConnector, openLink, openStream, waitFor } from '../test-support/testing.js';
 
 test('a host that disconnects: open streams get RESET PEER_GONE, pending ones OPEN_ERR TUNNEL_OFFLINE', HANG_GUARD, async (t) => {
@@ -116,4 +116,33 @@ test('a link that stays silent past idleTimeoutMs is closed with 4002; one answe
   assert.deepEqual(await silent.closed, { code: CloseCode.IDLE_TIMEOUT, reason: ErrorCode.TIMEOUT });
   assert.equal(lively.ws.readyState, lively.ws.OPEN);
   assert.equal(relay.router.stats().hosts, 1);
+});
+
+test("the relay pings a link that talks on its own only every few intervals (its RTT), a quiet one every interval", HANG_GUARD, async (t) => {
+  const relay = await createTestRelay(t, { pingIntervalMs: 20, idleTimeoutMs: 5000 });
+  await relay.listen();
+  const token = await createUser(relay, 'alice');
+  const quiet = await openLink(relay, '/v1/host?tunnel=web', token);
+  const chatty = await openLink(relay, '/v1/connect', token);
+  // Both answer the relay's PINGs and count them; the chatty one also pings the relay every 4 ms,
+  // as a share's pool does (every 1.5 s when idle) against the relay's 5 s.
+  const pings = new Map([[quiet, 0], [chatty, 0]]);
+  for (const link of [quiet, chatty]) {
+    link.ws.on('message', (data: Buffer) => {
+      decodeFrames(data, { maxFrameSize: 0xffffffff }, (frame) => {
+        if (frame.type !== FrameType.PING) return;
+        pings.set(link, pings.get(link)! + 1);
+        link.send(encodePong(frame.data));
+      });
+    });
+  }
+  const talker = setInterval(() => chatty.send(encodePing(Buffer.alloc(8))), 4);
+  t.after(() => clearInterval(talker));
+  await new Promise((r) => setTimeout(r, 600));
+  clearInterval(talker);
+  const [q, c] = [pings.get(quiet)!, pings.get(chatty)!];
+  assert.ok(c >= 1, `the chatty link got its first PING (RTT measured): ${c}`);
+  assert.ok(c * 2 < q, `the chatty link got far fewer PINGs (${c}) than the quiet one (${q})`);
+  assert.equal(quiet.ws.readyState, quiet.ws.OPEN);
+  assert.equal(chatty.ws.readyState, chatty.ws.OPEN);
 });

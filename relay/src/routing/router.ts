@@ -56,13 +56,16 @@ export interface RouterStats {
   draining: boolean;
 }
 
-/** The ports and settings a router works with; `buildApp` wires them. */
 /** setTimeout's longest delay (a longer one fires at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** How soon an open shed under overload is worth trying again. */
 const OVERLOAD_RETRY_MS = 1000;
 
+/** A link that talks on its own still gets a PING every this many ping intervals (its RTT). */
+const RTT_REFRESH_INTERVALS = 4;
+
+/** The ports and settings a router works with; `buildApp` wires them. */
 export interface RouterDeps {
   policy: Policy;
   /** Only to note when a tunnel was last hosted; access is the policy's. */
@@ -1013,6 +1016,8 @@ export class Router {
 
   private pingAll(): void {
     const now = this.deps.clock.now();
+    const monotonic = this.deps.clock.monotonic();
+    const interval = this.limits.pingIntervalMs;
     const ping = Buffer.alloc(8);
     for (const link of [...this.links.values()]) {
       // A link the relay is not reading (held back, or working through a backlog) may well be
@@ -1026,7 +1031,11 @@ export class Router {
         this.closeLink(link, createError(ErrorCode.TIMEOUT, 'no traffic within the idle timeout', CloseCode.IDLE_TIMEOUT));
         continue;
       }
-      link.pingSentAt = this.deps.clock.monotonic();
+      // A link heard from within the interval is alive without a PING (a share pings the relay
+      // every 1.5 s when idle; a busy link talks anyway). It still gets one every
+      // RTT_REFRESH_INTERVALS, so its RTT (tether_link_rtt_seconds) stays current.
+      if (now - link.lastSeen < interval && link.pingSentAt > 0 && monotonic - link.pingSentAt < RTT_REFRESH_INTERVALS * interval) continue;
+      link.pingSentAt = monotonic;
       link.queue(wire.encodePing(ping));
     }
     this.renewLeases();
