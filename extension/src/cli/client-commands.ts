@@ -1,28 +1,15 @@
 import { serveClientMetrics, type ClientMetricsSource } from './client-metrics.js';
 import { assertTunnelName, createError, describeTunnelSettings, ErrorCode, type TetherError } from '@tether/shared';
-import type { Tracing } from '@tether/relay';
-import { Connector, describePoolReason, describeUdpStats, describeStreamEnd, HostAgent, preferServing, targetListens, parseHostPort, RelayApi, webSocketFactory, type PoolState, type RelayEndpoint } from '../core/index.js';
+import { describePoolReason, describeUdpStats, describeStreamEnd, HostAgent, preferServing, targetListens, parseHostPort, RelayApi, webSocketFactory, type PoolState } from '../core/index.js';
+import { clientConnector, clientTracing } from './client-connector.js';
 import type { ClientValues, PoolValues } from './flags.js';
 import { info, UsageError } from './output.js';
-import { runProxy } from './proxy-command.js';
 import { printListing } from './sharing-commands.js';
 import { tunnelsTable } from './sharing-format.js';
 import { reportShare } from './share-report.js';
 import { shareSettings, type ShareServiceValues } from './share-settings.js';
 import { poolOptions, relayEndpointsAndToken, resumableOptions } from './options.js';
-import { version } from '../core/client-version.js';
 import { listenUdp, udpIdleTimeout } from './udp-connect.js';
-
-/** Tracing of `tether share`/`connect` (--otlp, OTEL_*; docs/tracing.md), or undefined: off, nothing loaded. */
-async function clientTracing(values: { otlp?: string }, announce = true): Promise<Tracing | undefined> {
-  // Nothing asked for: the relay package (where tracing starts) is not even loaded.
-  const env = process.env;
-  if (values.otlp === undefined && !env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined;
-  const { startTracing } = await import('@tether/relay');
-  const tracing = await startTracing({ otlp: values.otlp, serviceName: 'tether-cli', version: version() });
-  if (tracing && announce) info(`Traces sent to ${tracing.url} (OTLP/HTTP)`);
-  return tracing;
-}
 
 function onSignals(stop: () => void): void {
   let count = 0;
@@ -50,23 +37,6 @@ function reportFailover(): (state: PoolState) => void {
   };
 }
 
-/** A Connector over every --relay given, with the pool and resume flags. */
-function clientConnector(
-  values: Parameters<typeof relayEndpointsAndToken>[0] & Parameters<typeof poolOptions>[0],
-  prefer: (endpoints: RelayEndpoint[]) => RelayEndpoint[] = (e) => e,
-  tracing?: Tracing,
-): { connector: Connector; relay: string; token: string } {
-  const parsed = relayEndpointsAndToken(values);
-  const token = parsed.token;
-  const endpoints = prefer(parsed.endpoints);
-  const connector = new Connector(webSocketFactory({ relay: endpoints[0].url, token }), {
-    endpoints,
-    pool: poolOptions(values),
-    resumable: resumableOptions(values),
-    tracer: tracing?.tracer,
-  });
-  return { connector, relay: endpoints[0].url, token };
-}
 
 /** `--metrics-port P [--metrics-host H]` of share and connect. */
 interface MetricsValues {
@@ -217,23 +187,6 @@ export async function connectCommand(tunnel: string, values: ClientValues & Pool
   await new Promise<never>(() => undefined);
 }
 
-/** `tether proxy NAME`: stdin/stdout, for ssh's ProxyCommand. */
-export async function proxyCommand(tunnel: string, values: ClientValues & PoolValues & { otlp?: string }): Promise<number> {
-  assertTunnelName(tunnel);
-  // Silent: what a ProxyCommand prints lands on the user's ssh session.
-  const tracing = await clientTracing(values, false);
-  const { connector } = clientConnector(values, undefined, tracing);
-  try {
-    return await runProxy(connector, tunnel);
-  } finally {
-    connector.close();
-    // The open's span is sent, but a collector that does not answer holds ssh up for 1 s at most.
-    if (tracing) await Promise.race([tracing.shutdown(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
-    // Nothing may keep a ProxyCommand alive once its stream is over (stdin still open, say).
-    process.stdin.destroy();
-    setTimeout(() => process.exit(), 2000).unref();
-  }
-}
 
 /** `tether tunnel delete NAME`: releases a tunnel name. */
 export async function tunnelDeleteCommand(name: string, values: ClientValues): Promise<void> {

@@ -268,7 +268,7 @@ function addClientCommands(program: Command, ctx: RunContext): void {
     ["ssh -o ProxyCommand='tether proxy laptop' me@laptop", 'me: your account on the shared machine'],
     ['scp -o ProxyCommand="tether proxy %n" notes.txt me@laptop:', 'scp, rsync and git work the same way'],
   ]);
-  action(ctx, proxy, async ([name]) => (await import('./client-commands.js')).proxyCommand(name, flagValues(proxy)));
+  action(ctx, proxy, async ([name]) => (await import('./proxy-command.js')).proxyCommand(name, flagValues(proxy)));
 
   const ssh = program
     .command('ssh')

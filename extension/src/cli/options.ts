@@ -1,5 +1,6 @@
 import { MIN_REPLAY_BUFFER_BYTES, type ResumableOptions } from '@tether/shared';
-import { parseEndpoints, type RelayEndpoint, type RelayPoolOptions } from '../core/index.js';
+import { parseEndpoints, type RelayEndpoint } from '../core/endpoints.js';
+import type { RelayPoolOptions } from '../core/pool-options.js';
 import { DEFAULT_RELAY, type ClientValues, type PoolValues } from './flags.js';
 import { UsageError } from './output.js';
 

@@ -1,7 +1,10 @@
 import type { Readable, Writable } from 'node:stream';
-import { createError, ErrorCode, WireCode, type ByteStream, type TetherError } from '@tether/shared';
+import { assertTunnelName, createError, ErrorCode, WireCode, type ByteStream, type TetherError } from '@tether/shared';
 import { bridge } from '../core/bridge.js';
-import { describeStreamEnd, type Connector } from '../core/index.js';
+import type { Connector } from '../core/connector.js';
+import { describeStreamEnd } from '../core/stream-end.js';
+import { clientConnector, clientTracing } from './client-connector.js';
+import type { ClientValues, PoolValues } from './flags.js';
 import { watchNpmLauncher } from './launcher-watch.js';
 
 /** Signals that end a ProxyCommand: ssh sends SIGHUP when it is done with us. */
@@ -79,4 +82,25 @@ export function runProxy(connector: Connector, tunnel: string, io: ProxyIo = { s
 function streamEnded(tunnel: string, err: TetherError): TetherError {
   if (err.code === ErrorCode.CANCELLED && /^local /.test(err.message)) return err;
   return createError(err.code, describeStreamEnd(tunnel, err));
+}
+
+/**
+ * `tether proxy NAME`: stdin/stdout, for ssh's ProxyCommand. It starts once per ssh connection,
+ * so it loads only what it uses (client-connector.ts).
+ */
+export async function proxyCommand(tunnel: string, values: ClientValues & PoolValues & { otlp?: string }): Promise<number> {
+  assertTunnelName(tunnel);
+  // Silent: what a ProxyCommand prints lands on the user's ssh session.
+  const tracing = await clientTracing(values, false);
+  const { connector } = clientConnector(values, undefined, tracing);
+  try {
+    return await runProxy(connector, tunnel);
+  } finally {
+    connector.close();
+    // The open's span is sent, but a collector that does not answer holds ssh up for 1 s at most.
+    if (tracing) await Promise.race([tracing.shutdown(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    // Nothing may keep a ProxyCommand alive once its stream is over (stdin still open, say).
+    process.stdin.destroy();
+    setTimeout(() => process.exit(), 2000).unref();
+  }
 }

@@ -1,5 +1,17 @@
-import { createTraceState, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import type { Context, Span, Tracer } from '@opentelemetry/api';
 import { formatTraceparent, parseTraceparent, type OpenTraceContext } from '@tether/shared';
+
+type OtelApi = typeof import('@opentelemetry/api');
+let loaded: OtelApi | undefined;
+
+/**
+ * @opentelemetry/api, loaded with the first span: only a client given a tracer makes spans, and
+ * `tether proxy`, which starts once per ssh connection, should not load it for nothing.
+ */
+function otel(): OtelApi {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load of a CommonJS dependency
+  return (loaded ??= require('@opentelemetry/api') as OtelApi);
+}
 
 /**
  * The client's spans of a stream open (docs/tracing.md): `tether.connect.open` on the
@@ -18,6 +30,7 @@ export interface OpenSpan {
 
 function contextFrom(carried: OpenTraceContext): Context {
   const parent = parseTraceparent(carried.traceparent);
+  const { createTraceState, ROOT_CONTEXT, trace } = otel();
   if (!parent) return ROOT_CONTEXT;
   const traceState = carried.tracestate ? createTraceState(carried.tracestate) : undefined;
   return trace.setSpanContext(ROOT_CONTEXT, { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.flags, isRemote: true, traceState });
@@ -42,7 +55,7 @@ class ClientOpenSpan implements OpenSpan {
     if (this.ended) return;
     this.span.setAttribute('tether.error.code', code);
     if (wireCode !== undefined) this.span.setAttribute('tether.wire_code', wireCode);
-    this.span.setStatus({ code: SpanStatusCode.ERROR, message: code });
+    this.span.setStatus({ code: otel().SpanStatusCode.ERROR, message: code });
     this.end('failed');
   }
 
@@ -56,10 +69,11 @@ class ClientOpenSpan implements OpenSpan {
 
 /** The connector's span of one open, the root of its trace. */
 export function startConnectSpan(tracer: Tracer, tunnel: string, resumable: boolean): OpenSpan {
+  const { ROOT_CONTEXT, SpanKind } = otel();
   return new ClientOpenSpan(tracer.startSpan('tether.connect.open', { kind: SpanKind.CLIENT, attributes: { 'tether.tunnel': tunnel, 'tether.resumable': resumable } }, ROOT_CONTEXT));
 }
 
 /** The host's span of one incoming open: dialing the target (or resuming a stream) and the answer. */
 export function startAcceptSpan(tracer: Tracer, tunnel: string, carried: OpenTraceContext, attributes: Record<string, string | boolean>): OpenSpan {
-  return new ClientOpenSpan(tracer.startSpan('tether.host.accept', { kind: SpanKind.SERVER, attributes: { 'tether.tunnel': tunnel, ...attributes } }, contextFrom(carried)));
+  return new ClientOpenSpan(tracer.startSpan('tether.host.accept', { kind: otel().SpanKind.SERVER, attributes: { 'tether.tunnel': tunnel, ...attributes } }, contextFrom(carried)));
 }
