@@ -1,6 +1,15 @@
 import { serveClientMetrics, type ClientMetricsSource } from './client-metrics.js';
 import { assertTunnelName, createError, describeTunnelSettings, ErrorCode, type TetherError } from '@tether/shared';
-import { describePoolReason, describeUdpStats, describeStreamEnd, HostAgent, preferServing, targetListens, parseHostPort, RelayApi, webSocketFactory, type PoolState } from '../core/index.js';
+import { preferServing } from '../core/endpoints.js';
+import { HostAgent } from '../core/host-agent.js';
+import type { PoolState } from '../core/pool-state.js';
+import { describePoolReason } from '../core/pool-reason.js';
+import { RelayApi } from '../core/relay-api.js';
+import { webSocketFactory } from '../core/relay-session.js';
+import { parseHostPort } from '../core/relay-url.js';
+import { describeStreamEnd } from '../core/stream-end.js';
+import { targetListens } from '../core/target-probe.js';
+import { describeUdpStats } from '../core/udp-stats.js';
 import { clientConnector, clientTracing } from './client-connector.js';
 import type { ClientValues, PoolValues } from './flags.js';
 import { info, UsageError } from './output.js';

@@ -1,5 +1,7 @@
 import { assertTunnelName, checkUserName } from '@tether/shared';
-import { inviteIdOf, RelayApi, type TunnelRole, type TunnelSettings } from '../core/index.js';
+import { inviteIdOf } from '../core/invite-code.js';
+import { RelayApi } from '../core/relay-api.js';
+import type { TunnelRole, TunnelSettings } from '../core/sharing-types.js';
 import { parseCount, parseDuration } from './duration.js';
 import type { ClientValues } from './flags.js';
 import { info, UsageError } from './output.js';

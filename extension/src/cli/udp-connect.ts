@@ -1,5 +1,6 @@
-import type { Connector } from '../core/index.js';
-import { describeUdpStats, UdpListener } from '../core/index.js';
+import type { Connector } from '../core/connector.js';
+import { UdpListener } from '../core/udp-listener.js';
+import { describeUdpStats } from '../core/udp-stats.js';
 import { parseDuration } from './duration.js';
 import { info } from './output.js';
 
