@@ -53,8 +53,10 @@ env.TETHER_RATE_LIMITS ||= 'off';
 const log = (line) => process.stderr.write(`${line}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Node flags for relay, host and connector: BENCH_NODE_FLAGS, then --cpu-prof with BENCH_PROFILE. */
 function profileFlags(name) {
-  return config.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${config.profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+  const extra = env.BENCH_NODE_FLAGS ? env.BENCH_NODE_FLAGS.split(' ').filter(Boolean) : [];
+  return [...extra, ...(config.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${config.profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [])];
 }
 
 // --- the processes ---------------------------------------------------------------------------
