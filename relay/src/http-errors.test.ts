@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { ErrorCode } from '@tether/shared';
 import { buildApp } from './app.js';
+import { SQLITE_BUSY_TIMEOUT_MS } from './stores/sqlite/sqlite-store.js';
 import { ADMIN_TOKEN, bearer, createTestRelay } from './test-support/testing.js';
 
 /** Sends raw bytes to the relay and resolves with the whole answer once the relay closes. */
@@ -66,4 +71,32 @@ test('request logs carry the path, never the query string', async (t) => {
   const withInstance = await buildApp({ databaseFile: ':memory:', adminToken: ADMIN_TOKEN, logger: given });
   t.after(() => withInstance.app.close());
   assert.equal((await withInstance.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+});
+
+test('a database another process keeps locked: 503 STORE_UNAVAILABLE after a short wait, not a frozen relay', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tether-busy-'));
+  const file = join(dir, 'tether.db');
+  const relay = await buildApp({ databaseFile: file, adminToken: ADMIN_TOKEN, logger: false });
+  // A sibling relay on the same data folder, stopped in the middle of a write.
+  const sibling = new Database(file);
+  t.after(async () => {
+    if (sibling.inTransaction) sibling.exec('ROLLBACK');
+    sibling.close();
+    await relay.app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  sibling.exec('BEGIN IMMEDIATE');
+  const began = performance.now();
+  const refused = await relay.app.inject({ method: 'POST', url: '/v1/users', headers: bearer(ADMIN_TOKEN), payload: { name: 'alice' } });
+  const waited = performance.now() - began;
+  assert.equal(refused.statusCode, 503);
+  assert.equal(refused.json<{ code: string }>().code, ErrorCode.STORE_UNAVAILABLE);
+  assert.match(refused.json<{ message: string }>().message, /locked by another process/);
+  assert.equal(refused.headers['retry-after'], '1');
+  // The wait blocks the event loop (better-sqlite3 is synchronous): it must stay far below the
+  // 3 s in which peers give up on a link that does not answer their pings.
+  assert.ok(waited >= SQLITE_BUSY_TIMEOUT_MS * 0.8 && waited < 3000, `waited ${waited.toFixed(0)} ms`);
+  sibling.exec('COMMIT');
+  const created = await relay.app.inject({ method: 'POST', url: '/v1/users', headers: bearer(ADMIN_TOKEN), payload: { name: 'alice' } });
+  assert.ok(created.statusCode < 300, `once the lock is gone the same request works (${created.statusCode} ${created.body})`);
 });

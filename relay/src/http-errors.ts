@@ -91,6 +91,12 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (e.statusCode && e.statusCode < 500) {
       return reply.code(e.statusCode).send(errorBody(ErrorCode.INVALID_ARGUMENT, e.message ?? 'invalid request'));
     }
+    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') {
+      // Another process holds the database (a relay sharing the data folder stopped mid-write).
+      request.log.warn({ err: (err as Error).message }, 'database locked by another process');
+      void reply.header('retry-after', '1');
+      return reply.code(503).send(errorBody(ErrorCode.STORE_UNAVAILABLE, "the relay's database is locked by another process sharing its data folder: try again in a moment"));
+    }
     request.log.error({ err }, 'request failed');
     return reply.code(500).send(errorBody(ErrorCode.INTERNAL, 'internal error'));
   });

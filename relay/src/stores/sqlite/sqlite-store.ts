@@ -54,6 +54,16 @@ const USER_COLUMNS = 'id, name, created_at, role, blocked_at';
 const TUNNEL_SELECT = `SELECT t.name, t.owner_id, u.name AS owner_name, t.created_at, t.last_hosted_at, t.disabled_at, t.disabled_reason
   FROM tunnels t LEFT JOIN users u ON u.id = t.owner_id`;
 
+/**
+ * How long a statement waits for a lock another process holds (relays sharing one data folder).
+ * better-sqlite3 is synchronous: the wait blocks this relay's event loop, every link and request
+ * with it. Transactions here take microseconds to a few milliseconds, so a lock held longer means
+ * the holder is stuck (a relay frozen mid-write, SIGSTOP or a stalled VM), and waiting 5 s per
+ * write, as this once did, froze its siblings until their peers' pings gave up on them (3 s).
+ * Past this wait the statement fails with SQLITE_BUSY, answered as STORE_UNAVAILABLE.
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 250;
+
 /** Opens the file with the users and tunnels tables; the team tables are SqliteTeamStore's. */
 function openDatabase(file: string): Database.Database {
   let db: Database.Database;
@@ -63,7 +73,7 @@ function openDatabase(file: string): Database.Database {
     throw createError(ErrorCode.INVALID_CONFIG, `cannot open database ${file}: ${(err as Error).message}`);
   }
   db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   db.exec(SCHEMA);
   addMissingColumns(db);
   return db;
