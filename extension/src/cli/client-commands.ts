@@ -46,7 +46,6 @@ function reportFailover(): (state: PoolState) => void {
   };
 }
 
-
 /** `--metrics-port P [--metrics-host H]` of share and connect. */
 interface MetricsValues {
   'metrics-port'?: string;
@@ -195,7 +194,6 @@ export async function connectCommand(tunnel: string, values: ClientValues & Pool
   });
   await new Promise<never>(() => undefined);
 }
-
 
 /** `tether tunnel delete NAME`: releases a tunnel name. */
 export async function tunnelDeleteCommand(name: string, values: ClientValues): Promise<void> {
