@@ -54,7 +54,7 @@ const log = (line) => process.stderr.write(`${line}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Node flags for relay, host and connector: BENCH_NODE_FLAGS, then --cpu-prof with BENCH_PROFILE. */
-function profileFlags(name) {
+function nodeFlags(name) {
   const extra = env.BENCH_NODE_FLAGS ? env.BENCH_NODE_FLAGS.split(' ').filter(Boolean) : [];
   return [...extra, ...(config.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${config.profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [])];
 }
@@ -69,11 +69,11 @@ async function startTarget() {
 
 /** A relay, a user on it, and a host sharing `tunnel` → the target. */
 async function startRelayAndHost(dataDir, tunnel, targetPort) {
-  const relay = startNode('relay', [CLI, 'relay', '--port', '0', '--data', dataDir, '--log-level', 'warn'], profileFlags('relay'));
+  const relay = startNode('relay', [CLI, 'relay', '--port', '0', '--data', dataDir, '--log-level', 'warn'], nodeFlags('relay'));
   const [url] = await relay.waitFor('stdout', /^http:\/\/\S+$/);
   const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   const { token } = await new RelayApi(url, adminToken).createUser(`bench-${tunnel}`);
-  const host = startNode('host', [CLI, 'share', tunnel, '--target', `127.0.0.1:${targetPort}`, '--relay', url, '--token', token], profileFlags('host'));
+  const host = startNode('host', [CLI, 'share', tunnel, '--target', `127.0.0.1:${targetPort}`, '--relay', url, '--token', token], nodeFlags('host'));
   await host.waitFor('stderr', /^Sharing /);
   return { relay, host, url, token };
 }
@@ -81,7 +81,7 @@ async function startRelayAndHost(dataDir, tunnel, targetPort) {
 async function startConnector(url, token, tunnel) {
   // `--listen` wants a real port: take one that was free a moment ago.
   const listen = await freePort();
-  const connector = startNode('connector', [CLI, 'connect', tunnel, '--listen', `127.0.0.1:${listen}`, '--relay', url, '--token', token], profileFlags('connector'));
+  const connector = startNode('connector', [CLI, 'connect', tunnel, '--listen', `127.0.0.1:${listen}`, '--relay', url, '--token', token], nodeFlags('connector'));
   const [, port] = await connector.waitFor('stderr', /^Listening on 127\.0\.0\.1:(\d+)/);
   return { proc: connector, port: Number(port) };
 }
