@@ -39,6 +39,7 @@ npm run bench            # = tsc -b && node bench/run.mjs (about 1-2 minutes on 
   notes of each run say how much of the tunnel's added latency the process hops alone cost.
 - Options (environment): \`BENCH_SECONDS\` (length of one throughput run, default 3),
   \`BENCH_RUNS\` (runs per throughput case, default 3; the median is reported),
+  \`BENCH_PING_WARMUP\` (round trips per path before the latency section measures, default 5,000),
   \`BENCH_WRITE=0\` (print only, do not touch this file), \`BENCH_PROFILE=DIR\` (run relay, host and
   connector under \`node --cpu-prof\` and write their profiles to DIR), \`BENCH_NODE_FLAGS\` (more Node flags for those three, e.g. \`--trace-gc\`).
 - Numbers from a busy machine are noise: run it on an idle one. MB is 10^6 bytes.

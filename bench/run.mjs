@@ -29,7 +29,10 @@ const env = process.env;
 const config = {
   seconds: Number(env.BENCH_SECONDS ?? 3),
   runs: Number(env.BENCH_RUNS ?? 3),
-  pingWarmup: 500,
+  // Round trips per path before the latency section measures: enough for V8 to have optimized
+  // the small-message path of every process (with 500, each tunnel process still spent ~135 µs
+  // of CPU per round trip while measured; warm, ~85).
+  pingWarmup: Number(env.BENCH_PING_WARMUP ?? 5000),
   pings: 5000,
   openWarmup: 100,
   opens: 1000,
@@ -122,10 +125,14 @@ async function startWebsockify(targetPort) {
 
 // --- latency --------------------------------------------------------------------------------
 
-/** RTT percentiles of each path in `ports` ({ name: port }), keyed like `ports`. */
-async function latency(ports) {
+/**
+ * RTT percentiles of each path in `ports` ({ name: port }), keyed like `ports`, with the CPU
+ * each of the path's processes (`procs`: { name: [Child] }) spent per round trip, in µs
+ * (`cpuPerRt`: { name: { process name: µs } }), read from /proc over exactly its measured blocks.
+ */
+async function latency(ports, procs = {}) {
   const clients = [];
-  for (const [name, port] of Object.entries(ports)) clients.push({ name, echo: await echoClient(port), times: [] });
+  for (const [name, port] of Object.entries(ports)) clients.push({ name, echo: await echoClient(port), times: [], cpu: (procs[name] ?? []).map(() => 0) });
   for (let i = 0; i < config.pingWarmup; i++) {
     for (const c of clients) await c.echo.rtt();
   }
@@ -133,11 +140,16 @@ async function latency(ports) {
   const block = 500;
   for (let done = 0; done < config.pings; done += block) {
     for (const c of clients) {
+      const own = procs[c.name] ?? [];
+      const before = own.map((p) => p.cpuSeconds());
       for (let i = 0; i < block; i++) c.times.push(await c.echo.rtt());
+      own.forEach((p, i) => (c.cpu[i] += p.cpuSeconds() - before[i]));
     }
   }
   for (const c of clients) c.echo.close();
-  return Object.fromEntries(clients.map((c) => [c.name, summary(c.times)]));
+  const result = Object.fromEntries(clients.map((c) => [c.name, summary(c.times)]));
+  result.cpuPerRt = Object.fromEntries(clients.map((c) => [c.name, Object.fromEntries((procs[c.name] ?? []).map((p, i) => [p.name, (c.cpu[i] / c.times.length) * 1e6]))]));
+  return result;
 }
 
 // --- stream open ----------------------------------------------------------------------------
@@ -240,7 +252,7 @@ function chainNote(added, chainAdded, tput) {
 
 async function measureLatency(ctx) {
   const { target, connector, chain } = ctx;
-  const lat = await latency({ direct: target.port, tunnel: connector.port, chain: chain.port });
+  const lat = await latency({ direct: target.port, tunnel: connector.port, chain: chain.port }, { tunnel: [connector.proc, ctx.tether.relay, ctx.tether.host], chain: chain.procs });
   const rows = [];
   for (const path of ['direct', 'tunnel', 'chain']) {
     const label = { direct: 'direct TCP', tunnel: 'tunnel', chain: 'forwarding chain' }[path];
@@ -255,7 +267,17 @@ async function measureLatency(ctx) {
   }
   for (const p of ['p50', 'p95']) rows.push(row(`added RTT of a 3-forwarder TCP chain ${p} (ms)`, chainAdded[p], 3));
   rows.push(row('added RTT p50, tunnel − chain (ms)', lat.tunnel.p50 - lat.chain.p50, 3, atMost(0.05)));
+  // Where a round trip's time goes: CPU of the three processes in the middle of each path. On a
+  // small machine a hop's latency is mostly its CPU work and its wake-ups.
+  const cpu = lat.cpuPerRt;
+  const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
+  rows.push(row('CPU per round trip: connector, relay and host (µs)', sum(cpu.tunnel), 1));
+  rows.push(row("CPU per round trip: the chain's three forwarders (µs)", sum(cpu.chain), 1));
+  rows.push(row('CPU per round trip: relay (µs)', cpu.tunnel.relay, 1));
+  rows.push(row("CPU per round trip: the chain's middle forwarder, fwd2 (µs)", cpu.chain.fwd2, 1));
+  const each = (o) => Object.entries(o).map(([name, us]) => `${name} ${fmt(us, 1)}`).join(', ');
   const notes = [
+    `CPU per round trip (user + system, from /proc over the measured blocks of each path): tunnel ${each(cpu.tunnel)}; chain ${each(cpu.chain)} µs.`,
     `Latency: ${config.pings} round trips of 64 bytes per path after ${config.pingWarmup} warm-up ones, in alternating blocks of 500; added = path percentile − direct percentile; "tunnel − chain" = the tunnel's p50 − the chain's p50 (within 0.05 ms is the target).`,
     chainNote(added, chainAdded, ctx.results.throughput?.tput),
   ];
