@@ -277,7 +277,7 @@ async function measureLatency(ctx) {
   rows.push(row("CPU per round trip: the chain's middle forwarder, fwd2 (µs)", cpu.chain.fwd2, 1));
   const each = (o) => Object.entries(o).map(([name, us]) => `${name} ${fmt(us, 1)}`).join(', ');
   const notes = [
-    `CPU per round trip (user + system, from /proc over the measured blocks of each path): tunnel ${each(cpu.tunnel)}; chain ${each(cpu.chain)} µs.`,
+    `CPU per round trip (user + system, from /proc over the measured blocks of each path, which counts in 10 ms ticks: ${fmt(10_000 / config.pings, 1)} µs per tick here): tunnel ${each(cpu.tunnel)}; chain ${each(cpu.chain)} µs.`,
     `Latency: ${config.pings} round trips of 64 bytes per path after ${config.pingWarmup} warm-up ones, in alternating blocks of 500; added = path percentile − direct percentile; "tunnel − chain" = the tunnel's p50 − the chain's p50 (within 0.05 ms is the target).`,
     chainNote(added, chainAdded, ctx.results.throughput?.tput),
   ];
