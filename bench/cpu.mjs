@@ -34,9 +34,9 @@ export function cpuMeter(procs) {
       bytes += n;
       wall += seconds;
     },
-    /** [{ name, perGiB (CPU s per GiB moved), core (share of one core while moving) }]. */
+    /** [{ name, seconds (CPU s in all), perGiB (CPU s per GiB moved), core (share of one core while moving) }]. */
     result() {
-      return procs.map((p, i) => ({ name: p.name, perGiB: cpu[i] / (bytes / GiB), core: cpu[i] / wall }));
+      return procs.map((p, i) => ({ name: p.name, seconds: cpu[i], perGiB: cpu[i] / (bytes / GiB), core: cpu[i] / wall }));
     },
   };
 }

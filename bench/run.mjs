@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extension from '@tether/extension';
 import { echoClient } from './clients.mjs';
+import { cpuMeter } from './cpu.mjs';
 import { concurrentConfig, measureConcurrent } from './concurrent.mjs';
 import { failoverBench } from './failover.mjs';
 import { freePort, killAll, start, startNode, waitForPort } from './procs.mjs';
@@ -126,13 +127,13 @@ async function startWebsockify(targetPort) {
 // --- latency --------------------------------------------------------------------------------
 
 /**
- * RTT percentiles of each path in `ports` ({ name: port }), keyed like `ports`, with the CPU
- * each of the path's processes (`procs`: { name: [Child] }) spent per round trip, in µs
- * (`cpuPerRt`: { name: { process name: µs } }), read from /proc over exactly its measured blocks.
+ * RTT percentiles of each path in `ports` ({ name: port }) as `rtt`, keyed like `ports`, and the
+ * CPU each of the path's processes (`procs`: { name: [Child] }) spent per round trip, in µs, as
+ * `cpuPerRt` ({ name: { process name: µs } }), metered over exactly its measured blocks.
  */
 async function latency(ports, procs = {}) {
   const clients = [];
-  for (const [name, port] of Object.entries(ports)) clients.push({ name, echo: await echoClient(port), times: [], cpu: (procs[name] ?? []).map(() => 0) });
+  for (const [name, port] of Object.entries(ports)) clients.push({ name, echo: await echoClient(port), times: [], meter: cpuMeter(procs[name] ?? []) });
   for (let i = 0; i < config.pingWarmup; i++) {
     for (const c of clients) await c.echo.rtt();
   }
@@ -140,16 +141,16 @@ async function latency(ports, procs = {}) {
   const block = 500;
   for (let done = 0; done < config.pings; done += block) {
     for (const c of clients) {
-      const own = procs[c.name] ?? [];
-      const before = own.map((p) => p.cpuSeconds());
+      c.meter.begin();
       for (let i = 0; i < block; i++) c.times.push(await c.echo.rtt());
-      own.forEach((p, i) => (c.cpu[i] += p.cpuSeconds() - before[i]));
+      c.meter.end(0, 0);
     }
   }
   for (const c of clients) c.echo.close();
-  const result = Object.fromEntries(clients.map((c) => [c.name, summary(c.times)]));
-  result.cpuPerRt = Object.fromEntries(clients.map((c) => [c.name, Object.fromEntries((procs[c.name] ?? []).map((p, i) => [p.name, (c.cpu[i] / c.times.length) * 1e6]))]));
-  return result;
+  return {
+    rtt: Object.fromEntries(clients.map((c) => [c.name, summary(c.times)])),
+    cpuPerRt: Object.fromEntries(clients.map((c) => [c.name, Object.fromEntries(c.meter.result().map((r) => [r.name, (r.seconds / c.times.length) * 1e6]))])),
+  };
 }
 
 // --- stream open ----------------------------------------------------------------------------
@@ -252,7 +253,7 @@ function chainNote(added, chainAdded, tput) {
 
 async function measureLatency(ctx) {
   const { target, connector, chain } = ctx;
-  const lat = await latency({ direct: target.port, tunnel: connector.port, chain: chain.port }, { tunnel: [connector.proc, ctx.tether.relay, ctx.tether.host], chain: chain.procs });
+  const { rtt: lat, cpuPerRt: cpu } = await latency({ direct: target.port, tunnel: connector.port, chain: chain.port }, { tunnel: [connector.proc, ctx.tether.relay, ctx.tether.host], chain: chain.procs });
   const rows = [];
   for (const path of ['direct', 'tunnel', 'chain']) {
     const label = { direct: 'direct TCP', tunnel: 'tunnel', chain: 'forwarding chain' }[path];
@@ -269,7 +270,6 @@ async function measureLatency(ctx) {
   rows.push(row('added RTT p50, tunnel − chain (ms)', lat.tunnel.p50 - lat.chain.p50, 3, atMost(0.05)));
   // Where a round trip's time goes: CPU of the three processes in the middle of each path. On a
   // small machine a hop's latency is mostly its CPU work and its wake-ups.
-  const cpu = lat.cpuPerRt;
   const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
   rows.push(row('CPU per round trip: connector, relay and host (µs)', sum(cpu.tunnel), 1));
   rows.push(row("CPU per round trip: the chain's three forwarders (µs)", sum(cpu.chain), 1));
