@@ -569,7 +569,7 @@ describe('PING and PONG', () => {
 });
 
 describe('congestion', () => {
-  test("send() returning false makes write() return false; 'drain' follows transportDrained()", async () => {
+  test("a congested transport holds what streams write; 'drain' follows transportDrained() once a stream's queue filled", async () => {
     const { h, streams } = acceptingServer();
     h.receive(open(1));
     h.take();
@@ -581,16 +581,43 @@ describe('congestion', () => {
     assert.equal(s.write(Buffer.from('first')), true, 'queued; it leaves at the end of the turn');
     await new Promise(setImmediate);
     assert.equal(h.session.congested, true, 'the transport said it is full');
-    assert.equal(s.write(Buffer.from('second')), false);
+    assert.equal(s.write(Buffer.from('second')), true, "the stream's own queue has room");
+    await new Promise(setImmediate);
     assert.deepEqual(h.take().map((f) => f.type === FrameType.DATA && f.payload.toString()), ['first'], 'nothing more is sent while congested');
+    assert.equal(s.write(Buffer.alloc(h.session.options.streamHighWaterMark)), false, 'the queue is full now');
     assert.equal(drains, 0);
     h.accepting = true;
     h.session.transportDrained();
     assert.equal(drains, 1);
-    assert.deepEqual(h.take().map((f) => f.type === FrameType.DATA && f.payload.toString()), ['second']);
+    const sent = h.take().filter((f) => f.type === FrameType.DATA);
+    assert.equal(sent[0].type === FrameType.DATA && sent[0].payload.subarray(0, 6).toString(), 'second', 'in order, after the drain');
+    assert.equal(s.queuedBytes, 0);
     assert.equal(s.write(Buffer.from('third')), true);
     await new Promise(setImmediate);
     assert.deepEqual(h.take().map((f) => f.type === FrameType.DATA && f.payload.toString()), ['third']);
+  });
+
+  test('on a congested connection, each stream pauses only when its own queue is full', async () => {
+    const { h, streams } = acceptingServer();
+    h.receive(open(1), open(3), open(5));
+    h.take();
+    h.accepting = false;
+    h.session.ping();
+    assert.equal(h.session.congested, true);
+    h.take();
+    const hwm = h.session.options.streamHighWaterMark;
+    const [a, b, c] = [1, 3, 5].map((id) => streams.get(id)!);
+    assert.equal(a.write(Buffer.alloc(hwm)), false, 'a filled its queue');
+    assert.equal(b.write(Buffer.alloc(1024)), true, 'b has room');
+    assert.equal(c.write(Buffer.alloc(hwm - 1)), true, 'c has one byte of room');
+    await new Promise(setImmediate);
+    assert.deepEqual(h.take().filter((f) => f.type === FrameType.DATA), [], 'nothing is sent while congested');
+    let drains = 0;
+    for (const s of [a, b, c]) s.on('drain', () => drains++);
+    h.accepting = true;
+    h.session.transportDrained();
+    assert.equal(drains, 1, "only a waits for 'drain'");
+    assert.equal(h.sentOfType(FrameType.DATA).reduce((n, f) => n + (f.type === FrameType.DATA ? f.payload.length : 0), 0), 2 * hwm + 1023);
   });
 
   test('over a pair, a writer that waits for drain gets everything through a small transport', async () => {

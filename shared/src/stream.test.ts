@@ -246,16 +246,26 @@ describe('MuxStream sending', () => {
     assert.equal(drains, 1, 'drain fires once per write() that returned false');
   });
 
-  test('a congested transport holds data and makes write() return false', () => {
+  test("a congested transport holds data; write() returns false only once the stream's own queue is full", () => {
+    // The connection being congested is not this stream's problem until its own queue fills:
+    // otherwise every stream on a busy connection pauses its source and resumes it again on
+    // each drain (100 sockets stopped and started per drain, for no bound gained: the queue
+    // is bounded by the high-water mark either way).
     const { s, owner } = openStream(10_000);
     owner.congested = true;
-    assert.equal(s.write(Buffer.alloc(10)), false);
-    assert.equal(owner.data().length, 0);
-    owner.congested = false;
+    assert.equal(s.write(Buffer.alloc(10)), true, 'queued, well under the high-water mark');
+    assert.equal(s.write(Buffer.alloc(2400)), true, 'queued: 2,410 bytes, under 2,500');
+    assert.equal(owner.data().length, 0, 'nothing is sent while congested');
+    assert.equal(s.write(Buffer.alloc(100)), false, 'the queue reached the high-water mark');
+    assert.equal(s.queuedBytes, 2510);
     let drained = false;
     s.on('drain', () => (drained = true));
     s.flush();
-    assert.equal(owner.data().length, 1);
+    assert.equal(drained, false, 'still congested: nothing left the queue');
+    owner.congested = false;
+    s.flush();
+    assert.equal(owner.data().length, 3, 'frames of at most maxFrameSize (1,000) go out');
+    assert.equal(s.queuedBytes, 0);
     assert.equal(drained, true);
   });
 

@@ -136,7 +136,7 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> implements ByteStre
       if (this.queued >= this.owner.maxFrameSize) this.flush();
       else this.owner.scheduleFlush(this);
     }
-    const ok = this.queued < this.highWaterMark && !this.owner.congested;
+    const ok = this.queued < this.highWaterMark;
     if (!ok) this.needDrain = true;
     return ok;
   }
@@ -298,7 +298,7 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> implements ByteStre
       this.owner.sendData(this.id, Buffer.alloc(0), true);
       return this.onLocalFin();
     }
-    if (this.needDrain && this.queued < this.highWaterMark && !this.owner.congested) {
+    if (this.needDrain && this.queued < this.highWaterMark) {
       this.needDrain = false;
       this.emit('drain');
     }
