@@ -701,6 +701,25 @@ test('a drained transport serves streams round robin, not always the first one a
   assert.deepEqual(order, [a.id, b.id, a.id, b.id, a.id, b.id]);
 });
 
+test('a drained transport serves streams with little queued first: a keystroke does not wait for every bulk stream', () => {
+  const h = new SessionHarness({ role: 'client', maxFrameSize: 1024 });
+  const bulk = [0, 1, 2, 3].map(() => h.session.openStream('box'));
+  const shell = h.session.openStream('box');
+  h.receive(...[...bulk, shell].map((s) => encodeOpenOk(s.id, 1 << 20)));
+  h.take();
+  h.accepting = false;
+  for (const s of bulk) s.write(Buffer.alloc(8 * 1024, 1)); // the first frame congests the transport
+  shell.write(Buffer.from('ls\r'));
+  const order: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    h.take();
+    h.session.transportDrained();
+    order.push(h.sentOfType(FrameType.DATA)[0].streamId);
+  }
+  assert.equal(order[0], shell.id, 'the small queue went out on the first drain');
+  assert.deepEqual(order.slice(1), [bulk[0].id, bulk[1].id], 'then the rotation carries on');
+});
+
 test('data that arrives with OPEN_OK, before anyone listens, is held and delivered once a reader attaches', async () => {
   const h = new SessionHarness({ role: 'client' });
   const s = h.session.openStream('box');

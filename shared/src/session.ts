@@ -63,6 +63,12 @@ export interface SessionEvents {
 }
 
 /**
+ * A queue this small (or a quarter of a frame, if less) is interactive traffic, served first when
+ * a congested transport drains.
+ */
+const SMALL_QUEUE_BYTES = 4096;
+
+/**
  * Refuses options that would break the protocol later (a zero window goes out in OPEN and the
  * peer drops the connection; a window above 2^32-1 cannot be encoded; a zero high-water mark
  * makes every write() wait for a 'drain' that never comes).
@@ -245,9 +251,19 @@ export class MuxSession extends EventEmitter<SessionEvents> implements StreamOwn
   transportDrained(): void {
     if (!this.congested) return;
     this.congested = false;
+    const streams = [...this.streams.values()];
+    const small = Math.min(SMALL_QUEUE_BYTES, this.maxFrameSize / 4);
+    // Streams with only a little queued (a keystroke, a shell's echo, an ACK's worth) go first.
+    // In the rotation below they would wait behind a frame of every bulk stream before them:
+    // with 100 bulk streams, a dozen drains.
+    for (const stream of streams) {
+      if (stream.queuedBytes > 0 && stream.queuedBytes <= small) {
+        stream.flush();
+        if (this.congested) return;
+      }
+    }
     // Round robin: start after the stream that filled the transport last time, so a busy
     // stream early in the table cannot keep the others waiting drain after drain.
-    const streams = [...this.streams.values()];
     const n = streams.length;
     for (let i = 0; i < n; i++) {
       const index = (this.drainCursor + i) % n;
