@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extension from '@tether/extension';
 import { echoClient, tcpDownload, tcpUpload } from './clients.mjs';
-import { freePort, killAll, startNode } from './procs.mjs';
+import { freePort, killAll, startNode, startRelayNode } from './procs.mjs';
 import { insertSection } from './report.mjs';
 import { median, summary } from './stats.mjs';
 
@@ -52,7 +52,7 @@ function prepare(ref, tmp) {
 async function startPath(variant, targetPort, dir) {
   const cli = join(variant.root, 'extension/dist/cli/main.js');
   // Rate limits off: the stream-open rounds open hundreds of streams a second on purpose.
-  const relay = startNode('relay', [cli, 'relay', '--port', '0', '--data', dir, '--log-level', 'warn', '--rate-limits', 'off']);
+  const relay = startRelayNode('relay', [cli, 'relay', '--port', '0', '--data', dir, '--log-level', 'warn', '--rate-limits', 'off']);
   const [url] = await relay.waitFor('stdout', /^http:\/\/\S+$/);
   const adminToken = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
   const { token } = await new RelayApi(url, adminToken).createUser('ab');

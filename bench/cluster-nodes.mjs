@@ -2,7 +2,7 @@
 // each its own process group, started and stopped by PID (bench/procs.mjs).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort, start, startNode, waitForPort } from './procs.mjs';
+import { freePort, start, startRelayNode, waitForPort } from './procs.mjs';
 
 /** A redis-server on a free loopback port, no persistence, files in `dir`. */
 export async function startRedisServer(dir) {
@@ -38,7 +38,7 @@ export async function startRelays({ cli, redis, count, secret, adminToken, dir, 
   const one = async (i) => {
     const id = `bench-${String(i).padStart(2, '0')}`;
     const port = await freePort();
-    const proc = startNode(id, [cli, 'relay', '--port', String(port), '--data', join(dir, id), '--log-level', 'warn', '--log-format', 'json', '--redis', redis.url, '--node-id', id], [], {
+    const proc = startRelayNode(id, [cli, 'relay', '--port', String(port), '--data', join(dir, id), '--log-level', 'warn', '--log-format', 'json', '--redis', redis.url, '--node-id', id], [], {
       TETHER_CLUSTER_SECRET: secret,
       TETHER_ADMIN_TOKEN: adminToken,
     });

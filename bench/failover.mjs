@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import extension from '@tether/extension';
-import { startNode } from './procs.mjs';
+import { startNode, startRelayNode } from './procs.mjs';
 import { summary } from './stats.mjs';
 
 const { Connector, RelayApi, parseEndpoints, webSocketFactory } = extension;
@@ -42,7 +42,7 @@ async function startPair(cli, dir, targetPort, n) {
   const dataDir = join(dir, `failover-${n}`);
   const relays = [];
   for (let i = 0; i < 2; i++) {
-    const proc = startNode('relay', [cli, 'relay', '--port', '0', '--data', dataDir, '--log-level', 'warn']);
+    const proc = startRelayNode('relay', [cli, 'relay', '--port', '0', '--data', dataDir, '--log-level', 'warn']);
     const [url] = await proc.waitFor('stdout', /^http:\/\/\S+$/);
     relays.push({ proc, url });
   }

@@ -17,7 +17,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { h2load, h2loadArgs, loadDir, requireTools, wrk, wrkArgs } from './http-load.mjs';
-import { killAll, startNode } from './procs.mjs';
+import { killAll, startNode, startRelayNode } from './procs.mjs';
 import { consoleTable, insertSection, machine } from './report.mjs';
 import { median } from './stats.mjs';
 
@@ -47,7 +47,7 @@ async function startPath(dataDir) {
   procs.push(origin);
   const [, h1Port, h2Port] = await origin.waitFor('stdout', /^(\d+) (\d+)$/);
   const profile = config.profile ? ['--cpu-prof', `--cpu-prof-dir=${config.profile}`] : [];
-  const relay = startNode('relay', [CLI, 'relay', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--public-domain', 'localhost', '--log-level', 'error'], profile);
+  const relay = startRelayNode('relay', [CLI, 'relay', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--public-domain', 'localhost', '--log-level', 'error'], profile);
   procs.push(relay);
   const [url] = await relay.waitFor('stdout', /^http:\/\/\S+$/);
   const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import extension from '@tether/extension';
 import relay from '@tether/relay';
 import { connectTcp } from './clients.mjs';
-import { freePort, killAll, startNode } from './procs.mjs';
+import { freePort, killAll, startNode, startRelayNode } from './procs.mjs';
 import { consoleTable, insertSection, machine, markdownSection } from './report.mjs';
 import { median } from './stats.mjs';
 
@@ -105,7 +105,7 @@ async function scenario(name, relayArgs) {
     procs.push(target);
     const [, targetPort] = await target.waitFor('stdout', /^(\d+)$/);
     const metricsPort = await freePort();
-    const relayProc = startNode('relay', [CLI, 'relay', '--port', '0', '--data', dir, '--log-level', 'error', '--metrics-port', String(metricsPort), ...relayArgs]);
+    const relayProc = startRelayNode('relay', [CLI, 'relay', '--port', '0', '--data', dir, '--log-level', 'error', '--metrics-port', String(metricsPort), ...relayArgs]);
     procs.push(relayProc);
     const [url] = await relayProc.waitFor('stdout', /^http:\/\/\S+$/);
     const admin = new RelayApi(url, readFileSync(join(dir, 'admin-token'), 'utf8').trim());

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { RELAY_NODE_FLAGS } from '@tether/relay/dist/node-flags.js';
 
 const running = new Set();
 
@@ -145,6 +146,15 @@ export function start(name, command, args, env = {}) {
 /** Starts a Node script with this Node binary, with extra Node flags (e.g. --cpu-prof). */
 export function startNode(name, args, nodeFlags = [], env = {}) {
   return new Child(name, process.execPath, [...nodeFlags, ...args], env);
+}
+
+/**
+ * Starts `tether relay` (`args` = the CLI's path, 'relay' and its flags) as Tether starts it:
+ * with the relay's Node flags (relay/src/node-flags.ts, as `npm start` and the image), then
+ * `nodeFlags`.
+ */
+export function startRelayNode(name, args, nodeFlags = [], env = {}) {
+  return startNode(name, args, [...RELAY_NODE_FLAGS, ...nodeFlags], env);
 }
 
 /** Kills whatever is still running, synchronously (process exit paths). */

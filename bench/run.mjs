@@ -10,7 +10,7 @@ import { echoClient } from './clients.mjs';
 import { cpuMeter } from './cpu.mjs';
 import { concurrentConfig, measureConcurrent } from './concurrent.mjs';
 import { failoverBench } from './failover.mjs';
-import { freePort, killAll, start, startNode, waitForPort } from './procs.mjs';
+import { freePort, killAll, start, startNode, startRelayNode, waitForPort } from './procs.mjs';
 import { consoleTable, insertSection, machine, markdownSection } from './report.mjs';
 import { atMost, below, fmt, row, verdict } from './rows.mjs';
 import { summary } from './stats.mjs';
@@ -73,7 +73,7 @@ async function startTarget() {
 
 /** A relay, a user on it, and a host sharing `tunnel` → the target. */
 async function startRelayAndHost(dataDir, tunnel, targetPort) {
-  const relay = startNode('relay', [CLI, 'relay', '--port', '0', '--data', dataDir, '--log-level', 'warn'], nodeFlags('relay'));
+  const relay = startRelayNode('relay', [CLI, 'relay', '--port', '0', '--data', dataDir, '--log-level', 'warn'], nodeFlags('relay'));
   const [url] = await relay.waitFor('stdout', /^http:\/\/\S+$/);
   const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   const { token } = await new RelayApi(url, adminToken).createUser(`bench-${tunnel}`);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { markdownSection, machine } from './report.mjs';
 import extension from '@tether/extension';
 import { startSshd } from '../extension/dist/test-support/sshd-fixture.js';
-import { freePort, killAll, startNode } from './procs.mjs';
+import { freePort, killAll, startNode, startRelayNode } from './procs.mjs';
 
 const { RelayApi } = extension;
 
@@ -121,7 +121,7 @@ export async function startTether({ cli, dir, tunnel, targetPort, connect = true
   const dataDir = join(dir, 'relay');
   const started = [];
   try {
-    const relay = startNode('relay', [...relayProfileFlags(), cli, 'relay', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--log-level', 'warn', ...relayArgs]);
+    const relay = startRelayNode('relay', [cli, 'relay', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--log-level', 'warn', ...relayArgs], relayProfileFlags());
     started.push(relay);
     const [url] = await relay.waitFor('stdout', /^http:\/\/\S+$/);
     const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();

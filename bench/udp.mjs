@@ -10,7 +10,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extension from '@tether/extension';
-import { killAll, startNode } from './procs.mjs';
+import { killAll, startNode, startRelayNode } from './procs.mjs';
 import { consoleTable, insertSection, machine, markdownSection } from './report.mjs';
 import { summary } from './stats.mjs';
 
@@ -120,7 +120,7 @@ async function main() {
     for (const name of ['fwd3', 'fwd2', 'fwd1']) upstream = (await udpPeer(name, ['forward', String(upstream)])).port;
     const chain = await measure('forwarding chain', upstream);
 
-    const relay = startNode('relay', [CLI, 'relay', '--port', '0', '--data', join(tmp, 'relay'), '--log-level', 'warn']);
+    const relay = startRelayNode('relay', [CLI, 'relay', '--port', '0', '--data', join(tmp, 'relay'), '--log-level', 'warn']);
     const [url] = await relay.waitFor('stdout', /^http:\/\/\S+$/);
     const adminToken = readFileSync(join(tmp, 'relay', 'admin-token'), 'utf8').trim();
     const { token } = await new RelayApi(url, adminToken).createUser('bench-udp');

@@ -1,6 +1,7 @@
 export { buildApp, type RelayApp } from './app.js';
 export { startRelay, resolveAdminToken, type StartRelayOptions, type RunningRelay } from './server.js';
 export { resolveLimits, defaultLimits, type RelayLimits, type RelayOptions } from './config.js';
+export { RELAY_NODE_FLAGS } from './node-flags.js';
 export { Router, type RouterStats } from './routing/router.js';
 export type { LinkTransport, LinkTransportHandlers } from './routing/link-transport.js';
 export { Policy } from './policy/policy.js';
