@@ -7,7 +7,7 @@ import net from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildApp, type RelayApp } from '@tether/relay';
+import { buildApp, RELAY_NODE_FLAGS, type RelayApp } from '@tether/relay';
 import { ErrorCode, isTetherError, type ErrorCodeString } from '@tether/shared';
 import { RelayApi } from '../core/index.js';
 import type { PoolStateJson } from './status-command.js';
@@ -312,8 +312,8 @@ describe('tether CLI against a relay it started', () => {
 
 describe('tether relay output', () => {
   /** Starts `tether relay` with `args`; resolves with its stdout URL line and stderr so far once it listens. */
-  async function relay(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ url: string; stderr: () => string; child: ChildProcess }> {
-    const child = spawn(process.execPath, [MAIN, 'relay', '--port', '0', ...args], { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  async function relay(args: string[], env: NodeJS.ProcessEnv = {}, nodeFlags: readonly string[] = []): Promise<{ url: string; stderr: () => string; child: ChildProcess }> {
+    const child = spawn(process.execPath, [...nodeFlags, MAIN, 'relay', '--port', '0', ...args], { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let stdout = '';
     child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -363,6 +363,20 @@ describe('tether relay output', () => {
         while (!stderr().includes('Tether relay listening')) await new Promise((r) => setTimeout(r, 10));
         assert.match(stderr(), new RegExp(`^\\[\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\] INFO: Server listening at ${url.replace(/\./g, '\\.')}$`, 'm'));
         assert.doesNotMatch(stderr(), /^\{/m);
+      } finally {
+        assert.equal(await stop(child), 0, stderr());
+      }
+    }
+  });
+
+  test('a relay started without its Node flags says so, and what to do; started with them it does not', async () => {
+    const hint = /^Node was started without --min-semi-space-size=16: .*docs\/relay\.md, "Node flags"/m;
+    for (const flags of [[], RELAY_NODE_FLAGS]) {
+      const { stderr, child } = await relay(['--data', dataDir(), '--log-level', 'silent'], {}, flags);
+      try {
+        while (!stderr().includes('Admin token')) await new Promise((r) => setTimeout(r, 10));
+        if (flags.length === 0) assert.match(stderr(), hint);
+        else assert.doesNotMatch(stderr(), hint);
       } finally {
         assert.equal(await stop(child), 0, stderr());
       }

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { startRelay, type StartRelayOptions } from '@tether/relay';
+import { RELAY_NODE_FLAGS, startRelay, type StartRelayOptions } from '@tether/relay';
 import { parseByteSize } from '@tether/shared';
 import { analyticsSettings } from './analytics-settings.js';
 import { parseDuration } from './duration.js';
@@ -192,6 +192,10 @@ export async function relayCommand(values: RelayValues): Promise<void> {
 
   const urls = clientUrls(host, relay.url);
   info(`Tether relay listening on ${relay.url}${urls.remote ? ' (every interface)' : ''}`);
+  const missing = RELAY_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
+  if (missing.length > 0) {
+    info(`Node was started without ${missing.join(' ')}: the relay then spends up to twice the CPU per GiB forwarded (docs/relay.md, "Node flags"; npm start and the container image give it)`);
+  }
   if (relay.redis) info(`Users, tokens and tunnel names in Redis at ${relay.redis}, shared with the other nodes (docs/cluster.md); this node is ${relay.nodeId}`);
   if (relay.auditKeys) info(`Signed audit log in the ${relay.redis ? 'Redis store' : 'database'}; keys ${relay.auditKeys.created ? 'generated into' : 'read from'} ${relay.auditKeys.file} (mode 0600, keep a backup)`);
   else info('No signed audit log: a relay on Redis keeps one when every node is given the same --audit-keys FILE');
