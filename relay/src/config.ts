@@ -14,7 +14,7 @@ export interface RelayLimits {
   maxFrameSize: number;
   maxMessageSize: number;
   maxStreamsPerConnection: number;
-  /** Per-stream buffer cap: the most credit the relay passes on to a stream's sender (larger grants are cut to it). */
+  /** Per-stream buffer cap: the largest credit a receiver may grant its peer. */
   maxBufferedBytesPerStream: number;
   maxBufferedBytesPerConnection: number;
   handshakeTimeoutMs: number;

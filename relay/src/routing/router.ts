@@ -533,13 +533,11 @@ export class Router {
       }
       case FrameType.WINDOW: {
         const peer = here.peer;
-        // A window past the relay's per-stream limit (a receiver whose window grew beyond it) is
-        // passed on cut to the limit: the sender holds less credit than was granted, which a
-        // sender never notices, and the relay never holds more than the limit for the stream.
-        const increment = Math.min(frame.increment, this.limits.maxBufferedBytesPerStream - (peer.credit + peer.withheld + (peer.shaped ?? 0)));
-        if (increment <= 0) return;
-        if (this.shape(here.route, peer, increment)) return;
-        const granted = this.credit.grant(peer, increment);
+        if (peer.credit + peer.withheld + (peer.shaped ?? 0) + frame.increment > this.limits.maxBufferedBytesPerStream) {
+          return this.resetRoute(here.route, WireCode.BUFFER_LIMIT, `window above the relay's per-stream limit of ${this.limits.maxBufferedBytesPerStream} bytes`);
+        }
+        if (this.shape(here.route, peer, frame.increment)) return;
+        const granted = this.credit.grant(peer, frame.increment);
         if (granted === 0) return;
         // Passed on as it came, with the increment cut to what the link may take now.
         if (granted !== frame.increment) message.writeUInt32BE(granted, start + wire.HEADER_SIZE);
