@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
-import { MAX_FRAME_SIZE_HEADER, NODE_HEADER, PUBLIC_URL_HEADER, SUBPROTOCOL } from '@tether/shared';
+import { MAX_FRAME_SIZE_HEADER, MAX_WINDOW_HEADER, NODE_HEADER, PUBLIC_URL_HEADER, SUBPROTOCOL } from '@tether/shared';
 import { randomUUID } from 'node:crypto';
 import { Auditor } from './audit/auditor.js';
 import type { ChainedAuditLog } from './audit/chained-log.js';
@@ -266,7 +266,7 @@ export async function buildApp(options: RelayOptions): Promise<RelayApp> {
     },
   });
   app.websocketServer.on('headers', (headers: string[], request: IncomingMessage) => {
-    headers.push(`${MAX_FRAME_SIZE_HEADER}: ${limits.maxFrameSize}`, `${NODE_HEADER}: ${nodeId}`);
+    headers.push(`${MAX_FRAME_SIZE_HEADER}: ${limits.maxFrameSize}`, `${MAX_WINDOW_HEADER}: ${limits.maxBufferedBytesPerStream}`, `${NODE_HEADER}: ${nodeId}`);
     const url = options.publicDomain ? publicUrlOf(request, options.publicDomain, options.tls !== undefined) : undefined;
     if (url) headers.push(`${PUBLIC_URL_HEADER}: ${url}`);
   });

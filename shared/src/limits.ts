@@ -9,6 +9,14 @@ export const SUPPORTED_SUBPROTOCOLS: readonly string[] = [SUBPROTOCOL];
  */
 export const MAX_FRAME_SIZE_HEADER = 'tether-max-frame-size';
 
+/**
+ * Response header of the WebSocket upgrade naming the relay's per-stream buffer limit
+ * (maxBufferedBytesPerStream): the most credit it lets a stream's receiver grant. Clients keep
+ * their receive windows (initial and auto-tuned) within it, so a relay configured below the
+ * default window still carries bulk streams instead of resetting them.
+ */
+export const MAX_WINDOW_HEADER = 'tether-max-window';
+
 /** Response header of a relay's WebSocket upgrade: the id of the relay node that took the link (a cluster's nodes each have one). */
 export const NODE_HEADER = 'tether-node';
 /** The most any relay may set maxFrameSize to, and so what clients must be ready to receive. */

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { buildApp, type RelayApp } from '@tether/relay';
-import { CloseCode, createError, ErrorCode, isTetherError, SUBPROTOCOL, type ErrorCodeString } from '@tether/shared';
+import { CloseCode, createError, Defaults, ErrorCode, isTetherError, SUBPROTOCOL, type ErrorCodeString } from '@tether/shared';
 import { RelayApi } from './relay-api.js';
 import { listening } from '../test-support/testing.js';
 import { canSkipMasking, connectRelaySession, webSocketFactory, type RelaySessionOptions } from './relay-session.js';
@@ -223,6 +223,27 @@ describe('masking is skipped only where no intermediary can see the bytes', () =
       assert.equal(canSkipMasking(url), skip);
     });
   }
+});
+
+test('clients keep their receive windows within the per-stream limit the relay announces at the upgrade', async (t) => {
+  const adminToken = 'admin-token-for-window-test';
+  const relay = await buildApp({ databaseFile: ':memory:', adminToken, logger: false, limits: { maxBufferedBytesPerStream: 256 * 1024 } });
+  t.after(() => relay.app.close());
+  await relay.app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(relay.app.server.address() as net.AddressInfo).port}`;
+  const token = (await new RelayApi(url, adminToken).createUser('dora')).token;
+  const cut = await connectRelaySession({ relay: url, token, endpoint: 'connect' });
+  // A client that asks for less than the limit keeps what it asked for.
+  const small = await connectRelaySession({ relay: url, token, endpoint: 'connect', session: { initialWindow: 64 * 1024, maxWindow: 128 * 1024 } });
+  t.after(() => {
+    cut.close();
+    small.close();
+  });
+  assert.ok(Defaults.initialWindow > 256 * 1024 && Defaults.maxWindow > 256 * 1024);
+  assert.equal(cut.session.options.maxWindow, 256 * 1024);
+  assert.equal(cut.session.options.initialWindow, 256 * 1024);
+  assert.equal(small.session.options.maxWindow, 128 * 1024);
+  assert.equal(small.session.options.initialWindow, 64 * 1024);
 });
 
 test('clients frame their data to the limit the relay announces at the upgrade', async (t) => {

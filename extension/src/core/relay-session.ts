@@ -12,6 +12,7 @@ import {
   MuxSession,
   MAX_FRAME_SIZE_CEILING,
   MAX_FRAME_SIZE_HEADER,
+  MAX_WINDOW_HEADER,
   PUBLIC_URL_HEADER,
   NODE_HEADER,
   SUBPROTOCOL,
@@ -180,6 +181,7 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
     });
 
     let relayMaxFrameSize: number | undefined;
+    let relayMaxWindow: number | undefined;
     let socket: Socket | undefined;
     let publicUrl: string | undefined;
     let node: string | undefined;
@@ -191,14 +193,20 @@ export function connectRelaySession(options: RelaySessionOptions): Promise<Relay
       if (typeof url === 'string' && /^https?:\/\/[^\s]{1,300}$/.test(url)) publicUrl = url;
       const advertised = Number(res.headers[MAX_FRAME_SIZE_HEADER]);
       if (Number.isInteger(advertised) && advertised >= 1024 && advertised <= MAX_FRAME_SIZE_CEILING) relayMaxFrameSize = advertised;
+      const window = Number(res.headers[MAX_WINDOW_HEADER]);
+      if (Number.isInteger(window) && window >= 1 && window <= 0xffffffff) relayMaxWindow = window;
     });
     ws.on('open', () => {
       opened = true;
       const maxFrameSize = relayMaxFrameSize ?? options.session?.maxFrameSize ?? Defaults.maxFrameSize;
       // DATA frames are built in reused memory, each given back once ws has written it out.
       const framePool = framePoolFor(HEADER_SIZE + maxFrameSize);
+      // Windows within the relay's per-stream limit: a WINDOW past it resets the stream there.
+      const maxWindow = Math.min(options.session?.maxWindow ?? Defaults.maxWindow, relayMaxWindow ?? Infinity);
       const session = new MuxSession({
         ...options.session,
+        maxWindow,
+        initialWindow: Math.min(options.session?.initialWindow ?? Defaults.initialWindow, maxWindow),
         maxFrameSize,
         framePool,
         // What the session sends in one turn leaves in one write (the socket ws writes to).
