@@ -32,6 +32,8 @@ const noRelay = {
       contents: [
         "function notBundled() { throw new Error('tether relay is not bundled with the VS Code extension: run it from the Tether repository (npx tether relay)'); }",
         'export const startRelay = notBundled;',
+        // Read by `tether relay` before it starts one; nothing to add where there is no relay.
+        'export const RELAY_NODE_FLAGS = [];',
         'export default notBundled;',
       ].join('\n'),
       loader: 'js',
