@@ -10,12 +10,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 /**
  * Optional natives, left out on purpose. Each is loaded inside try/catch by its package, which
  * then falls back to JavaScript: ws without bufferutil/utf-8-validate, ssh2 without
- * cpu-features and its own sshcrypto.node binding.
+ * cpu-features and its own sshcrypto.node binding, and `tether proxy` without koffi keeps ssh's
+ * pipes at their default capacity (cli/pipe-capacity.ts).
  */
 const optionalNatives = {
   name: 'optional-natives',
   setup(b) {
-    b.onResolve({ filter: /^(bufferutil|utf-8-validate|cpu-features)$|sshcrypto\.node$/ }, (args) => ({ path: args.path, external: true }));
+    b.onResolve({ filter: /^(bufferutil|utf-8-validate|cpu-features|koffi)$|sshcrypto\.node$/ }, (args) => ({ path: args.path, external: true }));
   },
 };
 

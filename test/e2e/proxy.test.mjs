@@ -4,6 +4,8 @@
 // line said (or the silence), and that no `tether proxy` process is left behind.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -119,6 +121,27 @@ describe('tether proxy as ssh runs it', HANG_GUARD, () => {
         await noneLeft('e2e-px');
       });
     }
+
+    test("ssh's two pipes are widened to 1 MiB, and 16 MiB go each way through them intact", async () => {
+      const trace = join(tmp.path, 'proxy-pipes.trace');
+      const upFile = join(tmp.path, 'proxy-up.bin');
+      writeFileSync(upFile, randomBytes(16 * 1024 * 1024));
+      const sha = (data) => createHash('sha256').update(data).digest('hex');
+      const traced = { ...env, TETHER_DEBUG: trace };
+      const ssh = (command, input) => {
+        const args = ['-p', String(sshd.port), ...sshOptions({ key: sshd.key }), '-o', `ProxyCommand=${direct('e2e-px')}`, 'root@127.0.0.1', command];
+        return execFileSync('/usr/bin/ssh', args, { env: traced, input, maxBuffer: 64 * 1024 * 1024 });
+      };
+      const up = readFileSync(upFile);
+      // Up: the remote end hashes what arrived. Down: the remote end sends the file back.
+      assert.equal(ssh('sha256sum', up).toString().split(' ')[0], sha(up));
+      assert.equal(sha(ssh(`cat ${upFile}`)), sha(up));
+      const lines = readFileSync(trace, 'utf8').split('\n').filter((l) => / pipe /.test(l));
+      // Each of the two proxies (one per ssh) widened its stdin and its stdout.
+      assert.equal(lines.filter((l) => / pipe widened fd=0 bytes=1048576$/.test(l)).length, 2, lines.join('\n'));
+      assert.equal(lines.filter((l) => / pipe widened fd=1 bytes=1048576$/.test(l)).length, 2, lines.join('\n'));
+      await noneLeft('e2e-px');
+    });
 
     test('SIGHUP to tether proxy (what ssh sends it on exit): exit 0, the session ends at once', async () => {
       const session = await sshSession(procs, { sshd, env, proxy: direct('e2e-px') });

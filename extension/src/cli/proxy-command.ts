@@ -6,6 +6,7 @@ import { describeStreamEnd } from '../core/stream-end.js';
 import { clientConnector, clientTracing } from './client-connector.js';
 import type { ClientValues, PoolValues } from './flags.js';
 import { watchNpmLauncher } from './launcher-watch.js';
+import { widenPipes } from './pipe-capacity.js';
 
 /** Signals that end a ProxyCommand: ssh sends SIGHUP when it is done with us. */
 const ENDING_SIGNALS = ['SIGHUP', 'SIGTERM', 'SIGINT'] as const;
@@ -93,6 +94,8 @@ export async function proxyCommand(tunnel: string, values: ClientValues & PoolVa
   // Silent: what a ProxyCommand prints lands on the user's ssh session.
   const tracing = await clientTracing(values, false);
   const { connector } = clientConnector(values, undefined, tracing);
+  // ssh's two pipes (our stdin and stdout), widened while the stream opens; nothing waits for it.
+  void widenPipes([0, 1]);
   try {
     return await runProxy(connector, tunnel);
   } finally {

@@ -1,0 +1,97 @@
+import { fstatSync, readFileSync } from 'node:fs';
+import { debugLog } from '@tether/shared';
+
+/**
+ * The capacity `tether proxy` gives the pipes ssh talks to it over (ssh's ProxyCommand). Linux
+ * makes a pipe 64 KiB; ssh then blocks each time it has written 64 KiB until we have been
+ * scheduled and read them, on a machine where ssh, sshd and Tether's processes all want a core.
+ * With 1 MiB the pipe buffers like the socket of `tether connect --listen` does (docs/benchmarks.md,
+ * "tether proxy's pipes"). 1 MiB is also Linux's default ceiling for unprivileged processes.
+ */
+export const PROXY_PIPE_BYTES = 1024 * 1024;
+
+/** fcntl's command to set a pipe's capacity (Linux 2.6.35+, <linux/fcntl.h>). */
+const F_SETPIPE_SZ = 1031;
+
+/** What became of one descriptor: its new capacity, or why it kept its own. */
+export type PipeWidening = { fd: number; bytes: number } | { fd: number; skipped: string };
+
+/** Calls fcntl(fd, F_SETPIPE_SZ, bytes): the capacity set (may be rounded up), or -1 with errno. */
+export type SetPipeSize = (fd: number, bytes: number) => { result: number; errno: number };
+
+let loaded: Promise<SetPipeSize | string> | undefined;
+
+/**
+ * libc's fcntl through koffi (an FFI with prebuilt binaries: Node has no fcntl). A string says
+ * why it is not there: the VS Code extension's bundled CLI leaves koffi out, for one.
+ */
+function loadSetPipeSize(): Promise<SetPipeSize | string> {
+  loaded ??= import('koffi').then(
+    ({ default: koffi }) => {
+      // fcntl is variadic: the third argument is passed as one.
+      const fcntl = koffi.load(null).func('int fcntl(int fd, int cmd, ...)');
+      return (fd: number, bytes: number) => {
+        const result = fcntl(fd, F_SETPIPE_SZ, 'int', bytes) as number;
+        return { result, errno: result < 0 ? koffi.errno() : 0 };
+      };
+    },
+    (err: Error) => `koffi not available (${err.message.split('\n')[0]})`,
+  );
+  return loaded;
+}
+
+/** The most an unprivileged process may give a pipe here (/proc/sys/fs/pipe-max-size). */
+function pipeMaxSize(): number {
+  try {
+    const n = Number(readFileSync('/proc/sys/fs/pipe-max-size', 'utf8').trim());
+    return Number.isSafeInteger(n) && n > 0 ? n : PROXY_PIPE_BYTES;
+  } catch {
+    return PROXY_PIPE_BYTES;
+  }
+}
+
+function isPipe(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
+export interface WidenOptions {
+  platform?: NodeJS.Platform;
+  /** Stands in for libc's fcntl (tests). */
+  setPipeSize?: SetPipeSize;
+}
+
+/**
+ * Gives each of `fds` that is a pipe a capacity of `bytes` (at most the system's pipe-max-size),
+ * on Linux. Best effort: a descriptor that is not a pipe, a system that refuses (a user over
+ * /proc/sys/fs/pipe-user-pages-soft gets EPERM) or a build without koffi keeps its capacity,
+ * which only costs speed. Each outcome goes to the TETHER_DEBUG trace.
+ */
+export async function widenPipes(fds: readonly number[], bytes = PROXY_PIPE_BYTES, options: WidenOptions = {}): Promise<PipeWidening[]> {
+  const platform = options.platform ?? process.platform;
+  const out: PipeWidening[] = [];
+  const pipes: number[] = [];
+  for (const fd of fds) {
+    if (platform !== 'linux') out.push({ fd, skipped: `not Linux (${platform})` });
+    else if (!isPipe(fd)) out.push({ fd, skipped: 'not a pipe' });
+    else pipes.push(fd);
+  }
+  if (pipes.length > 0) {
+    const setPipeSize = options.setPipeSize ?? (await loadSetPipeSize());
+    const want = Math.min(bytes, pipeMaxSize());
+    for (const fd of pipes) {
+      if (typeof setPipeSize === 'string') {
+        out.push({ fd, skipped: setPipeSize });
+        continue;
+      }
+      const { result, errno } = setPipeSize(fd, want);
+      out.push(result > 0 ? { fd, bytes: result } : { fd, skipped: `fcntl(F_SETPIPE_SZ, ${want}) failed, errno ${errno}` });
+    }
+  }
+  out.sort((a, b) => a.fd - b.fd);
+  for (const w of out) debugLog('pipe', 'bytes' in w ? 'widened' : 'kept', { ...w });
+  return out;
+}
