@@ -10,8 +10,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 /**
  * Optional natives, left out on purpose. Each is loaded inside try/catch by its package, which
  * then falls back to JavaScript: ws without bufferutil/utf-8-validate, ssh2 without
- * cpu-features and its own sshcrypto.node binding, and `tether proxy` without koffi keeps ssh's
- * pipes at their default capacity (cli/pipe-capacity.ts).
+ * cpu-features and its own sshcrypto.node binding, and the CLI without koffi keeps ssh's pipes
+ * (cli/pipe-capacity.ts) and glibc's allocator (cli/malloc-tuning.ts) as they are.
  */
 const optionalNatives = {
   name: 'optional-natives',

@@ -19,6 +19,7 @@ import { reportShare } from './share-report.js';
 import { shareSettings, type ShareServiceValues } from './share-settings.js';
 import { poolOptions, relayEndpointsAndToken, resumableOptions } from './options.js';
 import { listenUdp, udpIdleTimeout } from './udp-connect.js';
+import { tuneMalloc } from './malloc-tuning.js';
 
 function onSignals(stop: () => void): void {
   let count = 0;
@@ -69,6 +70,7 @@ async function startClientMetrics(values: MetricsValues, role: 'connect' | 'shar
 /** `tether share NAME [--target HOST:PORT] [--relay URL ...]` */
 export async function shareCommand(tunnel: string, values: ClientValues & PoolValues & MetricsValues & ShareServiceValues & { target?: string; otlp?: string; 'udp-idle-timeout'?: string }): Promise<void> {
   assertTunnelName(tunnel);
+  await tuneMalloc();
   const target = parseHostPort(values.target ?? '127.0.0.1:22');
   const { settings, accessToken, madeToken } = shareSettings(values);
   const idleTimeoutMs = udpIdleTimeout(values);
@@ -140,6 +142,7 @@ export async function shareCommand(tunnel: string, values: ClientValues & PoolVa
 /** `tether connect NAME [--listen HOST:PORT] [--relay URL ...]` */
 export async function connectCommand(tunnel: string, values: ClientValues & PoolValues & MetricsValues & { listen?: string; otlp?: string; udp?: boolean; 'udp-idle-timeout'?: string }): Promise<void> {
   assertTunnelName(tunnel);
+  await tuneMalloc();
   const listen = parseHostPort(values.listen ?? '127.0.0.1:2222', '127.0.0.1', 0);
   const idleTimeoutMs = udpIdleTimeout(values);
   if (idleTimeoutMs !== undefined && !values.udp) throw new UsageError('--udp-idle-timeout applies to a UDP tunnel: add --udp');

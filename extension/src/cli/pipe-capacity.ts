@@ -1,5 +1,6 @@
 import { fstatSync, readFileSync } from 'node:fs';
 import { debugLog } from '@tether/shared';
+import { loadLibc } from './libc.js';
 
 /**
  * The capacity `tether proxy` gives the pipes ssh talks to it over (ssh's ProxyCommand). Linux
@@ -19,25 +20,9 @@ export type PipeWidening = { fd: number; bytes: number } | { fd: number; skipped
 /** Calls fcntl(fd, F_SETPIPE_SZ, bytes): the capacity set (may be rounded up), or -1 with errno. */
 export type SetPipeSize = (fd: number, bytes: number) => { result: number; errno: number };
 
-let loaded: Promise<SetPipeSize | string> | undefined;
-
-/**
- * libc's fcntl through koffi (an FFI with prebuilt binaries: Node has no fcntl). A string says
- * why it is not there: the VS Code extension's bundled CLI leaves koffi out, for one.
- */
-function loadSetPipeSize(): Promise<SetPipeSize | string> {
-  loaded ??= import('koffi').then(
-    ({ default: koffi }) => {
-      // fcntl is variadic: the third argument is passed as one.
-      const fcntl = koffi.load(null).func('int fcntl(int fd, int cmd, ...)');
-      return (fd: number, bytes: number) => {
-        const result = fcntl(fd, F_SETPIPE_SZ, 'int', bytes) as number;
-        return { result, errno: result < 0 ? koffi.errno() : 0 };
-      };
-    },
-    (err: Error) => `koffi not available (${err.message.split('\n')[0]})`,
-  );
-  return loaded;
+async function loadSetPipeSize(): Promise<SetPipeSize | string> {
+  const libc = await loadLibc();
+  return typeof libc === 'string' ? libc : (fd, bytes) => libc.fcntl(fd, F_SETPIPE_SZ, bytes);
 }
 
 /** The most an unprivileged process may give a pipe here (/proc/sys/fs/pipe-max-size). */

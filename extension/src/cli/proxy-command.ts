@@ -6,6 +6,7 @@ import { describeStreamEnd } from '../core/stream-end.js';
 import { clientConnector, clientTracing } from './client-connector.js';
 import type { ClientValues, PoolValues } from './flags.js';
 import { watchNpmLauncher } from './launcher-watch.js';
+import { tuneMalloc } from './malloc-tuning.js';
 import { widenPipes } from './pipe-capacity.js';
 
 /** Signals that end a ProxyCommand: ssh sends SIGHUP when it is done with us. */
@@ -94,8 +95,10 @@ export async function proxyCommand(tunnel: string, values: ClientValues & PoolVa
   // Silent: what a ProxyCommand prints lands on the user's ssh session.
   const tracing = await clientTracing(values, false);
   const { connector } = clientConnector(values, undefined, tracing);
-  // ssh's two pipes (our stdin and stdout), widened while the stream opens; nothing waits for it.
+  // ssh's two pipes (our stdin and stdout) widened and the allocator tuned while the stream
+  // opens; nothing waits for either.
   void widenPipes([0, 1]);
+  void tuneMalloc();
   try {
     return await runProxy(connector, tunnel);
   } finally {

@@ -6,6 +6,7 @@ import { parseDuration } from './duration.js';
 import { LOG_FORMATS, LOG_LEVELS } from './flags.js';
 import { info, UsageError } from './output.js';
 import { version } from '../core/client-version.js';
+import { tuneMalloc } from './malloc-tuning.js';
 
 /** The flags of `tether relay`, as given (unset ones fall back to TETHER_* variables, then defaults). */
 export interface RelayValues {
@@ -142,6 +143,7 @@ export function metricsSettings(values: RelayValues, env: NodeJS.ProcessEnv = pr
 export async function relayCommand(values: RelayValues): Promise<void> {
   const port = values.port === undefined ? Number(process.env.TETHER_PORT ?? 8080) : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got ${values.port}`);
+  await tuneMalloc();
   const level = values['log-level'] ?? process.env.TETHER_LOG_LEVEL ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const format = values['log-format'] ?? process.env.TETHER_LOG_FORMAT ?? (process.stderr.isTTY ? 'pretty' : 'json');
