@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { describe, mock, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { IDLE_TRIM, MALLOC_TUNING, startIdleTrim, tuneMalloc } from './malloc-tuning.js';
 
 /** A libc whose mallopt records its calls and answers `answer` (1: glibc took it). */

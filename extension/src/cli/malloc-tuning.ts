@@ -84,7 +84,7 @@ async function decide({ env = process.env, platform = process.platform, libc }: 
  * IDLE_TRIM.idleCpuShare of a core since the previous check), and not again until it has been
  * busy in between. `cpuUsage` stands in for process.cpuUsage (tests). Returns the timer.
  */
-export function startIdleTrim(trim: () => number, everyMs: number, cpuUsage: (previous?: NodeJS.CpuUsage) => NodeJS.CpuUsage = process.cpuUsage): NodeJS.Timeout {
+export function startIdleTrim(trim: () => number, everyMs: number, cpuUsage: (previous?: NodeJS.CpuUsage) => NodeJS.CpuUsage = (previous) => process.cpuUsage(previous)): NodeJS.Timeout {
   let since = cpuUsage();
   let trimmed = false;
   return setInterval(() => {
