@@ -93,12 +93,29 @@ export interface RedisFixture {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts a server on a port freePort picked. Another process can take that port between the
+ * pick and redis-server's bind (the kernel hands the same range out to every outgoing
+ * connection), so a refused bind picks again, three times at most.
+ */
+async function startOnFreePort(make: (port: number) => Promise<RedisProcess>): Promise<RedisProcess> {
+  for (let attempt = 1; ; attempt++) {
+    const server = await make(await freePort());
+    try {
+      await server.start();
+      return server;
+    } catch (err) {
+      await server.stop();
+      if (attempt >= 3 || !String((err as Error).message).includes('Address already in use')) throw err;
+    }
+  }
+}
+
 /** A standalone redis-server on a free port. */
 export async function startRedis(): Promise<RedisFixture & { server: RedisProcess }> {
   requireRedis();
   const dir = mkdtempSync(join(tmpdir(), 'tether-redis-'));
-  const server = new RedisProcess(await freePort(), dir);
-  await server.start();
+  const server = await startOnFreePort(async (port) => new RedisProcess(port, dir));
   return {
     server,
     servers: [server],
@@ -120,12 +137,15 @@ export async function startRedisCluster(): Promise<RedisFixture> {
   };
   try {
     for (let i = 0; i < 6; i++) {
-      const port = await freePort();
       const nodeDir = join(dir, String(i));
       mkdirSync(nodeDir);
-      const server = new RedisProcess(port, nodeDir, ['--cluster-enabled', 'yes', '--cluster-config-file', join(nodeDir, 'nodes.conf'), '--cluster-node-timeout', '2000', '--repl-diskless-sync-delay', '0']);
+      // The cluster bus gets a port of its own: by default it is the client port + 10000, which
+      // nobody checked was free (a CI run failed on exactly that).
+      const server = await startOnFreePort(async (port) => new RedisProcess(port, nodeDir, [
+        '--cluster-enabled', 'yes', '--cluster-port', String(await freePort()), '--cluster-config-file', join(nodeDir, 'nodes.conf'),
+        '--cluster-node-timeout', '2000', '--repl-diskless-sync-delay', '0',
+      ]));
       servers.push(server);
-      await server.start();
     }
     const created = spawnSync('redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
