@@ -30,6 +30,8 @@ const env = process.env;
 const config = {
   seconds: Number(env.BENCH_SECONDS ?? 3),
   runs: Number(env.BENCH_RUNS ?? 3),
+  // MiB each throughput path moves each way before it is calibrated and measured (0: none).
+  warmupMiB: Number(env.BENCH_WARMUP_MIB ?? 512),
   // Round trips per path before the latency section measures: enough for V8 to have optimized
   // the small-message path of every process (with 500, each tunnel process still spent ~135 µs
   // of CPU per round trip while measured; warm, ~85).

@@ -11,6 +11,9 @@ export const DIRECTIONS = [
   ['download', 'target → client'],
 ];
 
+/** The cold-start transfer: the first bytes each path moves, on fresh processes. */
+const COLD_BYTES = 32 * MiB;
+
 /** Bytes that take about `seconds` on this path (grows until one transfer takes >= 0.4 s). */
 async function calibrate(transfer, seconds) {
   let n = 32 * MiB;
@@ -28,11 +31,23 @@ async function calibrate(transfer, seconds) {
  * Medians of `runs` runs per path and direction; for paths with `cpuProcs` ([{ name, pid }]) the
  * CPU of each process over exactly the measured transfers (not the calibration ones).
  */
-async function measure(paths, { seconds, runs }, log) {
+async function measure(paths, { seconds, runs, warmupMiB }, log) {
   const results = {};
+  // The section runs first, on processes that have moved nothing yet: the first transfer of each
+  // path is its cold start, what a user's first copy after starting the tunnel sees.
+  const cold = {};
   for (const [direction] of DIRECTIONS) {
     const sizes = {};
     for (const path of paths) {
+      if (!(path.name in cold)) {
+        const s = await path[direction](COLD_BYTES);
+        cold[path.name] = COLD_BYTES / s / 1e6;
+        log(`  ${direction} ${path.name} cold (the first ${COLD_BYTES / MiB} MiB on fresh processes): ${fmt(cold[path.name], 1)} MB/s`);
+      }
+      // Warm before calibrating: every process on the path grows its heaps and pools over its
+      // first few hundred MiB (the tunnel's at 60 MB/s for the first 32 MiB, the chain's at 115),
+      // and a calibration on a cold path picks a size that then measures the warm-up.
+      if (warmupMiB > 0) await path[direction](warmupMiB * MiB);
       sizes[path.name] = await calibrate(path[direction], seconds);
       log(`  ${direction} ${path.name}: ${sizes[path.name] / MiB} MiB per run`);
     }
@@ -50,6 +65,7 @@ async function measure(paths, { seconds, runs }, log) {
       }
     }
     results[direction] = {
+      cold: direction === DIRECTIONS[0][0] ? cold : {},
       rates: Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, median(v)])),
       all: rates,
       cpu: Object.fromEntries(Object.entries(meters).map(([k, m]) => [k, m.result()])),
@@ -89,6 +105,11 @@ export async function measureThroughput(ctx) {
 
   const rows = [];
   const notes = [];
+  const [coldDirection, coldLabel] = DIRECTIONS[0];
+  const cold = tput[coldDirection].cold;
+  rows.push(row(`cold start ${coldLabel}, the first ${COLD_BYTES / MiB} MiB on fresh processes: tunnel (MB/s)`, cold.tunnel, 1));
+  rows.push(row(`cold start ${coldLabel}, the first ${COLD_BYTES / MiB} MiB on fresh processes: TCP forwarding chain (MB/s)`, cold.chain, 1));
+  rows.push(row(`cold start ${coldLabel}: tunnel / forwarding chain`, cold.tunnel / cold.chain, 2));
   for (const [direction, label] of DIRECTIONS) {
     const r = tput[direction].rates;
     const cpu = tput[direction].cpu;
@@ -107,6 +128,8 @@ export async function measureThroughput(ctx) {
     notes.push(`Throughput ${label}, MB/s of each run (median reported): ${Object.entries(tput[direction].all).map(([k, v]) => `${k} ${v.map((x) => fmt(x, 0)).join('/')}`).join('; ')}. ` +
       `CPU seconds per GiB moved (share of one core while moving) over exactly the measured transfers, from /proc/<pid>/stat: tunnel ${cpuText(cpu.tunnel)}; forwarding chain ${cpuText(cpu.chain)}.`);
   }
+  notes.push(`Cold start: the first ${COLD_BYTES / MiB} MiB each path moved ${coldLabel}, on processes that had moved nothing before (this section runs first). ` +
+    `Then each path moved ${config.warmupMiB} MiB each way (BENCH_WARMUP_MIB) before its run size was calibrated and its runs measured, so the runs compare warm processes: a process's heaps and buffer pools grow over its first few hundred MiB.`);
   notes.push('Forwarding chain: driver → fwd1 → fwd2 → fwd3 → target, three `bench/forwarder.mjs` processes (node:net, Nagle off, `pipe()` both ways, half-close kept): the same five processes as the tunnel with none of its WebSocket framing, multiplexing or flow control, the floor for a five-process path on this machine; the tunnel is to reach 0.85× it both ways.');
   notes.push(ctx.wsVersion
     ? `websockify ${ctx.wsVersion.replace(' ', ', ')} (\`${ctx.python} -m websockify\`), driven by a Node \`ws\` client (default settings: random masks as RFC 6455 asks of clients, no compression) sending 64 KiB binary messages with backpressure. ` +
