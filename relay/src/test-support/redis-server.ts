@@ -141,10 +141,14 @@ export async function startRedisCluster(): Promise<RedisFixture> {
       mkdirSync(nodeDir);
       // The cluster bus gets a port of its own: by default it is the client port + 10000, which
       // nobody checked was free (a CI run failed on exactly that).
-      const server = await startOnFreePort(async (port) => new RedisProcess(port, nodeDir, [
-        '--cluster-enabled', 'yes', '--cluster-port', String(await freePort()), '--cluster-config-file', join(nodeDir, 'nodes.conf'),
-        '--cluster-node-timeout', '2000', '--repl-diskless-sync-delay', '0',
-      ]));
+      const server = await startOnFreePort(async (port) => {
+        // A try that failed to bind may have written its node's identity: start afresh.
+        rmSync(join(nodeDir, 'nodes.conf'), { force: true });
+        return new RedisProcess(port, nodeDir, [
+          '--cluster-enabled', 'yes', '--cluster-port', String(await freePort()), '--cluster-config-file', join(nodeDir, 'nodes.conf'),
+          '--cluster-node-timeout', '2000', '--repl-diskless-sync-delay', '0',
+        ]);
+      });
       servers.push(server);
     }
     const created = spawnSync('redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
