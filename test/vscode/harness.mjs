@@ -272,7 +272,8 @@ export class VSCode {
         return [q('.quick-input-title')?.textContent ?? '', q('.quick-input-message')?.textContent ?? '', q('input.input')?.getAttribute('placeholder') ?? '', q('input.input')?.getAttribute('aria-label') ?? ''];
       }, undefined, { timeout: 1000 }).catch(() => []);
       if (texts.some((t) => prompt.test(t))) return;
-      if (Date.now() > deadline) throw new Error(`no input box matching ${prompt} appeared (showing: ${JSON.stringify(texts)})`);
+      // A command that failed before it asked says so in a toast: the message carries it.
+      if (Date.now() > deadline) throw new Error(`no input box matching ${prompt} appeared (showing: ${JSON.stringify(texts)}; toasts: ${JSON.stringify(await this.toastTexts())}; ${await this.notificationsDiagnosis()})`);
       await page.waitForTimeout(100);
     }
   }
