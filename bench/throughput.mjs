@@ -28,22 +28,28 @@ async function calibrate(transfer, seconds) {
 }
 
 /**
+ * MB/s by path name of the first COLD_BYTES each path moves in `direction`. The section runs
+ * first, on processes that have moved nothing yet: what a user's first copy after starting the
+ * tunnel sees.
+ */
+async function measureCold(paths, direction, log) {
+  const cold = {};
+  for (const path of paths) {
+    cold[path.name] = COLD_BYTES / (await path[direction](COLD_BYTES)) / 1e6;
+    log(`  ${direction} ${path.name} cold (the first ${COLD_BYTES / MiB} MiB on fresh processes): ${fmt(cold[path.name], 1)} MB/s`);
+  }
+  return cold;
+}
+
+/**
  * Medians of `runs` runs per path and direction; for paths with `cpuProcs` ([{ name, pid }]) the
  * CPU of each process over exactly the measured transfers (not the calibration ones).
  */
 async function measure(paths, { seconds, runs, warmupMiB }, log) {
   const results = {};
-  // The section runs first, on processes that have moved nothing yet: the first transfer of each
-  // path is its cold start, what a user's first copy after starting the tunnel sees.
-  const cold = {};
   for (const [direction] of DIRECTIONS) {
     const sizes = {};
     for (const path of paths) {
-      if (!(path.name in cold)) {
-        const s = await path[direction](COLD_BYTES);
-        cold[path.name] = COLD_BYTES / s / 1e6;
-        log(`  ${direction} ${path.name} cold (the first ${COLD_BYTES / MiB} MiB on fresh processes): ${fmt(cold[path.name], 1)} MB/s`);
-      }
       // Warm before calibrating: every process on the path grows its heaps and pools over its
       // first few hundred MiB (the tunnel's at 60 MB/s for the first 32 MiB, the chain's at 115),
       // and a calibration on a cold path picks a size that then measures the warm-up.
@@ -65,7 +71,6 @@ async function measure(paths, { seconds, runs, warmupMiB }, log) {
       }
     }
     results[direction] = {
-      cold: direction === DIRECTIONS[0][0] ? cold : {},
       rates: Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, median(v)])),
       all: rates,
       cpu: Object.fromEntries(Object.entries(meters).map(([k, m]) => [k, m.result()])),
@@ -101,12 +106,12 @@ export async function measureThroughput(ctx) {
     },
   ];
   if (websockify) paths.push({ name: 'websockify', upload: (n) => wsUpload(websockify.port, n), download: (n) => wsDownload(websockify.port, n) });
+  const [coldDirection, coldLabel] = DIRECTIONS[0];
+  const cold = await measureCold(paths, coldDirection, log);
   const tput = await measure(paths, config, log);
 
   const rows = [];
   const notes = [];
-  const [coldDirection, coldLabel] = DIRECTIONS[0];
-  const cold = tput[coldDirection].cold;
   rows.push(row(`cold start ${coldLabel}, the first ${COLD_BYTES / MiB} MiB on fresh processes: tunnel (MB/s)`, cold.tunnel, 1));
   rows.push(row(`cold start ${coldLabel}, the first ${COLD_BYTES / MiB} MiB on fresh processes: TCP forwarding chain (MB/s)`, cold.chain, 1));
   rows.push(row(`cold start ${coldLabel}: tunnel / forwarding chain`, cold.tunnel / cold.chain, 2));

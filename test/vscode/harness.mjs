@@ -273,7 +273,7 @@ export class VSCode {
       }, undefined, { timeout: 1000 }).catch(() => []);
       if (texts.some((t) => prompt.test(t))) return;
       // A command that failed before it asked says so in a toast: the message carries it.
-      if (Date.now() > deadline) throw new Error(`no input box matching ${prompt} appeared (showing: ${JSON.stringify(texts)}; toasts: ${JSON.stringify(await this.toastTexts())}; ${await this.notificationsDiagnosis()})`);
+      if (Date.now() > deadline) throw new Error(`no input box matching ${prompt} appeared (showing: ${JSON.stringify(texts)}; ${await this.notificationsDiagnosis()})`);
       await page.waitForTimeout(100);
     }
   }
