@@ -17,6 +17,12 @@ export interface RelayPoolOptions extends PoolTimings {
    * a relay comes up. Default false.
    */
   keepTrying?: boolean;
+  /**
+   * At start, a session to an endpoint up first waits at most this long for a better one (of a
+   * lower priority number) whose first attempt is still under way, so the first streams go where
+   * they are preferred; default START_GRACE_MS in relay-pool.ts.
+   */
+  startGraceMs?: number;
   /** Wall clock in epoch ms (for `since` and retry times). */
   now?: () => number;
   /** Source of randomness for weighted choices, in [0, 1). */

@@ -72,6 +72,57 @@ describe('RelayPool: choosing endpoints', () => {
   });
 });
 
+describe('RelayPool: the preferred endpoint at start', () => {
+  test('a worse endpoint up first: start() waits for the better one still connecting, and the first stream goes there', async (t) => {
+    const relays = fakeRelays();
+    relays.held.add(A);
+    const p = testPool(t, { endpoints: endpoints([A], [B]), factory: relays.factory, startGraceMs: 60_000 });
+    let started = false;
+    const start = p.start().then(() => (started = true));
+    await untilState(p, (x) => stateOf(x, B)?.state === 'up');
+    await sleep(20);
+    assert.equal(started, false, 'start() waited for the better endpoint');
+    relays.release();
+    await start;
+    assert.equal(p.state().active, A);
+    assert.equal(p.endpointOf(await p.acquire())?.url, A);
+  });
+
+  test('the better endpoint still connecting after startGraceMs: start() resolves with the one up, and streams move once it is up', async (t) => {
+    const relays = fakeRelays();
+    relays.held.add(A);
+    const p = testPool(t, { endpoints: endpoints([A], [B]), factory: relays.factory, startGraceMs: 50 });
+    const began = Date.now();
+    await p.start();
+    assert.ok(Date.now() - began >= 45, `start() resolved after ${Date.now() - began} ms, before the grace`);
+    assert.equal(p.endpointOf(await p.acquire())?.url, B);
+    relays.release();
+    await untilState(p, (x) => x.active === A);
+    assert.equal(p.endpointOf(await p.acquire())?.url, A);
+  });
+
+  test('the better endpoint fails its first attempt: start() resolves at once with the one up', async (t) => {
+    const relays = fakeRelays();
+    relays.held.add(A);
+    relays.down.add(A);
+    const p = testPool(t, { endpoints: endpoints([A], [B]), factory: relays.factory, startGraceMs: 60_000 });
+    const start = p.start();
+    await untilState(p, (x) => stateOf(x, B)?.state === 'up');
+    relays.release();
+    await start;
+    assert.equal(p.endpointOf(await p.acquire())?.url, B);
+  });
+
+  test('endpoints of equal priority do not wait for each other', async (t) => {
+    const relays = fakeRelays();
+    relays.held.add(A);
+    const p = testPool(t, { endpoints: endpoints([A, 0, 1], [B, 0, 1]), factory: relays.factory, startGraceMs: 60_000 });
+    await p.start();
+    assert.equal(p.endpointOf(await p.acquire())?.url, B);
+    relays.release();
+  });
+});
+
 describe('RelayPool: the open queue', () => {
   test('waiters are released when a session comes up', async (t) => {
     const relays = fakeRelays();

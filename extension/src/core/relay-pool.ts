@@ -32,6 +32,13 @@ export interface RelayPoolEvents {
  * relay is up. Composes RelaySlot (one endpoint's sessions), endpoint-ranking (which one new
  * streams use) and health-probe (probes and silence detection).
  */
+/**
+ * How long start() waits, once some endpoint is up, for a better one still on its first attempt.
+ * Long enough for a handshake with a relay across the world, short enough that an unreachable
+ * preferred relay (whose attempt ends only at the handshake timeout) delays little.
+ */
+export const START_GRACE_MS = 1500;
+
 export class RelayPool extends EventEmitter<RelayPoolEvents> {
   private readonly slots: RelaySlot[];
   private readonly size: number;
@@ -46,6 +53,8 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
   private starting: { resolve: () => void; reject: (err: TetherError) => void } | undefined;
   private startPromise: Promise<void> | undefined;
   private started = false;
+  private readonly startGraceMs: number;
+  private startGrace: NodeJS.Timeout | undefined;
   /** start() waits through retryable failures of every endpoint instead of rejecting. */
   private readonly keepTrying: boolean;
   private stopped = false;
@@ -61,6 +70,7 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
     this.now = options.now ?? Date.now;
     this.keepTrying = options.keepTrying === true;
     this.random = options.random ?? Math.random;
+    this.startGraceMs = options.startGraceMs ?? START_GRACE_MS;
     this.activeSince = this.now();
     const probe = options.probe ?? ((url: string) => probeHealth(url, this.detectMs));
     const connect = (url: string): Promise<RelaySession> => options.factory(options.kind, options.tunnel, url);
@@ -159,6 +169,7 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.tick);
+    clearTimeout(this.startGrace);
     this.queue.rejectAll(err);
     for (const slot of this.slots) slot.close();
     this.setActive(undefined, NO_RELAY);
@@ -235,20 +246,44 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
         return;
       }
     }
+    // A better endpoint's first attempt failed: the one up may be all there is.
+    this.startIfSettled();
     this.reconcile();
   }
 
   private onUp(slot: RelaySlot, session: RelaySession): void {
     this.emit('session', session, slot.endpoint);
     if (session.session.remoteGoAway) slot.drain(session);
-    if (!this.started) {
-      this.started = true;
-      this.starting?.resolve();
-      this.starting = undefined;
-    }
+    this.startIfSettled();
     this.reconcile();
     this.queue.release(() => this.pick());
     this.changed();
+  }
+
+  /**
+   * Resolves start() once a session is up and no better endpoint (a lower priority number) is
+   * still on its first attempt; while one is, for at most startGraceMs. A connector given a
+   * farther relay first and a nearer one second (or told by a cluster which node serves the
+   * tunnel) would otherwise send its first streams wherever the handshake happened to finish first.
+   */
+  private startIfSettled(): void {
+    if (this.started || this.stopped) return;
+    const up = byRank(this.slots).find((s) => s.live);
+    if (!up) return;
+    const better = this.slots.some((s) => s.connecting && s.lastError === undefined && s.endpoint.priority < up.endpoint.priority);
+    if (better && this.startGrace === undefined) {
+      this.startGrace = setTimeout(() => this.markStarted(), this.startGraceMs);
+      this.startGrace.unref();
+    }
+    if (!better) this.markStarted();
+  }
+
+  private markStarted(): void {
+    clearTimeout(this.startGrace);
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.starting?.resolve();
+    this.starting = undefined;
   }
 
   private onLost(slot: RelaySlot, session: RelaySession, err: TetherError | undefined, drained: boolean): void {
