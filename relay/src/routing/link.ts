@@ -42,6 +42,11 @@ export interface LinkWatch {
   now(): number;
   /** Above this many bytes held the link is congested. */
   limit: number;
+  /**
+   * Bytes the link hands its transport before forwarded frames wait in their streams' queues
+   * (see Link.send): below `limit`, so the queues are what a congested link holds.
+   */
+  transportBudget: number;
   /** At or below this the link has drained. */
   drainBelow: number;
   onCongested(link: Link): void;
@@ -50,6 +55,15 @@ export interface LinkWatch {
 
 /** Largest batch of relay-made frames in one message: far below any peer's message limit. */
 const BATCH_BYTES = 256 * 1024;
+
+/** A stream's queue this small (a keystroke, a shell's echo, an ACK) goes before the bulk ones. */
+const SMALL_QUEUE_BYTES = 4096;
+
+/** Frames of one stream waiting for a link's transport, oldest first. */
+interface StreamQueue {
+  frames: Buffer[];
+  bytes: number;
+}
 
 let nextLinkId = 1;
 
@@ -123,11 +137,34 @@ export class Link {
   /**
    * Queues one message. What it holds is counted until the transport's write callback, with a
    * fixed cost per send on top of the bytes (a queued send costs memory however small it is).
+   *
+   * A frame of a routed stream names the stream's end on this link (`end`). While the transport
+   * holds `transportBudget` bytes not yet written out (its peer reads slower than the relay is
+   * fed), such frames wait in their stream's queue instead of behind everything else, and go out
+   * as the transport drains: small queues first, then a frame of each stream in turn. A shell's
+   * keystroke waits for half a budget, not for the megabytes of every bulk stream sharing the
+   * link; a stream's frames keep their order.
    */
-  send(message: Buffer): void {
+  send(message: Buffer, end?: RouteEnd): void {
     if (this.closed) return;
     this.flush();
+    if (end !== undefined) {
+      const queue = this.waiting.size > 0 ? this.waiting.get(end) : undefined;
+      if (queue !== undefined || this.inTransport >= this.watch.transportBudget) {
+        this.hold(end, queue, message);
+        return;
+      }
+    }
     this.write(message);
+  }
+
+  /** Drops the frames `end`'s stream has waiting (the relay reset it). */
+  dropQueued(end: RouteEnd): void {
+    const queue = this.waiting.get(end);
+    if (queue === undefined) return;
+    this.waiting.delete(end);
+    this.buffered -= queue.bytes + queue.frames.length * this.watch.sendCost;
+    this.checkDrained();
   }
 
   /**
@@ -155,24 +192,83 @@ export class Link {
   discard(): void {
     this.queued = [];
     this.queuedBytes = 0;
+    this.waiting.clear();
   }
 
+  /** Bytes handed to the transport and not yet written out. */
+  private inTransport = 0;
+  /** Streams with frames waiting for the transport (by their end on this link), in turn order. */
+  private readonly waiting = new Map<RouteEnd, StreamQueue>();
+  private pumping = false;
+
   private write(message: Buffer): void {
+    this.transmit(message, this.account(message));
+  }
+
+  /** Counts `message` as held by this link; returns its cost. */
+  private account(message: Buffer): number {
+    const cost = message.length + this.watch.sendCost;
+    this.buffered += cost;
+    if (this.buffered > this.watch.limit && this.congestedSince === undefined) this.watch.onCongested(this);
+    return cost;
+  }
+
+  private hold(end: RouteEnd, queue: StreamQueue | undefined, message: Buffer): void {
+    if (queue === undefined) {
+      queue = { frames: [], bytes: 0 };
+      this.waiting.set(end, queue);
+    }
+    queue.frames.push(message);
+    queue.bytes += message.length;
+    this.account(message);
+  }
+
+  /** Hands the transport what it has room for from the streams' queues. */
+  private pump(): void {
+    if (this.pumping || this.closed) return;
+    this.pumping = true;
+    try {
+      const cost = this.watch.sendCost;
+      for (const [end, queue] of this.waiting) {
+        if (queue.bytes > SMALL_QUEUE_BYTES) continue;
+        this.waiting.delete(end);
+        for (const frame of queue.frames) this.transmit(frame, frame.length + cost);
+      }
+      // Round robin: a stream that sent a frame goes to the back of the turn order.
+      while (this.waiting.size > 0 && this.inTransport < this.watch.transportBudget && !this.closed) {
+        const [end, queue] = this.waiting.entries().next().value as [RouteEnd, StreamQueue];
+        const frame = queue.frames.shift()!;
+        queue.bytes -= frame.length;
+        this.waiting.delete(end);
+        if (queue.frames.length > 0) this.waiting.set(end, queue);
+        this.transmit(frame, frame.length + cost);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private transmit(message: Buffer, cost: number): void {
     // Everything written to this link while the current batch of work runs (the frames of one
     // read from every source, forwarded or made here) leaves in one write once it is done.
     if (!this.corked && this.transport.cork?.()) {
       this.corked = true;
       queueMicrotask(this.uncork);
     }
-    const cost = message.length + this.watch.sendCost;
-    this.buffered += cost;
-    this.bytesOut += message.length;
-    if (this.buffered > this.watch.limit && this.congestedSince === undefined) this.watch.onCongested(this);
+    const length = message.length;
+    this.inTransport += length;
+    this.bytesOut += length;
     this.transport.send(message, () => {
+      this.inTransport -= length;
       this.buffered -= cost;
       this.lastWriteDoneAt = this.watch.now();
-      if (this.buffered <= this.watch.drainBelow && (this.congestedSince !== undefined || this.blocked.size > 0 || this.withheldTotal > 0)) this.watch.onDrained(this);
+      if (this.waiting.size > 0 && this.inTransport <= this.watch.transportBudget / 2) this.pump();
+      this.checkDrained();
     });
+  }
+
+  private checkDrained(): void {
+    if (this.buffered <= this.watch.drainBelow && (this.congestedSince !== undefined || this.blocked.size > 0 || this.withheldTotal > 0)) this.watch.onDrained(this);
   }
 
   private corked = false;

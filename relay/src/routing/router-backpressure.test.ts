@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CloseCode, encodeData, encodeOpen, encodeOpenOk, encodePing, encodeWindow, ErrorCode, FrameType, WireCode, type Frame } from '@tether/shared';
+import { CloseCode, encodeData, encodeOpen, encodeOpenOk, encodePing, encodeReset, encodeWindow, ErrorCode, FrameType, WireCode, type Frame } from '@tether/shared';
 import { ALICE, attachedPair, FakeTransport, settle } from '../test-support/router-testing.js';
 
 const alice = ALICE;
@@ -143,4 +143,32 @@ test('what one read forwards to a link leaves in one write, relay-made frames in
   plain.connector.receive(Buffer.concat([encodeData(1, Buffer.from('a')), encodeData(1, Buffer.from('b'))]));
   assert.deepEqual(plain.host.writes, [1, 1]);
   assert.equal(framesOf(plain.host, FrameType.DATA).filter((f) => f.streamId === plainHostId).length, 2);
+});
+
+test("a host that reads slower than it is fed: a shell's frame overtakes the bulk stream's backlog, WINDOW goes at once, each stream's frames keep their order, and a RESET follows its stream's data", async (t) => {
+  // Budget = limit / 4 = 64 KiB handed to the transport before frames wait in their streams' queues.
+  const { host, connector } = await attachedPair(t, { maxBufferedBytesPerConnection: 256 * KiB });
+  const bulkId = await open(connector, host, 1, 'web', 256 * KiB);
+  const shellId = await open(connector, host, 3, 'web', 256 * KiB);
+  const chunks = [0, 1, 2, 3, 4].map((i) => Buffer.alloc(32 * KiB, i));
+  connector.receive(Buffer.concat(chunks.map((c) => encodeData(1, c))));
+  connector.receive(encodeData(3, Buffer.from('ls\n')));
+  const dataTo = (id: number) => framesOf(host, FrameType.DATA).filter((f) => f.streamId === id);
+  assert.equal(dataTo(bulkId).length, 2, 'two bulk frames fill the budget; the rest wait');
+  assert.equal(dataTo(shellId).length, 0, 'the shell waits too, in its own queue');
+  connector.receive(encodeWindow(1, 16 * KiB));
+  assert.deepEqual(framesOf(host, FrameType.WINDOW).map((f) => [f.streamId, f.increment]), [[bulkId, 16 * KiB]], 'a WINDOW (for the other direction) does not wait behind data');
+
+  host.flush(); // the host reads what it was sent: the queues go out, the small one first
+  const order = framesOf(host, FrameType.DATA).slice(2).map((f) => f.streamId);
+  assert.equal(order[0], shellId, `the shell's frame went first (order after the first two: ${order.join(', ')})`);
+
+  connector.receive(encodeReset(1, WireCode.CANCELLED, 'done'));
+  assert.equal(framesOf(host, FrameType.RESET).length, 0, 'the RESET waits behind its stream\'s data');
+  for (let i = 0; i < 5 && dataTo(bulkId).length < 5; i++) host.flush();
+  host.flush();
+  assert.deepEqual(dataTo(bulkId).map((f) => f.payload[0]), [0, 1, 2, 3, 4], 'every bulk frame, in order');
+  assert.equal(dataTo(shellId)[0]?.payload.toString(), 'ls\n');
+  const last = host.frames.filter((f) => f.type === FrameType.DATA || f.type === FrameType.RESET).at(-1);
+  assert.equal(last?.type, FrameType.RESET, 'the RESET came after the last of its data');
 });

@@ -33,6 +33,11 @@ import type { OpenTracing } from '../tracing/open-tracing.js';
  * callback and a write request for each, so 10,000 queued 18-byte PONGs hold megabytes.
  */
 const SEND_COST = 512;
+/**
+ * What a link hands its transport before forwarded frames wait in per-stream queues (Link.send):
+ * a megabyte keeps a socket busy between write callbacks, and a keystroke waits for half of it.
+ */
+const TRANSPORT_BUDGET = 1024 * 1024;
 
 /**
  * The least first window a new stream gets however much its link holds (a window must be
@@ -155,6 +160,7 @@ export class Router {
       now: () => this.deps.clock.monotonic(),
       limit,
       drainBelow: limit / 2,
+      transportBudget: Math.min(TRANSPORT_BUDGET, limit / 4),
       onCongested: (link) => this.onCongested(link),
       onDrained: (link) => this.onDrained(link),
     };
@@ -541,13 +547,13 @@ export class Router {
         if (granted === 0) return;
         // Passed on as it came, with the increment cut to what the link may take now.
         if (granted !== frame.increment) message.writeUInt32BE(granted, start + wire.HEADER_SIZE);
-        this.forward(link, here, message, start, end);
+        this.forward(link, here, message, start, end, false);
         return;
       }
       case FrameType.ACK:
         // End-to-end control of a resumable stream: forwarded unread, like DATA, but it uses no credit.
         if (!here.open) return this.resetRoute(here.route, WireCode.PROTOCOL_ERROR, 'ACK before the stream was accepted');
-        this.forward(link, here, message, start, end);
+        this.forward(link, here, message, start, end, false);
         return;
       case FrameType.RESET:
         wire.debugLog('relay', 'reset forwarded', { from: link.label, id: frame.streamId, to: here.peer.link.label, code: frame.code, message: frame.message });
@@ -602,7 +608,7 @@ export class Router {
       case 'pass': return true;
       case 'hold': return false;
       case 'release':
-        here.peer.link.send(wire.encodeData(here.peer.id, verdict.held));
+        here.peer.link.send(wire.encodeData(here.peer.id, verdict.held), here.peer);
         return true;
       case 'refuse':
         this.deps.auditor.record(AuditEventCode.PROTOCOL_REFUSED, route.opener.link.identity, 'tunnel.connect', `tunnel:${route.tunnel}`, { reason: verdict.message, detail: { address: route.opener.link.address, ...protocolDetail(verdict.result) } });
@@ -693,11 +699,16 @@ export class Router {
     for (const [sender, amount] of this.credit.release(link)) sender.link.queue(wire.encodeWindow(sender.id, amount));
   }
 
-  /** Forwards one frame to the other end with the stream id rewritten, without copying it. */
-  private forward(source: Link, here: RouteEnd, message: Buffer, start: number, end: number): void {
+  /**
+   * Forwards one frame to the other end with the stream id rewritten, without copying it.
+   * `ordered`: it keeps its place among its stream's frames (DATA, RESET), waiting in the stream's
+   * queue on a congested link (Link.send); WINDOW and ACK speak of the other direction's bytes
+   * and go at once, ahead of any data.
+   */
+  private forward(source: Link, here: RouteEnd, message: Buffer, start: number, end: number, ordered = true): void {
     message.writeUInt32BE(here.peer.id, start + 2);
     const target = here.peer.link;
-    target.send(start === 0 && end === message.length ? message : message.subarray(start, end));
+    target.send(start === 0 && end === message.length ? message : message.subarray(start, end), ordered ? here.peer : undefined);
     // Past twice the limit (credit granted before the target stopped reading, or floods of tiny
     // frames), the source is held back too: the last bound on what the relay holds for a link.
     if (target.buffered > 2 * this.limits.maxBufferedBytesPerConnection && !target.blocked.has(source)) {
@@ -931,6 +942,9 @@ export class Router {
 
   private resetRoute(route: Route, code: number, message: string): void {
     const { opener, acceptor } = route;
+    // What either end still had waiting would only meet the RESET's stream gone.
+    opener.link.dropQueued(opener);
+    acceptor.link.dropQueued(acceptor);
     opener.link.queue(opener.open ? wire.encodeReset(opener.id, code, message) : wire.encodeOpenErr(opener.id, code, message));
     acceptor.link.queue(wire.encodeReset(acceptor.id, code, message));
     this.metrics.streamReset(code, 'relay');
