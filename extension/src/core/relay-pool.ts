@@ -25,6 +25,13 @@ export interface RelayPoolEvents {
 }
 
 /**
+ * How long start() waits, once some endpoint is up, for a better one still on its first attempt.
+ * Long enough for a handshake with a relay across the world, short enough that an unreachable
+ * preferred relay (whose attempt ends only at the handshake timeout) delays little.
+ */
+export const START_GRACE_MS = 1500;
+
+/**
  * Keeps sessions to several relays: `size` live ones over the best endpoints, each watched for
  * silence and GOAWAY, failed ones retried forever with backoff (and a health probe). New
  * streams go to the best live endpoint; after a failover they move back only once the
@@ -32,13 +39,6 @@ export interface RelayPoolEvents {
  * relay is up. Composes RelaySlot (one endpoint's sessions), endpoint-ranking (which one new
  * streams use) and health-probe (probes and silence detection).
  */
-/**
- * How long start() waits, once some endpoint is up, for a better one still on its first attempt.
- * Long enough for a handshake with a relay across the world, short enough that an unreachable
- * preferred relay (whose attempt ends only at the handshake timeout) delays little.
- */
-export const START_GRACE_MS = 1500;
-
 export class RelayPool extends EventEmitter<RelayPoolEvents> {
   private readonly slots: RelaySlot[];
   private readonly size: number;
@@ -262,9 +262,9 @@ export class RelayPool extends EventEmitter<RelayPoolEvents> {
 
   /**
    * Resolves start() once a session is up and no better endpoint (a lower priority number) is
-   * still on its first attempt; while one is, for at most startGraceMs. A connector given a
-   * farther relay first and a nearer one second (or told by a cluster which node serves the
-   * tunnel) would otherwise send its first streams wherever the handshake happened to finish first.
+   * still on its first attempt; while one is, for at most startGraceMs. Otherwise a connector
+   * would send its first streams to whichever relay's handshake finished first, not to the one
+   * it prefers (such as the cluster node that serves the tunnel itself).
    */
   private startIfSettled(): void {
     if (this.started || this.stopped) return;
