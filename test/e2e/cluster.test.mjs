@@ -161,8 +161,8 @@ describe('three relays on one Redis: streams routed between nodes', HANG_GUARD, 
   test('tether connect given node 2 first and node 1 second prefers node 1, which serves the tunnel itself (the relay names it)', async () => {
     const status = await fetch(`${nodes.two.url}/v1/tunnels/x-echo`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json());
     assert.deepEqual(status.servedBy, [nodes.one.url]);
-    // The previous test's 100 streams through node 2 end when its connector exits; the last of
-    // them can still be closing on node 2 as this test starts, and would read as a stream of this one.
+    // The count below must start from zero: the previous test's streams through node 2 end when
+    // its connector exits, which node 2 may not have noticed yet.
     await until(async () => (await readyz(nodes.two)).streams === 0, "node 2 to close the previous test's streams");
     const connect = await startConnect(procs, { url: `${nodes.two.url} ${nodes.one.url}`, token, tunnel: 'x-echo' });
     const socket = net.connect(connect.port, '127.0.0.1');
