@@ -56,6 +56,13 @@ export interface LinkWatch {
 /** Largest batch of relay-made frames in one message: far below any peer's message limit. */
 const BATCH_BYTES = 256 * 1024;
 
+/**
+ * A forwarded frame is a view into the message it arrived in. One whose message is more than
+ * this many times its size is copied before it is queued, so what a link holds keeps at most
+ * that much memory alive per byte it counts.
+ */
+const PIN_RATIO = 4;
+
 /** A stream's queue this small (a keystroke, a shell's echo, an ACK) goes before the bulk ones. */
 const SMALL_QUEUE_BYTES = 4096;
 
@@ -148,6 +155,10 @@ export class Link {
   send(message: Buffer, end?: RouteEnd): void {
     if (this.closed) return;
     this.flush();
+    // A tiny frame cut from a megabyte message would otherwise keep the megabyte alive while it
+    // waits here or in the socket's buffer, counted as a few bytes: a client feeding such
+    // messages towards a link that reads slowly could pin far more than the link's limit.
+    if (message.length * PIN_RATIO < message.buffer.byteLength) message = Buffer.from(message);
     if (end !== undefined) {
       const queue = this.waiting.size > 0 ? this.waiting.get(end) : undefined;
       if (queue !== undefined || this.inTransport >= this.watch.transportBudget) {

@@ -172,3 +172,28 @@ test("a host that reads slower than it is fed: a shell's frame overtakes the bul
   const last = host.frames.filter((f) => f.type === FrameType.DATA || f.type === FrameType.RESET).at(-1);
   assert.equal(last?.type, FrameType.RESET, 'the RESET came after the last of its data');
 });
+
+test('a small frame cut from a large message is copied before it is sent, so it cannot keep the message alive; a frame that is most of its message is not', async (t) => {
+  /** Records how much memory each message sent keeps alive. */
+  class PinWatch extends FakeTransport {
+    readonly backing: [length: number, backing: number][] = [];
+    override send(message: Buffer, done: () => void): void {
+      this.backing.push([message.length, message.buffer.byteLength]);
+      super.send(message, done);
+    }
+  }
+  const { router, ports, connector } = await attachedPair(t);
+  await ports.store.claimTunnel('db', alice.id);
+  const host = new PinWatch();
+  router.attach(host, 'host', alice, 'db');
+  await settle();
+  await open(connector, host, 1, 'db', 512 * KiB);
+  const big = Buffer.alloc(200 * KiB, 7);
+  const message = Buffer.concat([encodeData(1, Buffer.from('tiny')), encodeData(1, big)]);
+  host.backing.length = 0;
+  connector.receive(message);
+  assert.deepEqual(framesOf(host, FrameType.DATA).slice(-2).map((f) => f.payload.length), [4, 200 * KiB]);
+  const [tiny, bulk] = host.backing;
+  assert.ok(tiny[1] <= 8 * KiB, `the tiny frame's memory is its own (${tiny[1]} bytes behind ${tiny[0]})`);
+  assert.equal(bulk[1], message.length, 'the bulk frame is forwarded without a copy');
+});
