@@ -197,3 +197,23 @@ test('a small frame cut from a large message is copied before it is sent, so it 
   assert.ok(tiny[1] <= 8 * KiB, `the tiny frame's memory is its own (${tiny[1]} bytes behind ${tiny[0]})`);
   assert.equal(bulk[1], message.length, 'the bulk frame is forwarded without a copy');
 });
+
+test('a stream the relay resets while its frames wait: they are dropped, the RESET goes at once, and the link carries other streams as before', async (t) => {
+  const { host, connector } = await attachedPair(t, { maxBufferedBytesPerConnection: 256 * KiB });
+  const bulkId = await open(connector, host, 1, 'web', 256 * KiB);
+  connector.receive(Buffer.concat([0, 1, 2, 3, 4].map((i) => encodeData(1, Buffer.alloc(32 * KiB, i)))));
+  const dataTo = (id: number) => framesOf(host, FrameType.DATA).filter((f) => f.streamId === id);
+  assert.equal(dataTo(bulkId).length, 2, 'three frames wait');
+  // A window past the relay's per-stream limit: the relay resets the stream.
+  host.receive(encodeWindow(bulkId, 17 * 1024 * KiB));
+  await settle();
+  assert.equal(framesOf(host, FrameType.RESET).at(-1)?.code, WireCode.BUFFER_LIMIT);
+  assert.equal(framesOf(connector, FrameType.RESET).at(-1)?.code, WireCode.BUFFER_LIMIT);
+  for (let i = 0; i < 3; i++) host.flush();
+  assert.equal(dataTo(bulkId).length, 2, 'the waiting frames were dropped');
+  // Nothing is left counted against the link: a new stream's data goes straight out.
+  const nextId = await open(connector, host, 3, 'web', 256 * KiB);
+  connector.receive(encodeData(3, Buffer.alloc(48 * KiB, 9)));
+  assert.equal(dataTo(nextId).length, 1);
+  assert.equal(host.paused, false);
+});
