@@ -4,7 +4,14 @@ import type { Store } from '../ports/store.js';
 import { DEFAULT_USAGE_RETENTION, emptyCounters, type UsageDelta } from '../ports/usage-store.js';
 import type { StoreTwin } from './team-store-contract.js';
 
-const T0 = Date.parse('2026-12-01T10:00:00.000Z');
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/**
+ * The start of the last full hour: rows this recent are inside every retention. Redis expires
+ * rows by the real clock, so a fixed date here starts failing once it is 48 hours old.
+ */
+const T0 = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
+const T0_DAY = Math.floor(T0 / DAY) * DAY;
 const delta = (minute: number, tunnel: string, user: string, node: string, more: Partial<UsageDelta> = {}): UsageDelta => ({ ...emptyCounters(), minute, tunnel, user, node, ...more });
 
 /**
@@ -34,7 +41,7 @@ export function usageStoreContract(name: string, withStore: (title: string, body
         ['hour', T0, 'web', 106, 1000, 3, 2, { '3': 3, '7': 1 }],
       ]);
       assert.deepEqual(hours.map((r) => r.protocols), [{}, { ssh: 3, tls: 1, unknown: 1 }]);
-      const days = await store.usage.query({ step: 'day', from: Date.parse('2026-12-01T00:00:00Z'), to: Date.parse('2026-12-02T00:00:00Z'), tunnels: ['web'] });
+      const days = await store.usage.query({ step: 'day', from: T0_DAY, to: T0_DAY + DAY, tunnels: ['web'] });
       assert.deepEqual(days.map((r) => [r.tunnel, r.bytesUp, r.opened]), [['web', 106, 3]]);
       assert.deepEqual(await store.usage.query({ step: 'minute', from: T0 + 120_000, to: T0 + 180_000 }), []);
     });
