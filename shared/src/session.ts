@@ -63,10 +63,11 @@ export interface SessionEvents {
 }
 
 /**
- * A queue this small (or a quarter of a frame, if less) is interactive traffic, served first when
- * a congested transport drains.
+ * A stream's queue this small (a keystroke, a shell's echo, an ACK) is interactive traffic,
+ * served before the bulk ones when a congested transport drains: in a session (or a quarter of
+ * a frame, if less) and in the relay's per-stream queues of a link.
  */
-const SMALL_QUEUE_BYTES = 4096;
+export const SMALL_QUEUE_BYTES = 4096;
 
 /**
  * Refuses options that would break the protocol later (a zero window goes out in OPEN and the

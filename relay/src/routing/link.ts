@@ -1,4 +1,4 @@
-import type { Frame, TunnelSettings } from '@tether/shared';
+import { SMALL_QUEUE_BYTES, type Frame, type TunnelSettings } from '@tether/shared';
 import type { Identity } from '../identity.js';
 import type { LinkRole } from './link-roles.js';
 import type { LinkTransport } from './link-transport.js';
@@ -62,9 +62,6 @@ const BATCH_BYTES = 256 * 1024;
  * that much memory alive per byte it counts.
  */
 const PIN_RATIO = 4;
-
-/** A stream's queue this small (a keystroke, a shell's echo, an ACK) goes before the bulk ones. */
-const SMALL_QUEUE_BYTES = 4096;
 
 /** Frames of one stream waiting for a link's transport, oldest first. */
 interface StreamQueue {
