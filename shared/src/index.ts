@@ -13,6 +13,7 @@ export * from './frame-pool.js';
 export * from './stream-duplex.js';
 export * from './transport-pair.js';
 export * from './resume.js';
+export * from './random-pool.js';
 export * from './resume-defaults.js';
 export * from './open-metadata.js';
 export * from './trace-parent.js';

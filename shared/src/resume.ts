@@ -1,5 +1,6 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createError, ErrorCode } from './errors.js';
+import { pooledRandomBytes } from './random-pool.js';
 
 /**
  * The hello of a resumable stream, carried in its OPEN metadata (open-metadata.ts;
@@ -35,7 +36,7 @@ export interface StreamIdentity {
 
 /** A fresh, random identity and secret for a new resumable stream (the default identity source). */
 export function newStreamIdentity(): StreamIdentity {
-  return { id: randomBytes(STREAM_ID_BYTES), secret: randomBytes(RESUME_SECRET_BYTES) };
+  return { id: pooledRandomBytes(STREAM_ID_BYTES), secret: pooledRandomBytes(RESUME_SECRET_BYTES) };
 }
 
 /** Checks an identity from an injected source; a coded INVALID_ARGUMENT when a length is wrong. */

@@ -29,7 +29,7 @@ test('details are sealed with the newest key; older records still open after a r
 });
 
 test('every record gets its own nonce, across refills of the nonce pool', () => {
-  // The pool holds 341 nonces: 2,000 seals cross it several times.
+  // The random pool (shared/src/random-pool.ts) holds 4 KiB, 341 nonces: 2,000 seals cross it several times.
   const nonces = new Set<string>();
   for (let i = 0; i < 2000; i++) {
     const sealed = sealDetails({ action: 'same' }, 1, ring);

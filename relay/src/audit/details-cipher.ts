@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { pooledRandomBytes } from '@tether/shared';
 import { canonicalBytes, type SealedDetails } from '@tether/shared/audit';
 import { activeDetailsKey, type AuditKeyring } from './audit-keys.js';
 
@@ -11,28 +12,10 @@ export type PlainDetails = Readonly<Record<string, unknown>>;
  */
 const aad = (index: number): Buffer => Buffer.from(`tether-audit/v1/${index}`, 'utf8');
 
-/** AES-GCM's 96-bit nonce. */
-const NONCE_BYTES = 12;
-/** Nonces are cut from this much CSPRNG output at a time (one call per 341 records, not one each). */
-const NONCE_POOL_BYTES = NONCE_BYTES * 341;
-let noncePool = Buffer.alloc(0);
-let nonceAt = 0;
-
-/** A fresh random nonce; never handed out twice (the pool is refilled, not reused). */
-function nextNonce(): Buffer {
-  if (nonceAt + NONCE_BYTES > noncePool.length) {
-    noncePool = randomBytes(NONCE_POOL_BYTES);
-    nonceAt = 0;
-  }
-  const nonce = noncePool.subarray(nonceAt, nonceAt + NONCE_BYTES);
-  nonceAt += NONCE_BYTES;
-  return nonce;
-}
-
 /** Seals details for record `index` with the ring's active details key (AES-256-GCM). */
 export function sealDetails(details: PlainDetails, index: number, ring: AuditKeyring): SealedDetails {
   const { kid, key } = activeDetailsKey(ring);
-  const iv = nextNonce();
+  const iv = pooledRandomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(aad(index));
   const ct = Buffer.concat([cipher.update(canonicalBytes(details)), cipher.final()]);
