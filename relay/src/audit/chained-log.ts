@@ -177,7 +177,7 @@ export class ChainedAuditLog implements AuditSink {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ event, resolve, reject });
       this.kick();
-      if (this.queue.length >= (this.options.batchSize ?? 256)) this.gathered?.();
+      if (this.queue.length >= this.batchSize) this.gathered?.();
     });
   }
 
@@ -191,6 +191,10 @@ export class ChainedAuditLog implements AuditSink {
       this.writing = undefined;
       if (this.queue.length > 0) this.kick();
     });
+  }
+
+  private get batchSize(): number {
+    return this.options.batchSize ?? 256;
   }
 
   /** Resolves when everything queued so far is written (or given up on at close). */
@@ -207,7 +211,7 @@ export class ChainedAuditLog implements AuditSink {
    */
   private gather(): Promise<void> {
     const ms = this.options.gatherMs ?? AUDIT_GATHER_MS;
-    if (ms <= 0 || this.closing || this.queue.length >= (this.options.batchSize ?? 256)) return new Promise((resolve) => setImmediate(resolve));
+    if (ms <= 0 || this.closing || this.queue.length >= this.batchSize) return new Promise((resolve) => setImmediate(resolve));
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -223,7 +227,7 @@ export class ChainedAuditLog implements AuditSink {
     let backoff = 100;
     await this.gather();
     while (this.queue.length > 0) {
-      const batch = this.queue.slice(0, this.options.batchSize ?? 256);
+      const batch = this.queue.slice(0, this.batchSize);
       try {
         await this.write(batch.map((p) => p.event));
         this.queue.splice(0, batch.length);
