@@ -126,6 +126,11 @@ describe('Team sharing in a real VS Code: the sharing panel, request notificatio
     const requested = await as('carol', ['access', 'request', WEB, '--role', 'view', '--for', '1h', '--reason', 'curious']);
     assert.equal(requested.code, 0, requested.stderr);
     const id = requested.stdout.trim();
+    // The request also comes as a notification, on the extension's next poll. Arriving while the
+    // tunnel quick pick is open, it took the focus and the pick closed (showing: [] in CI, with
+    // carol's toast up): wait for it and clear it first.
+    await vscode.waitForToast(`carol asks for view on ${WEB} for 1h: curious`, { timeout: POLL_WAIT_MS });
+    await vscode.clearToasts();
     await vscode.runCommand('Tether: Manage Sharing…');
     await vscode.pickItem(WEB, { prompt: /Tunnel whose sharing to manage/ });
     await panel().locator('vscode-button', { hasText: 'Refresh' }).click();
