@@ -239,28 +239,38 @@ export async function parallelTransfers(port, count, n, direction, timeoutMs = 1
   };
 }
 
-/** An echo connection: `rtt()` sends `size` bytes and resolves with ms until they came back. */
+/**
+ * An echo connection: `rtt()` sends `size` bytes and resolves with ms until they came back; it
+ * rejects when the connection closes first (a relay that shed the stream closes it).
+ */
 export async function echoClient(port, size = 64) {
   const socket = await connectTcp(port);
   socket.write('E');
   const payload = Buffer.alloc(size, 0x70);
   let waiting;
   let got = 0;
+  let closed = false;
   socket.on('data', (chunk) => {
     got += chunk.length;
     if (got >= size && waiting) {
       got -= size;
       const w = waiting;
       waiting = undefined;
-      w();
+      w.resolve();
     }
   });
   socket.on('error', () => undefined);
+  socket.on('close', () => {
+    closed = true;
+    waiting?.reject(new Error(`the echo connection to port ${port} closed`));
+    waiting = undefined;
+  });
   return {
     rtt() {
-      return new Promise((resolve) => {
+      if (closed) return Promise.reject(new Error(`the echo connection to port ${port} closed`));
+      return new Promise((resolve, reject) => {
         const t0 = performance.now();
-        waiting = () => resolve(performance.now() - t0);
+        waiting = { resolve: () => resolve(performance.now() - t0), reject };
         socket.write(payload);
       });
     },
@@ -268,6 +278,25 @@ export async function echoClient(port, size = 64) {
       socket.destroy();
     },
   };
+}
+
+/**
+ * An echo connection that has made one round trip to the target, opened again (up to 10 times,
+ * a second apart) when the relay sheds its stream; `shed.n` counts those.
+ */
+export async function echoClientEndToEnd(port, shed = { n: 0 }) {
+  for (let attempt = 1; ; attempt++) {
+    const echo = await echoClient(port);
+    try {
+      await echo.rtt();
+      return echo;
+    } catch (err) {
+      echo.close();
+      if (attempt >= 10) throw new Error(`no echo connection to the target on port ${port} after ${attempt} attempts: ${err.message}`, { cause: err });
+      shed.n++;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }
 
 // websockify is driven like any standard WebSocket client (a browser, noVNC) would drive it:

@@ -1,7 +1,7 @@
 // Section "concurrent" of bench/run.mjs: many streams at once through the connector's one
 // listener (so they share its relay connections), each moving the same bytes at the same time,
 // against one stream moving all those bytes in the same run; and how evenly the streams share.
-import { echoClient, parallelTransfers } from './clients.mjs';
+import { echoClientEndToEnd, parallelTransfers } from './clients.mjs';
 import { MiB, atLeast, fmt, row } from './rows.mjs';
 import { median, percentile } from './stats.mjs';
 import { DIRECTIONS } from './throughput.mjs';
@@ -19,22 +19,31 @@ const PROBE_GAP_MS = 10;
 
 /**
  * Round trips of 64 bytes on one more connection to `port`, one every PROBE_GAP_MS, while
- * `work` runs: what an interactive session (a shell) on the same path sees meanwhile.
- * Resolves with [work's result, the round trips in ms].
+ * `work()` runs: what an interactive session (a shell) on the same path sees meanwhile. The
+ * probe is opened, and has made a round trip, before the work starts, so it is never among the
+ * streams a busy relay sheds while the bulk ones open. Resolves with [work's result, the round
+ * trips in ms, whether the probe's connection closed before the work ended].
  */
 async function withProbe(port, work) {
-  const echo = await echoClient(port);
+  const echo = await echoClientEndToEnd(port);
   const rtts = [];
   let done = false;
+  let lost = false;
   void (async () => {
     while (!done) {
-      const ms = await echo.rtt();
+      let ms;
+      try {
+        ms = await echo.rtt();
+      } catch {
+        lost = !done;
+        return;
+      }
       if (!done) rtts.push(ms);
       await new Promise((r) => setTimeout(r, PROBE_GAP_MS));
     }
   })();
   try {
-    return [await work, rtts];
+    return [await work(), rtts, lost];
   } finally {
     // Not waiting for the round trip under way: if the path broke, it never comes back, and the
     // case must fail with the transfers' error rather than hang.
@@ -49,7 +58,7 @@ async function withProbe(port, work) {
  * With `probe`, one more connection measures round trips meanwhile (withProbe).
  */
 async function oneCase(port, count, n, direction, probe = false) {
-  const [r, rtts] = probe ? await withProbe(port, parallelTransfers(port, count, n, direction)) : [await parallelTransfers(port, count, n, direction), []];
+  const [r, rtts, probeLost] = probe ? await withProbe(port, () => parallelTransfers(port, count, n, direction)) : [await parallelTransfers(port, count, n, direction), [], false];
   const { from, to, bytes } = r.mid;
   // Streams done before the window ends were served, not starved: they are left out.
   const rates = bytes.filter((_, i) => r.finishes[i] > to).map((b) => b / (to - from) / 1e6);
@@ -64,6 +73,7 @@ async function oneCase(port, count, n, direction, probe = false) {
     last: r.seconds,
     reopened: r.reopened,
     rtts,
+    probeLost,
   };
 }
 
@@ -106,13 +116,13 @@ export async function measureConcurrent(ctx) {
       for (const p of [50, 99]) rows.push(row(`${prefix}: ${path.name} round trip meanwhile, p${p} (ms)`, percentile(rtts, p), 1));
       const perRun = res.many.map((m, i) => `run ${i + 1}: ${fmt(m.aggregate, 0)} MB/s aggregate against ${fmt(res.one[i].aggregate, 0)} for one stream; ` +
         `from ${fmt(m.window[0], 2)} s to ${fmt(m.window[1], 2)} s, ${m.rates.length} streams still moving at its end, fair share ${fmt(m.fairShare, 2)} MB/s, per stream min ${fmt(m.rates[0], 2)} / median ${fmt(median(m.rates), 2)} / max ${fmt(m.rates.at(-1), 2)} MB/s; ` +
-        `first stream done at ${fmt(m.first, 2)} s, last at ${fmt(m.last, 2)} s; ${m.rtts.length} round trips meanwhile, p50 ${fmt(percentile(m.rtts, 50), 1)} / p99 ${fmt(percentile(m.rtts, 99), 1)} / max ${fmt(Math.max(...m.rtts), 1)} ms${m.reopened > 0 ? `; ${m.reopened} connections opened again (the relay shed their streams)` : ''}`);
+        `first stream done at ${fmt(m.first, 2)} s, last at ${fmt(m.last, 2)} s; ${m.rtts.length} round trips meanwhile, p50 ${fmt(percentile(m.rtts, 50), 1)} / p99 ${fmt(percentile(m.rtts, 99), 1)} / max ${fmt(Math.max(...m.rtts), 1)} ms${m.probeLost ? ' (the probe\'s connection closed before the transfers ended)' : ''}${m.reopened > 0 ? `; ${m.reopened} connections opened again (the relay shed their streams)` : ''}`);
       notes.push(`${count} concurrent streams ${label} through the ${path.name === 'tunnel' ? 'tunnel' : 'forwarding chain'}, ${n / MiB} MiB each: ${perRun.join('; ')}.`);
     }
   }
   notes.push(`Concurrent streams: the driver opens ${count} TCP connections at once to the ${withChain ? 'connector\'s listener (and, for reference, to the forwarding chain\'s first forwarder)' : 'connector\'s listener'}, ` +
     'so all of them share the connector\'s relay connections; once every one reaches the target end to end (a one-byte hello answered by it; a connection whose stream the relay sheds, as its adaptive open limit does on a busy machine, is opened again after a second), the same request goes out on all in one turn (uploads written round-robin, 64 KiB per stream per turn, to the target\'s sink, which confirms every 64 KiB; downloads from its source), ' +
-    `and aggregate = ${count} × ${n / MiB} MiB / time until the last stream finished. Meanwhile one more connection on the same path, opened first, sends 64 bytes to the target's echo and waits for them, ${PROBE_GAP_MS} ms apart, until the last stream finished: "round trip meanwhile" is what a shell sharing the path with the bulk streams would see (all runs' round trips together). "One stream" moves the same ${(count * n) / MiB} MiB alone, right before, on the same path. ` +
+    `and aggregate = ${count} × ${n / MiB} MiB / time until the last stream finished. Meanwhile one more connection on the same path, opened first (and opened again should the relay shed it) and answered once before the bulk streams open, sends 64 bytes to the target's echo and waits for them, ${PROBE_GAP_MS} ms apart, until the last stream finished: "round trip meanwhile" is what a shell sharing the path with the bulk streams would see (all runs' round trips together). "One stream" moves the same ${(count * n) / MiB} MiB alone, right before, on the same path. ` +
     'Fairness is read over the middle half of the bytes (from when all streams together had moved 25% of them to when they had moved 75%), so the start (loopback sockets take megabytes at once, a head start as large as a whole stream) and the tail are left out: ' +
     'a stream\'s own rate is what it moved in that window over its length, for each stream not yet finished at its end (those done earlier were served, not starved); fair share = the mean of those rates (their aggregate / their number); "slowest stream / fair share" is the slowest of them over it (0 = a stream starved while the others moved). ' +
     '(Bytes over each stream\'s whole life would not show unfairness: started together, the slowest stream is the one that finishes last, so its rate is always exactly aggregate / N.) Medians of the runs.' +
