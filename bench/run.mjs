@@ -38,7 +38,7 @@ const config = {
   pingWarmup: Number(env.BENCH_PING_WARMUP ?? 5000),
   pings: 5000,
   // Opens before the measured ones, for the same reason: the open path runs a few times per open
-  // in each process, so V8 optimizes it only after thousands (3,000 sequential opens on fresh
+  // in each process, so V8 optimizes it only after thousands (over 5,000 sequential opens on fresh
   // processes: CPU per open relay 740 -> 340 µs, host 740 -> 300, p50 1.7 -> 0.6 ms). The first
   // 1,000 of them are reported too.
   openWarmup: Number(env.BENCH_OPEN_WARMUP ?? 5000),
