@@ -128,12 +128,23 @@ function writeRoundRobin(sockets, n) {
 }
 
 /**
- * A TCP connection whose stream reaches the target: the target's 'H' came back. A connection
- * reset first (a relay sheds opens when it is busy, and the connector resets the local
- * connection) is opened again after a second, up to 10 times; `shed.n` counts them.
+ * What `connect()` resolves with, connected again after a second, up to 10 times, while it
+ * resolves undefined: a relay sheds opens when it is busy, and the connector then closes the
+ * local connection. `shed.n` counts the retries.
  */
-async function openEndToEnd(port, shed) {
+async function againWhileShed(port, shed, connect) {
   for (let attempt = 1; ; attempt++) {
+    const connected = await connect();
+    if (connected !== undefined) return connected;
+    if (attempt >= 10) throw new Error(`no stream to the target on port ${port} after ${attempt} attempts`);
+    shed.n++;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** A TCP connection whose stream reaches the target: the target's 'H' came back (againWhileShed). */
+function openEndToEnd(port, shed) {
+  return againWhileShed(port, shed, async () => {
     const socket = await connectTcp(port);
     // Errors before the transfer starts show as a destroyed socket, which it checks.
     socket.on('error', () => undefined);
@@ -150,10 +161,8 @@ async function openEndToEnd(port, shed) {
     });
     if (ok) return socket;
     socket.destroy();
-    if (attempt >= 10) throw new Error(`no stream to the target on port ${port} after ${attempt} attempts`);
-    shed.n++;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+    return undefined;
+  });
 }
 
 /**
@@ -260,14 +269,15 @@ export async function echoClient(port, size = 64) {
     }
   });
   socket.on('error', () => undefined);
+  const closedError = () => new Error(`the echo connection to port ${port} closed`);
   socket.on('close', () => {
     closed = true;
-    waiting?.reject(new Error(`the echo connection to port ${port} closed`));
+    waiting?.reject(closedError());
     waiting = undefined;
   });
   return {
     rtt() {
-      if (closed) return Promise.reject(new Error(`the echo connection to port ${port} closed`));
+      if (closed) return Promise.reject(closedError());
       return new Promise((resolve, reject) => {
         const t0 = performance.now();
         waiting = { resolve: () => resolve(performance.now() - t0), reject };
@@ -280,23 +290,18 @@ export async function echoClient(port, size = 64) {
   };
 }
 
-/**
- * An echo connection that has made one round trip to the target, opened again (up to 10 times,
- * a second apart) when the relay sheds its stream; `shed.n` counts those.
- */
-export async function echoClientEndToEnd(port, shed = { n: 0 }) {
-  for (let attempt = 1; ; attempt++) {
+/** An echo connection that has made one round trip to the target (againWhileShed). */
+export function echoClientEndToEnd(port, shed = { n: 0 }) {
+  return againWhileShed(port, shed, async () => {
     const echo = await echoClient(port);
     try {
       await echo.rtt();
       return echo;
-    } catch (err) {
+    } catch {
       echo.close();
-      if (attempt >= 10) throw new Error(`no echo connection to the target on port ${port} after ${attempt} attempts: ${err.message}`, { cause: err });
-      shed.n++;
-      await new Promise((r) => setTimeout(r, 1000));
+      return undefined;
     }
-  }
+  });
 }
 
 // websockify is driven like any standard WebSocket client (a browser, noVNC) would drive it:
