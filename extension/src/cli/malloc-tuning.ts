@@ -1,4 +1,5 @@
 import { debugLog } from '@tether/shared';
+import { MALLOC_TUNING } from '../core/glibc-tunables.js';
 import { loadLibc, type Libc } from './libc.js';
 
 /**
@@ -9,12 +10,7 @@ import { loadLibc, type Libc } from './libc.js';
  * fault per 4 KiB on first touch. Serving blocks up to 1 MiB from the heap and trimming it only
  * past TRIM_THRESHOLD keeps those pages warm (docs/benchmarks.md, "glibc's allocator").
  */
-export const MALLOC_TUNING = {
-  /** Blocks below this come from the heap, reused, instead of their own mmap(). */
-  mmapThreshold: 1024 * 1024,
-  /** Freed memory at the top of the heap is given back once it exceeds this. */
-  trimThreshold: 32 * 1024 * 1024,
-} as const;
+export { MALLOC_TUNING };
 
 /**
  * Memory the tuning keeps (up to the trim threshold, and free blocks below the top of the heap)

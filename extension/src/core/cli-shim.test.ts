@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cliShimPath, writeCliShim } from './cli-shim.js';
+import { GLIBC_TUNABLES_VALUE } from './glibc-tunables.js';
 
 test('the shim runs the CLI it names with its arguments, and follows the CLI to a new version', (t) => {
   const home = mkdtempSync(join(tmpdir(), 'tether-shim-'));
@@ -22,4 +23,57 @@ test('the shim runs the CLI it names with its arguments, and follows the CLI to 
   writeCliShim(home, v2);
   assert.equal(execFileSync(path, ['proxy', 'x'], { encoding: 'utf8' }), 'two:proxy|x');
   assert.match(readFileSync(path, 'utf8'), /^#!\/bin\/sh\n/);
+});
+
+/** glibc 2.35 or later on Linux, with transparent huge pages in `madvise` mode: where glibc.malloc.hugetlb=1 shows. */
+function hugetlbShows(): boolean {
+  const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+  if (process.platform !== 'linux' || !glibc) return false;
+  const [major, minor] = glibc.split('.').map(Number);
+  let thp: string;
+  try {
+    thp = readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8');
+  } catch {
+    return false;
+  }
+  return (major > 2 || (major === 2 && minor >= 35)) && thp.includes('[madvise]');
+}
+
+test("the shim tunes glibc's allocator for the CLI unless the caller set GLIBC_TUNABLES", (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'tether-shim-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  // A stand-in CLI that fills 16 MiB of malloc's heap, then reports its GLIBC_TUNABLES and how
+  // many of its mappings carry the kernel's "huge pages advised" flag (hg in /proc/self/smaps).
+  const cli = join(home, 'cli.js');
+  writeFileSync(
+    cli,
+    [
+      "const { readFileSync } = require('node:fs');",
+      'const held = []; for (let i = 0; i < 64; i++) held.push(Buffer.alloc(256 * 1024));',
+      "const smaps = process.platform === 'linux' ? readFileSync('/proc/self/smaps', 'utf8') : '';",
+      "const advised = smaps.split('\\n').filter((l) => l.startsWith('VmFlags:') && / hg( |$)/.test(l)).length;",
+      'process.stdout.write(JSON.stringify({ tunables: process.env.GLIBC_TUNABLES ?? null, advised, held: held.length }));',
+    ].join('\n'),
+  );
+  const shim = writeCliShim(home, cli);
+  const run = (tunables: string | undefined): { tunables: string | null; advised: number } => {
+    const env = { ...process.env };
+    delete env.GLIBC_TUNABLES;
+    if (tunables !== undefined) env.GLIBC_TUNABLES = tunables;
+    return JSON.parse(execFileSync(shim, [], { encoding: 'utf8', env })) as { tunables: string | null; advised: number };
+  };
+
+  const tuned = run(undefined);
+  assert.equal(tuned.tunables, GLIBC_TUNABLES_VALUE);
+  assert.match(GLIBC_TUNABLES_VALUE, /^glibc\.malloc\.hugetlb=1:glibc\.malloc\.mmap_threshold=1048576:glibc\.malloc\.trim_threshold=33554432$/);
+  // Yours wins, even empty (glibc's defaults then).
+  const own = run('glibc.malloc.mmap_threshold=65536');
+  assert.equal(own.tunables, 'glibc.malloc.mmap_threshold=65536');
+  assert.equal(run('').tunables, '');
+  if (hugetlbShows()) {
+    assert.ok(tuned.advised > 0, 'glibc advised huge pages for its heap under the shim');
+    assert.equal(own.advised, 0, 'nothing advised huge pages without glibc.malloc.hugetlb');
+  } else {
+    t.diagnostic('no glibc >= 2.35 with THP in madvise mode here: the huge-page advice itself is not checked');
+  }
 });

@@ -1,18 +1,27 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GLIBC_TUNABLES_VALUE } from './glibc-tunables.js';
 
 /** Where the shim lives: beside the managed ssh config, at a path that never changes. */
 export function cliShimPath(home: string): string {
   return join(home, '.ssh', 'tether', 'bin', 'tether');
 }
 
-/** The shim's text: runs `cliFile` (the CLI an extension version carries) with `node`. */
+/**
+ * The shim's text: runs `cliFile` (the CLI an extension version carries) with `node`, with
+ * glibc's allocator tuned through GLIBC_TUNABLES unless the caller's environment sets it
+ * already (glibc-tunables.ts). The bundled CLI cannot call mallopt() itself (no koffi in the
+ * .vsix), and a `tether proxy` started by ssh for each connection is the process that gains.
+ */
 export function cliShimText(cliFile: string): string {
   const quoted = `'${cliFile.replace(/'/g, `'\\''`)}'`;
   return [
     '#!/bin/sh',
     '# Written by the Tether VS Code extension: runs the tether CLI it carries. Rewritten when the',
     '# extension is updated, so ssh configs and copied ProxyCommand lines can name this path.',
+    '# glibc reads GLIBC_TUNABLES at start-up: huge pages and fewer fresh pages for the CLI\'s',
+    '# buffers. A GLIBC_TUNABLES of your own, even empty, is kept as it is.',
+    `export GLIBC_TUNABLES="\${GLIBC_TUNABLES-${GLIBC_TUNABLES_VALUE}}"`,
     `exec node ${quoted} "$@"`,
     '',
   ].join('\n');
