@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cliShimPath, writeCliShim } from './cli-shim.js';
+import { cliShimPath, SHIM_NODE_FLAGS, writeCliShim } from './cli-shim.js';
 import { GLIBC_TUNABLES_VALUE } from './glibc-tunables.js';
 
 test('the shim runs the CLI it names with its arguments, and follows the CLI to a new version', (t) => {
@@ -52,19 +52,22 @@ test("the shim tunes glibc's allocator for the CLI unless the caller set GLIBC_T
       'const held = []; for (let i = 0; i < 64; i++) held.push(Buffer.alloc(256 * 1024));',
       "const smaps = process.platform === 'linux' ? readFileSync('/proc/self/smaps', 'utf8') : '';",
       "const advised = smaps.split('\\n').filter((l) => l.startsWith('VmFlags:') && / hg( |$)/.test(l)).length;",
-      'process.stdout.write(JSON.stringify({ tunables: process.env.GLIBC_TUNABLES ?? null, advised, held: held.length }));',
+      'process.stdout.write(JSON.stringify({ tunables: process.env.GLIBC_TUNABLES ?? null, advised, held: held.length, execArgv: process.execArgv }));',
     ].join('\n'),
   );
   const shim = writeCliShim(home, cli);
-  const run = (tunables: string | undefined): { tunables: string | null; advised: number } => {
+  type Report = { tunables: string | null; advised: number; execArgv: string[] };
+  const run = (tunables: string | undefined): Report => {
     const env = { ...process.env };
     delete env.GLIBC_TUNABLES;
     if (tunables !== undefined) env.GLIBC_TUNABLES = tunables;
-    return JSON.parse(execFileSync(shim, [], { encoding: 'utf8', env })) as { tunables: string | null; advised: number };
+    return JSON.parse(execFileSync(shim, [], { encoding: 'utf8', env })) as Report;
   };
 
   const tuned = run(undefined);
   assert.equal(tuned.tunables, GLIBC_TUNABLES_VALUE);
+  // The node on PATH took the V8 options (an unknown one would have stopped it before the CLI ran).
+  assert.deepEqual(tuned.execArgv, [...SHIM_NODE_FLAGS]);
   assert.match(GLIBC_TUNABLES_VALUE, /^glibc\.malloc\.hugetlb=1:glibc\.malloc\.mmap_threshold=1048576:glibc\.malloc\.trim_threshold=33554432$/);
   // Yours wins, even empty (glibc's defaults then).
   const own = run('glibc.malloc.mmap_threshold=65536');

@@ -8,10 +8,22 @@ export function cliShimPath(home: string): string {
 }
 
 /**
- * The shim's text: runs `cliFile` (the CLI an extension version carries) with `node`, with
- * glibc's allocator tuned through GLIBC_TUNABLES unless the caller's environment sets it
- * already (glibc-tunables.ts). The bundled CLI cannot call mallopt() itself (no koffi in the
- * .vsix), and a `tether proxy` started by ssh for each connection is the process that gains.
+ * V8 options the shim starts the CLI with. `--initial-old-space-size=64` (MiB): without it the
+ * bundled CLI's old-generation limit stood at 21–26 MiB with 9–12 MiB live (`--trace-gc`), and
+ * with a young generation of 8–16 MiB V8 started incremental marking again and again: 44–78
+ * mark-compacts per 256 MiB a `tether proxy` moved. V8 does not shrink a configured initial
+ * size: none in the same transfers, and 20–25% less CPU per transfer (docs/benchmarks.md,
+ * "tether proxy: a fresh process per ssh connection"). It reserves no memory; RSS after a
+ * transfer read the same.
+ */
+export const SHIM_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
+
+/**
+ * The shim's text: runs `cliFile` (the CLI an extension version carries) with `node` and
+ * SHIM_NODE_FLAGS, and glibc's allocator tuned through GLIBC_TUNABLES unless the caller's
+ * environment sets it already (glibc-tunables.ts). The bundled CLI cannot call mallopt() itself
+ * (no koffi in the .vsix), and a `tether proxy` started by ssh for each connection is the
+ * process that gains.
  */
 export function cliShimText(cliFile: string): string {
   const quoted = `'${cliFile.replace(/'/g, `'\\''`)}'`;
@@ -22,7 +34,7 @@ export function cliShimText(cliFile: string): string {
     '# glibc reads GLIBC_TUNABLES at start-up: huge pages and fewer fresh pages for the CLI\'s',
     '# buffers. A GLIBC_TUNABLES of your own, even empty, is kept as it is.',
     `export GLIBC_TUNABLES="\${GLIBC_TUNABLES-${GLIBC_TUNABLES_VALUE}}"`,
-    `exec node ${quoted} "$@"`,
+    `exec node ${SHIM_NODE_FLAGS.join(' ')} ${quoted} "$@"`,
     '',
   ].join('\n');
 }
