@@ -1,18 +1,9 @@
 import { fstatSync, readFileSync } from 'node:fs';
 import { debugLog } from '@tether/shared';
+import { F_SETPIPE_SZ, PROXY_PIPE_BYTES } from '../core/proxy-pipes.js';
 import { loadLibc } from './libc.js';
 
-/**
- * The capacity `tether proxy` gives the pipes ssh talks to it over (ssh's ProxyCommand). Linux
- * makes a pipe 64 KiB; ssh then blocks each time it has written 64 KiB until we have been
- * scheduled and read them, on a machine where ssh, sshd and Tether's processes all want a core.
- * With 1 MiB the pipe buffers like the socket of `tether connect --listen` does (docs/benchmarks.md,
- * "tether proxy's pipes"). 1 MiB is also Linux's default ceiling for unprivileged processes.
- */
-export const PROXY_PIPE_BYTES = 1024 * 1024;
-
-/** fcntl's command to set a pipe's capacity (Linux 2.6.35+, <linux/fcntl.h>). */
-const F_SETPIPE_SZ = 1031;
+export { PROXY_PIPE_BYTES };
 
 /** What became of one descriptor: its new capacity, or why it kept its own. */
 export type PipeWidening = { fd: number; bytes: number } | { fd: number; skipped: string };

@@ -4,8 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cliShimPath, SHIM_NODE_FLAGS, writeCliShim } from './cli-shim.js';
+import { cliShimPath, SHIM_NODE_FLAGS, WIDEN_PIPES_PERL, writeCliShim } from './cli-shim.js';
 import { GLIBC_TUNABLES_VALUE } from './glibc-tunables.js';
+import { PROXY_PIPE_BYTES } from './proxy-pipes.js';
 
 test('the shim runs the CLI it names with its arguments, and follows the CLI to a new version', (t) => {
   const home = mkdtempSync(join(tmpdir(), 'tether-shim-'));
@@ -79,4 +80,42 @@ test("the shim tunes glibc's allocator for the CLI unless the caller set GLIBC_T
   } else {
     t.diagnostic('no glibc >= 2.35 with THP in madvise mode here: the huge-page advice itself is not checked');
   }
+});
+
+/** Whether perl runs here (the shim's way to widen ssh's pipes). */
+function hasPerl(): boolean {
+  try {
+    execFileSync('perl', ['-e', '1'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test("the shim widens ssh's pipes for `tether proxy`, and only for it", (t) => {
+  if (process.platform !== 'linux' || !hasPerl()) {
+    t.skip('pipes are widened on Linux, with perl');
+    return;
+  }
+  const home = mkdtempSync(join(tmpdir(), 'tether-shim-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  // A stand-in CLI that reports the capacity of the pipes it was given (fcntl F_GETPIPE_SZ,
+  // 1032): its stdin as perl's, its stdout as perl's fd 3.
+  const cli = join(home, 'cli.js');
+  writeFileSync(
+    cli,
+    [
+      "const { execFileSync } = require('node:child_process');",
+      "const size = (fd) => Number(execFileSync('perl', ['-e', `open(my $h, '<&=', ${fd}) or die; print fcntl($h, 1032, 0)`], { stdio: ['inherit', 'pipe', 'inherit', 1] }));",
+      'process.stdout.write(JSON.stringify([size(0), size(3)]));',
+    ].join('\n'),
+  );
+  const shim = writeCliShim(home, cli);
+  assert.doesNotMatch(WIDEN_PIPES_PERL, /'/, 'the program sits inside single quotes in the shim');
+  const max = Number(readFileSync('/proc/sys/fs/pipe-max-size', 'utf8'));
+  // Between two real pipes, as ssh runs a ProxyCommand (Node's own child stdio are socket pairs).
+  const capacities = (args: string[]): number[] =>
+    JSON.parse(execFileSync('/bin/sh', ['-c', ': | "$0" "$@" | cat', shim, ...args], { encoding: 'utf8' })) as number[];
+  assert.deepEqual(capacities(['proxy', 'laptop']), [Math.min(max, PROXY_PIPE_BYTES), Math.min(max, PROXY_PIPE_BYTES)]);
+  assert.deepEqual(capacities(['tunnels']), [65536, 65536], "Linux's own pipe size for any other command");
 });

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GLIBC_TUNABLES_VALUE } from './glibc-tunables.js';
+import { F_SETPIPE_SZ, PROXY_PIPE_BYTES } from './proxy-pipes.js';
 
 /** Where the shim lives: beside the managed ssh config, at a path that never changes. */
 export function cliShimPath(home: string): string {
@@ -19,6 +20,22 @@ export function cliShimPath(home: string): string {
 export const SHIM_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
 
 /**
+ * Perl that widens ssh's two pipes (stdin and stdout) to PROXY_PIPE_BYTES, capped at what this
+ * Linux allows (/proc/sys/fs/pipe-max-size), with fcntl(F_SETPIPE_SZ). A pipe's capacity belongs
+ * to the pipe, so it holds for the CLI the shim then starts. The npm CLI does this itself
+ * through koffi, which the .vsix does not carry; perl is there on nearly every Linux (Debian's
+ * perl-base is essential). Where there is no /proc (macOS), no perl, or no pipe, nothing
+ * changes. Bundled CLI through the shim, 256 MiB uploads: docs/benchmarks.md, "tether proxy: a
+ * fresh process per ssh connection".
+ */
+export const WIDEN_PIPES_PERL = [
+  'open(my $f, "<", "/proc/sys/fs/pipe-max-size") or exit;',
+  'my $max = <$f>;',
+  `my $size = $max < ${PROXY_PIPE_BYTES} ? $max : ${PROXY_PIPE_BYTES};`,
+  `fcntl(STDIN, ${F_SETPIPE_SZ}, $size); fcntl(STDOUT, ${F_SETPIPE_SZ}, $size);`,
+].join(' ');
+
+/**
  * The shim's text: runs `cliFile` (the CLI an extension version carries) with `node` and
  * SHIM_NODE_FLAGS, and glibc's allocator tuned through GLIBC_TUNABLES unless the caller's
  * environment sets it already (glibc-tunables.ts). The bundled CLI cannot call mallopt() itself
@@ -34,6 +51,8 @@ export function cliShimText(cliFile: string): string {
     '# glibc reads GLIBC_TUNABLES at start-up: huge pages and fewer fresh pages for the CLI\'s',
     '# buffers. A GLIBC_TUNABLES of your own, even empty, is kept as it is.',
     `export GLIBC_TUNABLES="\${GLIBC_TUNABLES-${GLIBC_TUNABLES_VALUE}}"`,
+    "# ssh's pipes to a ProxyCommand hold 64 KiB: 1 MiB lets ssh write on while the CLI waits for a core.",
+    `[ "$1" = proxy ] && perl -e '${WIDEN_PIPES_PERL}' 2>/dev/null`,
     `exec node ${SHIM_NODE_FLAGS.join(' ')} ${quoted} "$@"`,
     '',
   ].join('\n');
