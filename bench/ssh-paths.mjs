@@ -4,20 +4,21 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 export const SSH = '/usr/bin/ssh';
-const CPU_AT_EXIT = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'cpu-at-exit.mjs')).href;
+const CPU_AT_EXIT = join(dirname(fileURLToPath(import.meta.url)), 'cpu-at-exit.cjs');
 
 /** Host aliases of the config, by path name. */
-export const ALIASES = { direct: 'direct', bastion: 'direct', proxy: 'via-proxy', connect: 'via-connect' };
+export const ALIASES = { direct: 'direct', bastion: 'direct', proxy: 'via-proxy', shim: 'via-shim', connect: 'via-connect' };
 
 /**
  * Writes `dir/ssh_config`: `bastion` (the jump sshd), `direct` (the target sshd; `ssh -J bastion
  * direct` is the bastion path), `via-proxy` (ProxyCommand `tether proxy TUNNEL`, relay and token from the
- * environment) and `via-connect` (the port of `tether connect --listen`). Returns its path.
+ * environment), with `shim` also `via-shim` (ProxyCommand `SHIM proxy TUNNEL`: the VS Code
+ * extension's CLI shim) and `via-connect` (the port of `tether connect --listen`). Returns its path.
  */
-export function writeSshConfig(dir, { target, bastion, connectPort, cli, tunnel }) {
+export function writeSshConfig(dir, { target, bastion, connectPort, cli, tunnel, shim }) {
   const q = (s) => `"${s}"`;
   const text = [
     'Host bastion',
@@ -29,6 +30,7 @@ export function writeSshConfig(dir, { target, bastion, connectPort, cli, tunnel 
     'Host via-proxy',
     `  IdentityFile ${q(target.clientKey)}`,
     `  ProxyCommand ${q(process.execPath)} ${q(cli)} proxy ${tunnel}`,
+    ...(shim ? ['Host via-shim', `  IdentityFile ${q(target.clientKey)}`, `  ProxyCommand ${q(shim)} proxy ${tunnel}`] : []),
     'Host via-connect',
     `  Port ${connectPort}`,
     `  IdentityFile ${q(target.clientKey)}`,
@@ -103,10 +105,10 @@ export function negotiated(stderr) {
 
 /**
  * The environment for an ssh whose ProxyCommand is `tether proxy`: the proxy reports its CPU
- * seconds to `file` when it exits (bench/cpu-at-exit.mjs). Read them with proxyCpuSeconds(file).
+ * seconds to `file` when it exits (bench/cpu-at-exit.cjs). Read them with proxyCpuSeconds(file).
  */
 export function proxyCpuEnv(env, file) {
-  return { ...env, BENCH_CPU_FILE: file, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --import ${CPU_AT_EXIT}`.trim() };
+  return { ...env, BENCH_CPU_FILE: file, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(CPU_AT_EXIT)}`.trim() };
 }
 
 /** The CPU seconds `tether proxy` wrote to `file` (waits up to 5 s for it to exit); NaN if none. */

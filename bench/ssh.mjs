@@ -2,18 +2,25 @@
 // The real OpenSSH client moving N MiB to and from one real sshd on 127.0.0.1 by four paths,
 // alternated over several rounds in one run: direct, through an OpenSSH bastion (`ssh -J`, a
 // second sshd), through Tether with `tether proxy` as ProxyCommand, and through Tether with
-// `tether connect --listen`. Design target: Tether's throughput >= 1.2× the bastion's.
+// `tether connect --listen`, and the way the VS Code extension runs ssh: `tether proxy` of the CLI
+// bundled in its .vsix, through the shim it writes (~/.ssh/tether/bin/tether). Design target:
+// Tether's throughput >= 1.2× the bastion's.
 // `measureSsh()` is what bench/run.mjs may import; run alone, it prints a Markdown section.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { build } from 'esbuild';
+import { options as bundleOptions } from '../extension/esbuild.mjs';
+import { writeCliShim } from '../extension/dist/core/cli-shim.js';
 import { negotiated, proxyCpuEnv, proxyCpuSeconds, reapedCpuSeconds, sshTransfer, writeSshConfig } from './ssh-paths.mjs';
 import { numberOption, runAlone, startBenchSshd, startTether } from './ssh-peers.mjs';
 import { median } from './stats.mjs';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
-const PATHS = ['direct', 'bastion', 'proxy', 'connect'];
-const LABELS = { direct: 'direct', bastion: 'OpenSSH bastion', proxy: 'Tether (proxy)', connect: 'Tether (connect --listen)' };
+const PATHS = ['direct', 'bastion', 'proxy', 'shim', 'connect'];
+const LABELS = { direct: 'direct', bastion: 'OpenSSH bastion', proxy: 'Tether (proxy)', shim: 'Tether (proxy, VS Code shim)', connect: 'Tether (connect --listen)' };
+/** Paths whose ProxyCommand is `tether proxy` (its CPU comes from bench/cpu-at-exit.cjs). */
+const PROXIED = new Set(['proxy', 'shim']);
 const TUNNEL = 'bench-ssh';
 const fmt = (n, digits) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -35,20 +42,24 @@ export async function measureSsh({ cli, tmp, rounds = 3, mib = 256 }) {
     peers.push(bastion);
     const tether = await startTether({ cli, dir, tunnel: TUNNEL, targetPort: target.port });
     peers.push({ stop: () => tether.connector.stop() }, { stop: () => tether.host.stop() }, { stop: () => tether.relay.stop() });
-    const config = writeSshConfig(dir, { target, bastion, connectPort: tether.connectPort, cli, tunnel: TUNNEL });
+    // The CLI as the .vsix carries it (extension/esbuild.mjs), run through the shim the extension
+    // writes: what Remote-SSH and "Copy SSH Command" start for each connection.
+    await build({ ...bundleOptions(join(dir, 'vsix')), logLevel: 'error' });
+    const shim = writeCliShim(join(dir, 'home'), join(dir, 'vsix', 'cli.js'));
+    const config = writeSshConfig(dir, { target, bastion, connectPort: tether.connectPort, cli, tunnel: TUNNEL, shim });
     const env = { ...cleanEnv(), TETHER_RELAY: tether.url, TETHER_TOKEN: tether.token };
     const bytes = mib * MiB;
 
     // Each path once with 1 MiB counted here: it delivers every byte, and the connector's relay
     // session is warm before timing starts. The direct one also tells the cipher in use.
     let cipher;
-    const warm = { seconds: {}, proxyCpu: NaN };
+    const warm = { seconds: {}, proxyCpu: {} };
     for (const path of PATHS) {
       const cpuFile = join(dir, 'proxy-cpu-check');
-      const r = await sshTransfer({ config, path, kind: 'count', bytes: MiB, env: path === 'proxy' ? proxyCpuEnv(env, cpuFile) : env, verbose: path === 'direct' });
+      const r = await sshTransfer({ config, path, kind: 'count', bytes: MiB, env: PROXIED.has(path) ? proxyCpuEnv(env, `${cpuFile}-${path}`) : env, verbose: path === 'direct' });
       if (r.bytes !== MiB) throw new Error(`ssh ${path}: ${r.bytes} of ${MiB} bytes arrived`);
       if (path === 'direct') cipher = negotiated(r.stderr);
-      if (path === 'proxy') warm.proxyCpu = await proxyCpuSeconds(cpuFile);
+      if (PROXIED.has(path)) warm.proxyCpu[path] = await proxyCpuSeconds(`${cpuFile}-${path}`);
       warm.seconds[path] = r.seconds;
     }
 
@@ -75,18 +86,18 @@ export async function measureSsh({ cli, tmp, rounds = 3, mib = 256 }) {
       for (const kind of ['download', 'upload']) {
         for (const path of order) {
           const before = Object.fromEntries(Object.entries(counters).map(([k, f]) => [k, f()]));
-          const cpuFile = join(dir, `proxy-cpu-${kind}-${round}`);
-          const { seconds } = await sshTransfer({ config, path, kind, bytes, env: path === 'proxy' ? proxyCpuEnv(env, cpuFile) : env });
-          const proxyCpu = path === 'proxy' ? await proxyCpuSeconds(cpuFile) : 0;
+          const cpuFile = join(dir, `proxy-cpu-${kind}-${round}-${path}`);
+          const { seconds } = await sshTransfer({ config, path, kind, bytes, env: PROXIED.has(path) ? proxyCpuEnv(env, cpuFile) : env });
+          const proxyCpu = PROXIED.has(path) ? await proxyCpuSeconds(cpuFile) : 0;
           // sshd reaps a session's processes a moment after the client is gone.
           await target.settled();
           await bastion.settled();
           const r = results[kind][path];
           for (const [k, f] of Object.entries(counters)) {
-            if (k === 'ssh client' && (path === 'proxy' || path === 'bastion')) continue;
+            if (k === 'ssh client' && (PROXIED.has(path) || path === 'bastion')) continue;
             r.cpu[k] = (r.cpu[k] ?? 0) + f() - before[k];
           }
-          if (path === 'proxy') r.cpu['tether proxy'] = (r.cpu['tether proxy'] ?? 0) + proxyCpu;
+          if (PROXIED.has(path)) r.cpu['tether proxy'] = (r.cpu['tether proxy'] ?? 0) + proxyCpu;
           r.seconds += seconds;
           r.rates.push(bytes / seconds / 1e6);
           log(`  round ${round + 1} ${kind} ${path}: ${fmt(bytes / seconds / 1e6, 1)} MB/s`);
@@ -113,7 +124,7 @@ function report(results, { rounds, mib, bytes, cipher, warm }) {
   for (const kind of ['download', 'upload']) {
     const m = Object.fromEntries(PATHS.map((p) => [p, median(results[kind][p].rates)]));
     for (const p of PATHS) rows.push({ metric: `ssh ${kind}: ${LABELS[p]} (MB/s)`, value: fmt(m[p], 1), target: '', verdict: '' });
-    for (const p of ['proxy', 'connect']) {
+    for (const p of ['proxy', 'shim', 'connect']) {
       const ratio = m[p] / m.bastion;
       rows.push({ metric: `ssh ${kind}: ${LABELS[p]} / OpenSSH bastion`, value: fmt(ratio, 2), target: '>= 1.20', verdict: Number.isFinite(ratio) ? (ratio >= 1.2 ? 'PASS' : 'MISS') : 'n/a' });
     }
@@ -128,10 +139,10 @@ function report(results, { rounds, mib, bytes, cipher, warm }) {
     };
     notes.push(`CPU seconds per GiB, ssh ${kind} (user + system from /proc; processes under 0.005 s per transfer left out): ${PATHS.map((p) => `${LABELS[p]}: ${perGiB(p)}`).join('; ')}.`);
   }
-  notes.push(`Fixed cost of a connection: the 1 MiB check took ${PATHS.map((p) => `${LABELS[p]} ${fmt(warm.seconds[p], 2)} s`).join(', ')} (wall clock of ssh: connection, authentication and the bytes); the \`tether proxy\` of that check used ${fmt(warm.proxyCpu, 2)} CPU seconds, mostly Node start-up, which every proxy transfer pays once (with ${mib} MiB per transfer, ${fmt(warm.proxyCpu / (mib / 1024), 2)} s per GiB of the proxy's figure below).`);
-  notes.push(`Setup: one target sshd (OpenSSH, \`/usr/sbin/sshd -D\`, the repository's fixture extension/src/test-support/sshd-fixture.ts) on 127.0.0.1 for every path; the bastion is a second sshd instance of the same fixture (its own port and keys), used as \`ssh -J bastion\` (ProxyJump: a second ssh process runs \`ssh -W\` to it, and it opens the TCP connection to the target sshd). Tether: one fresh \`tether relay\`, \`tether share ${TUNNEL} --target 127.0.0.1:<sshd>\` and \`tether connect ${TUNNEL} --listen 127.0.0.1:<port>\`, each its own process, started once; the proxy path starts \`tether proxy ${TUNNEL}\` as ssh's ProxyCommand for each transfer (its Node start-up and relay connection are in the time, as for a user).`);
-  notes.push(`Each transfer: ${mib} MiB with the real OpenSSH client (${'`'}ssh -F <config>${'`'}: StrictHostKeyChecking=no, UserKnownHostsFile=/dev/null, BatchMode, IdentitiesOnly), timed as the wall clock of the ssh process, connection and authentication included. Download: \`ssh … 'head -c N /dev/zero' > /dev/null\`; upload: \`head -c N /dev/zero | ssh … 'cat > /dev/null'\`. Cipher: OpenSSH's default for every path (no -c), negotiated as ${cipher ? `${cipher.cipher} (MAC ${cipher.mac})` : 'unknown'}; on the bastion path both the outer and inner connections use it. ${rounds} round${rounds === 1 ? "" : "s"}; each round runs the four downloads then the four uploads, the order of the paths rotated every round. Each path first delivered 1 MiB counted byte by byte (a check, not timed). MB is 10^6 bytes.`);
-  notes.push("Target: the design brief asks Tether >= 1.2× an OpenSSH bastion; the same >= 1.20 is applied to uploads (scp pushes matter as much as pulls). CPU: \"ssh client\" is the ssh process as this process reaped it (for uploads with the sh and head feeding it), given only for the direct and connect --listen paths: ssh waits for its ProxyCommand only some of the time, so on the bastion and proxy paths what it reaped holds the jump ssh or `tether proxy` only sometimes, and it is left out; \"tether proxy\" is the ProxyCommand's own user + system time, written by the process itself at exit (bench/cpu-at-exit.mjs preloaded with NODE_OPTIONS=--import); \"sshd\" counts the listening sshd with the session processes it reaped (sshd-session and the remote head/cat); relay, host and connector (`tether connect --listen`, idle on the other paths) are read from /proc/<pid>/stat around each transfer, in 10 ms ticks.");
+  notes.push(`Fixed cost of a connection: the 1 MiB check took ${PATHS.map((p) => `${LABELS[p]} ${fmt(warm.seconds[p], 2)} s`).join(', ')} (wall clock of ssh: connection, authentication and the bytes); the \`tether proxy\` of that check used ${['proxy', 'shim'].map((p) => `${fmt(warm.proxyCpu[p], 2)} CPU seconds (${LABELS[p]})`).join(' and ')}, mostly Node start-up, which every proxy transfer pays once (with ${mib} MiB per transfer, ${fmt(warm.proxyCpu.proxy / (mib / 1024), 2)} s per GiB of the npm proxy's figure below).`);
+  notes.push(`Setup: one target sshd (OpenSSH, \`/usr/sbin/sshd -D\`, the repository's fixture extension/src/test-support/sshd-fixture.ts) on 127.0.0.1 for every path; the bastion is a second sshd instance of the same fixture (its own port and keys), used as \`ssh -J bastion\` (ProxyJump: a second ssh process runs \`ssh -W\` to it, and it opens the TCP connection to the target sshd). Tether: one fresh \`tether relay\`, \`tether share ${TUNNEL} --target 127.0.0.1:<sshd>\` and \`tether connect ${TUNNEL} --listen 127.0.0.1:<port>\`, each its own process, started once; the proxy path starts \`tether proxy ${TUNNEL}\` (extension/dist/cli/main.js, what the npm package runs) as ssh's ProxyCommand for each transfer (its Node start-up and relay connection are in the time, as for a user); the VS Code shim path does the same through the shim the extension writes (extension/src/core/cli-shim.ts: its GLIBC_TUNABLES and node options) running the CLI bundled as the .vsix carries it (extension/esbuild.mjs, no koffi: ssh's pipes stay 64 KiB).`);
+  notes.push(`Each transfer: ${mib} MiB with the real OpenSSH client (${'`'}ssh -F <config>${'`'}: StrictHostKeyChecking=no, UserKnownHostsFile=/dev/null, BatchMode, IdentitiesOnly), timed as the wall clock of the ssh process, connection and authentication included. Download: \`ssh … 'head -c N /dev/zero' > /dev/null\`; upload: \`head -c N /dev/zero | ssh … 'cat > /dev/null'\`. Cipher: OpenSSH's default for every path (no -c), negotiated as ${cipher ? `${cipher.cipher} (MAC ${cipher.mac})` : 'unknown'}; on the bastion path both the outer and inner connections use it. ${rounds} round${rounds === 1 ? "" : "s"}; each round runs the five downloads then the five uploads, the order of the paths rotated every round. Each path first delivered 1 MiB counted byte by byte (a check, not timed). MB is 10^6 bytes.`);
+  notes.push("Target: the design brief asks Tether >= 1.2× an OpenSSH bastion; the same >= 1.20 is applied to uploads (scp pushes matter as much as pulls). CPU: \"ssh client\" is the ssh process as this process reaped it (for uploads with the sh and head feeding it), given only for the direct and connect --listen paths: ssh waits for its ProxyCommand only some of the time, so on the bastion and proxy paths what it reaped holds the jump ssh or `tether proxy` only sometimes, and it is left out; \"tether proxy\" is the ProxyCommand's own user + system time, written by the process itself at exit (bench/cpu-at-exit.cjs preloaded with NODE_OPTIONS=--require); \"sshd\" counts the listening sshd with the session processes it reaped (sshd-session and the remote head/cat); relay, host and connector (`tether connect --listen`, idle on the other paths) are read from /proc/<pid>/stat around each transfer, in 10 ms ticks.");
   return { rows, notes };
 }
 
