@@ -1,5 +1,5 @@
 // The SSH benchmark: `npm run bench:ssh` (= tsc -b && node bench/ssh.mjs [--mib N] [--rounds R]).
-// The real OpenSSH client moving N MiB to and from one real sshd on 127.0.0.1 by four paths,
+// The real OpenSSH client moving N MiB to and from one real sshd on 127.0.0.1 by five paths,
 // alternated over several rounds in one run: direct, through an OpenSSH bastion (`ssh -J`, a
 // second sshd), through Tether with `tether proxy` as ProxyCommand, and through Tether with
 // `tether connect --listen`, and the way the VS Code extension runs ssh: `tether proxy` of the CLI
@@ -43,7 +43,8 @@ export async function measureSsh({ cli, tmp, rounds = 3, mib = 256 }) {
     const tether = await startTether({ cli, dir, tunnel: TUNNEL, targetPort: target.port });
     peers.push({ stop: () => tether.connector.stop() }, { stop: () => tether.host.stop() }, { stop: () => tether.relay.stop() });
     // The CLI as the .vsix carries it (extension/esbuild.mjs), run through the shim the extension
-    // writes: what Remote-SSH and "Copy SSH Command" start for each connection.
+    // writes: what Remote-SSH and "Copy SSH Command" start for each connection. The shim runs
+    // the `node` on PATH, as it does for a user; the other paths run this process's node.
     await build({ ...bundleOptions(join(dir, 'vsix')), logLevel: 'error' });
     const shim = writeCliShim(join(dir, 'home'), join(dir, 'vsix', 'cli.js'));
     const config = writeSshConfig(dir, { target, bastion, connectPort: tether.connectPort, cli, tunnel: TUNNEL, shim });
