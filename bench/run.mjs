@@ -354,7 +354,7 @@ const SECTIONS = [
     name: 'ssh',
     title: 'real ssh: direct, OpenSSH bastion (ssh -J), tether proxy, tether connect --listen',
     paths: false,
-    run: (ctx) => measureSsh({ cli: ctx.cli, tmp: ctx.tmp, rounds: Number(env.BENCH_SSH_ROUNDS ?? 3), mib: Number(env.BENCH_SSH_MIB ?? 256) }),
+    run: (ctx) => measureSsh({ cli: ctx.cli, tmp: ctx.tmp, rounds: Number(env.BENCH_SSH_ROUNDS ?? 3), mib: Number(env.BENCH_SSH_MIB ?? 256), warmupMib: Number(env.BENCH_SSH_WARMUP_MIB ?? 256) }),
   },
   {
     name: 'load',

@@ -31,7 +31,7 @@ const log = (line) => process.stderr.write(`${line}\n`);
  * 256). Every process it starts is stopped before it returns or throws. Resolves { rows, notes }
  * in bench/run.mjs's format.
  */
-export async function measureSsh({ cli, tmp, rounds = 3, mib = 256 }) {
+export async function measureSsh({ cli, tmp, rounds = 3, mib = 256, warmupMib = 256 }) {
   const dir = mkdtempSync(join(tmp, 'ssh-'));
   const peers = [];
   try {
@@ -62,6 +62,20 @@ export async function measureSsh({ cli, tmp, rounds = 3, mib = 256 }) {
       if (path === 'direct') cipher = negotiated(r.stderr);
       if (PROXIED.has(path)) warm.proxyCpu[path] = await proxyCpuSeconds(`${cpuFile}-${path}`);
       warm.seconds[path] = r.seconds;
+    }
+
+    // The relay and `tether share` are long-running processes that a user's transfer finds
+    // warm; fresh ones spend about twice the CPU per byte on their first few hundred MiB (new
+    // heap pages, young-generation growth, code V8 has not optimized yet: the throughput
+    // section's cold-start rows). So before the rounds, one download and one upload through
+    // `connect --listen` warm them (and the connector), untimed by the target, as the other
+    // sections warm their paths (BENCH_WARMUP_MIB). Their rates are reported as a note.
+    const warmup = {};
+    if (warmupMib > 0) {
+      for (const kind of ['download', 'upload']) {
+        const { seconds } = await sshTransfer({ config, path: 'connect', kind, bytes: warmupMib * MiB, env });
+        warmup[kind] = (warmupMib * MiB) / seconds / 1e6;
+      }
     }
 
     // CPU counters: the long-running processes by PID; ssh (and whatever it waited for) from
@@ -105,7 +119,7 @@ export async function measureSsh({ cli, tmp, rounds = 3, mib = 256 }) {
         }
       }
     }
-    return report(results, { rounds, mib, bytes, cipher, warm });
+    return report(results, { rounds, mib, bytes, cipher, warm, warmupMib, warmup });
   } finally {
     for (const peer of peers.reverse()) await peer.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -119,7 +133,7 @@ function cleanEnv() {
   return env;
 }
 
-function report(results, { rounds, mib, bytes, cipher, warm }) {
+function report(results, { rounds, mib, bytes, cipher, warm, warmupMib, warmup }) {
   const rows = [];
   const notes = [];
   for (const kind of ['download', 'upload']) {
@@ -142,7 +156,7 @@ function report(results, { rounds, mib, bytes, cipher, warm }) {
   }
   notes.push(`Fixed cost of a connection: the 1 MiB check took ${PATHS.map((p) => `${LABELS[p]} ${fmt(warm.seconds[p], 2)} s`).join(', ')} (wall clock of ssh: connection, authentication and the bytes); the \`tether proxy\` of that check used ${['proxy', 'shim'].map((p) => `${fmt(warm.proxyCpu[p], 2)} CPU seconds (${LABELS[p]})`).join(' and ')}, mostly Node start-up, which every proxy transfer pays once (with ${mib} MiB per transfer, ${fmt(warm.proxyCpu.proxy / (mib / 1024), 2)} s per GiB of the npm proxy's figure below).`);
   notes.push(`Setup: one target sshd (OpenSSH, \`/usr/sbin/sshd -D\`, the repository's fixture extension/src/test-support/sshd-fixture.ts) on 127.0.0.1 for every path; the bastion is a second sshd instance of the same fixture (its own port and keys), used as \`ssh -J bastion\` (ProxyJump: a second ssh process runs \`ssh -W\` to it, and it opens the TCP connection to the target sshd). Tether: one fresh \`tether relay\`, \`tether share ${TUNNEL} --target 127.0.0.1:<sshd>\` and \`tether connect ${TUNNEL} --listen 127.0.0.1:<port>\`, each its own process, started once; the proxy path starts \`tether proxy ${TUNNEL}\` (extension/dist/cli/main.js, what the npm package runs) as ssh's ProxyCommand for each transfer (its Node start-up and relay connection are in the time, as for a user); the VS Code shim path does the same through the shim the extension writes (extension/src/core/cli-shim.ts: its GLIBC_TUNABLES and node options) running the CLI bundled as the .vsix carries it (extension/esbuild.mjs, no koffi: ssh's pipes stay 64 KiB).`);
-  notes.push(`Each transfer: ${mib} MiB with the real OpenSSH client (${'`'}ssh -F <config>${'`'}: StrictHostKeyChecking=no, UserKnownHostsFile=/dev/null, BatchMode, IdentitiesOnly), timed as the wall clock of the ssh process, connection and authentication included. Download: \`ssh … 'head -c N /dev/zero' > /dev/null\`; upload: \`head -c N /dev/zero | ssh … 'cat > /dev/null'\`. Cipher: OpenSSH's default for every path (no -c), negotiated as ${cipher ? `${cipher.cipher} (MAC ${cipher.mac})` : 'unknown'}; on the bastion path both the outer and inner connections use it. ${rounds} round${rounds === 1 ? "" : "s"}; each round runs the five downloads then the five uploads, the order of the paths rotated every round. Each path first delivered 1 MiB counted byte by byte (a check, not timed). MB is 10^6 bytes.`);
+  notes.push(`Each transfer: ${mib} MiB with the real OpenSSH client (${'`'}ssh -F <config>${'`'}: StrictHostKeyChecking=no, UserKnownHostsFile=/dev/null, BatchMode, IdentitiesOnly), timed as the wall clock of the ssh process, connection and authentication included. Download: \`ssh … 'head -c N /dev/zero' > /dev/null\`; upload: \`head -c N /dev/zero | ssh … 'cat > /dev/null'\`. Cipher: OpenSSH's default for every path (no -c), negotiated as ${cipher ? `${cipher.cipher} (MAC ${cipher.mac})` : 'unknown'}; on the bastion path both the outer and inner connections use it. ${rounds} round${rounds === 1 ? "" : "s"}; each round runs the five downloads then the five uploads, the order of the paths rotated every round. Each path first delivered 1 MiB counted byte by byte (a check, not timed). ${warmupMib > 0 ? `Then ${warmupMib} MiB down and ${warmupMib} MiB up through \`connect --listen\` warmed the relay, the share and the connector, which a user's transfer finds long-running (not timed into the rows; on these fresh processes they moved ${fmt(warmup.download, 0)} MB/s down and ${fmt(warmup.upload, 0)} MB/s up; BENCH_SSH_WARMUP_MIB, 0 to skip). ` : 'No warm-up transfer (BENCH_SSH_WARMUP_MIB=0): the first Tether path of round 1 met a fresh relay and share. '}MB is 10^6 bytes.`);
   notes.push("Target: the design brief asks Tether >= 1.2× an OpenSSH bastion; the same >= 1.20 is applied to uploads (scp pushes matter as much as pulls). CPU: \"ssh client\" is the ssh process as this process reaped it (for uploads with the sh and head feeding it), given only for the direct and connect --listen paths: ssh waits for its ProxyCommand only some of the time, so on the bastion and proxy paths what it reaped holds the jump ssh or `tether proxy` only sometimes, and it is left out; \"tether proxy\" is the ProxyCommand's own user + system time, written by the process itself at exit (bench/cpu-at-exit.cjs preloaded with NODE_OPTIONS=--require); \"sshd\" counts the listening sshd with the session processes it reaped (sshd-session and the remote head/cat); relay, host and connector (`tether connect --listen`, idle on the other paths) are read from /proc/<pid>/stat around each transfer, in 10 ms ticks.");
   return { rows, notes };
 }
@@ -150,4 +164,4 @@ function report(results, { rounds, mib, bytes, cipher, warm }) {
 // --- run alone -------------------------------------------------------------------------------
 
 runAlone(import.meta.url, 'bench:ssh', 'SSH (bench/ssh.mjs)', ({ cli, tmp }) =>
-  measureSsh({ cli, tmp, rounds: numberOption('rounds', 3), mib: numberOption('mib', 256) }));
+  measureSsh({ cli, tmp, rounds: numberOption('rounds', 3), mib: numberOption('mib', 256), warmupMib: numberOption('warmup-mib', 256) }));
