@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extension from '@tether/extension';
 import { echoClient, tcpDownload, tcpUpload } from './clients.mjs';
-import { freePort, killAll, startNode, startRelayNode } from './procs.mjs';
+import { freePort, killAll, startNode, startRelayNode, startShareNode } from './procs.mjs';
 import { insertSection } from './report.mjs';
 import { median, summary } from './stats.mjs';
 
@@ -56,7 +56,7 @@ async function startPath(variant, targetPort, dir) {
   const [url] = await relay.waitFor('stdout', /^http:\/\/\S+$/);
   const adminToken = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
   const { token } = await new RelayApi(url, adminToken).createUser('ab');
-  const host = startNode('host', [cli, 'share', 'ab', '--target', `127.0.0.1:${targetPort}`, '--relay', url, '--token', token]);
+  const host = startShareNode('host', [cli, 'share', 'ab', '--target', `127.0.0.1:${targetPort}`, '--relay', url, '--token', token]);
   await host.waitFor('stderr', /^Sharing /);
   const listen = await freePort();
   const connector = startNode('connector', [cli, 'connect', 'ab', '--listen', `127.0.0.1:${listen}`, '--relay', url, '--token', token]);

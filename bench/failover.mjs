@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import extension from '@tether/extension';
-import { startNode, startRelayNode } from './procs.mjs';
+import { startRelayNode, startShareNode } from './procs.mjs';
 import { summary } from './stats.mjs';
 
 const { Connector, RelayApi, parseEndpoints, webSocketFactory } = extension;
@@ -48,7 +48,7 @@ async function startPair(cli, dir, targetPort, n) {
   }
   const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   const { token } = await new RelayApi(relays[0].url, adminToken).createUser('bench-failover');
-  const host = startNode('host', [cli, 'share', TUNNEL, '--target', `127.0.0.1:${targetPort}`, '--relay', relays[0].url, '--relay', relays[1].url, '--token', token]);
+  const host = startShareNode('host', [cli, 'share', TUNNEL, '--target', `127.0.0.1:${targetPort}`, '--relay', relays[0].url, '--relay', relays[1].url, '--token', token]);
   await host.waitFor('stderr', /^Sharing /);
   await until(async () => (await Promise.all(relays.map((r) => readyz(r.url, adminToken)))).every((z) => z?.hosts === 1), 'the host on both relays');
   const endpoints = parseEndpoints(relays.map((r) => r.url));

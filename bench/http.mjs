@@ -17,7 +17,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { h2load, h2loadArgs, loadDir, requireTools, wrk, wrkArgs } from './http-load.mjs';
-import { killAll, startNode, startRelayNode } from './procs.mjs';
+import { killAll, startNode, startRelayNode, startShareNode } from './procs.mjs';
 import { consoleTable, insertSection, machine } from './report.mjs';
 import { median } from './stats.mjs';
 
@@ -53,7 +53,7 @@ async function startPath(dataDir) {
   const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   const shares = {};
   for (const [name, port, http, more] of [['web', h1Port, 'http1', []], ['api', h2Port, 'h2c', []], ['cached', h1Port, 'http1', ['--cache', '16MB']]]) {
-    const share = startNode(`share ${name}`, [CLI, 'share', name, '--target', `127.0.0.1:${port}`, '--http', http, '--access', 'public', ...more, '--relay', url, '--token', token]);
+    const share = startShareNode(`share ${name}`, [CLI, 'share', name, '--target', `127.0.0.1:${port}`, '--http', http, '--access', 'public', ...more, '--relay', url, '--token', token]);
     procs.push(share);
     await share.waitFor('stderr', /^Sharing /);
     shares[name] = share;

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import extension from '@tether/extension';
 import relay from '@tether/relay';
 import { connectTcp } from './clients.mjs';
-import { freePort, killAll, startNode, startRelayNode } from './procs.mjs';
+import { freePort, killAll, startNode, startRelayNode, startShareNode } from './procs.mjs';
 import { consoleTable, insertSection, machine, markdownSection } from './report.mjs';
 import { median } from './stats.mjs';
 
@@ -111,7 +111,7 @@ async function scenario(name, relayArgs) {
     const admin = new RelayApi(url, readFileSync(join(dir, 'admin-token'), 'utf8').trim());
     const alice = (await admin.createUser('alice')).token;
     const mallory = (await admin.createUser('mallory')).token;
-    const host = startNode('host', [CLI, 'share', 'bulk', '--target', `127.0.0.1:${targetPort}`, '--relay', url, '--token', alice]);
+    const host = startShareNode('host', [CLI, 'share', 'bulk', '--target', `127.0.0.1:${targetPort}`, '--relay', url, '--token', alice]);
     procs.push(host);
     await host.waitFor('stderr', /^Sharing /);
     const listen = await freePort();

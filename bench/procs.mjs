@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { RELAY_NODE_FLAGS } from '@tether/relay/dist/node-flags.js';
+import { CLI_NODE_FLAGS } from '../extension/dist/core/cli-node-flags.js';
 
 const running = new Set();
 
@@ -155,6 +156,15 @@ export function startNode(name, args, nodeFlags = [], env = {}) {
  */
 export function startRelayNode(name, args, nodeFlags = [], env = {}) {
   return startNode(name, args, [...RELAY_NODE_FLAGS, ...nodeFlags], env);
+}
+
+/**
+ * Starts `tether share` (`args` = the CLI's path, 'share' and its flags) as `tether service
+ * install`'s unit runs it: with the CLI's Node flags (extension/src/core/cli-node-flags.ts),
+ * then `nodeFlags`. BENCH_SHARE_FLAGS=0 starts it as a plain `tether share` typed at a shell.
+ */
+export function startShareNode(name, args, nodeFlags = [], env = {}) {
+  return startNode(name, args, [...(process.env.BENCH_SHARE_FLAGS === '0' ? [] : CLI_NODE_FLAGS), ...nodeFlags], env);
 }
 
 /** Kills whatever is still running, synchronously (process exit paths). */

@@ -10,7 +10,8 @@ import { echoClient } from './clients.mjs';
 import { cpuMeter } from './cpu.mjs';
 import { concurrentConfig, measureConcurrent } from './concurrent.mjs';
 import { failoverBench } from './failover.mjs';
-import { freePort, killAll, start, startNode, startRelayNode, waitForPort } from './procs.mjs';
+import { CLI_NODE_FLAGS } from '../extension/dist/core/cli-node-flags.js';
+import { freePort, killAll, start, startNode, startRelayNode, startShareNode, waitForPort } from './procs.mjs';
 import { consoleTable, insertSection, machine, markdownSection } from './report.mjs';
 import { atMost, below, fmt, row, verdict } from './rows.mjs';
 import { summary } from './stats.mjs';
@@ -83,7 +84,7 @@ async function startRelayAndHost(dataDir, tunnel, targetPort) {
   const [url] = await relay.waitFor('stdout', /^http:\/\/\S+$/);
   const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   const { token } = await new RelayApi(url, adminToken).createUser(`bench-${tunnel}`);
-  const host = startNode('host', [CLI, 'share', tunnel, '--target', `127.0.0.1:${targetPort}`, '--relay', url, '--token', token], nodeFlags('host'));
+  const host = startShareNode('host', [CLI, 'share', tunnel, '--target', `127.0.0.1:${targetPort}`, '--relay', url, '--token', token], nodeFlags('host'));
   await host.waitFor('stderr', /^Sharing /);
   return { relay, host, url, token };
 }
@@ -438,6 +439,7 @@ async function main() {
   if (busy > Number(meta.nproc) / 2) {
     notes.unshift(`**The machine was busy** (1-minute load average ${busy.toFixed(1)} on ${meta.nproc} cores before the run started): throughput and tail latencies are understated; rerun on an idle machine.`);
   }
+  notes.push(env.BENCH_SHARE_FLAGS === '0' ? '`tether share` ran without Node flags (BENCH_SHARE_FLAGS=0).' : `\`tether share\` ran with the Node flags of \`tether service install\`'s unit (${CLI_NODE_FLAGS.join(' ')}); \`tether connect\` without any, as typed at a shell.`);
   notes.push(`Relays ran with rate limits ${env.TETHER_RATE_LIMITS === 'off' ? 'off (`TETHER_RATE_LIMITS=off`: the defaults refuse more than 100 opens at once per user; the adaptive open limit stays on)' : `from \`TETHER_RATE_LIMITS=${env.TETHER_RATE_LIMITS}\``}.`);
   if (config.sections) notes.unshift(`Sections run: ${chosen.map((s) => s.name).join(', ')} (BENCH_SECTIONS); the others were left out.`);
   process.stdout.write(`\n${consoleTable(rows)}\n\n`);

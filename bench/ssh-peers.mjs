@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { markdownSection, machine } from './report.mjs';
 import extension from '@tether/extension';
 import { startSshd } from '../extension/dist/test-support/sshd-fixture.js';
-import { freePort, killAll, startNode, startRelayNode } from './procs.mjs';
+import { freePort, killAll, startNode, startRelayNode, startShareNode } from './procs.mjs';
 
 const { RelayApi } = extension;
 
@@ -126,7 +126,7 @@ export async function startTether({ cli, dir, tunnel, targetPort, connect = true
     const [url] = await relay.waitFor('stdout', /^http:\/\/\S+$/);
     const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
     const { token } = await new RelayApi(url, adminToken).createUser(user);
-    const host = startNode('host', [cli, 'share', tunnel, '--target', `127.0.0.1:${targetPort}`, '--relay', url, '--token', token]);
+    const host = startShareNode('host', [cli, 'share', tunnel, '--target', `127.0.0.1:${targetPort}`, '--relay', url, '--token', token]);
     started.push(host);
     await host.waitFor('stderr', /^Sharing /);
     const out = { relay, host, url, token, adminToken };

@@ -10,7 +10,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extension from '@tether/extension';
-import { killAll, startNode, startRelayNode } from './procs.mjs';
+import { killAll, startNode, startRelayNode, startShareNode } from './procs.mjs';
 import { consoleTable, insertSection, machine, markdownSection } from './report.mjs';
 import { summary } from './stats.mjs';
 
@@ -124,7 +124,7 @@ async function main() {
     const [url] = await relay.waitFor('stdout', /^http:\/\/\S+$/);
     const adminToken = readFileSync(join(tmp, 'relay', 'admin-token'), 'utf8').trim();
     const { token } = await new RelayApi(url, adminToken).createUser('bench-udp');
-    const host = startNode('host', [CLI, 'share', 'echo', '--udp', '--target', `127.0.0.1:${echo.port}`, '--relay', url, '--token', token]);
+    const host = startShareNode('host', [CLI, 'share', 'echo', '--udp', '--target', `127.0.0.1:${echo.port}`, '--relay', url, '--token', token]);
     await host.waitFor('stderr', /^Sharing udp /);
     const connector = startNode('connector', [CLI, 'connect', 'echo', '--udp', '--listen', '127.0.0.1:0', '--relay', url, '--token', token]);
     const [, port] = await connector.waitFor('stderr', /^Listening for UDP on 127\.0\.0\.1:(\d+)/);

@@ -26,7 +26,7 @@ describe('systemdUnit', () => {
 
   test('runs tether share with the target, reads the token from the environment file, restarts only on crashes', () => {
     const unit = systemdUnit(spec);
-    assert.match(unit, /^ExecStart=\/usr\/bin\/node \/usr\/lib\/node_modules\/tether\/cli\.js share laptop --target 127\.0\.0\.1:22$/m);
+    assert.match(unit, /^ExecStart=\/usr\/bin\/node --initial-old-space-size=64 \/usr\/lib\/node_modules\/tether\/cli\.js share laptop --target 127\.0\.0\.1:22$/m);
     assert.match(unit, /^EnvironmentFile=\/home\/a\/\.config\/tether\/share-laptop\.env$/m);
     assert.match(unit, /^Restart=on-failure$/m);
     assert.match(unit, /^RestartPreventExitStatus=1 2$/m);

@@ -2,6 +2,7 @@
  * The files of `tether service install`: a systemd user unit that runs `tether share` and the
  * environment file holding its token and relays. Pure text: service-command.ts writes them.
  */
+import { CLI_NODE_FLAGS } from '../core/cli-node-flags.js';
 
 /** The unit's file name for tunnel `name`. */
 export const unitName = (name: string): string => `tether-share-${name}.service`;
@@ -38,11 +39,14 @@ export interface ServiceSpec {
   envFile: string;
 }
 
-/** The unit: `tether share` with restarts for crashes, not for refusals that a restart cannot fix. */
+/**
+ * The unit: `tether share` with restarts for crashes, not for refusals that a restart cannot fix.
+ * Node runs with CLI_NODE_FLAGS: a share that runs for weeks is where they pay.
+ */
 export function systemdUnit(spec: ServiceSpec): string {
   const where = `${spec.target.host}:${spec.target.port}`;
   checkLine(spec.envFile, 'the environment file path');
-  const exec = [spec.node, spec.cli, 'share', spec.tunnel, '--target', where].map(execWord).join(' ');
+  const exec = [spec.node, ...CLI_NODE_FLAGS, spec.cli, 'share', spec.tunnel, '--target', where].map(execWord).join(' ');
   return [
     `# Written by 'tether service install ${spec.tunnel}'; 'tether service uninstall ${spec.tunnel}' removes it.`,
     '[Unit]',

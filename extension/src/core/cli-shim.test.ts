@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cliShimPath, SHIM_NODE_FLAGS, WIDEN_PIPES_PERL, writeCliShim } from './cli-shim.js';
+import { CLI_NODE_FLAGS } from './cli-node-flags.js';
+import { cliShimPath, WIDEN_PIPES_PERL, writeCliShim } from './cli-shim.js';
 import { GLIBC_TUNABLES_VALUE } from './glibc-tunables.js';
 import { PROXY_PIPE_BYTES } from './proxy-pipes.js';
 
@@ -68,7 +69,7 @@ test("the shim tunes glibc's allocator for the CLI unless the caller set GLIBC_T
   const tuned = run(undefined);
   assert.equal(tuned.tunables, GLIBC_TUNABLES_VALUE);
   // The node on PATH took the V8 options (an unknown one would have stopped it before the CLI ran).
-  assert.deepEqual(tuned.execArgv, [...SHIM_NODE_FLAGS]);
+  assert.deepEqual(tuned.execArgv, [...CLI_NODE_FLAGS]);
   assert.match(GLIBC_TUNABLES_VALUE, /^glibc\.malloc\.hugetlb=1:glibc\.malloc\.mmap_threshold=1048576:glibc\.malloc\.trim_threshold=33554432$/);
   // Yours wins, even empty (glibc's defaults then).
   const own = run('glibc.malloc.mmap_threshold=65536');

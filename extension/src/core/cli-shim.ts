@@ -1,5 +1,6 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CLI_NODE_FLAGS } from './cli-node-flags.js';
 import { GLIBC_TUNABLES_VALUE } from './glibc-tunables.js';
 import { F_SETPIPE_SZ, PROXY_PIPE_BYTES } from './proxy-pipes.js';
 
@@ -7,17 +8,6 @@ import { F_SETPIPE_SZ, PROXY_PIPE_BYTES } from './proxy-pipes.js';
 export function cliShimPath(home: string): string {
   return join(home, '.ssh', 'tether', 'bin', 'tether');
 }
-
-/**
- * V8 options the shim starts the CLI with. `--initial-old-space-size=64` (MiB): without it the
- * bundled CLI's old-generation limit stood at 21–26 MiB with 9–12 MiB live (`--trace-gc`), and
- * with a young generation of 8–16 MiB V8 started incremental marking again and again: 44–78
- * mark-compacts per 256 MiB a `tether proxy` moved. V8 does not shrink a configured initial
- * size: none in the same transfers, and 20–25% less CPU per transfer (docs/benchmarks.md,
- * "tether proxy: a fresh process per ssh connection"). It reserves no memory; RSS after a
- * transfer read the same.
- */
-export const SHIM_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
 
 /**
  * Perl that widens ssh's two pipes (stdin and stdout) to PROXY_PIPE_BYTES, capped at what this
@@ -37,7 +27,7 @@ export const WIDEN_PIPES_PERL = [
 
 /**
  * The shim's text: runs `cliFile` (the CLI an extension version carries) with `node` and
- * SHIM_NODE_FLAGS, and glibc's allocator tuned through GLIBC_TUNABLES unless the caller's
+ * CLI_NODE_FLAGS, and glibc's allocator tuned through GLIBC_TUNABLES unless the caller's
  * environment sets it already (glibc-tunables.ts). The bundled CLI cannot call mallopt() itself
  * (no koffi in the .vsix), and a `tether proxy` started by ssh for each connection is the
  * process that gains.
@@ -53,7 +43,7 @@ export function cliShimText(cliFile: string): string {
     `export GLIBC_TUNABLES="\${GLIBC_TUNABLES-${GLIBC_TUNABLES_VALUE}}"`,
     "# ssh's pipes to a ProxyCommand hold 64 KiB: 1 MiB lets ssh write on while the CLI waits for a core.",
     `[ "$1" = proxy ] && perl -e '${WIDEN_PIPES_PERL}' 2>/dev/null`,
-    `exec node ${SHIM_NODE_FLAGS.join(' ')} ${quoted} "$@"`,
+    `exec node ${CLI_NODE_FLAGS.join(' ')} ${quoted} "$@"`,
     '',
   ].join('\n');
 }
