@@ -19,6 +19,7 @@ import { reportShare } from './share-report.js';
 import { shareSettings, type ShareServiceValues } from './share-settings.js';
 import { poolOptions, relayEndpointsAndToken, resumableOptions } from './options.js';
 import { listenUdp, udpIdleTimeout } from './udp-connect.js';
+import { keepHeapFloor } from './heap-floor.js';
 import { tuneMalloc } from './malloc-tuning.js';
 
 function onSignals(stop: () => void): void {
@@ -71,6 +72,7 @@ async function startClientMetrics(values: MetricsValues, role: 'connect' | 'shar
 export async function shareCommand(tunnel: string, values: ClientValues & PoolValues & MetricsValues & ShareServiceValues & { target?: string; otlp?: string; 'udp-idle-timeout'?: string }): Promise<void> {
   assertTunnelName(tunnel);
   await tuneMalloc();
+  keepHeapFloor();
   const target = parseHostPort(values.target ?? '127.0.0.1:22');
   const { settings, accessToken, madeToken } = shareSettings(values);
   const idleTimeoutMs = udpIdleTimeout(values);
@@ -143,6 +145,7 @@ export async function shareCommand(tunnel: string, values: ClientValues & PoolVa
 export async function connectCommand(tunnel: string, values: ClientValues & PoolValues & MetricsValues & { listen?: string; otlp?: string; udp?: boolean; 'udp-idle-timeout'?: string }): Promise<void> {
   assertTunnelName(tunnel);
   await tuneMalloc();
+  keepHeapFloor();
   const listen = parseHostPort(values.listen ?? '127.0.0.1:2222', '127.0.0.1', 0);
   const idleTimeoutMs = udpIdleTimeout(values);
   if (idleTimeoutMs !== undefined && !values.udp) throw new UsageError('--udp-idle-timeout applies to a UDP tunnel: add --udp');

@@ -6,6 +6,7 @@ import { describeStreamEnd } from '../core/stream-end.js';
 import { clientConnector, clientTracing } from './client-connector.js';
 import type { ClientValues, PoolValues } from './flags.js';
 import { watchNpmLauncher } from './launcher-watch.js';
+import { keepHeapFloor } from './heap-floor.js';
 import { tuneMalloc } from './malloc-tuning.js';
 import { widenPipes } from './pipe-capacity.js';
 
@@ -99,6 +100,7 @@ export async function proxyCommand(tunnel: string, values: ClientValues & PoolVa
   // opens; nothing waits for either.
   void widenPipes([0, 1]);
   void tuneMalloc();
+  keepHeapFloor();
   try {
     return await runProxy(connector, tunnel);
   } finally {
