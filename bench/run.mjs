@@ -439,7 +439,7 @@ async function main() {
   if (busy > Number(meta.nproc) / 2) {
     notes.unshift(`**The machine was busy** (1-minute load average ${busy.toFixed(1)} on ${meta.nproc} cores before the run started): throughput and tail latencies are understated; rerun on an idle machine.`);
   }
-  notes.push(env.BENCH_SHARE_FLAGS === '0' ? '`tether share` ran without Node flags (BENCH_SHARE_FLAGS=0).' : `\`tether share\` ran with the Node flags of \`tether service install\`'s unit (${CLI_NODE_FLAGS.join(' ')}); \`tether connect\` without any, as typed at a shell.`);
+  notes.push(env.BENCH_SHARE_FLAGS === '0' ? '`tether share` ran without Node flags (BENCH_SHARE_FLAGS=0).' : `\`tether share\` ran with the Node flags of \`tether service install\`'s unit (${CLI_NODE_FLAGS.join(' ')}); \`tether connect\` as typed at a shell, which keeps an equivalent heap floor itself (extension/src/cli/heap-floor.ts).`);
   notes.push(`Relays ran with rate limits ${env.TETHER_RATE_LIMITS === 'off' ? 'off (`TETHER_RATE_LIMITS=off`: the defaults refuse more than 100 opens at once per user; the adaptive open limit stays on)' : `from \`TETHER_RATE_LIMITS=${env.TETHER_RATE_LIMITS}\``}.`);
   if (config.sections) notes.unshift(`Sections run: ${chosen.map((s) => s.name).join(', ')} (BENCH_SECTIONS); the others were left out.`);
   process.stdout.write(`\n${consoleTable(rows)}\n\n`);

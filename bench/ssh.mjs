@@ -68,7 +68,7 @@ export async function measureSsh({ cli, tmp, rounds = 3, mib = 256, warmupMib = 
     // warm; fresh ones spend about twice the CPU per byte on their first few hundred MiB (new
     // heap pages, young-generation growth, code V8 has not optimized yet: the throughput
     // section's cold-start rows). So before the rounds, one download and one upload through
-    // `connect --listen` warm them (and the connector), untimed by the target, as the other
+    // `connect --listen` warm them (and the connector), not timed, as the other
     // sections warm their paths (BENCH_WARMUP_MIB). Their rates are reported as a note.
     const warmup = {};
     if (warmupMib > 0) {
