@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { CLI_NODE_FLAGS } from '../../extension/dist/core/cli-node-flags.js';
 import { CLI, cleanEnv, createUser, HANG_GUARD, Processes, run, startConnect, startRelay, tempDir } from './fixtures.mjs';
 
 /** ExecStart's words as systemd reads them: "…" with \-escapes, then %% → % and $$ → $. */
@@ -70,8 +71,10 @@ describe('tether service: a share that outlives the editor, as a systemd user un
     assert.equal(verify.stderr.trim(), '', `no warning: ${verify.stderr}`);
 
     // What systemd would start: ExecStart's words, with the EnvironmentFile's variables.
+    // node, its flags for a long-running CLI (core/cli-node-flags.ts), the CLI, then share.
     const exec = execWords(/^ExecStart=(.*)$/m.exec(unit)[1]);
-    assert.deepEqual(exec.slice(2), ['share', 'web', '--target', `127.0.0.1:${port}`]);
+    assert.deepEqual(exec.slice(1, 1 + CLI_NODE_FLAGS.length), [...CLI_NODE_FLAGS]);
+    assert.deepEqual(exec.slice(2 + CLI_NODE_FLAGS.length), ['share', 'web', '--target', `127.0.0.1:${port}`]);
     assert.equal(/^EnvironmentFile=(.*)$/m.exec(unit)[1], envFile);
     const vars = envFileVars(readFileSync(envFile, 'utf8'));
     assert.deepEqual(vars, { TETHER_TOKEN: token, TETHER_RELAY: relay.url });
