@@ -11,8 +11,8 @@ import { CLI_NODE_FLAGS } from '../core/cli-node-flags.js';
  * V8 sets the old generation's next limit after each full collection: what survived times a
  * growing factor it picks from the speed of its collections, often its minimum of 1.1 in these
  * processes. With ~9 MiB live, buffers queued in 100 busy streams long enough to be promoted
- * crossed that limit every ~100 ms: 133–148 full collections per run of the bench's concurrent
- * section in `tether connect`, a fifth of its CPU (docs/benchmarks.md, "100 streams: the old
+ * crossed that limit every ~100 ms: 133–161 full collections per run of the bench's concurrent
+ * section in `tether connect`, a fifth to a third of its CPU (docs/benchmarks.md, "100 streams: the old
  * generation of share and connect"). `--initial-old-space-size` cannot be set once the process
  * runs, but `--heap-growing-percent` is read each time V8 computes a limit: after each full
  * collection this sets it so the next limit lands near FLOOR_BYTES, and back to V8's own
