@@ -1,7 +1,6 @@
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { debugLog } from '@tether/shared';
-import { CLI_NODE_FLAGS } from '../core/cli-node-flags.js';
 
 /**
  * How `tether share`, `connect` and `proxy` keep V8 from collecting a small old generation over
@@ -46,6 +45,9 @@ export interface HeapFloorOptions {
   liveBytes?: () => number;
 }
 
+/** Node options that size the old generation themselves (CLI_NODE_FLAGS is one): given any, the floor stands aside. */
+const SIZING_FLAGS = ['--initial-old-space-size', '--heap-growing-percent'];
+
 export type HeapFloor = { percent: () => number; stop: () => void } | { skipped: string };
 
 /**
@@ -57,8 +59,7 @@ export type HeapFloor = { percent: () => number; stop: () => void } | { skipped:
 export function keepHeapFloor(options: HeapFloorOptions = {}): HeapFloor {
   const execArgv = options.execArgv ?? process.execArgv;
   const env = options.env ?? process.env;
-  const sizing = [...CLI_NODE_FLAGS.map((f) => f.split('=')[0]), '--heap-growing-percent', '--initial-old-space-size'];
-  const given = execArgv.find((arg) => sizing.some((flag) => arg === flag || arg.startsWith(`${flag}=`)));
+  const given = execArgv.find((arg) => SIZING_FLAGS.some((flag) => arg === flag || arg.startsWith(`${flag}=`)));
   const outcome = given ? { skipped: `node was started with ${given}` } : env.TETHER_HEAP_FLOOR === 'off' ? { skipped: 'TETHER_HEAP_FLOOR=off' } : undefined;
   if (outcome) {
     debugLog('heap', 'kept', outcome);
