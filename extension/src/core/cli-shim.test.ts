@@ -3,15 +3,28 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { CLI_NODE_FLAGS } from './cli-node-flags.js';
 import { cliShimPath, WIDEN_PIPES_PERL, writeCliShim } from './cli-shim.js';
 import { GLIBC_TUNABLES_VALUE } from './glibc-tunables.js';
 import { PROXY_PIPE_BYTES } from './proxy-pipes.js';
 
-test('the shim runs the CLI it names with its arguments, and follows the CLI to a new version', (t) => {
+/** A temporary home for a shim, removed after the test. */
+function tempHome(t: TestContext): string {
   const home = mkdtempSync(join(tmpdir(), 'tether-shim-'));
   t.after(() => rmSync(home, { recursive: true, force: true }));
+  return home;
+}
+
+/** A shim in `home` for a stand-in CLI made of `lines` of JavaScript. */
+function shimForStandIn(home: string, lines: string[]): string {
+  const cli = join(home, 'cli.js');
+  writeFileSync(cli, lines.join('\n'));
+  return writeCliShim(home, cli);
+}
+
+test('the shim runs the CLI it names with its arguments, and follows the CLI to a new version', (t) => {
+  const home = tempHome(t);
   const v1 = join(home, "ext 1.0 (it's)", 'cli.js');
   const v2 = join(home, 'ext-2.0', 'cli.js');
   for (const [file, version] of [[v1, 'one'], [v2, 'two']]) {
@@ -42,22 +55,16 @@ function hugetlbShows(): boolean {
 }
 
 test("the shim tunes glibc's allocator for the CLI unless the caller set GLIBC_TUNABLES", (t) => {
-  const home = mkdtempSync(join(tmpdir(), 'tether-shim-'));
-  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const home = tempHome(t);
   // A stand-in CLI that fills 16 MiB of malloc's heap, then reports its GLIBC_TUNABLES and how
   // many of its mappings carry the kernel's "huge pages advised" flag (hg in /proc/self/smaps).
-  const cli = join(home, 'cli.js');
-  writeFileSync(
-    cli,
-    [
-      "const { readFileSync } = require('node:fs');",
-      'const held = []; for (let i = 0; i < 64; i++) held.push(Buffer.alloc(256 * 1024));',
-      "const smaps = process.platform === 'linux' ? readFileSync('/proc/self/smaps', 'utf8') : '';",
-      "const advised = smaps.split('\\n').filter((l) => l.startsWith('VmFlags:') && / hg( |$)/.test(l)).length;",
-      'process.stdout.write(JSON.stringify({ tunables: process.env.GLIBC_TUNABLES ?? null, advised, held: held.length, execArgv: process.execArgv }));',
-    ].join('\n'),
-  );
-  const shim = writeCliShim(home, cli);
+  const shim = shimForStandIn(home, [
+    "const { readFileSync } = require('node:fs');",
+    'const held = []; for (let i = 0; i < 64; i++) held.push(Buffer.alloc(256 * 1024));',
+    "const smaps = process.platform === 'linux' ? readFileSync('/proc/self/smaps', 'utf8') : '';",
+    "const advised = smaps.split('\\n').filter((l) => l.startsWith('VmFlags:') && / hg( |$)/.test(l)).length;",
+    'process.stdout.write(JSON.stringify({ tunables: process.env.GLIBC_TUNABLES ?? null, advised, held: held.length, execArgv: process.execArgv }));',
+  ]);
   type Report = { tunables: string | null; advised: number; execArgv: string[] };
   const run = (tunables: string | undefined): Report => {
     const env = { ...process.env };
@@ -98,20 +105,14 @@ test("the shim widens ssh's pipes for `tether proxy`, and only for it", (t) => {
     t.skip('pipes are widened on Linux, with perl');
     return;
   }
-  const home = mkdtempSync(join(tmpdir(), 'tether-shim-'));
-  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const home = tempHome(t);
   // A stand-in CLI that reports the capacity of the pipes it was given (fcntl F_GETPIPE_SZ,
   // 1032): its stdin as perl's, its stdout as perl's fd 3.
-  const cli = join(home, 'cli.js');
-  writeFileSync(
-    cli,
-    [
-      "const { execFileSync } = require('node:child_process');",
-      "const size = (fd) => Number(execFileSync('perl', ['-e', `open(my $h, '<&=', ${fd}) or die; print fcntl($h, 1032, 0)`], { stdio: ['inherit', 'pipe', 'inherit', 1] }));",
-      'process.stdout.write(JSON.stringify([size(0), size(3)]));',
-    ].join('\n'),
-  );
-  const shim = writeCliShim(home, cli);
+  const shim = shimForStandIn(home, [
+    "const { execFileSync } = require('node:child_process');",
+    "const size = (fd) => Number(execFileSync('perl', ['-e', `open(my $h, '<&=', ${fd}) or die; print fcntl($h, 1032, 0)`], { stdio: ['inherit', 'pipe', 'inherit', 1] }));",
+    'process.stdout.write(JSON.stringify([size(0), size(3)]));',
+  ]);
   assert.doesNotMatch(WIDEN_PIPES_PERL, /'/, 'the program sits inside single quotes in the shim');
   const max = Number(readFileSync('/proc/sys/fs/pipe-max-size', 'utf8'));
   // Between two real pipes, as ssh runs a ProxyCommand (Node's own child stdio are socket pairs).
