@@ -370,7 +370,7 @@ describe('tether relay output', () => {
   });
 
   test('a relay started without its Node flags says so, and what to do; started with them it does not', async () => {
-    const hint = /^Node was started without --min-semi-space-size=16: .*docs\/relay\.md, "Node flags"/m;
+    const hint = new RegExp(`^Node was started without ${RELAY_NODE_FLAGS.join(' ')}: .*docs/relay\\.md, "Node flags"`, 'm');
     for (const flags of [[], RELAY_NODE_FLAGS]) {
       const { stderr, child } = await relay(['--data', dataDir(), '--log-level', 'silent'], {}, flags);
       try {

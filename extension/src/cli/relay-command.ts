@@ -196,7 +196,7 @@ export async function relayCommand(values: RelayValues): Promise<void> {
   info(`Tether relay listening on ${relay.url}${urls.remote ? ' (every interface)' : ''}`);
   const missing = RELAY_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
   if (missing.length > 0) {
-    info(`Node was started without ${missing.join(' ')}: the relay then spends up to twice the CPU per GiB forwarded (docs/relay.md, "Node flags"; npm start and the container image give it)`);
+    info(`Node was started without ${missing.join(' ')}: the relay then collects garbage far more often, for up to twice the CPU per GiB forwarded and half as much again under a steady load of many tunnels (docs/relay.md, "Node flags"; npm start and the container image give them)`);
   }
   if (relay.redis) info(`Users, tokens and tunnel names in Redis at ${relay.redis}, shared with the other nodes (docs/cluster.md); this node is ${relay.nodeId}`);
   if (relay.auditKeys) info(`Signed audit log in the ${relay.redis ? 'Redis store' : 'database'}; keys ${relay.auditKeys.created ? 'generated into' : 'read from'} ${relay.auditKeys.file} (mode 0600, keep a backup)`);
